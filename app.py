@@ -1,0 +1,13 @@
+"""Videoplane: the Chalice app. Middleware and blueprint registration only."""
+
+from chalice import Chalice
+
+from chalicelib.api import admin, auth, videos
+from chalicelib.api.middleware import conventions
+from chalicelib.resources import APP_NAME
+
+app = Chalice(app_name=APP_NAME, configure_logs=False)
+app.register_middleware(conventions, "http")
+app.register_blueprint(auth.bp)
+app.register_blueprint(videos.bp)
+app.register_blueprint(admin.bp)

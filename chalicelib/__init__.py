@@ -1,0 +1,1 @@
+"""Videoplane runtime package: everything that ships to Lambda."""

@@ -1,0 +1,180 @@
+"""A thin single-table helper over the low-level DynamoDB client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib import resources
+from chalicelib.domain.errors import Conflict, RepositoryUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PK = resources.PARTITION_KEY
+SK = resources.SORT_KEY
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+}
+
+
+def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def from_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def project_partition(project_id: str, collection: str) -> str:
+    """Every partition key starts with the tenant."""
+    return f"P#{project_id}#{collection}"
+
+
+@dataclass(frozen=True)
+class Put:
+    item: dict[str, Any]
+    condition: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Update:
+    key: dict[str, str]
+    expression: str
+    condition: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def translate(error: ClientError) -> Exception:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return Conflict()
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+            return Conflict()
+        return RepositoryUnavailable(detail="The write was cancelled; retry the request.")
+    if code in _THROTTLING:
+        return RepositoryUnavailable()
+    return error
+
+
+class Table:
+    def __init__(self, client: DynamoDBClient, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            response = self.client.get_item(
+                TableName=self.name, Key=to_attributes({PK: pk, SK: sk}), ConsistentRead=True
+            )
+        except ClientError as error:
+            raise translate(error) from error
+        item = response.get("Item")
+        return None if item is None else from_attributes(item)
+
+    def query(
+        self,
+        pk: str,
+        sk_between: tuple[str, str] | None = None,
+        index: str | None = None,
+        forward: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        pk_name, sk_name = (
+            (resources.GSI1_PARTITION_KEY, resources.GSI1_SORT_KEY) if index == resources.GSI1 else (PK, SK)
+        )
+        expression = "#pk = :pk"
+        names = {"#pk": pk_name}
+        values: dict[str, Any] = {":pk": pk}
+        if sk_between is not None:
+            expression += " AND #sk BETWEEN :lo AND :hi"
+            names["#sk"] = sk_name
+            values[":lo"], values[":hi"] = sk_between
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_attributes(values),
+            "ScanIndexForward": forward,
+        }
+        if index is not None:
+            request["IndexName"] = index
+        while True:
+            try:
+                response = self.client.query(**request)
+            except ClientError as error:
+                raise translate(error) from error
+            for item in response.get("Items", []):
+                yield from_attributes(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def write(self, writes: Sequence[Put | Update]) -> None:
+        """One write goes alone; several go in one all-or-nothing transaction."""
+        try:
+            if len(writes) == 1:
+                self._write_one(writes[0])
+            else:
+                self.client.transact_write_items(TransactItems=[self._transact_item(w) for w in writes])
+        except ClientError as error:
+            raise translate(error) from error
+
+    def update(self, update: Update, return_new: bool = False) -> dict[str, Any] | None:
+        try:
+            response = self.client.update_item(
+                **self._update_request(update), ReturnValues="ALL_NEW" if return_new else "NONE"
+            )
+        except ClientError as error:
+            raise translate(error) from error
+        attributes = response.get("Attributes")
+        return None if attributes is None else from_attributes(attributes)
+
+    def _write_one(self, write: Put | Update) -> None:
+        if isinstance(write, Put):
+            self.client.put_item(**self._put_request(write))
+        else:
+            self.client.update_item(**self._update_request(write))
+
+    def _put_request(self, put: Put) -> dict[str, Any]:
+        request: dict[str, Any] = {"TableName": self.name, "Item": to_attributes(put.item)}
+        return self._with_condition(request, put.condition, put.names, put.values)
+
+    def _update_request(self, update: Update) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_attributes(update.key),
+            "UpdateExpression": update.expression,
+        }
+        return self._with_condition(request, update.condition, update.names, update.values)
+
+    @staticmethod
+    def _with_condition(
+        request: dict[str, Any], condition: str | None, names: dict[str, str], values: dict[str, Any]
+    ) -> dict[str, Any]:
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = to_attributes(values)
+        return request
+
+    def _transact_item(self, write: Put | Update) -> dict[str, Any]:
+        if isinstance(write, Put):
+            return {"Put": self._put_request(write)}
+        return {"Update": self._update_request(write)}

@@ -1,0 +1,129 @@
+"""Item layouts for each entity in the single table (see docs/data-model.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import resources
+from chalicelib.adapters.dynamodb import PK, SK, Put, project_partition
+from chalicelib.clock import epoch_seconds, from_atom, to_atom
+from chalicelib.domain.access import Role
+from chalicelib.domain.audit import AUDIT_RETENTION, AuditEvent
+from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
+from chalicelib.domain.videos import Video
+
+TTL = resources.TTL_ATTRIBUTE
+PROJECTS_INDEX_PK = "PROJECTS"
+
+
+def video_key(project_id: str, video_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "VIDEO"), video_id
+
+
+def video_item(video: Video) -> dict[str, Any]:
+    pk, sk = video_key(video.project_id, video.video_id)
+    body = video.model_dump(mode="json")
+    # A discarded video is purged by DynamoDB TTL when `deletesAt` passes.
+    ttl = epoch_seconds(video.deletes_at) if video.deletes_at else None
+    return {PK: pk, SK: sk, "entity": "video", TTL: ttl, **body}
+
+
+def video_from_item(item: dict[str, Any]) -> Video:
+    return Video.model_validate({k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")})
+
+
+def audit_put(event: AuditEvent) -> Put:
+    item = {
+        PK: project_partition(event.project_id, "AUDIT"),
+        SK: f"{to_atom(event.at)}#{event.event_id}",
+        "entity": "audit",
+        TTL: epoch_seconds(event.at + AUDIT_RETENTION),
+        **event.model_dump(mode="json"),
+    }
+    return Put(item=item, condition="attribute_not_exists(#pk)", names={"#pk": PK})
+
+
+def audit_from_item(item: dict[str, Any]) -> AuditEvent:
+    return AuditEvent.model_validate({k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")})
+
+
+def project_item(project: Project) -> dict[str, Any]:
+    return {
+        PK: f"P#{project.project_id}",
+        SK: "PROJECT",
+        resources.GSI1_PARTITION_KEY: PROJECTS_INDEX_PK,
+        resources.GSI1_SORT_KEY: project.project_id,
+        "entity": "project",
+        "projectId": project.project_id,
+        "name": project.name,
+        "createdAt": to_atom(project.created_at),
+    }
+
+
+def project_from_item(item: dict[str, Any]) -> Project:
+    return Project(project_id=item["projectId"], name=item["name"], created_at=from_atom(item["createdAt"]))
+
+
+def key_key(project_id: str, key_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "KEY"), key_id
+
+
+def key_item(key: ApiKey) -> dict[str, Any]:
+    pk, sk = key_key(key.project_id, key.key_id)
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": "apiKey",
+        "projectId": key.project_id,
+        "keyId": key.key_id,
+        "name": key.name,
+        "role": key.role.value,
+        "secretHash": key.secret_hash,
+        "createdAt": to_atom(key.created_at),
+        "revokedAt": to_atom(key.revoked_at) if key.revoked_at else None,
+        "version": key.version,
+    }
+
+
+def key_from_item(item: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        project_id=item["projectId"],
+        key_id=item["keyId"],
+        name=item["name"],
+        role=Role(item["role"]),
+        secret_hash=item["secretHash"],
+        created_at=from_atom(item["createdAt"]),
+        revoked_at=from_atom(item["revokedAt"]) if item.get("revokedAt") else None,
+        version=int(item["version"]),
+    )
+
+
+def refresh_key(project_id: str, token_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "REFRESH"), token_id
+
+
+def refresh_item(token: RefreshToken) -> dict[str, Any]:
+    pk, sk = refresh_key(token.project_id, token.token_id)
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": "refreshToken",
+        "projectId": token.project_id,
+        "tokenId": token.token_id,
+        "keyId": token.key_id,
+        "secretHash": token.secret_hash,
+        "expiresAt": to_atom(token.expires_at),
+        "usedAt": to_atom(token.used_at) if token.used_at else None,
+        TTL: epoch_seconds(token.expires_at),
+    }
+
+
+def refresh_from_item(item: dict[str, Any]) -> RefreshToken:
+    return RefreshToken(
+        project_id=item["projectId"],
+        token_id=item["tokenId"],
+        key_id=item["keyId"],
+        secret_hash=item["secretHash"],
+        expires_at=from_atom(item["expiresAt"]),
+        used_at=from_atom(item["usedAt"]) if item.get("usedAt") else None,
+    )

@@ -1,0 +1,132 @@
+"""DynamoDB implementations of the repository ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from chalicelib import resources
+from chalicelib.adapters import records
+from chalicelib.adapters.dynamodb import PK, Put, Table, Update, project_partition
+from chalicelib.clock import to_atom
+from chalicelib.domain.audit import AuditEvent
+from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
+from chalicelib.domain.videos import Video
+
+_CREATE = {"condition": "attribute_not_exists(#pk)", "names": {"#pk": PK}}
+
+
+def _versioned_put(item: dict[str, object], expected_version: int) -> Put:
+    return Put(item=item, condition="#v = :expected", names={"#v": "version"}, values={":expected": expected_version})
+
+
+class DynamoVideoRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, project_id: str, video_id: str) -> Video | None:
+        item = self.table.get(*records.video_key(project_id, video_id))
+        return None if item is None else records.video_from_item(item)
+
+    def list_all(self, project_id: str) -> list[Video]:
+        pk, _ = records.video_key(project_id, "")
+        return [records.video_from_item(item) for item in self.table.query(pk)]
+
+    def create(self, video: Video, audit: AuditEvent) -> None:
+        self.table.write([Put(item=records.video_item(video), **_CREATE), records.audit_put(audit)])  # type: ignore[arg-type]
+
+    def save(self, video: Video, expected_version: int, audit: AuditEvent) -> None:
+        self.table.write([_versioned_put(records.video_item(video), expected_version), records.audit_put(audit)])
+
+
+class DynamoCredentialRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def create_project(self, project: Project, first_key: ApiKey) -> None:
+        self.table.write(
+            [
+                Put(item=records.project_item(project), **_CREATE),  # type: ignore[arg-type]
+                Put(item=records.key_item(first_key), **_CREATE),  # type: ignore[arg-type]
+            ]
+        )
+
+    def get_project(self, project_id: str) -> Project | None:
+        item = self.table.get(f"P#{project_id}", "PROJECT")
+        return None if item is None else records.project_from_item(item)
+
+    def list_projects(self) -> list[Project]:
+        items = self.table.query(records.PROJECTS_INDEX_PK, index=resources.GSI1)
+        return [records.project_from_item(item) for item in items]
+
+    def get_key(self, project_id: str, key_id: str) -> ApiKey | None:
+        item = self.table.get(*records.key_key(project_id, key_id))
+        return None if item is None else records.key_from_item(item)
+
+    def list_keys(self, project_id: str) -> list[ApiKey]:
+        pk, _ = records.key_key(project_id, "")
+        return [records.key_from_item(item) for item in self.table.query(pk)]
+
+    def create_key(self, key: ApiKey, audit: AuditEvent | None) -> None:
+        writes: list[Put | Update] = [Put(item=records.key_item(key), **_CREATE)]  # type: ignore[arg-type]
+        if audit is not None:
+            writes.append(records.audit_put(audit))
+        self.table.write(writes)
+
+    def save_key(self, key: ApiKey, expected_version: int, audit: AuditEvent) -> None:
+        self.table.write([_versioned_put(records.key_item(key), expected_version), records.audit_put(audit)])
+
+    def create_refresh_token(self, token: RefreshToken) -> None:
+        self.table.write([Put(item=records.refresh_item(token), **_CREATE)])  # type: ignore[arg-type]
+
+    def get_refresh_token(self, project_id: str, token_id: str) -> RefreshToken | None:
+        item = self.table.get(*records.refresh_key(project_id, token_id))
+        return None if item is None else records.refresh_from_item(item)
+
+    def consume_refresh_token(self, token: RefreshToken, used_at: datetime, successor: RefreshToken) -> None:
+        """Marks the token used and stores its successor atomically; a second use loses the race."""
+        pk, sk = records.refresh_key(token.project_id, token.token_id)
+        self.table.write(
+            [
+                Update(
+                    key={PK: pk, resources.SORT_KEY: sk},
+                    expression="SET #used = :now",
+                    condition="attribute_exists(#pk) AND attribute_not_exists(#used)",
+                    names={"#used": "usedAt", "#pk": PK},
+                    values={":now": to_atom(used_at)},
+                ),
+                Put(item=records.refresh_item(successor), **_CREATE),  # type: ignore[arg-type]
+            ]
+        )
+
+
+class DynamoAuditLog:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def append(self, event: AuditEvent) -> None:
+        self.table.write([records.audit_put(event)])
+
+    def between(self, project_id: str, since: datetime, until: datetime) -> Sequence[AuditEvent]:
+        # "~" sorts after every character used in event ids, so the upper bound is inclusive.
+        bounds = (to_atom(since), f"{to_atom(until)}#~")
+        items = self.table.query(project_partition(project_id, "AUDIT"), sk_between=bounds, forward=False)
+        return [records.audit_from_item(item) for item in items]
+
+
+class DynamoRateCounter:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def hit(self, project_id: str, bucket: str, window_start: int, window_seconds: int) -> int:
+        attributes = self.table.update(
+            Update(
+                key={PK: project_partition(project_id, f"RATE#{bucket}"), resources.SORT_KEY: str(window_start)},
+                expression="ADD #count :one SET #ttl = :ttl",
+                names={"#count": "count", "#ttl": resources.TTL_ATTRIBUTE},
+                values={":one": 1, ":ttl": window_start + 2 * window_seconds},
+            ),
+            return_new=True,
+        )
+        assert attributes is not None
+        return int(attributes["count"])

@@ -1,0 +1,63 @@
+"""`POST /auth/api-key`, `POST /auth/refresh` and the API Gateway authorizer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from chalice import AuthResponse, Blueprint
+from chalice.app import AuthRequest
+from pydantic import BaseModel, Field, StrictStr, StringConstraints
+
+from chalicelib import resources, wiring
+from chalicelib.api.http import Call, endpoint
+from chalicelib.domain.errors import AuthenticationFailed
+
+bp = Blueprint(__name__)
+
+Secret = Annotated[StrictStr, StringConstraints(min_length=1, max_length=512)]
+
+
+class ApiKeyPayload(BaseModel):
+    api_key: Secret = Field(alias="apiKey")
+
+
+class RefreshPayload(BaseModel):
+    refresh_token: Secret = Field(alias="refreshToken")
+
+
+@bp.authorizer(ttl_seconds=resources.AUTHORIZER_RESULT_TTL_SECONDS)
+def api_key_authorizer(auth_request: AuthRequest) -> Any:
+    try:
+        principal = wiring.auth_service().authenticate(auth_request.token, f"authorizer-{uuid.uuid4()}")
+    except AuthenticationFailed as failure:
+        return deny(auth_request.method_arn, failure)
+    # Allow every route: API Gateway caches this answer per token for all of them; roles are
+    # enforced by each view.
+    return AuthResponse(routes=["*"], principal_id=principal.key_id, context=principal.to_context())
+
+
+def deny(method_arn: str, failure: AuthenticationFailed) -> dict[str, Any]:
+    """A Deny whose context names the api.video problem the ACCESS_DENIED gateway response renders."""
+    api_and_stage = "/".join(method_arn.split(":", 5)[-1].split("/")[:2])
+    resource = ":".join([*method_arn.split(":", 5)[:5], f"{api_and_stage}/*"])
+    return {
+        "principalId": "anonymous",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [resource]}],
+        },
+        "context": {"problemSlug": failure.slug, "problemTitle": failure.title.replace('"', '\\"')},
+    }
+
+
+@endpoint(bp, "/auth/api-key", "POST", permission=None)
+def authenticate(call: Call) -> Any:
+    payload = call.body(ApiKeyPayload)
+    return wiring.auth_service().exchange_api_key(payload.api_key, call.request_id).to_wire()
+
+
+@endpoint(bp, "/auth/refresh", "POST", permission=None)
+def refresh(call: Call) -> Any:
+    payload = call.body(RefreshPayload)
+    return wiring.auth_service().refresh(payload.refresh_token, call.request_id).to_wire()

@@ -1,0 +1,200 @@
+"""The one place where HTTP meets the services: auth context, roles, rate limits, parsing,
+idempotency and error mapping. Views stay about ten lines."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+from chalice import Blueprint, Response
+from chalice.app import ChaliceAuthorizer, Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import wiring
+from chalicelib.api.problems import JSON, from_validation_error, problem_response
+from chalicelib.domain.access import Actor, Permission, Principal, role_allows
+from chalicelib.domain.errors import DomainError, Forbidden, InvalidInput, InvalidPayload, Problem
+from chalicelib.domain.pagination import PageRequest
+from chalicelib.services.ratelimit import request_class
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+IDEMPOTENCY_HEADER = "idempotency-key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+MAX_JSON_BODY_BYTES = 1_048_576
+
+
+@dataclass
+class Reply:
+    body: Any = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def request_id(request: Request) -> str:
+    context = request.context or {}
+    return str(context.get("requestId") or uuid.uuid4())
+
+
+class Call:
+    """What a view may read from the request, already validated."""
+
+    def __init__(self, request: Request, actor: Actor | None) -> None:
+        self.request = request
+        self._actor = actor
+
+    @property
+    def actor(self) -> Actor:
+        assert self._actor is not None, "route is not authenticated"
+        return self._actor
+
+    @property
+    def request_id(self) -> str:
+        return request_id(self.request)
+
+    @property
+    def path(self) -> str:
+        return str((self.request.context or {}).get("path") or self.request.path)
+
+    def json(self) -> Any:
+        raw = self.request.raw_body
+        if len(raw) > MAX_JSON_BODY_BYTES:
+            raise InvalidPayload(detail=f"The body must not exceed {MAX_JSON_BODY_BYTES} bytes.")
+        if not raw.strip():
+            raise InvalidPayload(detail="The body must be a JSON object.")
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidPayload(detail="The body is not valid JSON.") from exc
+
+    def body(self, model: type[ModelT]) -> ModelT:
+        data = self.json()
+        if not isinstance(data, dict):
+            raise InvalidPayload(detail="The body must be a JSON object.")
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise from_validation_error(exc) from exc
+
+    def query_values(self) -> dict[str, list[str]]:
+        params = self.request.query_params
+        if not params:
+            return {}
+        return {key: list(params.getlist(key)) for key in params}
+
+    def query(self, model: type[ModelT], data: dict[str, Any]) -> ModelT:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise from_validation_error(exc, in_query=True) from exc
+
+    def single(self, name: str) -> str | None:
+        values = self.query_values().get(name)
+        return values[-1] if values else None
+
+    def page(self) -> PageRequest:
+        data = {k: self.single(k) for k in ("currentPage", "pageSize") if self.single(k) is not None}
+        return self.query(PageRequest, data)
+
+    def filters(self, *names: str) -> list[tuple[str, str]]:
+        """The query pairs that pagination links must keep."""
+        values = self.query_values()
+        return [(k, v) for k in values if k in names or _is_bracketed(k, names) for v in values[k]]
+
+
+def _is_bracketed(key: str, names: tuple[str, ...]) -> bool:
+    return any(key.startswith(f"{name}[") for name in names)
+
+
+View = Callable[..., Any]
+
+
+def endpoint(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    permission: Permission | None,
+    authorizer: ChaliceAuthorizer | None = None,
+    status: int = 200,
+) -> Callable[[View], View]:
+    """Registers a view. `permission=None` means the route takes no credentials."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def handler(**path_params: str) -> Response:
+            request = bp.current_request
+            extra_headers: dict[str, str] = {}
+            try:
+                actor = None
+                if permission is not None:
+                    actor = _authorize(request, permission)
+                    extra_headers.update(_rate_limit(actor, method, path))
+                call = Call(request, actor)
+                reply = _run(call, view, path_params, method, status)
+            except DomainError as error:
+                return problem_response(error, extra_headers)
+            headers = {**extra_headers, **reply.pop("headers")}
+            if reply.get("replayed"):
+                headers["Idempotent-Replayed"] = "true"
+            body = reply["body"]
+            if body is None:
+                return Response(body="", status_code=reply["status"], headers=headers)
+            return Response(
+                body=json.dumps(body), status_code=reply["status"], headers={"Content-Type": JSON, **headers}
+            )
+
+        kwargs: dict[str, Any] = {"methods": [method]}
+        if authorizer is not None:
+            kwargs["authorizer"] = authorizer
+        bp.route(path, **kwargs)(handler)
+        return view
+
+    return decorate
+
+
+def _run(call: Call, view: View, path_params: dict[str, str], method: str, status: int) -> dict[str, Any]:
+    def operation() -> dict[str, Any]:
+        result = view(call, **path_params)
+        reply = result if isinstance(result, Reply) else Reply(body=result)
+        return {"status": reply.status or status, "body": reply.body, "headers": reply.headers}
+
+    key = call.request.headers.get(IDEMPOTENCY_HEADER)
+    if method not in ("POST", "PATCH") or key is None or call._actor is None:
+        return operation()
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid-header",
+                    "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+                    "Idempotency-Key",
+                )
+            ]
+        )
+    from chalicelib.adapters import idempotency
+
+    payload = {
+        "path": path_params,
+        "query": call.query_values(),
+        "body": call.request.raw_body.decode("utf-8", "replace"),
+    }
+    return idempotency.run_once(call.actor.project_id, f"{method} {view.__name__}", key, payload, operation)
+
+
+def _authorize(request: Request, permission: Permission) -> Actor:
+    context = (request.context or {}).get("authorizer") or {}
+    principal = Principal.from_context(context)
+    actor = Actor(principal, request_id(request))
+    if not role_allows(principal.role, permission):
+        wiring.auth_service().record_denial(actor, f"{principal.role.value} key lacks {permission.value}")
+        raise Forbidden(detail=f"A {principal.role.value} key cannot perform this operation.")
+    return actor
+
+
+def _rate_limit(actor: Actor, method: str, path: str) -> dict[str, str]:
+    return wiring.rate_limiter().check(actor.project_id, request_class(method, path)).headers()

@@ -1,0 +1,84 @@
+"""Settings read once from the environment, and one cached boto3 client per service."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from chalicelib import resources
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+
+class RateLimits(BaseModel):
+    """Requests per minute per project, as api.video's production tier documents them."""
+
+    reads: int = 500
+    writes: int = 200
+    uploads: int = 100
+
+
+class Settings(BaseModel):
+    table_name: str
+    signing_secret_id: str
+    token_issuer: str = "videoplane"
+    access_token_ttl_seconds: int = Field(default=3600, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    signing_key_cache_seconds: int = Field(default=300, ge=0)
+    max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_limits: RateLimits = RateLimits()
+
+
+@cache
+def get_settings() -> Settings:
+    env = os.environ
+    limits = {
+        name: int(env[f"VIDEOPLANE_RATE_LIMIT_{name.upper()}"])
+        for name in ("reads", "writes", "uploads")
+        if f"VIDEOPLANE_RATE_LIMIT_{name.upper()}" in env
+    }
+    optional = {
+        "token_issuer": env.get("VIDEOPLANE_TOKEN_ISSUER"),
+        "access_token_ttl_seconds": env.get("VIDEOPLANE_ACCESS_TOKEN_TTL"),
+        "refresh_token_ttl_seconds": env.get("VIDEOPLANE_REFRESH_TOKEN_TTL"),
+    }
+    return Settings(
+        table_name=env[resources.TABLE_ENV],
+        signing_secret_id=env[resources.SIGNING_SECRET_ENV],
+        rate_limits=RateLimits(**limits),
+        **{k: v for k, v in optional.items() if v is not None},
+    )
+
+
+@cache
+def _client(service: str) -> Any:
+    # boto3 is imported here so that functions which never touch AWS do not pay for it.
+    import boto3
+    from botocore.config import Config
+
+    # AWS_ENDPOINT_URL (standard boto3 setting) points every client at the devstack emulator.
+    return boto3.client(
+        service,
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, account_id_endpoint_mode="disabled"),
+    )
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+def secretsmanager() -> SecretsManagerClient:
+    client: SecretsManagerClient = _client("secretsmanager")
+    return client
+
+
+def reset_caches() -> None:
+    """For tests: forget settings and clients so a new environment or emulator takes effect."""
+    get_settings.cache_clear()
+    _client.cache_clear()

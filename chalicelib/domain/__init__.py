@@ -1,0 +1,1 @@
+"""Pure domain: entities, rules and use-case errors. No chalice, no boto3."""

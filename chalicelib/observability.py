@@ -1,0 +1,9 @@
+"""One structured logger for the whole app (Powertools JSON lines)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+# Not the Chalice app name: Logger(service=X) reuses the stdlib logger X, which Chalice also
+# configures, and every line would be printed twice.
+logger = Logger(service="videoplane-api")

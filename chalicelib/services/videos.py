@@ -1,0 +1,98 @@
+"""Video metadata use-cases: create, read, update, discard, restore, list, tags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain import audit, videos
+from chalicelib.domain.access import Actor
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.domain.pagination import Page, PageRequest, paginate
+from chalicelib.domain.videos import TagQuery, Video, VideoCreation, VideoQuery, VideoUpdate
+from chalicelib.ports import VideoRepository
+
+# A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
+UPDATE_ATTEMPTS = 3
+
+
+def snapshot(video: Video) -> dict[str, Any]:
+    return video.model_dump(mode="json", exclude={"project_id"})
+
+
+class VideoService:
+    def __init__(self, repository: VideoRepository, clock: Callable[[], datetime]) -> None:
+        self.repository = repository
+        self.clock = clock
+
+    def create(self, actor: Actor, payload: VideoCreation) -> Video:
+        if payload.source is not None:
+            raise InvalidInput(
+                [Problem("invalid-attribute", "Ingest from a URL or a videoId is not available yet.", "source")]
+            )
+        video = videos.new_video(actor.project_id, payload, self.clock())
+        event = audit.record(actor, "video.create", "video", video.video_id, self.clock(), after=snapshot(video))
+        self.repository.create(video, event)
+        return video
+
+    def get(self, actor: Actor, video_id: str) -> Video:
+        video = self.repository.get(actor.project_id, video_id)
+        if video is None or video.discarded:
+            raise NotFound(name="videoId")
+        return video
+
+    def update(self, actor: Actor, video_id: str, payload: VideoUpdate) -> Video:
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.get(actor, video_id)
+            updated = videos.apply_update(current, payload.changes(), self.clock())
+            event = audit.record(
+                actor,
+                "video.update",
+                "video",
+                video_id,
+                self.clock(),
+                before=snapshot(current),
+                after=snapshot(updated),
+            )
+            try:
+                self.repository.save(updated, current.version, event)
+                return updated
+            except Conflict:
+                continue
+        raise Conflict(name="videoId")
+
+    def discard(self, actor: Actor, video_id: str) -> None:
+        current = self.get(actor, video_id)
+        discarded = videos.discard(current, self.clock())
+        event = audit.record(
+            actor, "video.delete", "video", video_id, self.clock(), before=snapshot(current), after=snapshot(discarded)
+        )
+        self.repository.save(discarded, current.version, event)
+
+    def list(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Video]:
+        live = [v for v in self.repository.list_all(actor.project_id) if not v.discarded]
+        return paginate(videos.select(live, query), page)
+
+    def list_discarded(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Video]:
+        gone = [v for v in self.repository.list_all(actor.project_id) if v.discarded]
+        return paginate(videos.select(gone, query), page)
+
+    def get_discarded(self, actor: Actor, video_id: str) -> Video:
+        video = self.repository.get(actor.project_id, video_id)
+        if video is None or not video.discarded:
+            raise NotFound(name="videoId")
+        return video
+
+    def restore(self, actor: Actor, video_id: str) -> Video:
+        current = self.get_discarded(actor, video_id)
+        restored = videos.restore(current, self.clock())
+        event = audit.record(
+            actor, "video.restore", "video", video_id, self.clock(), before=snapshot(current), after=snapshot(restored)
+        )
+        self.repository.save(restored, current.version, event)
+        return restored
+
+    def tags(self, actor: Actor, query: TagQuery, page: PageRequest) -> Page[tuple[str, int]]:
+        live = [v for v in self.repository.list_all(actor.project_id) if not v.discarded]
+        return paginate(videos.tag_counts(live, query), page)

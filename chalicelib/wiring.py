@@ -1,0 +1,108 @@
+"""Services wired to their adapters, built once per process on first use.
+
+Imports happen inside the factories so that importing a view module stays cheap: a function
+pays for boto3 and the adapters only when its first request needs them (cold-start budget).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.dynamodb import Table
+    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.services.audit import AuditService
+    from chalicelib.services.auth import AuthService
+    from chalicelib.services.projects import ProjectService
+    from chalicelib.services.ratelimit import RateLimiter
+    from chalicelib.services.videos import VideoService
+
+
+@cache
+def table() -> Table:
+    from chalicelib import config
+    from chalicelib.adapters.dynamodb import Table
+
+    return Table(config.dynamodb(), config.get_settings().table_name)
+
+
+@cache
+def signing_keys() -> SecretsManagerKeyStore:
+    from chalicelib import config
+    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+
+    settings = config.get_settings()
+    return SecretsManagerKeyStore(
+        config.secretsmanager(), settings.signing_secret_id, settings.signing_key_cache_seconds
+    )
+
+
+@cache
+def auth_service() -> AuthService:
+    from datetime import timedelta
+
+    from chalicelib import config
+    from chalicelib.adapters.repositories import DynamoAuditLog, DynamoCredentialRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.auth import AuthService
+
+    settings = config.get_settings()
+    return AuthService(
+        credentials=DynamoCredentialRepository(table()),
+        keys=signing_keys(),
+        audit_log=DynamoAuditLog(table()),
+        issuer=settings.token_issuer,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        clock=utc_now,
+    )
+
+
+@cache
+def project_service() -> ProjectService:
+    from chalicelib.adapters.repositories import DynamoCredentialRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.projects import ProjectService
+
+    return ProjectService(DynamoCredentialRepository(table()), clock=utc_now)
+
+
+@cache
+def video_service() -> VideoService:
+    from chalicelib.adapters.repositories import DynamoVideoRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.videos import VideoService
+
+    return VideoService(DynamoVideoRepository(table()), clock=utc_now)
+
+
+@cache
+def audit_service() -> AuditService:
+    from chalicelib.adapters.repositories import DynamoAuditLog
+    from chalicelib.clock import utc_now
+    from chalicelib.services.audit import AuditService
+
+    return AuditService(DynamoAuditLog(table()), clock=utc_now)
+
+
+@cache
+def rate_limiter() -> RateLimiter:
+    import time
+
+    from chalicelib import config
+    from chalicelib.adapters.repositories import DynamoRateCounter
+    from chalicelib.services.ratelimit import RateLimiter
+
+    return RateLimiter(DynamoRateCounter(table()), config.get_settings().rate_limits, clock=time.time)
+
+
+def reset() -> None:
+    """For tests: rebuild everything against a fresh environment."""
+    from chalicelib import config
+    from chalicelib.adapters import idempotency
+
+    config.reset_caches()
+    idempotency.reset()
+    for factory in (table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter):
+        factory.cache_clear()

@@ -1,0 +1,131 @@
+"""`python -m devstack up | project create NAME | key create PROJECT --role ROLE | signing-keys rotate`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
+STATE_FILE = STATE_DIR / "state.json"
+API_KEY_FILE = STATE_DIR / "api-key"
+
+
+def up(port: int, moto_port: int) -> int:
+    from devstack.emulator import apply_environment, start_emulator
+
+    emulator = start_emulator(moto_port)
+    apply_environment(emulator.endpoint)
+
+    from devstack.bootstrap import bootstrap
+
+    bootstrap()
+
+    from app import app
+    from chalicelib import wiring
+    from devstack.gateway import Gateway
+    from devstack.pollers import EventSourcePollers
+    from devstack.server import ApiServer
+
+    issued = wiring.project_service().create_project("dev")
+    server = ApiServer(Gateway(app), port)
+    pollers = EventSourcePollers(app)
+    server.start()
+    pollers.start()
+
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    STATE_FILE.write_text(json.dumps({"apiUrl": server.url, "awsEndpoint": emulator.endpoint, "pid": os.getpid()}))
+    API_KEY_FILE.write_text(issued.value + "\n")
+    print(f"Videoplane devstack is up (AWS emulator at {emulator.endpoint}, {pollers.count} event sources polled)")
+    print(f"API base URL: {server.url}")
+    print(f"Dev project:  {issued.key.project_id}")
+    print(f"Dev API key:  {issued.value}   (also in {API_KEY_FILE})")
+    print("Press Ctrl+C to stop.", flush=True)
+
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    stopping.wait()
+    print("Stopping...", flush=True)
+    pollers.stop()
+    server.stop()
+    emulator.stop()
+    STATE_FILE.unlink(missing_ok=True)
+    return 0
+
+
+def _attach() -> None:
+    """Point this process at the running devstack's emulator."""
+    if not STATE_FILE.exists():
+        sys.exit(f"No running devstack found ({STATE_FILE} is missing): start it with `make run`.")
+    from devstack.emulator import apply_environment
+
+    apply_environment(json.loads(STATE_FILE.read_text())["awsEndpoint"])
+
+
+def create_project(name: str) -> dict[str, Any]:
+    _attach()
+    from chalicelib import wiring
+
+    issued = wiring.project_service().create_project(name)
+    return {"projectId": issued.key.project_id, "apiKey": issued.value}
+
+
+def create_key(project_id: str, role: str, name: str) -> dict[str, Any]:
+    _attach()
+    from chalicelib import wiring
+    from chalicelib.domain.access import Role
+    from chalicelib.services.projects import KeyCreation
+
+    issued = wiring.project_service().create_key(project_id, KeyCreation(name=name, role=Role(role)), actor=None)
+    return {"projectId": project_id, "keyId": issued.key.key_id, "role": role, "apiKey": issued.value}
+
+
+def rotate_signing_keys() -> dict[str, Any]:
+    _attach()
+    from datetime import timedelta
+
+    from chalicelib import config, wiring
+    from chalicelib.clock import utc_now
+    from chalicelib.services.auth import rotate_signing_keys as rotate
+
+    ttl = timedelta(seconds=config.get_settings().access_token_ttl_seconds)
+    keyset = rotate(wiring.signing_keys(), utc_now(), ttl)
+    return {"activeKid": keyset.active_kid, "kids": [k.kid for k in keyset.keys]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_cmd = commands.add_parser("up", help="run the whole platform on 127.0.0.1 until Ctrl+C")
+    up_cmd.add_argument("--port", type=int, default=8000)
+    up_cmd.add_argument("--moto-port", type=int, default=0)
+    project = commands.add_parser("project").add_subparsers(dest="action", required=True)
+    project.add_parser("create").add_argument("name")
+    key = commands.add_parser("key").add_subparsers(dest="action", required=True)
+    key_create = key.add_parser("create")
+    key_create.add_argument("project")
+    key_create.add_argument("--role", choices=["admin", "operator", "viewer"], default="operator")
+    key_create.add_argument("--name", default="API key")
+    commands.add_parser("signing-keys").add_subparsers(dest="action", required=True).add_parser("rotate")
+    args = parser.parse_args(argv)
+
+    if args.command == "up":
+        return up(args.port, args.moto_port)
+    if args.command == "project":
+        result = create_project(args.name)
+    elif args.command == "key":
+        result = create_key(args.project, args.role, args.name)
+    else:
+        result = rotate_signing_keys()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""moto's server on loopback, and the environment that points boto3 at it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from moto.server import ThreadedMotoServer
+
+from chalicelib import resources
+
+REGION = "us-east-1"
+TABLE_NAME = "videoplane"
+SIGNING_SECRET_ID = "videoplane/signing-keys"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    server: ThreadedMotoServer
+    endpoint: str
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_emulator(port: int = 0) -> Emulator:
+    # moto's werkzeug server logs every AWS call; the app's own logs are what matter here.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound_port = server.get_host_and_port()
+    return Emulator(server=server, endpoint=f"http://{host}:{bound_port}")
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """Standard AWS variables only: the runtime has no idea it talks to an emulator."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "devstack",
+        "AWS_SECRET_ACCESS_KEY": "devstack",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        resources.TABLE_ENV: TABLE_NAME,
+        resources.SIGNING_SECRET_ENV: SIGNING_SECRET_ID,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
+    }
+
+
+def apply_environment(endpoint: str) -> None:
+    os.environ.update(aws_environment(endpoint))

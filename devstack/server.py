@@ -1,0 +1,62 @@
+"""HTTP on 127.0.0.1 in front of the gateway emulator."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from devstack.gateway import Gateway
+
+# API Gateway's own payload limit.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
+                self.close_connection = True
+                return
+            body = self.rfile.read(length) if length else b""
+            response = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+            self._send(response.status, response.headers, response.body)
+
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+            return  # the app logs every request as structured JSON already
+
+    return Handler
+
+
+class ApiServer:
+    def __init__(self, gateway: Gateway, port: int) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(gateway))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="api-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
