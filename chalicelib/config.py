@@ -62,7 +62,7 @@ def _client(service: str) -> Any:
     from botocore.config import Config
 
     # AWS_ENDPOINT_URL (standard boto3 setting) points every client at the devstack emulator.
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]
         service,
         config=Config(retries={"mode": "standard", "max_attempts": 3}, account_id_endpoint_mode="disabled"),
     )

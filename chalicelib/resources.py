@@ -65,7 +65,9 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
     "ACCESS_DENIED": {"status": 401, "template": _PROBLEM_FROM_AUTHORIZER},
     "AUTHORIZER_FAILURE": {
         "status": 500,
-        "template": '{"type":"https://docs.api.video/reference/server-error","title":"Server error","name":"","status":500}',
+        "template": (
+            '{"type":"https://docs.api.video/reference/server-error","title":"Server error","name":"","status":500}'
+        ),
     },
     # No resource matches the path.
     "MISSING_AUTHENTICATION_TOKEN": {

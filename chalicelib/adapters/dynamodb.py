@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -33,7 +34,18 @@ def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; the domain and JSON want int or float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def project_partition(project_id: str, collection: str) -> str:
@@ -130,7 +142,8 @@ class Table:
             if len(writes) == 1:
                 self._write_one(writes[0])
             else:
-                self.client.transact_write_items(TransactItems=[self._transact_item(w) for w in writes])
+                items: list[Any] = [self._transact_item(w) for w in writes]
+                self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
             raise translate(error) from error
 

@@ -49,7 +49,7 @@ _CONFIG = IdempotencyConfig(
     payload_validation_jmespath="payload",
     expires_after_seconds=EXPIRES_AFTER_SECONDS,
     raise_on_no_idempotency_key=True,
-    response_hook=_mark_replay,
+    response_hook=_mark_replay,  # type: ignore[arg-type]
 )
 
 

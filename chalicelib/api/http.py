@@ -43,9 +43,10 @@ def request_id(request: Request) -> str:
 class Call:
     """What a view may read from the request, already validated."""
 
-    def __init__(self, request: Request, actor: Actor | None) -> None:
+    def __init__(self, request: Request, actor: Actor | None, lambda_context: Any = None) -> None:
         self.request = request
         self._actor = actor
+        self.lambda_context = lambda_context
 
     @property
     def actor(self) -> Actor:
@@ -134,7 +135,7 @@ def endpoint(
                 if permission is not None:
                     actor = _authorize(request, permission)
                     extra_headers.update(_rate_limit(actor, method, path))
-                call = Call(request, actor)
+                call = Call(request, actor, bp.lambda_context)
                 reply = _run(call, view, path_params, method, status)
             except DomainError as error:
                 return problem_response(error, extra_headers)
@@ -178,11 +179,10 @@ def _run(call: Call, view: View, path_params: dict[str, str], method: str, statu
         )
     from chalicelib.adapters import idempotency
 
-    payload = {
-        "path": path_params,
-        "query": call.query_values(),
-        "body": call.request.raw_body.decode("utf-8", "replace"),
-    }
+    idempotency.register_lambda_context(call.lambda_context)
+    raw = call.request.raw_body
+    body_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    payload = {"path": path_params, "query": call.query_values(), "body": body_text}
     return idempotency.run_once(call.actor.project_id, f"{method} {view.__name__}", key, payload, operation)
 
 

@@ -52,4 +52,4 @@ def _as_problem(response: Response) -> Response:
     else:
         error = error_type(detail=str(body.get("Message", "")) or None)
     allow = response.headers.get("Allow")
-    return problem_response(error, {"Allow": allow} if allow else None)
+    return problem_response(error, {"Allow": str(allow)} if allow else None)

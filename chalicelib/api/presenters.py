@@ -37,6 +37,11 @@ def video(v: Video) -> dict[str, Any]:
     return body
 
 
+def video_status(v: Video) -> dict[str, Any]:
+    """No source has arrived yet: `ingest` is omitted because the SDK refuses a null status."""
+    return {"encoding": {"playable": False, "qualities": [], "metadata": {}}}
+
+
 def tag(row: tuple[str, int]) -> dict[str, Any]:
     return {"value": row[0], "videoCount": row[1]}
 

@@ -59,6 +59,11 @@ def get_video(call: Call, videoId: str) -> Any:  # noqa: N803 - path parameter n
     return presenters.video(wiring.video_service().get(call.actor, videoId))
 
 
+@endpoint(bp, "/videos/{videoId}/status", "GET", permission=READ, authorizer=api_key_authorizer)
+def get_video_status(call: Call, videoId: str) -> Any:  # noqa: N803
+    return presenters.video_status(wiring.video_service().get(call.actor, videoId))
+
+
 @endpoint(bp, "/videos/{videoId}", "PATCH", permission=WRITE, authorizer=api_key_authorizer)
 def update_video(call: Call, videoId: str) -> Any:  # noqa: N803
     return presenters.video(wiring.video_service().update(call.actor, videoId, video_update(call)))

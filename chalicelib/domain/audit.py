@@ -43,7 +43,7 @@ def record_event(
 ) -> AuditEvent:
     return AuditEvent(
         project_id=project_id,
-        event_id=ids.new_id(AUDIT_ID_PREFIX),
+        event_id=ids.new_sortable_id(AUDIT_ID_PREFIX),
         action=action,
         resource_type=resource_type,
         resource_id=resource_id,

@@ -125,12 +125,12 @@ class AuthService:
             key = self._active_key(credentials.value, request_id)
             return Principal(project_id=key.project_id, key_id=key.key_id, role=key.role)
         principal = self._verify(credentials.value)
-        key = self.credentials.get_key(principal.project_id, principal.key_id)
-        if key is None or not key.active:
+        current = self.credentials.get_key(principal.project_id, principal.key_id)
+        if current is None or not current.active:
             self._record_failure(principal.project_id, principal.key_id, request_id, "access token of a revoked key")
             raise InvalidAccessToken()
         # The key's current role wins over the one in the token, so a demotion applies at once.
-        return Principal(project_id=key.project_id, key_id=key.key_id, role=key.role)
+        return Principal(project_id=current.project_id, key_id=current.key_id, role=current.role)
 
     def _verify(self, token: str) -> Principal:
         keyset = self.keys.load()
