@@ -1,17 +1,364 @@
-"""Placeholder replaced by the event-source pollers (being written)."""
+"""Lambda event-source mappings for the local stack: SQS queues and DynamoDB streams.
+
+Each mapping runs in its own thread and behaves like its AWS counterpart with
+ReportBatchItemFailures enabled (Chalice cannot set it; the deployed mappings get it through
+CDK overrides): the handler gets the exact Lambda event, SQS messages are deleted only once
+handled, and a stream shard is checkpointed only after its batch succeeds.
+"""
 
 from __future__ import annotations
 
+import base64
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
 from chalice import Chalice
+from chalice.app import DynamoDBEventConfig, SQSEventConfig
+
+from devstack.gateway import LambdaContext
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+SQS_WAIT_SECONDS = 1  # long-poll short enough for stop() to return promptly
+STREAM_IDLE_SECONDS = 0.5
+STREAM_MAX_ATTEMPTS = 5
+RETRY_BACKOFF_SECONDS = 0.1
+MAX_RETRY_BACKOFF_SECONDS = 1.0
+SHARD_REFRESH_SECONDS = 10.0
+ERROR_BACKOFF_SECONDS = (0.5, 5.0)
+STOP_TIMEOUT_SECONDS = 5.0
+LAMBDA_TIMEOUT_MS = 60_000  # Chalice's default lambda_timeout
+
+
+class _Poller(Protocol):
+    name: str
+
+    def connect(self) -> None: ...
+
+    def poll(self) -> None: ...
+
+    def reset(self) -> None: ...
 
 
 class EventSourcePollers:
     def __init__(self, app: Chalice) -> None:
-        self.app = app
-        self.count = 0
+        self._stop = threading.Event()
+        self._pollers: list[_Poller] = []
+        for config in app.event_sources:
+            if isinstance(config, SQSEventConfig):
+                self._pollers.append(_SqsPoller(config, app.handler_map[config.name], self._stop))
+            elif isinstance(config, DynamoDBEventConfig):
+                self._pollers.append(_StreamPoller(config, app.handler_map[config.name], self._stop))
+        self.count = len(self._pollers)
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        return None
+        self._stop.clear()
+        for poller in self._pollers:
+            # Here rather than in the threads: creating clients from the shared default session
+            # concurrently is not thread-safe in boto3.
+            poller.connect()
+            thread = threading.Thread(target=self._run, args=(poller,), name=f"poller-{poller.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
-        return None
+        self._stop.set()
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s still busy in a handler; leaving it behind (daemon thread)", thread.name)
+        self._threads = []
+
+    def _run(self, poller: _Poller) -> None:
+        delay = ERROR_BACKOFF_SECONDS[0]
+        while not self._stop.is_set():
+            try:
+                poller.poll()
+                delay = ERROR_BACKOFF_SECONDS[0]
+            except Exception:
+                log.exception("event source %s failed; retrying in %.1fs", poller.name, delay)
+                # The emulator may have been reset or the resource recreated: look everything up again.
+                poller.reset()
+                self._stop.wait(delay)
+                delay = min(delay * 2, ERROR_BACKOFF_SECONDS[1])
+
+
+def _invoke(handler: Handler, name: str, event: dict[str, Any]) -> tuple[bool, Any]:
+    """(True, result) on success, (False, None) when the handler raised."""
+    try:
+        return True, handler(event, LambdaContext(function_name=name, timeout_ms=LAMBDA_TIMEOUT_MS))
+    except Exception:
+        log.exception("handler %s failed on a batch of %d records", name, len(event["Records"]))
+        return False, None
+
+
+def _failed_items(result: Any, identifiers: list[str]) -> set[str] | None:
+    """The identifiers reported in batchItemFailures, or None when Lambda counts the whole batch as failed."""
+    if result is None or (isinstance(result, dict) and not result.get("batchItemFailures")):
+        return set()
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+    if isinstance(failures, list) and all(isinstance(item, dict) for item in failures):
+        failed = {item.get("itemIdentifier") for item in failures}
+        # An empty, null or unknown itemIdentifier fails the whole batch, as in Lambda.
+        if failed <= set(identifiers):
+            return failed
+    log.warning("not a valid batch item failure report, so the whole batch failed: %r", result)
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    """Lambda events carry binary values base64-encoded, where boto3 hands back bytes."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+class _SqsPoller:
+    def __init__(self, config: SQSEventConfig, handler: Handler, stop: threading.Event) -> None:
+        self.name = config.name
+        self._config = config
+        self._handler = handler
+        self._stop = stop
+        self._client: Any = None
+        self._queue_url: str | None = None
+        self._queue_arn = ""
+
+    def connect(self) -> None:
+        self._client = boto3.client("sqs")
+
+    def reset(self) -> None:
+        self._queue_url = None
+
+    def _open(self) -> str:
+        if self._config.queue_arn:
+            _, _, _, _, account, queue = self._config.queue_arn.split(":")
+            url = self._client.get_queue_url(QueueName=queue, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        else:
+            url = self._client.get_queue_url(QueueName=self._config.queue)["QueueUrl"]
+        attributes = self._client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        self._queue_arn = attributes["QueueArn"]
+        return str(url)
+
+    def poll(self) -> None:
+        url = self._queue_url = self._queue_url or self._open()
+        messages = self._receive(url)
+        if not messages:
+            return
+        records = [self._record(message) for message in messages]
+        ok, result = _invoke(self._handler, self.name, {"Records": records})
+        ids = [record["messageId"] for record in records]
+        failed = _failed_items(result, ids) if ok else None
+        if failed is None:
+            # Nothing is deleted: the whole batch comes back after the queue's visibility timeout.
+            return
+        self._delete(url, [m["ReceiptHandle"] for m in messages if m["MessageId"] not in failed])
+
+    def _receive(self, url: str) -> list[dict[str, Any]]:
+        # Like Lambda, gather up to batch_size messages for at most the batching window.
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self._config.maximum_batching_window_in_seconds
+        while len(messages) < self._config.batch_size and not self._stop.is_set():
+            response = self._client.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(self._config.batch_size - len(messages), 10),
+                WaitTimeSeconds=SQS_WAIT_SECONDS,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            messages.extend(response.get("Messages", []))
+            if not messages or time.monotonic() >= deadline:
+                break
+        return messages
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: _message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self._queue_arn,
+            "awsRegion": self._client.meta.region_name,
+        }
+        if "MD5OfMessageAttributes" in message:
+            record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+        return record
+
+    def _delete(self, url: str, handles: list[str]) -> None:
+        for start in range(0, len(handles), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[start : start + 10])]
+            response = self._client.delete_message_batch(QueueUrl=url, Entries=entries)
+            for failure in response.get("Failed", []):
+                # Typically a handler that outlived the visibility timeout: the message is redelivered.
+                log.warning("%s: could not delete a message: %s", self.name, failure.get("Message"))
+
+
+def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    attribute: dict[str, Any] = {
+        "stringListValues": value.get("StringListValues", []),
+        "binaryListValues": _jsonable(value.get("BinaryListValues", [])),
+        "dataType": value["DataType"],
+    }
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = _jsonable(value["BinaryValue"])
+    return attribute
+
+
+@dataclass
+class _Shard:
+    shard_id: str
+    start: str  # iterator type used until there is a checkpoint
+    batch_limit: int
+    iterator: str | None = None
+    closed: bool = False
+    checkpoint: str | None = None  # sequence number of the last record the handler accepted
+    pending: list[dict[str, Any]] = field(default_factory=list)  # fetched, not yet accepted
+    attempts: int = 0
+    retry_at: float = 0.0
+
+
+class _StreamPoller:
+    def __init__(self, config: DynamoDBEventConfig, handler: Handler, stop: threading.Event) -> None:
+        self.name = config.name
+        self._config = config
+        self._handler = handler
+        self._stop = stop
+        self._dynamodb: Any = None
+        self._streams: Any = None
+        self._stream_arn: str | None = None
+        self._shards_arn: str | None = None  # the stream that _shards (and their checkpoints) belong to
+        self._shards: dict[str, _Shard] = {}
+        self._listed_at = 0.0
+
+    def connect(self) -> None:
+        self._dynamodb = boto3.client("dynamodb")
+        # botocore's account-based streams endpoint is not routed by moto.
+        self._streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+
+    def reset(self) -> None:
+        self._stream_arn = None
+
+    def _open(self) -> str:
+        # The decorator's ARN is a packaging-time literal; the emulated table has its own stream ARN.
+        source = self._config.stream_arn
+        table = source.split("table/", 1)[1].split("/", 1)[0] if "table/" in source else source
+        arn = self._dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+        if not arn:
+            raise LookupError(f"table {table} has no stream enabled")
+        if arn != self._shards_arn:
+            self._shards = {}
+        for shard in self._shards.values():
+            # Iterators may not survive whatever made us reopen; checkpoints do.
+            shard.iterator, shard.pending = None, []
+        self._shards_arn = arn
+        self._listed_at = 0.0
+        return str(arn)
+
+    def poll(self) -> None:
+        arn = self._stream_arn = self._stream_arn or self._open()
+        if time.monotonic() - self._listed_at > SHARD_REFRESH_SECONDS:
+            self._list_shards(arn)
+        wait = STREAM_IDLE_SECONDS
+        for shard in list(self._shards.values()):
+            wait = min(wait, self._advance(arn, shard))
+        if wait > 0:
+            self._stop.wait(wait)
+
+    def _list_shards(self, arn: str) -> None:
+        # Shards present when the mapping starts begin at starting_position; later ones (splits) at the start.
+        start = "TRIM_HORIZON" if self._shards else self._config.starting_position
+        for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            if shard["ShardId"] not in self._shards:
+                self._shards[shard["ShardId"]] = _Shard(shard["ShardId"], start, self._config.batch_size)
+        self._listed_at = time.monotonic()
+
+    def _advance(self, arn: str, shard: _Shard) -> float:
+        """Fetch and deliver at most one batch; returns how long the shard can wait for its next turn."""
+        if not shard.pending and not shard.closed:
+            self._fetch(arn, shard)
+        if not shard.pending:
+            return STREAM_IDLE_SECONDS
+        backoff = shard.retry_at - time.monotonic()
+        if backoff > 0:
+            return backoff
+        self._deliver(arn, shard)
+        return 0.0
+
+    def _fetch(self, arn: str, shard: _Shard) -> None:
+        if shard.iterator is None:
+            position: dict[str, str] = {"ShardIteratorType": shard.start}
+            if shard.checkpoint is not None:
+                position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.checkpoint}
+            shard.iterator = self._streams.get_shard_iterator(StreamArn=arn, ShardId=shard.shard_id, **position)[
+                "ShardIterator"
+            ]
+        response = self._streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+        shard.pending = [self._record(arn, raw) for raw in response.get("Records", [])]
+        shard.batch_limit = self._config.batch_size  # a bisection only lasts for the read it started in
+        if "NextShardIterator" not in response:
+            shard.iterator, shard.closed = None, True
+        elif shard.pending:
+            # An empty read leaves the position unchanged, so the current iterator is kept: moto
+            # stores every iterator it hands out forever, two a second when idle.
+            shard.iterator = response["NextShardIterator"]
+
+    def _record(self, arn: str, raw: dict[str, Any]) -> dict[str, Any]:
+        record: dict[str, Any] = _jsonable(raw)
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            # Lambda sends epoch seconds, and Chalice's DynamoDBRecord needs a number here.
+            aware = created if created.tzinfo else created.replace(tzinfo=UTC)
+            record["dynamodb"]["ApproximateCreationDateTime"] = int(aware.timestamp())
+        return {**record, "awsRegion": self._streams.meta.region_name, "eventSourceARN": arn}
+
+    def _deliver(self, arn: str, shard: _Shard) -> None:
+        batch = shard.pending[: shard.batch_limit]
+        sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in batch]
+        ok, result = _invoke(self._handler, self.name, {"Records": batch})
+        failed = _failed_items(result, sequence_numbers) if ok else None
+        accepted = len(batch) if failed == set() else 0
+        if failed:
+            # Lambda checkpoints just before the lowest failed sequence number and retries from there.
+            accepted = min(sequence_numbers.index(number) for number in failed)
+        if accepted:
+            shard.checkpoint = sequence_numbers[accepted - 1]
+            shard.pending = shard.pending[accepted:]
+            shard.attempts = 0
+        if accepted < len(batch):
+            self._retry(shard, len(batch) - accepted)
+
+    def _retry(self, shard: _Shard, failing: int) -> None:
+        # MaximumRetryAttempts + BisectBatchOnFunctionError: split a failing batch, then skip
+        # a record that fails on its own, so one bad record cannot stall the shard forever.
+        shard.attempts += 1
+        if shard.attempts >= STREAM_MAX_ATTEMPTS:
+            shard.attempts = 0
+            if failing > 1:
+                shard.batch_limit = (failing + 1) // 2
+            else:
+                dropped = shard.pending.pop(0)
+                shard.checkpoint = dropped["dynamodb"]["SequenceNumber"]
+                log.error("%s: dropping stream record after %d attempts: %s", self.name, STREAM_MAX_ATTEMPTS, dropped)
+        delay = min(RETRY_BACKOFF_SECONDS * 2 ** max(shard.attempts - 1, 0), MAX_RETRY_BACKOFF_SECONDS)
+        shard.retry_at = time.monotonic() + delay

@@ -146,7 +146,10 @@ class AuthService:
         if parsed is None:
             raise InvalidApiKey()
         key = self.credentials.get_key(parsed.project_id, parsed.credential_id)
-        if key is None or not ids.secrets_match(parsed.secret, key.secret_hash):
+        if key is None:
+            raise InvalidApiKey()
+        if not ids.secrets_match(parsed.secret, key.secret_hash):
+            self._record_failure(key.project_id, key.key_id, request_id, "wrong secret for an existing API key")
             raise InvalidApiKey()
         if not key.active:
             self._record_failure(key.project_id, key.key_id, request_id, "revoked API key used")

@@ -71,12 +71,10 @@ class VideoService:
         self.repository.save(discarded, current.version, event)
 
     def list(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Video]:
-        live = [v for v in self.repository.list_all(actor.project_id) if not v.discarded]
-        return paginate(videos.select(live, query), page)
+        return paginate(videos.select(self._videos(actor, discarded=False), query), page)
 
     def list_discarded(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Video]:
-        gone = [v for v in self.repository.list_all(actor.project_id) if v.discarded]
-        return paginate(videos.select(gone, query), page)
+        return paginate(videos.select(self._videos(actor, discarded=True), query), page)
 
     def get_discarded(self, actor: Actor, video_id: str) -> Video:
         video = self.repository.get(actor.project_id, video_id)
@@ -94,5 +92,7 @@ class VideoService:
         return restored
 
     def tags(self, actor: Actor, query: TagQuery, page: PageRequest) -> Page[tuple[str, int]]:
-        live = [v for v in self.repository.list_all(actor.project_id) if not v.discarded]
-        return paginate(videos.tag_counts(live, query), page)
+        return paginate(videos.tag_counts(self._videos(actor, discarded=False), query), page)
+
+    def _videos(self, actor: Actor, discarded: bool) -> list[Video]:
+        return [v for v in self.repository.list_all(actor.project_id) if v.discarded is discarded]
