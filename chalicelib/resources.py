@@ -69,6 +69,14 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
             '{"type":"https://docs.api.video/reference/server-error","title":"Server error","name":"","status":500}'
         ),
     },
+    # The body is over API Gateway's 10 MB payload limit.
+    "REQUEST_TOO_LARGE": {
+        "status": 413,
+        "template": (
+            '{"type":"https://docs.api.video/reference/request-too-large",'
+            '"title":"The request body is larger than 10 MB.","name":"","status":413}'
+        ),
+    },
     # No resource matches the path.
     "MISSING_AUTHENTICATION_TOKEN": {
         "status": 404,
@@ -80,3 +88,4 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
 }
 
 AUTHORIZER_RESULT_TTL_SECONDS = 60
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024

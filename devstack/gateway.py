@@ -162,6 +162,9 @@ class Gateway:
             "isBase64Encoded": bool(body) and not is_text,
         }
 
+    def too_large(self) -> GatewayResponse:
+        return self._gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()), {})
+
     def _gateway_response(self, kind: str, request_id: str, context: dict[str, Any]) -> GatewayResponse:
         spec = resources.GATEWAY_RESPONSES[kind]
         body = spec["template"]

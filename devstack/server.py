@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from chalicelib.resources import MAX_REQUEST_BODY_BYTES
 from devstack.gateway import Gateway
 
-# API Gateway's own payload limit.
-MAX_BODY_BYTES = 10 * 1024 * 1024
+_DRAIN_CHUNK = 1024 * 1024
 
 
 def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
@@ -17,9 +17,12 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
-                self.close_connection = True
+            if length > MAX_REQUEST_BODY_BYTES:
+                # Read it all first: replying early makes clients see a connection reset instead.
+                while length > 0:
+                    length -= len(self.rfile.read(min(_DRAIN_CHUNK, length)) or b"x" * length)
+                refused = gateway.too_large()
+                self._send(refused.status, refused.headers, refused.body)
                 return
             body = self.rfile.read(length) if length else b""
             response = gateway.handle(self.command, self.path, dict(self.headers.items()), body)

@@ -11,7 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib import resources
-from chalicelib.domain.errors import Conflict, RepositoryUnavailable
+from chalicelib.domain.errors import Conflict, InvalidPayload, RepositoryUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -81,6 +81,8 @@ def translate(error: ClientError) -> Exception:
         return RepositoryUnavailable(detail="The write was cancelled; retry the request.")
     if code in _THROTTLING:
         return RepositoryUnavailable()
+    if code == "ValidationException" and "size" in str(error).lower():
+        return InvalidPayload(detail="The resource is too large to store.")
     return error
 
 

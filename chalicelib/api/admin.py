@@ -20,7 +20,7 @@ ADMIN = Permission.ADMIN
 AUDIT_FILTERS = ("resourceType", "resourceId", "action", "from", "to")
 
 
-@endpoint(bp, "/api-keys", "POST", permission=ADMIN, authorizer=api_key_authorizer, status=201)
+@endpoint(bp, "/api-keys", "POST", permission=ADMIN, authorizer=api_key_authorizer, status=201, replayable=False)
 def create_api_key(call: Call) -> Any:
     issued = wiring.project_service().create_key(call.actor.project_id, call.body(KeyCreation), call.actor)
     return presenters.api_key(issued.key, issued.value)

@@ -69,7 +69,7 @@ class Call:
             raise InvalidPayload(detail="The body must be a JSON object.")
         try:
             return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidPayload(detail="The body is not valid JSON.") from exc
 
     def body(self, model: type[ModelT]) -> ModelT:
@@ -122,8 +122,11 @@ def endpoint(
     permission: Permission | None,
     authorizer: ChaliceAuthorizer | None = None,
     status: int = 200,
+    replayable: bool = True,
 ) -> Callable[[View], View]:
-    """Registers a view. `permission=None` means the route takes no credentials."""
+    """Registers a view. `permission=None` means the route takes no credentials.
+
+    `replayable=False` is for responses that must never be stored, such as a new secret."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -133,10 +136,12 @@ def endpoint(
             try:
                 actor = None
                 if permission is not None:
-                    actor = _authorize(request, permission)
+                    actor = _actor(request)
+                    # Counted before the role check so that denied calls are limited too.
                     extra_headers.update(_rate_limit(actor, method, path))
+                    _require(actor, permission)
                 call = Call(request, actor, bp.lambda_context)
-                reply = _run(call, view, path_params, method, status)
+                reply = _run(call, view, path_params, method, status, replayable)
             except DomainError as error:
                 return problem_response(error, extra_headers)
             headers = {**extra_headers, **reply.pop("headers")}
@@ -158,7 +163,9 @@ def endpoint(
     return decorate
 
 
-def _run(call: Call, view: View, path_params: dict[str, str], method: str, status: int) -> dict[str, Any]:
+def _run(
+    call: Call, view: View, path_params: dict[str, str], method: str, status: int, replayable: bool
+) -> dict[str, Any]:
     def operation() -> dict[str, Any]:
         result = view(call, **path_params)
         reply = result if isinstance(result, Reply) else Reply(body=result)
@@ -167,6 +174,14 @@ def _run(call: Call, view: View, path_params: dict[str, str], method: str, statu
     key = call.request.headers.get(IDEMPOTENCY_HEADER)
     if method not in ("POST", "PATCH") or key is None or call._actor is None:
         return operation()
+    if not replayable:
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid-header", "This operation returns a secret once and cannot be replayed.", "Idempotency-Key"
+                )
+            ]
+        )
     if not _IDEMPOTENCY_KEY.match(key):
         raise InvalidInput(
             [
@@ -186,14 +201,16 @@ def _run(call: Call, view: View, path_params: dict[str, str], method: str, statu
     return idempotency.run_once(call.actor.project_id, f"{method} {view.__name__}", key, payload, operation)
 
 
-def _authorize(request: Request, permission: Permission) -> Actor:
+def _actor(request: Request) -> Actor:
     context = (request.context or {}).get("authorizer") or {}
-    principal = Principal.from_context(context)
-    actor = Actor(principal, request_id(request))
-    if not role_allows(principal.role, permission):
-        wiring.auth_service().record_denial(actor, f"{principal.role.value} key lacks {permission.value}")
-        raise Forbidden(detail=f"A {principal.role.value} key cannot perform this operation.")
-    return actor
+    return Actor(Principal.from_context(context), request_id(request))
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    role = actor.principal.role
+    if not role_allows(role, permission):
+        wiring.auth_service().record_denial(actor, f"{role.value} key lacks {permission.value}")
+        raise Forbidden(detail=f"A {role.value} key cannot perform this operation.")
 
 
 def _rate_limit(actor: Actor, method: str, path: str) -> dict[str, str]:

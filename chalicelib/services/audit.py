@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from chalicelib.domain.access import Actor
 from chalicelib.domain.audit import AUDIT_RETENTION, AuditEvent, AuditQuery, audit_matches
+from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.domain.pagination import Page, PageRequest, paginate
 from chalicelib.ports import AuditLog
 
@@ -22,7 +23,10 @@ class AuditService:
 
     def list(self, actor: Actor, query: AuditQuery, page: PageRequest) -> Page[AuditEvent]:
         now = self.clock()
-        since = _utc(query.since) if query.since else now - AUDIT_RETENTION
         until = _utc(query.until) if query.until else now
+        since = _utc(query.since) if query.since else until - AUDIT_RETENTION
+        if since > until:
+            raise InvalidInput([Problem("request-invalid-query-parameter", "A query parameter is invalid.", "from",
+                                        "`from` must not be later than `to`.")])  # fmt: skip
         events = [e for e in self.log.between(actor.project_id, since, until) if audit_matches(e, query)]
         return paginate(events, page)

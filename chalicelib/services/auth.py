@@ -129,7 +129,8 @@ class AuthService:
         if current is None or not current.active:
             self._record_failure(principal.project_id, principal.key_id, request_id, "access token of a revoked key")
             raise InvalidAccessToken()
-        # The key's current role wins over the one in the token, so a demotion applies at once.
+        # The key's current role wins over the one in the token: a demotion or revocation applies
+        # to a token as soon as API Gateway's cached authorization for it expires (60 s).
         return Principal(project_id=current.project_id, key_id=current.key_id, role=current.role)
 
     def _verify(self, token: str) -> Principal:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import audit, videos
 from chalicelib.domain.access import Actor
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.domain.errors import Conflict, InvalidInput, InvalidPayload, NotFound, Problem
 from chalicelib.domain.pagination import Page, PageRequest, paginate
 from chalicelib.domain.videos import TagQuery, Video, VideoCreation, VideoQuery, VideoUpdate
 from chalicelib.ports import VideoRepository
@@ -17,8 +18,19 @@ from chalicelib.ports import VideoRepository
 UPDATE_ATTEMPTS = 3
 
 
+# DynamoDB items stop at 400 KB and an audit item holds a video twice (before and after).
+MAX_VIDEO_BYTES = 120_000
+
+
 def snapshot(video: Video) -> dict[str, Any]:
     return video.model_dump(mode="json", exclude={"project_id"})
+
+
+def ensure_storable(video: Video) -> Video:
+    size = len(json.dumps(snapshot(video), ensure_ascii=False).encode())
+    if size > MAX_VIDEO_BYTES:
+        raise InvalidPayload(detail=f"The video's attributes take {size} bytes; the limit is {MAX_VIDEO_BYTES}.")
+    return video
 
 
 class VideoService:
@@ -31,7 +43,7 @@ class VideoService:
             raise InvalidInput(
                 [Problem("invalid-attribute", "Ingest from a URL or a videoId is not available yet.", "source")]
             )
-        video = videos.new_video(actor.project_id, payload, self.clock())
+        video = ensure_storable(videos.new_video(actor.project_id, payload, self.clock()))
         event = audit.record(actor, "video.create", "video", video.video_id, self.clock(), after=snapshot(video))
         self.repository.create(video, event)
         return video
@@ -45,7 +57,7 @@ class VideoService:
     def update(self, actor: Actor, video_id: str, payload: VideoUpdate) -> Video:
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, video_id)
-            updated = videos.apply_update(current, payload.changes(), self.clock())
+            updated = ensure_storable(videos.apply_update(current, payload.changes(), self.clock()))
             event = audit.record(
                 actor,
                 "video.update",
@@ -94,5 +106,5 @@ class VideoService:
     def tags(self, actor: Actor, query: TagQuery, page: PageRequest) -> Page[tuple[str, int]]:
         return paginate(videos.tag_counts(self._videos(actor, discarded=False), query), page)
 
-    def _videos(self, actor: Actor, discarded: bool) -> list[Video]:
+    def _videos(self, actor: Actor, discarded: bool) -> Sequence[Video]:
         return [v for v in self.repository.list_all(actor.project_id) if v.discarded is discarded]
