@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StrictStr, StringConstraints
 from chalicelib import resources, wiring
 from chalicelib.api.http import Call, endpoint
 from chalicelib.domain.errors import AuthenticationFailed
+from chalicelib.permissions import SIGNING_KEYS_READ, TABLE_READ, TABLE_WRITE, declare
 
 bp = Blueprint(__name__)
 
@@ -24,6 +25,10 @@ class ApiKeyPayload(BaseModel):
 
 class RefreshPayload(BaseModel):
     refresh_token: Secret = Field(alias="refreshToken")
+
+
+# Reads keys, verifies tokens, and audits failures of known keys.
+declare("api_key_authorizer", (TABLE_READ, TABLE_WRITE, SIGNING_KEYS_READ))
 
 
 @bp.authorizer(ttl_seconds=resources.AUTHORIZER_RESULT_TTL_SECONDS)
@@ -51,13 +56,13 @@ def deny(method_arn: str, failure: AuthenticationFailed) -> dict[str, Any]:
     }
 
 
-@endpoint(bp, "/auth/api-key", "POST", permission=None)
+@endpoint(bp, "/auth/api-key", "POST", permission=None, uses=(TABLE_READ, TABLE_WRITE, SIGNING_KEYS_READ))
 def authenticate(call: Call) -> Any:
     payload = call.body(ApiKeyPayload)
     return wiring.auth_service().exchange_api_key(payload.api_key, call.request_id).to_wire()
 
 
-@endpoint(bp, "/auth/refresh", "POST", permission=None)
+@endpoint(bp, "/auth/refresh", "POST", permission=None, uses=(TABLE_READ, TABLE_WRITE, SIGNING_KEYS_READ))
 def refresh(call: Call) -> Any:
     payload = call.body(RefreshPayload)
     return wiring.auth_service().refresh(payload.refresh_token, call.request_id).to_wire()

@@ -20,6 +20,7 @@ from chalicelib.api.problems import JSON, from_validation_error, problem_respons
 from chalicelib.domain.access import Actor, Permission, Principal, role_allows
 from chalicelib.domain.errors import DomainError, Forbidden, InvalidInput, InvalidPayload, Problem
 from chalicelib.domain.pagination import PageRequest
+from chalicelib.permissions import AUTHENTICATED, Access, declare
 from chalicelib.services.ratelimit import request_class
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -123,10 +124,12 @@ def endpoint(
     authorizer: ChaliceAuthorizer | None = None,
     status: int = 200,
     replayable: bool = True,
+    uses: tuple[Access, ...] = (),
 ) -> Callable[[View], View]:
     """Registers a view. `permission=None` means the route takes no credentials.
 
-    `replayable=False` is for responses that must never be stored, such as a new secret."""
+    `replayable=False` is for responses that must never be stored, such as a new secret.
+    `uses` lists the AWS access the view needs beyond what every authenticated route needs."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -158,6 +161,7 @@ def endpoint(
         if authorizer is not None:
             kwargs["authorizer"] = authorizer
         bp.route(path, **kwargs)(handler)
+        declare(view.__name__, (*uses, *(AUTHENTICATED if permission is not None else ())))
         return view
 
     return decorate

@@ -1,0 +1,37 @@
+"""What each Lambda function may do in AWS, declared next to its code and read by infra/.
+
+Resources are symbolic (`table`, `signing-secret`); infra maps them to ARNs. Keeping the
+declaration beside the view means a new route cannot ship without saying what it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Access:
+    service: str
+    actions: tuple[str, ...]
+    resource: str
+
+    def iam_actions(self) -> list[str]:
+        return [f"{self.service}:{action}" for action in self.actions]
+
+
+TABLE_READ = Access("dynamodb", ("GetItem", "Query"), "table")
+TABLE_INDEX_READ = Access("dynamodb", ("Query",), "table-indexes")
+TABLE_WRITE = Access("dynamodb", ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"), "table")
+SIGNING_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "signing-secret")
+SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
+
+# Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
+# POST and PATCH also keep idempotency records (Get/Put/Update/Delete).
+AUTHENTICATED = (TABLE_READ, TABLE_WRITE)
+
+REGISTRY: dict[str, frozenset[Access]] = {}
+
+
+def declare(function_name: str, accesses: Iterable[Access]) -> None:
+    REGISTRY[function_name] = REGISTRY.get(function_name, frozenset()) | frozenset(accesses)
