@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.domain.audit import AuditEvent
-from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
-from chalicelib.domain.tokens import SigningKeySet
-from chalicelib.domain.videos import Video
+# Types only: importing the ports must not pull in PyJWT or every model (cold-start budget).
+if TYPE_CHECKING:
+    from chalicelib.domain.audit import AuditEvent
+    from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
+    from chalicelib.domain.tokens import SigningKeySet
+    from chalicelib.domain.videos import Video
 
 
 class VideoRepository(Protocol):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from moto.server import ThreadedMotoServer
 
 from chalicelib import resources
+from devstack import motofixes
 
 REGION = "us-east-1"
 TABLE_NAME = "videoplane"
@@ -25,6 +26,7 @@ class Emulator:
 
 
 def start_emulator(port: int = 0) -> Emulator:
+    motofixes.apply()
     # moto's werkzeug server logs every AWS call; the app's own logs are what matter here.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
