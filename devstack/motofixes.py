@@ -11,21 +11,15 @@ failure, which is the same all-or-nothing result."""
 from __future__ import annotations
 
 import copy
-import threading
+from functools import cache
 from typing import Any
 
-_applied = threading.Lock()
-_done = False
 
-
+@cache
 def apply() -> None:
-    global _done
-    with _applied:
-        if _done:
-            return
-        _stop_tracking_dynamodb_instances()
-        _snapshot_only_touched_items()
-        _done = True
+    """Idempotent: patches once per process."""
+    _stop_tracking_dynamodb_instances()
+    _snapshot_only_touched_items()
 
 
 def _stop_tracking_dynamodb_instances() -> None:
@@ -38,7 +32,7 @@ def _stop_tracking_dynamodb_instances() -> None:
             return object.__new__(cls)
         return tracked_new(cls, *args, **kwargs)
 
-    common_models.BaseModel.__new__ = staticmethod(new)  # type: ignore[assignment, method-assign]
+    common_models.BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign]
 
 
 class _CopyTablesByReference:
@@ -52,7 +46,7 @@ class _CopyTablesByReference:
 
 
 def _snapshot_only_touched_items() -> None:
-    import moto.dynamodb.models as models
+    from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
 
