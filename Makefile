@@ -1,12 +1,14 @@
 # `make run` starts the whole platform on 127.0.0.1; `make test` runs lint, types and every test.
 PYTHON ?= python3
+STACK ?= videoplane
+CDK ?= npx --yes aws-cdk@2.1148.1
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration e2e bench format clean
+.PHONY: run test lint unit integration e2e bench format clean synth bootstrap deploy destroy rotate-keys
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -21,7 +23,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy app.py chalicelib devstack tests benchmarks
+	$(PY) -m mypy app.py chalicelib devstack infra tests benchmarks
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
@@ -38,6 +40,23 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/api_latency.py
+	$(PY) benchmarks/cold_start.py
+
+synth: $(STAMP)
+	$(PY) -m infra.synth -c videoplane:stackName=$(STACK)
+
+bootstrap:
+	$(CDK) bootstrap
+
+deploy: synth
+	$(CDK) deploy --app cdk.out --require-approval broadening Videoplane
+	$(PY) -m infra.keys seed --stack $(STACK)
+
+rotate-keys: $(STAMP)
+	$(PY) -m infra.keys rotate --stack $(STACK)
+
+destroy: synth
+	$(CDK) destroy --app cdk.out --force Videoplane
 
 clean:
-	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache cdk.out

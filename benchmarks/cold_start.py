@@ -1,0 +1,185 @@
+"""Cold import time of each Lambda function's handler module against a bare `import boto3`.
+
+    .venv/bin/python benchmarks/cold_start.py [--runs 5] [--source bundle|venv] [--detail]
+
+For every function infra/ deploys (one per route, authorizer, consumer), a fresh interpreter
+imports the module of that function's handler (`app` for every route today: Chalice's packager
+points all REST routes at `app.app`, so they share one module and one figure) and resolves the
+handler; the baseline is a fresh interpreter running `import boto3`. Only the import is timed
+(interpreter start-up is not), median of --runs. Goal: ratio <= 1.5.
+
+--source bundle (default) measures what Lambda loads: the code asset infra/ builds (the wheels
+for Lambda, Chalice's runtime, app.py, chalicelib/ and their precompiled .pyc), extracted to a
+temporary directory and run with `python -S` so nothing from this venv leaks in. --source venv
+measures the repository in this venv instead (no bundle build, no PyPI).
+
+This is a development machine, not Lambda: the absolute numbers differ there, the ratio less so.
+Nothing here asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GOAL = 1.5
+BASELINE_MODULE = "boto3"
+_PROBE = """
+import sys, time
+sys.path.insert(0, {path!r})
+started = time.perf_counter()
+import importlib
+module = importlib.import_module({module!r})
+for part in {attributes!r}:
+    module = getattr(module, part)
+print(time.perf_counter() - started)
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    function: str
+    kind: str
+    handler: str
+
+    @property
+    def module(self) -> str:
+        return self.handler.rpartition(".")[0]
+
+
+@dataclass(frozen=True)
+class Measured:
+    median_ms: float
+    samples_ms: list[float]
+
+
+def environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_"))}
+    env.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "VIDEOPLANE_TABLE": "videoplane",
+            "VIDEOPLANE_SIGNING_SECRET_ID": "videoplane-signing-keys",
+            "POWERTOOLS_SERVICE_NAME": "videoplane-api",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    return env
+
+
+def targets() -> list[Target]:
+    sys.path.insert(0, str(REPO_ROOT))
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from app import app
+    from infra.model import plan
+
+    return [Target(spec.name, spec.kind, spec.handler) for spec in plan(app)]
+
+
+def interpreter(source: str) -> list[str]:
+    if source == "bundle":
+        # No site-packages: only the standard library and the bundle, as on Lambda.
+        return [getattr(sys, "_base_executable", sys.executable), "-S", "-E"]
+    return [sys.executable, "-E"]
+
+
+def measure(command: Sequence[str], path: Path, module: str, attributes: list[str], runs: int) -> Measured:
+    samples = []
+    probe = _PROBE.format(path=str(path), module=module, attributes=attributes)
+    for _ in range(runs):
+        done = subprocess.run(
+            [*command, "-c", probe], cwd=path, env=environment(), capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"importing {module} failed:\n{done.stderr}")
+        samples.append(float(done.stdout.strip().splitlines()[-1]) * 1000)
+    return Measured(statistics.median(samples), samples)
+
+
+def import_profile(command: Sequence[str], path: Path, module: str, top: int = 12) -> list[tuple[float, str]]:
+    """The modules with the largest cumulative import time (python -X importtime)."""
+    probe = f"import sys; sys.path.insert(0, {str(path)!r}); import {module}"
+    done = subprocess.run(
+        [*command, "-X", "importtime", "-c", probe],
+        cwd=path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if match and len(match.group(3)) <= 3:  # top-level and first-level imports only
+            rows.append((int(match.group(2)) / 1000, match.group(3)[1:] + match.group(4)))
+    return sorted(rows, reverse=True)[:top]
+
+
+def extract_bundle(into: Path) -> Path:
+    from infra import bundle
+
+    archive = bundle.build(REPO_ROOT, REPO_ROOT / "cdk.out" / ".build")
+    with zipfile.ZipFile(archive) as code:
+        code.extractall(into)
+    return into
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--source", choices=["bundle", "venv"], default="bundle")
+    parser.add_argument("--detail", action="store_true", help="print the slowest imports of each handler module")
+    args = parser.parse_args(argv)
+
+    functions = targets()
+    command = interpreter(args.source)
+    with tempfile.TemporaryDirectory(prefix="videoplane-cold-") as scratch:
+        path = extract_bundle(Path(scratch)) if args.source == "bundle" else REPO_ROOT
+        baseline = measure(command, path, BASELINE_MODULE, [], args.runs)
+        by_handler: dict[str, Measured] = {}
+        for target in functions:
+            if target.handler not in by_handler:
+                attributes = target.handler[len(target.module) + 1 :].split(".")
+                by_handler[target.handler] = measure(command, path, target.module, attributes, args.runs)
+        profiles = {t.module: import_profile(command, path, t.module) for t in functions} if args.detail else {}
+
+    where = "the code asset" if args.source == "bundle" else str(path)
+    print(f"cold import, fresh interpreter, median of {args.runs}, from {where}")
+    print(f"baseline: import {BASELINE_MODULE} = {baseline.median_ms:.1f} ms")
+    print()
+    header = f"{'function':<24} {'kind':<10} {'handler':<40} {'median ms':>10} {'ratio':>6}  goal <= {GOAL}"
+    print(header)
+    print("-" * len(header))
+    met = 0
+    for target in functions:
+        result = by_handler[target.handler]
+        ratio = result.median_ms / baseline.median_ms
+        met += ratio <= GOAL
+        verdict = "ok" if ratio <= GOAL else "over"
+        figures = f"{result.median_ms:>10.1f} {ratio:>6.2f}  {verdict}"
+        print(f"{target.function:<24} {target.kind:<10} {target.handler:<40} {figures}")
+    print()
+    shared = {h: sum(t.handler == h for t in functions) for h in by_handler}
+    for handler, count in shared.items():
+        if count > 1:
+            print(f"{count} functions share handler {handler}: one module, measured once")
+    print(f"{met} of {len(functions)} functions meet the goal (ratio <= {GOAL})")
+    for module, rows in profiles.items():
+        print(f"\nslowest imports under {module} (cumulative ms, -X importtime):")
+        for cumulative, name in rows:
+            print(f"  {cumulative:8.1f}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

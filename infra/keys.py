@@ -1,0 +1,71 @@
+"""Signing keys of a deployed stack: the first key after `make deploy`, and every rotation after.
+
+    python -m infra.keys seed   [--stack videoplane] [--secret-id ARN]   # first key only (make deploy)
+    python -m infra.keys rotate [--stack videoplane] [--secret-id ARN]   # a new key (make rotate-keys)
+
+Uses the caller's AWS credentials. It runs the same rotation as the devstack bootstrap
+(`chalicelib.services.auth.rotate_signing_keys`): a new key becomes active and older keys stay
+for twice the access-token lifetime, so tokens already issued keep verifying. Functions pick the
+new key set up within `signing_key_cache_seconds` (5 minutes by default).
+
+The stack creates the secret as an empty key set (CloudFormation cannot generate the nested
+JSON); `seed` adds the first key when there is none and is what `make deploy` runs every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from typing import Any
+
+from infra.app import DEFAULT_STACK_NAME
+
+SECRET_OUTPUT = "SigningSecretArn"
+
+
+def secret_arn(stack_name: str, cloudformation: Any) -> str:
+    stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    for output in stacks[0].get("Outputs", []):
+        if output["OutputKey"] == SECRET_OUTPUT:
+            return str(output["OutputValue"])
+    raise LookupError(f"stack {stack_name} has no {SECRET_OUTPUT} output")
+
+
+def rotate(secret_id: str, secretsmanager: Any) -> Any:
+    """Rotate the key set in `secret_id`; returns the new `SigningKeySet`."""
+    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.clock import utc_now
+    from chalicelib.config import Settings
+    from chalicelib.services.auth import rotate_signing_keys
+
+    access_ttl = timedelta(seconds=Settings.model_fields["access_token_ttl_seconds"].default)
+    return rotate_signing_keys(SecretsManagerKeyStore(secretsmanager, secret_id, 0), utc_now(), access_ttl)
+
+
+def seed(secret_id: str, secretsmanager: Any) -> Any:
+    """Rotate only if the key set has no active key yet (the secret as the stack created it)."""
+    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+
+    current = SecretsManagerKeyStore(secretsmanager, secret_id, 0).load(refresh=True)
+    if current.active_kid and any(key.kid == current.active_kid for key in current.keys):
+        return current
+    return rotate(secret_id, secretsmanager)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["seed", "rotate"])
+    parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help="CloudFormation stack name")
+    parser.add_argument("--secret-id", help="the secret ARN (default: the stack's SigningSecretArn output)")
+    args = parser.parse_args(argv)
+    import boto3  # region and credentials: the caller's usual AWS configuration
+
+    secret_id = args.secret_id or secret_arn(args.stack, boto3.client("cloudformation"))
+    keyset = (rotate if args.command == "rotate" else seed)(secret_id, boto3.client("secretsmanager"))
+    print(f"{secret_id}: active key {keyset.active_kid}, {len(keyset.keys)} key(s) verify")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Deployment settings: per-function memory, timeout and reserved concurrency, retention, names.
+
+Change a function's size in `OVERRIDES` (keyed by the Chalice function name); tests/infra fails
+when a key there names no function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from infra.model import FunctionSpec, Kind
+
+STACK_ID = "Videoplane"
+API_STAGE = "api"
+RUNTIME = "python3.11"
+# Wheels in the code asset are built for this platform (pip --platform).
+PIP_PLATFORM = "manylinux2014_x86_64"
+PYTHON_VERSION = "3.11"
+POWERTOOLS_SERVICE_NAME = "videoplane-api"
+# A name of aws_cdk.aws_logs.RetentionDays.
+LOG_RETENTION = "ONE_MONTH"
+# API Gateway gives up on an integration after 29 s, so a route function must finish sooner.
+API_INTEGRATION_TIMEOUT_SECONDS = 29
+# SQS consumers: redrive to the DLQ after this many receives; visibility = 6 x function timeout.
+MAX_RECEIVE_COUNT = 5
+VISIBILITY_TIMEOUT_FACTOR = 6
+# Asynchronous targets (EventBridge rules, DynamoDB streams): retries before the DLQ.
+RETRY_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    memory_mb: int
+    timeout_seconds: int
+    # None: no reservation (draws from the account's unreserved pool).
+    reserved_concurrency: int | None
+
+
+DEFAULTS: dict[Kind, FunctionSettings] = {
+    "route": FunctionSettings(memory_mb=512, timeout_seconds=15, reserved_concurrency=10),
+    "authorizer": FunctionSettings(memory_mb=512, timeout_seconds=5, reserved_concurrency=20),
+    "consumer": FunctionSettings(memory_mb=512, timeout_seconds=60, reserved_concurrency=5),
+    "lambda": FunctionSettings(memory_mb=512, timeout_seconds=60, reserved_concurrency=None),
+}
+
+# e.g. "create_video": {"memory_mb": 1024}
+OVERRIDES: dict[str, dict[str, int | None]] = {}
+
+
+def settings_for(spec: FunctionSpec, *, reserve: bool = True) -> FunctionSettings:
+    chosen = replace(DEFAULTS[spec.kind], **OVERRIDES.get(spec.name, {}))  # type: ignore[arg-type]
+    if spec.kind == "route" and chosen.timeout_seconds > API_INTEGRATION_TIMEOUT_SECONDS:
+        raise ValueError(f"{spec.name}: a route function's timeout must be <= {API_INTEGRATION_TIMEOUT_SECONDS} s")
+    return chosen if reserve else replace(chosen, reserved_concurrency=None)

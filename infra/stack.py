@@ -1,0 +1,576 @@
+"""The Videoplane stack: one Lambda per endpoint, authorizer and consumer, each with its own role
+built from `chalicelib.permissions.REGISTRY`, behind an API Gateway REST API, plus the table, the
+signing secret, queues with dead-letter queues and the alarms.
+
+Everything is derived from the Chalice app (`infra.model.plan`) and `chalicelib.resources`; no
+list of routes, names or permissions is kept here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from chalice import Chalice
+from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
+from constructs import Construct, IConstruct
+
+from chalicelib import resources
+from chalicelib.permissions import Access
+from infra import settings
+from infra.model import FUNCTION_METADATA, FunctionSpec, camel, plan
+
+FIVE_MINUTES = cdk.Duration.minutes(5)
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+_TABLE_KEYS_HANDLED = {
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "BillingMode",
+    "StreamSpecification",
+}
+_PATTERN_FIELDS = {
+    "source": "source",
+    "detail-type": "detail_type",
+    "detail": "detail",
+    "resources": "resources",
+    "account": "account",
+    "region": "region",
+    "id": "id",
+    "time": "time",
+    "version": "version",
+}
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "principalId": "$context.authorizer.principalId",
+    "authorizerError": "$context.authorizer.error",
+    "errorMessage": "$context.error.message",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    """Suppress one cdk-nag finding on `scope` (and its children), with the reason it is acceptable."""
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def policy_statements(accesses: frozenset[Access], arns: Mapping[str, str]) -> list[iam.PolicyStatement]:
+    """One statement per symbolic resource with exactly the declared actions."""
+    by_resource: dict[str, set[str]] = defaultdict(set)
+    for access in accesses:
+        if access.resource not in arns:
+            raise KeyError(f"no resource {access.resource!r} in infra (known: {', '.join(sorted(arns))})")
+        by_resource[access.resource].update(access.iam_actions())
+    return [
+        iam.PolicyStatement(actions=sorted(actions), resources=[arns[resource]])
+        for resource, actions in sorted(by_resource.items())
+    ]
+
+
+class AppFunction(Construct):
+    """One Lambda function with its own role, log group and error alarm."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: FunctionSpec,
+        code: lambda_.Code,
+        environment: Mapping[str, str],
+        statements: list[iam.PolicyStatement],
+        size: settings.FunctionSettings,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.size = size
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays[settings.LOG_RETENTION],
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Videoplane {spec.name}: {spec.description}",
+        )
+        self.log_group.grant_write(self.role)
+        for statement in statements:
+            self.role.add_to_principal_policy(statement)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_11,
+            architecture=lambda_.Architecture.X86_64,
+            handler=spec.handler,
+            code=code,
+            role=self.role,
+            memory_size=size.memory_mb,
+            timeout=cdk.Duration.seconds(size.timeout_seconds),
+            reserved_concurrent_executions=size.reserved_concurrency,
+            environment=dict(environment),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            description=f"Videoplane {spec.name}: {spec.description}"[:256],
+        )
+        for child in (self.function, self.role):
+            _cfn(child).add_metadata(FUNCTION_METADATA, spec.name)
+        # The function must wait for its policy, not for its role: Role is already a GetAtt
+        # (cfn-lint W3005 on CDK's default DependsOn of both).
+        policy = _cfn(self.role.node.find_child("DefaultPolicy"))
+        _cfn(self.function).add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
+        alarm = cloudwatch.Alarm(
+            self,
+            "Errors",
+            alarm_description=f"Videoplane {spec.name} ({spec.description}) raised errors",
+            metric=self.function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+
+
+class VideoplaneStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        chalice_app: Chalice,
+        registry: Mapping[str, frozenset[Access]],
+        code_zip: Path,
+        reserve_concurrency: bool = True,
+        alarm_email: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.chalice_app = chalice_app
+        self.specs = plan(chalice_app)
+        self.alarm_topic = self._alarm_topic(alarm_email)
+        self.table = self._table()
+        self.signing_secret = self._signing_secret()
+        arns = {
+            "table": self.table.table_arn,
+            "table-indexes": f"{self.table.table_arn}/index/*",
+            "signing-secret": self.signing_secret.secret_arn,
+        }
+        environment = {
+            resources.TABLE_ENV: self.table.table_name,
+            resources.SIGNING_SECRET_ENV: self.signing_secret.secret_arn,
+            "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+        }
+        code = lambda_.Code.from_asset(str(code_zip))
+        self.queues: dict[str, sqs.Queue] = {}
+        self.functions: dict[str, AppFunction] = {}
+        for spec in self.specs:
+            if spec.name not in registry:
+                raise KeyError(
+                    f"{spec.name} ({spec.description}) declares no AWS access: "
+                    "call chalicelib.permissions.declare next to its code"
+                )
+            self.functions[spec.name] = AppFunction(
+                self,
+                camel(spec.name),
+                spec=spec,
+                code=code,
+                environment=environment,
+                statements=policy_statements(registry[spec.name], arns),
+                size=settings.settings_for(spec, reserve=reserve_concurrency),
+                alarm_topic=self.alarm_topic,
+            )
+        self._acknowledge_function_findings(registry)
+        self.api = self._api()
+        for spec in self.specs:
+            if spec.kind == "consumer":
+                self._connect(self.functions[spec.name], spec.source)
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
+        cdk.CfnOutput(self, "TableName", value=self.table.table_name)
+        cdk.CfnOutput(self, "SigningSecretArn", value=self.signing_secret.secret_arn)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+
+    # -- resources -------------------------------------------------------------------------
+
+    def _table(self) -> dynamodb.Table:
+        definition = resources.TABLE
+        unknown = set(definition) - _TABLE_KEYS_HANDLED
+        if unknown:
+            raise ValueError(f"resources.TABLE has settings infra does not build yet: {sorted(unknown)}")
+        if definition["BillingMode"] != "PAY_PER_REQUEST":
+            raise ValueError("infra builds an on-demand (PAY_PER_REQUEST) table")
+        types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
+        partition, sort = _keys(definition["KeySchema"], types)
+        stream = definition["StreamSpecification"]
+        table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=partition,
+            sort_key=sort,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            stream=dynamodb.StreamViewType(stream["StreamViewType"]) if stream.get("StreamEnabled") else None,
+            time_to_live_attribute=resources.TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for index in definition.get("GlobalSecondaryIndexes", []):
+            index_partition, index_sort = _keys(index["KeySchema"], types)
+            projection = index["Projection"]
+            table.add_global_secondary_index(
+                index_name=index["IndexName"],
+                partition_key=index_partition,
+                sort_key=index_sort,
+                projection_type=dynamodb.ProjectionType(projection["ProjectionType"]),
+                non_key_attributes=projection.get("NonKeyAttributes"),
+            )
+        return table
+
+    def _signing_secret(self) -> secretsmanager.Secret:
+        # CloudFormation can only generate a flat string, so the secret starts as an empty key
+        # set (plus a random filler field the app ignores) and `make deploy` then runs
+        # `python -m infra.keys seed`: the same rotation the devstack bootstrap does.
+        secret = secretsmanager.Secret(
+            self,
+            "SigningKeys",
+            description="Videoplane access-token signing keys (JSON key set; python -m infra.keys seed / rotate)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"active": "", "keys": []}),
+                generate_string_key="filler",
+                exclude_punctuation=True,
+            ),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "Signing keys rotate by adding a new kid and keeping the old ones for twice the access-token "
+            "lifetime: make deploy seeds the first key (python -m infra.keys seed) and make rotate-keys adds one "
+            "(python -m infra.keys rotate). The app has no Secrets Manager rotation Lambda yet.",
+        )
+        return secret
+
+    def _alarm_topic(self, email: str | None) -> sns.Topic:
+        topic = sns.Topic(self, "Alarms", display_name="Videoplane alarms", enforce_ssl=True)
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": self.format_arn(service="cloudwatch", resource="alarm:*")},
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                },
+            )
+        )
+        if email:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
+
+    # -- API Gateway ---------------------------------------------------------------------
+
+    def _api(self) -> apigw.RestApi:
+        access_logs = logs.LogGroup(
+            self,
+            "ApiAccessLogs",
+            retention=logs.RetentionDays[settings.LOG_RETENTION],
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{self.stack_name}-api",
+            description="Videoplane REST API (api.video compatible)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=list(self.chalice_app.api.binary_types),
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
+            fail_on_warnings=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=settings.API_STAGE,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
+            ),
+        )
+        authorizers: dict[str, apigw.TokenAuthorizer] = {}
+        for spec in self.specs:
+            if spec.authorizer is None:
+                continue
+            authorizers[spec.name] = apigw.TokenAuthorizer(
+                self,
+                f"{camel(spec.name)}Authorizer",
+                handler=self.functions[spec.name].function,
+                identity_source=apigw.IdentitySource.header(spec.authorizer.header),
+                results_cache_ttl=cdk.Duration.seconds(spec.authorizer.ttl_seconds),
+                authorizer_name=spec.name,
+            )
+        for spec in self.specs:
+            if spec.route is None:
+                continue
+            route = spec.route
+            resource = api.root.resource_for_path(route.path)
+            integration = apigw.LambdaIntegration(
+                self.functions[spec.name].function, proxy=True, allow_test_invoke=False
+            )
+            method = resource.add_method(
+                route.method,
+                integration,
+                authorizer=authorizers[route.authorizer] if route.authorizer else None,
+                authorization_type=apigw.AuthorizationType.CUSTOM if route.authorizer else apigw.AuthorizationType.NONE,
+                api_key_required=route.api_key_required,
+            )
+            _cfn(method).add_metadata(FUNCTION_METADATA, spec.name)
+            if route.authorizer is None:
+                acknowledge(
+                    method,
+                    "AwsSolutions-APIG4",
+                    f"{route.method} {route.path} is how a client obtains credentials (it takes the API key or "
+                    "refresh token in its body, as api.video's does); it cannot require them.",
+                )
+                acknowledge(
+                    method, "AwsSolutions-COG4", "Takes no credentials by design (see AwsSolutions-APIG4 here)."
+                )
+        for response_type, response in resources.GATEWAY_RESPONSES.items():
+            api.add_gateway_response(
+                f"{camel(response_type.lower())}Response",
+                type=apigw.ResponseType.of(response_type),
+                status_code=str(response["status"]),
+                templates={"application/json": response["template"]},
+            )
+        server_errors = cloudwatch.Alarm(
+            self,
+            "ApiServerErrors",
+            alarm_description="Videoplane API answered 5XX",
+            metric=api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        server_errors.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        acknowledge(
+            _cfn(api),
+            "AwsSolutions-APIG2",
+            "Requests are validated by the functions (pydantic), which answer in api.video's problem format; "
+            "an API Gateway request validator would answer in its own format.",
+        )
+        acknowledge(
+            api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL by default (about $6/month at idle); per-project rate limits are enforced by the "
+            "app. Associate a web ACL with the stage where needed.",
+        )
+        for method in api.methods:
+            if method.node.try_find_child("Resource") and _cfn(method).authorization_type == "CUSTOM":
+                acknowledge(
+                    method,
+                    "AwsSolutions-COG4",
+                    "Callers authenticate with api.video-style API keys and access tokens through the Lambda "
+                    "TOKEN authorizer, not Cognito user pools.",
+                )
+        acknowledge(
+            api.node.find_child("CloudWatchRole"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-level API Gateway logging role uses the AWS-managed policy made for it; it only "
+            "writes API Gateway's own execution logs.",
+        )
+        return api
+
+    # -- consumers -----------------------------------------------------------------------
+
+    def _connect(self, target: AppFunction, source: Any) -> None:
+        fn = target.function
+        if isinstance(source, SQSEventConfig):
+            queue = self._queue(source.queue or "", target)
+            window = source.maximum_batching_window_in_seconds
+            fn.add_event_source(
+                sources.SqsEventSource(
+                    queue,
+                    batch_size=source.batch_size,
+                    max_batching_window=cdk.Duration.seconds(window) if window else None,
+                    max_concurrency=source.maximum_concurrency,
+                    report_batch_item_failures=True,
+                )
+            )
+        elif isinstance(source, DynamoDBEventConfig):
+            window = source.maximum_batching_window_in_seconds
+            fn.add_event_source(
+                sources.DynamoEventSource(
+                    self.table,
+                    starting_position=lambda_.StartingPosition(source.starting_position),
+                    batch_size=source.batch_size,
+                    max_batching_window=cdk.Duration.seconds(window) if window else None,
+                    report_batch_item_failures=True,
+                    bisect_batch_on_error=True,
+                    retry_attempts=settings.RETRY_ATTEMPTS,
+                    on_failure=sources.SqsDlq(self._dead_letter_queue(target)),
+                )
+            )
+        elif isinstance(source, CloudWatchEventConfig | ScheduledEventConfig):
+            rule = events.Rule(
+                self,
+                f"{camel(source.name)}Rule",
+                description=f"Videoplane {source.name}",
+                event_pattern=_event_pattern(source.event_pattern)
+                if isinstance(source, CloudWatchEventConfig)
+                else None,
+                schedule=_schedule(source) if isinstance(source, ScheduledEventConfig) else None,
+            )
+            rule.add_target(
+                targets.LambdaFunction(
+                    fn,
+                    dead_letter_queue=self._dead_letter_queue(target),
+                    retry_attempts=settings.RETRY_ATTEMPTS,
+                    max_event_age=cdk.Duration.hours(24),
+                )
+            )
+
+    def _queue(self, name: str, consumer: AppFunction) -> sqs.Queue:
+        visibility = settings.VISIBILITY_TIMEOUT_FACTOR * consumer.size.timeout_seconds
+        if name in self.queues:
+            queue = self.queues[name]
+            current = _cfn(queue).visibility_timeout or 0
+            _cfn(queue).visibility_timeout = max(int(current), int(visibility))
+            return queue
+        dlq = self._new_dlq(f"{camel(name)}QueueDlq", f"queue {name}")
+        queue = sqs.Queue(
+            self,
+            f"{camel(name)}Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(visibility),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=settings.MAX_RECEIVE_COUNT),
+        )
+        self.queues[name] = queue
+        return queue
+
+    def _dead_letter_queue(self, consumer: AppFunction) -> sqs.Queue:
+        return self._new_dlq(f"{camel(consumer.spec.name)}Dlq", f"function {consumer.spec.name}")
+
+    def _new_dlq(self, construct_id: str, owner: str) -> sqs.Queue:
+        dlq = sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        _cfn(dlq).add_metadata("videoplane:dead-letter-queue-of", owner)
+        acknowledge(dlq, "AwsSolutions-SQS3", f"This queue is the dead-letter queue of {owner}.")
+        alarm = cloudwatch.Alarm(
+            self,
+            f"{construct_id}Depth",
+            alarm_description=f"Messages in the dead-letter queue of {owner}",
+            metric=dlq.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        return dlq
+
+    # -- cdk-nag findings that every function shares -------------------------------------------
+
+    def _acknowledge_function_findings(self, registry: Mapping[str, frozenset[Access]]) -> None:
+        table_id = self.get_logical_id(_cfn(self.table))
+        for name, fn in self.functions.items():
+            acknowledge(
+                fn.function,
+                "AwsSolutions-L1",
+                f"Runtime {settings.RUNTIME} is the interpreter the app is built and tested with "
+                "(requirements.txt wheels are built for it); move with the project's Python version.",
+            )
+            wildcard = "X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing)"
+            if isinstance(fn.spec.source, DynamoDBEventConfig):
+                wildcard += " and dynamodb:ListStreams (the stream event source mapping)"
+            acknowledge(
+                fn.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                f"Only {wildcard} use '*': these actions have no resource-level permissions.",
+            )
+            if any(access.resource == "table-indexes" for access in registry[name]):
+                acknowledge(
+                    fn.role,
+                    f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
+                    "Queries the table's own global secondary indexes (declared in chalicelib.permissions); "
+                    "the wildcard covers only indexes of this one table.",
+                )
+
+
+def _keys(
+    schema: list[dict[str, str]], types: Mapping[str, str]
+) -> tuple[dynamodb.Attribute, dynamodb.Attribute | None]:
+    by_type = {key["KeyType"]: key["AttributeName"] for key in schema}
+
+    def attribute(name: str) -> dynamodb.Attribute:
+        return dynamodb.Attribute(name=name, type=_ATTRIBUTE_TYPES[types[name]])
+
+    return attribute(by_type["HASH"]), attribute(by_type["RANGE"]) if "RANGE" in by_type else None
+
+
+def _event_pattern(pattern: Mapping[str, Any] | str) -> events.EventPattern:
+    data = json.loads(pattern) if isinstance(pattern, str) else dict(pattern)
+    unknown = set(data) - set(_PATTERN_FIELDS)
+    if unknown:
+        raise ValueError(f"event pattern fields infra does not map: {sorted(unknown)}")
+    return events.EventPattern(**{_PATTERN_FIELDS[key]: value for key, value in data.items()})
+
+
+def _schedule(source: ScheduledEventConfig) -> events.Schedule:
+    expression = source.schedule_expression
+    text = expression if isinstance(expression, str) else expression.to_string()
+    return events.Schedule.expression(text)
+
+
+def _cfn(construct: IConstruct) -> Any:
+    child = construct.node.default_child
+    if child is None:
+        raise ValueError(f"{construct.node.path} has no CloudFormation resource")
+    return child

@@ -1,0 +1,204 @@
+"""Event consumers, exercised on a synthetic Chalice app until the real app has some: one
+function each, queues with DLQs and partial batch responses, the table's stream, default-bus
+rules, and the cases infra refuses (on_s3_event, undeclared access)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from chalice import Chalice, Rate
+
+from chalicelib.permissions import SIGNING_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
+from infra import checks
+from infra.app import build
+from infra.model import UnsupportedByInfra, plan
+from tests.infra.conftest import Synthesized, function_set_drift, functions_by_name, of_type, referenced_ids, synthesize
+from tests.infra.test_template import check_policies, only
+
+pytestmark = pytest.mark.integration
+
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/placeholder/stream/2024-01-01T00:00:00.000"
+MEDIACONVERT = {"source": ["aws.mediaconvert"], "detail-type": ["MediaConvert Job State Change"]}
+
+
+def synthetic_app() -> tuple[Chalice, dict[str, frozenset[Any]]]:
+    app = Chalice(app_name="synthetic")
+
+    @app.authorizer(ttl_seconds=30)
+    def token_authorizer(auth_request: Any) -> Any:
+        return None
+
+    @app.route("/things", methods=["GET"], authorizer=token_authorizer)
+    def list_things() -> Any:
+        return []
+
+    @app.route("/things/{thingId}", methods=["PUT"], authorizer=token_authorizer)
+    def put_thing(thingId: str) -> Any:
+        return {}
+
+    @app.on_sqs_message(queue="uploads", batch_size=5)
+    def on_upload(event: Any) -> Any:
+        return {"batchItemFailures": []}
+
+    @app.on_dynamodb_record(stream_arn=STREAM_ARN, starting_position="TRIM_HORIZON")
+    def publish_outbox(event: Any) -> Any:
+        return {"batchItemFailures": []}
+
+    @app.on_cw_event(MEDIACONVERT)
+    def on_job_state(event: Any) -> None:
+        return None
+
+    @app.schedule(Rate(5, unit=Rate.MINUTES))
+    def sweep(event: Any) -> None:
+        return None
+
+    @app.lambda_function()
+    def deliver(event: Any, context: Any) -> None:
+        return None
+
+    registry = {
+        "token_authorizer": frozenset({TABLE_READ, SIGNING_KEYS_READ}),
+        "list_things": frozenset({TABLE_READ, TABLE_INDEX_READ}),
+        "put_thing": frozenset({TABLE_READ, TABLE_WRITE}),
+        "on_upload": frozenset({TABLE_WRITE}),
+        "publish_outbox": frozenset({TABLE_READ}),
+        "on_job_state": frozenset({TABLE_WRITE}),
+        "sweep": frozenset({TABLE_WRITE}),
+        "deliver": frozenset({TABLE_READ}),
+    }
+    return app, registry
+
+
+@pytest.fixture(scope="module")
+def dummy_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("code") / "code.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app.py", "app = None\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory, dummy_zip: Path) -> tuple[Chalice, Synthesized]:
+    app, registry = synthetic_app()
+    synthesized = synthesize(
+        tmp_path_factory.mktemp("synthetic.out"), chalice_app=app, registry=registry, code_zip=dummy_zip
+    )
+    return app, synthesized
+
+
+def test_one_function_per_route_consumer_authorizer_and_lambda(synthetic: tuple[Chalice, Synthesized]) -> None:
+    app, synthesized = synthetic
+    assert function_set_drift(app, synthesized.template) == (set(), set())
+    assert set(functions_by_name(synthesized.template)) == {
+        "token_authorizer",
+        "list_things",
+        "put_thing",
+        "on_upload",
+        "publish_outbox",
+        "on_job_state",
+        "sweep",
+        "deliver",
+    }
+
+
+def test_policies_follow_the_registry_plus_each_consumers_own_trigger(synthetic: tuple[Chalice, Synthesized]) -> None:
+    app, synthesized = synthetic
+    _, registry = synthetic_app()
+    check_policies(synthesized.template, registry, {source.name for source in app.event_sources})
+
+
+def mapping_for(synthesized: Synthesized, name: str) -> dict[str, Any]:
+    function_id = functions_by_name(synthesized.template)[name]
+    mappings = {
+        k: v
+        for k, v in of_type(synthesized.template, "AWS::Lambda::EventSourceMapping").items()
+        if function_id in referenced_ids(v["Properties"]["FunctionName"])
+    }
+    _, mapping = only(mappings)
+    properties: dict[str, Any] = mapping["Properties"]
+    return properties
+
+
+def test_sqs_consumer_gets_its_queue_dlq_and_partial_batch_responses(synthetic: tuple[Chalice, Synthesized]) -> None:
+    _, synthesized = synthetic
+    mapping = mapping_for(synthesized, "on_upload")
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 5
+    (queue_id,) = referenced_ids(mapping["EventSourceArn"])
+    queue = synthesized.resources[queue_id]["Properties"]
+    (dlq_id,) = referenced_ids(queue["RedrivePolicy"]["deadLetterTargetArn"])
+    assert queue["SqsManagedSseEnabled"] is True
+    consumer = synthesized.resources[functions_by_name(synthesized.template)["on_upload"]]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * consumer["Timeout"]
+    assert any(
+        dlq_id in referenced_ids(alarm["Properties"].get("Dimensions", []))
+        for alarm in of_type(synthesized.template, "AWS::CloudWatch::Alarm").values()
+    ), "no DLQ depth alarm"
+
+
+def test_stream_consumer_reads_the_tables_stream(synthetic: tuple[Chalice, Synthesized]) -> None:
+    _, synthesized = synthetic
+    mapping = mapping_for(synthesized, "publish_outbox")
+    table_id, _ = only(of_type(synthesized.template, "AWS::DynamoDB::Table"))
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert "OnFailure" in mapping["DestinationConfig"]
+
+
+def test_event_rules_are_on_the_default_bus_with_a_dlq(synthetic: tuple[Chalice, Synthesized]) -> None:
+    _, synthesized = synthetic
+    functions = functions_by_name(synthesized.template)
+    rules = {
+        name: rule["Properties"]
+        for rule in of_type(synthesized.template, "AWS::Events::Rule").values()
+        for name, function_id in functions.items()
+        if function_id in referenced_ids(rule["Properties"]["Targets"])
+    }
+    assert rules["on_job_state"]["EventPattern"] == MEDIACONVERT
+    assert rules["sweep"]["ScheduleExpression"] == "rate(5 minutes)"
+    for rule in rules.values():
+        assert "EventBusName" not in rule
+        (target,) = rule["Targets"]
+        assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+
+
+def test_synthetic_stack_is_lint_and_nag_clean(synthetic: tuple[Chalice, Synthesized]) -> None:
+    _, synthesized = synthetic
+    assert [str(finding) for finding in checks.nag_findings(synthesized.outdir)] == []
+    assert [str(problem) for problem in checks.lint(synthesized.template_path)] == []
+
+
+def test_every_consumer_acknowledgement_is_needed(
+    synthetic: tuple[Chalice, Synthesized], tmp_path: Path, dummy_zip: Path
+) -> None:
+    _, synthesized = synthetic
+    app, registry = synthetic_app()
+    with mock.patch("infra.stack.acknowledge"):
+        bare = synthesize(tmp_path / "bare", chalice_app=app, registry=registry, code_zip=dummy_zip)
+    raised = {finding.rule for finding in checks.nag_findings(bare.outdir)}
+    acknowledged = {suppression.rule for suppression in checks.suppressions(synthesized.template)}
+    assert acknowledged <= raised, f"stale acknowledgements: {sorted(acknowledged - raised)}"
+
+
+def test_on_s3_event_is_refused() -> None:
+    app = Chalice(app_name="s3")
+
+    @app.on_s3_event(bucket="uploads")
+    def on_object(event: Any) -> None:
+        return None
+
+    with pytest.raises(UnsupportedByInfra, match="on_s3_event"):
+        plan(app)
+
+
+def test_a_function_without_declared_access_is_refused(tmp_path: Path, dummy_zip: Path) -> None:
+    app, registry = synthetic_app()
+    del registry["sweep"]
+    with pytest.raises(KeyError, match="sweep"):
+        build(tmp_path, chalice_app=app, registry=registry, code_zip=dummy_zip)

@@ -1,0 +1,430 @@
+"""The synthesized template against the code: functions, roles, permissions, API wiring, the
+table the devstack creates, gateway responses, cfn-lint and cdk-nag."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import resources
+from chalicelib.domain.tokens import SigningKeySet
+from infra import checks, keys, settings
+from infra.model import plan
+from tests.infra.conftest import (
+    Synthesized,
+    Template,
+    as_list,
+    expected_function_names,
+    function_set_drift,
+    functions_by_name,
+    of_type,
+    referenced_ids,
+    resource_path,
+    role_statements,
+    synthesize,
+)
+
+pytestmark = pytest.mark.integration
+
+BASELINE_LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# What a Lambda event source mapping or on-failure destination needs from the function's role.
+TRIGGER_ACTIONS = {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:SendMessage",
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+}
+
+
+def only(items: Mapping[str, Any]) -> tuple[str, Any]:
+    assert len(items) == 1, f"expected exactly one, got {sorted(items)}"
+    return next(iter(items.items()))
+
+
+def classify(resource: Any, template: Template, log_group_id: str) -> str:
+    """A statement's Resource in the symbolic vocabulary of chalicelib.permissions (or a baseline name)."""
+    table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
+    secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
+    queues = set(of_type(template, "AWS::SQS::Queue"))
+    if resource == "*":
+        return "*"
+    if resource == {"Fn::GetAtt": [table_id, "Arn"]}:
+        return "table"
+    if resource == {"Fn::Join": ["", [{"Fn::GetAtt": [table_id, "Arn"]}, "/index/*"]]}:
+        return "table-indexes"
+    if resource == {"Ref": secret_id}:
+        return "signing-secret"
+    if resource == {"Fn::GetAtt": [log_group_id, "Arn"]}:
+        return "own-logs"
+    if resource == {"Fn::GetAtt": [table_id, "StreamArn"]}:
+        return "trigger"
+    if isinstance(resource, dict) and referenced_ids(resource) and referenced_ids(resource) <= queues:
+        return "trigger"
+    return f"unexpected {json.dumps(resource)}"
+
+
+def check_policies(template: Template, registry: Mapping[str, frozenset[Any]], consumers: set[str]) -> None:
+    """Each function's role grants exactly what REGISTRY declares, plus its own log group, X-Ray, and
+    (consumers only) what its event source mapping needs on its own queue or stream."""
+    for name, function_id in functions_by_name(template).items():
+        properties = template["Resources"][function_id]["Properties"]
+        role_id = properties["Role"]["Fn::GetAtt"][0]
+        log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+        granted: dict[str, set[str]] = defaultdict(set)
+        for statement in role_statements(template, role_id):
+            assert statement["Effect"] == "Allow"
+            assert "NotAction" not in statement and "NotResource" not in statement
+            for resource in as_list(statement["Resource"]):
+                granted[classify(resource, template, log_group_id)].update(as_list(statement["Action"]))
+        declared: dict[str, set[str]] = defaultdict(set)
+        for access in registry[name]:
+            declared[access.resource].update(access.iam_actions())
+        symbolic = {key: value for key, value in granted.items() if key in {"table", "table-indexes", "signing-secret"}}
+        assert symbolic == declared, name
+        assert granted.pop("own-logs") == BASELINE_LOGS, name
+        wildcard = granted.pop("*", set())
+        assert wildcard >= XRAY, name
+        assert wildcard - XRAY <= ({"dynamodb:ListStreams"} if name in consumers else set()), name
+        trigger = granted.pop("trigger", set())
+        assert not trigger or name in consumers, name
+        assert trigger <= TRIGGER_ACTIONS, name
+        assert set(granted) <= set(symbolic), f"{name}: {sorted(granted)}"
+
+
+# -- the function set ---------------------------------------------------------------------
+
+
+def test_function_set_equals_routes_consumers_and_authorizers(synthesized: Synthesized, chalice_app: Any) -> None:
+    missing, extra = function_set_drift(chalice_app, synthesized.template)
+    assert (missing, extra) == (set(), set())
+    # Every Lambda function in the template is one of the app's (no shared or stray functions).
+    assert len(of_type(synthesized.template, "AWS::Lambda::Function")) == len(expected_function_names(chalice_app))
+
+
+def test_a_route_added_without_infra_is_caught(synthesized: Synthesized, chalice_app: Any) -> None:
+    clone = copy.copy(chalice_app)
+    clone.routes = defaultdict(dict, {path: dict(methods) for path, methods in chalice_app.routes.items()})
+    clone.handler_map = dict(chalice_app.handler_map)
+
+    @clone.route("/fake-things", methods=["GET"])
+    def fake_route() -> dict[str, Any]:
+        return {}
+
+    assert function_set_drift(clone, synthesized.template) == ({"fake_route"}, set())
+    assert "fake_route" not in {e.view_name for m in chalice_app.routes.values() for e in m.values()}
+
+
+def test_every_override_names_a_function(chalice_app: Any) -> None:
+    names = {spec.name for spec in plan(chalice_app)}
+    assert set(settings.OVERRIDES) <= names
+
+
+# -- roles and permissions -----------------------------------------------------------------
+
+
+def test_no_role_is_shared(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    roles = [template["Resources"][fid]["Properties"]["Role"] for fid in functions_by_name(template).values()]
+    role_ids = [role["Fn::GetAtt"][0] for role in roles]
+    assert len(set(role_ids)) == len(role_ids)
+    for role_id in role_ids:
+        role = template["Resources"][role_id]["Properties"]
+        assert not role.get("ManagedPolicyArns"), role_id
+    for policy_id, policy in of_type(template, "AWS::IAM::Policy").items():
+        attached = referenced_ids(policy["Properties"].get("Roles", []))
+        assert len(attached) == 1, policy_id
+
+
+def test_no_policy_grants_wildcard_actions(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    for role_id in of_type(template, "AWS::IAM::Role"):
+        for statement in role_statements(template, role_id):
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, f"{role_id}: {action}"
+            if "*" in as_list(statement["Resource"]):
+                assert set(as_list(statement["Action"])) <= XRAY | {"dynamodb:ListStreams"}, role_id
+
+
+def test_each_function_is_granted_exactly_what_its_code_declares(
+    synthesized: Synthesized, registry: Mapping[str, frozenset[Any]], chalice_app: Any
+) -> None:
+    consumers = {source.name for source in chalice_app.event_sources}
+    check_policies(synthesized.template, registry, consumers)
+
+
+# -- API Gateway ------------------------------------------------------------------------------
+
+
+def methods_by_route(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
+    api_resources = set(of_type(template, "AWS::ApiGateway::Resource"))
+    routes = {}
+    for method in of_type(template, "AWS::ApiGateway::Method").values():
+        properties = method["Properties"]
+        resource_id = next(iter(referenced_ids(properties["ResourceId"]) & api_resources), None)
+        routes[(properties["HttpMethod"], resource_path(template, resource_id))] = properties
+    return routes
+
+
+def test_every_route_is_wired_to_its_own_function(synthesized: Synthesized, chalice_app: Any) -> None:
+    template = synthesized.template
+    functions = functions_by_name(template)
+    methods = methods_by_route(template)
+    expected = {
+        (entry.method, path): entry for path, entries in chalice_app.routes.items() for entry in entries.values()
+    }
+    assert set(methods) == set(expected)
+    targets = {}
+    for route, properties in methods.items():
+        integration = properties["Integration"]
+        assert integration["Type"] == "AWS_PROXY"
+        assert integration["IntegrationHttpMethod"] == "POST"
+        (target,) = referenced_ids(integration["Uri"]) & set(functions.values())
+        assert target == functions[expected[route].view_name], route
+        targets[route] = target
+    assert len(set(targets.values())) == len(targets), "two routes share a function"
+
+
+def test_each_function_may_be_invoked_only_by_its_route(synthesized: Synthesized, chalice_app: Any) -> None:
+    template = synthesized.template
+    functions = functions_by_name(template)
+    permissions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for permission in of_type(template, "AWS::Lambda::Permission").values():
+        (target,) = referenced_ids(permission["Properties"]["FunctionName"])
+        permissions[target].append(permission["Properties"])
+    for path, entries in chalice_app.routes.items():
+        for entry in entries.values():
+            (grant,) = permissions[functions[entry.view_name]]
+            assert grant["Principal"] == "apigateway.amazonaws.com"
+            suffix = grant["SourceArn"]["Fn::Join"][1][-1]
+            assert suffix.startswith(f"/{entry.method}/"), (entry.method, path, suffix)
+    for config in chalice_app.builtin_auth_handlers:
+        (grant,) = permissions[functions[config.name]]
+        assert "/authorizers/" in grant["SourceArn"]["Fn::Join"][1]
+
+
+def test_authorizer_guards_exactly_the_routes_that_declare_it(synthesized: Synthesized, chalice_app: Any) -> None:
+    template = synthesized.template
+    functions = functions_by_name(template)
+    authorizers = of_type(template, "AWS::ApiGateway::Authorizer")
+    for properties in authorizers.values():
+        assert properties["Properties"]["Type"] == "TOKEN"
+        assert properties["Properties"]["IdentitySource"] == "method.request.header.Authorization"
+        assert properties["Properties"]["AuthorizerResultTtlInSeconds"] == resources.AUTHORIZER_RESULT_TTL_SECONDS
+    methods = methods_by_route(template)
+    for path, entries in chalice_app.routes.items():
+        for entry in entries.values():
+            method = methods[(entry.method, path)]
+            if entry.authorizer is None:
+                assert method["AuthorizationType"] == "NONE", path
+                continue
+            assert method["AuthorizationType"] == "CUSTOM", path
+            (authorizer_id,) = referenced_ids(method["AuthorizerId"])
+            uri = authorizers[authorizer_id]["Properties"]["AuthorizerUri"]
+            assert functions[entry.authorizer.name] in referenced_ids(uri)
+
+
+def test_gateway_responses_come_from_resources(synthesized: Synthesized) -> None:
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in of_type(synthesized.template, "AWS::ApiGateway::GatewayResponse").values()
+    }
+    assert set(responses) == set(resources.GATEWAY_RESPONSES)
+    for response_type, expected in resources.GATEWAY_RESPONSES.items():
+        assert responses[response_type]["StatusCode"] == str(expected["status"])
+        assert responses[response_type]["ResponseTemplates"] == {"application/json": expected["template"]}
+
+
+def test_stage_has_access_logs_tracing_and_binary_types(synthesized: Synthesized, chalice_app: Any) -> None:
+    _, stage = only(of_type(synthesized.template, "AWS::ApiGateway::Stage"))
+    properties = stage["Properties"]
+    assert properties["StageName"] == settings.API_STAGE
+    assert properties["TracingEnabled"] is True
+    fields = json.loads(properties["AccessLogSetting"]["Format"])
+    assert {"requestId", "status", "resourcePath", "principalId"} <= set(fields)
+    assert "Authorization" not in properties["AccessLogSetting"]["Format"]
+    assert properties["MethodSettings"][0]["DataTraceEnabled"] is False
+    _, api = only(of_type(synthesized.template, "AWS::ApiGateway::RestApi"))
+    assert api["Properties"]["BinaryMediaTypes"] == chalice_app.api.binary_types
+
+
+# -- functions ---------------------------------------------------------------------------------
+
+
+def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesized, chalice_app: Any) -> None:
+    template = synthesized.template
+    specs = {spec.name: spec for spec in plan(chalice_app)}
+    functions = functions_by_name(template)
+    codes = {json.dumps(template["Resources"][fid]["Properties"]["Code"], sort_keys=True) for fid in functions.values()}
+    assert len(codes) == 1
+    table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
+    secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
+    for name, function_id in functions.items():
+        properties = template["Resources"][function_id]["Properties"]
+        size = settings.settings_for(specs[name])
+        assert properties["Handler"] == specs[name].handler
+        assert properties["Runtime"] == settings.RUNTIME
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert properties["MemorySize"] == size.memory_mb
+        assert properties["Timeout"] == size.timeout_seconds
+        assert properties.get("ReservedConcurrentExecutions") == size.reserved_concurrency
+        assert properties["Environment"]["Variables"] == {
+            resources.TABLE_ENV: {"Ref": table_id},
+            resources.SIGNING_SECRET_ENV: {"Ref": secret_id},
+            "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+        }
+        log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert log_group["Properties"]["RetentionInDays"] > 0
+    alarmed = {
+        next(iter(referenced_ids(alarm["Properties"].get("Dimensions", []))), None)
+        for alarm in of_type(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "Errors"
+    }
+    assert set(functions.values()) <= alarmed
+
+
+def test_route_handlers_are_the_chalice_app_and_authorizers_their_own_module(chalice_app: Any) -> None:
+    for spec in plan(chalice_app):
+        if spec.kind == "route":
+            assert spec.handler == "app.app"
+        elif spec.kind == "authorizer":
+            module, _, attribute = spec.handler.rpartition(".")
+            assert module.startswith("chalicelib.") and attribute == spec.name
+
+
+def test_every_handler_imports_from_the_code_asset_alone(
+    synthesized: Synthesized, chalice_app: Any, tmp_path: Path
+) -> None:
+    """What Lambda would do: only the standard library and the asset on sys.path (python -S)."""
+    (asset,) = synthesized.outdir.glob("asset.*.zip")
+    with zipfile.ZipFile(asset) as code:
+        code.extractall(tmp_path)
+    handlers = sorted({spec.handler for spec in plan(chalice_app)})
+    probe = (
+        "import importlib, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        f"for handler in {handlers!r}:\n"
+        "    module, _, name = handler.rpartition('.')\n"
+        "    assert callable(getattr(importlib.import_module(module), name)), handler\n"
+        "assert all(m.__file__ is None or m.__file__.startswith(("
+        f"{str(tmp_path)!r}, sys.base_prefix)) for m in list(sys.modules.values()) if getattr(m, '__file__', None))\n"
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1"}
+    done = subprocess.run(
+        [getattr(sys, "_base_executable", sys.executable), "-S", "-E", "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+# -- the table and the secret, against the devstack ---------------------------------------------------
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+def test_table_matches_what_the_devstack_creates(synthesized: Synthesized, moto_aws: None) -> None:
+    from devstack.bootstrap import create_table
+
+    _, table = only(of_type(synthesized.template, "AWS::DynamoDB::Table"))
+    properties = table["Properties"]
+    client = boto3.client("dynamodb")
+    create_table(client, "devstack-table")
+    created = client.describe_table(TableName="devstack-table")["Table"]
+    ttl = client.describe_time_to_live(TableName="devstack-table")["TimeToLiveDescription"]
+
+    def by_name(items: Any) -> list[Any]:
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+    assert by_name(properties["AttributeDefinitions"]) == by_name(created["AttributeDefinitions"])
+    assert properties["KeySchema"] == created["KeySchema"]
+    assert by_name(properties["GlobalSecondaryIndexes"]) == by_name(
+        [{k: index[k] for k in ("IndexName", "KeySchema", "Projection")} for index in created["GlobalSecondaryIndexes"]]
+    )
+    assert properties["BillingMode"] == created["BillingModeSummary"]["BillingMode"]
+    assert created["StreamSpecification"]["StreamEnabled"] is True
+    assert properties["StreamSpecification"]["StreamViewType"] == created["StreamSpecification"]["StreamViewType"]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl["AttributeName"], "Enabled": True}
+    assert ttl["TimeToLiveStatus"] == "ENABLED"
+    # And both against the one definition.
+    assert properties["KeySchema"] == resources.TABLE["KeySchema"]
+    assert ttl["AttributeName"] == resources.TTL_ATTRIBUTE
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_initial_signing_secret_is_seeded_by_the_rotation(synthesized: Synthesized, moto_aws: None) -> None:
+    _, secret = only(of_type(synthesized.template, "AWS::SecretsManager::Secret"))
+    generator = secret["Properties"]["GenerateSecretString"]
+    initial = {**json.loads(generator["SecretStringTemplate"]), generator["GenerateStringKey"]: "x" * 32}
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="videoplane-signing", SecretString=json.dumps(initial))["ARN"]
+
+    class Stacks:
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:
+            return {"Stacks": [{"Outputs": [{"OutputKey": keys.SECRET_OUTPUT, "OutputValue": arn}]}]}
+
+    assert keys.secret_arn("videoplane", Stacks()) == arn
+    first = keys.seed(arn, client)
+    assert keys.seed(arn, client).active_kid == first.active_kid  # seeding again changes nothing
+    second = keys.rotate(arn, client)
+    stored = SigningKeySet.from_json(json.loads(client.get_secret_value(SecretId=arn)["SecretString"]))
+    assert stored.active_kid == second.active_kid != first.active_kid
+    assert {key.kid for key in stored.keys} == {first.active_kid, second.active_kid}
+    outputs = synthesized.template["Outputs"]
+    assert keys.SECRET_OUTPUT in outputs
+
+
+# -- lint and cdk-nag -----------------------------------------------------------------------------
+
+
+def test_cfn_lint_is_clean(synthesized: Synthesized) -> None:
+    assert [str(problem) for problem in checks.lint(synthesized.template_path)] == []
+
+
+def test_cdk_nag_has_no_unacknowledged_findings(synthesized: Synthesized) -> None:
+    assert [str(finding) for finding in checks.nag_findings(synthesized.outdir)] == []
+    for suppression in checks.suppressions(synthesized.template):
+        assert len(suppression.reason) >= 40, suppression
+
+
+def test_every_acknowledgement_is_needed(synthesized: Synthesized, tmp_path: Path) -> None:
+    with mock.patch("infra.stack.acknowledge"):
+        bare = synthesize(tmp_path / "unacknowledged")
+    raised = {finding.rule for finding in checks.nag_findings(bare.outdir)}
+    acknowledged = {suppression.rule for suppression in checks.suppressions(synthesized.template)}
+    assert acknowledged <= raised, f"stale acknowledgements: {sorted(acknowledged - raised)}"
