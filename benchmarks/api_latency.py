@@ -13,12 +13,6 @@ Besides the HTTP round trip it reports the app's own time for the same requests 
 `latency_ms` the middleware logs, matched by request id: no gateway, no HTTP transport) and the
 latency of a request the gateway answers alone (the devstack's transport floor).
 
-Emulator hygiene: moto's TransactWriteItems deep-copies the whole table, including the stream
-shard with every record written since the table was created, so its cost grows with every write.
-Before the write phases, and every few iterations during them, the benchmark recreates the table
-from `chalicelib.resources.TABLE` and puts back every item except audit events and the videos the
-benchmark created (outside the timed region; no request is in flight then).
-
 Nothing here asserts on timings: it prints numbers and the goals they are compared with.
 """
 
@@ -57,7 +51,6 @@ REGION = "us-east-1"
 GOAL = 1.5
 WARMUP = 10
 LIST_VIDEOS = 50
-COMPACT_EVERY = 4
 FLOOR_SAMPLES = 30
 IMPORT_RUNS = 5
 START_TIMEOUT_SECONDS = 90.0
@@ -325,6 +318,33 @@ class Baseline:
             else:
                 getattr(self.client, xform_name(call.operation))(**call.params)
 
+    def app_videos(self) -> list[dict[str, Any]]:
+        """Every video item of the app's project (its `P#<projectId>#VIDEO` partition)."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {
+            "TableName": TABLE_NAME,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": "PK"},
+            "ExpressionAttributeValues": {":pk": {"S": f"{self.app_prefix}#VIDEO"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**params)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def mirror_videos(self) -> int:
+        """Copies every video item of the app's project into the baseline partition; returns how many."""
+        videos = self.app_videos()
+        copies = [_rewrite(item, self.app_prefix, self.prefix) for item in videos]
+        for start in range(0, len(copies), 25):
+            batch: dict[str, Any] = {TABLE_NAME: [{"PutRequest": {"Item": i}} for i in copies[start : start + 25]]}
+            while batch:
+                batch = dict(self.client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {})
+        return len(videos)
+
     def _all_pages(self, call: Call) -> None:
         method = getattr(self.client, xform_name(call.operation))
         params = dict(call.params)
@@ -363,65 +383,6 @@ class Baseline:
 
 def _key(item: dict[str, Any]) -> tuple[str, str]:
     return str(item["PK"]["S"]), str(item["SK"]["S"])
-
-
-@dataclass
-class TableKeeper:
-    """Mirrors the app's video partition into the baseline's and compacts the emulator's table."""
-
-    client: DynamoDBClient
-    baseline: Baseline
-    kept_videos: set[tuple[str, str]] = field(default_factory=set)
-    compactions: int = 0
-
-    def scan(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"TableName": TABLE_NAME, "ConsistentRead": True}
-        while True:
-            page = self.client.scan(**params)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def mirror_videos(self, project_id: str) -> int:
-        """Copies every video item of the project into the baseline partition, and keeps them all."""
-        app_partition = f"P#{project_id}#VIDEO"
-        videos = [i for i in self.scan() if i["PK"]["S"] == app_partition]
-        copies = [_rewrite(item, self.baseline.app_prefix, self.baseline.prefix) for item in videos]
-        self._put_all(copies)
-        self.kept_videos = {_key(item) for item in videos + copies}
-        return len(videos)
-
-    def compact(self) -> None:
-        """Recreates the table (empty stream log) with every item but audit events and stray videos."""
-        from chalicelib import resources
-
-        keep = [item for item in self.scan() if self._keep(item)]
-        self.client.delete_table(TableName=TABLE_NAME)
-        created = self.client.create_table(TableName=TABLE_NAME, **resources.TABLE)
-        if created["TableDescription"].get("TableStatus") != "ACTIVE":  # moto creates it ACTIVE
-            self.client.get_waiter("table_exists").wait(TableName=TABLE_NAME, WaiterConfig={"Delay": 1})
-        self.client.update_time_to_live(
-            TableName=TABLE_NAME,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": resources.TTL_ATTRIBUTE},
-        )
-        self._put_all(keep)
-        self.compactions += 1
-
-    def _keep(self, item: dict[str, Any]) -> bool:
-        partition = str(item["PK"]["S"])
-        if partition.endswith("#AUDIT"):
-            return False
-        if partition.endswith("#VIDEO"):
-            return _key(item) in self.kept_videos
-        return True
-
-    def _put_all(self, items: Sequence[dict[str, Any]]) -> None:
-        for start in range(0, len(items), 25):
-            batch: dict[str, Any] = {TABLE_NAME: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
-            while batch:
-                batch = dict(self.client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,7 +436,6 @@ class Bench:
     stack: Devstack
     iterations: int
     warmup: int
-    compact_every: int
     http: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
@@ -490,7 +450,6 @@ class Bench:
         )
         self.project_id = self.stack.api_key.split("_")[1]
         self.baseline = Baseline(self.client, self.project_id)
-        self.keeper = TableKeeper(self.client, self.baseline)
         self.recorder = MotoRecorder(self.stack.aws_endpoint)
         self.templates: dict[str, list[Call]] = {}
         self.recorded: dict[str, list[str]] = {}
@@ -539,7 +498,7 @@ class Bench:
             _expect(response, 401)
         return Stats.of(samples[3:])
 
-    def measure(self, name: str, compact: bool) -> EndpointResult:
+    def measure(self, name: str) -> EndpointResult:
         request, send, status = self.requests_by_endpoint()[name]
         template = self.templates[name]
         http_ms: list[float] = []
@@ -560,8 +519,6 @@ class Bench:
             return (time.perf_counter() - started) * 1000
 
         for i in range(self.warmup + self.iterations):
-            if compact and i % self.compact_every == 0:
-                self.keeper.compact()
             calls = self.baseline.prepare(template)
             if i % 2 == 0:
                 http_sample, raw_sample = over_http(), raw(calls)
@@ -591,38 +548,25 @@ class Bench:
 
     def seed_list(self) -> int:
         """Fills the project up to LIST_VIDEOS videos through the API, then mirrors them for the baseline."""
-        app_partition = f"P#{self.project_id}#VIDEO"
-        self.keeper.compact()  # the create phase's videos go
-        present = sum(1 for item in self.keeper.scan() if item["PK"]["S"] == app_partition)
-        for n in range(max(0, LIST_VIDEOS - present)):
-            if n % 10 == 0:
-                self.keeper.compact()
-            created = self.http.post(self.url("/videos"), json=CREATE_BODY)
-            _expect(created, 201)
-            self.keeper.kept_videos.add((app_partition, created.json()["videoId"]))
-        self.keeper.compact()
-        return self.keeper.mirror_videos(self.project_id)
+        for _ in range(LIST_VIDEOS - len(self.baseline.app_videos())):
+            _expect(self.http.post(self.url("/videos"), json=CREATE_BODY), 201)
+        return self.baseline.mirror_videos()
 
     def run(self) -> tuple[list[EndpointResult], Stats, int]:
         self.authenticate()
         log("warming up and recording the DynamoDB calls of each endpoint")
         self.warm_up_and_record()
-        # Only the get/update video stays (the warm-up's other videos and audit events go), and the
-        # baseline gets its copy.
-        self.keeper.kept_videos = {(f"P#{self.project_id}#VIDEO", self.video_id)}
-        self.keeper.compact()
-        self.keeper.mirror_videos(self.project_id)
+        # The baseline's get/update/list read copies of the app's videos. moto answers a Query by
+        # walking the whole table, so list goes before update and create add items to it.
+        videos = self.seed_list()
+        log(f"{videos} videos in the project and in the baseline")
         log("measuring the gateway floor")
         floor = self.floor()
         results: dict[str, EndpointResult] = {}
-        for name, compact in (("get", False), ("update", True), ("create", True)):
+        for name in ("get", "list", "update", "create"):
             started = time.monotonic()
-            results[name] = self.measure(name, compact)
+            results[name] = self.measure(name)
             log(f"measured {name} in {time.monotonic() - started:.1f} s")
-        videos = self.seed_list()
-        started = time.monotonic()
-        results["list"] = self.measure("list", compact=False)
-        log(f"measured list ({videos} videos in the project and in the baseline) in {time.monotonic() - started:.1f} s")
         ordered = [results[name] for name in ("create", "get", "list", "update")]
         return ordered, floor, videos
 
@@ -698,11 +642,9 @@ def time_imports(runs: int) -> ImportTimes:
 class Report:
     iterations: int
     warmup: int
-    compact_every: int
     endpoints: list[EndpointResult]
     floor: Stats
     list_videos: int
-    compactions: int
     imports: ImportTimes
     devstack: str
     elapsed_seconds: float
@@ -713,9 +655,7 @@ class Report:
             "60 s per token, as API Gateway does), Chalice app, boto3 to moto.",
             "raw DynamoDB: the calls recorded at moto for one request of each endpoint, replayed with "
             "boto3 against the same moto server and table in a BENCH# partition of the same key length.",
-            f"Rate limits raised through VIDEOPLANE_RATE_LIMIT_*: the counter UpdateItem still runs. "
-            f"The table was recreated {self.compactions} times outside the timed region (moto's "
-            "TransactWriteItems cost grows with every stream record; see the module docstring).",
+            "Rate limits raised through VIDEOPLANE_RATE_LIMIT_*: the counter UpdateItem still runs.",
             "The gateway floor is the devstack's HTTP transport alone; it is part of every HTTP sample.",
         ]
 
@@ -723,7 +663,6 @@ class Report:
         return {
             "iterations": self.iterations,
             "warmup": self.warmup,
-            "compactEvery": self.compact_every,
             "listVideos": self.list_videos,
             "endpoints": [e.to_json() for e in self.endpoints],
             "gatewayFloorMs": self.floor.to_json(),
@@ -800,33 +739,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--iterations", type=int, default=200, help="timed samples per endpoint (default 200)")
     parser.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed samples first (default {WARMUP})")
-    parser.add_argument(
-        "--compact-every",
-        type=int,
-        default=COMPACT_EVERY,
-        help=f"recreate the emulator's table every N write iterations (default {COMPACT_EVERY})",
-    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
-    if args.iterations < 2 or args.warmup < 0 or args.compact_every < 1:
-        parser.error("--iterations must be at least 2, --warmup at least 0, --compact-every at least 1")
-    sys.path.insert(0, str(REPO_ROOT))
+    if args.iterations < 2 or args.warmup < 0:
+        parser.error("--iterations must be at least 2, --warmup at least 0")
     started = time.monotonic()
 
     log(f"timing cold imports ({IMPORT_RUNS} runs each)")
     imports = time_imports(IMPORT_RUNS)
     log("starting the devstack")
     with running_devstack() as stack:
-        bench = Bench(stack, args.iterations, args.warmup, args.compact_every)
+        bench = Bench(stack, args.iterations, args.warmup)
         endpoints, floor, videos = bench.run()
     report = Report(
         iterations=args.iterations,
         warmup=args.warmup,
-        compact_every=args.compact_every,
         endpoints=endpoints,
         floor=floor,
         list_videos=videos,
-        compactions=bench.keeper.compactions,
         imports=imports,
         devstack=stack.stop_outcome,
         elapsed_seconds=time.monotonic() - started,
