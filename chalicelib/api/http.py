@@ -99,7 +99,7 @@ class Call:
         return values[-1] if values else None
 
     def page(self) -> PageRequest:
-        data = {k: self.single(k) for k in ("currentPage", "pageSize") if self.single(k) is not None}
+        data = {k: v for k in ("currentPage", "pageSize") if (v := self.single(k)) is not None}
         return self.query(PageRequest, data)
 
     def filters(self, *names: str) -> list[tuple[str, str]]:
