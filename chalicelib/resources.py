@@ -6,6 +6,7 @@ emulator; the runtime reads only the environment variable names from here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 APP_NAME = "videoplane"
@@ -89,3 +90,109 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
 
 AUTHORIZER_RESULT_TTL_SECONDS = 60
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+
+
+# -- buckets, the event bus and the media services' roles ------------------------------------
+#
+# Settings use the S3 API's shapes (what boto3's put_bucket_lifecycle_configuration and
+# put_bucket_cors take): the devstack passes them as they are, infra translates them into
+# CloudFormation (and refuses settings it does not translate). In AWS CloudFormation names the
+# buckets and roles; the devstack names them `<APP_NAME>-<name>`.
+
+
+@dataclass(frozen=True)
+class Bucket:
+    # Short name: infra's construct id and output, the devstack's bucket `<APP_NAME>-<name>`.
+    name: str
+    # Environment variable that gives every function the bucket's name.
+    env: str
+    # Symbolic resource in chalicelib.permissions (infra maps it to the bucket and its objects).
+    permission: str
+    # S3 PutBucketLifecycleConfiguration's LifecycleConfiguration.
+    lifecycle: dict[str, Any]
+    # S3 PutBucketCors's CORSConfiguration (None: no CORS).
+    cors: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class EventBus:
+    name: str
+    env: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class ServiceRole:
+    """A role an AWS media service assumes to read and write the buckets; functions pass it
+    (iam:PassRole) when they create a job or channel."""
+
+    name: str
+    # Environment variable that gives every function the role's ARN.
+    env: str
+    permission: str
+    service_principal: str
+    # Bucket name -> S3 actions on its objects.
+    object_access: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+# Incomplete multipart uploads are billed as storage until aborted.
+ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 3
+
+_ABORT_INCOMPLETE_MULTIPART_UPLOADS: dict[str, Any] = {
+    "ID": "abort-incomplete-multipart-uploads",
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS},
+}
+
+# Source files as uploaded (single PUT or multipart), read by MediaConvert.
+UPLOADS_BUCKET = Bucket(
+    name="uploads",
+    env="VIDEOPLANE_UPLOADS_BUCKET",
+    permission="uploads-bucket",
+    lifecycle={"Rules": [_ABORT_INCOMPLETE_MULTIPART_UPLOADS]},
+)
+
+# Renditions, HLS, thumbnails and live segments; private, served through CloudFront. Players
+# fetch manifests and segments cross-origin (XHR / fetch, Range requests).
+MEDIA_BUCKET = Bucket(
+    name="media",
+    env="VIDEOPLANE_MEDIA_BUCKET",
+    permission="media-bucket",
+    lifecycle={"Rules": [_ABORT_INCOMPLETE_MULTIPART_UPLOADS]},
+    cors={
+        "CORSRules": [
+            {
+                "ID": "players",
+                "AllowedMethods": ["GET", "HEAD"],
+                "AllowedOrigins": ["*"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["Content-Length", "Content-Range", "ETag"],
+                "MaxAgeSeconds": 3600,
+            }
+        ]
+    },
+)
+
+BUCKETS = (UPLOADS_BUCKET, MEDIA_BUCKET)
+
+# The project's own events (video and live stream lifecycle, webhooks). AWS service events
+# (MediaConvert, MediaLive, S3) arrive on the account's default bus, not here.
+EVENT_BUS = EventBus(name="events", env="VIDEOPLANE_EVENT_BUS", permission="event-bus")
+
+MEDIACONVERT_ROLE = ServiceRole(
+    name="mediaconvert",
+    env="VIDEOPLANE_MEDIACONVERT_ROLE_ARN",
+    permission="mediaconvert-role",
+    service_principal="mediaconvert.amazonaws.com",
+    object_access={UPLOADS_BUCKET.name: ("GetObject",), MEDIA_BUCKET.name: ("PutObject",)},
+)
+MEDIALIVE_ROLE = ServiceRole(
+    name="medialive",
+    env="VIDEOPLANE_MEDIALIVE_ROLE_ARN",
+    permission="medialive-role",
+    service_principal="medialive.amazonaws.com",
+    object_access={MEDIA_BUCKET.name: ("PutObject",)},
+)
+
+SERVICE_ROLES = (MEDIACONVERT_ROLE, MEDIALIVE_ROLE)

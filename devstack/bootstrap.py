@@ -11,7 +11,7 @@ from chalicelib import resources
 from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
 from chalicelib.clock import utc_now
 from chalicelib.services.auth import rotate_signing_keys
-from devstack.emulator import SIGNING_SECRET_ID, TABLE_NAME
+from devstack.emulator import EVENT_BUS_NAME, SIGNING_SECRET_ID, TABLE_NAME, bucket_name
 
 
 def create_table(client: Any, name: str = TABLE_NAME) -> None:
@@ -27,6 +27,34 @@ def create_signing_secret(client: Any, secret_id: str = SIGNING_SECRET_ID) -> No
     rotate_signing_keys(SecretsManagerKeyStore(client, secret_id, 0), utc_now(), timedelta(hours=1))
 
 
+def create_bucket(client: Any, definition: resources.Bucket, name: str | None = None) -> str:
+    """The bucket with the lifecycle rules and CORS of its definition (what infra builds)."""
+    name = name or bucket_name(definition)
+    client.create_bucket(Bucket=name)
+    client.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=definition.lifecycle)
+    if definition.cors:
+        client.put_bucket_cors(Bucket=name, CORSConfiguration=definition.cors)
+    return name
+
+
+def create_event_bus(client: Any, name: str = EVENT_BUS_NAME) -> str:
+    arn: str = client.create_event_bus(Name=name)["EventBusArn"]
+    return arn
+
+
 def bootstrap() -> None:
     create_table(boto3.client("dynamodb"))
     create_signing_secret(boto3.client("secretsmanager"))
+    s3 = boto3.client("s3")
+    for definition in resources.BUCKETS:
+        create_bucket(s3, definition)
+    create_event_bus(boto3.client("events"))

@@ -14,6 +14,20 @@ from devstack import motofixes
 REGION = "us-east-1"
 TABLE_NAME = "videoplane"
 SIGNING_SECRET_ID = "videoplane/signing-keys"
+# moto's default account; the media services' roles are never assumed here, so their ARNs only
+# need the right shape.
+ACCOUNT_ID = "123456789012"
+
+
+def bucket_name(definition: resources.Bucket) -> str:
+    return f"{resources.APP_NAME}-{definition.name}"
+
+
+EVENT_BUS_NAME = f"{resources.APP_NAME}-{resources.EVENT_BUS.name}"
+
+
+def role_arn(definition: resources.ServiceRole) -> str:
+    return f"arn:aws:iam::{ACCOUNT_ID}:role/{resources.APP_NAME}-{definition.name}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,9 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         "AWS_REGION": REGION,
         resources.TABLE_ENV: TABLE_NAME,
         resources.SIGNING_SECRET_ENV: SIGNING_SECRET_ID,
+        **{definition.env: bucket_name(definition) for definition in resources.BUCKETS},
+        resources.EVENT_BUS.env: EVENT_BUS_NAME,
+        **{definition.env: role_arn(definition) for definition in resources.SERVICE_ROLES},
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
     }

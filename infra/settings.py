@@ -24,6 +24,10 @@ API_INTEGRATION_TIMEOUT_SECONDS = 29
 # SQS consumers: redrive to the DLQ after this many receives; visibility = 6 x function timeout.
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_TIMEOUT_FACTOR = 6
+# The access-log bucket (S3 server access logs, CloudFront standard logs) expires objects after this.
+ACCESS_LOG_RETENTION_DAYS = 90
+# A name of aws_cdk.aws_cloudfront.PriceClass: edge locations of North America and Europe only.
+MEDIA_PRICE_CLASS = "PRICE_CLASS_100"
 # Asynchronous targets (EventBridge rules, DynamoDB streams): retries before the DLQ.
 RETRY_ATTEMPTS = 3
 

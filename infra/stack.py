@@ -1,6 +1,7 @@
 """The Videoplane stack: one Lambda per endpoint, authorizer and consumer, each with its own role
 built from `chalicelib.permissions.REGISTRY`, behind an API Gateway REST API, plus the table, the
-signing secret, queues with dead-letter queues and the alarms.
+signing secret, the uploads and media buckets (media behind CloudFront), the project's event bus,
+the MediaConvert and MediaLive service roles, queues with dead-letter queues and the alarms.
 
 Everything is derived from the Chalice app (`infra.model.plan`) and `chalicelib.resources`; no
 list of routes, names or permissions is kept here.
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -25,6 +28,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -39,6 +43,9 @@ from infra import settings
 from infra.model import FUNCTION_METADATA, FunctionSpec, camel, plan
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
+# Construct ids of the media services' roles (chalicelib.resources names -> AWS spelling).
+EVENT_BUS_POLICY_SID = "OwnAccountOnly"
+_ROLE_IDS = {resources.MEDIACONVERT_ROLE.name: "MediaConvert", resources.MEDIALIVE_ROLE.name: "MediaLive"}
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -89,15 +96,24 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
 
-def policy_statements(accesses: frozenset[Access], arns: Mapping[str, str]) -> list[iam.PolicyStatement]:
-    """One statement per symbolic resource with exactly the declared actions."""
+def policy_statements(
+    accesses: frozenset[Access],
+    arns: Mapping[str, Sequence[str]],
+    conditions: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[iam.PolicyStatement]:
+    """One statement per symbolic resource with exactly the declared actions (and that resource's
+    conditions, e.g. iam:PassedToService for a service role)."""
     by_resource: dict[str, set[str]] = defaultdict(set)
     for access in accesses:
         if access.resource not in arns:
             raise KeyError(f"no resource {access.resource!r} in infra (known: {', '.join(sorted(arns))})")
         by_resource[access.resource].update(access.iam_actions())
     return [
-        iam.PolicyStatement(actions=sorted(actions), resources=[arns[resource]])
+        iam.PolicyStatement(
+            actions=sorted(actions),
+            resources=list(arns[resource]),
+            conditions=dict((conditions or {})[resource]) if resource in (conditions or {}) else None,
+        )
         for resource, actions in sorted(by_resource.items())
     ]
 
@@ -184,21 +200,43 @@ class VideoplaneStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Server access logs are delivered under a bucket policy (not the log-delivery ACL).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.chalice_app = chalice_app
         self.specs = plan(chalice_app)
         self.alarm_topic = self._alarm_topic(alarm_email)
         self.table = self._table()
         self.signing_secret = self._signing_secret()
-        arns = {
-            "table": self.table.table_arn,
-            "table-indexes": f"{self.table.table_arn}/index/*",
-            "signing-secret": self.signing_secret.secret_arn,
+        self.access_logs = self._access_log_bucket()
+        self.buckets = {definition.name: self._bucket(definition) for definition in resources.BUCKETS}
+        self.media_distribution = self._media_distribution(self.buckets[resources.MEDIA_BUCKET.name])
+        self.event_bus = self._event_bus()
+        self.service_roles = {definition.name: self._service_role(definition) for definition in resources.SERVICE_ROLES}
+        arns: dict[str, Sequence[str]] = {
+            "table": [self.table.table_arn],
+            "table-indexes": [f"{self.table.table_arn}/index/*"],
+            "signing-secret": [self.signing_secret.secret_arn],
+            resources.EVENT_BUS.permission: [self.event_bus.event_bus_arn],
         }
+        conditions: dict[str, Mapping[str, Any]] = {}
         environment = {
             resources.TABLE_ENV: self.table.table_name,
             resources.SIGNING_SECRET_ENV: self.signing_secret.secret_arn,
+            resources.EVENT_BUS.env: self.event_bus.event_bus_name,
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
         }
+        for bucket_definition in resources.BUCKETS:
+            bucket = self.buckets[bucket_definition.name]
+            # The bucket itself (ListBucket, ...) and its objects (GetObject, PutObject, ...).
+            arns[bucket_definition.permission] = [bucket.bucket_arn, bucket.arn_for_objects("*")]
+            environment[bucket_definition.env] = bucket.bucket_name
+        for role_definition in resources.SERVICE_ROLES:
+            role = self.service_roles[role_definition.name]
+            arns[role_definition.permission] = [role.role_arn]
+            conditions[role_definition.permission] = {
+                "StringEquals": {"iam:PassedToService": role_definition.service_principal}
+            }
+            environment[role_definition.env] = role.role_arn
         code = lambda_.Code.from_asset(str(code_zip))
         self.queues: dict[str, sqs.Queue] = {}
         self.functions: dict[str, AppFunction] = {}
@@ -214,7 +252,7 @@ class VideoplaneStack(cdk.Stack):
                 spec=spec,
                 code=code,
                 environment=environment,
-                statements=policy_statements(registry[spec.name], arns),
+                statements=policy_statements(registry[spec.name], arns, conditions),
                 size=settings.settings_for(spec, reserve=reserve_concurrency),
                 alarm_topic=self.alarm_topic,
             )
@@ -227,6 +265,38 @@ class VideoplaneStack(cdk.Stack):
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "SigningSecretArn", value=self.signing_secret.secret_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        cdk.CfnOutput(
+            self,
+            "MediaDomain",
+            value=self.media_distribution.distribution_domain_name,
+            description="CloudFront domain serving the media bucket",
+        )
+        cdk.CfnOutput(
+            self,
+            "EventBusArn",
+            value=self.event_bus.event_bus_arn,
+            export_name=f"{self.stack_name}-EventBusArn",
+        )
+        cdk.CfnOutput(
+            self,
+            "EventBusName",
+            value=self.event_bus.event_bus_name,
+            export_name=f"{self.stack_name}-EventBusName",
+        )
+        for bucket_definition in resources.BUCKETS:
+            output = cdk.CfnOutput(
+                self,
+                f"{camel(bucket_definition.name)}BucketOutput",
+                value=self.buckets[bucket_definition.name].bucket_name,
+            )
+            # The output is named like the bucket construct (`UploadsBucket`, `MediaBucket`).
+            output.override_logical_id(f"{camel(bucket_definition.name)}Bucket")
+        for role_definition in resources.SERVICE_ROLES:
+            cdk.CfnOutput(
+                self,
+                f"{_ROLE_IDS[role_definition.name]}RoleArn",
+                value=self.service_roles[role_definition.name].role_arn,
+            )
 
     # -- resources -------------------------------------------------------------------------
 
@@ -290,6 +360,160 @@ class VideoplaneStack(cdk.Stack):
             "(python -m infra.keys rotate). The app has no Secrets Manager rotation Lambda yet.",
         )
         return secret
+
+    def _access_log_bucket(self) -> s3.Bucket:
+        """S3 server access logs of the other buckets and CloudFront's standard logs."""
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            # CloudFront standard logging writes with an ACL, so ACLs stay enabled on this bucket.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-logs",
+                    expiration=cdk.Duration.days(settings.ACCESS_LOG_RETENTION_DAYS),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(
+                        resources.ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
+                    ),
+                )
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # No server access logs of its own: cdk-nag's S1 accepts a bucket that is a log destination.
+        return bucket
+
+    def _bucket(self, definition: resources.Bucket) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            f"{camel(definition.name)}Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=_lifecycle_rules(definition.lifecycle),
+            cors=_cors_rules(definition.cors) if definition.cors else None,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=f"s3/{definition.name}/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _media_distribution(self, bucket: s3.Bucket) -> cloudfront.Distribution:
+        if resources.MEDIA_BUCKET.cors is None or len(resources.MEDIA_BUCKET.cors["CORSRules"]) != 1:
+            raise ValueError("the media distribution answers CORS from exactly one rule of resources.MEDIA_BUCKET")
+        (cors,) = resources.MEDIA_BUCKET.cors["CORSRules"]
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "MediaHeaders",
+            comment="Videoplane media: CORS for players (from chalicelib.resources) and security headers",
+            cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
+                access_control_allow_credentials=False,
+                access_control_allow_headers=list(cors["AllowedHeaders"]),
+                access_control_allow_methods=sorted({*cors["AllowedMethods"], "OPTIONS"}),
+                access_control_allow_origins=list(cors["AllowedOrigins"]),
+                access_control_expose_headers=list(cors.get("ExposeHeaders", [])),
+                access_control_max_age=cdk.Duration.seconds(cors.get("MaxAgeSeconds", 0)),
+                origin_override=True,
+            ),
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=cdk.Duration.days(365), include_subdomains=True, override=True
+                ),
+            ),
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "Media",
+            comment="Videoplane media",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+                cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+            ),
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass[settings.MEDIA_PRICE_CLASS],
+            enable_logging=True,
+            log_bucket=self.access_logs,
+            log_file_prefix="cloudfront/media/",
+        )
+        acknowledge(
+            distribution,
+            "AwsSolutions-CFR1",
+            "Videos are served worldwide; projects that must geo-restrict add a restriction to the distribution.",
+        )
+        acknowledge(
+            distribution,
+            "AwsSolutions-CFR2",
+            "No WAF web ACL by default (about $6/month at idle plus per-request fees); media objects are "
+            "private to CloudFront (origin access control) and the URLs carry unguessable ids.",
+        )
+        acknowledge(
+            distribution,
+            "AwsSolutions-CFR4",
+            "The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the "
+            "minimum viewer TLS version; a custom domain with an ACM certificate (TLSv1.2_2021) is a follow-up.",
+        )
+        return distribution
+
+    def _event_bus(self) -> events.EventBus:
+        bus = events.EventBus(
+            self,
+            "EventBus",
+            event_bus_name=f"{self.stack_name}-{resources.EVENT_BUS.name}",
+            description="Videoplane events (videos, live streams, webhooks)",
+        )
+        # Only this account may put events (as IAM allows anyway): nothing cross-account until a
+        # statement for that account is added here. (cdk-nag's EventBridge rule reads the deprecated
+        # CfnEventBusPolicy.principal, hence the jsii deprecation warning at synth.)
+        events.CfnEventBusPolicy(
+            self,
+            "EventBusPolicy",
+            event_bus_name=bus.event_bus_name,
+            statement_id=EVENT_BUS_POLICY_SID,
+            statement={
+                "Sid": EVENT_BUS_POLICY_SID,
+                "Effect": "Allow",
+                "Principal": {"AWS": self.format_arn(service="iam", region="", resource="root")},
+                "Action": "events:PutEvents",
+                "Resource": bus.event_bus_arn,
+            },
+        )
+        return bus
+
+    def _service_role(self, definition: resources.ServiceRole) -> iam.Role:
+        role = iam.Role(
+            self,
+            f"{_ROLE_IDS[definition.name]}Role",
+            assumed_by=iam.ServicePrincipal(definition.service_principal),
+            description=f"Videoplane: assumed by {definition.service_principal} to read and write media",
+        )
+        for bucket_name, actions in sorted(definition.object_access.items()):
+            bucket = self.buckets[bucket_name]
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects("*")]
+                )
+            )
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(_cfn(bucket))}.Arn>/*]",
+                f"{definition.service_principal} reads or writes objects whose keys the jobs choose, in this "
+                f"one bucket ({bucket_name}) only.",
+            )
+        return role
 
     def _alarm_topic(self, email: str | None) -> sns.Topic:
         topic = sns.Topic(self, "Alarms", display_name="Videoplane alarms", enforce_ssl=True)
@@ -535,13 +759,62 @@ class VideoplaneStack(cdk.Stack):
                 "AwsSolutions-IAM5[Resource::*]",
                 f"Only {wildcard} use '*': these actions have no resource-level permissions.",
             )
-            if any(access.resource == "table-indexes" for access in registry[name]):
+            declared = {access.resource for access in registry[name]}
+            for bucket_definition in resources.BUCKETS:
+                if bucket_definition.permission in declared:
+                    bucket_id = self.get_logical_id(_cfn(self.buckets[bucket_definition.name]))
+                    acknowledge(
+                        fn.role,
+                        f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
+                        f"Objects of the {bucket_definition.name} bucket (declared in chalicelib.permissions); "
+                        "object keys are per video, so the wildcard covers only this one bucket.",
+                    )
+            if "table-indexes" in declared:
                 acknowledge(
                     fn.role,
                     f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
                     "Queries the table's own global secondary indexes (declared in chalicelib.permissions); "
                     "the wildcard covers only indexes of this one table.",
                 )
+
+
+def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]:
+    """S3 API lifecycle rules (the shape chalicelib.resources uses) -> CDK rules."""
+    rules = []
+    for rule in configuration["Rules"]:
+        unknown = set(rule) - {"ID", "Status", "Filter", "AbortIncompleteMultipartUpload", "Expiration"}
+        if unknown or rule.get("Filter", {}).get("Prefix", "") != "" or set(rule.get("Filter", {})) - {"Prefix"}:
+            raise ValueError(f"lifecycle rule {rule.get('ID')}: settings infra does not build yet: {rule}")
+        abort = rule.get("AbortIncompleteMultipartUpload")
+        expiration = rule.get("Expiration")
+        if expiration is not None and set(expiration) != {"Days"}:
+            raise ValueError(f"lifecycle rule {rule.get('ID')}: only Expiration.Days is built")
+        rules.append(
+            s3.LifecycleRule(
+                id=rule["ID"],
+                enabled=rule["Status"] == "Enabled",
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(abort["DaysAfterInitiation"])
+                if abort
+                else None,
+                expiration=cdk.Duration.days(expiration["Days"]) if expiration else None,
+            )
+        )
+    return rules
+
+
+def _cors_rules(configuration: Mapping[str, Any]) -> list[s3.CorsRule]:
+    """S3 API CORS rules (the shape chalicelib.resources uses) -> CDK rules."""
+    return [
+        s3.CorsRule(
+            id=rule.get("ID"),
+            allowed_methods=[s3.HttpMethods(method) for method in rule["AllowedMethods"]],
+            allowed_origins=list(rule["AllowedOrigins"]),
+            allowed_headers=rule.get("AllowedHeaders"),
+            exposed_headers=rule.get("ExposeHeaders"),
+            max_age=rule.get("MaxAgeSeconds"),
+        )
+        for rule in configuration["CORSRules"]
+    ]
 
 
 def _keys(

@@ -10,14 +10,13 @@ import subprocess
 import sys
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from chalicelib import resources
 from chalicelib.domain.tokens import SigningKeySet
@@ -61,6 +60,28 @@ def only(items: Mapping[str, Any]) -> tuple[str, Any]:
     return next(iter(items.items()))
 
 
+# The symbolic resources of chalicelib.permissions that infra maps to ARNs.
+SYMBOLIC = {
+    "table",
+    "table-indexes",
+    "signing-secret",
+    resources.EVENT_BUS.permission,
+    *(bucket.permission for bucket in resources.BUCKETS),
+    *(role.permission for role in resources.SERVICE_ROLES),
+}
+
+
+def platform_ids(template: Template) -> dict[str, str]:
+    """Logical id of each bucket, the event bus and each service role, keyed by its symbolic resource,
+    found through the environment variable chalicelib.resources names (every function has the same)."""
+    function_id = next(iter(functions_by_name(template).values()))
+    env = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    ids = {bucket.permission: env[bucket.env]["Ref"] for bucket in resources.BUCKETS}
+    ids[resources.EVENT_BUS.permission] = env[resources.EVENT_BUS.env]["Ref"]
+    ids.update({role.permission: env[role.env]["Fn::GetAtt"][0] for role in resources.SERVICE_ROLES})
+    return ids
+
+
 def classify(resource: Any, template: Template, log_group_id: str) -> str:
     """A statement's Resource in the symbolic vocabulary of chalicelib.permissions (or a baseline name)."""
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
@@ -68,6 +89,10 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
     queues = set(of_type(template, "AWS::SQS::Queue"))
     if resource == "*":
         return "*"
+    for symbol, logical_id in platform_ids(template).items():
+        arn = {"Fn::GetAtt": [logical_id, "Arn"]}
+        if resource in (arn, {"Fn::Join": ["", [arn, "/*"]]}):
+            return symbol
     if resource == {"Fn::GetAtt": [table_id, "Arn"]}:
         return "table"
     if resource == {"Fn::Join": ["", [{"Fn::GetAtt": [table_id, "Arn"]}, "/index/*"]]}:
@@ -99,7 +124,7 @@ def check_policies(template: Template, registry: Mapping[str, frozenset[Any]], c
         declared: dict[str, set[str]] = defaultdict(set)
         for access in registry[name]:
             declared[access.resource].update(access.iam_actions())
-        symbolic = {key: value for key, value in granted.items() if key in {"table", "table-indexes", "signing-secret"}}
+        symbolic = {key: value for key, value in granted.items() if key in SYMBOLIC}
         assert symbolic == declared, name
         assert granted.pop("own-logs") == BASELINE_LOGS, name
         wildcard = granted.pop("*", set())
@@ -278,6 +303,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     assert len(codes) == 1
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
     secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
+    ids = platform_ids(template)
     for name, function_id in functions.items():
         properties = template["Resources"][function_id]["Properties"]
         size = settings.settings_for(specs[name])
@@ -290,6 +316,9 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
         assert properties["Environment"]["Variables"] == {
             resources.TABLE_ENV: {"Ref": table_id},
             resources.SIGNING_SECRET_ENV: {"Ref": secret_id},
+            **{bucket.env: {"Ref": ids[bucket.permission]} for bucket in resources.BUCKETS},
+            resources.EVENT_BUS.env: {"Ref": ids[resources.EVENT_BUS.permission]},
+            **{role.env: {"Fn::GetAtt": [ids[role.permission], "Arn"]} for role in resources.SERVICE_ROLES},
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
@@ -341,19 +370,6 @@ def test_every_handler_imports_from_the_code_asset_alone(
 
 
 # -- the table and the secret, against the devstack ---------------------------------------------------
-
-
-@pytest.fixture
-def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
 
 
 def test_table_matches_what_the_devstack_creates(synthesized: Synthesized, moto_aws: None) -> None:

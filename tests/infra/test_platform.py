@@ -1,0 +1,255 @@
+"""The buckets, the media distribution, the event bus and the media services' roles: built from
+chalicelib.resources, handed to every function by the environment variables named there, and the
+same (lifecycle, CORS) as what the devstack creates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib import resources
+from devstack import emulator
+from tests.infra.conftest import Synthesized, Template, as_list, of_type, referenced_ids, role_statements
+from tests.infra.test_template import platform_ids
+
+pytestmark = pytest.mark.integration
+
+# CloudFormation's spelling of S3's CORS rule keys (the S3 API's spelling is what resources uses).
+CFN_CORS_KEYS = {
+    "ID": "Id",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedOrigins": "AllowedOrigins",
+    "AllowedHeaders": "AllowedHeaders",
+    "ExposeHeaders": "ExposedHeaders",
+    "MaxAgeSeconds": "MaxAge",
+}
+
+
+def bucket_properties(template: Template, definition: resources.Bucket) -> dict[str, Any]:
+    bucket = template["Resources"][platform_ids(template)[definition.permission]]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    properties: dict[str, Any] = bucket["Properties"]
+    return properties
+
+
+def lifecycle_as_s3_api(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CloudFormation lifecycle rules in the S3 API's shape (what get_bucket_lifecycle_configuration returns)."""
+    converted = []
+    for rule in rules:
+        item: dict[str, Any] = {
+            "ID": rule["Id"],
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
+        if "AbortIncompleteMultipartUpload" in rule:
+            item["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+        if "ExpirationInDays" in rule:
+            item["Expiration"] = {"Days": rule["ExpirationInDays"]}
+        assert set(rule) <= {"Id", "Status", "Prefix", "AbortIncompleteMultipartUpload", "ExpirationInDays"}, rule
+        converted.append(item)
+    return converted
+
+
+def cors_as_s3_api(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    to_s3 = {cfn: api for api, cfn in CFN_CORS_KEYS.items()}
+    return [{to_s3[key]: value for key, value in rule.items()} for rule in rules]
+
+
+# -- buckets ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("definition", resources.BUCKETS, ids=lambda d: d.name)
+def test_bucket_is_private_encrypted_logged_and_follows_its_definition(
+    synthesized: Synthesized, definition: resources.Bucket
+) -> None:
+    template = synthesized.template
+    properties = bucket_properties(template, definition)
+    # CloudFormation names the bucket: the only names written down are the devstack's.
+    assert "BucketName" not in properties
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    (log_bucket_id,) = referenced_ids(properties["LoggingConfiguration"]["DestinationBucketName"])
+    assert template["Resources"][log_bucket_id]["Type"] == "AWS::S3::Bucket"
+    assert lifecycle_as_s3_api(properties["LifecycleConfiguration"]["Rules"]) == definition.lifecycle["Rules"]
+    aborts = [rule["AbortIncompleteMultipartUpload"] for rule in properties["LifecycleConfiguration"]["Rules"]]
+    assert {"DaysAfterInitiation": resources.ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS} in aborts
+    if definition.cors:
+        assert cors_as_s3_api(properties["CorsConfiguration"]["CorsRules"]) == definition.cors["CORSRules"]
+    else:
+        assert "CorsConfiguration" not in properties
+    assert template["Resources"][platform_ids(template)[definition.permission]]["DeletionPolicy"] == "Retain"
+
+
+def test_every_bucket_refuses_plain_http(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    buckets = set(of_type(template, "AWS::S3::Bucket"))
+    guarded = set()
+    for policy in of_type(template, "AWS::S3::BucketPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement.get("Condition") == {
+                "Bool": {"aws:SecureTransport": "false"}
+            }:
+                guarded |= referenced_ids(policy["Properties"]["Bucket"])
+    assert guarded == buckets
+
+
+def test_uploads_bucket_aborts_incomplete_multipart_uploads(synthesized: Synthesized) -> None:
+    properties = bucket_properties(synthesized.template, resources.UPLOADS_BUCKET)
+    assert properties["LifecycleConfiguration"]["Rules"][0]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": resources.ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
+    }
+
+
+@pytest.mark.parametrize("definition", resources.BUCKETS, ids=lambda d: d.name)
+def test_bucket_matches_what_the_devstack_creates(
+    synthesized: Synthesized, moto_aws: None, definition: resources.Bucket
+) -> None:
+    from devstack.bootstrap import create_bucket
+
+    properties = bucket_properties(synthesized.template, definition)
+    client = boto3.client("s3")
+    name = create_bucket(client, definition, f"devstack-{definition.name}")
+    created_lifecycle = client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert lifecycle_as_s3_api(properties["LifecycleConfiguration"]["Rules"]) == created_lifecycle
+    if definition.cors:
+        created_cors = client.get_bucket_cors(Bucket=name)["CORSRules"]
+        assert cors_as_s3_api(properties["CorsConfiguration"]["CorsRules"]) == created_cors
+    else:
+        assert "CorsConfiguration" not in properties
+    block = client.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    assert block == properties["PublicAccessBlockConfiguration"]
+
+
+# -- the media distribution --------------------------------------------------------------------
+
+
+def test_media_bucket_is_served_by_cloudfront_with_origin_access_control(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    media_id = platform_ids(template)[resources.MEDIA_BUCKET.permission]
+    distribution_id, distribution = next(iter(of_type(template, "AWS::CloudFront::Distribution").items()))
+    config = distribution["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": [media_id, "RegionalDomainName"]}
+    (oac_id,) = referenced_ids(origin["OriginAccessControlId"])
+    oac = template["Resources"][oac_id]
+    assert oac["Type"] == "AWS::CloudFront::OriginAccessControl"
+    assert oac["Properties"]["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
+    assert oac["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert set(behavior["AllowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}
+    assert "Bucket" in config["Logging"]
+    # Only CloudFront (this distribution) may read the media bucket.
+    (policy,) = [
+        p
+        for p in of_type(template, "AWS::S3::BucketPolicy").values()
+        if referenced_ids(p["Properties"]["Bucket"]) == {media_id}
+    ]
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert as_list(allow["Action"]) == ["s3:GetObject"]
+    assert distribution_id in referenced_ids(allow["Condition"])
+    # Players' CORS at the edge comes from the same definition as the bucket's.
+    (headers_id,) = referenced_ids(behavior["ResponseHeadersPolicyId"])
+    headers = template["Resources"][headers_id]["Properties"]["ResponseHeadersPolicyConfig"]
+    (rule,) = (resources.MEDIA_BUCKET.cors or {})["CORSRules"]
+    cors = headers["CorsConfig"]
+    assert cors["AccessControlAllowOrigins"]["Items"] == rule["AllowedOrigins"]
+    assert set(rule["AllowedMethods"]) <= set(cors["AccessControlAllowMethods"]["Items"])
+    assert cors["AccessControlExposeHeaders"]["Items"] == rule["ExposeHeaders"]
+    assert cors["AccessControlMaxAgeSec"] == rule["MaxAgeSeconds"]
+    assert "StrictTransportSecurity" in headers["SecurityHeadersConfig"]
+    assert template["Outputs"]["MediaDomain"]["Value"] == {"Fn::GetAtt": [distribution_id, "DomainName"]}
+
+
+# -- the event bus --------------------------------------------------------------------------------
+
+
+def test_event_bus_is_exported_and_takes_events_from_this_account_only(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    bus_id = platform_ids(template)[resources.EVENT_BUS.permission]
+    bus = template["Resources"][bus_id]
+    assert bus["Type"] == "AWS::Events::EventBus"
+    assert bus["Properties"]["Name"] == f"{synthesized.stack.stack_name}-{resources.EVENT_BUS.name}"
+    outputs = template["Outputs"]
+    assert outputs["EventBusArn"]["Value"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    assert outputs["EventBusName"]["Value"] == {"Ref": bus_id}
+    assert "Export" in outputs["EventBusArn"] and "Export" in outputs["EventBusName"]
+    (policy,) = of_type(template, "AWS::Events::EventBusPolicy").values()
+    assert referenced_ids(policy["Properties"]["EventBusName"]) == {bus_id}
+    statement = policy["Properties"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
+    principal = statement["Principal"]["AWS"]["Fn::Join"][1]
+    assert {"Ref": "AWS::AccountId"} in principal and principal[-1] == ":root"
+    assert "Condition" not in statement
+
+
+# -- the media services' roles -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("definition", resources.SERVICE_ROLES, ids=lambda d: d.name)
+def test_service_role_is_trusted_by_its_service_and_reaches_only_its_buckets(
+    synthesized: Synthesized, definition: resources.ServiceRole
+) -> None:
+    template = synthesized.template
+    ids = platform_ids(template)
+    role_id = ids[definition.permission]
+    role = template["Resources"][role_id]
+    assert role["Type"] == "AWS::IAM::Role"
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": definition.service_principal}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert not role["Properties"].get("ManagedPolicyArns")
+    granted: dict[str, set[str]] = {}
+    for statement in role_statements(template, role_id):
+        assert statement["Effect"] == "Allow"
+        (resource,) = as_list(statement["Resource"])
+        (bucket_id,) = referenced_ids(resource)
+        assert resource == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+        granted.setdefault(bucket_id, set()).update(as_list(statement["Action"]))
+    by_name = {bucket.name: ids[bucket.permission] for bucket in resources.BUCKETS}
+    assert granted == {
+        by_name[bucket]: {f"s3:{action}" for action in actions} for bucket, actions in definition.object_access.items()
+    }
+
+
+def test_outputs(synthesized: Synthesized) -> None:
+    outputs = synthesized.template["Outputs"]
+    assert {"ApiUrl", "MediaDomain", "EventBusArn", "UploadsBucket", "MediaBucket"} <= set(outputs)
+    ids = platform_ids(synthesized.template)
+    assert outputs["UploadsBucket"]["Value"] == {"Ref": ids[resources.UPLOADS_BUCKET.permission]}
+    assert outputs["MediaBucket"]["Value"] == {"Ref": ids[resources.MEDIA_BUCKET.permission]}
+
+
+# -- the devstack's environment ------------------------------------------------------------------------
+
+
+def test_devstack_environment_names_every_resource(moto_aws: None) -> None:
+    from devstack.bootstrap import create_bucket, create_event_bus
+
+    env = emulator.aws_environment("http://127.0.0.1:1")
+    expected = {
+        resources.TABLE_ENV,
+        resources.SIGNING_SECRET_ENV,
+        resources.EVENT_BUS.env,
+        *(bucket.env for bucket in resources.BUCKETS),
+        *(role.env for role in resources.SERVICE_ROLES),
+    }
+    assert expected <= set(env)
+    s3 = boto3.client("s3")
+    for bucket in resources.BUCKETS:
+        assert create_bucket(s3, bucket) == env[bucket.env]
+    arn = create_event_bus(boto3.client("events"))
+    assert arn.endswith(f":event-bus/{env[resources.EVENT_BUS.env]}")
+    for role in resources.SERVICE_ROLES:
+        assert env[role.env] == f"arn:aws:iam::123456789012:role/{resources.APP_NAME}-{role.name}"
