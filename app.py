@@ -2,8 +2,9 @@
 
 from chalice import Chalice
 
-from chalicelib.api import admin, auth, videos
+from chalicelib.api import admin, auth, events, videos
 from chalicelib.api.middleware import conventions
+from chalicelib.events import outbox
 from chalicelib.resources import APP_NAME
 
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -11,3 +12,5 @@ app.register_middleware(conventions, "http")
 app.register_blueprint(auth.bp)
 app.register_blueprint(videos.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(events.bp)
+app.register_blueprint(outbox.bp)

@@ -12,7 +12,9 @@ from chalicelib import resources
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
 
 
 class RateLimits(BaseModel):
@@ -75,6 +77,16 @@ def dynamodb() -> DynamoDBClient:
 
 def secretsmanager() -> SecretsManagerClient:
     client: SecretsManagerClient = _client("secretsmanager")
+    return client
+
+
+def events() -> EventBridgeClient:
+    client: EventBridgeClient = _client("events")
+    return client
+
+
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
     return client
 
 

@@ -24,6 +24,9 @@ TABLE_READ = Access("dynamodb", ("GetItem", "Query"), "table")
 TABLE_INDEX_READ = Access("dynamodb", ("Query",), "table-indexes")
 TABLE_WRITE = Access("dynamodb", ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"), "table")
 SIGNING_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "signing-secret")
+EVENT_BUS_PUT = Access("events", ("PutEvents",), "event-bus")
+WEBHOOK_DELIVERIES_SEND = Access("sqs", ("SendMessage",), "webhook-deliveries-queue")
+WEBHOOK_DEAD_LETTERS_SEND = Access("sqs", ("SendMessage",), "webhook-dead-letters-queue")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

@@ -196,3 +196,38 @@ MEDIALIVE_ROLE = ServiceRole(
 )
 
 SERVICE_ROLES = (MEDIACONVERT_ROLE, MEDIALIVE_ROLE)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue. `name` is also what the consumer's `on_sqs_message(queue=...)` names, so the
+    devstack's pollers and infra's event-source mappings find it; senders read its URL from `env`."""
+
+    name: str
+    env: str
+    permission: str
+    # Seconds a received message stays invisible; infra raises it to 6x the consumer's timeout.
+    visibility_timeout: int = 30
+    max_receive_count: int = 5
+
+
+# Every event on the project bus, as EventBridge delivers it (a rule on the bus targets it).
+WEBHOOK_EVENTS_QUEUE = Queue(name="videoplane-webhook-events", env="VIDEOPLANE_WEBHOOK_EVENTS_QUEUE_URL",
+                             permission="webhook-events-queue")  # fmt: skip
+# One message per (event, subscription); retries are re-sent here with a delay.
+WEBHOOK_DELIVERIES_QUEUE = Queue(name="videoplane-webhook-deliveries", env="VIDEOPLANE_WEBHOOK_DELIVERIES_QUEUE_URL",
+                                 permission="webhook-deliveries-queue", visibility_timeout=60)  # fmt: skip
+# Deliveries whose retries are exhausted; they stay listed and redeliverable through the API.
+WEBHOOK_DEAD_LETTERS_QUEUE = Queue(name="videoplane-webhook-dead-letters",
+                                   env="VIDEOPLANE_WEBHOOK_DEAD_LETTERS_QUEUE_URL",
+                                   permission="webhook-dead-letters-queue")  # fmt: skip
+QUEUES = (WEBHOOK_EVENTS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_DEAD_LETTERS_QUEUE)
+
+# Domain events are published with this EventBridge `source`; the webhook rule matches it.
+EVENT_SOURCE = "videoplane"
+WEBHOOK_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE]}
+# The table's stream feeds the outbox publisher. Chalice needs a literal ARN at packaging time;
+# infra and the devstack connect the real stream by table (the ARN names the table).
+TABLE_STREAM_PLACEHOLDER_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/videoplane/stream/outbox"
+# Set only by the devstack: webhook receivers there live on 127.0.0.1.
+ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb import Table
+    from chalicelib.adapters.eventbus import EventBridgePublisher
     from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
     from chalicelib.services.audit import AuditService
     from chalicelib.services.auth import AuthService
@@ -87,6 +88,16 @@ def audit_service() -> AuditService:
 
 
 @cache
+def event_publisher() -> EventBridgePublisher:
+    import os
+
+    from chalicelib import config, resources
+    from chalicelib.adapters.eventbus import EventBridgePublisher
+
+    return EventBridgePublisher(config.events(), os.environ[resources.EVENT_BUS.env])
+
+
+@cache
 def rate_limiter() -> RateLimiter:
     import time
 
@@ -104,5 +115,7 @@ def reset() -> None:
 
     config.reset_caches()
     idempotency.reset()
-    for factory in (table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter):
+    for factory in (
+        table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter, event_publisher
+    ):  # fmt: skip
         factory.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +52,28 @@ def create_event_bus(client: Any, name: str = EVENT_BUS_NAME) -> str:
     return arn
 
 
+def create_queues(client: Any) -> dict[str, str]:
+    """Each queue with its own dead-letter queue, as infra builds them; returns name -> URL."""
+    urls: dict[str, str] = {}
+    for definition in resources.QUEUES:
+        dlq_url = client.create_queue(QueueName=f"{definition.name}-dlq")["QueueUrl"]
+        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": definition.max_receive_count})
+        urls[definition.name] = client.create_queue(
+            QueueName=definition.name,
+            Attributes={"VisibilityTimeout": str(definition.visibility_timeout), "RedrivePolicy": redrive},
+        )["QueueUrl"]
+    return urls
+
+
+def route_events_to_webhooks(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
+    """The rule on the project bus that feeds the webhook dispatcher."""
+    url = sqs.get_queue_url(QueueName=resources.WEBHOOK_EVENTS_QUEUE.name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="webhooks", EventBusName=bus, EventPattern=json.dumps(resources.WEBHOOK_RULE_PATTERN))
+    events.put_targets(Rule="webhooks", EventBusName=bus, Targets=[{"Id": "webhook-events", "Arn": arn}])
+
+
 def bootstrap() -> None:
     create_table(boto3.client("dynamodb"))
     create_signing_secret(boto3.client("secretsmanager"))
@@ -58,3 +81,5 @@ def bootstrap() -> None:
     for definition in resources.BUCKETS:
         create_bucket(s3, definition)
     create_event_bus(boto3.client("events"))
+    create_queues(boto3.client("sqs"))
+    route_events_to_webhooks(boto3.client("events"), boto3.client("sqs"))

@@ -12,6 +12,7 @@ from chalicelib import resources
 from devstack import motofixes
 
 REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
 TABLE_NAME = "videoplane"
 SIGNING_SECRET_ID = "videoplane/signing-keys"
 # moto's default account; the media services' roles are never assumed here, so their ARNs only
@@ -62,6 +63,9 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         **{definition.env: bucket_name(definition) for definition in resources.BUCKETS},
         resources.EVENT_BUS.env: EVENT_BUS_NAME,
         **{definition.env: role_arn(definition) for definition in resources.SERVICE_ROLES},
+        **{definition.env: f"{endpoint}/{ACCOUNT_ID}/{definition.name}" for definition in resources.QUEUES},
+        # Webhook receivers in the devstack live on 127.0.0.1; cloud configuration never sets this.
+        resources.ALLOW_LOOPBACK_WEBHOOKS_ENV: "1",
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
     }

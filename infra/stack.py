@@ -212,6 +212,11 @@ class VideoplaneStack(cdk.Stack):
         self.media_distribution = self._media_distribution(self.buckets[resources.MEDIA_BUCKET.name])
         self.event_bus = self._event_bus()
         self.service_roles = {definition.name: self._service_role(definition) for definition in resources.SERVICE_ROLES}
+        # Named platform queues first: consumers of the same name reuse them (see _queue).
+        self.queues: dict[str, sqs.Queue] = {
+            definition.name: self._platform_queue(definition) for definition in resources.QUEUES
+        }
+        self._route_bus_to_webhooks()
         arns: dict[str, Sequence[str]] = {
             "table": [self.table.table_arn],
             "table-indexes": [f"{self.table.table_arn}/index/*"],
@@ -237,8 +242,11 @@ class VideoplaneStack(cdk.Stack):
                 "StringEquals": {"iam:PassedToService": role_definition.service_principal}
             }
             environment[role_definition.env] = role.role_arn
+        for queue_definition in resources.QUEUES:
+            queue = self.queues[queue_definition.name]
+            arns[queue_definition.permission] = [queue.queue_arn]
+            environment[queue_definition.env] = queue.queue_url
         code = lambda_.Code.from_asset(str(code_zip))
-        self.queues: dict[str, sqs.Queue] = {}
         self.functions: dict[str, AppFunction] = {}
         for spec in self.specs:
             if spec.name not in registry:
@@ -716,6 +724,35 @@ class VideoplaneStack(cdk.Stack):
 
     def _dead_letter_queue(self, consumer: AppFunction) -> sqs.Queue:
         return self._new_dlq(f"{camel(consumer.spec.name)}Dlq", f"function {consumer.spec.name}")
+
+    def _platform_queue(self, definition: resources.Queue) -> sqs.Queue:
+        dlq = self._new_dlq(f"{camel(definition.name)}QueueDlq", f"queue {definition.name}")
+        return sqs.Queue(
+            self,
+            f"{camel(definition.name)}Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(definition.visibility_timeout),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=definition.max_receive_count),
+        )
+
+    def _route_bus_to_webhooks(self) -> None:
+        """Every event on the project bus reaches the webhook dispatcher's queue."""
+        rule = events.Rule(
+            self,
+            "WebhookEventsRule",
+            description="Videoplane domain events to the webhook dispatcher",
+            event_bus=self.event_bus,
+            event_pattern=_event_pattern(resources.WEBHOOK_RULE_PATTERN),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queues[resources.WEBHOOK_EVENTS_QUEUE.name],
+                dead_letter_queue=self._new_dlq("WebhookEventsRuleDlq", "rule WebhookEventsRule"),
+                retry_attempts=settings.RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.hours(24),
+            )
+        )
 
     def _new_dlq(self, construct_id: str, owner: str) -> sqs.Queue:
         dlq = sqs.Queue(

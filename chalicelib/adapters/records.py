@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 from chalicelib import resources
@@ -10,6 +12,7 @@ from chalicelib.clock import epoch_seconds, from_atom, to_atom
 from chalicelib.domain.access import Role
 from chalicelib.domain.audit import AUDIT_RETENTION, AuditEvent
 from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
+from chalicelib.domain.events import DomainEvent
 from chalicelib.domain.videos import Video
 
 TTL = resources.TTL_ATTRIBUTE
@@ -45,6 +48,23 @@ def audit_put(event: AuditEvent) -> Put:
 
 def audit_from_item(item: dict[str, Any]) -> AuditEvent:
     return AuditEvent.model_validate({k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")})
+
+
+OUTBOX_RETENTION = timedelta(days=7)
+
+
+def outbox_put(event: DomainEvent) -> Put:
+    """The event as an outbox item. Written in the same transaction as the change it reports;
+    the table's stream carries it to the publisher. Kept 7 days for replay and inspection."""
+    item = {
+        PK: project_partition(event.project_id, "OUTBOX"),
+        SK: event.event_id,
+        "entity": "outbox",
+        "eventType": event.type,
+        "payload": json.dumps(event.payload(), separators=(",", ":")),
+        TTL: epoch_seconds(from_atom(event.emitted_at) + OUTBOX_RETENTION),
+    }
+    return Put(item=item, condition="attribute_not_exists(#pk)", names={"#pk": PK})
 
 
 def project_item(project: Project) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from chalicelib.adapters.dynamodb import PK, Put, Table, Update, project_partiti
 from chalicelib.clock import to_atom
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
+from chalicelib.domain.events import DomainEvent
 from chalicelib.domain.videos import Video
 
 _CREATE = {"condition": "attribute_not_exists(#pk)", "names": {"#pk": PK}}
@@ -32,11 +33,24 @@ class DynamoVideoRepository:
         pk, _ = records.video_key(project_id, "")
         return [records.video_from_item(item) for item in self.table.query(pk)]
 
-    def create(self, video: Video, audit: AuditEvent) -> None:
-        self.table.write([Put(item=records.video_item(video), **_CREATE), records.audit_put(audit)])  # type: ignore[arg-type]
+    def create(self, video: Video, audit: AuditEvent, events: Sequence[DomainEvent]) -> None:
+        """The video, its audit entry and its events are written together or not at all."""
+        self.table.write(
+            [
+                Put(item=records.video_item(video), **_CREATE),  # type: ignore[arg-type]
+                records.audit_put(audit),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
 
-    def save(self, video: Video, expected_version: int, audit: AuditEvent) -> None:
-        self.table.write([_versioned_put(records.video_item(video), expected_version), records.audit_put(audit)])
+    def save(self, video: Video, expected_version: int, audit: AuditEvent, events: Sequence[DomainEvent]) -> None:
+        self.table.write(
+            [
+                _versioned_put(records.video_item(video), expected_version),
+                records.audit_put(audit),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
 
 
 class DynamoCredentialRepository:

@@ -187,6 +187,27 @@ def apply_update(video: Video, changes: dict[str, Any], now: datetime) -> Video:
     return video.model_copy(update={**fields, "updated_at": now, "version": video.version + 1})
 
 
+_BOOKKEEPING = frozenset({"updated_at", "version", "language_origin"})
+
+
+def changed_fields(before: Video, after: Video) -> list[str]:
+    """The api.video names of the attributes an update really changed."""
+    names = [
+        name
+        for name in Video.model_fields
+        if name not in _BOOKKEEPING and getattr(before, name) != getattr(after, name)
+    ]
+    return [_WIRE_NAMES.get(name, name) for name in names]
+
+
+_WIRE_NAMES = {
+    "mp4_support": "mp4Support",
+    "player_id": "playerId",
+    "transcript_summary": "transcriptSummary",
+    "transcript_summary_attributes": "transcriptSummaryAttributes",
+}
+
+
 def discard(video: Video, now: datetime) -> Video:
     return video.model_copy(
         update={

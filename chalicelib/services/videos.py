@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import audit, videos
+from chalicelib.clock import to_atom
+from chalicelib.domain import audit, events, videos
 from chalicelib.domain.access import Actor
 from chalicelib.domain.errors import Conflict, InvalidInput, InvalidPayload, NotFound, Problem
 from chalicelib.domain.pagination import Page, PageRequest, paginate
@@ -44,8 +45,9 @@ class VideoService:
                 [Problem("invalid-attribute", "Ingest from a URL or a videoId is not available yet.", "source")]
             )
         video = ensure_storable(videos.new_video(actor.project_id, payload, self.clock()))
-        event = audit.record(actor, "video.create", "video", video.video_id, self.clock(), after=snapshot(video))
-        self.repository.create(video, event)
+        entry = audit.record(actor, "video.create", "video", video.video_id, self.clock(), after=snapshot(video))
+        created = events.VideoCreated(**self._envelope(actor), videoId=video.video_id, title=video.title)
+        self.repository.create(video, entry, [created])
         return video
 
     def get(self, actor: Actor, video_id: str) -> Video:
@@ -58,7 +60,7 @@ class VideoService:
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, video_id)
             updated = ensure_storable(videos.apply_update(current, payload.changes(), self.clock()))
-            event = audit.record(
+            entry = audit.record(
                 actor,
                 "video.update",
                 "video",
@@ -67,8 +69,12 @@ class VideoService:
                 before=snapshot(current),
                 after=snapshot(updated),
             )
+            changed = videos.changed_fields(current, updated)
+            emitted = (
+                [events.VideoUpdated(**self._envelope(actor), videoId=video_id, changed=changed)] if changed else []
+            )
             try:
-                self.repository.save(updated, current.version, event)
+                self.repository.save(updated, current.version, entry, emitted)
                 return updated
             except Conflict:
                 continue
@@ -77,10 +83,12 @@ class VideoService:
     def discard(self, actor: Actor, video_id: str) -> None:
         current = self.get(actor, video_id)
         discarded = videos.discard(current, self.clock())
-        event = audit.record(
+        entry = audit.record(
             actor, "video.delete", "video", video_id, self.clock(), before=snapshot(current), after=snapshot(discarded)
         )
-        self.repository.save(discarded, current.version, event)
+        deletes_at = to_atom(discarded.deletes_at) if discarded.deletes_at else None
+        deleted = events.VideoDeleted(**self._envelope(actor), videoId=video_id, deletesAt=deletes_at)
+        self.repository.save(discarded, current.version, entry, [deleted])
 
     def list(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Video]:
         return paginate(videos.select(self._videos(actor, discarded=False), query), page)
@@ -97,14 +105,18 @@ class VideoService:
     def restore(self, actor: Actor, video_id: str) -> Video:
         current = self.get_discarded(actor, video_id)
         restored = videos.restore(current, self.clock())
-        event = audit.record(
+        entry = audit.record(
             actor, "video.restore", "video", video_id, self.clock(), before=snapshot(current), after=snapshot(restored)
         )
-        self.repository.save(restored, current.version, event)
+        restored_event = events.VideoRestored(**self._envelope(actor), videoId=video_id)
+        self.repository.save(restored, current.version, entry, [restored_event])
         return restored
 
     def tags(self, actor: Actor, query: TagQuery, page: PageRequest) -> Page[tuple[str, int]]:
         return paginate(videos.tag_counts(self._videos(actor, discarded=False), query), page)
+
+    def _envelope(self, actor: Actor) -> dict[str, str]:
+        return events.envelope(actor.project_id, self.clock())
 
     def _videos(self, actor: Actor, discarded: bool) -> Sequence[Video]:
         return [v for v in self.repository.list_all(actor.project_id) if v.discarded is discarded]

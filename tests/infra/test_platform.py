@@ -253,3 +253,38 @@ def test_devstack_environment_names_every_resource(moto_aws: None) -> None:
     assert arn.endswith(f":event-bus/{env[resources.EVENT_BUS.env]}")
     for role in resources.SERVICE_ROLES:
         assert env[role.env] == f"arn:aws:iam::123456789012:role/{resources.APP_NAME}-{role.name}"
+
+
+def test_project_bus_feeds_the_webhook_queue_and_the_stream_feeds_the_publisher(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    ids = platform_ids(template)
+    rules = [
+        rule["Properties"]
+        for rule in of_type(template, "AWS::Events::Rule").values()
+        if rule["Properties"].get("EventBusName") == {"Ref": ids[resources.EVENT_BUS.permission]}
+    ]
+    assert len(rules) == 1 and rules[0]["EventPattern"] == resources.WEBHOOK_RULE_PATTERN
+    target = rules[0]["Targets"][0]
+    assert target["Arn"] == {"Fn::GetAtt": [ids[resources.WEBHOOK_EVENTS_QUEUE.permission], "Arn"]}
+    assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    mappings = [m["Properties"] for m in of_type(template, "AWS::Lambda::EventSourceMapping").values()]
+    table_id = next(iter(of_type(template, "AWS::DynamoDB::Table")))
+    stream = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    from_stream = [m for m in mappings if m["EventSourceArn"] == stream]
+    assert from_stream and all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in from_stream)
+
+
+def test_devstack_routes_bus_events_to_the_webhook_queue(moto_aws: None) -> None:
+    import json
+
+    from devstack.bootstrap import bootstrap
+
+    bootstrap()
+    sqs = boto3.client("sqs")
+    boto3.client("events").put_events(
+        Entries=[{"Source": resources.EVENT_SOURCE, "DetailType": "video.created", "Detail": json.dumps({"x": 1}),
+                  "EventBusName": emulator.EVENT_BUS_NAME}]
+    )  # fmt: skip
+    url = sqs.get_queue_url(QueueName=resources.WEBHOOK_EVENTS_QUEUE.name)["QueueUrl"]
+    body = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    assert body["detail-type"] == "video.created" and body["detail"] == {"x": 1}

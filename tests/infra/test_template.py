@@ -79,6 +79,7 @@ def platform_ids(template: Template) -> dict[str, str]:
     ids = {bucket.permission: env[bucket.env]["Ref"] for bucket in resources.BUCKETS}
     ids[resources.EVENT_BUS.permission] = env[resources.EVENT_BUS.env]["Ref"]
     ids.update({role.permission: env[role.env]["Fn::GetAtt"][0] for role in resources.SERVICE_ROLES})
+    ids.update({queue.permission: env[queue.env]["Ref"] for queue in resources.QUEUES})
     return ids
 
 
@@ -319,6 +320,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             **{bucket.env: {"Ref": ids[bucket.permission]} for bucket in resources.BUCKETS},
             resources.EVENT_BUS.env: {"Ref": ids[resources.EVENT_BUS.permission]},
             **{role.env: {"Fn::GetAtt": [ids[role.permission], "Arn"]} for role in resources.SERVICE_ROLES},
+            **{queue.env: {"Ref": ids[queue.permission]} for queue in resources.QUEUES},
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]

@@ -7,35 +7,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from chalicelib import resources, wiring
+from chalicelib import wiring
 from chalicelib.services.projects import IssuedKey
-from devstack.bootstrap import create_signing_secret, create_table
-from devstack.emulator import SIGNING_SECRET_ID, TABLE_NAME
+from devstack.bootstrap import bootstrap
+from devstack.emulator import aws_environment
 from tests.conftest import ROOT
+
+# moto's in-process queue URLs; the devstack's point at its server instead.
+IN_PROCESS_SQS = "https://sqs.us-east-1.amazonaws.com"
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every resource the devstack creates, from the same bootstrap, on in-process moto."""
+    environment = aws_environment(IN_PROCESS_SQS)
+    del environment["AWS_ENDPOINT_URL"]
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        resources.TABLE_ENV: TABLE_NAME,
-        resources.SIGNING_SECRET_ENV: SIGNING_SECRET_ID,
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }.items():
+    for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         wiring.reset()
-        create_table(boto3.client("dynamodb"))
-        create_signing_secret(boto3.client("secretsmanager"))
+        bootstrap()
         yield
     wiring.reset()
 

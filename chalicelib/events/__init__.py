@@ -1,0 +1,1 @@
+"""Queue and stream consumers (Chalice event sources)."""

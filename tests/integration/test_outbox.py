@@ -1,0 +1,138 @@
+"""State change + event in one transaction; the stream publisher moves events to the bus."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from chalicelib import resources, wiring
+from chalicelib.adapters.eventbus import EventBridgePublisher, OutgoingEvent
+from chalicelib.events.outbox import publish_outbox
+from devstack.emulator import TABLE_NAME
+from tests.integration.conftest import ApiClient
+
+
+def stream_event(after_sequence: str | None = None) -> dict[str, Any]:
+    """The table's stream records as Lambda would hand them over (one shard, from the start)."""
+    ddb = boto3.client("dynamodb")
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    arn = ddb.describe_table(TableName=TABLE_NAME)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    kind = {"ShardIteratorType": "TRIM_HORIZON"}
+    if after_sequence is not None:
+        kind = {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": after_sequence}
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **kind)["ShardIterator"]  # type: ignore[arg-type]
+    records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    for record in records:
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(
+            record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
+        )  # type: ignore[index, union-attr]
+        record["eventSourceARN"] = arn
+    return {"Records": records}
+
+
+def publish(event: dict[str, Any]) -> Any:
+    """Invokes the consumer the way its event-source mapping does."""
+    return publish_outbox(event, None)
+
+
+def published() -> list[dict[str, Any]]:
+    """What reached the webhook-events queue through the bus rule."""
+    sqs = boto3.client("sqs")
+    url = os.environ[resources.WEBHOOK_EVENTS_QUEUE.env]
+    found: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def test_video_changes_publish_their_events_with_the_catalogue_payloads(tenant: ApiClient) -> None:
+    video_id = tenant.call("POST", "/videos", {"title": "evented"}).json_body["videoId"]
+    tenant.call("PATCH", f"/videos/{video_id}", {"title": "renamed", "tags": ["x"]})
+    tenant.call("PATCH", f"/videos/{video_id}", {"title": "renamed"})  # no change: no event
+    tenant.call("DELETE", f"/videos/{video_id}")
+    tenant.call("PATCH", f"/discarded/videos/{video_id}", {"discarded": False})
+
+    assert publish(stream_event()) == {"batchItemFailures": []}
+
+    envelopes = published()
+    assert [e["detail-type"] for e in envelopes] == [
+        "video.created",
+        "video.updated",
+        "video.deleted",
+        "video.restored",
+    ]
+    assert all(e["source"] == resources.EVENT_SOURCE for e in envelopes)
+    details = [e["detail"] for e in envelopes]
+    assert all(d["videoId"] == video_id and d["projectId"] == tenant.project_id for d in details)
+    assert details[1]["changed"] == ["title", "tags"]
+    assert len({d["eventId"] for d in details}) == 4
+
+
+def test_a_refused_entry_is_retried_from_its_record_and_keeps_its_event_id(
+    tenant: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        tenant.call("POST", "/videos", {"title": f"v{i}"})
+    real_put = EventBridgePublisher.publish
+    calls: list[int] = []
+
+    def flaky(self: EventBridgePublisher, events: list[OutgoingEvent]) -> list[str]:
+        calls.append(len(events))
+        if len(calls) == 1:  # the bus takes the first event and refuses the others
+            real_put(self, events[:1])
+            return [e.event_id for e in events[1:]]
+        return real_put(self, events)
+
+    monkeypatch.setattr(EventBridgePublisher, "publish", flaky)
+    wiring.reset()
+    first = publish(stream_event())
+    retry_from = first["batchItemFailures"][0]["itemIdentifier"]
+    assert publish(stream_event(after_sequence=retry_from)) == {"batchItemFailures": []}
+
+    titles = [e["detail"]["title"] for e in published()]
+    assert sorted(titles) == ["v0", "v1", "v2"]
+    assert len(titles) == 3, "nothing lost, nothing published twice"
+
+
+def test_a_crash_before_the_checkpoint_redelivers_the_same_event_ids(tenant: ApiClient) -> None:
+    tenant.call("POST", "/videos", {"title": "at least once"})
+    publish(stream_event())
+    publish(stream_event())  # Lambda ran again: the checkpoint never happened
+    ids = [e["detail"]["eventId"] for e in published()]
+    assert len(ids) == 2 and len(set(ids)) == 1
+
+
+def test_a_failed_write_leaves_no_event(tenant: ApiClient) -> None:
+    video_id = tenant.call("POST", "/videos", {"title": "x"}).json_body["videoId"]
+    stale = wiring.video_service().repository.get(tenant.project_id, video_id)
+    assert stale is not None
+    tenant.call("PATCH", f"/videos/{video_id}", {"title": "y"})
+    from chalicelib.domain import audit, events
+    from chalicelib.domain.access import Actor, Principal, Role
+    from chalicelib.domain.errors import Conflict
+
+    actor = Actor(Principal(tenant.project_id, "key", Role.ADMIN), "req")
+    now = stale.updated_at
+    event = events.VideoUpdated(**events.envelope(tenant.project_id, now), videoId=video_id, changed=["title"])
+    with pytest.raises(Conflict):
+        wiring.video_service().repository.save(
+            stale, stale.version, audit.record(actor, "x", "video", video_id, now), [event]
+        )
+    publish(stream_event())
+    assert event.event_id not in {e["detail"]["eventId"] for e in published()}
+
+
+def test_schemas_are_published(tenant: ApiClient) -> None:
+    catalogue = {entry["type"]: entry for entry in tenant.call("GET", "/events/schemas").json_body["data"]}
+    assert {"video.encoding.quality.completed", "video.created", "webhook.disabled"} <= set(catalogue)
+    quality = catalogue["video.encoding.quality.completed"]
+    assert quality["apiVideo"] is True
+    assert {"videoId", "encoding", "quality", "eventId", "projectId"} <= set(quality["schema"]["properties"])
