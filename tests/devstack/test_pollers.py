@@ -141,19 +141,24 @@ def pollers(aws: str) -> Iterator[EventSourcePollers]:
     pollers.stop()
 
 
+def sqs_client() -> Any:
+    # Untyped on purpose: the tests pass attribute names as plain strings.
+    return boto3.client("sqs")
+
+
 def create_queue(**attributes: str) -> str:
-    return str(boto3.client("sqs").create_queue(QueueName="q", Attributes=attributes)["QueueUrl"])
+    return str(sqs_client().create_queue(QueueName="q", Attributes=attributes)["QueueUrl"])
 
 
 def queue_drained(url: str) -> bool:
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    attributes = sqs_client().get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
     return all(attributes[name] == "0" for name in names)
 
 
 def send(url: str, *bodies: str) -> None:
     entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
-    assert not boto3.client("sqs").send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
+    assert not sqs_client().send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
 
 
 def create_table() -> Any:

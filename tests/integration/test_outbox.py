@@ -26,12 +26,12 @@ def stream_event(after_sequence: str | None = None) -> dict[str, Any]:
     kind = {"ShardIteratorType": "TRIM_HORIZON"}
     if after_sequence is not None:
         kind = {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": after_sequence}
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **kind)["ShardIterator"]  # type: ignore[arg-type]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **kind)["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
     for record in records:
         record["dynamodb"]["ApproximateCreationDateTime"] = int(
             record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
-        )  # type: ignore[index, union-attr]
+        )
         record["eventSourceARN"] = arn
     return {"Records": records}
 
