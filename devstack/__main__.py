@@ -45,6 +45,7 @@ def up(port: int, moto_port: int) -> int:
     print(f"API base URL: {server.url}")
     print(f"Dev project:  {issued.key.project_id}")
     print(f"Dev API key:  {issued.value}   (also in {API_KEY_FILE})")
+    print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
     print("Press Ctrl+C to stop.", flush=True)
 
     stopping = threading.Event()
