@@ -3,8 +3,10 @@
 from chalice import Chalice
 
 from chalicelib.api import admin, auth, events, videos
+from chalicelib.api import webhooks as webhook_routes
 from chalicelib.api.middleware import conventions
 from chalicelib.events import outbox
+from chalicelib.events import webhooks as webhook_events
 from chalicelib.resources import APP_NAME
 
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -13,4 +15,6 @@ app.register_blueprint(auth.bp)
 app.register_blueprint(videos.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(events.bp)
+app.register_blueprint(webhook_routes.bp)
 app.register_blueprint(outbox.bp)
+app.register_blueprint(webhook_events.bp)

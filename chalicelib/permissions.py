@@ -27,6 +27,10 @@ SIGNING_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "signing-secre
 EVENT_BUS_PUT = Access("events", ("PutEvents",), "event-bus")
 WEBHOOK_DELIVERIES_SEND = Access("sqs", ("SendMessage",), "webhook-deliveries-queue")
 WEBHOOK_DEAD_LETTERS_SEND = Access("sqs", ("SendMessage",), "webhook-dead-letters-queue")
+# What an SQS event-source mapping needs on the queue it reads.
+_CONSUME = ("ReceiveMessage", "ChangeMessageVisibility", "GetQueueUrl", "DeleteMessage", "GetQueueAttributes")
+WEBHOOK_EVENTS_CONSUME = Access("sqs", _CONSUME, "webhook-events-queue")
+WEBHOOK_DELIVERIES_CONSUME = Access("sqs", _CONSUME, "webhook-deliveries-queue")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

@@ -76,7 +76,13 @@ class Devstack:
 
     @classmethod
     def start(cls, state_dir: Path) -> Devstack:
-        env = {**os.environ, "VIDEOPLANE_DEVSTACK_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "VIDEOPLANE_DEVSTACK_DIR": str(state_dir),
+            "PYTHONUNBUFFERED": "1",
+            # Test-only: webhook retries after milliseconds instead of seconds to hours.
+            "VIDEOPLANE_WEBHOOK_RETRY_SCALE": "0.001",
+        }
         log_path = state_dir / "devstack.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(

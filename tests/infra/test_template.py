@@ -68,6 +68,7 @@ SYMBOLIC = {
     resources.EVENT_BUS.permission,
     *(bucket.permission for bucket in resources.BUCKETS),
     *(role.permission for role in resources.SERVICE_ROLES),
+    *(queue.permission for queue in resources.QUEUES),
 }
 
 

@@ -48,4 +48,3 @@ def test_payloads_round_trip_through_the_catalogue() -> None:
 def test_off_enum_values_are_refused() -> None:
     with pytest.raises(ValidationError):
         events.VideoEncodingQualityCompleted(**events.envelope("prA", NOW), videoId="v", encoding="dash", quality="1p")
-

@@ -1,0 +1,239 @@
+"""Webhooks through the routes (moto), and the consumers' services against a loopback receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from standardwebhooks import Webhook as StandardWebhook
+
+from chalicelib import resources, webhook_wiring
+from chalicelib.domain.webhooks import DeliveryMessage
+from devstack.bootstrap import create_queues
+from tests.integration.conftest import ApiClient
+
+HOOK = "https://hooks.example.com/videoplane"
+
+
+@pytest.fixture(autouse=True)
+def queues(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    urls = create_queues(boto3.client("sqs"))
+    for definition in resources.QUEUES:
+        monkeypatch.setenv(definition.env, urls[definition.name])
+    monkeypatch.setenv(webhook_wiring.RETRY_SCALE_ENV, "0.001")
+    monkeypatch.delenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, raising=False)
+    monkeypatch.setattr("chalicelib.domain.urlguard.system_resolver", lambda host, port: ["93.184.216.34"])
+    webhook_wiring.reset()
+    yield urls
+    webhook_wiring.reset()
+
+
+def create(api: ApiClient, events: list[str] | None = None, url: str = HOOK) -> dict[str, Any]:
+    response = api.call("POST", "/webhooks", {"events": events or ["video.created"], "url": url})
+    assert response.status_code == 201, response.body
+    return dict(response.json_body)
+
+
+def test_create_get_list_delete_round_trip(tenant: ApiClient) -> None:
+    created = create(tenant, ["video.created", "video.encoding.quality.completed"])
+    assert created["webhookId"].startswith("webhook_") and len(created["webhookId"]) == 30
+    assert created["signatureSecret"].startswith("whsec_") and created["enabled"] is True
+    assert created["createdAt"].endswith("+00:00") and created["url"] == HOOK
+    webhook_id = created["webhookId"]
+    assert tenant.call("GET", f"/webhooks/{webhook_id}").json_body == created
+    assert tenant.call("DELETE", f"/webhooks/{webhook_id}").status_code == 204
+    assert tenant.call("GET", f"/webhooks/{webhook_id}").status_code == 404
+    assert tenant.call("GET", "/webhooks").json_body["data"] == []
+
+
+def test_list_filters_by_one_event_and_paginates(tenant: ApiClient) -> None:
+    first = create(tenant, ["video.created"])
+    create(tenant, ["video.ready"])
+    third = create(tenant, ["video.created", "video.ready"])
+    page = tenant.call("GET", "/webhooks?events=video.created&pageSize=1").json_body
+    assert [w["webhookId"] for w in page["data"]] == [first["webhookId"]]
+    assert page["pagination"]["itemsTotal"] == 2 and page["pagination"]["pagesTotal"] == 2
+    links = {link["rel"]: link["uri"] for link in page["pagination"]["links"]}
+    assert links["next"] == "/webhooks?events=video.created&currentPage=2&pageSize=1"
+    second = tenant.call("GET", links["next"]).json_body
+    assert [w["webhookId"] for w in second["data"]] == [third["webhookId"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ({"url": HOOK}, "events"),
+        ({"events": ["video.created"]}, "url"),
+        ({"events": [], "url": HOOK}, "events"),
+        ({"events": ["video.unknown"], "url": HOOK}, "events"),
+        ({"events": "video.created", "url": HOOK}, "events"),
+    ],
+)
+def test_invalid_bodies_are_400(tenant: ApiClient, body: dict[str, Any], name: str) -> None:
+    response = tenant.call("POST", "/webhooks", body)
+    assert response.status_code == 400 and response.json_body["name"] == name
+
+
+@pytest.mark.parametrize(
+    "url", ["https://169.254.169.254/latest/meta-data/", "https://2852039166/", "http://127.0.0.1:9000/", "file:///x"]
+)
+def test_forbidden_urls_are_422_problems(tenant: ApiClient, url: str) -> None:
+    response = tenant.call("POST", "/webhooks", {"events": ["video.created"], "url": url})
+    assert response.status_code == 422
+    body = response.json_body
+    assert body["type"].endswith("/webhook-url-forbidden") and body["name"] == "url" and body["detail"]
+    webhook_id = create(tenant)["webhookId"]
+    assert tenant.call("PATCH", f"/webhooks/{webhook_id}", {"url": url}).status_code == 422
+
+
+def test_patch_rotate_and_audit(tenant: ApiClient) -> None:
+    created = create(tenant)
+    webhook_id = created["webhookId"]
+    patched = tenant.call("PATCH", f"/webhooks/{webhook_id}", {"events": ["video.ready"], "enabled": False})
+    assert patched.status_code == 200
+    assert patched.json_body["events"] == ["video.ready"] and patched.json_body["enabled"] is False
+    rotated = tenant.call("POST", f"/webhooks/{webhook_id}/rotate-secret")
+    assert rotated.status_code == 200
+    assert rotated.json_body["signatureSecret"] not in (created["signatureSecret"], None)
+    assert "previousSecretExpiresAt" in rotated.json_body
+    replay = tenant.call("POST", f"/webhooks/{webhook_id}/rotate-secret", headers={"Idempotency-Key": "k1"})
+    assert replay.status_code == 400
+    tenant.call("DELETE", f"/webhooks/{webhook_id}")
+    audit = tenant.call("GET", f"/audit-events?resourceId={webhook_id}").json_body["data"]
+    assert [e["action"] for e in audit] == [
+        "webhook.delete",
+        "webhook.rotate-secret",
+        "webhook.update",
+        "webhook.create",
+    ]
+    assert created["signatureSecret"] not in json.dumps(audit)
+    assert rotated.json_body["signatureSecret"] not in json.dumps(audit)
+
+
+def test_other_tenants_webhooks_are_404(tenant: ApiClient, other_tenant: ApiClient) -> None:
+    webhook_id = create(tenant)["webhookId"]
+    for method, path, body in (
+        ("GET", "", None),
+        ("PATCH", "", {"enabled": False}),
+        ("DELETE", "", None),
+        ("POST", "/rotate-secret", None),
+        ("GET", "/deliveries", None),
+        ("POST", "/deliveries/dl0000/redeliver", None),
+        ("POST", "/test", None),
+    ):
+        response = other_tenant.call(method, f"/webhooks/{webhook_id}{path}", body)
+        assert response.status_code == 404, (method, path, response.body)
+    assert other_tenant.call("GET", "/webhooks").json_body["data"] == []
+    assert tenant.call("GET", f"/webhooks/{webhook_id}").status_code == 200
+
+
+class Receiver:
+    """A loopback HTTP endpoint answering from a script of statuses (200 once it runs out)."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def pump(queue_url: str, seconds: float = 4.0) -> None:
+    """Plays the deliverer's event source until the deliveries queue stays empty."""
+    sqs, service = boto3.client("sqs"), webhook_wiring.delivery_service()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        for message in messages:
+            service.deliver(DeliveryMessage.parse(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_dispatch_deliver_retry_log_and_redeliver(
+    tenant: ApiClient, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, "1")
+    receiver = Receiver([500])
+    try:
+        created = create(tenant, url=receiver.url)
+        create(tenant, ["video.ready"], url=receiver.url)  # not subscribed: gets nothing
+        detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0001",
+                  "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
+        envelope = {"id": "1", "detail-type": "video.created", "source": "videoplane", "detail": detail}
+        service = webhook_wiring.delivery_service()
+        assert service.dispatch(envelope) == 1
+        assert service.dispatch(envelope) == 1  # not yet attempted: queued again, still one delivery
+        pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name])
+        assert len(receiver.requests) == 2, "the duplicate message must not cause a third attempt"
+        ids = {headers["webhook-id"] for headers, _ in receiver.requests}
+        assert ids == {"ev0Test0001"}
+        for headers, body in receiver.requests:
+            assert StandardWebhook(created["signatureSecret"]).verify(body, headers)["videoId"] == "vi123"
+        assert service.dispatch(envelope) == 0  # settled: a redelivered event adds nothing
+
+        path = f"/webhooks/{created['webhookId']}/deliveries"
+        log = tenant.call("GET", f"{path}?status=succeeded").json_body["data"]
+        assert len(log) == 1 and [a["statusCode"] for a in log[0]["attempts"]] == [500, 200]
+        assert log[0]["attempts"][0]["nextRetryAt"] and log[0]["attempts"][0]["error"] == "HTTP 500"
+        assert tenant.call("GET", f"{path}?status=failed").json_body["data"] == []
+
+        redelivered = tenant.call("POST", f"{path}/{log[0]['deliveryId']}/redeliver")
+        assert redelivered.status_code == 202 and redelivered.json_body["status"] == "pending"
+        pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name], seconds=2)
+        assert len(receiver.requests) == 3 and receiver.requests[-1][0]["webhook-id"] == "ev0Test0001"
+
+        ping = tenant.call("POST", f"/webhooks/{created['webhookId']}/test").json_body
+        assert ping["success"] is True and ping["statusCode"] == 200 and ping["latencyMs"] >= 0
+        assert json.loads(receiver.requests[-1][1])["type"] == "webhook.test"
+    finally:
+        receiver.close()
+
+
+def test_410_disables_and_emits_webhook_disabled(
+    tenant: ApiClient, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, "1")
+    receiver = Receiver([410])
+    try:
+        webhook_id = create(tenant, url=receiver.url)["webhookId"]
+        detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0002",
+                  "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
+        webhook_wiring.delivery_service().dispatch({"detail": detail})
+        pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name], seconds=2)
+        body = tenant.call("GET", f"/webhooks/{webhook_id}").json_body
+        assert body["enabled"] is False and "410" in body["disabledReason"]
+        dead = boto3.client("sqs").receive_message(QueueUrl=queues[resources.WEBHOOK_DEAD_LETTERS_QUEUE.name])
+        assert json.loads(dead["Messages"][0]["Body"])["webhookId"] == webhook_id
+        outbox = boto3.client("dynamodb").query(
+            TableName="videoplane",
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"P#{tenant.project_id}#OUTBOX"}},
+        )["Items"]
+        assert [item["eventType"]["S"] for item in outbox] == ["webhook.disabled"]
+    finally:
+        receiver.close()
