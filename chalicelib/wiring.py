@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb import Table
     from chalicelib.adapters.eventbus import EventBridgePublisher
     from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.adapters.webhooks import SqsDeliveryQueue
     from chalicelib.services.audit import AuditService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.projects import ProjectService
     from chalicelib.services.ratelimit import RateLimiter
     from chalicelib.services.videos import VideoService
+    from chalicelib.services.webhooks import DeliveryService, Egress, WebhookService
 
 
 @cache
@@ -108,6 +110,55 @@ def rate_limiter() -> RateLimiter:
     return RateLimiter(DynamoRateCounter(table()), config.get_settings().rate_limits, clock=time.time)
 
 
+# Test-only: multiplies the retry schedule (e.g. 0.001) so that e2e tests see retries in seconds.
+RETRY_SCALE_ENV = "VIDEOPLANE_WEBHOOK_RETRY_SCALE"
+
+
+def webhook_egress() -> Egress:
+    """Read per call: the loopback setting comes from the environment, and the sender keeps no state."""
+    import os
+
+    from chalicelib import resources
+    from chalicelib.adapters.webhooks import PinnedHttpSender
+    from chalicelib.services.webhooks import Egress
+
+    return Egress(PinnedHttpSender(), allow_loopback=os.environ.get(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV) == "1")
+
+
+@cache
+def webhook_queue() -> SqsDeliveryQueue:
+    import os
+
+    from chalicelib import config, resources
+    from chalicelib.adapters.webhooks import SqsDeliveryQueue
+
+    return SqsDeliveryQueue(
+        config.sqs(),
+        os.environ.get(resources.WEBHOOK_DELIVERIES_QUEUE.env, ""),
+        os.environ.get(resources.WEBHOOK_DEAD_LETTERS_QUEUE.env, ""),
+    )
+
+
+@cache
+def webhook_service() -> WebhookService:
+    from chalicelib.adapters.webhooks import DynamoWebhookRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.webhooks import WebhookService
+
+    return WebhookService(DynamoWebhookRepository(table()), webhook_egress(), webhook_queue, clock=utc_now)
+
+
+@cache
+def delivery_service() -> DeliveryService:
+    import os
+
+    from chalicelib.adapters.webhooks import DynamoWebhookRepository
+    from chalicelib.services.webhooks import DeliveryService
+
+    scale = float(os.environ.get(RETRY_SCALE_ENV, "1"))
+    return DeliveryService(DynamoWebhookRepository(table()), webhook_egress(), webhook_queue(), retry_scale=scale)
+
+
 def reset() -> None:
     """For tests: rebuild everything against a fresh environment."""
     from chalicelib import config
@@ -116,6 +167,7 @@ def reset() -> None:
     config.reset_caches()
     idempotency.reset()
     for factory in (
-        table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter, event_publisher
+        table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter,
+        event_publisher, webhook_queue, webhook_service, delivery_service,
     ):  # fmt: skip
         factory.cache_clear()

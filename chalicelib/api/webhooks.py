@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib import webhook_wiring
+from chalicelib import wiring
 from chalicelib.api import webhook_presenters as present
 from chalicelib.api.auth import api_key_authorizer
 from chalicelib.api.http import Call, Reply, endpoint
@@ -23,7 +23,7 @@ READ, WRITE = Permission.READ, Permission.WRITE
 
 
 def service() -> WebhookService:
-    return webhook_wiring.webhook_service()
+    return wiring.webhook_service()
 
 
 @endpoint(bp, "/webhooks", "POST", permission=WRITE, authorizer=api_key_authorizer, status=201)

@@ -14,7 +14,7 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import SQSEvent, SQSRecord
 
-from chalicelib import resources, webhook_wiring
+from chalicelib import resources, wiring
 from chalicelib.domain.webhooks import DeliveryMessage
 from chalicelib.permissions import (
     TABLE_READ,
@@ -49,13 +49,13 @@ def _failures(records: list[SQSRecord], handle: Any) -> dict[str, Any]:
 
 @bp.on_sqs_message(queue=resources.WEBHOOK_EVENTS_QUEUE.name, batch_size=BATCH_SIZE)
 def dispatch_webhook_events(event: SQSEvent) -> dict[str, Any]:
-    service = webhook_wiring.delivery_service()
+    service = wiring.delivery_service()
     return _failures(list(event), lambda body: service.dispatch(json.loads(body)))
 
 
 @bp.on_sqs_message(queue=resources.WEBHOOK_DELIVERIES_QUEUE.name, batch_size=BATCH_SIZE)
 def deliver_webhooks(event: SQSEvent) -> dict[str, Any]:
-    service = webhook_wiring.delivery_service()
+    service = wiring.delivery_service()
     return _failures(list(event), lambda body: service.deliver(DeliveryMessage.parse(body)))
 
 

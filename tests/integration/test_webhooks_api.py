@@ -13,7 +13,7 @@ import boto3
 import pytest
 from standardwebhooks import Webhook as StandardWebhook
 
-from chalicelib import resources, webhook_wiring
+from chalicelib import resources, wiring
 from chalicelib.domain.webhooks import DeliveryMessage
 from devstack.bootstrap import create_queues
 from tests.integration.conftest import ApiClient
@@ -26,12 +26,12 @@ def queues(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str
     urls = create_queues(boto3.client("sqs"))
     for definition in resources.QUEUES:
         monkeypatch.setenv(definition.env, urls[definition.name])
-    monkeypatch.setenv(webhook_wiring.RETRY_SCALE_ENV, "0.001")
+    monkeypatch.setenv(wiring.RETRY_SCALE_ENV, "0.001")
     monkeypatch.delenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, raising=False)
     monkeypatch.setattr("chalicelib.domain.urlguard.system_resolver", lambda host, port: ["93.184.216.34"])
-    webhook_wiring.reset()
+    wiring.reset()
     yield urls
-    webhook_wiring.reset()
+    wiring.reset()
 
 
 def create(api: ApiClient, events: list[str] | None = None, url: str = HOOK) -> dict[str, Any]:
@@ -163,7 +163,7 @@ class Receiver:
 
 def pump(queue_url: str, seconds: float = 4.0) -> None:
     """Plays the deliverer's event source until the deliveries queue stays empty."""
-    sqs, service = boto3.client("sqs"), webhook_wiring.delivery_service()
+    sqs, service = boto3.client("sqs"), wiring.delivery_service()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
@@ -185,7 +185,7 @@ def test_dispatch_deliver_retry_log_and_redeliver(
         detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0001",
                   "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
         envelope = {"id": "1", "detail-type": "video.created", "source": "videoplane", "detail": detail}
-        service = webhook_wiring.delivery_service()
+        service = wiring.delivery_service()
         assert service.dispatch(envelope) == 1
         assert service.dispatch(envelope) == 1  # not yet attempted: queued again, still one delivery
         pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name])
@@ -223,7 +223,7 @@ def test_410_disables_and_emits_webhook_disabled(
         webhook_id = create(tenant, url=receiver.url)["webhookId"]
         detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0002",
                   "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
-        webhook_wiring.delivery_service().dispatch({"detail": detail})
+        wiring.delivery_service().dispatch({"detail": detail})
         pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name], seconds=2)
         body = tenant.call("GET", f"/webhooks/{webhook_id}").json_body
         assert body["enabled"] is False and "410" in body["disabledReason"]
