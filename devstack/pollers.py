@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any], Any]
 
 SQS_WAIT_SECONDS = 1  # long-poll short enough for stop() to return promptly
-STREAM_IDLE_SECONDS = 0.5
+STREAM_IDLE_SECONDS = 0.2
+# Lambda reads an SQS queue with several concurrent pollers (five to start with); one shard of
+# a stream is read by one poller at a time.
+SQS_CONCURRENCY = 4
 STREAM_MAX_ATTEMPTS = 5
 RETRY_BACKOFF_SECONDS = 0.1
 MAX_RETRY_BACKOFF_SECONDS = 1.0
@@ -55,10 +58,11 @@ class EventSourcePollers:
         self._pollers: list[_Poller] = []
         for config in app.event_sources:
             if isinstance(config, SQSEventConfig):
-                self._pollers.append(_SqsPoller(config, app.handler_map[config.name], self._stop))
+                handler = app.handler_map[config.name]
+                self._pollers.extend(_SqsPoller(config, handler, self._stop) for _ in range(SQS_CONCURRENCY))
             elif isinstance(config, DynamoDBEventConfig):
                 self._pollers.append(_StreamPoller(config, app.handler_map[config.name], self._stop))
-        self.count = len(self._pollers)
+        self.count = len({poller.name for poller in self._pollers})
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
