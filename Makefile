@@ -39,7 +39,8 @@ e2e: $(STAMP)
 	$(PY) -m pytest -m e2e
 
 bench: $(STAMP)
-	$(PY) benchmarks/api_latency.py
+	$(PY) -m benchmarks.api_latency
+	$(PY) -m benchmarks.webhook_fanout
 	$(PY) benchmarks/cold_start.py
 
 synth: $(STAMP)

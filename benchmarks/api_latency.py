@@ -1,6 +1,6 @@
 """HTTP latency of the video endpoints against the raw DynamoDB calls they make, and cold import time.
 
-    .venv/bin/python benchmarks/api_latency.py [--iterations N] [--json]
+    .venv/bin/python -m benchmarks.api_latency [--iterations N] [--json]
 
 It starts its own devstack (`python -m devstack up --port 0`) in a temporary directory and stops
 it with SIGTERM at the end. For each endpoint it first records, at the moto server, the DynamoDB
@@ -24,15 +24,13 @@ import json
 import os
 import re
 import secrets
-import signal
 import statistics
 import string
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +39,8 @@ import boto3
 import requests
 from botocore import xform_name
 from botocore.config import Config
+
+from benchmarks.devstack_process import Devstack, running_devstack
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,11 +53,8 @@ WARMUP = 10
 LIST_VIDEOS = 50
 FLOOR_SAMPLES = 30
 IMPORT_RUNS = 5
-START_TIMEOUT_SECONDS = 90.0
-STOP_TIMEOUT_SECONDS = 60.0
 # The benchmark sends far more than the default 500 reads / 200 writes per minute; the limiter
 # still runs its counter UpdateItem on every request, it just never answers 429.
-NO_RATE_LIMITS = {f"VIDEOPLANE_RATE_LIMIT_{name}": str(10**9) for name in ("READS", "WRITES", "UPLOADS")}
 DYNAMODB_TARGET = "DynamoDB_20120810."
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 ID_BODY = 22  # chalicelib.ids.ID_BODY_LENGTH: the random tail of every id and audit sort key
@@ -114,78 +111,6 @@ class Stats:
 # ---------------------------------------------------------------------------------------------
 # The devstack under test
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Devstack:
-    workdir: Path
-    api_url: str = ""
-    aws_endpoint: str = ""
-    api_key: str = ""
-    stop_outcome: str = "not started"
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log_file(self) -> Path:
-        return self.workdir / "devstack.log"
-
-    def start(self) -> None:
-        # The devstack sets every AWS variable it needs; a caller's profile or endpoint must not leak in.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(NO_RATE_LIMITS)
-        env["VIDEOPLANE_DEVSTACK_DIR"] = str(self.workdir)
-        env["MOTO_RECORDER_FILEPATH"] = str(self.workdir / "moto-recording.jsonl")
-        with self.log_file.open("wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "devstack", "up", "--port", "0"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        self.stop_outcome = "running"
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        state_file, key_file = self.workdir / "state.json", self.workdir / "api-key"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"devstack exited with {self.process.returncode}:\n{self._log_tail()}")
-            if state_file.exists() and key_file.exists() and key_file.read_text().strip():
-                try:
-                    state = json.loads(state_file.read_text())
-                except ValueError:
-                    state = None  # caught mid-write
-                if state:
-                    self.api_url, self.aws_endpoint = state["apiUrl"], state["awsEndpoint"]
-                    self.api_key = key_file.read_text().strip()
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"devstack did not come up in {START_TIMEOUT_SECONDS:.0f} s:\n{self._log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            self.stop_outcome = f"stopped by SIGTERM (exit code {self.process.returncode})"
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            self.stop_outcome = f"did not stop within {STOP_TIMEOUT_SECONDS:.0f} s of SIGTERM; killed"
-
-    def _log_tail(self) -> str:
-        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-20:])
-
-
-@contextmanager
-def running_devstack() -> Iterator[Devstack]:
-    with tempfile.TemporaryDirectory(prefix="videoplane-bench-") as workdir:
-        stack = Devstack(Path(workdir))
-        try:
-            stack.start()
-            yield stack
-        finally:
-            stack.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -748,7 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"timing cold imports ({IMPORT_RUNS} runs each)")
     imports = time_imports(IMPORT_RUNS)
     log("starting the devstack")
-    with running_devstack() as stack:
+    with running_devstack("videoplane-bench-") as stack:
         bench = Bench(stack, args.iterations, args.warmup)
         endpoints, floor, videos = bench.run()
     report = Report(

@@ -1,6 +1,6 @@
 """Webhook fan-out on the devstack: state change → outbox → bus → dispatcher → deliverer → verified receipt.
 
-    .venv/bin/python benchmarks/webhook_fanout.py [--events N] [--subscriptions K] [--timeout S]
+    .venv/bin/python -m benchmarks.webhook_fanout [--events N] [--subscriptions K] [--timeout S]
 
 It starts its own devstack (`python -m devstack up --port 0`) in a temporary directory with the
 rate limits raised, starts K HTTP receivers on 127.0.0.1 that verify every delivery both ways
@@ -25,18 +25,13 @@ import argparse
 import hashlib
 import hmac
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +42,8 @@ import boto3
 import requests
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from benchmarks.devstack_process import Devstack, running_devstack
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLE_NAME = "videoplane"  # devstack.emulator.TABLE_NAME (importing it would start importing moto)
 REGION = "us-east-1"
@@ -54,8 +51,6 @@ EVENT_TYPE = "video.created"
 GOAL_P99_SECONDS = 1.0
 GOAL_PER_SECOND = 200.0
 CLIENT_THREADS = 4
-START_TIMEOUT_SECONDS = 90.0
-STOP_TIMEOUT_SECONDS = 60.0
 DEFAULT_WAIT_SECONDS = 90.0
 # Production plus waiting stay inside this, so the whole run (with start-up, stop and the
 # read-back) stays under 3 minutes even when the devstack cannot keep up with --events.
@@ -63,7 +58,6 @@ DEFAULT_BUDGET_SECONDS = 140.0
 PRODUCE_SHARE = 0.5  # of the budget, at most, for the state changes
 RAW_SAMPLES = 50
 # Far more writes than the default limits allow; the limiter's counter still runs on each request.
-NO_RATE_LIMITS = {f"VIDEOPLANE_RATE_LIMIT_{name}": str(10**9) for name in ("READS", "WRITES", "UPLOADS")}
 
 
 def log(message: str) -> None:
@@ -101,94 +95,6 @@ class Stats:
 # ---------------------------------------------------------------------------------------------
 # The devstack under test
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Devstack:
-    workdir: Path
-    api_url: str = ""
-    aws_endpoint: str = ""
-    api_key: str = ""
-    stop_outcome: str = "not started"
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log_file(self) -> Path:
-        return self.workdir / "devstack.log"
-
-    def start(self) -> None:
-        # The devstack sets every AWS variable it needs; a caller's profile or endpoint must not leak in.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(NO_RATE_LIMITS)
-        env["VIDEOPLANE_DEVSTACK_DIR"] = str(self.workdir)
-        env["PYTHONUNBUFFERED"] = "1"
-        with self.log_file.open("wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "devstack", "up", "--port", "0"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        self.stop_outcome = "running"
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        state_file, key_file = self.workdir / "state.json", self.workdir / "api-key"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"devstack exited with {self.process.returncode}:\n{self.log_tail()}")
-            if state_file.exists() and key_file.exists() and key_file.read_text().strip():
-                try:
-                    state = json.loads(state_file.read_text())
-                except ValueError:
-                    state = None  # caught mid-write
-                if state:
-                    self.api_url = str(state["apiUrl"]).rstrip("/")
-                    self.aws_endpoint = str(state["awsEndpoint"])
-                    self.api_key = key_file.read_text().strip()
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"devstack did not come up in {START_TIMEOUT_SECONDS:.0f} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            self.stop_outcome = f"stopped by SIGTERM (exit code {self.process.returncode})"
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            self.stop_outcome = f"did not stop within {STOP_TIMEOUT_SECONDS:.0f} s of SIGTERM; killed"
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-
-    def cpu_seconds(self) -> float:
-        """user + system CPU time of the devstack process so far (Linux /proc)."""
-        if self.process is None:
-            return float("nan")
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_errors(self) -> int:
-        text = self.log_file.read_text(errors="replace")
-        return sum(1 for line in text.splitlines() if "Traceback" in line or '"level": "ERROR"' in line)
-
-
-@contextmanager
-def running_devstack() -> Iterator[Devstack]:
-    with tempfile.TemporaryDirectory(prefix="videoplane-fanout-") as workdir:
-        stack = Devstack(Path(workdir))
-        try:
-            stack.start()
-            yield stack
-        finally:
-            stack.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--events and --subscriptions must be at least 1")
     started = time.monotonic()
     log("starting the devstack")
-    with running_devstack() as stack:
+    with running_devstack("videoplane-fanout-") as stack:
         result = run(stack, args.events, args.subscriptions, args.timeout, args.budget)
         result.log_errors = stack.log_errors()
     result.devstack = stack.stop_outcome

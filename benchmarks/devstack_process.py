@@ -1,0 +1,111 @@
+"""A devstack in a subprocess for the benchmarks: started on a free port with rate limits
+lifted, stopped with SIGTERM (and its exit reported)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 90.0
+STOP_TIMEOUT_SECONDS = 60.0
+NO_RATE_LIMITS = {f"VIDEOPLANE_RATE_LIMIT_{name}": str(10**9) for name in ("READS", "WRITES", "UPLOADS")}
+
+
+@dataclass
+class Devstack:
+    workdir: Path
+    api_url: str = ""
+    aws_endpoint: str = ""
+    api_key: str = ""
+    stop_outcome: str = "not started"
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_file(self) -> Path:
+        return self.workdir / "devstack.log"
+
+    def start(self) -> None:
+        # The devstack sets every AWS variable it needs; a caller's profile or endpoint must not leak in.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(NO_RATE_LIMITS)
+        env["VIDEOPLANE_DEVSTACK_DIR"] = str(self.workdir)
+        env["PYTHONUNBUFFERED"] = "1"
+        # Only written if a benchmark turns moto's recorder on (api_latency does).
+        env["MOTO_RECORDER_FILEPATH"] = str(self.workdir / "moto-recording.jsonl")
+        with self.log_file.open("wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "devstack", "up", "--port", "0"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self.stop_outcome = "running"
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        state_file, key_file = self.workdir / "state.json", self.workdir / "api-key"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"devstack exited with {self.process.returncode}:\n{self.log_tail()}")
+            if state_file.exists() and key_file.exists() and key_file.read_text().strip():
+                try:
+                    state = json.loads(state_file.read_text())
+                except ValueError:
+                    state = None  # caught mid-write
+                if state:
+                    self.api_url = str(state["apiUrl"]).rstrip("/")
+                    self.aws_endpoint = str(state["awsEndpoint"])
+                    self.api_key = key_file.read_text().strip()
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"devstack did not come up in {START_TIMEOUT_SECONDS:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            self.stop_outcome = f"stopped by SIGTERM (exit code {self.process.returncode})"
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            self.stop_outcome = f"did not stop within {STOP_TIMEOUT_SECONDS:.0f} s of SIGTERM; killed"
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+    def cpu_seconds(self) -> float:
+        """user + system CPU time of the devstack process so far (Linux /proc)."""
+        if self.process is None:
+            return float("nan")
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_errors(self) -> int:
+        text = self.log_file.read_text(errors="replace")
+        return sum(1 for line in text.splitlines() if "Traceback" in line or '"level": "ERROR"' in line)
+
+
+@contextmanager
+def running_devstack(prefix: str) -> Iterator[Devstack]:
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        stack = Devstack(Path(workdir))
+        try:
+            stack.start()
+            yield stack
+        finally:
+            stack.stop()
