@@ -72,9 +72,11 @@ UPDATE_BODY: dict[str, Any] = {"title": "Benchmark video (renamed)", "tags": ["b
 RATE_COUNTER = "UpdateItem(ALL_NEW)"
 NEW_PUT = "Put(attribute_not_exists(PK))"
 EXPECTED_CALLS: dict[str, list[str]] = {
-    "create": [RATE_COUNTER, f"TransactWriteItems[{NEW_PUT}, {NEW_PUT}]"],
+    # The video, its audit entry and its outbox event (video.created).
+    "create": [RATE_COUNTER, f"TransactWriteItems[{NEW_PUT}, {NEW_PUT}, {NEW_PUT}]"],
     "get": [RATE_COUNTER, "GetItem(consistent)"],
     "list": [RATE_COUNTER, "Query"],
+    # UPDATE_BODY is sent again and again: after the first time nothing changes, so no event is written.
     "update": [
         RATE_COUNTER,
         "GetItem(consistent)",

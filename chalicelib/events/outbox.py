@@ -8,16 +8,17 @@ rest of the batch over again, with the same `eventId`s: delivery is at least onc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 from chalice.app import DynamoDBEvent
 
 from chalicelib import resources, wiring
-from chalicelib.adapters.dynamodb import from_attributes
-from chalicelib.adapters.eventbus import OutgoingEvent
 from chalicelib.observability import logger
 from chalicelib.permissions import EVENT_BUS_PUT, declare
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.eventbus import OutgoingEvent
 
 bp = Blueprint(__name__)
 declare("publish_outbox", (EVENT_BUS_PUT,))
@@ -25,6 +26,10 @@ declare("publish_outbox", (EVENT_BUS_PUT,))
 
 def outbox_events(event: DynamoDBEvent) -> list[tuple[str, OutgoingEvent]]:
     """(sequence number, event) for each outbox item inserted, in stream order."""
+    # Imported here: they pull in boto3, which the API functions importing app.py need not load.
+    from chalicelib.adapters.dynamodb import from_attributes
+    from chalicelib.adapters.eventbus import OutgoingEvent
+
     found = []
     for record in event:
         if record.event_name != "INSERT" or not record.new_image:
