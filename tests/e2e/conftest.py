@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import apivideo
 import pytest
 
+from .receivers import Receiver
 from .support import Api, Devstack, IssuedKey, Tenant, marker
 
 
@@ -72,3 +73,16 @@ def sdk(devstack: Devstack) -> Iterator[Any]:
 @pytest.fixture
 def mark() -> str:
     return marker()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[..., Receiver]]:
+    started: list[Receiver] = []
+
+    def start(*script: tuple[int, dict[str, str]]) -> Receiver:
+        started.append(Receiver(script=list(script)).start())
+        return started[-1]
+
+    yield start
+    for r in started:
+        r.stop()

@@ -7,20 +7,12 @@ stream poller, publisher, bus rule, dispatcher and deliverer are all the real on
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import boto3
-import pytest
 from apivideo.api.webhooks_api import WebhooksApi
 from apivideo.model.webhooks_creation_payload import WebhooksCreationPayload
-from standardwebhooks import Webhook as StandardWebhook
 
 from chalicelib.adapters.dynamodb import to_attributes
 from chalicelib.adapters.records import outbox_put
@@ -28,6 +20,7 @@ from chalicelib.clock import utc_now
 from chalicelib.domain.events import VideoEncodingQualityCompleted, envelope
 from chalicelib.domain.webhooks import delivery_id
 
+from .receivers import Receiver, verify_both_ways
 from .support import Api, Devstack, Tenant
 
 TABLE_NAME = "videoplane"
@@ -36,65 +29,6 @@ WAIT_SECONDS = 5.0
 # api.video's payload for this event, plus the two fields every Videoplane event carries.
 API_VIDEO_FIELDS = {"type", "emittedAt", "videoId", "encoding", "quality"}
 EXPECTED_FIELDS = API_VIDEO_FIELDS | {"eventId", "projectId"}
-
-
-@dataclass(frozen=True)
-class Received:
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    received: list[Received] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def with_id(self, message_id: str) -> list[Received]:
-        return [r for r in list(self.received) if r.headers.get("webhook-id") == message_id]
-
-    def wait_for(self, message_id: str, seconds: float = WAIT_SECONDS) -> Received:
-        deadline = time.monotonic() + seconds
-        while not self.with_id(message_id) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        found = self.with_id(message_id)
-        assert found, f"no delivery with webhook-id {message_id} within {seconds} s"
-        return found[0]
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-
-@pytest.fixture
-def receivers() -> Iterator[tuple[Receiver, Receiver]]:
-    pair = (Receiver().start(), Receiver().start())
-    yield pair
-    for receiver in pair:
-        receiver.stop()
 
 
 def write_outbox_item(devstack: Devstack, event: VideoEncodingQualityCompleted) -> None:
@@ -112,9 +46,9 @@ def write_outbox_item(devstack: Devstack, event: VideoEncodingQualityCompleted) 
 
 
 def test_quality_completed_reaches_an_sdk_webhook_signed_with_api_video_fields(
-    devstack: Devstack, sdk: Any, api: Api, project_a: Tenant, receivers: tuple[Receiver, Receiver]
+    devstack: Devstack, sdk: Any, api: Api, project_a: Tenant, receiver: Callable[..., Receiver]
 ) -> None:
-    quality_hook, created_hook = receivers
+    quality_hook, created_hook = receiver(), receiver()
     webhooks = WebhooksApi(sdk)
     subscribed = webhooks.create(WebhooksCreationPayload(events=[EVENT_TYPE], url=quality_hook.url))
     other = webhooks.create(WebhooksCreationPayload(events=["video.created"], url=created_hook.url))
@@ -126,12 +60,8 @@ def test_quality_completed_reaches_an_sdk_webhook_signed_with_api_video_fields(
         )
         write_outbox_item(devstack, event)
 
-        delivery = quality_hook.wait_for(event.event_id)
-        secret = subscribed["signature_secret"]
-        payload: dict[str, Any] = StandardWebhook(secret).verify(delivery.body, delivery.headers)
-        expected_hex = hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
-        assert hmac.compare_digest(delivery.headers["x-api-video-signature"], expected_hex)
-        assert delivery.headers["x-api-video-webhookid"] == subscribed["webhook_id"]
+        delivery = quality_hook.wait_for_id(event.event_id, WAIT_SECONDS)
+        payload = verify_both_ways(subscribed["signature_secret"], subscribed["webhook_id"], delivery)
 
         assert set(payload) == EXPECTED_FIELDS, sorted(payload)
         assert payload == {
@@ -150,7 +80,7 @@ def test_quality_completed_reaches_an_sdk_webhook_signed_with_api_video_fields(
         log = api.ok("GET", f"/webhooks/{other['webhook_id']}/deliveries", project_a.api_key, params={"pageSize": 100})
         assert all(d["deliveryId"] != delivery_id(event.event_id) for d in log["data"]), log
         assert not created_hook.with_id(event.event_id)
-        assert all(b'"type":"video.created"' in r.body for r in created_hook.received)
+        assert all(b'"type":"video.created"' in r.body for r in created_hook.requests)
     finally:
         webhooks.delete(subscribed["webhook_id"])
         webhooks.delete(other["webhook_id"])

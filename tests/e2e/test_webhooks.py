@@ -7,15 +7,10 @@ dominates. Retry-After is not scaled.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -26,88 +21,8 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from devstack.emulator import EVENT_BUS_NAME
 
+from .receivers import WAIT_SECONDS, Receiver, verify_both_ways
 from .support import Api, Devstack, Tenant
-
-WAIT_SECONDS = 10.0
-
-
-@dataclass
-class Received:
-    at: float
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """Answers from a script of (status, headers), then 200; records every request."""
-
-    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-    requests: list[Received] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append(
-                    Received(time.monotonic(), {k.lower(): v for k, v in self.headers.items()}, body)
-                )
-                status, headers = receiver.script.pop(0) if receiver.script else (200, {})
-                self.send_response(status)
-                for name, value in {**headers, "Content-Length": "0"}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def wait_for(self, count: int, seconds: float = WAIT_SECONDS) -> list[Received]:
-        deadline = time.monotonic() + seconds
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.requests) >= count, f"got {len(self.requests)} of {count} deliveries"
-        return self.requests
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Callable[..., Receiver]]:
-    started: list[Receiver] = []
-
-    def start(*script: tuple[int, dict[str, str]]) -> Receiver:
-        started.append(Receiver(script=list(script)).start())
-        return started[-1]
-
-    yield start
-    for r in started:
-        r.stop()
-
-
-def verify_both_ways(secret: str, webhook_id: str, delivery: Received) -> dict[str, Any]:
-    """What a receiver does: Standard Webhooks' library, and api.video's hex HMAC of the raw body."""
-    payload: dict[str, Any] = StandardWebhook(secret).verify(delivery.body, delivery.headers)
-    assert delivery.headers["x-api-video-webhookid"] == webhook_id
-    expected = hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(delivery.headers["x-api-video-signature"], expected)
-    assert delivery.headers["content-type"] == "application/json"
-    assert delivery.headers["user-agent"] == "Videoplane-Webhooks/1"
-    return payload
 
 
 def publish(devstack: Devstack, project_id: str, event_type: str = "video.created") -> str:
