@@ -2,10 +2,10 @@
 
 from chalice import Chalice
 
-from chalicelib.api import admin, auth, events, videos
+from chalicelib.api import admin, auth, events, uploads, videos
 from chalicelib.api import webhooks as webhook_routes
 from chalicelib.api.middleware import conventions
-from chalicelib.events import outbox
+from chalicelib.events import outbox, pipeline
 from chalicelib.events import webhooks as webhook_events
 from chalicelib.resources import APP_NAME
 
@@ -18,3 +18,5 @@ app.register_blueprint(events.bp)
 app.register_blueprint(webhook_routes.bp)
 app.register_blueprint(outbox.bp)
 app.register_blueprint(webhook_events.bp)
+app.register_blueprint(uploads.bp)
+app.register_blueprint(pipeline.bp)

@@ -13,6 +13,8 @@ from chalicelib import resources
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_mediaconvert import MediaConvertClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -34,6 +36,9 @@ class Settings(BaseModel):
     signing_key_cache_seconds: int = Field(default=300, ge=0)
     max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
     rate_limits: RateLimits = RateLimits()
+    # Public bases of asset URLs: CloudFront over the media bucket, and the player pages.
+    media_base_url: str = "https://media.invalid"
+    player_base_url: str = "https://player.invalid"
 
 
 @cache
@@ -48,6 +53,8 @@ def get_settings() -> Settings:
         "token_issuer": env.get("VIDEOPLANE_TOKEN_ISSUER"),
         "access_token_ttl_seconds": env.get("VIDEOPLANE_ACCESS_TOKEN_TTL"),
         "refresh_token_ttl_seconds": env.get("VIDEOPLANE_REFRESH_TOKEN_TTL"),
+        "media_base_url": env.get(resources.MEDIA_BASE_URL_ENV),
+        "player_base_url": env.get(resources.PLAYER_BASE_URL_ENV),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],
@@ -87,6 +94,18 @@ def events() -> EventBridgeClient:
 
 def sqs() -> SQSClient:
     client: SQSClient = _client("sqs")
+    return client
+
+
+def s3() -> S3Client:
+    client: S3Client = _client("s3")
+    return client
+
+
+def mediaconvert() -> MediaConvertClient:
+    # boto3 goes to the regional endpoint (DescribeEndpoints is deprecated); the devstack sets
+    # AWS_ENDPOINT_URL_MEDIACONVERT to its ffmpeg plane.
+    client: MediaConvertClient = _client("mediaconvert")
     return client
 
 

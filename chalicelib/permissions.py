@@ -31,6 +31,15 @@ WEBHOOK_DEAD_LETTERS_SEND = Access("sqs", ("SendMessage",), "webhook-dead-letter
 _CONSUME = ("ReceiveMessage", "ChangeMessageVisibility", "GetQueueUrl", "DeleteMessage", "GetQueueAttributes")
 WEBHOOK_EVENTS_CONSUME = Access("sqs", _CONSUME, "webhook-events-queue")
 WEBHOOK_DELIVERIES_CONSUME = Access("sqs", _CONSUME, "webhook-deliveries-queue")
+UPLOAD_PARTS_CONSUME = Access("sqs", _CONSUME, "upload-parts-queue")
+SOURCES_CONSUME = Access("sqs", _CONSUME, "sources-queue")
+MEDIA_EVENTS_CONSUME = Access("sqs", _CONSUME, "media-events-queue")
+UPLOADS_OBJECTS_WRITE = Access(
+    "s3",
+    ("GetObject", "PutObject", "DeleteObject", "AbortMultipartUpload", "ListMultipartUploadParts"),
+    "uploads-bucket",
+)
+MEDIA_OBJECTS_WRITE = Access("s3", ("GetObject", "PutObject", "DeleteObject"), "media-bucket")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

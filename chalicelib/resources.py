@@ -221,7 +221,7 @@ WEBHOOK_DELIVERIES_QUEUE = Queue(name="videoplane-webhook-deliveries", env="VIDE
 WEBHOOK_DEAD_LETTERS_QUEUE = Queue(name="videoplane-webhook-dead-letters",
                                    env="VIDEOPLANE_WEBHOOK_DEAD_LETTERS_QUEUE_URL",
                                    permission="webhook-dead-letters-queue")  # fmt: skip
-QUEUES = (WEBHOOK_EVENTS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_DEAD_LETTERS_QUEUE)
+WEBHOOK_QUEUES = (WEBHOOK_EVENTS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_DEAD_LETTERS_QUEUE)
 
 # Domain events are published with this EventBridge `source`; the webhook rule matches it.
 EVENT_SOURCE = "videoplane"
@@ -231,3 +231,58 @@ WEBHOOK_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE]}
 TABLE_STREAM_PLACEHOLDER_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/videoplane/stream/outbox"
 # Set only by the devstack: webhook receivers there live on 127.0.0.1.
 ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"
+
+
+# -- uploads and the VOD pipeline --------------------------------------------------------------
+
+# Prefixes in the uploads bucket: request bodies as received, refused bodies (kept a day for
+# inspection), and assembled sources. S3 notifications on the first and last feed the pipeline.
+INCOMING_PREFIX = "incoming/"
+REJECTED_PREFIX = "rejected/"
+SOURCES_PREFIX = "sources/"
+REJECTED_RETENTION_DAYS = 1
+
+
+@dataclass(frozen=True)
+class DirectUploadRoute:
+    """A route whose body API Gateway writes straight to the uploads bucket (SDK chunks are
+    5-128 MiB; a Lambda takes at most 6 MB). A REQUEST authorizer, which sees only headers,
+    decides: its context names the object key and the response the gateway sends back.
+
+    Context keys (strings): `objectKey`, `responseStatus`, `responseBody`, `contentRange`,
+    `uploadToken`. The gateway stores the body at `objectKey` with the request's Content-Type
+    and metadata `content-range` / `upload-token` taken from the context."""
+
+    path: str
+    method: str
+    authorizer: str
+
+
+UPLOAD_AUTHORIZER = "authorize_upload"
+DIRECT_UPLOAD_ROUTES = (
+    DirectUploadRoute("/videos/{videoId}/source", "POST", UPLOAD_AUTHORIZER),
+    DirectUploadRoute("/upload", "POST", UPLOAD_AUTHORIZER),
+)
+
+# S3 ObjectCreated notifications of the uploads bucket, one queue per prefix.
+UPLOAD_PARTS_QUEUE = Queue(name="videoplane-upload-parts", env="VIDEOPLANE_UPLOAD_PARTS_QUEUE_URL",
+                           permission="upload-parts-queue", visibility_timeout=120)  # fmt: skip
+SOURCES_QUEUE = Queue(name="videoplane-sources", env="VIDEOPLANE_SOURCES_QUEUE_URL",
+                      permission="sources-queue", visibility_timeout=120)  # fmt: skip
+# MediaConvert job state changes (default bus) for jobs this app submitted.
+MEDIA_EVENTS_QUEUE = Queue(name="videoplane-media-events", env="VIDEOPLANE_MEDIA_EVENTS_QUEUE_URL",
+                           permission="media-events-queue", visibility_timeout=60)  # fmt: skip
+PIPELINE_QUEUES = (UPLOAD_PARTS_QUEUE, SOURCES_QUEUE, MEDIA_EVENTS_QUEUE)
+QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES)
+BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
+
+MEDIA_APP_TAG = APP_NAME
+MEDIACONVERT_RULE_PATTERN: dict[str, Any] = {
+    "source": ["aws.mediaconvert"],
+    "detail-type": ["MediaConvert Job State Change"],
+    "detail": {"userMetadata": {"app": [MEDIA_APP_TAG]}},
+}
+# Public base URL of the media bucket (CloudFront on AWS, the devstack's media server locally).
+MEDIA_BASE_URL_ENV = "VIDEOPLANE_MEDIA_BASE_URL"
+# Where players are served (api.video's embed.api.video).
+PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"

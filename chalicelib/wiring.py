@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb import Table
     from chalicelib.adapters.eventbus import EventBridgePublisher
     from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.adapters.storage import ObjectStore
     from chalicelib.adapters.webhooks import SqsDeliveryQueue
     from chalicelib.services.audit import AuditService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.projects import ProjectService
     from chalicelib.services.ratelimit import RateLimiter
+    from chalicelib.services.uploads import UploadService, UploadTokenService
     from chalicelib.services.videos import VideoService
     from chalicelib.services.webhooks import DeliveryService, Egress, WebhookService
 
@@ -159,6 +161,55 @@ def delivery_service() -> DeliveryService:
     return DeliveryService(DynamoWebhookRepository(table()), webhook_egress(), webhook_queue(), retry_scale=scale)
 
 
+def uploads_store() -> ObjectStore:
+    import os
+
+    from chalicelib import resources
+
+    return _store(os.environ[resources.UPLOADS_BUCKET.env])
+
+
+def media_store() -> ObjectStore:
+    import os
+
+    from chalicelib import resources
+
+    return _store(os.environ[resources.MEDIA_BUCKET.env])
+
+
+@cache
+def _store(bucket: str) -> ObjectStore:
+    from chalicelib import config
+    from chalicelib.adapters.storage import ObjectStore
+
+    return ObjectStore(config.s3(), bucket)
+
+
+@cache
+def upload_service() -> UploadService:
+    from chalicelib.adapters.uploads import DynamoMediaRepository, DynamoUploadRepository, DynamoUploadTokenRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.uploads import UploadService
+
+    return UploadService(
+        DynamoUploadRepository(table()),
+        DynamoMediaRepository(table()),
+        DynamoUploadTokenRepository(table()),
+        video_service(),
+        uploads_store(),
+        clock=utc_now,
+    )
+
+
+@cache
+def upload_token_service() -> UploadTokenService:
+    from chalicelib.adapters.uploads import DynamoUploadTokenRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.uploads import UploadTokenService
+
+    return UploadTokenService(DynamoUploadTokenRepository(table()), clock=utc_now)
+
+
 def reset() -> None:
     """For tests: rebuild everything against a fresh environment."""
     from chalicelib import config
@@ -168,6 +219,7 @@ def reset() -> None:
     idempotency.reset()
     for factory in (
         table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter,
-        event_publisher, webhook_queue, webhook_service, delivery_service,
+        event_publisher, webhook_queue, webhook_service, delivery_service, _store, upload_service,
+        upload_token_service,
     ):  # fmt: skip
         factory.cache_clear()

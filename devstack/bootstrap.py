@@ -74,6 +74,37 @@ def route_events_to_webhooks(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -
     events.put_targets(Rule="webhooks", EventBusName=bus, Targets=[{"Id": "webhook-events", "Arn": arn}])
 
 
+def _queue_arn(sqs: Any, name: str) -> str:
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arn
+
+
+def notify_pipeline(s3: Any, sqs: Any) -> None:
+    """Uploads bucket → one queue per prefix (stored request bodies, assembled sources)."""
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket_name(resources.UPLOADS_BUCKET),
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": queue.name,
+                    "QueueArn": _queue_arn(sqs, queue.name),
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+                }
+                for prefix, queue in resources.BUCKET_NOTIFICATIONS
+            ]
+        },
+    )
+
+
+def route_media_events(events: Any, sqs: Any) -> None:
+    """MediaConvert reports on the account's default bus; this app's jobs go to its queue."""
+    events.put_rule(Name="mediaconvert-jobs", EventPattern=json.dumps(resources.MEDIACONVERT_RULE_PATTERN))
+    arn = _queue_arn(sqs, resources.MEDIA_EVENTS_QUEUE.name)
+    events.put_targets(Rule="mediaconvert-jobs", Targets=[{"Id": "media-events", "Arn": arn}])
+
+
 def bootstrap() -> None:
     create_table(boto3.client("dynamodb"))
     create_signing_secret(boto3.client("secretsmanager"))
@@ -83,3 +114,5 @@ def bootstrap() -> None:
     create_event_bus(boto3.client("events"))
     create_queues(boto3.client("sqs"))
     route_events_to_webhooks(boto3.client("events"), boto3.client("sqs"))
+    notify_pipeline(s3, boto3.client("sqs"))
+    route_media_events(boto3.client("events"), boto3.client("sqs"))

@@ -12,8 +12,9 @@ import fnmatch
 import json
 import threading
 import time
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -49,10 +50,36 @@ class LambdaContext:
         return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
 
 
+# Stores a direct upload's body: (key, body, content type, metadata).
+BodyStore = Callable[[str, bytes, str, dict[str, str]], None]
+
+
+def uploads_bucket_store() -> BodyStore:
+    """What API Gateway's S3 integration does: PutObject into the uploads bucket."""
+    import os
+
+    import boto3
+
+    client = boto3.client("s3")
+    bucket = os.environ[resources.UPLOADS_BUCKET.env]
+
+    def store(key: str, body: bytes, content_type: str, metadata: dict[str, str]) -> None:
+        client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata)
+
+    return store
+
+
 class Gateway:
-    def __init__(self, app: Chalice, authorizer_ttl: int = resources.AUTHORIZER_RESULT_TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        app: Chalice,
+        authorizer_ttl: int = resources.AUTHORIZER_RESULT_TTL_SECONDS,
+        store_body: BodyStore | None = None,
+    ) -> None:
         self.app = app
         self.matcher = RouteMatcher(list(app.routes))
+        self.direct_routes = [(route, _path_pattern(route.path)) for route in resources.DIRECT_UPLOAD_ROUTES]
+        self._store_body = store_body
         self.authorizer_ttl = authorizer_ttl
         self._auth_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         # One Chalice app object keeps per-request state; Lambda runs one request per
@@ -63,6 +90,9 @@ class Gateway:
         request_id = str(uuid.uuid4())
         split = urlsplit(raw_path)
         path = split.path if split.path == "/" else split.path.rstrip("/")
+        direct = self._direct_upload(method, path, split.query, headers, body, request_id)
+        if direct is not None:
+            return direct
         try:
             match = self.matcher.match_route(path)
         except ValueError:
@@ -110,6 +140,53 @@ class Gateway:
         if self.authorizer_ttl > 0:
             self._auth_cache[key] = (time.monotonic(), policy)
         return policy
+
+    def _direct_upload(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, request_id: str
+    ) -> GatewayResponse | None:
+        """The S3 integration of resources.DIRECT_UPLOAD_ROUTES: REQUEST authorizer (never
+        cached: every part differs), then PutObject, then the response the authorizer chose."""
+        for route, pattern in self.direct_routes:
+            match = pattern.fullmatch(path)
+            if match is not None and method == route.method:
+                break
+        else:
+            return None
+        functions = {function.name: function for function in self.app.pure_lambda_functions}
+        arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/{method}{path}"
+        lowered = {k.lower(): v for k, v in headers.items()}
+        event = {
+            "type": "REQUEST",
+            "methodArn": arn,
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": lowered,
+            "queryStringParameters": {k: v for k, v in parse_qsl(query, keep_blank_values=True)} or None,
+            "pathParameters": {k: unquote(v) for k, v in match.groupdict().items()} or None,
+            "requestContext": {"requestId": request_id, "resourcePath": route.path, "stage": STAGE},
+        }
+        context = LambdaContext(function_name=route.authorizer, aws_request_id=request_id)
+        try:
+            with self._invoke_lock:
+                policy = functions[route.authorizer](event, context)
+        except Exception:  # noqa: BLE001 - API Gateway turns any authorizer crash into a 500
+            return self._gateway_response("AUTHORIZER_FAILURE", request_id, {})
+        decision = dict(policy.get("context") or {})
+        if _effect(policy, arn) != "Allow":
+            return self._gateway_response("ACCESS_DENIED", request_id, decision)
+        store = self._store_body or uploads_bucket_store()
+        self._store_body = store
+        metadata = {"content-range": decision.get("contentRange", ""), "upload-token": decision.get("uploadToken", "")}
+        try:
+            store(decision["objectKey"], body, lowered.get("content-type", "application/octet-stream"), metadata)
+        except Exception:  # noqa: BLE001 - an S3 integration failure is the gateway's 500
+            return self._gateway_response("AUTHORIZER_FAILURE", request_id, {})
+        return GatewayResponse(
+            status=int(decision["responseStatus"]),
+            headers={"Content-Type": "application/json", "x-amzn-RequestId": request_id, "X-Request-Id": request_id},
+            body=str(decision["responseBody"]).encode(),
+        )
 
     def forget_authorizations(self) -> None:
         self._auth_cache.clear()
@@ -185,6 +262,10 @@ class Gateway:
         raw = result.get("body") or ""
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
         return GatewayResponse(status=int(result["statusCode"]), headers=headers, body=body)
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)))
 
 
 def _effect(policy: dict[str, Any], arn: str) -> str | None:

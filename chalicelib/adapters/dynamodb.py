@@ -107,6 +107,7 @@ class Table:
         sk_between: tuple[str, str] | None = None,
         index: str | None = None,
         forward: bool = True,
+        consistent: bool = False,
     ) -> Iterator[dict[str, Any]]:
         pk_name, sk_name = (
             (resources.GSI1_PARTITION_KEY, resources.GSI1_SORT_KEY) if index == resources.GSI1 else (PK, SK)
@@ -127,6 +128,8 @@ class Table:
         }
         if index is not None:
             request["IndexName"] = index
+        if consistent:
+            request["ConsistentRead"] = True
         while True:
             try:
                 response = self.client.query(**request)
@@ -158,6 +161,12 @@ class Table:
             raise translate(error) from error
         attributes = response.get("Attributes")
         return None if attributes is None else from_attributes(attributes)
+
+    def delete(self, pk: str, sk: str) -> None:
+        try:
+            self.client.delete_item(TableName=self.name, Key=to_attributes({PK: pk, SK: sk}))
+        except ClientError as error:
+            raise translate(error) from error
 
     def _write_one(self, write: Put | Update) -> None:
         if isinstance(write, Put):

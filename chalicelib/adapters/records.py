@@ -13,6 +13,7 @@ from chalicelib.domain.access import Role
 from chalicelib.domain.audit import AUDIT_RETENTION, AuditEvent
 from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
 from chalicelib.domain.events import DomainEvent
+from chalicelib.domain.media import MediaState
 from chalicelib.domain.videos import Video
 
 TTL = resources.TTL_ATTRIBUTE
@@ -33,6 +34,13 @@ def video_item(video: Video) -> dict[str, Any]:
 
 def video_from_item(item: dict[str, Any]) -> Video:
     return Video.model_validate({k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")})
+
+
+def media_from_item(item: dict[str, Any]) -> MediaState:
+    """The media state item (chalicelib.adapters.uploads writes it) beside its video."""
+    return MediaState.model_validate(
+        {k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity", "pipeline", "jobs")}
+    )
 
 
 def audit_put(event: AuditEvent) -> Put:

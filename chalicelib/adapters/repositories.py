@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from chalicelib import resources
 from chalicelib.adapters import records
@@ -12,6 +13,7 @@ from chalicelib.clock import to_atom
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
 from chalicelib.domain.events import DomainEvent
+from chalicelib.domain.media import MediaState
 from chalicelib.domain.videos import Video
 
 _CREATE = {"condition": "attribute_not_exists(#pk)", "names": {"#pk": PK}}
@@ -30,8 +32,17 @@ class DynamoVideoRepository:
         return None if item is None else records.video_from_item(item)
 
     def list_all(self, project_id: str) -> list[Video]:
+        return [video for video, _ in self.list_with_media(project_id)]
+
+    def list_with_media(self, project_id: str) -> list[tuple[Video, MediaState | None]]:
+        """Each video with its media state; both live in the same partition."""
         pk, _ = records.video_key(project_id, "")
-        return [records.video_from_item(item) for item in self.table.query(pk)]
+        return _pair(self.table.query(pk))
+
+    def get_with_media(self, project_id: str, video_id: str) -> tuple[Video, MediaState | None] | None:
+        pk, sk = records.video_key(project_id, video_id)
+        pairs = _pair(self.table.query(pk, sk_between=(sk, sk + "#~"), consistent=True))
+        return pairs[0] if pairs else None
 
     def create(self, video: Video, audit: AuditEvent, events: Sequence[DomainEvent]) -> None:
         """The video, its audit entry and its events are written together or not at all."""
@@ -51,6 +62,19 @@ class DynamoVideoRepository:
                 *(records.outbox_put(event) for event in events),
             ]
         )
+
+
+def _pair(items: Iterable[dict[str, Any]]) -> list[tuple[Video, MediaState | None]]:
+    videos: dict[str, Video] = {}
+    media: dict[str, MediaState] = {}
+    for item in items:
+        if item.get("entity") == "video":
+            video = records.video_from_item(item)
+            videos[video.video_id] = video
+        elif item.get("entity") == "videoMedia":
+            state = records.media_from_item(item)
+            media[state.video_id] = state
+    return [(video, media.get(video_id)) for video_id, video in videos.items()]
 
 
 class DynamoCredentialRepository:

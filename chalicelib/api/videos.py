@@ -45,28 +45,28 @@ def video_update(call: Call) -> VideoUpdate:
 
 @endpoint(bp, "/videos", "POST", permission=WRITE, authorizer=api_key_authorizer, status=201)
 def create_video(call: Call) -> Any:
-    return presenters.video(wiring.video_service().create(call.actor, call.body(VideoCreation)))
+    return presenters.video(wiring.video_service().create(call.actor, call.body(VideoCreation)), None)
 
 
 @endpoint(bp, "/videos", "GET", permission=READ, authorizer=api_key_authorizer)
 def list_videos(call: Call) -> Any:
     page = wiring.video_service().list(call.actor, video_query(call), call.page())
-    return page.envelope([presenters.video(v) for v in page.items], "/videos", call.filters(*LIST_FILTERS))
+    return page.envelope([presenters.video(*detail) for detail in page.items], "/videos", call.filters(*LIST_FILTERS))
 
 
 @endpoint(bp, "/videos/{videoId}", "GET", permission=READ, authorizer=api_key_authorizer)
 def get_video(call: Call, videoId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
-    return presenters.video(wiring.video_service().get(call.actor, videoId))
+    return presenters.video(*wiring.video_service().detail(call.actor, videoId))
 
 
 @endpoint(bp, "/videos/{videoId}/status", "GET", permission=READ, authorizer=api_key_authorizer)
 def get_video_status(call: Call, videoId: str) -> Any:  # noqa: N803
-    return presenters.video_status(wiring.video_service().get(call.actor, videoId))
+    return presenters.video_status(*wiring.upload_service().status(call.actor, videoId))
 
 
 @endpoint(bp, "/videos/{videoId}", "PATCH", permission=WRITE, authorizer=api_key_authorizer)
 def update_video(call: Call, videoId: str) -> Any:  # noqa: N803
-    return presenters.video(wiring.video_service().update(call.actor, videoId, video_update(call)))
+    return presenters.video(*wiring.video_service().update(call.actor, videoId, video_update(call)))
 
 
 @endpoint(bp, "/videos/{videoId}", "DELETE", permission=WRITE, authorizer=api_key_authorizer, status=204)
@@ -78,7 +78,9 @@ def delete_video(call: Call, videoId: str) -> Any:  # noqa: N803
 @endpoint(bp, "/discarded/videos", "GET", permission=READ, authorizer=api_key_authorizer)
 def list_discarded_videos(call: Call) -> Any:
     page = wiring.video_service().list_discarded(call.actor, video_query(call), call.page())
-    return page.envelope([presenters.video(v) for v in page.items], "/discarded/videos", call.filters(*LIST_FILTERS))
+    return page.envelope(
+        [presenters.video(*detail) for detail in page.items], "/discarded/videos", call.filters(*LIST_FILTERS)
+    )
 
 
 @endpoint(bp, "/discarded/videos/{videoId}", "GET", permission=READ, authorizer=api_key_authorizer)

@@ -11,9 +11,13 @@ from chalicelib.clock import to_atom
 from chalicelib.domain import audit, events, videos
 from chalicelib.domain.access import Actor
 from chalicelib.domain.errors import Conflict, InvalidInput, InvalidPayload, NotFound, Problem
+from chalicelib.domain.media import MediaState
 from chalicelib.domain.pagination import Page, PageRequest, paginate
 from chalicelib.domain.videos import TagQuery, Video, VideoCreation, VideoQuery, VideoUpdate
 from chalicelib.ports import VideoRepository
+
+# A video and its media state (None until a source arrives).
+Detail = tuple[Video, MediaState | None]
 
 # A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
 UPDATE_ATTEMPTS = 3
@@ -50,13 +54,20 @@ class VideoService:
         self.repository.create(video, entry, [created])
         return video
 
+    def detail(self, actor: Actor, video_id: str) -> Detail:
+        """The video with its media state (assets, encoding), read together."""
+        found = self.repository.get_with_media(actor.project_id, video_id)
+        if found is None or found[0].discarded:
+            raise NotFound(name="videoId")
+        return found
+
     def get(self, actor: Actor, video_id: str) -> Video:
         video = self.repository.get(actor.project_id, video_id)
         if video is None or video.discarded:
             raise NotFound(name="videoId")
         return video
 
-    def update(self, actor: Actor, video_id: str, payload: VideoUpdate) -> Video:
+    def update(self, actor: Actor, video_id: str, payload: VideoUpdate) -> Detail:
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, video_id)
             updated = ensure_storable(videos.apply_update(current, payload.changes(), self.clock()))
@@ -75,7 +86,7 @@ class VideoService:
             )
             try:
                 self.repository.save(updated, current.version, entry, emitted)
-                return updated
+                return self.detail(actor, video_id)
             except Conflict:
                 continue
         raise Conflict(name="videoId")
@@ -90,11 +101,19 @@ class VideoService:
         deleted = events.VideoDeleted(**self._envelope(actor), videoId=video_id, deletesAt=deletes_at)
         self.repository.save(discarded, current.version, entry, [deleted])
 
-    def list(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Video]:
-        return paginate(videos.select(self._videos(actor, discarded=False), query), page)
+    def list(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Detail]:
+        return self._page(actor, query, page, discarded=False)
 
-    def list_discarded(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Video]:
-        return paginate(videos.select(self._videos(actor, discarded=True), query), page)
+    def list_discarded(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Detail]:
+        return self._page(actor, query, page, discarded=True)
+
+    def _page(self, actor: Actor, query: VideoQuery, page: PageRequest, discarded: bool) -> Page[Detail]:
+        pairs = [p for p in self.repository.list_with_media(actor.project_id) if p[0].discarded is discarded]
+        media = {video.video_id: state for video, state in pairs}
+        selected = videos.select([video for video, _ in pairs], query)
+        chosen = paginate(selected, page)
+        details: list[Detail] = [(v, media.get(v.video_id)) for v in chosen.items]
+        return Page(details, chosen.current_page, chosen.page_size, chosen.items_total)
 
     def get_discarded(self, actor: Actor, video_id: str) -> Video:
         video = self.repository.get(actor.project_id, video_id)

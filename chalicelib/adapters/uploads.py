@@ -1,0 +1,356 @@
+"""DynamoDB items for uploads, upload tokens and each video's media state (docs/data-model.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from chalicelib import resources
+from chalicelib.adapters import records
+from chalicelib.adapters.dynamodb import PK, SK, Put, Table, Update, project_partition
+from chalicelib.clock import to_atom
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.events import DomainEvent
+from chalicelib.domain.media import IngestMethod, IngestStatus, MediaState, QualityStatus
+from chalicelib.domain.uploads import ContentRange, ReceivedPart, UploadSession, UploadStatus, UploadToken
+
+_NEW = {"condition": "attribute_not_exists(#pk)", "names": {"#pk": PK}}
+TOKEN_INDEX_PREFIX = "UPLOADTOKEN#"
+MEDIA_SUFFIX = "#media"
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in item.items()
+        if k not in (PK, SK, "entity", resources.GSI1_PARTITION_KEY, resources.GSI1_SORT_KEY)
+    }
+
+
+# -- upload sessions and their parts ----------------------------------------------------------
+
+
+def session_key(project_id: str, video_id: str) -> dict[str, str]:
+    return {PK: project_partition(project_id, "UPLOAD"), SK: video_id}
+
+
+def parts_partition(project_id: str, video_id: str) -> str:
+    return project_partition(project_id, f"UPLOAD#{video_id}")
+
+
+class DynamoUploadRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def session(self, project_id: str, video_id: str) -> UploadSession | None:
+        item = self.table.get(**_pk_sk(session_key(project_id, video_id)))
+        return None if item is None else UploadSession.model_validate(_strip(item))
+
+    def has_part(self, project_id: str, video_id: str, content_range: ContentRange) -> bool:
+        return self.table.get(parts_partition(project_id, video_id), content_range.key) is not None
+
+    def parts(self, project_id: str, video_id: str) -> list[ReceivedPart]:
+        return [
+            ReceivedPart.model_validate(_strip(item))
+            for item in self.table.query(parts_partition(project_id, video_id))
+        ]
+
+    def record_part(
+        self,
+        project_id: str,
+        video_id: str,
+        content_range: ContentRange,
+        part: ReceivedPart,
+        token_id: str | None,
+        filename: str,
+        now: datetime,
+    ) -> bool:
+        """Stores the part and counts it in its session, once. False when it was already there
+        (a retried request, or a duplicate S3 event) or the upload is already complete."""
+        names = {"#form": "form", "#created": "created_at", "#status": "status", "#count": "received_count",
+                 "#bytes": "received_bytes", "#project": "project_id", "#video": "video_id", "#token": "token_id",
+                 "#file": "filename"}  # fmt: skip
+        values: dict[str, Any] = {":form": content_range.form.value, ":now": to_atom(now), ":one": 1,
+                                  ":size": part.size, ":uploading": UploadStatus.UPLOADING.value,
+                                  ":project": project_id, ":video": video_id, ":token": token_id,
+                                  ":file": filename}  # fmt: skip
+        expression = (
+            "SET #form = if_not_exists(#form, :form), #created = if_not_exists(#created, :now), "
+            "#status = if_not_exists(#status, :uploading), #project = :project, #video = :video, "
+            "#token = if_not_exists(#token, :token), #file = if_not_exists(#file, :file)"
+        )
+        if content_range.total_parts is not None:
+            expression += ", total_parts = :parts"
+            values[":parts"] = content_range.total_parts
+        if content_range.total_bytes is not None:
+            expression += ", total_bytes = :total"
+            values[":total"] = content_range.total_bytes
+        expression += " ADD #count :one, #bytes :size"
+        item = {PK: parts_partition(project_id, video_id), SK: part.key, "entity": "uploadPart",
+                **part.model_dump(mode="json")}  # fmt: skip
+        try:
+            self.table.write(
+                [
+                    Put(item=item, **_NEW),  # type: ignore[arg-type]
+                    Update(
+                        key=session_key(project_id, video_id),
+                        expression=expression,
+                        condition="attribute_not_exists(#status) OR #status = :uploading",
+                        names=names,
+                        values=values,
+                    ),
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def complete(
+        self,
+        project_id: str,
+        video_id: str,
+        filesize: int,
+        source_key: str,
+        events: Sequence[DomainEvent],
+        now: datetime,
+    ) -> bool:
+        """Marks the upload complete and the source uploaded, with its event, once."""
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=session_key(project_id, video_id),
+                        expression="SET #status = :uploaded",
+                        condition="#status = :uploading",
+                        names={"#status": "status"},
+                        values={":uploaded": UploadStatus.UPLOADED.value, ":uploading": UploadStatus.UPLOADING.value},
+                    ),
+                    media_source_update(
+                        project_id, video_id, IngestStatus.UPLOADED, IngestMethod.UPLOAD, filesize, source_key, now
+                    ),
+                    *(records.outbox_put(event) for event in events),
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+
+def _pk_sk(key: dict[str, str]) -> dict[str, str]:
+    return {"pk": key[PK], "sk": key[SK]}
+
+
+# -- media state ------------------------------------------------------------------------------
+
+
+def media_key(project_id: str, video_id: str) -> dict[str, str]:
+    pk, sk = records.video_key(project_id, video_id)
+    return {PK: pk, SK: sk + MEDIA_SUFFIX}
+
+
+def media_source_update(
+    project_id: str,
+    video_id: str,
+    status: IngestStatus,
+    method: IngestMethod,
+    filesize: int | None,
+    source_key: str,
+    now: datetime,
+) -> Update:
+    return Update(
+        key=media_key(project_id, video_id),
+        expression=(
+            "SET entity = :entity, project_id = :project, video_id = :video, ingest_status = :status, "
+            "ingest_method = :method, filesize = :size, source_key = :source, updated_at = :now"
+        ),
+        values={
+            ":entity": "videoMedia",
+            ":project": project_id,
+            ":video": video_id,
+            ":status": status.value,
+            ":method": method.value,
+            ":size": filesize,
+            ":source": source_key,
+            ":now": to_atom(now),
+        },
+    )
+
+
+class DynamoMediaRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, project_id: str, video_id: str) -> MediaState | None:
+        item = self.table.get(**_pk_sk(media_key(project_id, video_id)))
+        return None if item is None else records.media_from_item(item)
+
+    def claim(self, project_id: str, video_id: str, marker: str, attribute: str, now: datetime) -> bool:
+        """Sets `attribute` to `marker` unless it already holds it: a duplicate S3 or job event
+        finds its work claimed and stops."""
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=media_key(project_id, video_id),
+                        expression="SET #a = :m, updated_at = :now, entity = :entity, project_id = :p, video_id = :v",
+                        condition="attribute_not_exists(#a) OR #a <> :m",
+                        names={"#a": attribute},
+                        values={
+                            ":m": marker,
+                            ":now": to_atom(now),
+                            ":entity": "videoMedia",
+                            ":p": project_id,
+                            ":v": video_id,
+                        },
+                    )
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def set_fields(
+        self, project_id: str, video_id: str, fields: dict[str, Any], now: datetime, events: Sequence[DomainEvent] = ()
+    ) -> None:
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        self.table.write(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression=f"SET {assignments}, updated_at = :now",
+                    names=names,
+                    values={**values, ":now": to_atom(now)},
+                ),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
+
+    def set_quality(
+        self,
+        project_id: str,
+        video_id: str,
+        key: str,
+        status: QualityStatus,
+        now: datetime,
+        unless: Sequence[QualityStatus],
+        extra: dict[str, Any] | None = None,
+        events: Sequence[DomainEvent] = (),
+    ) -> bool:
+        """Moves one quality to `status` unless it is already in one of `unless` (events arrive
+        out of order and twice); its events are written only by the move that happens."""
+        names = {"#q": "qualities", "#k": key}
+        values: dict[str, Any] = {":s": status.value, ":now": to_atom(now)}
+        assignments = ["#q.#k = :s", "updated_at = :now"]
+        for i, (path, value) in enumerate((extra or {}).items()):
+            parts = path.split(".")
+            placeholders = []
+            for j, part in enumerate(parts):
+                names[f"#e{i}_{j}"] = part
+                placeholders.append(f"#e{i}_{j}")
+            values[f":e{i}"] = value
+            assignments.append(f"{'.'.join(placeholders)} = :e{i}")
+        condition = "attribute_exists(#q.#k)"
+        for i, blocked in enumerate(unless):
+            values[f":u{i}"] = blocked.value
+            condition += f" AND #q.#k <> :u{i}"
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=media_key(project_id, video_id),
+                        expression="SET " + ", ".join(assignments),
+                        condition=condition,
+                        names=names,
+                        values=values,
+                    ),
+                    *(records.outbox_put(event) for event in events),
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def flag_once(
+        self, project_id: str, video_id: str, flag: str, now: datetime, events: Sequence[DomainEvent]
+    ) -> bool:
+        """Sets a boolean flag (playable, ready) the first time only, with its event."""
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=media_key(project_id, video_id),
+                        expression="SET #f = :t, updated_at = :now",
+                        condition="attribute_exists(#pk) AND (attribute_not_exists(#f) OR #f = :false)",
+                        names={"#f": flag, "#pk": PK},
+                        values={":t": True, ":false": False, ":now": to_atom(now)},
+                    ),
+                    *(records.outbox_put(event) for event in events),
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+
+# -- upload tokens ----------------------------------------------------------------------------
+
+
+def token_item(token: UploadToken) -> dict[str, Any]:
+    return {
+        PK: project_partition(token.project_id, "UPLOADTOKEN"),
+        SK: token.token_id,
+        resources.GSI1_PARTITION_KEY: TOKEN_INDEX_PREFIX + token.token_id,
+        resources.GSI1_SORT_KEY: token.project_id,
+        "entity": "uploadToken",
+        "open_uploads": {},
+        **token.model_dump(mode="json"),
+    }
+
+
+class DynamoUploadTokenRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def create(self, token: UploadToken, writes: Sequence[Put | Update] = ()) -> None:
+        self.table.write([Put(item=token_item(token), **_NEW), *writes])  # type: ignore[arg-type]
+
+    def get(self, project_id: str, token_id: str) -> UploadToken | None:
+        item = self.table.get(project_partition(project_id, "UPLOADTOKEN"), token_id)
+        return None if item is None else UploadToken.model_validate(_strip(item))
+
+    def find(self, token_id: str) -> UploadToken | None:
+        """By token alone (delegated uploads carry no credentials)."""
+        for item in self.table.query(TOKEN_INDEX_PREFIX + token_id, index=resources.GSI1):
+            # The index is eventually consistent: confirm against the item itself.
+            return self.get(str(item["project_id"]), token_id)
+        return None
+
+    def list(self, project_id: str) -> list[UploadToken]:
+        items = self.table.query(project_partition(project_id, "UPLOADTOKEN"))
+        return [UploadToken.model_validate(_strip(item)) for item in items]
+
+    def delete(self, token: UploadToken) -> None:
+        self.table.delete(project_partition(token.project_id, "UPLOADTOKEN"), token.token_id)
+
+    def remember_open_upload(self, token: UploadToken, slot: str, video_id: str) -> None:
+        """Which video a token's chunked upload goes to: the SDK sends no videoId with later
+        chunks of a non-progressive delegated upload (compat §4.4)."""
+        self.table.update(
+            Update(
+                key={PK: project_partition(token.project_id, "UPLOADTOKEN"), SK: token.token_id},
+                expression="SET open_uploads.#slot = :video",
+                condition="attribute_exists(open_uploads)",
+                names={"#slot": slot},
+                values={":video": video_id},
+            )
+        )
+
+    def open_upload(self, token: UploadToken, slot: str) -> str | None:
+        item = self.table.get(project_partition(token.project_id, "UPLOADTOKEN"), token.token_id)
+        if item is None:
+            return None
+        value = (item.get("open_uploads") or {}).get(slot)
+        return str(value) if value else None
