@@ -1,0 +1,163 @@
+"""The devstack's CDN: serves the media bucket over plain HTTP, with the Range requests players make.
+
+Players fetch HLS playlists and segments from a page on another origin and seek MP4s with Range
+requests, so this answers CORS-open and honours single byte ranges, as CloudFront in front of S3 does."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+logger = logging.getLogger(__name__)
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class MediaServer:
+    def __init__(self, s3_client: Any, bucket: str) -> None:
+        self.s3 = s3_client
+        self.bucket = bucket
+        self._server: _Server | None = None
+
+    def start(self) -> str:
+        """Serves on an ephemeral loopback port; returns the base URL (no trailing slash)."""
+        self._server = _Server(self)
+        threading.Thread(target=self._server.serve_forever, name="mediaserver", daemon=True).start()
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive (first, last) bytes a Range header asks for; None to send the whole object.
+
+    Raises ValueError when the range cannot be satisfied. Multi-range requests get the whole object,
+    which RFC 9110 allows."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first:
+        if not last or int(last) == 0 or size == 0:
+            raise ValueError(header)
+        return max(0, size - int(last)), size - 1  # bytes=-n: the last n bytes
+    start = int(first)
+    if start >= size:
+        raise ValueError(header)
+    end = size - 1 if not last else min(int(last), size - 1)
+    if end < start:
+        raise ValueError(header)
+    return start, end
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, media: MediaServer) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.media = media
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        logger.debug("mediaserver: " + format, *args)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        self._cors()
+        self.send_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "Range")
+        self.send_header("Access-Control-Max-Age", "86400")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _serve(self, *, body: bool) -> None:
+        media = self.server.media
+        key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
+        try:
+            head = media.s3.head_object(Bucket=media.bucket, Key=key) if key else None
+        except ClientError:
+            head = None
+        if head is None:
+            self._plain(404, b"Not found\n", body=body)
+            return
+        size = int(head["ContentLength"])
+        try:
+            wanted = byte_range(self.headers.get("Range"), size)
+        except ValueError:
+            self._plain(416, b"Range not satisfiable\n", body=body, headers={"Content-Range": f"bytes */{size}"})
+            return
+        headers = {
+            "Content-Type": head.get("ContentType") or "application/octet-stream",
+            "Accept-Ranges": "bytes",
+            "ETag": head.get("ETag", ""),
+        }
+        if wanted is None:
+            self._object(200, key, None, size, headers, body=body)
+        else:
+            first, last = wanted
+            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+            self._object(206, key, wanted, last - first + 1, headers, body=body)
+
+    def _object(
+        self,
+        status: int,
+        key: str,
+        wanted: tuple[int, int] | None,
+        length: int,
+        headers: dict[str, str],
+        *,
+        body: bool,
+    ) -> None:
+        self.send_response(status)
+        self._cors()
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if not body or length == 0:
+            return
+        media = self.server.media
+        extra = {} if wanted is None else {"Range": f"bytes={wanted[0]}-{wanted[1]}"}
+        stream = media.s3.get_object(Bucket=media.bucket, Key=key, **extra)["Body"]
+        # Streamed in chunks: segments and MP4s are too big to hold per request.
+        for chunk in iter(lambda: stream.read(256 * 1024), b""):
+            self.wfile.write(chunk)
+
+    def _plain(self, status: int, text: bytes, *, body: bool, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self._cors()
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(text)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(text)
+
+    def _cors(self) -> None:
+        # Players on any origin read these; Range must be readable for seeking.
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Expose-Headers", "Content-Length, Content-Range, Accept-Ranges")

@@ -1,0 +1,93 @@
+"""The devstack's media server: objects from the media bucket, with single byte ranges and CORS."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.mediaserver import MediaServer, byte_range
+from tests.devstack.media_fixtures import MEDIA_BUCKET, start_aws
+
+pytestmark = pytest.mark.integration
+
+DATA = bytes(range(256)) * 40  # 10240 bytes
+KEY = "vod/vi1/mp4/source.mp4"
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    for aws in start_aws():
+        aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=KEY, Body=DATA, ContentType="video/mp4")
+        aws.s3.put_object(Bucket=MEDIA_BUCKET, Key="vod/vi1/hls/manifest name.m3u8", Body=b"#EXTM3U\n")
+        server = MediaServer(aws.s3, MEDIA_BUCKET)
+        try:
+            yield server.start()
+        finally:
+            server.stop()
+
+
+def fetch(url: str, method: str = "GET", range_header: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, method=method, headers={"Range": range_header} if range_header else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_whole_object(base_url: str) -> None:
+    status, headers, body = fetch(f"{base_url}/{KEY}")
+    assert (status, body) == (200, DATA)
+    assert headers["Content-Type"] == "video/mp4"
+    assert headers["Content-Length"] == str(len(DATA))
+    assert headers["Accept-Ranges"] == "bytes"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=10000-", 10000, 10239),
+        ("bytes=-40", 10200, 10239),
+        ("bytes=10200-99999", 10200, 10239),
+    ],
+)
+def test_single_ranges(base_url: str, header: str, first: int, last: int) -> None:
+    status, headers, body = fetch(f"{base_url}/{KEY}", range_header=header)
+    assert status == 206
+    assert body == DATA[first : last + 1]
+    assert headers["Content-Range"] == f"bytes {first}-{last}/{len(DATA)}"
+    assert headers["Content-Length"] == str(last - first + 1)
+
+
+@pytest.mark.parametrize("header", ["bytes=10240-", "bytes=20000-20010", "bytes=-0", "bytes=5-2"])
+def test_unsatisfiable_ranges(base_url: str, header: str) -> None:
+    status, headers, _ = fetch(f"{base_url}/{KEY}", range_header=header)
+    assert status == 416
+    assert headers["Content-Range"] == f"bytes */{len(DATA)}"
+
+
+def test_head_has_headers_but_no_body(base_url: str) -> None:
+    status, headers, body = fetch(f"{base_url}/{KEY}", method="HEAD")
+    assert (status, body, headers["Content-Length"]) == (200, b"", str(len(DATA)))
+    status, headers, body = fetch(f"{base_url}/{KEY}", method="HEAD", range_header="bytes=0-9")
+    assert (status, body, headers["Content-Length"]) == (206, b"", "10")
+
+
+def test_missing_keys_and_escaped_names(base_url: str) -> None:
+    assert fetch(f"{base_url}/vod/nope.m3u8")[0] == 404
+    assert fetch(f"{base_url}/")[0] == 404
+    status, _, body = fetch(f"{base_url}/vod/vi1/hls/manifest%20name.m3u8?token=x")
+    assert (status, body) == (200, b"#EXTM3U\n")
+
+
+def test_byte_range_parsing() -> None:
+    assert byte_range(None, 10) is None
+    assert byte_range("bytes=0-1,4-5", 10) is None  # multi-range: the whole object
+    assert byte_range("bytes=-20", 10) == (0, 9)
+    with pytest.raises(ValueError, match="bytes=-1"):
+        byte_range("bytes=-1", 0)
