@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import fnmatch
 import json
+import re
 import threading
 import time
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -169,7 +169,7 @@ class Gateway:
         context = LambdaContext(function_name=route.authorizer, aws_request_id=request_id)
         try:
             with self._invoke_lock:
-                policy = functions[route.authorizer](event, context)
+                policy: dict[str, Any] = functions[route.authorizer](event, context)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - API Gateway turns any authorizer crash into a 500
             return self._gateway_response("AUTHORIZER_FAILURE", request_id, {})
         decision = dict(policy.get("context") or {})
