@@ -169,7 +169,8 @@ class Gateway:
         context = LambdaContext(function_name=route.authorizer, aws_request_id=request_id)
         try:
             with self._invoke_lock:
-                policy: dict[str, Any] = functions[route.authorizer](event, context)  # type: ignore[arg-type]
+                invoke: Any = functions[route.authorizer]
+                policy: dict[str, Any] = invoke(event, context)
         except Exception:  # noqa: BLE001 - API Gateway turns any authorizer crash into a 500
             return self._gateway_response("AUTHORIZER_FAILURE", request_id, {})
         decision = dict(policy.get("context") or {})
