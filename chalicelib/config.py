@@ -73,7 +73,12 @@ def _client(service: str) -> Any:
     # AWS_ENDPOINT_URL (standard boto3 setting) points every client at the devstack emulator.
     return boto3.client(  # type: ignore[call-overload]
         service,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, account_id_endpoint_mode="disabled"),
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            account_id_endpoint_mode="disabled",
+            # Ranged GETs of upload bodies must not be checked against the whole object's checksum.
+            response_checksum_validation="when_required",
+        ),
     )
 
 

@@ -39,7 +39,11 @@ UPLOADS_OBJECTS_WRITE = Access(
     ("GetObject", "PutObject", "DeleteObject", "AbortMultipartUpload", "ListMultipartUploadParts"),
     "uploads-bucket",
 )
+UPLOADS_OBJECTS_READ = Access("s3", ("GetObject",), "uploads-bucket")
 MEDIA_OBJECTS_WRITE = Access("s3", ("GetObject", "PutObject", "DeleteObject"), "media-bucket")
+# CreateJob and Probe act on the account's queues and presets; the role they pass is scoped.
+MEDIACONVERT_JOBS = Access("mediaconvert", ("CreateJob", "Probe"), "mediaconvert")
+MEDIACONVERT_PASS_ROLE = Access("iam", ("PassRole",), "mediaconvert-role")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

@@ -250,8 +250,9 @@ class DirectUploadRoute:
     decides: its context names the object key and the response the gateway sends back.
 
     Context keys (strings): `objectKey`, `responseStatus`, `responseBody`, `contentRange`,
-    `uploadToken`. The gateway stores the body at `objectKey` with the request's Content-Type
-    and metadata `content-range` / `upload-token` taken from the context."""
+    `uploadToken`. The gateway stores the body at `objectKey` as application/octet-stream with
+    metadata `content-range` / `upload-token` from the context and `content-type` from the
+    request (its multipart boundary)."""
 
     path: str
     method: str

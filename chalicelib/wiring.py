@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.webhooks import SqsDeliveryQueue
     from chalicelib.services.audit import AuditService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.pipeline import PipelineService
     from chalicelib.services.projects import ProjectService
     from chalicelib.services.ratelimit import RateLimiter
     from chalicelib.services.uploads import UploadService, UploadTokenService
@@ -210,6 +211,27 @@ def upload_token_service() -> UploadTokenService:
     return UploadTokenService(DynamoUploadTokenRepository(table()), clock=utc_now)
 
 
+@cache
+def pipeline_service() -> PipelineService:
+    import os
+
+    from chalicelib import config, resources
+    from chalicelib.adapters.mediaconvert import MediaConvertEncoder
+    from chalicelib.adapters.repositories import DynamoVideoRepository
+    from chalicelib.adapters.uploads import DynamoMediaRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.pipeline import PipelineService
+
+    return PipelineService(
+        DynamoMediaRepository(table()),
+        DynamoVideoRepository(table()),
+        MediaConvertEncoder(config.mediaconvert(), os.environ[resources.MEDIACONVERT_ROLE.env]),
+        uploads_store(),
+        media_store(),
+        clock=utc_now,
+    )
+
+
 def reset() -> None:
     """For tests: rebuild everything against a fresh environment."""
     from chalicelib import config
@@ -220,6 +242,6 @@ def reset() -> None:
     for factory in (
         table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter,
         event_publisher, webhook_queue, webhook_service, delivery_service, _store, upload_service,
-        upload_token_service,
+        upload_token_service, pipeline_service,
     ):  # fmt: skip
         factory.cache_clear()

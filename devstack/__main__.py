@@ -9,7 +9,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import resources
+
+if TYPE_CHECKING:
+    from devstack.mediaplane import MediaPlane
+    from devstack.mediaserver import MediaServer
 
 STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
 STATE_FILE = STATE_DIR / "state.json"
@@ -25,6 +31,8 @@ def up(port: int, moto_port: int) -> int:
     from devstack.bootstrap import bootstrap
 
     bootstrap()
+    plane, media_server = start_media_plane()
+    plane_url = os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"]
 
     from app import app
     from chalicelib import wiring
@@ -39,10 +47,21 @@ def up(port: int, moto_port: int) -> int:
     pollers.start()
 
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    STATE_FILE.write_text(json.dumps({"apiUrl": server.url, "awsEndpoint": emulator.endpoint, "pid": os.getpid()}))
+    STATE_FILE.write_text(
+        json.dumps(
+            {
+                "apiUrl": server.url,
+                "awsEndpoint": emulator.endpoint,
+                "mediaPlane": os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"],
+                "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
+                "pid": os.getpid(),
+            }
+        )
+    )
     API_KEY_FILE.write_text(issued.value + "\n")
     print(f"Videoplane devstack is up (AWS emulator at {emulator.endpoint}, {pollers.count} event sources polled)")
     print(f"API base URL: {server.url}")
+    print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
     print(f"Dev project:  {issued.key.project_id}")
     print(f"Dev API key:  {issued.value}   (also in {API_KEY_FILE})")
     print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
@@ -55,9 +74,29 @@ def up(port: int, moto_port: int) -> int:
     print("Stopping...", flush=True)
     pollers.stop()
     server.stop()
+    plane.stop()
+    media_server.stop()
     emulator.stop()
     STATE_FILE.unlink(missing_ok=True)
     return 0
+
+
+def start_media_plane() -> tuple[MediaPlane, MediaServer]:
+    """The ffmpeg plane answers the MediaConvert API; the media server plays CloudFront."""
+    import boto3
+
+    from devstack.emulator import bucket_name
+    from devstack.mediaplane import MediaPlane
+    from devstack.mediaserver import MediaServer
+
+    plane = MediaPlane(boto3.client("s3"), boto3.client("events"))
+    plane_url = plane.start()
+    media_server = MediaServer(boto3.client("s3"), bucket_name(resources.MEDIA_BUCKET))
+    media_url = media_server.start()
+    os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"] = plane_url
+    os.environ[resources.MEDIA_BASE_URL_ENV] = media_url
+    os.environ[resources.PLAYER_BASE_URL_ENV] = f"{media_url}/embed"
+    return plane, media_server
 
 
 def _attach() -> None:

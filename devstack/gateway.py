@@ -178,9 +178,14 @@ class Gateway:
             return self._gateway_response("ACCESS_DENIED", request_id, decision)
         store = self._store_body or uploads_bucket_store()
         self._store_body = store
-        metadata = {"content-range": decision.get("contentRange", ""), "upload-token": decision.get("uploadToken", "")}
+        metadata = {
+            "content-range": decision.get("contentRange", ""),
+            "upload-token": decision.get("uploadToken", ""),
+            # The multipart boundary travels as metadata: the object itself is opaque bytes.
+            "content-type": lowered.get("content-type", ""),
+        }
         try:
-            store(decision["objectKey"], body, lowered.get("content-type", "application/octet-stream"), metadata)
+            store(decision["objectKey"], body, "application/octet-stream", metadata)
         except Exception:  # noqa: BLE001 - an S3 integration failure is the gateway's 500
             return self._gateway_response("AUTHORIZER_FAILURE", request_id, {})
         return GatewayResponse(

@@ -29,8 +29,20 @@ _THROTTLING = {
 }
 
 
-def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+def to_attributes(item: Mapping[str, Any], keep_nulls: bool = False) -> dict[str, Any]:
+    """Absent attributes are left out of items; expression values keep None as NULL."""
+    return {k: _serializer.serialize(_decimal(v)) for k, v in item.items() if keep_nulls or v is not None}
+
+
+def _decimal(value: Any) -> Any:
+    """DynamoDB takes numbers as Decimal; floats (durations, frame rates) go through str."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_decimal(v) for v in value]
+    return value
 
 
 def from_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,7 +207,7 @@ class Table:
         if names:
             request["ExpressionAttributeNames"] = names
         if values:
-            request["ExpressionAttributeValues"] = to_attributes(values)
+            request["ExpressionAttributeValues"] = to_attributes(values, keep_nulls=True)
         return request
 
     def _transact_item(self, write: Put | Update) -> dict[str, Any]:

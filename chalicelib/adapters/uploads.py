@@ -73,7 +73,7 @@ class DynamoUploadRepository:
                  "#file": "filename"}  # fmt: skip
         values: dict[str, Any] = {":form": content_range.form.value, ":now": to_atom(now), ":one": 1,
                                   ":size": part.size, ":uploading": UploadStatus.UPLOADING.value,
-                                  ":project": project_id, ":video": video_id, ":token": token_id,
+                                  ":project": project_id, ":video": video_id, ":token": token_id or "",
                                   ":file": filename}  # fmt: skip
         expression = (
             "SET #form = if_not_exists(#form, :form), #created = if_not_exists(#created, :now), "

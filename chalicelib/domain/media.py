@@ -88,3 +88,27 @@ def quality_rows(state: MediaState) -> list[dict[str, str]]:
         encoding, quality = key.split(":", 1)
         rows.append({"type": encoding, "quality": quality, "status": state.qualities[key].value})
     return rows
+
+
+def timecode_seconds(value: str, framerate: float | None = None) -> float:
+    """api.video timecodes: `HH:MM:SS`, `HH:MM:SS.mmm`, `HH:MM:SS:FF` (frames) or whole seconds."""
+    if ":" not in value:
+        return float(value)
+    fields = value.split(":")
+    hours, minutes = int(fields[0]), int(fields[1])
+    seconds = float(fields[2])
+    frames = int(fields[3]) / (framerate or 25.0) if len(fields) == 4 else 0.0
+    return hours * 3600 + minutes * 60 + seconds + frames
+
+
+def variant_line(
+    bandwidth: int, width: int | None, height: int | None, codecs: str | None, uri: str, subtitles: bool
+) -> list[str]:
+    attributes = [f"BANDWIDTH={bandwidth}"]
+    if width and height:
+        attributes.append(f"RESOLUTION={width}x{height}")
+    if codecs:
+        attributes.append(f'CODECS="{codecs}"')
+    if subtitles:
+        attributes.append('SUBTITLES="subs"')
+    return [f"#EXT-X-STREAM-INF:{','.join(attributes)}", uri]

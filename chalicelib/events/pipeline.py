@@ -17,12 +17,19 @@ from chalice.app import SQSEvent
 
 from chalicelib import resources, wiring
 from chalicelib.permissions import (
+    MEDIA_EVENTS_CONSUME,
+    MEDIA_OBJECTS_WRITE,
+    MEDIACONVERT_JOBS,
+    MEDIACONVERT_PASS_ROLE,
+    SOURCES_CONSUME,
     TABLE_READ,
     TABLE_WRITE,
     UPLOAD_PARTS_CONSUME,
+    UPLOADS_OBJECTS_READ,
     UPLOADS_OBJECTS_WRITE,
     declare,
 )
+from chalicelib.services.uploads import parse_source_key
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
@@ -55,3 +62,36 @@ declare("receive_upload_parts", (UPLOAD_PARTS_CONSUME, UPLOADS_OBJECTS_WRITE, TA
 @bp.on_sqs_message(queue=resources.UPLOAD_PARTS_QUEUE.name, batch_size=BATCH_SIZE)
 def receive_upload_parts(event: SQSEvent) -> dict[str, Any]:
     return each_message(event, wiring.upload_service().receive)
+
+
+declare(
+    "ingest_sources",
+    (SOURCES_CONSUME, UPLOADS_OBJECTS_READ, MEDIA_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE, MEDIACONVERT_JOBS,
+     MEDIACONVERT_PASS_ROLE),
+)  # fmt: skip
+
+
+@bp.on_sqs_message(queue=resources.SOURCES_QUEUE.name, batch_size=1)
+def ingest_sources(event: SQSEvent) -> dict[str, Any]:
+    def ingest(key: str) -> None:
+        parsed = parse_source_key(key)
+        if parsed is not None:
+            wiring.pipeline_service().ingest(*parsed, key)
+
+    return each_message(event, ingest)
+
+
+declare("track_encoding_jobs", (MEDIA_EVENTS_CONSUME, MEDIA_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE))
+
+
+@bp.on_sqs_message(queue=resources.MEDIA_EVENTS_QUEUE.name, batch_size=BATCH_SIZE)
+def track_encoding_jobs(event: SQSEvent) -> dict[str, Any]:
+    """MediaConvert "Job State Change" events, as the default-bus rule delivers them."""
+    failures = []
+    for record in event:
+        try:
+            wiring.pipeline_service().on_job_event(json.loads(record.body))
+        except Exception:
+            log.exception("job event failed")
+            failures.append({"itemIdentifier": str(record.to_dict().get("messageId"))})
+    return {"batchItemFailures": failures}

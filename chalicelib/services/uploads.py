@@ -28,6 +28,8 @@ SOURCES_PREFIX = "sources/"
 # Object metadata the gateway stores with each request body (x-amz-meta-*).
 RANGE_METADATA = "content-range"
 TOKEN_METADATA = "upload-token"
+# The request's Content-Type (with the multipart boundary); the object is stored as octet-stream.
+CONTENT_TYPE_METADATA = "content-type"
 DELEGATED_TITLE = "Uploaded with a token"
 
 
@@ -171,7 +173,7 @@ class UploadService:
             location = formdata.locate_file(
                 self.store.read(object_key, 0, formdata.HEAD_BYTES),
                 stored.size,
-                stored.content_type,
+                stored.metadata.get(CONTENT_TYPE_METADATA),
                 self.store.read(object_key, max(0, stored.size - 512), stored.size),
             )
             token_id = stored.metadata.get(TOKEN_METADATA) or None
@@ -180,7 +182,7 @@ class UploadService:
         except DomainError as refused:
             # The caller was answered when the headers passed; the part is dropped and the
             # upload stays incomplete until the part is sent again.
-            logger.warning("upload part refused", extra={"key": object_key, "reason": str(refused)})
+            logger.warning("upload part %s refused: %s", object_key, refused.detail or refused.title)
             self.store.delete([object_key])
             return
         part = ReceivedPart(
