@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
+    from chalicelib.adapters.objects import S3Client
+
 
 class RateLimits(BaseModel):
     """Requests per minute per project, as api.video's production tier documents them."""
@@ -87,6 +89,11 @@ def events() -> EventBridgeClient:
 
 def sqs() -> SQSClient:
     client: SQSClient = _client("sqs")
+    return client
+
+
+def s3() -> S3Client:
+    client: S3Client = _client("s3")
     return client
 
 

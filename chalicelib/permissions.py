@@ -31,6 +31,8 @@ WEBHOOK_DEAD_LETTERS_SEND = Access("sqs", ("SendMessage",), "webhook-dead-letter
 _CONSUME = ("ReceiveMessage", "ChangeMessageVisibility", "GetQueueUrl", "DeleteMessage", "GetQueueAttributes")
 WEBHOOK_EVENTS_CONSUME = Access("sqs", _CONSUME, "webhook-events-queue")
 WEBHOOK_DELIVERIES_CONSUME = Access("sqs", _CONSUME, "webhook-deliveries-queue")
+# Captions, chapters, thumbnails and watermarks uploaded through the API.
+MEDIA_OBJECTS_WRITE = Access("s3", ("PutObject", "DeleteObject"), "media-bucket")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
