@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from typing import Any
 
+import boto3
+
+from chalicelib import resources
 from tests.integration.conftest import ApiClient
 
 BOUNDARY = "0123456789abcdef0123456789abcdef"
@@ -51,22 +55,11 @@ def create_video(api: ApiClient, title: str = "A video") -> str:
 
 
 def media_object(key: str) -> tuple[bytes, str]:
-    import os
-
-    import boto3
-
-    from chalicelib import resources
-
+    """Read inside the `aws` fixture: boto3 then talks to the in-process moto."""
     body = boto3.client("s3").get_object(Bucket=os.environ[resources.MEDIA_BUCKET.env], Key=key)
     return body["Body"].read(), body["ContentType"]
 
 
 def media_keys(prefix: str) -> list[str]:
-    import os
-
-    import boto3
-
-    from chalicelib import resources
-
     listing = boto3.client("s3").list_objects_v2(Bucket=os.environ[resources.MEDIA_BUCKET.env], Prefix=prefix)
     return [item["Key"] for item in listing.get("Contents", [])]

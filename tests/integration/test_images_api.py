@@ -3,7 +3,7 @@ from __future__ import annotations
 from chalicelib import wiring
 from chalicelib.domain.images import MAX_IMAGE_BYTES
 from tests.integration.conftest import ApiClient
-from tests.integration.files import create_video, jpeg, media_keys, media_object, png, upload
+from tests.integration.files import create_video, jpeg, media_keys, media_object, multipart, png, upload
 
 WEBP = (
     b"RIFF\x1a\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x00\x00\x00\x00"
@@ -89,3 +89,13 @@ def test_thumbnail_rules(tenant: ApiClient, other_tenant: ApiClient) -> None:
     refused = upload(tenant, f"/videos/{theirs}/thumbnail", "t.png", png())
     assert refused.status_code == 404 and refused.json_body["name"] == "videoId"
     assert media_keys(f"vod/{theirs}/") == []
+
+
+def test_watermark_upload_replays_with_an_idempotency_key(tenant: ApiClient) -> None:
+    body, content_type = multipart("logo.png", png(), "image/png")
+    headers = {"content-type": content_type, "idempotency-key": "wm-1"}
+    first = tenant.call("POST", "/watermarks", body, headers=headers)
+    again = tenant.call("POST", "/watermarks", body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json_body == first.json_body and again.headers.get("Idempotent-Replayed") == "true"
+    assert len(tenant.call("GET", "/watermarks").json_body["data"]) == 1
