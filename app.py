@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from chalicelib.api import admin, auth, events, uploads, videos
+from chalicelib.api import admin, auth, captions, encoding_profiles, events, images, uploads, videos
 from chalicelib.api import webhooks as webhook_routes
 from chalicelib.api.middleware import conventions
 from chalicelib.events import outbox, pipeline
@@ -13,6 +13,9 @@ app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_middleware(conventions, "http")
 app.register_blueprint(auth.bp)
 app.register_blueprint(videos.bp)
+app.register_blueprint(captions.bp)
+app.register_blueprint(images.bp)
+app.register_blueprint(encoding_profiles.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(events.bp)
 app.register_blueprint(webhook_routes.bp)

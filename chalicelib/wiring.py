@@ -15,11 +15,15 @@ if TYPE_CHECKING:
     from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
     from chalicelib.adapters.storage import ObjectStore
     from chalicelib.adapters.webhooks import SqsDeliveryQueue
+    from chalicelib.ports import MasterPlaylistRefresher
     from chalicelib.services.audit import AuditService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.encoding_profiles import EncodingProfileService
+    from chalicelib.services.images import ThumbnailService, WatermarkService
     from chalicelib.services.pipeline import PipelineService
     from chalicelib.services.projects import ProjectService
     from chalicelib.services.ratelimit import RateLimiter
+    from chalicelib.services.tracks import TrackService
     from chalicelib.services.uploads import UploadService, UploadTokenService
     from chalicelib.services.videos import VideoService
     from chalicelib.services.webhooks import DeliveryService, Egress, WebhookService
@@ -111,6 +115,77 @@ def rate_limiter() -> RateLimiter:
     from chalicelib.services.ratelimit import RateLimiter
 
     return RateLimiter(DynamoRateCounter(table()), config.get_settings().rate_limits, clock=time.time)
+
+
+# Where players fetch media-bucket objects (CloudFront); api.video's equivalent is cdn.api.video.
+MEDIA_BASE_URL_ENV = "VIDEOPLANE_MEDIA_BASE_URL"
+DEFAULT_MEDIA_BASE_URL = "https://media.videoplane.invalid"
+
+
+def media_base_url() -> str:
+    import os
+
+    return os.environ.get(MEDIA_BASE_URL_ENV, DEFAULT_MEDIA_BASE_URL).rstrip("/")
+
+
+@cache
+def master_playlist_refresher() -> MasterPlaylistRefresher:
+    from chalicelib.services.playback import NoMasterPlaylist
+
+    return NoMasterPlaylist()
+
+
+def _track_service(kind_name: str) -> TrackService:
+    from chalicelib.adapters.subresources import DynamoTrackRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.domain.tracks import TrackKind
+    from chalicelib.services.tracks import TrackService
+
+    return TrackService(
+        TrackKind(kind_name),
+        DynamoTrackRepository(table()),
+        video_service(),
+        media_store(),
+        master_playlist_refresher(),
+        clock=utc_now,
+    )
+
+
+@cache
+def caption_service() -> TrackService:
+    return _track_service("caption")
+
+
+@cache
+def chapter_service() -> TrackService:
+    return _track_service("chapter")
+
+
+@cache
+def thumbnail_service() -> ThumbnailService:
+    from chalicelib.adapters.subresources import DynamoThumbnailRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.images import ThumbnailService
+
+    return ThumbnailService(DynamoThumbnailRepository(table()), video_service(), media_store(), clock=utc_now)
+
+
+@cache
+def watermark_service() -> WatermarkService:
+    from chalicelib.adapters.subresources import DynamoWatermarkRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.images import WatermarkService
+
+    return WatermarkService(DynamoWatermarkRepository(table()), media_store(), clock=utc_now)
+
+
+@cache
+def encoding_profile_service() -> EncodingProfileService:
+    from chalicelib.adapters.subresources import DynamoEncodingProfileRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.encoding_profiles import EncodingProfileService
+
+    return EncodingProfileService(DynamoEncodingProfileRepository(table()), clock=utc_now)
 
 
 # Test-only: multiplies the retry schedule (e.g. 0.001) so that e2e tests see retries in seconds.
@@ -242,6 +317,7 @@ def reset() -> None:
     for factory in (
         table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter,
         event_publisher, webhook_queue, webhook_service, delivery_service, _store, upload_service,
-        upload_token_service, pipeline_service,
+        upload_token_service, pipeline_service, master_playlist_refresher, caption_service,
+        chapter_service, thumbnail_service, watermark_service, encoding_profile_service,
     ):  # fmt: skip
         factory.cache_clear()

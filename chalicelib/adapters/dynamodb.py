@@ -82,6 +82,17 @@ class Update:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Delete:
+    key: dict[str, str]
+    condition: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Write = Put | Update | Delete
+
+
 def translate(error: ClientError) -> Exception:
     code = error.response.get("Error", {}).get("Code", "")
     if code == "ConditionalCheckFailedException":
@@ -153,7 +164,7 @@ class Table:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def write(self, writes: Sequence[Put | Update]) -> None:
+    def write(self, writes: Sequence[Write]) -> None:
         """One write goes alone; several go in one all-or-nothing transaction."""
         try:
             if len(writes) == 1:
@@ -180,9 +191,11 @@ class Table:
         except ClientError as error:
             raise translate(error) from error
 
-    def _write_one(self, write: Put | Update) -> None:
+    def _write_one(self, write: Write) -> None:
         if isinstance(write, Put):
             self.client.put_item(**self._put_request(write))
+        elif isinstance(write, Delete):
+            self.client.delete_item(**self._delete_request(write))
         else:
             self.client.update_item(**self._update_request(write))
 
@@ -198,6 +211,10 @@ class Table:
         }
         return self._with_condition(request, update.condition, update.names, update.values)
 
+    def _delete_request(self, delete: Delete) -> dict[str, Any]:
+        request: dict[str, Any] = {"TableName": self.name, "Key": to_attributes(delete.key)}
+        return self._with_condition(request, delete.condition, delete.names, delete.values)
+
     @staticmethod
     def _with_condition(
         request: dict[str, Any], condition: str | None, names: dict[str, str], values: dict[str, Any]
@@ -210,7 +227,9 @@ class Table:
             request["ExpressionAttributeValues"] = to_attributes(values, keep_nulls=True)
         return request
 
-    def _transact_item(self, write: Put | Update) -> dict[str, Any]:
+    def _transact_item(self, write: Write) -> dict[str, Any]:
         if isinstance(write, Put):
             return {"Put": self._put_request(write)}
+        if isinstance(write, Delete):
+            return {"Delete": self._delete_request(write)}
         return {"Update": self._update_request(write)}

@@ -12,9 +12,13 @@ from chalicelib.clock import epoch_seconds, from_atom, to_atom
 from chalicelib.domain.access import Role
 from chalicelib.domain.audit import AUDIT_RETENTION, AuditEvent
 from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
+from chalicelib.domain.encoding_profiles import EncodingProfile
 from chalicelib.domain.events import DomainEvent
 from chalicelib.domain.media import MediaState
+from chalicelib.domain.thumbnails import Thumbnail
+from chalicelib.domain.tracks import TextTrack, TrackKind
 from chalicelib.domain.videos import Video
+from chalicelib.domain.watermarks import Watermark
 
 TTL = resources.TTL_ATTRIBUTE
 PROJECTS_INDEX_PK = "PROJECTS"
@@ -155,3 +159,66 @@ def refresh_from_item(item: dict[str, Any]) -> RefreshToken:
         expires_at=from_atom(item["expiresAt"]),
         used_at=from_atom(item["usedAt"]) if item.get("usedAt") else None,
     )
+
+
+# -- video sub-resources, watermarks and encoding profiles -----------------------------------
+#
+# Bodies are `model_dump(mode="json")` (snake_case), like videos; `project_id` is kept so that an
+# item read alone still names its tenant.
+
+
+def _body(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")}
+
+
+def track_key(project_id: str, kind: TrackKind, video_id: str, language: str) -> tuple[str, str]:
+    """One partition per video and kind, so that listing a video's captions is one query."""
+    return project_partition(project_id, f"{kind.value.upper()}#{video_id}"), language
+
+
+def track_item(track: TextTrack) -> dict[str, Any]:
+    pk, sk = track_key(track.project_id, track.kind, track.video_id, track.language)
+    return {PK: pk, SK: sk, "entity": track.kind.value, **track.model_dump(mode="json")}
+
+
+def track_from_item(item: dict[str, Any]) -> TextTrack:
+    return TextTrack.model_validate(_body(item))
+
+
+def thumbnail_key(project_id: str, video_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "THUMBNAIL"), video_id
+
+
+def thumbnail_item(thumbnail: Thumbnail) -> dict[str, Any]:
+    pk, sk = thumbnail_key(thumbnail.project_id, thumbnail.video_id)
+    return {PK: pk, SK: sk, "entity": "thumbnail", **thumbnail.model_dump(mode="json")}
+
+
+def thumbnail_from_item(item: dict[str, Any]) -> Thumbnail:
+    return Thumbnail.model_validate(_body(item))
+
+
+def watermark_key(project_id: str, watermark_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "WATERMARK"), watermark_id
+
+
+def watermark_item(watermark: Watermark) -> dict[str, Any]:
+    pk, sk = watermark_key(watermark.project_id, watermark.watermark_id)
+    return {PK: pk, SK: sk, "entity": "watermark", **watermark.model_dump(mode="json")}
+
+
+def watermark_from_item(item: dict[str, Any]) -> Watermark:
+    return Watermark.model_validate(_body(item))
+
+
+def profile_key(project_id: str, profile_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "ENCODING_PROFILE"), profile_id
+
+
+def profile_item(profile: EncodingProfile) -> dict[str, Any]:
+    pk, sk = profile_key(profile.project_id, profile.profile_id)
+    return {PK: pk, SK: sk, "entity": "encodingProfile", **profile.model_dump(mode="json")}
+
+
+def profile_from_item(item: dict[str, Any]) -> EncodingProfile:
+    return EncodingProfile.model_validate(_body(item))

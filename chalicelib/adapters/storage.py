@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.errors import RepositoryUnavailable
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -63,9 +65,12 @@ class ObjectStore:
         return data
 
     def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {}
-        )
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {}
+            )
+        except ClientError as error:
+            raise RepositoryUnavailable(detail="The file could not be stored; retry the request.") from error
 
     def concatenate(self, key: str, slices: Sequence[Slice], content_type: str, metadata: dict[str, str]) -> str:
         """Writes `key` as the slices in order with server-side ranged copies (no bytes pass
@@ -101,7 +106,14 @@ class ObjectStore:
             Bucket=self.bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}, **extra
         )
 
-    def delete(self, keys: Sequence[str]) -> None:
+    def delete(self, key: str) -> None:
+        """Deleting a missing key succeeds in S3, so a retried delete is harmless."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            raise RepositoryUnavailable(detail="The file could not be deleted; retry the request.") from error
+
+    def delete_many(self, keys: Sequence[str]) -> None:
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
             if batch:

@@ -96,7 +96,8 @@ def locate_file(head: bytes, total_size: int, content_type: str | None, tail: by
 
 
 def parse(body: bytes, content_type: str | None) -> Form:
-    location = locate_file(body[:HEAD_BYTES], len(body), content_type)
+    # The whole body is its own tail: a file longer than the head still ends at the closing delimiter.
+    location = locate_file(body[:HEAD_BYTES], len(body), content_type, tail=body)
     return Form(location.fields, location.filename, location.content_type, body[location.start : location.end])
 
 
@@ -149,3 +150,13 @@ def _disposition_params(value: str) -> dict[str, str]:
         else:
             params[match.group(3).lower()] = match.group(4)
     return params
+
+
+def empty_file() -> InvalidInput:
+    return file_problem("uploaded-file-empty", "The uploaded file is empty.")
+
+
+def extension_of(filename: str) -> str:
+    """`photo.PNG` -> `png`; '' when the name has no extension (the SDK's `no_name`)."""
+    stem, dot, extension = filename.rpartition(".")
+    return extension.lower() if dot and stem else ""

@@ -183,7 +183,7 @@ class UploadService:
             # The caller was answered when the headers passed; the part is dropped and the
             # upload stays incomplete until the part is sent again.
             logger.warning("upload part %s refused: %s", object_key, refused.detail or refused.title)
-            self.store.delete([object_key])
+            self.store.delete(object_key)
             return
         part = ReceivedPart(
             key=content_range.key,
@@ -199,7 +199,7 @@ class UploadService:
             project_id, video_id, content_range, part, token_id, location.filename, self.clock()
         )
         if not recorded and not any(p.object_key == object_key for p in self.uploads.parts(project_id, video_id)):
-            self.store.delete([object_key])  # a second copy of a part already kept
+            self.store.delete(object_key)  # a second copy of a part already kept
         session = self.uploads.session(project_id, video_id)
         if session is not None and uploads.is_complete(session) and session.status is uploads.UploadStatus.UPLOADING:
             self.assemble(session)
@@ -228,7 +228,7 @@ class UploadService:
         )
         size = sum(p.size for p in parts)
         if self.uploads.complete(session.project_id, session.video_id, size, key, [uploaded], self.clock()):
-            self.store.delete([p.object_key for p in parts])
+            self.store.delete_many([p.object_key for p in parts])
 
     # -- status ----------------------------------------------------------------------------
 
