@@ -10,6 +10,8 @@ from chalicelib.events import webhooks as webhook_events
 from chalicelib.resources import APP_NAME
 
 app = Chalice(app_name=APP_NAME, configure_logs=False)
+# File bodies reach the Lambdas as bytes (API Gateway would otherwise pass them as text).
+app.api.binary_types.append("multipart/form-data")
 app.register_middleware(conventions, "http")
 app.register_blueprint(auth.bp)
 app.register_blueprint(videos.bp)

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalice import Blueprint
+
 from chalicelib import wiring
 from chalicelib.api import subresource_presenters as presenters
 from chalicelib.api.auth import api_key_authorizer
-from chalicelib.api.files import UploadBlueprint, uploaded_file
+from chalicelib.api.files import FILE_BODY, uploaded_file
 from chalicelib.api.http import Call, Reply, endpoint
 from chalicelib.domain.access import Permission
 from chalicelib.domain.tracks import CaptionUpdate
 from chalicelib.permissions import MEDIA_OBJECTS_WRITE
 
-bp = UploadBlueprint(__name__)
+bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE
 CAPTION = "/videos/{videoId}/captions/{language}"
 CHAPTER = "/videos/{videoId}/chapters/{language}"
 
 
-@endpoint(bp, CAPTION, "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,))
+@endpoint(bp, CAPTION, "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,),
+          content_types=FILE_BODY)  # fmt: skip
 def upload_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803 - named as in api.video
     form = uploaded_file(call)
     track = wiring.caption_service().upload(call.actor, videoId, language, form.filename, form.data)
@@ -53,7 +56,8 @@ def list_captions(call: Call, videoId: str) -> Any:  # noqa: N803
     return page.envelope([presenters.caption(t, base) for t in page.items], f"/videos/{videoId}/captions", [])
 
 
-@endpoint(bp, CHAPTER, "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,))
+@endpoint(bp, CHAPTER, "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,),
+          content_types=FILE_BODY)  # fmt: skip
 def upload_chapter(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     form = uploaded_file(call)
     track = wiring.chapter_service().upload(call.actor, videoId, language, form.filename, form.data)

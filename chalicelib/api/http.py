@@ -125,11 +125,13 @@ def endpoint(
     status: int = 200,
     replayable: bool = True,
     uses: tuple[Access, ...] = (),
+    content_types: tuple[str, ...] = ("application/json",),
 ) -> Callable[[View], View]:
     """Registers a view. `permission=None` means the route takes no credentials.
 
     `replayable=False` is for responses that must never be stored, such as a new secret.
-    `uses` lists the AWS access the view needs beyond what every authenticated route needs."""
+    `uses` lists the AWS access the view needs beyond what every authenticated route needs.
+    `content_types` are the request bodies Chalice lets through (others get 415)."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -157,7 +159,7 @@ def endpoint(
                 body=json.dumps(body), status_code=reply["status"], headers={"Content-Type": JSON, **headers}
             )
 
-        kwargs: dict[str, Any] = {"methods": [method]}
+        kwargs: dict[str, Any] = {"methods": [method], "content_types": list(content_types)}
         if authorizer is not None:
             kwargs["authorizer"] = authorizer
         bp.route(path, **kwargs)(handler)

@@ -4,29 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalice import Blueprint
+
 from chalicelib import wiring
 from chalicelib.api import presenters, subresource_presenters
 from chalicelib.api.auth import api_key_authorizer
-from chalicelib.api.files import UploadBlueprint, uploaded_file
+from chalicelib.api.files import FILE_BODY, uploaded_file
 from chalicelib.api.http import Call, Reply, endpoint
 from chalicelib.domain.access import Permission
 from chalicelib.domain.watermarks import WatermarkQuery
 from chalicelib.permissions import MEDIA_OBJECTS_WRITE
 
-bp = UploadBlueprint(__name__)
+bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE
 
 
 @endpoint(
     bp, "/videos/{videoId}/thumbnail", "POST", permission=WRITE, authorizer=api_key_authorizer,
-    uses=(MEDIA_OBJECTS_WRITE,),
+    uses=(MEDIA_OBJECTS_WRITE,), content_types=FILE_BODY,
 )  # fmt: skip
 def upload_thumbnail(call: Call, videoId: str) -> Any:  # noqa: N803 - named as in api.video
     form = uploaded_file(call)
     return presenters.video(wiring.thumbnail_service().upload(call.actor, videoId, form.data))
 
 
-@endpoint(bp, "/watermarks", "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,))
+@endpoint(bp, "/watermarks", "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,),
+          content_types=FILE_BODY)  # fmt: skip
 def upload_watermark(call: Call) -> Any:
     form = uploaded_file(call)
     return subresource_presenters.watermark(wiring.watermark_service().upload(call.actor, form.data))
