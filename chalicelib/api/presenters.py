@@ -73,6 +73,9 @@ def video_status(
             "metadata": encoding_metadata(media.metadata if media else {}),
         }
     }
+    if media is not None and media.failure:
+        # Videoplane extension (the SDK ignores unknown keys): why encoding stopped.
+        body["encoding"]["failure"] = media.failure
     status = media.ingest_status.value if media and media.ingest_status else ("uploading" if session else None)
     if status is not None:
         body["ingest"] = {
