@@ -31,6 +31,10 @@ class Devstack:
     process: subprocess.Popen[bytes] | None = None
 
     @property
+    def command_log(self) -> Path:
+        return self.workdir / "mediaplane-commands.jsonl"
+
+    @property
     def log_file(self) -> Path:
         return self.workdir / "devstack.log"
 
@@ -42,6 +46,8 @@ class Devstack:
         env["PYTHONUNBUFFERED"] = "1"
         # Only written if a benchmark turns moto's recorder on (api_latency does).
         env["MOTO_RECORDER_FILEPATH"] = str(self.workdir / "moto-recording.jsonl")
+        # Every ffmpeg run of the media plane (time_to_playable replays them as its baseline).
+        env["VIDEOPLANE_MEDIAPLANE_COMMAND_LOG"] = str(self.command_log)
         with self.log_file.open("wb") as output:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "devstack", "up", "--port", "0"],

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
     from chalicelib.adapters.storage import ObjectStore
     from chalicelib.adapters.webhooks import SqsDeliveryQueue
+    from chalicelib.domain.encoding import EncodingProfile as EncodingLadderProfile
     from chalicelib.ports import MasterPlaylistRefresher
     from chalicelib.services.audit import AuditService
     from chalicelib.services.auth import AuthService
@@ -84,7 +85,17 @@ def video_service() -> VideoService:
     from chalicelib.clock import utc_now
     from chalicelib.services.videos import VideoService
 
-    return VideoService(DynamoVideoRepository(table()), clock=utc_now)
+    return VideoService(DynamoVideoRepository(table()), clock=utc_now, profile_exists=_profile_exists)
+
+
+def _profile_exists(project_id: str, profile_id: str) -> bool:
+    from chalicelib.domain.errors import NotFound
+
+    try:
+        encoding_profile_service().resolve(project_id, profile_id)
+    except NotFound:
+        return False
+    return True
 
 
 @cache
@@ -130,9 +141,7 @@ def media_base_url() -> str:
 
 @cache
 def master_playlist_refresher() -> MasterPlaylistRefresher:
-    from chalicelib.services.playback import NoMasterPlaylist
-
-    return NoMasterPlaylist()
+    return pipeline_service()
 
 
 def _track_service(kind_name: str) -> TrackService:
@@ -164,10 +173,18 @@ def chapter_service() -> TrackService:
 @cache
 def thumbnail_service() -> ThumbnailService:
     from chalicelib.adapters.subresources import DynamoThumbnailRepository
+    from chalicelib.adapters.uploads import DynamoMediaRepository
     from chalicelib.clock import utc_now
     from chalicelib.services.images import ThumbnailService
 
-    return ThumbnailService(DynamoThumbnailRepository(table()), video_service(), media_store(), clock=utc_now)
+    media = DynamoMediaRepository(table())
+
+    def chosen(project_id: str, video_id: str, key: str) -> None:
+        media.choose_thumbnail(project_id, video_id, key.rsplit("/", 1)[-1], "upload", utc_now())
+
+    return ThumbnailService(
+        DynamoThumbnailRepository(table()), video_service(), media_store(), clock=utc_now, chosen=chosen
+    )
 
 
 @cache
@@ -293,8 +310,10 @@ def pipeline_service() -> PipelineService:
     from chalicelib import config, resources
     from chalicelib.adapters.mediaconvert import MediaConvertEncoder
     from chalicelib.adapters.repositories import DynamoVideoRepository
+    from chalicelib.adapters.subresources import DynamoTrackRepository
     from chalicelib.adapters.uploads import DynamoMediaRepository
     from chalicelib.clock import utc_now
+    from chalicelib.domain.tracks import TrackKind
     from chalicelib.services.pipeline import PipelineService
 
     return PipelineService(
@@ -304,7 +323,38 @@ def pipeline_service() -> PipelineService:
         uploads_store(),
         media_store(),
         clock=utc_now,
+        profiles=encoding_profile,
+        watermarks=watermark_image,
+        captions=lambda project_id, video_id: DynamoTrackRepository(table()).list_all(
+            project_id, TrackKind.CAPTION, video_id
+        ),
     )
+
+
+def encoding_profile(project_id: str, profile_id: str | None) -> EncodingLadderProfile:
+    """The stored profile a video names (or the project default) as the pipeline's ladder
+    settings; a profile deleted since the video was created falls back to the default."""
+    from chalicelib.domain import encoding
+    from chalicelib.domain.errors import NotFound
+
+    service = encoding_profile_service()
+    try:
+        stored = service.resolve(project_id, profile_id)
+    except NotFound:
+        stored = service.resolve(project_id, None)
+    return encoding.EncodingProfile(
+        profile_id=stored.profile_id,
+        name=stored.name,
+        qualities=stored.qualities,
+        mp4=stored.mp4,
+        segment_seconds=stored.segment_seconds,
+    )
+
+
+def watermark_image(project_id: str, watermark_id: str) -> str | None:
+    """The s3:// URL of a project's watermark image, for MediaConvert's ImageInserter."""
+    watermark = watermark_service().repository.get(project_id, watermark_id)
+    return None if watermark is None else f"{media_store().url()}/{watermark.object_key}"
 
 
 def reset() -> None:

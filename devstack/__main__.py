@@ -89,7 +89,10 @@ def start_media_plane() -> tuple[MediaPlane, MediaServer]:
     from devstack.mediaplane import MediaPlane
     from devstack.mediaserver import MediaServer
 
-    plane = MediaPlane(boto3.client("s3"), boto3.client("events"))
+    command_log = os.environ.get("VIDEOPLANE_MEDIAPLANE_COMMAND_LOG")
+    plane = MediaPlane(
+        boto3.client("s3"), boto3.client("events"), command_log=Path(command_log) if command_log else None
+    )
     plane_url = plane.start()
     media_server = MediaServer(boto3.client("s3"), bucket_name(resources.MEDIA_BUCKET))
     media_url = media_server.start()

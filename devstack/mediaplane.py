@@ -138,8 +138,11 @@ class MediaPlane:
         region: str = "us-east-1",
         account: str = "123456789012",
         job_timeout: float = DEFAULT_JOB_TIMEOUT_SECONDS,
+        command_log: Path | None = None,
     ) -> None:
         self.s3 = s3_client
+        # benchmarks/time_to_playable.py replays these exact ffmpeg runs as its raw baseline.
+        self.command_log = command_log
         self.events = events_client
         self.region = region
         self.account = account
@@ -323,6 +326,7 @@ class MediaPlane:
             *output_args,
         ]
         stderr_path = Path(output_args[-1]).with_suffix(".stderr")
+        started, started_at = time.monotonic(), time.time()
         with stderr_path.open("w+") as stderr:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
             with self._lock:
@@ -344,6 +348,11 @@ class MediaPlane:
                     self._processes.discard(process)
             stderr.seek(0)
             errors = stderr.read()
+        if self.command_log is not None:
+            record = {"argv": command, "source": str(source), "startedAt": started_at,
+                      "seconds": round(time.monotonic() - started, 3)}  # fmt: skip
+            with self._lock, self.command_log.open("a") as log:
+                log.write(json.dumps(record) + "\n")
         if timed_out.is_set():
             raise JobFailed(ERROR_TIMEOUT, f"The job did not finish within {self.job_timeout:.0f} seconds.")
         if returncode != 0:

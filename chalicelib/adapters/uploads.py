@@ -273,6 +273,29 @@ class DynamoMediaRepository:
             return False
         return True
 
+    def choose_thumbnail(self, project_id: str, video_id: str, file: str, source: str, now: datetime) -> bool:
+        """An automatic thumbnail never replaces one a user uploaded or picked."""
+        condition = "attribute_not_exists(thumbnail_source) OR thumbnail_source = :auto" if source == "auto" else None
+        values: dict[str, Any] = {":file": file, ":source": source, ":t": True, ":now": to_atom(now),
+                                  ":entity": "videoMedia", ":p": project_id, ":v": video_id}  # fmt: skip
+        if condition:
+            values[":auto"] = "auto"
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=media_key(project_id, video_id),
+                        expression="SET thumbnail_file = :file, thumbnail_source = :source, thumbnail = :t, "
+                        "updated_at = :now, entity = :entity, project_id = :p, video_id = :v",
+                        condition=condition,
+                        values=values,
+                    )
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
     def flag_once(
         self, project_id: str, video_id: str, flag: str, now: datetime, events: Sequence[DomainEvent]
     ) -> bool:

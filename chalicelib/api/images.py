@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
+from pydantic import BaseModel
 
 from chalicelib import wiring
 from chalicelib.api import presenters, subresource_presenters
@@ -12,8 +13,9 @@ from chalicelib.api.auth import api_key_authorizer
 from chalicelib.api.files import FILE_BODY, uploaded_file
 from chalicelib.api.http import Call, Reply, endpoint
 from chalicelib.domain.access import Permission
+from chalicelib.domain.videos import Timecode
 from chalicelib.domain.watermarks import WatermarkQuery
-from chalicelib.permissions import MEDIA_OBJECTS_WRITE
+from chalicelib.permissions import MEDIA_OBJECTS_WRITE, MEDIACONVERT_JOBS, MEDIACONVERT_PASS_ROLE
 
 bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE
@@ -26,6 +28,19 @@ READ, WRITE = Permission.READ, Permission.WRITE
 def upload_thumbnail(call: Call, videoId: str) -> Any:  # noqa: N803 - named as in api.video
     form = uploaded_file(call)
     return presenters.video(wiring.thumbnail_service().upload(call.actor, videoId, form.data))
+
+
+class ThumbnailPick(BaseModel):
+    timecode: Timecode
+
+
+@endpoint(
+    bp, "/videos/{videoId}/thumbnail", "PATCH", permission=WRITE, authorizer=api_key_authorizer,
+    uses=(MEDIACONVERT_JOBS, MEDIACONVERT_PASS_ROLE),
+)  # fmt: skip
+def pick_thumbnail(call: Call, videoId: str) -> Any:  # noqa: N803 - named as in api.video
+    timecode = call.body(ThumbnailPick).timecode
+    return presenters.video(*wiring.pipeline_service().pick_thumbnail(call.actor, videoId, timecode))
 
 
 @endpoint(bp, "/watermarks", "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,),

@@ -40,6 +40,8 @@ def video(v: Video, media: MediaState | None = None) -> dict[str, Any]:
         body["language"] = v.language
     if v.player_id is not None:
         body["playerId"] = v.player_id
+    if v.encoding_profile_id is not None:
+        body["encodingProfileId"] = v.encoding_profile_id
     return body
 
 
@@ -55,8 +57,8 @@ def assets(v: Video, media: MediaState) -> dict[str, str]:
         ),
         "player": player,
     }
-    if media.thumbnail:
-        body["thumbnail"] = f"{base}/thumbnail.jpg"
+    if media.thumbnail_file:
+        body["thumbnail"] = f"{base}/{media.thumbnail_file}"
     if v.mp4_support and media.mp4:
         body["mp4"] = f"{base}/mp4/source.mp4"
     return body

@@ -61,6 +61,9 @@ class MediaState(BaseModel):
     ready: bool = False
     mp4: bool = False
     thumbnail: bool = False
+    # Relative to vod/{videoId}/; `thumbnail_source` says who chose it (auto, upload, pick).
+    thumbnail_file: str | None = None
+    thumbnail_source: str | None = None
     failure: str | None = None
     updated_at: datetime | None = None
 

@@ -29,6 +29,7 @@ Description = Annotated[StrictStr, StringConstraints(max_length=4096)]
 Tag = Annotated[StrictStr, StringConstraints(min_length=1, max_length=255)]
 PlayerId = Annotated[StrictStr, StringConstraints(pattern=r"^pl[0-9A-Za-z]{22}$")]
 MetadataText = Annotated[StrictStr, StringConstraints(min_length=1, max_length=255)]
+EncodingProfileId = Annotated[StrictStr, StringConstraints(pattern=r"^(?:default|ep[0-9A-Za-z]{22})$")]
 WatermarkLength = Annotated[StrictStr, StringConstraints(max_length=32)]
 
 
@@ -77,6 +78,8 @@ class VideoCreation(BaseModel):
     transcript_summary_attributes: list[SummaryAttribute] | None = Field(
         default=None, alias="transcriptSummaryAttributes"
     )
+    # Videoplane extension: the encoding profile (ladder, MP4, segment length) to encode with.
+    encoding_profile_id: EncodingProfileId | None = Field(default=None, alias="encodingProfileId")
 
 
 class VideoUpdate(BaseModel):
@@ -136,6 +139,7 @@ class Video(BaseModel):
     transcript_summary: bool = False
     transcript_summary_attributes: tuple[str, ...] | None = None
     live_stream_id: str | None = None
+    encoding_profile_id: str | None = None
     created_at: datetime
     updated_at: datetime
     published_at: datetime
@@ -167,6 +171,7 @@ def new_video(project_id: str, payload: VideoCreation, now: datetime) -> Video:
         transcript=payload.transcript,
         transcript_summary=payload.transcript_summary,
         transcript_summary_attributes=_tuple_or_none(payload.transcript_summary_attributes),
+        encoding_profile_id=payload.encoding_profile_id,
         created_at=now,
         updated_at=now,
         published_at=now,

@@ -23,11 +23,14 @@ class ThumbnailService:
         videos: VideoService,
         objects: ObjectStore,
         clock: Callable[[], datetime],
+        chosen: Callable[[str, str, str], None] = lambda project_id, video_id, key: None,
     ) -> None:
         self.repository = repository
         self.videos = videos
         self.objects = objects
         self.clock = clock
+        # Tells the video's media state which file its `assets.thumbnail` is now.
+        self.chosen = chosen
 
     def upload(self, actor: Actor, video_id: str, data: bytes) -> Video:
         video = self.videos.get(actor, video_id)
@@ -45,6 +48,7 @@ class ThumbnailService:
             after=_snapshot(thumbnail),
         )
         self.repository.save_thumbnail(thumbnail, entry)
+        self.chosen(actor.project_id, video_id, thumbnail.key)
         if previous is not None and previous.key != thumbnail.key:
             # A PNG replaced by a JPEG leaves thumbnail.png behind otherwise.
             self.objects.delete(previous.key)

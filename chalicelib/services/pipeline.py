@@ -17,6 +17,7 @@ from chalicelib.adapters.mediaconvert import MediaConvertEncoder, job_state_from
 from chalicelib.adapters.storage import ObjectStore
 from chalicelib.adapters.uploads import DynamoMediaRepository
 from chalicelib.domain import events
+from chalicelib.domain.access import Actor
 from chalicelib.domain.encoding import (
     DEFAULT_PROFILE,
     LADDER,
@@ -31,21 +32,26 @@ from chalicelib.domain.encoding import (
     renditions_for,
     thumbnail_time,
 )
+from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.domain.media import MediaState, QualityStatus, quality_key, timecode_seconds, variant_line
+from chalicelib.domain.playlists import subtitle_media_playlist, subtitles_group
+from chalicelib.domain.tracks import TextTrack
 from chalicelib.domain.videos import Video
 from chalicelib.ports import VideoRepository
+from chalicelib.services.videos import Detail
 
 log = logging.getLogger(__name__)
 
 MASTER_PLAYLIST = "hls/manifest.m3u8"
-THUMBNAIL = "thumbnail.jpg"
+# A thumbnail job's `quality` marks a frame the user picked (PATCH /videos/{id}/thumbnail).
+PICKED_THUMBNAIL = "pick"
 H264_AAC = "avc1.640028,mp4a.40.2"
 # Master rewrites that lost a race with another consumer are redone this many times.
 PUBLISH_ATTEMPTS = 3
 
 ProfileResolver = Callable[[str, str | None], EncodingProfile]
 WatermarkResolver = Callable[[str, str], str | None]
-SubtitleLines = Callable[[str, str], list[str]]
+CaptionLister = Callable[[str, str], list[TextTrack]]
 
 
 def media_prefix(video_id: str) -> str:
@@ -61,6 +67,14 @@ def metadata_json(metadata: SourceMetadata) -> dict[str, Any]:
     }
 
 
+def source_metadata(state: MediaState) -> SourceMetadata:
+    return SourceMetadata.model_validate({k: v for k, v in state.metadata.items() if k in SourceMetadata.model_fields})
+
+
+def _timecode_problem(title: str) -> InvalidInput:
+    return InvalidInput([Problem("invalid-attribute", title, "timecode")])
+
+
 class PipelineService:
     def __init__(
         self,
@@ -72,7 +86,7 @@ class PipelineService:
         clock: Callable[[], datetime],
         profiles: ProfileResolver = lambda project_id, profile_id: DEFAULT_PROFILE,
         watermarks: WatermarkResolver = lambda project_id, watermark_id: None,
-        subtitles: SubtitleLines = lambda project_id, video_id: [],
+        captions: CaptionLister = lambda project_id, video_id: [],
     ) -> None:
         self.media = media
         self.videos = videos
@@ -82,7 +96,7 @@ class PipelineService:
         self.clock = clock
         self.profiles = profiles
         self.watermarks = watermarks
-        self.subtitles = subtitles
+        self.captions = captions
 
     # -- a source arrived ------------------------------------------------------------------
 
@@ -104,7 +118,7 @@ class PipelineService:
         if not metadata.has_video:
             self._fail(project_id, video_id, "The source has no video track.")
             return
-        profile = self.profiles(project_id, None)
+        profile = self.profiles(project_id, video.encoding_profile_id)
         renditions = renditions_for(metadata, profile)
         qualities = {quality_key("hls", r.quality): QualityStatus.WAITING.value for r in renditions}
         top = renditions[-1]
@@ -113,7 +127,13 @@ class PipelineService:
         self.media.set_fields(
             project_id,
             video_id,
-            {"metadata": metadata_json(metadata), "qualities": qualities, "playlists": {}, "failure": None},
+            {
+                "metadata": metadata_json(metadata),
+                "qualities": qualities,
+                "playlists": {},
+                "failure": None,
+                "source_key": source_key,
+            },
             self.clock(),
         )
         for job in self.plan(video, metadata, profile, renditions, source_url, stored.etag):
@@ -193,6 +213,43 @@ class PipelineService:
             )
         return jobs
 
+    def pick_thumbnail(self, actor: Actor, video_id: str, timecode: str) -> Detail:
+        """Captures the frame at `timecode` with the media service; the video's thumbnail
+        switches when the job completes."""
+        found = self.videos.get_with_media(actor.project_id, video_id)
+        if found is None or found[0].discarded:
+            raise NotFound(name="videoId")
+        video, media = found
+        if media is None or not media.metadata or not media.source_key:
+            raise InvalidInput(
+                [Problem("invalid-attribute", "The video has no source to take a frame from.", "timecode")]
+            )
+        metadata = SourceMetadata.model_validate(
+            {k: v for k, v in media.metadata.items() if k in SourceMetadata.model_fields}
+        )
+        at = timecode_seconds(timecode, metadata.framerate)
+        if metadata.duration is not None and at >= metadata.duration:
+            raise InvalidInput(
+                [Problem("invalid-attribute", "The timecode is beyond the end of the video.", "timecode")]
+            )
+        renditions = renditions_for(metadata)
+        self.encoder.submit(
+            EncodingJob(
+                project_id=actor.project_id,
+                video_id=video_id,
+                kind=JobKind.THUMBNAIL,
+                quality=PICKED_THUMBNAIL,
+                source_url=f"{self.uploads.url()}/{media.source_key}",
+                destination_prefix=f"{self.media_files.url()}/{media_prefix(video_id)}",
+                idempotency_token=f"{video_id}-pick-{actor.request_id}",
+                thumbnail_at=at,
+                rendition=renditions[-1] if renditions else None,
+                framerate=metadata.framerate,
+                audio=metadata.has_audio,
+            )
+        )
+        return video, media
+
     def _fail(self, project_id: str, video_id: str, reason: str) -> None:
         failed = events.VideoEncodingFailed(
             **events.envelope(project_id, self.clock()), videoId=video_id, reason=reason
@@ -228,13 +285,14 @@ class PipelineService:
         project_id, video_id = state.project_id, state.video_id
         if state.kind is JobKind.THUMBNAIL:
             if state.outputs:
+                # A new name per frame: CDN caches never serve a replaced thumbnail.
+                picked = state.quality == PICKED_THUMBNAIL
+                name = f"thumbnails/{'pick' if picked else 'auto'}-{state.job_id}.jpg"
                 self.media_files.copy_from(
-                    self.media_files.bucket,
-                    self._key(state.outputs[-1]),
-                    media_prefix(video_id) + THUMBNAIL,
-                    "image/jpeg",
+                    self.media_files.bucket, self._key(state.outputs[-1]), media_prefix(video_id) + name, "image/jpeg"
                 )
-                self.media.set_fields(project_id, video_id, {"thumbnail": True}, self.clock())
+                source = "pick" if picked else "auto"
+                self.media.choose_thumbnail(project_id, video_id, name, source, self.clock())
             return
         if state.kind is JobKind.REMUX:
             child = self._relative_playlist(state)
@@ -307,6 +365,10 @@ class PipelineService:
         playable = events.VideoPlayable(**events.envelope(project_id, self.clock()), videoId=video_id)
         self.media.flag_once(project_id, video_id, "playable", self.clock(), [playable])
 
+    def refresh(self, project_id: str, video_id: str) -> None:
+        """MasterPlaylistRefresher: captions changed, so the master's SUBTITLES group must too."""
+        self.publish_master(project_id, video_id)
+
     def publish_master(self, project_id: str, video_id: str) -> None:
         """Writes hls/manifest.m3u8 over the renditions encoded so far (or the remuxed source
         until the first one is), re-reading the state to catch a rendition that finished meanwhile."""
@@ -323,12 +385,23 @@ class PipelineService:
             )
             written = playlist
 
+    def _subtitles(self, state: MediaState) -> list[str]:
+        """Writes one media playlist per caption (pointing at its VTT) and returns the master's
+        SUBTITLES lines."""
+        captions = self.captions(state.project_id, state.video_id)
+        duration = float(state.metadata.get("duration") or 0.0)
+        for caption in captions:
+            playlist = subtitle_media_playlist(f"../../captions/{caption.language}.vtt", duration)
+            key = f"{media_prefix(state.video_id)}hls/captions/{caption.language}.m3u8"
+            self.media_files.put(key, playlist.encode(), "application/vnd.apple.mpegurl")
+        return subtitles_group(captions)
+
     def master_playlist(self, state: MediaState) -> str | None:
-        subtitles = self.subtitles(state.project_id, state.video_id)
+        if not state.encoded("hls") and not state.preview_playlist:
+            return None
+        subtitles = self._subtitles(state)
         lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS", *subtitles]
-        metadata = SourceMetadata.model_validate(
-            {k: v for k, v in state.metadata.items() if k in SourceMetadata.model_fields}
-        )
+        metadata = source_metadata(state)
         sizes = {r.quality: r for r in renditions_for(metadata)} if state.metadata else {}
         ladder = {r.quality: r for r in LADDER}
         encoded = [q for q in state.encoded("hls") if q in state.playlists]

@@ -39,14 +39,25 @@ def ensure_storable(video: Video) -> Video:
 
 
 class VideoService:
-    def __init__(self, repository: VideoRepository, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        repository: VideoRepository,
+        clock: Callable[[], datetime],
+        profile_exists: Callable[[str, str], bool] = lambda project_id, profile_id: True,
+    ) -> None:
         self.repository = repository
         self.clock = clock
+        self.profile_exists = profile_exists
 
     def create(self, actor: Actor, payload: VideoCreation) -> Video:
         if payload.source is not None:
             raise InvalidInput(
                 [Problem("invalid-attribute", "Ingest from a URL or a videoId is not available yet.", "source")]
+            )
+        profile_id = payload.encoding_profile_id
+        if profile_id is not None and not self.profile_exists(actor.project_id, profile_id):
+            raise InvalidInput(
+                [Problem("invalid-attribute", "The encoding profile does not exist.", "encodingProfileId")]
             )
         video = ensure_storable(videos.new_video(actor.project_id, payload, self.clock()))
         entry = audit.record(actor, "video.create", "video", video.video_id, self.clock(), after=snapshot(video))
