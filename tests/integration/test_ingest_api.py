@@ -92,7 +92,7 @@ def queued() -> list[dict[str, Any]]:
     """Ingest messages on the sources queue (S3 notifications and test events skipped)."""
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=resources.SOURCES_QUEUE.name)["QueueUrl"]
-    found = []
+    found: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not batch:
