@@ -2,7 +2,7 @@
 URLs, list what S3 holds, complete (media `uploaded` + video.source.uploaded), abort.
 
 In-process moto intercepts botocore and the `requests` library (through `responses`), so the
-presigned URLs are PUT with `requests` exactly as a client would, signature and all."""
+presigned URLs are PUT with `requests` as a client would; moto does not check their signature."""
 
 from __future__ import annotations
 
