@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from chalicelib.api import admin, auth, captions, encoding_profiles, events, images, uploads, videos
+from chalicelib.api import admin, auth, captions, direct_uploads, encoding_profiles, events, images, uploads, videos
 from chalicelib.api import webhooks as webhook_routes
 from chalicelib.api.middleware import conventions
 from chalicelib.events import outbox, pipeline
@@ -24,4 +24,5 @@ app.register_blueprint(webhook_routes.bp)
 app.register_blueprint(outbox.bp)
 app.register_blueprint(webhook_events.bp)
 app.register_blueprint(uploads.bp)
+app.register_blueprint(direct_uploads.bp)
 app.register_blueprint(pipeline.bp)

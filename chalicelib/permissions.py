@@ -40,6 +40,14 @@ UPLOADS_OBJECTS_WRITE = Access(
     "uploads-bucket",
 )
 UPLOADS_OBJECTS_READ = Access("s3", ("GetObject",), "uploads-bucket")
+# Ingest by URL or copy, and direct multipart uploads: CreateMultipartUpload, UploadPart(Copy),
+# CompleteMultipartUpload and CopyObject's write are all s3:PutObject; HeadObject is s3:GetObject.
+UPLOADS_SOURCES_WRITE = Access("s3", ("PutObject", "AbortMultipartUpload"), "uploads-bucket")
+UPLOADS_PARTS_LIST = Access("s3", ("ListMultipartUploadParts",), "uploads-bucket")
+UPLOADS_PUT = Access("s3", ("PutObject",), "uploads-bucket")
+UPLOADS_ABORT = Access("s3", ("AbortMultipartUpload",), "uploads-bucket")
+# The create route queues URL and copy ingests next to S3's notifications of new sources.
+SOURCES_SEND = Access("sqs", ("SendMessage",), "sources-queue")
 MEDIA_OBJECTS_WRITE = Access("s3", ("GetObject", "PutObject", "DeleteObject"), "media-bucket")
 # CreateJob and Probe act on the account's queues and presets; the role they pass is scoped.
 MEDIACONVERT_JOBS = Access("mediaconvert", ("CreateJob", "Probe"), "mediaconvert")

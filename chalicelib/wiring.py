@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb import Table
     from chalicelib.adapters.eventbus import EventBridgePublisher
+    from chalicelib.adapters.ingest import S3Multipart, SqsIngestQueue
     from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
     from chalicelib.adapters.storage import ObjectStore
     from chalicelib.adapters.webhooks import SqsDeliveryQueue
@@ -19,8 +20,10 @@ if TYPE_CHECKING:
     from chalicelib.ports import MasterPlaylistRefresher
     from chalicelib.services.audit import AuditService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.direct_uploads import DirectUploadService
     from chalicelib.services.encoding_profiles import EncodingProfileService
     from chalicelib.services.images import ThumbnailService, WatermarkService
+    from chalicelib.services.ingest import IngestFetcher, IngestRequests
     from chalicelib.services.pipeline import PipelineService
     from chalicelib.services.projects import ProjectService
     from chalicelib.services.ratelimit import RateLimiter
@@ -85,7 +88,9 @@ def video_service() -> VideoService:
     from chalicelib.clock import utc_now
     from chalicelib.services.videos import VideoService
 
-    return VideoService(DynamoVideoRepository(table()), clock=utc_now, profile_exists=_profile_exists)
+    return VideoService(
+        DynamoVideoRepository(table()), clock=utc_now, profile_exists=_profile_exists, ingest=ingest_requests
+    )
 
 
 def _profile_exists(project_id: str, profile_id: str) -> bool:
@@ -357,6 +362,87 @@ def watermark_image(project_id: str, watermark_id: str) -> str | None:
     return None if watermark is None else f"{media_store().url()}/{watermark.object_key}"
 
 
+# Set only by the devstack (and the tests on it): the files it ingests are served from 127.0.0.1.
+# A sibling of resources.ALLOW_LOOPBACK_WEBHOOKS_ENV so that each egress is opened on purpose.
+ALLOW_LOOPBACK_INGEST_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_INGEST"
+
+
+def _allow_loopback_ingest() -> bool:
+    import os
+
+    return os.environ.get(ALLOW_LOOPBACK_INGEST_ENV) == "1"
+
+
+@cache
+def ingest_queue() -> SqsIngestQueue:
+    import os
+
+    from chalicelib import config, resources
+    from chalicelib.adapters.ingest import SqsIngestQueue
+
+    return SqsIngestQueue(config.sqs(), os.environ.get(resources.SOURCES_QUEUE.env, ""))
+
+
+def ingest_requests() -> IngestRequests:
+    """Built per call (cheaply): the loopback switch is read from the environment each time."""
+    from chalicelib.adapters.repositories import DynamoVideoRepository
+    from chalicelib.adapters.uploads import DynamoMediaRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.ingest import IngestRequests
+
+    return IngestRequests(
+        DynamoVideoRepository(table()),
+        DynamoMediaRepository(table()),
+        ingest_queue,
+        clock=utc_now,
+        allow_loopback=_allow_loopback_ingest(),
+    )
+
+
+@cache
+def uploads_multipart() -> S3Multipart:
+    import os
+
+    from chalicelib import config, resources
+    from chalicelib.adapters.ingest import S3Multipart
+
+    return S3Multipart(config.s3(), os.environ[resources.UPLOADS_BUCKET.env])
+
+
+def ingest_fetcher() -> IngestFetcher:
+    from chalicelib.adapters.ingest import GuardedFetcher
+    from chalicelib.adapters.repositories import DynamoVideoRepository
+    from chalicelib.adapters.uploads import DynamoMediaRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.ingest import IngestFetcher
+
+    return IngestFetcher(
+        DynamoMediaRepository(table()),
+        DynamoVideoRepository(table()),
+        uploads_store(),
+        uploads_multipart(),
+        GuardedFetcher(allow_loopback=_allow_loopback_ingest()),
+        clock=utc_now,
+    )
+
+
+@cache
+def direct_upload_service() -> DirectUploadService:
+    from chalicelib.adapters.uploads import DynamoDirectUploadRepository, DynamoMediaRepository, DynamoUploadRepository
+    from chalicelib.clock import utc_now
+    from chalicelib.services.direct_uploads import DirectUploadService
+
+    return DirectUploadService(
+        DynamoDirectUploadRepository(table()),
+        DynamoMediaRepository(table()),
+        DynamoUploadRepository(table()),
+        video_service(),
+        uploads_store(),
+        uploads_multipart(),
+        clock=utc_now,
+    )
+
+
 def reset() -> None:
     """For tests: rebuild everything against a fresh environment."""
     from chalicelib import config
@@ -368,6 +454,7 @@ def reset() -> None:
         table, signing_keys, auth_service, project_service, video_service, audit_service, rate_limiter,
         event_publisher, webhook_queue, webhook_service, delivery_service, _store, upload_service,
         upload_token_service, pipeline_service, master_playlist_refresher, caption_service,
-        chapter_service, thumbnail_service, watermark_service, encoding_profile_service,
+        chapter_service, thumbnail_service, watermark_service, encoding_profile_service, ingest_queue,
+        uploads_multipart, direct_upload_service,
     ):  # fmt: skip
         factory.cache_clear()

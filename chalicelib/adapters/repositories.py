@@ -9,11 +9,12 @@ from typing import Any
 from chalicelib import resources
 from chalicelib.adapters import records
 from chalicelib.adapters.dynamodb import PK, Put, Table, Update, project_partition
+from chalicelib.adapters.uploads import media_source_update
 from chalicelib.clock import to_atom
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.credentials import ApiKey, Project, RefreshToken
 from chalicelib.domain.events import DomainEvent
-from chalicelib.domain.media import MediaState
+from chalicelib.domain.media import IngestMethod, IngestStatus, MediaState
 from chalicelib.domain.videos import Video
 
 _CREATE = {"condition": "attribute_not_exists(#pk)", "names": {"#pk": PK}}
@@ -49,6 +50,29 @@ class DynamoVideoRepository:
         self.table.write(
             [
                 Put(item=records.video_item(video), **_CREATE),  # type: ignore[arg-type]
+                records.audit_put(audit),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
+
+    def create_ingesting(
+        self,
+        video: Video,
+        audit: AuditEvent,
+        events: Sequence[DomainEvent],
+        method: IngestMethod,
+        source_key: str,
+        now: datetime,
+    ) -> None:
+        """A video whose source the ingest consumer will fetch or copy: the video, its media state
+        (`ingesting`) and its audit entry and events are one transaction, so no reader ever sees the
+        video without its ingest status."""
+        self.table.write(
+            [
+                Put(item=records.video_item(video), **_CREATE),  # type: ignore[arg-type]
+                media_source_update(
+                    video.project_id, video.video_id, IngestStatus.INGESTING, method, None, source_key, now
+                ),
                 records.audit_put(audit),
                 *(records.outbox_put(event) for event in events),
             ]

@@ -12,6 +12,7 @@ from chalicelib.adapters.dynamodb import PK, SK, Put, Table, Update, project_par
 from chalicelib.clock import to_atom
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.events import DomainEvent
+from chalicelib.domain.ingest import DirectUpload, DirectUploadStatus
 from chalicelib.domain.media import IngestMethod, IngestStatus, MediaState, QualityStatus
 from chalicelib.domain.uploads import ContentRange, ReceivedPart, UploadSession, UploadStatus, UploadToken
 
@@ -316,6 +317,132 @@ class DynamoMediaRepository:
         except Conflict:
             return False
         return True
+
+    def lease(self, project_id: str, video_id: str, attribute: str, now: datetime, until: datetime) -> bool:
+        """Takes `attribute` as a lease until `until` unless another holder's lease is still running:
+        a message redelivered while its first copy is still fetching must not fetch again."""
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=media_key(project_id, video_id),
+                        expression="SET #a = :until, updated_at = :now",
+                        condition="attribute_exists(#pk) AND (attribute_not_exists(#a) OR #a < :now)",
+                        names={"#a": attribute, "#pk": PK},
+                        values={":until": to_atom(until), ":now": to_atom(now)},
+                    )
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def mark_ingested(
+        self,
+        project_id: str,
+        video_id: str,
+        filesize: int,
+        source_key: str,
+        events: Sequence[DomainEvent],
+        now: datetime,
+    ) -> bool:
+        """`ingesting` → `ingested` with its event (video.source.uploaded), once: the condition makes
+        a redelivered message's second attempt a no-op."""
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=media_key(project_id, video_id),
+                        expression="SET ingest_status = :ingested, filesize = :size, source_key = :key, "
+                        "updated_at = :now",
+                        condition="ingest_status = :ingesting",
+                        values={
+                            ":ingested": IngestStatus.INGESTED.value,
+                            ":ingesting": IngestStatus.INGESTING.value,
+                            ":size": filesize,
+                            ":key": source_key,
+                            ":now": to_atom(now),
+                        },
+                    ),
+                    *(records.outbox_put(event) for event in events),
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+
+# -- direct (presigned S3 multipart) uploads --------------------------------------------------
+
+
+def direct_upload_key(project_id: str, video_id: str, upload_id: str) -> dict[str, str]:
+    return {PK: project_partition(project_id, "MPUPLOAD"), SK: f"{video_id}#{upload_id}"}
+
+
+class DynamoDirectUploadRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def create(self, upload: DirectUpload, ttl: int) -> None:
+        item = {**direct_upload_key(upload.project_id, upload.video_id, upload.upload_id), "entity": "directUpload",
+                resources.TTL_ATTRIBUTE: ttl, **upload.model_dump(mode="json")}  # fmt: skip
+        self.table.write([Put(item=item, **_NEW)])  # type: ignore[arg-type]
+
+    def get(self, project_id: str, video_id: str, upload_id: str) -> DirectUpload | None:
+        item = self.table.get(**_pk_sk(direct_upload_key(project_id, video_id, upload_id)))
+        return None if item is None else _direct_upload(item)
+
+    def list_for_video(self, project_id: str, video_id: str) -> list[DirectUpload]:
+        key = direct_upload_key(project_id, video_id, "")
+        items = self.table.query(key[PK], sk_between=(key[SK], key[SK] + "~"))
+        return [_direct_upload(item) for item in items]
+
+    def complete(self, upload: DirectUpload, source_key: str, events: Sequence[DomainEvent], now: datetime) -> bool:
+        """The upload completed, the media state `uploaded` and its event in one transaction, once,
+        and only for a video without a source (two open uploads of one video: the first wins)."""
+        source = media_source_update(
+            upload.project_id, upload.video_id, IngestStatus.UPLOADED, IngestMethod.UPLOAD, upload.filesize,
+            source_key, now,
+        )  # fmt: skip
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key=direct_upload_key(upload.project_id, upload.video_id, upload.upload_id),
+                        expression="SET #status = :completed",
+                        condition="#status = :open",
+                        names={"#status": "status"},
+                        values={
+                            ":completed": DirectUploadStatus.COMPLETED.value,
+                            ":open": DirectUploadStatus.OPEN.value,
+                        },
+                    ),
+                    Update(
+                        key=source.key,
+                        expression=source.expression,
+                        condition="attribute_not_exists(ingest_status)",
+                        values=source.values,
+                    ),
+                    *(records.outbox_put(event) for event in events),
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def set_status(self, upload: DirectUpload, status: DirectUploadStatus) -> None:
+        self.table.update(
+            Update(
+                key=direct_upload_key(upload.project_id, upload.video_id, upload.upload_id),
+                expression="SET #status = :status",
+                names={"#status": "status"},
+                values={":status": status.value},
+            )
+        )
+
+
+def _direct_upload(item: dict[str, Any]) -> DirectUpload:
+    return DirectUpload.model_validate({k: v for k, v in _strip(item).items() if k != resources.TTL_ATTRIBUTE})
 
 
 # -- upload tokens ----------------------------------------------------------------------------

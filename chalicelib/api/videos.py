@@ -15,6 +15,7 @@ from chalicelib.api.http import Call, Reply, endpoint
 from chalicelib.domain.access import Permission
 from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.domain.videos import TagQuery, VideoCreation, VideoQuery, VideoUpdate
+from chalicelib.permissions import SOURCES_SEND
 
 bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE
@@ -43,7 +44,8 @@ def video_update(call: Call) -> VideoUpdate:
     return payload
 
 
-@endpoint(bp, "/videos", "POST", permission=WRITE, authorizer=api_key_authorizer, status=201)
+# `source` (a URL or a videoId) queues the ingest on the sources queue.
+@endpoint(bp, "/videos", "POST", permission=WRITE, authorizer=api_key_authorizer, status=201, uses=(SOURCES_SEND,))
 def create_video(call: Call) -> Any:
     return presenters.video(wiring.video_service().create(call.actor, call.body(VideoCreation)), None)
 

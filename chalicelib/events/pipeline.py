@@ -16,6 +16,7 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib import resources, wiring
+from chalicelib.domain.ingest import IngestMessage
 from chalicelib.permissions import (
     MEDIA_EVENTS_CONSUME,
     MEDIA_OBJECTS_WRITE,
@@ -27,6 +28,7 @@ from chalicelib.permissions import (
     UPLOAD_PARTS_CONSUME,
     UPLOADS_OBJECTS_READ,
     UPLOADS_OBJECTS_WRITE,
+    UPLOADS_SOURCES_WRITE,
     declare,
 )
 from chalicelib.services.uploads import parse_source_key
@@ -71,6 +73,10 @@ declare(
 )  # fmt: skip
 
 
+# URL and copy ingests (messages the create route sends) write the source object themselves.
+declare("ingest_sources", (UPLOADS_SOURCES_WRITE,))
+
+
 @bp.on_sqs_message(queue=resources.SOURCES_QUEUE.name, batch_size=1)
 def ingest_sources(event: SQSEvent) -> dict[str, Any]:
     def ingest(key: str) -> None:
@@ -78,7 +84,21 @@ def ingest_sources(event: SQSEvent) -> dict[str, Any]:
         if parsed is not None:
             wiring.pipeline_service().ingest(*parsed, key)
 
-    return each_message(event, ingest)
+    failures = []
+    for record in event:
+        try:
+            # Not an S3 notification (no `Records`) but a request to fetch or copy a source: once
+            # stored, that source's own notification comes back here and takes the branch below.
+            message = IngestMessage.from_body(record.body)
+            if message is not None:
+                wiring.ingest_fetcher().handle(message)
+            else:
+                for key in object_keys(record.body):
+                    ingest(key)
+        except Exception:
+            log.exception("sources message failed")
+            failures.append({"itemIdentifier": str(record.to_dict().get("messageId"))})
+    return {"batchItemFailures": failures}
 
 
 declare("track_encoding_jobs", (MEDIA_EVENTS_CONSUME, MEDIA_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import to_atom
 from chalicelib.domain import audit, events, videos
@@ -15,6 +15,9 @@ from chalicelib.domain.media import MediaState
 from chalicelib.domain.pagination import Page, PageRequest, paginate
 from chalicelib.domain.videos import TagQuery, Video, VideoCreation, VideoQuery, VideoUpdate
 from chalicelib.ports import VideoRepository
+
+if TYPE_CHECKING:
+    from chalicelib.services.ingest import IngestRequests
 
 # A video and its media state (None until a source arrives).
 Detail = tuple[Video, MediaState | None]
@@ -44,25 +47,37 @@ class VideoService:
         repository: VideoRepository,
         clock: Callable[[], datetime],
         profile_exists: Callable[[str, str], bool] = lambda project_id, profile_id: True,
+        ingest: Callable[[], IngestRequests] | None = None,
     ) -> None:
         self.repository = repository
         self.clock = clock
         self.profile_exists = profile_exists
+        # Built on first use: only a create with `source` needs the queue client.
+        self.ingest = ingest
 
     def create(self, actor: Actor, payload: VideoCreation) -> Video:
-        if payload.source is not None:
-            raise InvalidInput(
-                [Problem("invalid-attribute", "Ingest from a URL or a videoId is not available yet.", "source")]
-            )
         profile_id = payload.encoding_profile_id
         if profile_id is not None and not self.profile_exists(actor.project_id, profile_id):
             raise InvalidInput(
                 [Problem("invalid-attribute", "The encoding profile does not exist.", "encodingProfileId")]
             )
+        admitted = None
+        if payload.source is not None:
+            if self.ingest is None:
+                raise InvalidInput(
+                    [Problem("invalid-attribute", "Ingest from a URL or a videoId is not available.", "source")]
+                )
+            # Checked before anything is written: a refused source leaves no video behind.
+            requests = self.ingest()
+            admitted = (requests, requests.admit(actor, payload.source))
         video = ensure_storable(videos.new_video(actor.project_id, payload, self.clock()))
         entry = audit.record(actor, "video.create", "video", video.video_id, self.clock(), after=snapshot(video))
         created = events.VideoCreated(**self._envelope(actor), videoId=video.video_id, title=video.title)
-        self.repository.create(video, entry, [created])
+        if admitted is None:
+            self.repository.create(video, entry, [created])
+        else:
+            requests, source = admitted
+            requests.start(video, entry, [created], source)
         return video
 
     def detail(self, actor: Actor, video_id: str) -> Detail:
