@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.api_latency
 	$(PY) -m benchmarks.webhook_fanout
 	$(PY) benchmarks/cold_start.py
+	$(PY) -m benchmarks.time_to_playable
 
 synth: $(STAMP)
 	$(PY) -m infra.synth -c videoplane:stackName=$(STACK)

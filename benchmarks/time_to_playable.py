@@ -16,6 +16,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +38,7 @@ from benchmarks.devstack_process import Devstack, running_devstack
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 CHUNK_BYTES = 8 * 1024 * 1024
 POLL_SECONDS = 0.02
+JOB_FOLDER = re.compile(r"^(.*?/mediaplane-\d[^/]*)(/.*)$")
 SETTLE_TIMEOUT_SECONDS = 1800.0
 
 
@@ -115,24 +117,27 @@ def replay(commands: list[dict[str, Any]], source: Path, workers: int) -> float:
     try:
         prepared = []
         for index, record in enumerate(sorted(commands, key=lambda r: r["startedAt"])):
-            folder = str(Path(record["source"]).parent)
             target = root / str(index)
             argv = []
             for original in record["argv"]:
-                arg = original
+                job_path = JOB_FOLDER.match(original)
                 if original == record["source"]:
                     arg = str(source)
-                elif original.startswith(folder):
-                    arg = str(target) + original[len(folder) :]
+                elif job_path is not None:
+                    # Outputs go to the job's temporary folder (mediaplane-<job id>-...).
+                    arg = str(target) + job_path.group(2)
                     Path(arg).parent.mkdir(parents=True, exist_ok=True)
+                else:
+                    arg = original
                 argv.append(arg)
             prepared.append(argv)
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda argv: subprocess.run(argv, capture_output=True, check=False), prepared))
         elapsed = time.monotonic() - started
-        if any(r.returncode != 0 for r in results):
-            raise RuntimeError("a replayed ffmpeg run failed")
+        for argv, result in zip(prepared, results, strict=True):
+            if result.returncode != 0:
+                raise RuntimeError(f"replayed ffmpeg failed: {' '.join(argv)}\n{result.stderr.decode()[-2000:]}")
         return elapsed
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -153,16 +158,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         with running_devstack("vp-ttp-stack-") as stack:
             figures = run_pipeline(stack, source)
             commands = [json.loads(line) for line in stack.command_log.read_text().splitlines()]
+        ladder = f"full ladder ({int(figures['qualities'])} qualities)"
+        print(f"upload ({CHUNK_BYTES // 1024 // 1024} MiB chunks): {figures['upload']:.2f} s")
+        print(f"last part acknowledged -> playable with master fetchable: {figures['playable']:.2f} s (goal <= 2.0)")
+        print(f"last part acknowledged -> {ladder}: {figures['ladder']:.2f} s", flush=True)
         workers = os.cpu_count() or 1
         raw = replay(commands, source, workers)
         plane_seconds = sum(float(c["seconds"]) for c in commands)
-        print(f"upload ({CHUNK_BYTES // 1024 // 1024} MiB chunks): {figures['upload']:.2f} s")
-        print(f"last part acknowledged -> playable with master fetchable: {figures['playable']:.2f} s (goal <= 2.0)")
-        print(
-            f"last part acknowledged -> full ladder ({int(figures['qualities'])} qualities): {figures['ladder']:.2f} s"
-        )
-        print(f"raw ffmpeg, same {len(commands)} command lines, {workers} at a time: {raw:.2f} s "
-              f"(sum of the plane's ffmpeg runs: {plane_seconds:.2f} s)")  # fmt: skip
+        print(f"raw ffmpeg, same {len(commands)} command lines, {workers} at a time: {raw:.2f} s")
+        print(f"  (the plane's own ffmpeg runs add up to {plane_seconds:.2f} s)")
         print(f"ratio pipeline / raw ffmpeg: {figures['ladder'] / raw:.3f} (goal <= 1.10)")
         print(f"devstack: {stack.stop_outcome}")
     return 0

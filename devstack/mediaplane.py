@@ -10,11 +10,13 @@ events go to the default EventBridge bus like the real service's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -55,6 +57,10 @@ CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".jpg": "image/jpeg",
 }
+
+
+# Sources kept on disk for the jobs that follow (a video's jobs arrive together).
+SOURCE_CACHE_ENTRIES = 8
 
 
 class JobFailed(Exception):
@@ -160,6 +166,8 @@ class MediaPlane:
         self._executor: ThreadPoolExecutor | None = None
         self._server: _Server | None = None
         self._model = botocore.session.get_session().get_service_model("mediaconvert")
+        self._cache_dir = Path(tempfile.mkdtemp(prefix="mediaplane-sources-"))
+        self._source_locks: dict[str, threading.Lock] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -179,6 +187,7 @@ class MediaPlane:
                 process.kill()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self._cache_dir, ignore_errors=True)
 
     def wait_idle(self, timeout: float) -> bool:
         """True once no job is queued or running; False if that did not happen within `timeout` seconds."""
@@ -224,16 +233,15 @@ class MediaPlane:
         results = []
         for input_file in params.get("InputFiles") or []:
             url = input_file.get("FileUrl", "")
-            with tempfile.TemporaryDirectory(prefix="mediaplane-probe-") as folder:
-                try:
-                    path = self._download(url, Path(folder))
-                except JobFailed as error:
-                    raise BadRequest(error.message) from error
-                try:
-                    info = mediatools.inspect(path)
-                except Unreadable as error:
-                    raise BadRequest(f"The input {url} could not be read as media: {error}") from error
-                results.append(mediatools.probe_result(info, path.stat().st_size))
+            try:
+                path = self._source(url)
+            except JobFailed as error:
+                raise BadRequest(error.message) from error
+            try:
+                info = mediatools.inspect(path)
+            except Unreadable as error:
+                raise BadRequest(f"The input {url} could not be read as media: {error}") from error
+            results.append(mediatools.probe_result(info, path.stat().st_size))
         return {"ProbeResults": results}
 
     # -- running a job ---------------------------------------------------------------------------
@@ -259,7 +267,7 @@ class MediaPlane:
         with self._lock:
             job.status, job.phase, job.started_at = "PROGRESSING", "PROBING", datetime.now(UTC)
         self._emit(job, "PROGRESSING")
-        source = self._download(job_input["FileInput"], folder / "input")
+        source = self._source(job_input["FileInput"])
         try:
             info = mediatools.inspect(source)
         except Unreadable as error:
@@ -386,6 +394,38 @@ class MediaPlane:
         self._emit(job, "ERROR", errorCode=code, errorMessage=message)
 
     # -- S3 and EventBridge ----------------------------------------------------------------------
+
+    def _source(self, url: str) -> Path:
+        """The input, downloaded once per S3 object version: every job of a video (probe, remux,
+        each rendition, MP4, thumbnail) reads the same source, as MediaConvert reads S3 in place."""
+        match = re.match(r"^s3://([^/]+)/(.+)$", url)
+        if match is None:
+            raise JobFailed(ERROR_INPUT_MISSING, f"The input {url!r} is not an s3:// URL.")
+        try:
+            etag = str(self.s3.head_object(Bucket=match.group(1), Key=match.group(2))["ETag"]).strip('"')
+        except ClientError as error:
+            raise JobFailed(ERROR_INPUT_MISSING, f"The input {url} could not be read from S3: {error}") from error
+        entry = hashlib.sha256(f"{url}#{etag}".encode()).hexdigest()[:32]
+        with self._lock:
+            entry_lock = self._source_locks.setdefault(entry, threading.Lock())
+        with entry_lock:
+            folder = self._cache_dir / entry
+            cached = folder / (Path(match.group(2)).name or "input")
+            if cached.exists():
+                folder.touch()
+                return cached
+            staging = self._download(url, self._cache_dir / f"{entry}.partial")
+            staging.parent.rename(folder)
+            self._evict()
+            return cached
+
+    def _evict(self) -> None:
+        """Keeps the most recently used sources; an evicted file still open in ffmpeg stays
+        readable until it closes (POSIX)."""
+        entries = sorted((p for p in self._cache_dir.iterdir() if p.is_dir() and not p.name.endswith(".partial")),
+                         key=lambda p: p.stat().st_mtime)  # fmt: skip
+        for stale in entries[:-SOURCE_CACHE_ENTRIES]:
+            shutil.rmtree(stale, ignore_errors=True)
 
     def _download(self, url: str, folder: Path) -> Path:
         match = re.match(r"^s3://([^/]+)/(.+)$", url)
