@@ -175,6 +175,15 @@ class Table:
         except ClientError as error:
             raise translate(error) from error
 
+    def write_if(self, writes: Sequence[Write]) -> bool:
+        """The writes, if their conditions hold; False when one does not (the work was already
+        done by a duplicate message or a concurrent consumer)."""
+        try:
+            self.write(writes)
+        except Conflict:
+            return False
+        return True
+
     def update(self, update: Update, return_new: bool = False) -> dict[str, Any] | None:
         try:
             response = self.client.update_item(

@@ -10,7 +10,6 @@ from chalicelib import resources
 from chalicelib.adapters import records
 from chalicelib.adapters.dynamodb import PK, SK, Put, Table, Update, project_partition
 from chalicelib.clock import to_atom
-from chalicelib.domain.errors import Conflict
 from chalicelib.domain.events import DomainEvent
 from chalicelib.domain.ingest import DirectUpload, DirectUploadStatus
 from chalicelib.domain.media import IngestMethod, IngestStatus, MediaState, QualityStatus
@@ -90,22 +89,18 @@ class DynamoUploadRepository:
         expression += " ADD #count :one, #bytes :size"
         item = {PK: parts_partition(project_id, video_id), SK: part.key, "entity": "uploadPart",
                 **part.model_dump(mode="json")}  # fmt: skip
-        try:
-            self.table.write(
-                [
-                    Put(item=item, **_NEW),  # type: ignore[arg-type]
-                    Update(
-                        key=session_key(project_id, video_id),
-                        expression=expression,
-                        condition="attribute_not_exists(#status) OR #status = :uploading",
-                        names=names,
-                        values=values,
-                    ),
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Put(item=item, **_NEW),  # type: ignore[arg-type]
+                Update(
+                    key=session_key(project_id, video_id),
+                    expression=expression,
+                    condition="attribute_not_exists(#status) OR #status = :uploading",
+                    names=names,
+                    values=values,
+                ),
+            ]
+        )
 
     def complete(
         self,
@@ -117,25 +112,21 @@ class DynamoUploadRepository:
         now: datetime,
     ) -> bool:
         """Marks the upload complete and the source uploaded, with its event, once."""
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=session_key(project_id, video_id),
-                        expression="SET #status = :uploaded",
-                        condition="#status = :uploading",
-                        names={"#status": "status"},
-                        values={":uploaded": UploadStatus.UPLOADED.value, ":uploading": UploadStatus.UPLOADING.value},
-                    ),
-                    media_source_update(
-                        project_id, video_id, IngestStatus.UPLOADED, IngestMethod.UPLOAD, filesize, source_key, now
-                    ),
-                    *(records.outbox_put(event) for event in events),
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=session_key(project_id, video_id),
+                    expression="SET #status = :uploaded",
+                    condition="#status = :uploading",
+                    names={"#status": "status"},
+                    values={":uploaded": UploadStatus.UPLOADED.value, ":uploading": UploadStatus.UPLOADING.value},
+                ),
+                media_source_update(
+                    project_id, video_id, IngestStatus.UPLOADED, IngestMethod.UPLOAD, filesize, source_key, now
+                ),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
 
 
 def _pk_sk(key: dict[str, str]) -> dict[str, str]:
@@ -189,27 +180,23 @@ class DynamoMediaRepository:
     def claim(self, project_id: str, video_id: str, marker: str, attribute: str, now: datetime) -> bool:
         """Sets `attribute` to `marker` unless it already holds it: a duplicate S3 or job event
         finds its work claimed and stops."""
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=media_key(project_id, video_id),
-                        expression="SET #a = :m, updated_at = :now, entity = :entity, project_id = :p, video_id = :v",
-                        condition="attribute_not_exists(#a) OR #a <> :m",
-                        names={"#a": attribute},
-                        values={
-                            ":m": marker,
-                            ":now": to_atom(now),
-                            ":entity": "videoMedia",
-                            ":p": project_id,
-                            ":v": video_id,
-                        },
-                    )
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="SET #a = :m, updated_at = :now, entity = :entity, project_id = :p, video_id = :v",
+                    condition="attribute_not_exists(#a) OR #a <> :m",
+                    names={"#a": attribute},
+                    values={
+                        ":m": marker,
+                        ":now": to_atom(now),
+                        ":entity": "videoMedia",
+                        ":p": project_id,
+                        ":v": video_id,
+                    },
+                )
+            ]
+        )
 
     def set_fields(
         self, project_id: str, video_id: str, fields: dict[str, Any], now: datetime, events: Sequence[DomainEvent] = ()
@@ -257,22 +244,18 @@ class DynamoMediaRepository:
         for i, blocked in enumerate(unless):
             values[f":u{i}"] = blocked.value
             condition += f" AND #q.#k <> :u{i}"
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=media_key(project_id, video_id),
-                        expression="SET " + ", ".join(assignments),
-                        condition=condition,
-                        names=names,
-                        values=values,
-                    ),
-                    *(records.outbox_put(event) for event in events),
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="SET " + ", ".join(assignments),
+                    condition=condition,
+                    names=names,
+                    values=values,
+                ),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
 
     def choose_thumbnail(self, project_id: str, video_id: str, file: str, source: str, now: datetime) -> bool:
         """An automatic thumbnail never replaces one a user uploaded or picked."""
@@ -281,61 +264,49 @@ class DynamoMediaRepository:
                                   ":entity": "videoMedia", ":p": project_id, ":v": video_id}  # fmt: skip
         if condition:
             values[":auto"] = "auto"
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=media_key(project_id, video_id),
-                        expression="SET thumbnail_file = :file, thumbnail_source = :source, thumbnail = :t, "
-                        "updated_at = :now, entity = :entity, project_id = :p, video_id = :v",
-                        condition=condition,
-                        values=values,
-                    )
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="SET thumbnail_file = :file, thumbnail_source = :source, thumbnail = :t, "
+                    "updated_at = :now, entity = :entity, project_id = :p, video_id = :v",
+                    condition=condition,
+                    values=values,
+                )
+            ]
+        )
 
     def flag_once(
         self, project_id: str, video_id: str, flag: str, now: datetime, events: Sequence[DomainEvent]
     ) -> bool:
         """Sets a boolean flag (playable, ready) the first time only, with its event."""
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=media_key(project_id, video_id),
-                        expression="SET #f = :t, updated_at = :now",
-                        condition="attribute_exists(#pk) AND (attribute_not_exists(#f) OR #f = :false)",
-                        names={"#f": flag, "#pk": PK},
-                        values={":t": True, ":false": False, ":now": to_atom(now)},
-                    ),
-                    *(records.outbox_put(event) for event in events),
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="SET #f = :t, updated_at = :now",
+                    condition="attribute_exists(#pk) AND (attribute_not_exists(#f) OR #f = :false)",
+                    names={"#f": flag, "#pk": PK},
+                    values={":t": True, ":false": False, ":now": to_atom(now)},
+                ),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
 
     def lease(self, project_id: str, video_id: str, attribute: str, now: datetime, until: datetime) -> bool:
         """Takes `attribute` as a lease until `until` unless another holder's lease is still running:
         a message redelivered while its first copy is still fetching must not fetch again."""
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=media_key(project_id, video_id),
-                        expression="SET #a = :until, updated_at = :now",
-                        condition="attribute_exists(#pk) AND (attribute_not_exists(#a) OR #a < :now)",
-                        names={"#a": attribute, "#pk": PK},
-                        values={":until": to_atom(until), ":now": to_atom(now)},
-                    )
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="SET #a = :until, updated_at = :now",
+                    condition="attribute_exists(#pk) AND (attribute_not_exists(#a) OR #a < :now)",
+                    names={"#a": attribute, "#pk": PK},
+                    values={":until": to_atom(until), ":now": to_atom(now)},
+                )
+            ]
+        )
 
     def mark_ingested(
         self,
@@ -348,28 +319,23 @@ class DynamoMediaRepository:
     ) -> bool:
         """`ingesting` → `ingested` with its event (video.source.uploaded), once: the condition makes
         a redelivered message's second attempt a no-op."""
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=media_key(project_id, video_id),
-                        expression="SET ingest_status = :ingested, filesize = :size, source_key = :key, "
-                        "updated_at = :now",
-                        condition="ingest_status = :ingesting",
-                        values={
-                            ":ingested": IngestStatus.INGESTED.value,
-                            ":ingesting": IngestStatus.INGESTING.value,
-                            ":size": filesize,
-                            ":key": source_key,
-                            ":now": to_atom(now),
-                        },
-                    ),
-                    *(records.outbox_put(event) for event in events),
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="SET ingest_status = :ingested, filesize = :size, source_key = :key, updated_at = :now",
+                    condition="ingest_status = :ingesting",
+                    values={
+                        ":ingested": IngestStatus.INGESTED.value,
+                        ":ingesting": IngestStatus.INGESTING.value,
+                        ":size": filesize,
+                        ":key": source_key,
+                        ":now": to_atom(now),
+                    },
+                ),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
 
 
 # -- direct (presigned S3 multipart) uploads --------------------------------------------------
@@ -404,31 +370,27 @@ class DynamoDirectUploadRepository:
             upload.project_id, upload.video_id, IngestStatus.UPLOADED, IngestMethod.UPLOAD, upload.filesize,
             source_key, now,
         )  # fmt: skip
-        try:
-            self.table.write(
-                [
-                    Update(
-                        key=direct_upload_key(upload.project_id, upload.video_id, upload.upload_id),
-                        expression="SET #status = :completed",
-                        condition="#status = :open",
-                        names={"#status": "status"},
-                        values={
-                            ":completed": DirectUploadStatus.COMPLETED.value,
-                            ":open": DirectUploadStatus.OPEN.value,
-                        },
-                    ),
-                    Update(
-                        key=source.key,
-                        expression=source.expression,
-                        condition="attribute_not_exists(ingest_status)",
-                        values=source.values,
-                    ),
-                    *(records.outbox_put(event) for event in events),
-                ]
-            )
-        except Conflict:
-            return False
-        return True
+        return self.table.write_if(
+            [
+                Update(
+                    key=direct_upload_key(upload.project_id, upload.video_id, upload.upload_id),
+                    expression="SET #status = :completed",
+                    condition="#status = :open",
+                    names={"#status": "status"},
+                    values={
+                        ":completed": DirectUploadStatus.COMPLETED.value,
+                        ":open": DirectUploadStatus.OPEN.value,
+                    },
+                ),
+                Update(
+                    key=source.key,
+                    expression=source.expression,
+                    condition="attribute_not_exists(ingest_status)",
+                    values=source.values,
+                ),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
 
     def set_status(self, upload: DirectUpload, status: DirectUploadStatus) -> None:
         self.table.update(
