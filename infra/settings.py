@@ -28,6 +28,9 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 ACCESS_LOG_RETENTION_DAYS = 90
 # A name of aws_cdk.aws_cloudfront.PriceClass: edge locations of North America and Europe only.
 MEDIA_PRICE_CLASS = "PRICE_CLASS_100"
+# Player pages live under the media domain at this path (VIDEOPLANE_PLAYER_BASE_URL); the player
+# itself is not deployed yet.
+PLAYER_PATH = "/embed"
 # Asynchronous targets (EventBridge rules, DynamoDB streams): retries before the DLQ.
 RETRY_ATTEMPTS = 3
 

@@ -43,6 +43,8 @@ from infra import settings
 from infra.model import FUNCTION_METADATA, FunctionSpec, camel, plan
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
+# The symbolic resource of MediaConvert's API (chalicelib.permissions.MEDIACONVERT_JOBS).
+MEDIACONVERT = "mediaconvert"
 # Construct ids of the media services' roles (chalicelib.resources names -> AWS spelling).
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
 _ROLE_IDS = {resources.MEDIACONVERT_ROLE.name: "MediaConvert", resources.MEDIALIVE_ROLE.name: "MediaLive"}
@@ -96,26 +98,39 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
 
+# Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
+# lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
+# Probe reads a file by URL and acts on no MediaConvert resource.
+UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe"})
+
+
 def policy_statements(
     accesses: frozenset[Access],
     arns: Mapping[str, Sequence[str]],
     conditions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[iam.PolicyStatement]:
     """One statement per symbolic resource with exactly the declared actions (and that resource's
-    conditions, e.g. iam:PassedToService for a service role)."""
+    conditions, e.g. iam:PassedToService for a service role); actions of UNSCOPED_ACTIONS go to
+    one statement on "*"."""
     by_resource: dict[str, set[str]] = defaultdict(set)
+    unscoped: set[str] = set()
     for access in accesses:
         if access.resource not in arns:
             raise KeyError(f"no resource {access.resource!r} in infra (known: {', '.join(sorted(arns))})")
-        by_resource[access.resource].update(access.iam_actions())
-    return [
+        for action in access.iam_actions():
+            (unscoped if action in UNSCOPED_ACTIONS else by_resource[access.resource]).add(action)
+    statements = [
         iam.PolicyStatement(
             actions=sorted(actions),
             resources=list(arns[resource]),
             conditions=dict((conditions or {})[resource]) if resource in (conditions or {}) else None,
         )
         for resource, actions in sorted(by_resource.items())
+        if actions
     ]
+    if unscoped:
+        statements.append(iam.PolicyStatement(actions=sorted(unscoped), resources=["*"]))
+    return statements
 
 
 class AppFunction(Construct):
@@ -210,6 +225,7 @@ class VideoplaneStack(cdk.Stack):
         self.access_logs = self._access_log_bucket()
         self.buckets = {definition.name: self._bucket(definition) for definition in resources.BUCKETS}
         self.media_distribution = self._media_distribution(self.buckets[resources.MEDIA_BUCKET.name])
+        self.media_base_url = f"https://{self.media_distribution.distribution_domain_name}"
         self.event_bus = self._event_bus()
         self.service_roles = {definition.name: self._service_role(definition) for definition in resources.SERVICE_ROLES}
         # Named platform queues first: consumers of the same name reuse them (see _queue).
@@ -222,6 +238,9 @@ class VideoplaneStack(cdk.Stack):
             "table-indexes": [f"{self.table.table_arn}/index/*"],
             "signing-secret": [self.signing_secret.secret_arn],
             resources.EVENT_BUS.permission: [self.event_bus.event_bus_arn],
+            # CreateJob on the account's MediaConvert queues, presets, job templates and jobs in this
+            # region (jobs go to the Default queue; their ids are not known in advance).
+            MEDIACONVERT: [self.format_arn(service="mediaconvert", resource="*")],
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {
@@ -229,6 +248,9 @@ class VideoplaneStack(cdk.Stack):
             resources.SIGNING_SECRET_ENV: self.signing_secret.secret_arn,
             resources.EVENT_BUS.env: self.event_bus.event_bus_name,
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+            resources.MEDIA_BASE_URL_ENV: self.media_base_url,
+            # The player page itself is not deployed yet: this is where its URLs point.
+            resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]
@@ -788,15 +810,26 @@ class VideoplaneStack(cdk.Stack):
                 f"Runtime {settings.RUNTIME} is the interpreter the app is built and tested with "
                 "(requirements.txt wheels are built for it); move with the project's Python version.",
             )
-            wildcard = "X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing)"
+            wildcard = ["X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing)"]
             if isinstance(fn.spec.source, DynamoDBEventConfig):
-                wildcard += " and dynamodb:ListStreams (the stream event source mapping)"
+                wildcard.append("dynamodb:ListStreams (the stream event source mapping)")
+            unscoped = sorted({a for access in registry[name] for a in access.iam_actions()} & UNSCOPED_ACTIONS)
+            if unscoped:
+                wildcard.append(f"{', '.join(unscoped)} (declared in chalicelib.permissions)")
             acknowledge(
                 fn.role,
                 "AwsSolutions-IAM5[Resource::*]",
-                f"Only {wildcard} use '*': these actions have no resource-level permissions.",
+                f"Only {' and '.join(wildcard)} use '*': these actions have no resource-level permissions.",
             )
             declared = {access.resource for access in registry[name]}
+            if MEDIACONVERT in declared:
+                acknowledge(
+                    fn.role,
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:mediaconvert:<AWS::Region>:"
+                    "<AWS::AccountId>:*]",
+                    "mediaconvert:CreateJob (declared in chalicelib.permissions) on this account's MediaConvert "
+                    "resources in this region only: jobs go to the Default queue and get ids only when created.",
+                )
             for bucket_definition in resources.BUCKETS:
                 if bucket_definition.permission in declared:
                     bucket_id = self.get_logical_id(_cfn(self.buckets[bucket_definition.name]))
@@ -820,8 +853,9 @@ def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]
     rules = []
     for rule in configuration["Rules"]:
         unknown = set(rule) - {"ID", "Status", "Filter", "AbortIncompleteMultipartUpload", "Expiration"}
-        if unknown or rule.get("Filter", {}).get("Prefix", "") != "" or set(rule.get("Filter", {})) - {"Prefix"}:
+        if unknown or set(rule.get("Filter", {})) - {"Prefix"}:
             raise ValueError(f"lifecycle rule {rule.get('ID')}: settings infra does not build yet: {rule}")
+        prefix = rule.get("Filter", {}).get("Prefix", "")
         abort = rule.get("AbortIncompleteMultipartUpload")
         expiration = rule.get("Expiration")
         if expiration is not None and set(expiration) != {"Days"}:
@@ -830,6 +864,7 @@ def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]
             s3.LifecycleRule(
                 id=rule["ID"],
                 enabled=rule["Status"] == "Enabled",
+                prefix=prefix or None,
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(abort["DaysAfterInitiation"])
                 if abort
                 else None,

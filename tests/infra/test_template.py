@@ -22,6 +22,7 @@ from chalicelib import resources
 from chalicelib.domain.tokens import SigningKeySet
 from infra import checks, keys, settings
 from infra.model import plan
+from infra.stack import MEDIACONVERT, UNSCOPED_ACTIONS
 from tests.infra.conftest import (
     Synthesized,
     Template,
@@ -69,7 +70,16 @@ SYMBOLIC = {
     *(bucket.permission for bucket in resources.BUCKETS),
     *(role.permission for role in resources.SERVICE_ROLES),
     *(queue.permission for queue in resources.QUEUES),
+    MEDIACONVERT,
 }
+# This account's MediaConvert resources in this region (queues, presets, job templates, jobs).
+MEDIACONVERT_ARN = {
+    "Fn::Join": [
+        "",
+        ["arn:", {"Ref": "AWS::Partition"}, ":mediaconvert:", {"Ref": "AWS::Region"}, ":",
+         {"Ref": "AWS::AccountId"}, ":*"],
+    ]
+}  # fmt: skip
 
 
 def platform_ids(template: Template) -> dict[str, str]:
@@ -101,6 +111,8 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         return "table-indexes"
     if resource == {"Ref": secret_id}:
         return "signing-secret"
+    if resource == MEDIACONVERT_ARN:
+        return MEDIACONVERT
     if resource == {"Fn::GetAtt": [log_group_id, "Arn"]}:
         return "own-logs"
     if resource == {"Fn::GetAtt": [table_id, "StreamArn"]}:
@@ -126,6 +138,11 @@ def check_policies(template: Template, registry: Mapping[str, frozenset[Any]], c
         declared: dict[str, set[str]] = defaultdict(set)
         for access in registry[name]:
             declared[access.resource].update(access.iam_actions())
+            # Actions IAM authorizes only on "*" count for the resource that declares them.
+            for action in set(access.iam_actions()) & UNSCOPED_ACTIONS & granted.get("*", set()):
+                granted[access.resource].add(action)
+        if "*" in granted:
+            granted["*"] -= UNSCOPED_ACTIONS
         symbolic = {key: value for key, value in granted.items() if key in SYMBOLIC}
         assert symbolic == declared, name
         assert granted.pop("own-logs") == BASELINE_LOGS, name
@@ -189,7 +206,7 @@ def test_no_policy_grants_wildcard_actions(synthesized: Synthesized) -> None:
             for action in as_list(statement["Action"]):
                 assert "*" not in action, f"{role_id}: {action}"
             if "*" in as_list(statement["Resource"]):
-                assert set(as_list(statement["Action"])) <= XRAY | {"dynamodb:ListStreams"}, role_id
+                assert set(as_list(statement["Action"])) <= XRAY | {"dynamodb:ListStreams"} | UNSCOPED_ACTIONS, role_id
 
 
 def test_each_function_is_granted_exactly_what_its_code_declares(
@@ -306,6 +323,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
     secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
     ids = platform_ids(template)
+    distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
+    media_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
     for name, function_id in functions.items():
         properties = template["Resources"][function_id]["Properties"]
         size = settings.settings_for(specs[name])
@@ -323,6 +342,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             **{role.env: {"Fn::GetAtt": [ids[role.permission], "Arn"]} for role in resources.SERVICE_ROLES},
             **{queue.env: {"Ref": ids[queue.permission]} for queue in resources.QUEUES},
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+            resources.MEDIA_BASE_URL_ENV: media_url,
+            resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] > 0
