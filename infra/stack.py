@@ -825,8 +825,7 @@ class VideoplaneStack(cdk.Stack):
             if MEDIACONVERT in declared:
                 acknowledge(
                     fn.role,
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:mediaconvert:<AWS::Region>:"
-                    "<AWS::AccountId>:*]",
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:mediaconvert:<AWS::Region>:<AWS::AccountId>:*]",
                     "mediaconvert:CreateJob (declared in chalicelib.permissions) on this account's MediaConvert "
                     "resources in this region only: jobs go to the Default queue and get ids only when created.",
                 )

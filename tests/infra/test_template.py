@@ -105,18 +105,18 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         arn = {"Fn::GetAtt": [logical_id, "Arn"]}
         if resource in (arn, {"Fn::Join": ["", [arn, "/*"]]}):
             return symbol
-    if resource == {"Fn::GetAtt": [table_id, "Arn"]}:
-        return "table"
-    if resource == {"Fn::Join": ["", [{"Fn::GetAtt": [table_id, "Arn"]}, "/index/*"]]}:
-        return "table-indexes"
-    if resource == {"Ref": secret_id}:
-        return "signing-secret"
-    if resource == MEDIACONVERT_ARN:
-        return MEDIACONVERT
-    if resource == {"Fn::GetAtt": [log_group_id, "Arn"]}:
-        return "own-logs"
-    if resource == {"Fn::GetAtt": [table_id, "StreamArn"]}:
-        return "trigger"
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    exact = [
+        (table_arn, "table"),
+        ({"Fn::Join": ["", [table_arn, "/index/*"]]}, "table-indexes"),
+        ({"Ref": secret_id}, "signing-secret"),
+        (MEDIACONVERT_ARN, MEDIACONVERT),
+        ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
+        ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
+    ]
+    for known, symbol in exact:
+        if resource == known:
+            return symbol
     if isinstance(resource, dict) and referenced_ids(resource) and referenced_ids(resource) <= queues:
         return "trigger"
     return f"unexpected {json.dumps(resource)}"
