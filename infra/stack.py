@@ -29,6 +29,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -47,6 +48,9 @@ FIVE_MINUTES = cdk.Duration.minutes(5)
 MEDIACONVERT = "mediaconvert"
 # Construct ids of the media services' roles (chalicelib.resources names -> AWS spelling).
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
+INLINE_POLICY_NAME = "access"
+# Construct id prefix of the Lambda function CDK adds to apply S3 bucket notifications.
+NOTIFICATIONS_HANDLER_PREFIX = "BucketNotificationsHandler"
 _ROLE_IDS = {resources.MEDIACONVERT_ROLE.name: "MediaConvert", resources.MEDIALIVE_ROLE.name: "MediaLive"}
 
 _ATTRIBUTE_TYPES = {
@@ -133,6 +137,21 @@ def policy_statements(
     return statements
 
 
+class InlineRole(iam.Role):
+    """An IAM role whose statements, including those CDK grants add later (X-Ray, event source
+    mappings, log groups), all go into one inline policy of the AWS::IAM::Role instead of a
+    separate AWS::IAM::Policy: one CloudFormation resource per role, not two (a stack holds at most
+    500 resources and Videoplane has one role per function)."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        self._document = iam.PolicyDocument()
+        super().__init__(scope, construct_id, inline_policies={INLINE_POLICY_NAME: self._document}, **kwargs)
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self._document.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self)
+
+
 class AppFunction(Construct):
     """One Lambda function with its own role, log group and error alarm."""
 
@@ -157,7 +176,7 @@ class AppFunction(Construct):
             retention=logs.RetentionDays[settings.LOG_RETENTION],
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.role = iam.Role(
+        self.role = InlineRole(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -184,10 +203,9 @@ class AppFunction(Construct):
         )
         for child in (self.function, self.role):
             _cfn(child).add_metadata(FUNCTION_METADATA, spec.name)
-        # The function must wait for its policy, not for its role: Role is already a GetAtt
-        # (cfn-lint W3005 on CDK's default DependsOn of both).
-        policy = _cfn(self.role.node.find_child("DefaultPolicy"))
-        _cfn(self.function).add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
+        # The role's policy is part of the role, which the function already references (GetAtt):
+        # CDK's DependsOn on the role would be redundant (cfn-lint W3005).
+        _cfn(self.function).add_deletion_override("DependsOn")
         alarm = cloudwatch.Alarm(
             self,
             "Errors",
@@ -233,6 +251,8 @@ class VideoplaneStack(cdk.Stack):
             definition.name: self._platform_queue(definition) for definition in resources.QUEUES
         }
         self._route_bus_to_webhooks()
+        self._notify_pipeline()
+        self._route_media_events()
         arns: dict[str, Sequence[str]] = {
             "table": [self.table.table_arn],
             "table-indexes": [f"{self.table.table_arn}/index/*"],
@@ -771,6 +791,66 @@ class VideoplaneStack(cdk.Stack):
             targets.SqsQueue(
                 self.queues[resources.WEBHOOK_EVENTS_QUEUE.name],
                 dead_letter_queue=self._new_dlq("WebhookEventsRuleDlq", "rule WebhookEventsRule"),
+                retry_attempts=settings.RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.hours(24),
+            )
+        )
+
+    def _notify_pipeline(self) -> None:
+        """Uploads bucket -> one queue per prefix (resources.BUCKET_NOTIFICATIONS), as the devstack's
+        notify_pipeline. The queues use SQS-managed encryption, so S3 needs no KMS key; CDK adds the
+        queue policy statement (s3.amazonaws.com, this bucket only) and the custom resource that
+        writes the bucket's notification configuration."""
+        bucket = self.buckets[resources.UPLOADS_BUCKET.name]
+        for prefix, definition in resources.BUCKET_NOTIFICATIONS:
+            bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.SqsDestination(self.queues[definition.name]),
+                s3.NotificationKeyFilter(prefix=prefix),
+            )
+        # S3 checks that it may send to each queue when the configuration is written: wait for the
+        # queue policies (and the bucket's and the handler's). The queues themselves are already
+        # referenced by ARN (CDK's DependsOn on them too is redundant: cfn-lint W3005).
+        stack = cdk.Stack.of(self)
+        notifications = bucket.node.find_child("Notifications")
+        waits_for = [notifications.node.find_child("HandlerPolicy"), bucket.policy]
+        waits_for += [
+            self.queues[definition.name].node.find_child("Policy") for _, definition in resources.BUCKET_NOTIFICATIONS
+        ]
+        _cfn(notifications).add_override(
+            "DependsOn", [stack.get_logical_id(_cfn(construct)) for construct in waits_for if construct is not None]
+        )
+        handler = self._notifications_handler()
+        # The handler function references its role (GetAtt) already (cfn-lint W3005).
+        _cfn(handler).add_deletion_override("DependsOn")
+        acknowledge(
+            handler,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's own function that writes the uploads bucket's notification configuration during deployment "
+            "(s3:PutBucketNotification on that bucket only); the AWS-managed basic execution role lets it write "
+            "its logs.",
+        )
+
+    def _notifications_handler(self) -> IConstruct:
+        """CDK's singleton Lambda (BucketNotificationsHandler...) that applies bucket notifications."""
+        handlers = [child for child in self.node.children if child.node.id.startswith(NOTIFICATIONS_HANDLER_PREFIX)]
+        if len(handlers) != 1:
+            raise ValueError(f"expected one {NOTIFICATIONS_HANDLER_PREFIX}*, found {len(handlers)}")
+        return handlers[0]
+
+    def _route_media_events(self) -> None:
+        """MediaConvert reports on the account's default bus; this app's jobs (its tag in
+        userMetadata) go to the media-events queue, as the devstack's route_media_events."""
+        rule = events.Rule(
+            self,
+            "MediaEventsRule",
+            description="Videoplane: MediaConvert job state changes of this app's jobs",
+            event_pattern=_event_pattern(resources.MEDIACONVERT_RULE_PATTERN),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queues[resources.MEDIA_EVENTS_QUEUE.name],
+                dead_letter_queue=self._new_dlq("MediaEventsRuleDlq", "rule MediaEventsRule"),
                 retry_attempts=settings.RETRY_ATTEMPTS,
                 max_event_age=cdk.Duration.hours(24),
             )
