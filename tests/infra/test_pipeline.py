@@ -144,7 +144,7 @@ def test_every_sqs_consumer_reads_its_queue_with_partial_batch_responses(
     consumers = [source for source in chalice_app.event_sources if isinstance(source, SQSEventConfig)]
     assert {"receive_upload_parts", "ingest_sources", "track_encoding_jobs"} <= {c.name for c in consumers}
     for source in consumers:
-        logical_id = queue_id(template, QUEUES_BY_NAME[source.queue])
+        logical_id = queue_id(template, QUEUES_BY_NAME[source.queue or ""])
         (mapping,) = [m for m in mappings if functions[source.name] in referenced_ids(m["FunctionName"])]
         assert mapping["EventSourceArn"] == {"Fn::GetAtt": [logical_id, "Arn"]}, source.name
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], source.name
