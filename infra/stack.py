@@ -49,6 +49,23 @@ MEDIACONVERT = "mediaconvert"
 # Construct ids of the media services' roles (chalicelib.resources names -> AWS spelling).
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
 INLINE_POLICY_NAME = "access"
+# CloudFormation metadata naming the authorizer of a direct-to-S3 upload method (read by tests/infra).
+DIRECT_UPLOAD_METADATA = "videoplane:direct-upload"
+# Where API Gateway may write upload request bodies (the authorizer picks the key under one of them).
+DIRECT_UPLOAD_PREFIXES = (resources.INCOMING_PREFIX, resources.REJECTED_PREFIX)
+# The S3 PutObject request: key, content type and metadata from the authorizer's context
+# (resources.DirectUploadRoute) and the caller's Content-Type (its multipart boundary).
+DIRECT_UPLOAD_REQUEST_PARAMETERS = {
+    "integration.request.path.objectKey": "context.authorizer.objectKey",
+    "integration.request.header.Content-Type": "'application/octet-stream'",
+    "integration.request.header.x-amz-meta-content-range": "context.authorizer.contentRange",
+    "integration.request.header.x-amz-meta-upload-token": "context.authorizer.uploadToken",
+    "integration.request.header.x-amz-meta-content-type": "method.request.header.Content-Type",
+}
+# S3 stored the body: answer with the status and body the authorizer chose.
+DIRECT_UPLOAD_RESPONSE_TEMPLATE = (
+    "#set($context.responseOverride.status = $context.authorizer.responseStatus)$context.authorizer.responseBody"
+)
 # Construct id prefix of the Lambda function CDK adds to apply S3 bucket notifications.
 NOTIFICATIONS_HANDLER_PREFIX = "BucketNotificationsHandler"
 _ROLE_IDS = {resources.MEDIACONVERT_ROLE.name: "MediaConvert", resources.MEDIALIVE_ROLE.name: "MediaLive"}
@@ -597,7 +614,7 @@ class VideoplaneStack(cdk.Stack):
             rest_api_name=f"{self.stack_name}-api",
             description="Videoplane REST API (api.video compatible)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            binary_media_types=list(self.chalice_app.api.binary_types),
+            binary_media_types=binary_media_types(self.chalice_app),
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             fail_on_warnings=True,
@@ -694,7 +711,101 @@ class VideoplaneStack(cdk.Stack):
             "The account-level API Gateway logging role uses the AWS-managed policy made for it; it only "
             "writes API Gateway's own execution logs.",
         )
+        self._direct_upload_routes(api)
         return api
+
+    def _direct_upload_routes(self, api: apigw.RestApi) -> None:
+        """resources.DIRECT_UPLOAD_ROUTES: API Gateway stores the request body in the uploads bucket
+        (S3 PutObject) where the REQUEST authorizer's context says, and answers what that context
+        says (devstack/gateway.py::_direct_upload plays the same)."""
+        bucket = self.buckets[resources.UPLOADS_BUCKET.name]
+        role = InlineRole(
+            self,
+            "DirectUploadRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="Videoplane: API Gateway stores upload request bodies in the uploads bucket",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in DIRECT_UPLOAD_PREFIXES],
+            )
+        )
+        bucket_id = self.get_logical_id(_cfn(bucket))
+        for prefix in DIRECT_UPLOAD_PREFIXES:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+                f"API Gateway writes request bodies under {prefix} of the uploads bucket at keys the upload "
+                "authorizer derives per request (project, video, request id); nothing outside that prefix.",
+            )
+        error_template = resources.GATEWAY_RESPONSES["AUTHORIZER_FAILURE"]["template"]
+        json_header = {"method.response.header.Content-Type": "'application/json'"}
+        authorizers: dict[str, apigw.RequestAuthorizer] = {}
+        for route in resources.DIRECT_UPLOAD_ROUTES:
+            target = self.functions.get(route.authorizer)
+            if target is None:
+                raise KeyError(
+                    f"{route.method} {route.path}: its authorizer {route.authorizer!r} is not a function of the app "
+                    "(an app.lambda_function of that name)"
+                )
+            if route.authorizer not in authorizers:
+                authorizer = apigw.RequestAuthorizer(
+                    self,
+                    f"{camel(route.authorizer)}Authorizer",
+                    handler=target.function,
+                    # CDK insists on an identity source; API Gateway needs none without caching, and with one
+                    # it would answer 401 itself whenever that header is missing. Removed below.
+                    identity_sources=[apigw.IdentitySource.header("Content-Type")],
+                    # Every part differs (Content-Range, body length): never cache a decision.
+                    results_cache_ttl=cdk.Duration.seconds(0),
+                    authorizer_name=route.authorizer,
+                )
+                _cfn(authorizer).add_property_deletion_override("IdentitySource")
+                authorizers[route.authorizer] = authorizer
+            integration = apigw.AwsIntegration(
+                service="s3",
+                integration_http_method="PUT",
+                path=f"{bucket.bucket_name}/{{objectKey}}",
+                options=apigw.IntegrationOptions(
+                    credentials_role=role,
+                    request_parameters=DIRECT_UPLOAD_REQUEST_PARAMETERS,
+                    # No request template: the body (a binary media type) goes to S3 unchanged.
+                    passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
+                    integration_responses=[
+                        apigw.IntegrationResponse(
+                            status_code="200",
+                            response_templates={"application/json": DIRECT_UPLOAD_RESPONSE_TEMPLATE},
+                            response_parameters=json_header,
+                        ),
+                        # S3 refused or failed: api.video's server error, as for a failing authorizer.
+                        apigw.IntegrationResponse(
+                            status_code="500",
+                            selection_pattern=r"[45]\d{2}",
+                            response_templates={"application/json": error_template},
+                            response_parameters=json_header,
+                        ),
+                    ],
+                ),
+            )
+            method = api.root.resource_for_path(route.path).add_method(
+                route.method,
+                integration,
+                authorizer=authorizers[route.authorizer],
+                authorization_type=apigw.AuthorizationType.CUSTOM,
+                request_parameters={"method.request.header.Content-Type": False},
+                method_responses=[
+                    apigw.MethodResponse(status_code=status, response_parameters={name: True for name in json_header})
+                    for status in ("200", "500")
+                ],
+            )
+            _cfn(method).add_metadata(DIRECT_UPLOAD_METADATA, route.authorizer)
+            acknowledge(
+                method,
+                "AwsSolutions-COG4",
+                f"Callers authenticate with API keys, access tokens or upload tokens through the Lambda REQUEST "
+                f"authorizer {route.authorizer}, not Cognito user pools.",
+            )
 
     # -- consumers -----------------------------------------------------------------------
 
@@ -925,6 +1036,12 @@ class VideoplaneStack(cdk.Stack):
                     "Queries the table's own global secondary indexes (declared in chalicelib.permissions); "
                     "the wildcard covers only indexes of this one table.",
                 )
+
+
+def binary_media_types(app: Chalice) -> list[str]:
+    """The Chalice app's binary types and infra's own (settings.EXTRA_BINARY_MEDIA_TYPES)."""
+    types = list(app.api.binary_types)
+    return types + [t for t in settings.EXTRA_BINARY_MEDIA_TYPES if t not in types]
 
 
 def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]:

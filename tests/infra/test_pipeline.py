@@ -189,3 +189,95 @@ def test_mediaconvert_is_scoped_to_this_account_and_region_and_its_role_passed_o
             } in statements
     for name in set(functions_by_name(template)) - set(users):
         assert not [s for s in statements_of(template, name) if "mediaconvert:" in str(s["Action"])], name
+
+
+# -- direct-to-S3 upload routes --------------------------------------------------------------------
+
+# What API Gateway sends S3 (resources.DirectUploadRoute documents the authorizer's context keys).
+EXPECTED_REQUEST_PARAMETERS = {
+    "integration.request.path.objectKey": "context.authorizer.objectKey",
+    "integration.request.header.Content-Type": "'application/octet-stream'",
+    "integration.request.header.x-amz-meta-content-range": "context.authorizer.contentRange",
+    "integration.request.header.x-amz-meta-upload-token": "context.authorizer.uploadToken",
+    "integration.request.header.x-amz-meta-content-type": "method.request.header.Content-Type",
+}
+EXPECTED_RESPONSE_TEMPLATE = (
+    "#set($context.responseOverride.status = $context.authorizer.responseStatus)$context.authorizer.responseBody"
+)
+
+
+def test_direct_upload_routes_store_the_body_in_the_uploads_bucket(synthesized: Synthesized) -> None:
+    from tests.infra.test_template import methods_by_route
+
+    template = synthesized.template
+    bucket_id = platform_ids(template)[resources.UPLOADS_BUCKET.permission]
+    methods = methods_by_route(template, direct=True)
+    assert set(methods) == {(route.method, route.path) for route in resources.DIRECT_UPLOAD_ROUTES}
+    role_ids = set()
+    for route, method in methods.items():
+        integration = method["Integration"]
+        assert integration["Type"] == "AWS" and integration["IntegrationHttpMethod"] == "PUT", route
+        uri = integration["Uri"]["Fn::Join"][1]
+        assert uri[-3:] == [":s3:path/", {"Ref": bucket_id}, "/{objectKey}"], route
+        assert integration["RequestParameters"] == EXPECTED_REQUEST_PARAMETERS, route
+        assert method["RequestParameters"] == {"method.request.header.Content-Type": False}, route
+        # The body goes through untouched (no request template; multipart/form-data is a binary type).
+        assert "RequestTemplates" not in integration and integration["PassthroughBehavior"] == "WHEN_NO_TEMPLATES"
+        assert "ContentHandling" not in integration
+        responses = {r.get("SelectionPattern"): r for r in integration["IntegrationResponses"]}
+        assert set(responses) == {None, r"[45]\d{2}"}, route
+        ok, failed = responses[None], responses[r"[45]\d{2}"]
+        assert ok["StatusCode"] == "200"
+        assert ok["ResponseTemplates"] == {"application/json": EXPECTED_RESPONSE_TEMPLATE}
+        assert failed["StatusCode"] == "500"
+        assert failed["ResponseTemplates"] == {
+            "application/json": resources.GATEWAY_RESPONSES["AUTHORIZER_FAILURE"]["template"]
+        }
+        for response in (ok, failed):
+            assert response["ResponseParameters"] == {"method.response.header.Content-Type": "'application/json'"}
+        (role_id,) = referenced_ids(integration["Credentials"])
+        role_ids.add(role_id)
+    (role_id,) = role_ids
+    role = template["Resources"][role_id]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert not role.get("ManagedPolicyArns")
+    bucket_arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    assert role_statements(template, role_id) == [
+        {
+            "Action": "s3:PutObject",
+            "Effect": "Allow",
+            "Resource": [
+                {"Fn::Join": ["", [bucket_arn, f"/{resources.INCOMING_PREFIX}*"]]},
+                {"Fn::Join": ["", [bucket_arn, f"/{resources.REJECTED_PREFIX}*"]]},
+            ],
+        }
+    ]
+    _, api = only(of_type(template, "AWS::ApiGateway::RestApi"))
+    assert "multipart/form-data" in api["Properties"]["BinaryMediaTypes"]
+
+
+def test_direct_upload_routes_are_guarded_by_the_upload_request_authorizer(synthesized: Synthesized) -> None:
+    from tests.infra.test_template import methods_by_route
+
+    template = synthesized.template
+    functions = functions_by_name(template)
+    authorizers = of_type(template, "AWS::ApiGateway::Authorizer")
+    for route, method in methods_by_route(template, direct=True).items():
+        assert method["AuthorizationType"] == "CUSTOM", route
+        (authorizer_id,) = referenced_ids(method["AuthorizerId"])
+        authorizer = authorizers[authorizer_id]["Properties"]
+        assert authorizer["Type"] == "REQUEST"
+        # Never cached (every part differs), and no identity source: the authorizer always runs and
+        # answers in api.video's format, rather than API Gateway's 401 for a missing header.
+        assert authorizer["AuthorizerResultTtlInSeconds"] == 0
+        assert "IdentitySource" not in authorizer
+        assert functions[resources.UPLOAD_AUTHORIZER] in referenced_ids(authorizer["AuthorizerUri"])
+    grants = [
+        p["Properties"]
+        for p in of_type(template, "AWS::Lambda::Permission").values()
+        if functions[resources.UPLOAD_AUTHORIZER] in referenced_ids(p["Properties"]["FunctionName"])
+    ]
+    (grant,) = grants
+    assert grant["Principal"] == "apigateway.amazonaws.com"
+    assert "/authorizers/" in grant["SourceArn"]["Fn::Join"][1]

@@ -22,7 +22,7 @@ from chalicelib import resources
 from chalicelib.domain.tokens import SigningKeySet
 from infra import checks, keys, settings
 from infra.model import plan
-from infra.stack import MEDIACONVERT, NOTIFICATIONS_HANDLER_PREFIX, UNSCOPED_ACTIONS
+from infra.stack import DIRECT_UPLOAD_METADATA, MEDIACONVERT, NOTIFICATIONS_HANDLER_PREFIX, UNSCOPED_ACTIONS
 from tests.infra.conftest import (
     Synthesized,
     Template,
@@ -224,10 +224,14 @@ def test_each_function_is_granted_exactly_what_its_code_declares(
 # -- API Gateway ------------------------------------------------------------------------------
 
 
-def methods_by_route(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
+def methods_by_route(template: Template, *, direct: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, path) -> the method's properties: the Chalice routes' (Lambda proxy), or with `direct`
+    the direct-to-S3 upload routes' (resources.DIRECT_UPLOAD_ROUTES)."""
     api_resources = set(of_type(template, "AWS::ApiGateway::Resource"))
     routes = {}
     for method in of_type(template, "AWS::ApiGateway::Method").values():
+        if (DIRECT_UPLOAD_METADATA in method.get("Metadata", {})) != direct:
+            continue
         properties = method["Properties"]
         resource_id = next(iter(referenced_ids(properties["ResourceId"]) & api_resources), None)
         routes[(properties["HttpMethod"], resource_path(template, resource_id))] = properties
@@ -274,7 +278,12 @@ def test_each_function_may_be_invoked_only_by_its_route(synthesized: Synthesized
 def test_authorizer_guards_exactly_the_routes_that_declare_it(synthesized: Synthesized, chalice_app: Any) -> None:
     template = synthesized.template
     functions = functions_by_name(template)
-    authorizers = of_type(template, "AWS::ApiGateway::Authorizer")
+    authorizers = {
+        k: v for k, v in of_type(template, "AWS::ApiGateway::Authorizer").items() if v["Properties"]["Type"] == "TOKEN"
+    }
+    assert {v["Properties"]["Name"] for v in authorizers.values()} == {
+        a.name for a in chalice_app.builtin_auth_handlers
+    }
     for properties in authorizers.values():
         assert properties["Properties"]["Type"] == "TOKEN"
         assert properties["Properties"]["IdentitySource"] == "method.request.header.Authorization"
@@ -313,7 +322,8 @@ def test_stage_has_access_logs_tracing_and_binary_types(synthesized: Synthesized
     assert "Authorization" not in properties["AccessLogSetting"]["Format"]
     assert properties["MethodSettings"][0]["DataTraceEnabled"] is False
     _, api = only(of_type(synthesized.template, "AWS::ApiGateway::RestApi"))
-    assert api["Properties"]["BinaryMediaTypes"] == chalice_app.api.binary_types
+    # The app's binary types, then multipart/form-data (SDK uploads; see settings.EXTRA_BINARY_MEDIA_TYPES).
+    assert api["Properties"]["BinaryMediaTypes"] == [*chalice_app.api.binary_types, "multipart/form-data"]
 
 
 # -- functions ---------------------------------------------------------------------------------
