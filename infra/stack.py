@@ -1,7 +1,9 @@
 """The Videoplane stack: one Lambda per endpoint, authorizer and consumer, each with its own role
 built from `chalicelib.permissions.REGISTRY`, behind an API Gateway REST API, plus the table, the
 signing secret, the uploads and media buckets (media behind CloudFront), the project's event bus,
-the MediaConvert and MediaLive service roles, queues with dead-letter queues and the alarms.
+the MediaConvert and MediaLive service roles, queues with dead-letter queues and the alarms, the
+direct-to-S3 upload routes (S3 integration behind a REQUEST authorizer) and the VOD pipeline's
+wiring (uploads bucket notifications, the default-bus MediaConvert rule).
 
 Everything is derived from the Chalice app (`infra.model.plan`) and `chalicelib.resources`; no
 list of routes, names or permissions is kept here.
