@@ -145,12 +145,39 @@ _ABORT_INCOMPLETE_MULTIPART_UPLOADS: dict[str, Any] = {
     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS},
 }
 
-# Source files as uploaded (single PUT or multipart), read by MediaConvert.
+# Prefixes in the uploads bucket: request bodies as received, refused bodies (kept a day for
+# inspection), and assembled sources. S3 notifications on the first and last feed the pipeline.
+INCOMING_PREFIX = "incoming/"
+REJECTED_PREFIX = "rejected/"
+SOURCES_PREFIX = "sources/"
+REJECTED_RETENTION_DAYS = 1
+# Request bodies of uploads that were never completed (the parts of a finished upload are
+# assembled under sources/ within minutes).
+INCOMING_RETENTION_DAYS = 7
+
+# Source files as uploaded (request bodies under incoming/, assembled under sources/), read by
+# MediaConvert.
 UPLOADS_BUCKET = Bucket(
     name="uploads",
     env="VIDEOPLANE_UPLOADS_BUCKET",
     permission="uploads-bucket",
-    lifecycle={"Rules": [_ABORT_INCOMPLETE_MULTIPART_UPLOADS]},
+    lifecycle={
+        "Rules": [
+            _ABORT_INCOMPLETE_MULTIPART_UPLOADS,
+            {
+                "ID": "expire-abandoned-parts",
+                "Status": "Enabled",
+                "Filter": {"Prefix": INCOMING_PREFIX},
+                "Expiration": {"Days": INCOMING_RETENTION_DAYS},
+            },
+            {
+                "ID": "expire-rejected-bodies",
+                "Status": "Enabled",
+                "Filter": {"Prefix": REJECTED_PREFIX},
+                "Expiration": {"Days": REJECTED_RETENTION_DAYS},
+            },
+        ]
+    },
 )
 
 # Renditions, HLS, thumbnails and live segments; private, served through CloudFront. Players
@@ -235,12 +262,7 @@ ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"
 
 # -- uploads and the VOD pipeline --------------------------------------------------------------
 
-# Prefixes in the uploads bucket: request bodies as received, refused bodies (kept a day for
-# inspection), and assembled sources. S3 notifications on the first and last feed the pipeline.
-INCOMING_PREFIX = "incoming/"
-REJECTED_PREFIX = "rejected/"
-SOURCES_PREFIX = "sources/"
-REJECTED_RETENTION_DAYS = 1
+# The uploads bucket's prefixes (INCOMING_PREFIX, ...) are defined with the bucket, above.
 
 
 @dataclass(frozen=True)

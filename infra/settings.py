@@ -28,6 +28,14 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 ACCESS_LOG_RETENTION_DAYS = 90
 # A name of aws_cdk.aws_cloudfront.PriceClass: edge locations of North America and Europe only.
 MEDIA_PRICE_CLASS = "PRICE_CLASS_100"
+# Player pages live under the media domain at this path (VIDEOPLANE_PLAYER_BASE_URL); the player
+# itself is not deployed yet.
+PLAYER_PATH = "/embed"
+# Added to the Chalice app's binary media types on the REST API. SDK uploads send
+# multipart/form-data: as a binary type, API Gateway hands the body to the direct-upload S3
+# integration unchanged (as text it would be re-encoded), and Lambda proxy routes receive it base64
+# encoded (Chalice decodes it), as the devstack gateway does for every non-text type.
+EXTRA_BINARY_MEDIA_TYPES = ("multipart/form-data",)
 # Asynchronous targets (EventBridge rules, DynamoDB streams): retries before the DLQ.
 RETRY_ATTEMPTS = 3
 
@@ -48,7 +56,11 @@ DEFAULTS: dict[Kind, FunctionSettings] = {
 }
 
 # e.g. "create_video": {"memory_mb": 1024}
-OVERRIDES: dict[str, dict[str, int | None]] = {}
+OVERRIDES: dict[str, dict[str, int | None]] = {
+    # The REQUEST authorizer of the direct-to-S3 upload routes (an app.lambda_function): sized like the
+    # TOKEN authorizer, with time for its table reads and writes (API Gateway waits at most 29 s).
+    "authorize_upload": {"timeout_seconds": 10, "reserved_concurrency": 20},
+}
 
 
 def settings_for(spec: FunctionSpec, *, reserve: bool = True) -> FunctionSettings:

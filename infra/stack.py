@@ -1,7 +1,9 @@
 """The Videoplane stack: one Lambda per endpoint, authorizer and consumer, each with its own role
 built from `chalicelib.permissions.REGISTRY`, behind an API Gateway REST API, plus the table, the
 signing secret, the uploads and media buckets (media behind CloudFront), the project's event bus,
-the MediaConvert and MediaLive service roles, queues with dead-letter queues and the alarms.
+the MediaConvert and MediaLive service roles, queues with dead-letter queues and the alarms, the
+direct-to-S3 upload routes (S3 integration behind a REQUEST authorizer) and the VOD pipeline's
+wiring (uploads bucket notifications, the default-bus MediaConvert rule).
 
 Everything is derived from the Chalice app (`infra.model.plan`) and `chalicelib.resources`; no
 list of routes, names or permissions is kept here.
@@ -29,6 +31,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -43,8 +46,30 @@ from infra import settings
 from infra.model import FUNCTION_METADATA, FunctionSpec, camel, plan
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
+# The symbolic resource of MediaConvert's API (chalicelib.permissions.MEDIACONVERT_JOBS).
+MEDIACONVERT = "mediaconvert"
 # Construct ids of the media services' roles (chalicelib.resources names -> AWS spelling).
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
+INLINE_POLICY_NAME = "access"
+# CloudFormation metadata naming the authorizer of a direct-to-S3 upload method (read by tests/infra).
+DIRECT_UPLOAD_METADATA = "videoplane:direct-upload"
+# Where API Gateway may write upload request bodies (the authorizer picks the key under one of them).
+DIRECT_UPLOAD_PREFIXES = (resources.INCOMING_PREFIX, resources.REJECTED_PREFIX)
+# The S3 PutObject request: key, content type and metadata from the authorizer's context
+# (resources.DirectUploadRoute) and the caller's Content-Type (its multipart boundary).
+DIRECT_UPLOAD_REQUEST_PARAMETERS = {
+    "integration.request.path.objectKey": "context.authorizer.objectKey",
+    "integration.request.header.Content-Type": "'application/octet-stream'",
+    "integration.request.header.x-amz-meta-content-range": "context.authorizer.contentRange",
+    "integration.request.header.x-amz-meta-upload-token": "context.authorizer.uploadToken",
+    "integration.request.header.x-amz-meta-content-type": "method.request.header.Content-Type",
+}
+# S3 stored the body: answer with the status and body the authorizer chose.
+DIRECT_UPLOAD_RESPONSE_TEMPLATE = (
+    "#set($context.responseOverride.status = $context.authorizer.responseStatus)$context.authorizer.responseBody"
+)
+# Construct id prefix of the Lambda function CDK adds to apply S3 bucket notifications.
+NOTIFICATIONS_HANDLER_PREFIX = "BucketNotificationsHandler"
 _ROLE_IDS = {resources.MEDIACONVERT_ROLE.name: "MediaConvert", resources.MEDIALIVE_ROLE.name: "MediaLive"}
 
 _ATTRIBUTE_TYPES = {
@@ -96,26 +121,54 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
 
+# Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
+# lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
+# Probe reads a file by URL and acts on no MediaConvert resource.
+UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe"})
+
+
 def policy_statements(
     accesses: frozenset[Access],
     arns: Mapping[str, Sequence[str]],
     conditions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[iam.PolicyStatement]:
     """One statement per symbolic resource with exactly the declared actions (and that resource's
-    conditions, e.g. iam:PassedToService for a service role)."""
+    conditions, e.g. iam:PassedToService for a service role); actions of UNSCOPED_ACTIONS go to
+    one statement on "*"."""
     by_resource: dict[str, set[str]] = defaultdict(set)
+    unscoped: set[str] = set()
     for access in accesses:
         if access.resource not in arns:
             raise KeyError(f"no resource {access.resource!r} in infra (known: {', '.join(sorted(arns))})")
-        by_resource[access.resource].update(access.iam_actions())
-    return [
+        for action in access.iam_actions():
+            (unscoped if action in UNSCOPED_ACTIONS else by_resource[access.resource]).add(action)
+    statements = [
         iam.PolicyStatement(
             actions=sorted(actions),
             resources=list(arns[resource]),
             conditions=dict((conditions or {})[resource]) if resource in (conditions or {}) else None,
         )
         for resource, actions in sorted(by_resource.items())
+        if actions
     ]
+    if unscoped:
+        statements.append(iam.PolicyStatement(actions=sorted(unscoped), resources=["*"]))
+    return statements
+
+
+class InlineRole(iam.Role):
+    """An IAM role whose statements, including those CDK grants add later (X-Ray, event source
+    mappings, log groups), all go into one inline policy of the AWS::IAM::Role instead of a
+    separate AWS::IAM::Policy: one CloudFormation resource per role, not two (a stack holds at most
+    500 resources and Videoplane has one role per function)."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        self._document = iam.PolicyDocument()
+        super().__init__(scope, construct_id, inline_policies={INLINE_POLICY_NAME: self._document}, **kwargs)
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self._document.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self)
 
 
 class AppFunction(Construct):
@@ -142,7 +195,7 @@ class AppFunction(Construct):
             retention=logs.RetentionDays[settings.LOG_RETENTION],
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.role = iam.Role(
+        self.role = InlineRole(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -169,10 +222,9 @@ class AppFunction(Construct):
         )
         for child in (self.function, self.role):
             _cfn(child).add_metadata(FUNCTION_METADATA, spec.name)
-        # The function must wait for its policy, not for its role: Role is already a GetAtt
-        # (cfn-lint W3005 on CDK's default DependsOn of both).
-        policy = _cfn(self.role.node.find_child("DefaultPolicy"))
-        _cfn(self.function).add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
+        # The role's policy is part of the role, which the function already references (GetAtt):
+        # CDK's DependsOn on the role would be redundant (cfn-lint W3005).
+        _cfn(self.function).add_deletion_override("DependsOn")
         alarm = cloudwatch.Alarm(
             self,
             "Errors",
@@ -210,6 +262,7 @@ class VideoplaneStack(cdk.Stack):
         self.access_logs = self._access_log_bucket()
         self.buckets = {definition.name: self._bucket(definition) for definition in resources.BUCKETS}
         self.media_distribution = self._media_distribution(self.buckets[resources.MEDIA_BUCKET.name])
+        self.media_base_url = f"https://{self.media_distribution.distribution_domain_name}"
         self.event_bus = self._event_bus()
         self.service_roles = {definition.name: self._service_role(definition) for definition in resources.SERVICE_ROLES}
         # Named platform queues first: consumers of the same name reuse them (see _queue).
@@ -217,11 +270,16 @@ class VideoplaneStack(cdk.Stack):
             definition.name: self._platform_queue(definition) for definition in resources.QUEUES
         }
         self._route_bus_to_webhooks()
+        self._notify_pipeline()
+        self._route_media_events()
         arns: dict[str, Sequence[str]] = {
             "table": [self.table.table_arn],
             "table-indexes": [f"{self.table.table_arn}/index/*"],
             "signing-secret": [self.signing_secret.secret_arn],
             resources.EVENT_BUS.permission: [self.event_bus.event_bus_arn],
+            # CreateJob on the account's MediaConvert queues, presets, job templates and jobs in this
+            # region (jobs go to the Default queue; their ids are not known in advance).
+            MEDIACONVERT: [self.format_arn(service="mediaconvert", resource="*")],
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {
@@ -229,6 +287,9 @@ class VideoplaneStack(cdk.Stack):
             resources.SIGNING_SECRET_ENV: self.signing_secret.secret_arn,
             resources.EVENT_BUS.env: self.event_bus.event_bus_name,
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+            resources.MEDIA_BASE_URL_ENV: self.media_base_url,
+            # The player page itself is not deployed yet: this is where its URLs point.
+            resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]
@@ -555,7 +616,7 @@ class VideoplaneStack(cdk.Stack):
             rest_api_name=f"{self.stack_name}-api",
             description="Videoplane REST API (api.video compatible)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            binary_media_types=list(self.chalice_app.api.binary_types),
+            binary_media_types=binary_media_types(self.chalice_app),
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             fail_on_warnings=True,
@@ -652,7 +713,101 @@ class VideoplaneStack(cdk.Stack):
             "The account-level API Gateway logging role uses the AWS-managed policy made for it; it only "
             "writes API Gateway's own execution logs.",
         )
+        self._direct_upload_routes(api)
         return api
+
+    def _direct_upload_routes(self, api: apigw.RestApi) -> None:
+        """resources.DIRECT_UPLOAD_ROUTES: API Gateway stores the request body in the uploads bucket
+        (S3 PutObject) where the REQUEST authorizer's context says, and answers what that context
+        says (devstack/gateway.py::_direct_upload plays the same)."""
+        bucket = self.buckets[resources.UPLOADS_BUCKET.name]
+        role = InlineRole(
+            self,
+            "DirectUploadRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="Videoplane: API Gateway stores upload request bodies in the uploads bucket",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in DIRECT_UPLOAD_PREFIXES],
+            )
+        )
+        bucket_id = self.get_logical_id(_cfn(bucket))
+        for prefix in DIRECT_UPLOAD_PREFIXES:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+                f"API Gateway writes request bodies under {prefix} of the uploads bucket at keys the upload "
+                "authorizer derives per request (project, video, request id); nothing outside that prefix.",
+            )
+        error_template = resources.GATEWAY_RESPONSES["AUTHORIZER_FAILURE"]["template"]
+        json_header = {"method.response.header.Content-Type": "'application/json'"}
+        authorizers: dict[str, apigw.RequestAuthorizer] = {}
+        for route in resources.DIRECT_UPLOAD_ROUTES:
+            target = self.functions.get(route.authorizer)
+            if target is None:
+                raise KeyError(
+                    f"{route.method} {route.path}: its authorizer {route.authorizer!r} is not a function of the app "
+                    "(an app.lambda_function of that name)"
+                )
+            if route.authorizer not in authorizers:
+                authorizer = apigw.RequestAuthorizer(
+                    self,
+                    f"{camel(route.authorizer)}Authorizer",
+                    handler=target.function,
+                    # CDK insists on an identity source; API Gateway needs none without caching, and with one
+                    # it would answer 401 itself whenever that header is missing. Removed below.
+                    identity_sources=[apigw.IdentitySource.header("Content-Type")],
+                    # Every part differs (Content-Range, body length): never cache a decision.
+                    results_cache_ttl=cdk.Duration.seconds(0),
+                    authorizer_name=route.authorizer,
+                )
+                _cfn(authorizer).add_property_deletion_override("IdentitySource")
+                authorizers[route.authorizer] = authorizer
+            integration = apigw.AwsIntegration(
+                service="s3",
+                integration_http_method="PUT",
+                path=f"{bucket.bucket_name}/{{objectKey}}",
+                options=apigw.IntegrationOptions(
+                    credentials_role=role,
+                    request_parameters=DIRECT_UPLOAD_REQUEST_PARAMETERS,
+                    # No request template: the body (a binary media type) goes to S3 unchanged.
+                    passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
+                    integration_responses=[
+                        apigw.IntegrationResponse(
+                            status_code="200",
+                            response_templates={"application/json": DIRECT_UPLOAD_RESPONSE_TEMPLATE},
+                            response_parameters=json_header,
+                        ),
+                        # S3 refused or failed: api.video's server error, as for a failing authorizer.
+                        apigw.IntegrationResponse(
+                            status_code="500",
+                            selection_pattern=r"[45]\d{2}",
+                            response_templates={"application/json": error_template},
+                            response_parameters=json_header,
+                        ),
+                    ],
+                ),
+            )
+            method = api.root.resource_for_path(route.path).add_method(
+                route.method,
+                integration,
+                authorizer=authorizers[route.authorizer],
+                authorization_type=apigw.AuthorizationType.CUSTOM,
+                request_parameters={"method.request.header.Content-Type": False},
+                method_responses=[
+                    apigw.MethodResponse(status_code=status, response_parameters={name: True for name in json_header})
+                    for status in ("200", "500")
+                ],
+            )
+            _cfn(method).add_metadata(DIRECT_UPLOAD_METADATA, route.authorizer)
+            acknowledge(
+                method,
+                "AwsSolutions-COG4",
+                f"Callers authenticate with API keys, access tokens or upload tokens through the Lambda REQUEST "
+                f"authorizer {route.authorizer}, not Cognito user pools.",
+            )
 
     # -- consumers -----------------------------------------------------------------------
 
@@ -754,6 +909,66 @@ class VideoplaneStack(cdk.Stack):
             )
         )
 
+    def _notify_pipeline(self) -> None:
+        """Uploads bucket -> one queue per prefix (resources.BUCKET_NOTIFICATIONS), as the devstack's
+        notify_pipeline. The queues use SQS-managed encryption, so S3 needs no KMS key; CDK adds the
+        queue policy statement (s3.amazonaws.com, this bucket only) and the custom resource that
+        writes the bucket's notification configuration."""
+        bucket = self.buckets[resources.UPLOADS_BUCKET.name]
+        for prefix, definition in resources.BUCKET_NOTIFICATIONS:
+            bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.SqsDestination(self.queues[definition.name]),
+                s3.NotificationKeyFilter(prefix=prefix),
+            )
+        # S3 checks that it may send to each queue when the configuration is written: wait for the
+        # queue policies (and the bucket's and the handler's). The queues themselves are already
+        # referenced by ARN (CDK's DependsOn on them too is redundant: cfn-lint W3005).
+        stack = cdk.Stack.of(self)
+        notifications = bucket.node.find_child("Notifications")
+        waits_for = [notifications.node.find_child("HandlerPolicy"), bucket.policy]
+        waits_for += [
+            self.queues[definition.name].node.find_child("Policy") for _, definition in resources.BUCKET_NOTIFICATIONS
+        ]
+        _cfn(notifications).add_override(
+            "DependsOn", [stack.get_logical_id(_cfn(construct)) for construct in waits_for if construct is not None]
+        )
+        handler = self._notifications_handler()
+        # The handler function references its role (GetAtt) already (cfn-lint W3005).
+        _cfn(handler).add_deletion_override("DependsOn")
+        acknowledge(
+            handler,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's own function that writes the uploads bucket's notification configuration during deployment "
+            "(s3:PutBucketNotification on that bucket only); the AWS-managed basic execution role lets it write "
+            "its logs.",
+        )
+
+    def _notifications_handler(self) -> IConstruct:
+        """CDK's singleton Lambda (BucketNotificationsHandler...) that applies bucket notifications."""
+        handlers = [child for child in self.node.children if child.node.id.startswith(NOTIFICATIONS_HANDLER_PREFIX)]
+        if len(handlers) != 1:
+            raise ValueError(f"expected one {NOTIFICATIONS_HANDLER_PREFIX}*, found {len(handlers)}")
+        return handlers[0]
+
+    def _route_media_events(self) -> None:
+        """MediaConvert reports on the account's default bus; this app's jobs (its tag in
+        userMetadata) go to the media-events queue, as the devstack's route_media_events."""
+        rule = events.Rule(
+            self,
+            "MediaEventsRule",
+            description="Videoplane: MediaConvert job state changes of this app's jobs",
+            event_pattern=_event_pattern(resources.MEDIACONVERT_RULE_PATTERN),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queues[resources.MEDIA_EVENTS_QUEUE.name],
+                dead_letter_queue=self._new_dlq("MediaEventsRuleDlq", "rule MediaEventsRule"),
+                retry_attempts=settings.RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.hours(24),
+            )
+        )
+
     def _new_dlq(self, construct_id: str, owner: str) -> sqs.Queue:
         dlq = sqs.Queue(
             self,
@@ -788,15 +1003,25 @@ class VideoplaneStack(cdk.Stack):
                 f"Runtime {settings.RUNTIME} is the interpreter the app is built and tested with "
                 "(requirements.txt wheels are built for it); move with the project's Python version.",
             )
-            wildcard = "X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing)"
+            wildcard = ["X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing)"]
             if isinstance(fn.spec.source, DynamoDBEventConfig):
-                wildcard += " and dynamodb:ListStreams (the stream event source mapping)"
+                wildcard.append("dynamodb:ListStreams (the stream event source mapping)")
+            unscoped = sorted({a for access in registry[name] for a in access.iam_actions()} & UNSCOPED_ACTIONS)
+            if unscoped:
+                wildcard.append(f"{', '.join(unscoped)} (declared in chalicelib.permissions)")
             acknowledge(
                 fn.role,
                 "AwsSolutions-IAM5[Resource::*]",
-                f"Only {wildcard} use '*': these actions have no resource-level permissions.",
+                f"Only {' and '.join(wildcard)} use '*': these actions have no resource-level permissions.",
             )
             declared = {access.resource for access in registry[name]}
+            if MEDIACONVERT in declared:
+                acknowledge(
+                    fn.role,
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:mediaconvert:<AWS::Region>:<AWS::AccountId>:*]",
+                    "mediaconvert:CreateJob (declared in chalicelib.permissions) on this account's MediaConvert "
+                    "resources in this region only: jobs go to the Default queue and get ids only when created.",
+                )
             for bucket_definition in resources.BUCKETS:
                 if bucket_definition.permission in declared:
                     bucket_id = self.get_logical_id(_cfn(self.buckets[bucket_definition.name]))
@@ -815,13 +1040,20 @@ class VideoplaneStack(cdk.Stack):
                 )
 
 
+def binary_media_types(app: Chalice) -> list[str]:
+    """The Chalice app's binary types and infra's own (settings.EXTRA_BINARY_MEDIA_TYPES)."""
+    types = list(app.api.binary_types)
+    return types + [t for t in settings.EXTRA_BINARY_MEDIA_TYPES if t not in types]
+
+
 def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]:
     """S3 API lifecycle rules (the shape chalicelib.resources uses) -> CDK rules."""
     rules = []
     for rule in configuration["Rules"]:
         unknown = set(rule) - {"ID", "Status", "Filter", "AbortIncompleteMultipartUpload", "Expiration"}
-        if unknown or rule.get("Filter", {}).get("Prefix", "") != "" or set(rule.get("Filter", {})) - {"Prefix"}:
+        if unknown or set(rule.get("Filter", {})) - {"Prefix"}:
             raise ValueError(f"lifecycle rule {rule.get('ID')}: settings infra does not build yet: {rule}")
+        prefix = rule.get("Filter", {}).get("Prefix", "")
         abort = rule.get("AbortIncompleteMultipartUpload")
         expiration = rule.get("Expiration")
         if expiration is not None and set(expiration) != {"Days"}:
@@ -830,6 +1062,7 @@ def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]
             s3.LifecycleRule(
                 id=rule["ID"],
                 enabled=rule["Status"] == "Enabled",
+                prefix=prefix or None,
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(abort["DaysAfterInitiation"])
                 if abort
                 else None,

@@ -77,6 +77,11 @@ def synthetic_app() -> tuple[Chalice, dict[str, frozenset[Any]]]:
     def deliver(event: Any, context: Any) -> None:
         return None
 
+    # The REQUEST authorizer of resources.DIRECT_UPLOAD_ROUTES, which every stack deploys.
+    @app.lambda_function(name=resources.UPLOAD_AUTHORIZER)
+    def authorize_upload(event: Any, context: Any) -> None:
+        return None
+
     registry = {
         "token_authorizer": frozenset({TABLE_READ, SIGNING_KEYS_READ}),
         "list_things": frozenset({TABLE_READ, TABLE_INDEX_READ}),
@@ -86,6 +91,7 @@ def synthetic_app() -> tuple[Chalice, dict[str, frozenset[Any]]]:
         "on_job_state": frozenset({TABLE_WRITE, MEDIA_WRITE}),
         "sweep": frozenset({TABLE_WRITE, PASS_MEDIALIVE_ROLE}),
         "deliver": frozenset({TABLE_READ}),
+        resources.UPLOAD_AUTHORIZER: frozenset({TABLE_READ, TABLE_WRITE}),
     }
     return app, registry
 
@@ -119,6 +125,7 @@ def test_one_function_per_route_consumer_authorizer_and_lambda(synthetic: tuple[
         "on_job_state",
         "sweep",
         "deliver",
+        resources.UPLOAD_AUTHORIZER,
     }
 
 
@@ -252,6 +259,14 @@ def test_on_s3_event_is_refused() -> None:
 
     with pytest.raises(UnsupportedByInfra, match="on_s3_event"):
         plan(app)
+
+
+def test_direct_upload_routes_need_their_authorizer_function(tmp_path: Path, dummy_zip: Path) -> None:
+    app, registry = synthetic_app()
+    app.pure_lambda_functions = [fn for fn in app.pure_lambda_functions if fn.name != resources.UPLOAD_AUTHORIZER]
+    del registry[resources.UPLOAD_AUTHORIZER]
+    with pytest.raises(KeyError, match=resources.UPLOAD_AUTHORIZER):
+        build(tmp_path, chalice_app=app, registry=registry, code_zip=dummy_zip)
 
 
 def test_a_function_without_declared_access_is_refused(tmp_path: Path, dummy_zip: Path) -> None:

@@ -80,7 +80,7 @@ def test_bucket_is_private_encrypted_logged_and_follows_its_definition(
     (log_bucket_id,) = referenced_ids(properties["LoggingConfiguration"]["DestinationBucketName"])
     assert template["Resources"][log_bucket_id]["Type"] == "AWS::S3::Bucket"
     assert lifecycle_as_s3_api(properties["LifecycleConfiguration"]["Rules"]) == definition.lifecycle["Rules"]
-    aborts = [rule["AbortIncompleteMultipartUpload"] for rule in properties["LifecycleConfiguration"]["Rules"]]
+    aborts = [rule.get("AbortIncompleteMultipartUpload") for rule in properties["LifecycleConfiguration"]["Rules"]]
     assert {"DaysAfterInitiation": resources.ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS} in aborts
     if definition.cors:
         assert cors_as_s3_api(properties["CorsConfiguration"]["CorsRules"]) == definition.cors["CORSRules"]

@@ -22,6 +22,7 @@ from chalicelib import resources
 from chalicelib.domain.tokens import SigningKeySet
 from infra import checks, keys, settings
 from infra.model import plan
+from infra.stack import DIRECT_UPLOAD_METADATA, MEDIACONVERT, NOTIFICATIONS_HANDLER_PREFIX, UNSCOPED_ACTIONS
 from tests.infra.conftest import (
     Synthesized,
     Template,
@@ -69,7 +70,16 @@ SYMBOLIC = {
     *(bucket.permission for bucket in resources.BUCKETS),
     *(role.permission for role in resources.SERVICE_ROLES),
     *(queue.permission for queue in resources.QUEUES),
+    MEDIACONVERT,
 }
+# This account's MediaConvert resources in this region (queues, presets, job templates, jobs).
+MEDIACONVERT_ARN = {
+    "Fn::Join": [
+        "",
+        ["arn:", {"Ref": "AWS::Partition"}, ":mediaconvert:", {"Ref": "AWS::Region"}, ":",
+         {"Ref": "AWS::AccountId"}, ":*"],
+    ]
+}  # fmt: skip
 
 
 def platform_ids(template: Template) -> dict[str, str]:
@@ -95,16 +105,18 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         arn = {"Fn::GetAtt": [logical_id, "Arn"]}
         if resource in (arn, {"Fn::Join": ["", [arn, "/*"]]}):
             return symbol
-    if resource == {"Fn::GetAtt": [table_id, "Arn"]}:
-        return "table"
-    if resource == {"Fn::Join": ["", [{"Fn::GetAtt": [table_id, "Arn"]}, "/index/*"]]}:
-        return "table-indexes"
-    if resource == {"Ref": secret_id}:
-        return "signing-secret"
-    if resource == {"Fn::GetAtt": [log_group_id, "Arn"]}:
-        return "own-logs"
-    if resource == {"Fn::GetAtt": [table_id, "StreamArn"]}:
-        return "trigger"
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    exact = [
+        (table_arn, "table"),
+        ({"Fn::Join": ["", [table_arn, "/index/*"]]}, "table-indexes"),
+        ({"Ref": secret_id}, "signing-secret"),
+        (MEDIACONVERT_ARN, MEDIACONVERT),
+        ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
+        ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
+    ]
+    for known, symbol in exact:
+        if resource == known:
+            return symbol
     if isinstance(resource, dict) and referenced_ids(resource) and referenced_ids(resource) <= queues:
         return "trigger"
     return f"unexpected {json.dumps(resource)}"
@@ -126,6 +138,11 @@ def check_policies(template: Template, registry: Mapping[str, frozenset[Any]], c
         declared: dict[str, set[str]] = defaultdict(set)
         for access in registry[name]:
             declared[access.resource].update(access.iam_actions())
+            # Actions IAM authorizes only on "*" count for the resource that declares them.
+            for action in set(access.iam_actions()) & UNSCOPED_ACTIONS & granted.get("*", set()):
+                granted[access.resource].add(action)
+        if "*" in granted:
+            granted["*"] -= UNSCOPED_ACTIONS
         symbolic = {key: value for key, value in granted.items() if key in SYMBOLIC}
         assert symbolic == declared, name
         assert granted.pop("own-logs") == BASELINE_LOGS, name
@@ -144,8 +161,13 @@ def check_policies(template: Template, registry: Mapping[str, frozenset[Any]], c
 def test_function_set_equals_routes_consumers_and_authorizers(synthesized: Synthesized, chalice_app: Any) -> None:
     missing, extra = function_set_drift(chalice_app, synthesized.template)
     assert (missing, extra) == (set(), set())
-    # Every Lambda function in the template is one of the app's (no shared or stray functions).
-    assert len(of_type(synthesized.template, "AWS::Lambda::Function")) == len(expected_function_names(chalice_app))
+    # Every Lambda function in the template is one of the app's (no shared or stray functions), but
+    # for CDK's handler that writes the uploads bucket's notification configuration at deploy time.
+    others = set(of_type(synthesized.template, "AWS::Lambda::Function")) - set(
+        functions_by_name(synthesized.template).values()
+    )
+    assert len(others) == 1 and next(iter(others)).startswith(NOTIFICATIONS_HANDLER_PREFIX)
+    assert len(functions_by_name(synthesized.template)) == len(expected_function_names(chalice_app))
 
 
 def test_a_route_added_without_infra_is_caught(synthesized: Synthesized, chalice_app: Any) -> None:
@@ -189,7 +211,7 @@ def test_no_policy_grants_wildcard_actions(synthesized: Synthesized) -> None:
             for action in as_list(statement["Action"]):
                 assert "*" not in action, f"{role_id}: {action}"
             if "*" in as_list(statement["Resource"]):
-                assert set(as_list(statement["Action"])) <= XRAY | {"dynamodb:ListStreams"}, role_id
+                assert set(as_list(statement["Action"])) <= XRAY | {"dynamodb:ListStreams"} | UNSCOPED_ACTIONS, role_id
 
 
 def test_each_function_is_granted_exactly_what_its_code_declares(
@@ -202,10 +224,14 @@ def test_each_function_is_granted_exactly_what_its_code_declares(
 # -- API Gateway ------------------------------------------------------------------------------
 
 
-def methods_by_route(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
+def methods_by_route(template: Template, *, direct: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, path) -> the method's properties: the Chalice routes' (Lambda proxy), or with `direct`
+    the direct-to-S3 upload routes' (resources.DIRECT_UPLOAD_ROUTES)."""
     api_resources = set(of_type(template, "AWS::ApiGateway::Resource"))
     routes = {}
     for method in of_type(template, "AWS::ApiGateway::Method").values():
+        if (DIRECT_UPLOAD_METADATA in method.get("Metadata", {})) != direct:
+            continue
         properties = method["Properties"]
         resource_id = next(iter(referenced_ids(properties["ResourceId"]) & api_resources), None)
         routes[(properties["HttpMethod"], resource_path(template, resource_id))] = properties
@@ -252,7 +278,12 @@ def test_each_function_may_be_invoked_only_by_its_route(synthesized: Synthesized
 def test_authorizer_guards_exactly_the_routes_that_declare_it(synthesized: Synthesized, chalice_app: Any) -> None:
     template = synthesized.template
     functions = functions_by_name(template)
-    authorizers = of_type(template, "AWS::ApiGateway::Authorizer")
+    authorizers = {
+        k: v for k, v in of_type(template, "AWS::ApiGateway::Authorizer").items() if v["Properties"]["Type"] == "TOKEN"
+    }
+    assert {v["Properties"]["Name"] for v in authorizers.values()} == {
+        a.name for a in chalice_app.builtin_auth_handlers
+    }
     for properties in authorizers.values():
         assert properties["Properties"]["Type"] == "TOKEN"
         assert properties["Properties"]["IdentitySource"] == "method.request.header.Authorization"
@@ -291,7 +322,10 @@ def test_stage_has_access_logs_tracing_and_binary_types(synthesized: Synthesized
     assert "Authorization" not in properties["AccessLogSetting"]["Format"]
     assert properties["MethodSettings"][0]["DataTraceEnabled"] is False
     _, api = only(of_type(synthesized.template, "AWS::ApiGateway::RestApi"))
-    assert api["Properties"]["BinaryMediaTypes"] == chalice_app.api.binary_types
+    # The app's binary types, then infra's own (multipart/form-data: SDK uploads) unless the app has them.
+    extra = [t for t in settings.EXTRA_BINARY_MEDIA_TYPES if t not in chalice_app.api.binary_types]
+    assert "multipart/form-data" in settings.EXTRA_BINARY_MEDIA_TYPES
+    assert api["Properties"]["BinaryMediaTypes"] == [*chalice_app.api.binary_types, *extra]
 
 
 # -- functions ---------------------------------------------------------------------------------
@@ -306,6 +340,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
     secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
     ids = platform_ids(template)
+    distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
+    media_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
     for name, function_id in functions.items():
         properties = template["Resources"][function_id]["Properties"]
         size = settings.settings_for(specs[name])
@@ -323,6 +359,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             **{role.env: {"Fn::GetAtt": [ids[role.permission], "Arn"]} for role in resources.SERVICE_ROLES},
             **{queue.env: {"Ref": ids[queue.permission]} for queue in resources.QUEUES},
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+            resources.MEDIA_BASE_URL_ENV: media_url,
+            resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] > 0
