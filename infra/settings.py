@@ -60,6 +60,8 @@ OVERRIDES: dict[str, dict[str, int | None]] = {
     # The REQUEST authorizer of the direct-to-S3 upload routes (an app.lambda_function): sized like the
     # TOKEN authorizer, with time for its table reads and writes (API Gateway waits at most 29 s).
     "authorize_upload": {"timeout_seconds": 10, "reserved_concurrency": 20},
+    # Fetches a source from a URL into S3 (streamed, up to 30 GiB) or copies one: Lambda's maximum.
+    "ingest_sources": {"timeout_seconds": 900},
 }
 
 

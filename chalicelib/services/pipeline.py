@@ -38,6 +38,7 @@ from chalicelib.domain.playlists import subtitle_media_playlist, subtitles_group
 from chalicelib.domain.tracks import TextTrack
 from chalicelib.domain.videos import Video
 from chalicelib.ports import VideoRepository
+from chalicelib.services.uploads import stage
 from chalicelib.services.videos import Detail
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class PipelineService:
             return
         video = found[0]
         source_url = f"{self.uploads.url()}/{source_key}"
+        stage(video_id, "ingest")
         try:
             metadata = self.encoder.probe(source_url)
         except SourceUnreadable as unreadable:
@@ -136,8 +138,10 @@ class PipelineService:
             },
             self.clock(),
         )
+        stage(video_id, "probed")
         for job in self.plan(video, metadata, profile, renditions, source_url, stored.etag):
             self.encoder.submit(job)
+        stage(video_id, "submitted")
 
     def plan(
         self,
@@ -262,6 +266,7 @@ class PipelineService:
         state = job_state_from_event(event)
         if state is None:
             return
+        stage(state.video_id, f"job {state.kind.value} {state.quality or ''} {state.status}".replace("  ", " "))
         if state.status in ("PROGRESSING", "STATUS_UPDATE", "INPUT_INFORMATION"):
             self._started(state)
         elif state.status == "COMPLETE":
@@ -363,7 +368,8 @@ class PipelineService:
         `playable: true` can always fetch it."""
         self.publish_master(project_id, video_id)
         playable = events.VideoPlayable(**events.envelope(project_id, self.clock()), videoId=video_id)
-        self.media.flag_once(project_id, video_id, "playable", self.clock(), [playable])
+        if self.media.flag_once(project_id, video_id, "playable", self.clock(), [playable]):
+            stage(video_id, "playable")
 
     def refresh(self, project_id: str, video_id: str) -> None:
         """MasterPlaylistRefresher: captions changed, so the master's SUBTITLES group must too."""

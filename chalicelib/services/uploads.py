@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib import ids
+from chalicelib import ids, resources
 from chalicelib.adapters.storage import ObjectStore, Slice
 from chalicelib.adapters.uploads import DynamoMediaRepository, DynamoUploadRepository, DynamoUploadTokenRepository
 from chalicelib.domain import events, formdata, uploads
@@ -22,9 +22,16 @@ from chalicelib.services.videos import VideoService
 
 logger = logging.getLogger(__name__)
 
-INCOMING_PREFIX = "incoming/"
-REJECTED_PREFIX = "rejected/"
-SOURCES_PREFIX = "sources/"
+
+def stage(video_id: str, name: str, **fields: object) -> None:
+    """One structured line per pipeline step (benchmarks/time_to_playable.py reads them)."""
+    from chalicelib.observability import logger as app_logger
+
+    app_logger.info("pipeline stage", extra={"videoId": video_id, "stage": name, **fields})
+
+
+INCOMING_PREFIX = resources.INCOMING_PREFIX
+SOURCES_PREFIX = resources.SOURCES_PREFIX
 # Object metadata the gateway stores with each request body (x-amz-meta-*).
 RANGE_METADATA = "content-range"
 TOKEN_METADATA = "upload-token"
@@ -228,6 +235,7 @@ class UploadService:
         )
         size = sum(p.size for p in parts)
         if self.uploads.complete(session.project_id, session.video_id, size, key, [uploaded], self.clock()):
+            stage(session.video_id, "assembled", parts=len(parts), bytes=size)
             self.store.delete_many([p.object_key for p in parts])
 
     # -- status ----------------------------------------------------------------------------
