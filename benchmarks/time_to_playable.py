@@ -39,7 +39,7 @@ from benchmarks.devstack_process import Devstack, running_devstack
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 CHUNK_BYTES = 8 * 1024 * 1024
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.05
 JOB_FOLDER = re.compile(r"^(.*?/mediaplane-\d[^/]*)(/.*)$")
 SETTLE_TIMEOUT_SECONDS = 1800.0
 

@@ -56,10 +56,16 @@ class EventSourcePollers:
     def __init__(self, app: Chalice) -> None:
         self._stop = threading.Event()
         self._pollers: list[_Poller] = []
+        self._traffic: list[threading.Event] = []
         for config in app.event_sources:
             if isinstance(config, SQSEventConfig):
                 handler = app.handler_map[config.name]
-                self._pollers.extend(_SqsPoller(config, handler, self._stop) for _ in range(SQS_CONCURRENCY))
+                traffic = threading.Event()
+                self._traffic.append(traffic)
+                self._pollers.extend(
+                    _SqsPoller(config, handler, self._stop, traffic, lead=index == 0)
+                    for index in range(SQS_CONCURRENCY)
+                )
             elif isinstance(config, DynamoDBEventConfig):
                 self._pollers.append(_StreamPoller(config, app.handler_map[config.name], self._stop))
         self.count = len({poller.name for poller in self._pollers})
@@ -77,6 +83,8 @@ class EventSourcePollers:
 
     def stop(self) -> None:
         self._stop.set()
+        for traffic in self._traffic:
+            traffic.set()  # wakes the pollers waiting for traffic
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -133,11 +141,18 @@ def _jsonable(value: Any) -> Any:
 
 
 class _SqsPoller:
-    def __init__(self, config: SQSEventConfig, handler: Handler, stop: threading.Event) -> None:
+    """One of a queue's pollers. The lead always long-polls; the others join while the queue has
+    traffic (as Lambda scales its pollers), so an idle devstack makes one call per queue a second."""
+
+    def __init__(
+        self, config: SQSEventConfig, handler: Handler, stop: threading.Event, traffic: threading.Event, lead: bool
+    ) -> None:
         self.name = config.name
         self._config = config
         self._handler = handler
         self._stop = stop
+        self._traffic = traffic
+        self._lead = lead
         self._client: Any = None
         self._queue_url: str | None = None
         self._queue_arn = ""
@@ -159,10 +174,16 @@ class _SqsPoller:
         return str(url)
 
     def poll(self) -> None:
+        if not self._lead and not self._traffic.is_set():
+            self._traffic.wait(SQS_WAIT_SECONDS)
+            return
         url = self._queue_url = self._queue_url or self._open()
         messages = self._receive(url)
         if not messages:
+            if not self._lead:
+                self._traffic.clear()
             return
+        self._traffic.set()
         records = [self._record(message) for message in messages]
         ok, result = _invoke(self._handler, self.name, {"Records": records})
         ids = [record["messageId"] for record in records]
