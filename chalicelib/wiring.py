@@ -296,6 +296,7 @@ def upload_service() -> UploadService:
         video_service(),
         uploads_store(),
         clock=utc_now,
+        source_arrived=lambda project_id, video_id, key: pipeline_service().ingest(project_id, video_id, key),
     )
 
 

@@ -59,7 +59,8 @@ CONTENT_TYPES = {
 }
 
 
-# Scheduling priority of encoding ffmpeg runs (0 = that of the devstack).
+UPLOAD_THREADS = 4
+# Scheduling priority of ffmpeg runs that decode (0 = that of the devstack); remuxes keep it.
 ENCODE_NICENESS = 10
 # Sources kept on disk for the jobs that follow (a video's jobs arrive together).
 SOURCE_CACHE_ENTRIES = 8
@@ -170,6 +171,7 @@ class MediaPlane:
         self._model = botocore.session.get_session().get_service_model("mediaconvert")
         self._cache_dir = Path(tempfile.mkdtemp(prefix="mediaplane-sources-"))
         self._source_locks: dict[str, threading.Lock] = {}
+        self._inspected: dict[Path, mediatools.MediaInfo] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -240,7 +242,7 @@ class MediaPlane:
             except JobFailed as error:
                 raise BadRequest(error.message) from error
             try:
-                info = mediatools.inspect(path)
+                info = self._inspect(path)
             except Unreadable as error:
                 raise BadRequest(f"The input {url} could not be read as media: {error}") from error
             results.append(mediatools.probe_result(info, path.stat().st_size))
@@ -271,7 +273,7 @@ class MediaPlane:
         self._emit(job, "PROGRESSING")
         source = self._source(job_input["FileInput"])
         try:
-            info = mediatools.inspect(source)
+            info = self._inspect(source)
         except Unreadable as error:
             raise JobFailed(ERROR_INPUT_UNREADABLE, f"The input could not be read as media: {error}") from error
         plan = _Plan.build(settings, info, self._download_image(job_input, settings, folder))
@@ -341,7 +343,8 @@ class MediaPlane:
             # Encodes yield the CPU to remuxes, frame captures and the API: a video becomes playable
             # in seconds even while its ladder keeps both cores busy (idle cores are used all the same).
             nice = shutil.which("nice")
-            niced = [nice, "-n", str(ENCODE_NICENESS)] if nice and "libx264" in output_args else []
+            copies = "copy" in output_args and "libx264" not in output_args
+            niced = [nice, "-n", str(ENCODE_NICENESS)] if nice and not copies else []
             process = subprocess.Popen([*niced, *command], stdout=subprocess.PIPE, stderr=stderr, text=True)
             with self._lock:
                 self._processes.add(process)
@@ -425,6 +428,16 @@ class MediaPlane:
             self._evict()
             return cached
 
+    def _inspect(self, source: Path) -> mediatools.MediaInfo:
+        """`ffmpeg -i` once per cached source (the probe and every job read the same one)."""
+        with self._lock:
+            known = self._inspected.get(source)
+        if known is None:
+            known = mediatools.inspect(source)
+            with self._lock:
+                self._inspected[source] = known
+        return known
+
     def _evict(self) -> None:
         """Keeps the most recently used sources; an evicted file still open in ffmpeg stays
         readable until it closes (POSIX)."""
@@ -432,6 +445,8 @@ class MediaPlane:
                          key=lambda p: p.stat().st_mtime)  # fmt: skip
         for stale in entries[:-SOURCE_CACHE_ENTRIES]:
             shutil.rmtree(stale, ignore_errors=True)
+            with self._lock:
+                self._inspected = {k: v for k, v in self._inspected.items() if stale not in k.parents}
 
     def _download(self, url: str, folder: Path) -> Path:
         match = re.match(r"^s3://([^/]+)/(.+)$", url)
@@ -452,11 +467,18 @@ class MediaPlane:
         return self._download(image["ImageInserterInput"], folder / "watermark")
 
     def _upload_folder(self, folder: Path, bucket: str, prefix: str) -> None:
-        for path in sorted(folder.iterdir()):
-            content_type = CONTENT_TYPES.get(path.suffix)
-            if content_type is None:
-                continue  # ffmpeg's stderr logs and temporary files
+        # ffmpeg's stderr logs and temporary files stay behind.
+        outputs = [
+            (path, CONTENT_TYPES[path.suffix]) for path in sorted(folder.iterdir()) if path.suffix in CONTENT_TYPES
+        ]
+
+        def upload(output: tuple[Path, str]) -> None:
+            path, content_type = output
             self.s3.upload_file(str(path), bucket, f"{prefix}{path.name}", ExtraArgs={"ContentType": content_type})
+
+        # Segments in parallel: the emulator's S3 answers each PUT on its own thread.
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            list(pool.map(upload, outputs))
 
     def _emit(self, job: Job, status: str, **extra: Any) -> None:
         detail = {

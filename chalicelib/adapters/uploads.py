@@ -198,6 +198,20 @@ class DynamoMediaRepository:
             ]
         )
 
+    def release(self, project_id: str, video_id: str, marker: str, attribute: str) -> None:
+        """Gives a claim back (the work failed midway) so that a retry may take it."""
+        self.table.write_if(
+            [
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="REMOVE #a",
+                    condition="#a = :m",
+                    names={"#a": attribute},
+                    values={":m": marker},
+                )
+            ]
+        )
+
     def set_fields(
         self, project_id: str, video_id: str, fields: dict[str, Any], now: datetime, events: Sequence[DomainEvent] = ()
     ) -> None:

@@ -58,7 +58,12 @@ def each_message(event: SQSEvent, handle: Callable[[str], None]) -> dict[str, An
     return {"batchItemFailures": failures}
 
 
-declare("receive_upload_parts", (UPLOAD_PARTS_CONSUME, UPLOADS_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE))
+# The part that completes an upload assembles the source and starts its pipeline (probe, jobs).
+declare(
+    "receive_upload_parts",
+    (UPLOAD_PARTS_CONSUME, UPLOADS_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE, MEDIA_OBJECTS_WRITE, MEDIACONVERT_JOBS,
+     MEDIACONVERT_PASS_ROLE),
+)  # fmt: skip
 
 
 @bp.on_sqs_message(queue=resources.UPLOAD_PARTS_QUEUE.name, batch_size=BATCH_SIZE)

@@ -102,9 +102,18 @@ class PipelineService:
     # -- a source arrived ------------------------------------------------------------------
 
     def ingest(self, project_id: str, video_id: str, source_key: str) -> None:
+        """Probes the source and submits its jobs, once per source version: the first caller
+        claims the work; a failure midway gives the claim back for the retry."""
         stored = self.uploads.head(source_key)
         if stored is None or not self.media.claim(project_id, video_id, stored.etag, "pipeline", self.clock()):
             return  # gone, or a duplicate notification of a source already taken in hand
+        try:
+            self._ingest(project_id, video_id, source_key, stored.etag)
+        except Exception:
+            self.media.release(project_id, video_id, stored.etag, "pipeline")
+            raise
+
+    def _ingest(self, project_id: str, video_id: str, source_key: str, etag: str) -> None:
         found = self.videos.get_with_media(project_id, video_id)
         if found is None or found[0].discarded:
             log.info("source of a missing or discarded video ignored", extra={"videoId": video_id})
@@ -139,7 +148,7 @@ class PipelineService:
             self.clock(),
         )
         stage(video_id, "probed")
-        for job in self.plan(video, metadata, profile, renditions, source_url, stored.etag):
+        for job in self.plan(video, metadata, profile, renditions, source_url, etag):
             self.encoder.submit(job)
         stage(video_id, "submitted")
 

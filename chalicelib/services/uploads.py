@@ -101,8 +101,12 @@ class UploadService:
         videos: VideoService,
         store: ObjectStore,
         clock: Callable[[], datetime],
+        source_arrived: Callable[[str, str, str], None] = lambda project_id, video_id, key: None,
     ) -> None:
         self.uploads = uploads_repo
+        # Starts the pipeline at once (one queue hop sooner than the sources/ notification,
+        # which still follows and finds the work claimed).
+        self.source_arrived = source_arrived
         self.media = media
         self.tokens = tokens
         self.videos = videos
@@ -237,6 +241,11 @@ class UploadService:
         if self.uploads.complete(session.project_id, session.video_id, size, key, [uploaded], self.clock()):
             stage(session.video_id, "assembled", parts=len(parts), bytes=size)
             self.store.delete_many([p.object_key for p in parts])
+            try:
+                self.source_arrived(session.project_id, session.video_id, key)
+            except Exception:
+                # The sources/ notification runs the same ingest again, with its queue's retries.
+                logger.exception("ingest right after assembly failed; the source notification will retry")
 
     # -- status ----------------------------------------------------------------------------
 
