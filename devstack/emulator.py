@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
-
-from moto.server import ThreadedMotoServer
+from pathlib import Path
 
 from chalicelib import resources
 from chalicelib.wiring import ALLOW_LOOPBACK_INGEST_ENV
@@ -32,23 +35,58 @@ def role_arn(definition: resources.ServiceRole) -> str:
     return f"arn:aws:iam::{ACCOUNT_ID}:role/{resources.APP_NAME}-{definition.name}"
 
 
+STOP_TIMEOUT_SECONDS = 10.0
+
+
 @dataclass(frozen=True)
 class Emulator:
-    server: ThreadedMotoServer
+    """moto in a process of its own: the emulator and the app would otherwise share one GIL
+    (and one core) on a machine with two."""
+
+    process: subprocess.Popen[str]
     endpoint: str
 
     def stop(self) -> None:
-        self.server.stop()
+        if self.process.stdin is not None:
+            self.process.stdin.close()  # the emulator exits when its parent lets go of it
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def start_emulator(port: int = 0) -> Emulator:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack.emulator", "--port", str(port)],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    endpoint = process.stdout.readline().strip()
+    if not endpoint.startswith("http://"):
+        process.kill()
+        raise RuntimeError(f"the AWS emulator did not start (exit code {process.wait()})")
+    return Emulator(process=process, endpoint=endpoint)
+
+
+def serve(port: int) -> None:
+    """The emulator process: moto with the devstack's fixes, until its parent closes stdin
+    (or dies). Ctrl+C reaches the whole process group; the parent decides when to stop."""
+    from moto.server import ThreadedMotoServer
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     motofixes.apply()
     # moto's werkzeug server logs every AWS call; the app's own logs are what matter here.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound_port = server.get_host_and_port()
-    return Emulator(server=server, endpoint=f"http://{host}:{bound_port}")
+    print(f"http://{host}:{bound_port}", flush=True)
+    sys.stdin.read()
+    server.stop()
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:
@@ -76,3 +114,9 @@ def aws_environment(endpoint: str) -> dict[str, str]:
 
 def apply_environment(endpoint: str) -> None:
     os.environ.update(aws_environment(endpoint))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="moto's server for the devstack (started by `devstack up`)")
+    parser.add_argument("--port", type=int, default=0)
+    serve(parser.parse_args().port)
