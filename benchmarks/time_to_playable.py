@@ -40,6 +40,7 @@ from benchmarks.devstack_process import Devstack, running_devstack
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 CHUNK_BYTES = 8 * 1024 * 1024
 POLL_SECONDS = 0.05
+LADDER_POLL_SECONDS = 0.25
 JOB_FOLDER = re.compile(r"^(.*?/mediaplane-\d[^/]*)(/.*)$")
 SETTLE_TIMEOUT_SECONDS = 1800.0
 
@@ -104,7 +105,7 @@ def run_pipeline(stack: Devstack, source: Path) -> dict[str, float]:
             raise RuntimeError(status["encoding"]["failure"])
         # Poll fast until playable (that is what is timed), then gently: every status request
         # costs the devstack CPU that the encoders would otherwise have.
-        time.sleep(POLL_SECONDS if playable_at is None else 1.0)
+        time.sleep(POLL_SECONDS if playable_at is None else LADDER_POLL_SECONDS)
     if playable_at is None or ladder_at is None:
         raise RuntimeError("the video did not settle in time")
     return {
