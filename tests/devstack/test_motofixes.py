@@ -84,3 +84,35 @@ def test_an_update_before_the_failing_write_is_rolled_back(ddb: Any) -> None:
     assert [r["dynamodb"]["SequenceNumber"] for r in stream_records(ddb)] == sorted(
         r["dynamodb"]["SequenceNumber"] for r in stream_records(ddb)
     )
+
+
+def test_reads_never_see_an_update_half_applied(ddb: Any) -> None:
+    """UpdateItem creating an item with several attributes, against concurrent reads: each read
+    sees no item or the whole item (moto alone lets a read see the keys only)."""
+    import threading
+
+    seen: list[set[str]] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            for n in range(40):
+                item = ddb.get_item(TableName=TABLE, Key={"PK": {"S": f"u{n}"}, "SK": {"S": "x"}}).get("Item")
+                if item is not None:
+                    seen.append(set(item))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(40):
+            ddb.update_item(
+                TableName=TABLE,
+                Key={"PK": {"S": f"u{n}"}, "SK": {"S": "x"}},
+                UpdateExpression="SET a = :a, b = :b, c = :c ADD n :one",
+                ExpressionAttributeValues={":a": {"S": "a"}, ":b": {"S": "b"}, ":c": {"S": "c"}, ":one": {"N": "1"}},
+            )
+    finally:
+        done.set()
+        reader.join()
+    assert seen, "the reader saw nothing"
+    assert all(keys == {"PK", "SK", "a", "b", "c", "n"} for keys in seen)
