@@ -40,7 +40,7 @@ from benchmarks.devstack_process import Devstack, running_devstack
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 CHUNK_BYTES = 8 * 1024 * 1024
 POLL_SECONDS = 0.05
-LADDER_POLL_SECONDS = 0.25
+LADDER_POLL_SECONDS = 1.0
 JOB_FOLDER = re.compile(r"^(.*?/mediaplane-\d[^/]*)(/.*)$")
 SETTLE_TIMEOUT_SECONDS = 1800.0
 

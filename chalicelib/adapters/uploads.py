@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib import resources
 from chalicelib.adapters import records
 from chalicelib.adapters.dynamodb import PK, SK, Put, Table, Update, project_partition
-from chalicelib.clock import to_atom
+from chalicelib.clock import epoch_seconds, from_atom, to_atom
 from chalicelib.domain.events import DomainEvent
 from chalicelib.domain.ingest import DirectUpload, DirectUploadStatus
 from chalicelib.domain.media import IngestMethod, IngestStatus, MediaState, QualityStatus
@@ -425,6 +425,9 @@ def _direct_upload(item: dict[str, Any]) -> DirectUpload:
 
 
 def token_item(token: UploadToken) -> dict[str, Any]:
+    """The token's own `ttl` (seconds) is kept as `ttl_seconds`: `ttl` is the table's expiry
+    attribute, set to when the token expires (DynamoDB then removes it; never for ttl 0)."""
+    expires = token.expires_at
     return {
         PK: project_partition(token.project_id, "UPLOADTOKEN"),
         SK: token.token_id,
@@ -432,8 +435,21 @@ def token_item(token: UploadToken) -> dict[str, Any]:
         resources.GSI1_SORT_KEY: token.project_id,
         "entity": "uploadToken",
         "open_uploads": {},
-        **token.model_dump(mode="json"),
+        "project_id": token.project_id,
+        "token_id": token.token_id,
+        "ttl_seconds": token.ttl,
+        "created_at": to_atom(token.created_at),
+        resources.TTL_ATTRIBUTE: epoch_seconds(expires) if expires else None,
     }
+
+
+def token_from_item(item: dict[str, Any]) -> UploadToken:
+    return UploadToken(
+        project_id=item["project_id"],
+        token_id=item["token_id"],
+        ttl=int(item["ttl_seconds"]),
+        created_at=from_atom(item["created_at"]),
+    )
 
 
 class DynamoUploadTokenRepository:
@@ -445,7 +461,7 @@ class DynamoUploadTokenRepository:
 
     def get(self, project_id: str, token_id: str) -> UploadToken | None:
         item = self.table.get(project_partition(project_id, "UPLOADTOKEN"), token_id)
-        return None if item is None else UploadToken.model_validate(_strip(item))
+        return None if item is None else token_from_item(item)
 
     def find(self, token_id: str) -> UploadToken | None:
         """By token alone (delegated uploads carry no credentials)."""
@@ -456,7 +472,7 @@ class DynamoUploadTokenRepository:
 
     def list(self, project_id: str) -> list[UploadToken]:
         items = self.table.query(project_partition(project_id, "UPLOADTOKEN"))
-        return [UploadToken.model_validate(_strip(item)) for item in items]
+        return [token_from_item(item) for item in items]
 
     def delete(self, token: UploadToken) -> None:
         self.table.delete(project_partition(token.project_id, "UPLOADTOKEN"), token.token_id)

@@ -3,7 +3,7 @@ docs/uploads.md). Each route declares exactly the S3 actions it performs or lend
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -17,7 +17,9 @@ from chalicelib.domain import ingest
 from chalicelib.domain.access import Permission
 from chalicelib.domain.ingest import DirectUpload
 from chalicelib.permissions import UPLOADS_ABORT, UPLOADS_OBJECTS_READ, UPLOADS_PARTS_LIST, UPLOADS_PUT
-from chalicelib.services.direct_uploads import Grant
+
+if TYPE_CHECKING:
+    from chalicelib.services.direct_uploads import Grant
 
 bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE

@@ -9,7 +9,7 @@ tells the gateway where to store the body and what to answer.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
@@ -20,9 +20,11 @@ from chalicelib.api.http import Call, Reply, endpoint
 from chalicelib.api.problems import problem_body
 from chalicelib.domain.access import Actor, Permission, role_allows
 from chalicelib.domain.errors import AuthenticationFailed, DomainError, Forbidden
-from chalicelib.domain.uploads import UploadTokenCreation, UploadTokenQuery
+from chalicelib.domain.uploads import RANGE_METADATA, TOKEN_METADATA, UploadTokenCreation, UploadTokenQuery
 from chalicelib.permissions import SIGNING_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE, declare
-from chalicelib.services.uploads import RANGE_METADATA, TOKEN_METADATA, Admission
+
+if TYPE_CHECKING:
+    from chalicelib.services.uploads import Admission
 
 bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE

@@ -17,6 +17,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from chalicelib import resources
 from chalicelib.domain.errors import DomainError, InvalidInput, Problem
 
 MIN_PART_BYTES = 5 * 1024 * 1024
@@ -25,6 +26,15 @@ MAX_TOTAL_BYTES = 52_428_800_000
 # A request without Content-Range is a whole file; api.video caps those at 200 MiB.
 MAX_SINGLE_REQUEST_BYTES = 200 * 1024 * 1024
 HEADER = "Content-Range"
+INCOMING_PREFIX = resources.INCOMING_PREFIX
+SOURCES_PREFIX = resources.SOURCES_PREFIX
+# Object metadata the gateway stores with each request body (x-amz-meta-*).
+RANGE_METADATA = "content-range"
+TOKEN_METADATA = "upload-token"
+# The request's Content-Type (with the multipart boundary); the object is stored as octet-stream.
+CONTENT_TYPE_METADATA = "content-type"
+DELEGATED_TITLE = "Uploaded with a token"
+
 UPLOAD_TOKEN_PREFIX = "to"
 
 _RANGE = re.compile(
@@ -255,6 +265,31 @@ def assembly_order(session: UploadSession, parts: Sequence[ReceivedPart]) -> lis
         if position != session.total_bytes:
             raise ValueError("byte ranges do not cover the file")
     return ordered
+
+
+# -- where bodies and sources live in the uploads bucket --------------------------------------
+
+
+def incoming_key(project_id: str, video_id: str, request_id: str) -> str:
+    return f"{INCOMING_PREFIX}{project_id}/{video_id}/{request_id}"
+
+
+def source_key(project_id: str, video_id: str) -> str:
+    return f"{SOURCES_PREFIX}{project_id}/{video_id}"
+
+
+def parse_incoming_key(key: str) -> tuple[str, str, str] | None:
+    parts = key.split("/")
+    if len(parts) != 4 or f"{parts[0]}/" != INCOMING_PREFIX:
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+def parse_source_key(key: str) -> tuple[str, str] | None:
+    parts = key.split("/")
+    if len(parts) != 3 or f"{parts[0]}/" != SOURCES_PREFIX:
+        return None
+    return parts[1], parts[2]
 
 
 # -- delegated upload tokens -----------------------------------------------------------------

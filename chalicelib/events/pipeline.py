@@ -17,6 +17,7 @@ from chalice.app import SQSEvent
 
 from chalicelib import resources, wiring
 from chalicelib.domain.ingest import IngestMessage
+from chalicelib.domain.uploads import parse_source_key
 from chalicelib.permissions import (
     MEDIA_EVENTS_CONSUME,
     MEDIA_OBJECTS_WRITE,
@@ -31,7 +32,6 @@ from chalicelib.permissions import (
     UPLOADS_SOURCES_WRITE,
     declare,
 )
-from chalicelib.services.uploads import parse_source_key
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)

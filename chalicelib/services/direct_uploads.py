@@ -17,8 +17,7 @@ from chalicelib.domain import events, ingest
 from chalicelib.domain.access import Actor
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.domain.ingest import DirectUpload, DirectUploadStatus
-from chalicelib.domain.uploads import SourceAlreadyUploaded, UploadStatus
-from chalicelib.services.uploads import source_key
+from chalicelib.domain.uploads import SourceAlreadyUploaded, UploadStatus, source_key
 from chalicelib.services.videos import Detail, VideoService
 
 # Long enough for a slow link to send a large part; GET the upload again for fresh URLs.

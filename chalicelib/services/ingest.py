@@ -23,9 +23,9 @@ from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.errors import RepositoryUnavailable
 from chalicelib.domain.ingest import FetchFailed, IngestKind, IngestMessage, Source, UrlSource
 from chalicelib.domain.media import IngestMethod, IngestStatus
+from chalicelib.domain.uploads import source_key
 from chalicelib.domain.urlguard import Resolver
 from chalicelib.domain.videos import Video
-from chalicelib.services.uploads import source_key
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib import ids, resources
+from chalicelib import ids
 from chalicelib.adapters.storage import ObjectStore, Slice
 from chalicelib.adapters.uploads import DynamoMediaRepository, DynamoUploadRepository, DynamoUploadTokenRepository
 from chalicelib.domain import events, formdata, uploads
@@ -16,7 +16,20 @@ from chalicelib.domain.access import Actor, Principal, Role
 from chalicelib.domain.errors import AuthenticationFailed, DomainError, InvalidInput, NotFound, Problem
 from chalicelib.domain.media import MediaState
 from chalicelib.domain.pagination import Page, PageRequest, paginate
-from chalicelib.domain.uploads import ContentRange, RangeForm, ReceivedPart, UploadSession, UploadToken
+from chalicelib.domain.uploads import (
+    CONTENT_TYPE_METADATA,
+    DELEGATED_TITLE,
+    RANGE_METADATA,
+    TOKEN_METADATA,
+    ContentRange,
+    RangeForm,
+    ReceivedPart,
+    UploadSession,
+    UploadToken,
+    incoming_key,
+    parse_incoming_key,
+    source_key,
+)
 from chalicelib.domain.videos import Video, VideoCreation
 from chalicelib.services.videos import VideoService
 
@@ -30,16 +43,6 @@ def stage(video_id: str, name: str, **fields: object) -> None:
     app_logger.info("pipeline stage", extra={"videoId": video_id, "stage": name, **fields})
 
 
-INCOMING_PREFIX = resources.INCOMING_PREFIX
-SOURCES_PREFIX = resources.SOURCES_PREFIX
-# Object metadata the gateway stores with each request body (x-amz-meta-*).
-RANGE_METADATA = "content-range"
-TOKEN_METADATA = "upload-token"
-# The request's Content-Type (with the multipart boundary); the object is stored as octet-stream.
-CONTENT_TYPE_METADATA = "content-type"
-DELEGATED_TITLE = "Uploaded with a token"
-
-
 class InvalidUploadToken(AuthenticationFailed):
     slug = "authentication-invalid-upload-token"
     title = "The upload token is invalid or expired."
@@ -48,28 +51,6 @@ class InvalidUploadToken(AuthenticationFailed):
 class MissingUploadToken(AuthenticationFailed):
     slug = "authentication-missing-upload-token"
     title = "The upload token is missing."
-
-
-def incoming_key(project_id: str, video_id: str, request_id: str) -> str:
-    return f"{INCOMING_PREFIX}{project_id}/{video_id}/{request_id}"
-
-
-def source_key(project_id: str, video_id: str) -> str:
-    return f"{SOURCES_PREFIX}{project_id}/{video_id}"
-
-
-def parse_incoming_key(key: str) -> tuple[str, str, str] | None:
-    parts = key.split("/")
-    if len(parts) != 4 or f"{parts[0]}/" != INCOMING_PREFIX:
-        return None
-    return parts[1], parts[2], parts[3]
-
-
-def parse_source_key(key: str) -> tuple[str, str] | None:
-    parts = key.split("/")
-    if len(parts) != 3 or f"{parts[0]}/" != SOURCES_PREFIX:
-        return None
-    return parts[1], parts[2]
 
 
 @dataclass(frozen=True)

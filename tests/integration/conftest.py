@@ -14,6 +14,7 @@ from moto import mock_aws
 from app import app
 from chalicelib import wiring
 from chalicelib.services.projects import IssuedKey
+from devstack import motofixes
 from devstack.bootstrap import bootstrap
 from devstack.emulator import aws_environment
 from tests.conftest import ROOT
@@ -24,7 +25,9 @@ IN_PROCESS_SQS = "https://sqs.us-east-1.amazonaws.com"
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every resource the devstack creates, from the same bootstrap, on in-process moto."""
+    """Every resource the devstack creates, from the same bootstrap, on in-process moto (with the
+    devstack's fixes: DynamoDB operations isolated from each other, as in DynamoDB)."""
+    motofixes.apply()
     environment = aws_environment(IN_PROCESS_SQS)
     del environment["AWS_ENDPOINT_URL"]
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

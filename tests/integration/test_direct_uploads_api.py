@@ -14,7 +14,7 @@ import requests
 from chalicelib import wiring
 from chalicelib.adapters.dynamodb import project_partition
 from chalicelib.domain.ingest import MIB
-from chalicelib.services.uploads import source_key
+from chalicelib.domain.uploads import source_key
 from tests.integration.conftest import ApiClient
 
 PART = 5 * MIB

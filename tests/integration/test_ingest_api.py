@@ -17,7 +17,7 @@ from chalice.test import Client
 from chalicelib import resources, wiring
 from chalicelib.adapters.dynamodb import project_partition
 from chalicelib.domain.ingest import MIB, IngestKind, IngestMessage
-from chalicelib.services.uploads import source_key
+from chalicelib.domain.uploads import source_key
 from tests.integration.conftest import ApiClient
 
 # -- a real HTTP server on 127.0.0.1 -----------------------------------------------------------

@@ -296,3 +296,16 @@ def test_upload_tokens_api(tenant: ApiClient, other_tenant: ApiClient) -> None:
     assert [t["token"] for t in listed["data"]] == [hour["token"], forever["token"]]
     refused = tenant.call("POST", "/upload-tokens", {"ttl": -1})
     assert refused.status_code == 400 and refused.json_body["name"] == "ttl"
+
+
+def test_upload_tokens_expire_through_the_table_ttl(tenant: ApiClient) -> None:
+    """The API's `ttl` is seconds; the table's `ttl` attribute is an epoch time DynamoDB deletes at."""
+    from chalicelib.clock import epoch_seconds, from_atom
+
+    hour = tenant.call("POST", "/upload-tokens", {"ttl": 3600}).json_body
+    forever = tenant.call("POST", "/upload-tokens", {}).json_body
+    stored = wiring.table().get(f"P#{tenant.project_id}#UPLOADTOKEN", hour["token"])
+    assert stored is not None and stored["ttl"] == epoch_seconds(from_atom(hour["expiresAt"]))
+    assert stored["ttl_seconds"] == 3600
+    unbounded = wiring.table().get(f"P#{tenant.project_id}#UPLOADTOKEN", forever["token"])
+    assert unbounded is not None and "ttl" not in unbounded
