@@ -74,13 +74,15 @@ NEW_PUT = "Put(attribute_not_exists(PK))"
 EXPECTED_CALLS: dict[str, list[str]] = {
     # The video, its audit entry and its outbox event (video.created).
     "create": [RATE_COUNTER, f"TransactWriteItems[{NEW_PUT}, {NEW_PUT}, {NEW_PUT}]"],
-    "get": [RATE_COUNTER, "GetItem(consistent)"],
+    # The video and its media state (assets, encoding) in one Query of its partition.
+    "get": [RATE_COUNTER, "Query"],
     "list": [RATE_COUNTER, "Query"],
     # UPDATE_BODY is sent again and again: after the first time nothing changes, so no event is written.
     "update": [
         RATE_COUNTER,
         "GetItem(consistent)",
         f"TransactWriteItems[Put(version = :expected), {NEW_PUT}]",
+        "Query",  # the answer carries the media state too
     ],
 }
 
