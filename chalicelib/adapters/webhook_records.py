@@ -52,22 +52,24 @@ def webhook_save(webhook: Webhook, expected_version: int) -> Put:
 
 
 def mark_failing(project_id: str, webhook_id: str, since: datetime) -> Update:
-    """Starts the failure clock unless it runs already. Not versioned: it is bookkeeping, not a change."""
+    """Starts the failure clock unless it runs already. The version moves too, so that a PATCH
+    that read the webhook before cannot write the clock back (it re-reads and re-applies)."""
     return Update(
         key=webhook_key(project_id, webhook_id),
-        expression="SET #f = if_not_exists(#f, :since)",
+        expression="SET #f = if_not_exists(#f, :since), #v = #v + :one",
         condition="attribute_exists(#pk)",
-        names={"#f": "failing_since", "#pk": PK},
-        values={":since": since.isoformat()},
+        names={"#f": "failing_since", "#pk": PK, "#v": "version"},
+        values={":since": since.isoformat(), ":one": 1},
     )
 
 
 def clear_failing(project_id: str, webhook_id: str) -> Update:
     return Update(
         key=webhook_key(project_id, webhook_id),
-        expression="REMOVE #f",
+        expression="REMOVE #f SET #v = #v + :one",
         condition="attribute_exists(#pk)",
-        names={"#f": "failing_since", "#pk": PK},
+        names={"#f": "failing_since", "#pk": PK, "#v": "version"},
+        values={":one": 1},
     )
 
 

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 DISABLE_ATTEMPTS = 3
 
 
+CHANGE_ATTEMPTS = 3
+
+
 class WebhookStore(Protocol):
     def get(self, project_id: str, webhook_id: str) -> Webhook | None: ...
     def list_all(self, project_id: str) -> list[Webhook]: ...
@@ -139,12 +142,19 @@ class WebhookService:
         self._change(actor, webhook_id, "webhook.delete", lambda w: rules.delete(w, self.clock()))
 
     def _change(self, actor: Actor, webhook_id: str, action: str, change: Callable[[Webhook], Webhook]) -> Webhook:
-        current = self.get(actor, webhook_id)
-        updated = change(current)
-        event = audit.record(actor, action, "webhook", webhook_id, self.clock(),
-                             before=current.snapshot(), after=updated.snapshot())  # fmt: skip
-        self.repository.save(updated, current.version, event)
-        return updated
+        # A change is a function of the current webhook, so after a lost race (another PATCH, or
+        # a delivery starting or stopping the failure clock) it is re-applied to a fresh read.
+        for _ in range(CHANGE_ATTEMPTS):
+            current = self.get(actor, webhook_id)
+            updated = change(current)
+            event = audit.record(actor, action, "webhook", webhook_id, self.clock(),
+                                 before=current.snapshot(), after=updated.snapshot())  # fmt: skip
+            try:
+                self.repository.save(updated, current.version, event)
+            except Conflict:
+                continue
+            return updated
+        raise Conflict(name="webhookId")
 
     def deliveries(self, actor: Actor, webhook_id: str, query: DeliveryQuery, page: PageRequest) -> Page[Delivery]:
         self.get(actor, webhook_id)

@@ -237,3 +237,35 @@ def test_410_disables_and_emits_webhook_disabled(
         assert [item["eventType"]["S"] for item in outbox] == ["webhook.disabled"]
     finally:
         receiver.close()
+
+
+def test_a_patch_racing_a_failing_delivery_keeps_the_failure_clock(tenant: ApiClient) -> None:
+    """The deliverer starts the failure clock between the PATCH's read and its write: the PATCH
+    loses the race, re-reads, and the clock survives it."""
+    from datetime import UTC, datetime
+
+    from chalicelib.adapters import webhook_records
+
+    webhook_id = create(tenant)["webhookId"]
+    repository = wiring.webhook_service().repository
+    original_get = repository.get
+    started = datetime(2026, 11, 20, tzinfo=UTC)
+    reads = 0
+
+    def get_then_race(project_id: str, wanted: str) -> Any:
+        nonlocal reads
+        webhook = original_get(project_id, wanted)
+        reads += 1
+        if reads == 1:
+            wiring.table().write([webhook_records.mark_failing(project_id, wanted, started)])
+        return webhook
+
+    repository.get = get_then_race  # type: ignore[method-assign,assignment]
+    try:
+        patched = tenant.call("PATCH", f"/webhooks/{webhook_id}", {"events": ["video.ready"]})
+    finally:
+        repository.get = original_get  # type: ignore[method-assign]
+    assert patched.status_code == 200 and patched.json_body["events"] == ["video.ready"]
+    assert reads == 2
+    stored = original_get(tenant.project_id, webhook_id)
+    assert stored is not None and stored.failing_since == started
