@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters.storage import OCTET_STREAM, ObjectStore, Slice
 from chalicelib.adapters.webhooks import PinnedHttpSender
 from chalicelib.domain import ingest, urlguard
 from chalicelib.domain.errors import RepositoryUnavailable
 from chalicelib.domain.ingest import FetchFailed, IngestMessage
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
 USER_AGENT = "Videoplane-Ingest/1"
@@ -127,12 +127,8 @@ class StoredPart:
     etag: str
 
 
-class S3Multipart:
-    """Multipart writes to one bucket."""
-
-    def __init__(self, client: S3Client, bucket: str) -> None:
-        self.client = client
-        self.bucket = bucket
+class S3Multipart(ObjectStore):
+    """Multipart writes to one bucket: streamed fetches, large copies, presigned direct uploads."""
 
     # -- streaming a body in ---------------------------------------------------------------
 
@@ -141,7 +137,7 @@ class S3Multipart:
     ) -> int:
         """Stores what `read` yields, one part in memory at a time; aborts on any failure, so no
         partial object ever appears (and no ObjectCreated notification fires)."""
-        upload_id = self.create(key, metadata)
+        upload_id = self.create_multipart(key, metadata)
         try:
             parts: list[Any] = []
             total = 0
@@ -159,9 +155,9 @@ class S3Multipart:
                 parts.append({"PartNumber": number, "ETag": stored["ETag"]})
             if not parts:
                 raise FetchFailed("The source is empty.")
-            self.complete(key, upload_id, parts)
+            self.complete_multipart(key, upload_id, parts)
         except BaseException:
-            self.abort(key, upload_id)
+            self.abort_multipart(key, upload_id)
             raise
         return total
 
@@ -173,27 +169,11 @@ class S3Multipart:
         if size <= ingest.MAX_SINGLE_COPY_BYTES:
             self.client.copy_object(Bucket=self.bucket, Key=key, CopySource=source)
             return
-        upload_id = self.create(key, {})
-        try:
-            parts: list[Any] = []
-            for number, (start, end) in enumerate(ingest.copy_ranges(size), start=1):
-                copied = self.client.upload_part_copy(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
-                    CopySource=source, CopySourceRange=f"bytes={start}-{end}",
-                )  # fmt: skip
-                parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
-            self.complete(key, upload_id, parts)
-        except BaseException:
-            self.abort(key, upload_id)
-            raise
+        self.concatenate(
+            key, [Slice(source_key, start, end + 1) for start, end in ingest.copy_ranges(size)], OCTET_STREAM, {}
+        )
 
     # -- direct uploads --------------------------------------------------------------------
-
-    def create(self, key: str, metadata: dict[str, str]) -> str:
-        response = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ContentType="application/octet-stream", Metadata=metadata
-        )
-        return str(response["UploadId"])
 
     def presign_part(self, key: str, upload_id: str, number: int, expires_in: int) -> str:
         """A URL that PUTs one part without credentials, signed with this function's role (whose
@@ -224,16 +204,3 @@ class S3Multipart:
             if not response.get("IsTruncated"):
                 return parts
             marker = int(response["NextPartNumberMarker"])
-
-    def complete(self, key: str, upload_id: str, parts: list[Any]) -> None:
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-        )
-
-    def abort(self, key: str, upload_id: str) -> None:
-        """Aborting an upload that is already gone succeeds (a retried DELETE is harmless)."""
-        try:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
-                raise

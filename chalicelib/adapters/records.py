@@ -37,14 +37,12 @@ def video_item(video: Video) -> dict[str, Any]:
 
 
 def video_from_item(item: dict[str, Any]) -> Video:
-    return Video.model_validate({k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")})
+    return Video.model_validate(item_body(item))
 
 
 def media_from_item(item: dict[str, Any]) -> MediaState:
     """The media state item (chalicelib.adapters.uploads writes it) beside its video."""
-    return MediaState.model_validate(
-        {k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity", "pipeline", "jobs")}
-    )
+    return MediaState.model_validate({k: v for k, v in item_body(item).items() if k not in ("pipeline", "jobs")})
 
 
 def audit_put(event: AuditEvent) -> Put:
@@ -59,7 +57,7 @@ def audit_put(event: AuditEvent) -> Put:
 
 
 def audit_from_item(item: dict[str, Any]) -> AuditEvent:
-    return AuditEvent.model_validate({k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")})
+    return AuditEvent.model_validate(item_body(item))
 
 
 OUTBOX_RETENTION = timedelta(days=7)
@@ -167,8 +165,12 @@ def refresh_from_item(item: dict[str, Any]) -> RefreshToken:
 # item read alone still names its tenant.
 
 
-def _body(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in (PK, SK, TTL, "entity")}
+_STORAGE_KEYS = (PK, SK, TTL, "entity", resources.GSI1_PARTITION_KEY, resources.GSI1_SORT_KEY)
+
+
+def item_body(item: dict[str, Any]) -> dict[str, Any]:
+    """An item without its table bookkeeping (keys, index keys, expiry, entity name)."""
+    return {k: v for k, v in item.items() if k not in _STORAGE_KEYS}
 
 
 def track_key(project_id: str, kind: TrackKind, video_id: str, language: str) -> tuple[str, str]:
@@ -182,7 +184,7 @@ def track_item(track: TextTrack) -> dict[str, Any]:
 
 
 def track_from_item(item: dict[str, Any]) -> TextTrack:
-    return TextTrack.model_validate(_body(item))
+    return TextTrack.model_validate(item_body(item))
 
 
 def thumbnail_key(project_id: str, video_id: str) -> tuple[str, str]:
@@ -195,7 +197,7 @@ def thumbnail_item(thumbnail: Thumbnail) -> dict[str, Any]:
 
 
 def thumbnail_from_item(item: dict[str, Any]) -> Thumbnail:
-    return Thumbnail.model_validate(_body(item))
+    return Thumbnail.model_validate(item_body(item))
 
 
 def watermark_key(project_id: str, watermark_id: str) -> tuple[str, str]:
@@ -208,7 +210,7 @@ def watermark_item(watermark: Watermark) -> dict[str, Any]:
 
 
 def watermark_from_item(item: dict[str, Any]) -> Watermark:
-    return Watermark.model_validate(_body(item))
+    return Watermark.model_validate(item_body(item))
 
 
 def profile_key(project_id: str, profile_id: str) -> tuple[str, str]:
@@ -221,4 +223,4 @@ def profile_item(profile: EncodingProfile) -> dict[str, Any]:
 
 
 def profile_from_item(item: dict[str, Any]) -> EncodingProfile:
-    return EncodingProfile.model_validate(_body(item))
+    return EncodingProfile.model_validate(item_body(item))

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
+OCTET_STREAM = "application/octet-stream"
+
+
 @dataclass(frozen=True)
 class StoredObject:
     key: str
@@ -75,9 +78,7 @@ class ObjectStore:
     def concatenate(self, key: str, slices: Sequence[Slice], content_type: str, metadata: dict[str, str]) -> str:
         """Writes `key` as the slices in order with server-side ranged copies (no bytes pass
         through here). Every slice but the last must be at least 5 MiB (an S3 rule)."""
-        upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ContentType=content_type, Metadata=metadata
-        )["UploadId"]
+        upload_id = self.create_multipart(key, metadata, content_type)
         try:
             parts: list[Any] = []
             for number, piece in enumerate(slices, start=1):
@@ -90,13 +91,30 @@ class ObjectStore:
                     CopySourceRange=f"bytes={piece.start}-{piece.end - 1}",
                 )
                 parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
-            done = self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            )
-        except Exception:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            done = self.complete_multipart(key, upload_id, parts)
+        except BaseException:
+            self.abort_multipart(key, upload_id)
             raise
         return str(done.get("ETag", "")).strip('"')
+
+    def create_multipart(self, key: str, metadata: dict[str, str], content_type: str = OCTET_STREAM) -> str:
+        response = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType=content_type, Metadata=metadata
+        )
+        return str(response["UploadId"])
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Any]) -> Any:
+        return self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Aborting an upload that is already gone succeeds (a retried DELETE is harmless)."""
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                raise
 
     def copy_from(self, source_bucket: str, source_key: str, key: str, content_type: str | None = None) -> None:
         extra: dict[str, Any] = {}

@@ -20,14 +20,6 @@ TOKEN_INDEX_PREFIX = "UPLOADTOKEN#"
 MEDIA_SUFFIX = "#media"
 
 
-def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v
-        for k, v in item.items()
-        if k not in (PK, SK, "entity", resources.GSI1_PARTITION_KEY, resources.GSI1_SORT_KEY)
-    }
-
-
 # -- upload sessions and their parts ----------------------------------------------------------
 
 
@@ -45,14 +37,14 @@ class DynamoUploadRepository:
 
     def session(self, project_id: str, video_id: str) -> UploadSession | None:
         item = self.table.get(**_pk_sk(session_key(project_id, video_id)))
-        return None if item is None else UploadSession.model_validate(_strip(item))
+        return None if item is None else UploadSession.model_validate(records.item_body(item))
 
     def has_part(self, project_id: str, video_id: str, content_range: ContentRange) -> bool:
         return self.table.get(parts_partition(project_id, video_id), content_range.key) is not None
 
     def parts(self, project_id: str, video_id: str) -> list[ReceivedPart]:
         return [
-            ReceivedPart.model_validate(_strip(item))
+            ReceivedPart.model_validate(records.item_body(item))
             for item in self.table.query(parts_partition(project_id, video_id))
         ]
 
@@ -418,7 +410,7 @@ class DynamoDirectUploadRepository:
 
 
 def _direct_upload(item: dict[str, Any]) -> DirectUpload:
-    return DirectUpload.model_validate({k: v for k, v in _strip(item).items() if k != resources.TTL_ATTRIBUTE})
+    return DirectUpload.model_validate(records.item_body(item))
 
 
 # -- upload tokens ----------------------------------------------------------------------------

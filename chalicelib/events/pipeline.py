@@ -7,7 +7,6 @@ so every handler is idempotent; failures are reported per message (`batchItemFai
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote_plus
@@ -18,6 +17,7 @@ from chalice.app import SQSEvent
 from chalicelib import resources, wiring
 from chalicelib.domain.ingest import IngestMessage
 from chalicelib.domain.uploads import parse_source_key
+from chalicelib.events.batches import batch_item_failures
 from chalicelib.permissions import (
     MEDIA_EVENTS_CONSUME,
     MEDIA_OBJECTS_WRITE,
@@ -33,7 +33,6 @@ from chalicelib.permissions import (
     declare,
 )
 
-log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
 BATCH_SIZE = 10
 
@@ -46,16 +45,14 @@ def object_keys(body: str) -> Iterator[str]:
             yield unquote_plus(record["s3"]["object"]["key"])
 
 
-def each_message(event: SQSEvent, handle: Callable[[str], None]) -> dict[str, Any]:
-    failures = []
-    for record in event:
-        try:
-            for key in object_keys(record.body):
-                handle(key)
-        except Exception:
-            log.exception("pipeline message failed")
-            failures.append({"itemIdentifier": str(record.to_dict().get("messageId"))})
-    return {"batchItemFailures": failures}
+def each_key(handle: Callable[[str], object]) -> Callable[[str], None]:
+    """A message handler that passes each created object's key to `handle`."""
+
+    def handle_body(body: str) -> None:
+        for key in object_keys(body):
+            handle(key)
+
+    return handle_body
 
 
 # The part that completes an upload assembles the source and starts its pipeline (probe, jobs).
@@ -68,18 +65,15 @@ declare(
 
 @bp.on_sqs_message(queue=resources.UPLOAD_PARTS_QUEUE.name, batch_size=BATCH_SIZE)
 def receive_upload_parts(event: SQSEvent) -> dict[str, Any]:
-    return each_message(event, wiring.upload_service().receive)
-
-
-declare(
-    "ingest_sources",
-    (SOURCES_CONSUME, UPLOADS_OBJECTS_READ, MEDIA_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE, MEDIACONVERT_JOBS,
-     MEDIACONVERT_PASS_ROLE),
-)  # fmt: skip
+    return batch_item_failures(event, each_key(wiring.upload_service().receive))
 
 
 # URL and copy ingests (messages the create route sends) write the source object themselves.
-declare("ingest_sources", (UPLOADS_SOURCES_WRITE,))
+declare(
+    "ingest_sources",
+    (SOURCES_CONSUME, UPLOADS_OBJECTS_READ, UPLOADS_SOURCES_WRITE, MEDIA_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE,
+     MEDIACONVERT_JOBS, MEDIACONVERT_PASS_ROLE),
+)  # fmt: skip
 
 
 @bp.on_sqs_message(queue=resources.SOURCES_QUEUE.name, batch_size=1)
@@ -89,21 +83,16 @@ def ingest_sources(event: SQSEvent) -> dict[str, Any]:
         if parsed is not None:
             wiring.pipeline_service().ingest(*parsed, key)
 
-    failures = []
-    for record in event:
-        try:
-            # Not an S3 notification (no `Records`) but a request to fetch or copy a source: once
-            # stored, that source's own notification comes back here and takes the branch below.
-            message = IngestMessage.from_body(record.body)
-            if message is not None:
-                wiring.ingest_fetcher().handle(message)
-            else:
-                for key in object_keys(record.body):
-                    ingest(key)
-        except Exception:
-            log.exception("sources message failed")
-            failures.append({"itemIdentifier": str(record.to_dict().get("messageId"))})
-    return {"batchItemFailures": failures}
+    def handle(body: str) -> None:
+        # Not an S3 notification (no `Records`) but a request to fetch or copy a source: once
+        # stored, that source's own notification comes back here and takes the other branch.
+        message = IngestMessage.from_body(body)
+        if message is not None:
+            wiring.ingest_fetcher().handle(message)
+        else:
+            each_key(ingest)(body)
+
+    return batch_item_failures(event, handle)
 
 
 declare("track_encoding_jobs", (MEDIA_EVENTS_CONSUME, MEDIA_OBJECTS_WRITE, TABLE_READ, TABLE_WRITE))
@@ -112,11 +101,4 @@ declare("track_encoding_jobs", (MEDIA_EVENTS_CONSUME, MEDIA_OBJECTS_WRITE, TABLE
 @bp.on_sqs_message(queue=resources.MEDIA_EVENTS_QUEUE.name, batch_size=BATCH_SIZE)
 def track_encoding_jobs(event: SQSEvent) -> dict[str, Any]:
     """MediaConvert "Job State Change" events, as the default-bus rule delivers them."""
-    failures = []
-    for record in event:
-        try:
-            wiring.pipeline_service().on_job_event(json.loads(record.body))
-        except Exception:
-            log.exception("job event failed")
-            failures.append({"itemIdentifier": str(record.to_dict().get("messageId"))})
-    return {"batchItemFailures": failures}
+    return batch_item_failures(event, lambda body: wiring.pipeline_service().on_job_event(json.loads(body)))

@@ -7,15 +7,14 @@ and, after the queue's maxReceiveCount, parked in that queue's DLQ.
 from __future__ import annotations
 
 import json
-import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalice import Blueprint
-from chalice.app import SQSEvent, SQSRecord
+from chalice.app import SQSEvent
 
 from chalicelib import resources, wiring
 from chalicelib.domain.webhooks import DeliveryMessage
+from chalicelib.events.batches import batch_item_failures
 from chalicelib.permissions import (
     TABLE_READ,
     TABLE_WRITE,
@@ -26,37 +25,20 @@ from chalicelib.permissions import (
     declare,
 )
 
-log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
 BATCH_SIZE = 10
-
-
-def _failures(records: list[SQSRecord], handle: Any) -> dict[str, Any]:
-    """Runs `handle` on each record in parallel (a slow receiver must not hold up the batch)."""
-
-    def one(record: SQSRecord) -> str | None:
-        try:
-            handle(record.body)
-        except Exception:
-            log.exception("webhook message %s failed", record.to_dict().get("messageId"))
-            return str(record.to_dict().get("messageId"))
-        return None
-
-    with ThreadPoolExecutor(max_workers=max(1, min(BATCH_SIZE, len(records)))) as pool:
-        failed = [message_id for message_id in pool.map(one, records) if message_id is not None]
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 
 @bp.on_sqs_message(queue=resources.WEBHOOK_EVENTS_QUEUE.name, batch_size=BATCH_SIZE)
 def dispatch_webhook_events(event: SQSEvent) -> dict[str, Any]:
     service = wiring.delivery_service()
-    return _failures(list(event), lambda body: service.dispatch(json.loads(body)))
+    return batch_item_failures(event, lambda body: service.dispatch(json.loads(body)), workers=BATCH_SIZE)
 
 
 @bp.on_sqs_message(queue=resources.WEBHOOK_DELIVERIES_QUEUE.name, batch_size=BATCH_SIZE)
 def deliver_webhooks(event: SQSEvent) -> dict[str, Any]:
     service = wiring.delivery_service()
-    return _failures(list(event), lambda body: service.deliver(DeliveryMessage.parse(body)))
+    return batch_item_failures(event, lambda body: service.deliver(DeliveryMessage.parse(body)), workers=BATCH_SIZE)
 
 
 declare("dispatch_webhook_events", (TABLE_READ, TABLE_WRITE, WEBHOOK_EVENTS_CONSUME, WEBHOOK_DELIVERIES_SEND))

@@ -67,7 +67,7 @@ class DirectUploadService:
         plan = ingest.plan_parts(filesize, part_size)
         self._refuse_if_sourced(actor.project_id, video_id)
         key = source_key(actor.project_id, video_id)
-        upload_id = self.multipart.create(key, {"project-id": actor.project_id, "video-id": video_id})
+        upload_id = self.multipart.create_multipart(key, {"project-id": actor.project_id, "video-id": video_id})
         now = self.clock().replace(microsecond=0)
         upload = DirectUpload(
             project_id=actor.project_id, video_id=video_id, upload_id=upload_id, filesize=plan.filesize,
@@ -76,7 +76,7 @@ class DirectUploadService:
         try:
             self.uploads.create(upload, epoch_seconds(now + RECORD_RETENTION))
         except Exception:
-            self.multipart.abort(key, upload_id)  # nothing may be billed for an upload nobody can see
+            self.multipart.abort_multipart(key, upload_id)  # nothing may be billed for an upload nobody can see
             raise
         return self._grant(upload, [])
 
@@ -108,7 +108,7 @@ class DirectUploadService:
         else:
             self._check_parts(upload, stored)
             self._refuse_if_sourced(actor.project_id, video_id)  # completing would overwrite that source
-            self.multipart.complete(
+            self.multipart.complete_multipart(
                 key, upload_id, [{"PartNumber": p.number, "ETag": p.etag} for p in sorted(stored, key=_number)]
             )
         uploaded = events.VideoSourceUploaded(**events.envelope(actor.project_id, self.clock()), videoId=video_id)
@@ -125,7 +125,7 @@ class DirectUploadService:
                 [Problem("multipart-upload-completed", "The upload is complete; it can no longer be aborted.",
                          "uploadId")]
             )  # fmt: skip
-        self.multipart.abort(source_key(actor.project_id, video_id), upload_id)
+        self.multipart.abort_multipart(source_key(actor.project_id, video_id), upload_id)
         if upload.status is DirectUploadStatus.OPEN:
             self.uploads.set_status(upload, DirectUploadStatus.ABORTED)
 

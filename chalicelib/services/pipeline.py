@@ -37,8 +37,8 @@ from chalicelib.domain.media import MediaState, QualityStatus, quality_key, time
 from chalicelib.domain.playlists import subtitle_media_playlist, subtitles_group
 from chalicelib.domain.tracks import TextTrack
 from chalicelib.domain.videos import Video
+from chalicelib.observability import pipeline_stage as stage
 from chalicelib.ports import VideoRepository
-from chalicelib.services.uploads import stage
 from chalicelib.services.videos import Detail
 
 log = logging.getLogger(__name__)

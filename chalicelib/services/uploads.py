@@ -31,16 +31,10 @@ from chalicelib.domain.uploads import (
     source_key,
 )
 from chalicelib.domain.videos import Video, VideoCreation
+from chalicelib.observability import pipeline_stage as stage
 from chalicelib.services.videos import VideoService
 
 logger = logging.getLogger(__name__)
-
-
-def stage(video_id: str, name: str, **fields: object) -> None:
-    """One structured line per pipeline step (benchmarks/time_to_playable.py reads them)."""
-    from chalicelib.observability import logger as app_logger
-
-    app_logger.info("pipeline stage", extra={"videoId": video_id, "stage": name, **fields})
 
 
 class InvalidUploadToken(AuthenticationFailed):
