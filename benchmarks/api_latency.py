@@ -57,7 +57,7 @@ IMPORT_RUNS = 5
 # still runs its counter UpdateItem on every request, it just never answers 429.
 DYNAMODB_TARGET = "DynamoDB_20120810."
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
-ID_BODY = 22  # chalicelib.ids.ID_BODY_LENGTH: the random tail of every id and audit sort key
+ID_BODY = 22  # chalicelib.core.ids.ID_BODY_LENGTH: the random tail of every id and audit sort key
 
 CREATE_BODY: dict[str, Any] = {
     "title": "Benchmark video",
@@ -67,7 +67,7 @@ CREATE_BODY: dict[str, Any] = {
 }
 UPDATE_BODY: dict[str, Any] = {"title": "Benchmark video (renamed)", "tags": ["bench", "latency", "updated"]}
 
-# What each request does to DynamoDB according to the code (chalicelib/api/http.py endpoint():
+# What each request does to DynamoDB according to the code (chalicelib/core/api/http.py endpoint():
 # the rate limiter's counter, then the view; the authorizer result is cached by the gateway).
 RATE_COUNTER = "UpdateItem(ALL_NEW)"
 NEW_PUT = "Put(attribute_not_exists(PK))"
@@ -374,7 +374,7 @@ class Bench:
             region_name=REGION,
             aws_access_key_id="devstack",
             aws_secret_access_key="devstack",
-            # As chalicelib.config builds the app's client.
+            # As chalicelib.core.config builds the app's client.
             config=Config(retries={"mode": "standard", "max_attempts": 3}, account_id_endpoint_mode="disabled"),
         )
         self.project_id = self.stack.api_key.split("_")[1]
@@ -461,7 +461,7 @@ class Bench:
         return EndpointResult(name, request, self.recorded[name], Stats.of(http_ms), Stats.of(raw_ms), in_app)
 
     def in_app_ms(self, request_ids: Sequence[str]) -> Stats | None:
-        """The app's own `latency_ms` log of these requests (chalicelib/api/middleware.py)."""
+        """The app's own `latency_ms` log of these requests (chalicelib/core/api/middleware.py)."""
         wanted = set(request_ids)
         found = []
         for line in self.stack.log_file.read_text(errors="replace").splitlines():

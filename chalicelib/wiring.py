@@ -10,41 +10,42 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chalicelib.adapters.dynamodb import Table
-    from chalicelib.adapters.eventbus import EventBridgePublisher
-    from chalicelib.adapters.ingest import S3Multipart, SqsIngestQueue
-    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
-    from chalicelib.adapters.storage import ObjectStore
-    from chalicelib.adapters.webhooks import SqsDeliveryQueue
-    from chalicelib.domain.encoding import EncodingProfile as EncodingLadderProfile
-    from chalicelib.ports import MasterPlaylistRefresher
-    from chalicelib.services.audit import AuditService
-    from chalicelib.services.auth import AuthService
-    from chalicelib.services.direct_uploads import DirectUploadService
-    from chalicelib.services.encoding_profiles import EncodingProfileService
-    from chalicelib.services.images import ThumbnailService, WatermarkService
-    from chalicelib.services.ingest import IngestFetcher, IngestRequests
-    from chalicelib.services.pipeline import PipelineService
-    from chalicelib.services.projects import ProjectService
-    from chalicelib.services.ratelimit import RateLimiter
-    from chalicelib.services.tracks import TrackService
-    from chalicelib.services.uploads import UploadService, UploadTokenService
-    from chalicelib.services.videos import VideoService
-    from chalicelib.services.webhooks import DeliveryService, Egress, WebhookService
+    from chalicelib.core.adapters.dynamodb import Table
+    from chalicelib.core.adapters.storage import ObjectStore
+    from chalicelib.core.services.ratelimit import RateLimiter
+    from chalicelib.platform.adapters.eventbus import EventBridgePublisher
+    from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.platform.adapters.webhooks import SqsDeliveryQueue
+    from chalicelib.platform.services.audit import AuditService
+    from chalicelib.platform.services.auth import AuthService
+    from chalicelib.platform.services.projects import ProjectService
+    from chalicelib.platform.services.webhooks import DeliveryService, Egress, WebhookService
+    from chalicelib.vod.adapters.ingest import S3Multipart, SqsIngestQueue
+    from chalicelib.vod.domain.encoding import EncodingProfile as EncodingLadderProfile
+    from chalicelib.vod.ports import MasterPlaylistRefresher
+    from chalicelib.vod.services.direct_uploads import DirectUploadService
+    from chalicelib.vod.services.encoding_profiles import EncodingProfileService
+    from chalicelib.vod.services.ingest import IngestFetcher, IngestRequests
+    from chalicelib.vod.services.pipeline import PipelineService
+    from chalicelib.vod.services.thumbnails import ThumbnailService
+    from chalicelib.vod.services.tracks import TrackService
+    from chalicelib.vod.services.uploads import UploadService, UploadTokenService
+    from chalicelib.vod.services.videos import VideoService
+    from chalicelib.vod.services.watermarks import WatermarkService
 
 
 @cache
 def table() -> Table:
-    from chalicelib import config
-    from chalicelib.adapters.dynamodb import Table
+    from chalicelib.core import config
+    from chalicelib.core.adapters.dynamodb import Table
 
     return Table(config.dynamodb(), config.get_settings().table_name)
 
 
 @cache
 def signing_keys() -> SecretsManagerKeyStore:
-    from chalicelib import config
-    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.core import config
+    from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
 
     settings = config.get_settings()
     return SecretsManagerKeyStore(
@@ -56,10 +57,11 @@ def signing_keys() -> SecretsManagerKeyStore:
 def auth_service() -> AuthService:
     from datetime import timedelta
 
-    from chalicelib import config
-    from chalicelib.adapters.repositories import DynamoAuditLog, DynamoCredentialRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.auth import AuthService
+    from chalicelib.core import config
+    from chalicelib.core.adapters.audit import DynamoAuditLog
+    from chalicelib.core.clock import utc_now
+    from chalicelib.platform.adapters.credentials import DynamoCredentialRepository
+    from chalicelib.platform.services.auth import AuthService
 
     settings = config.get_settings()
     return AuthService(
@@ -75,18 +77,18 @@ def auth_service() -> AuthService:
 
 @cache
 def project_service() -> ProjectService:
-    from chalicelib.adapters.repositories import DynamoCredentialRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.projects import ProjectService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.platform.adapters.credentials import DynamoCredentialRepository
+    from chalicelib.platform.services.projects import ProjectService
 
     return ProjectService(DynamoCredentialRepository(table()), clock=utc_now)
 
 
 @cache
 def video_service() -> VideoService:
-    from chalicelib.adapters.repositories import DynamoVideoRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.videos import VideoService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.videos import DynamoVideoRepository
+    from chalicelib.vod.services.videos import VideoService
 
     return VideoService(
         DynamoVideoRepository(table()), clock=utc_now, profile_exists=_profile_exists, ingest=ingest_requests
@@ -94,7 +96,7 @@ def video_service() -> VideoService:
 
 
 def _profile_exists(project_id: str, profile_id: str) -> bool:
-    from chalicelib.domain.errors import NotFound
+    from chalicelib.core.domain.errors import NotFound
 
     try:
         encoding_profile_service().resolve(project_id, profile_id)
@@ -105,9 +107,9 @@ def _profile_exists(project_id: str, profile_id: str) -> bool:
 
 @cache
 def audit_service() -> AuditService:
-    from chalicelib.adapters.repositories import DynamoAuditLog
-    from chalicelib.clock import utc_now
-    from chalicelib.services.audit import AuditService
+    from chalicelib.core.adapters.audit import DynamoAuditLog
+    from chalicelib.core.clock import utc_now
+    from chalicelib.platform.services.audit import AuditService
 
     return AuditService(DynamoAuditLog(table()), clock=utc_now)
 
@@ -116,8 +118,8 @@ def audit_service() -> AuditService:
 def event_publisher() -> EventBridgePublisher:
     import os
 
-    from chalicelib import config, resources
-    from chalicelib.adapters.eventbus import EventBridgePublisher
+    from chalicelib.core import config, resources
+    from chalicelib.platform.adapters.eventbus import EventBridgePublisher
 
     return EventBridgePublisher(config.events(), os.environ[resources.EVENT_BUS.env])
 
@@ -126,9 +128,9 @@ def event_publisher() -> EventBridgePublisher:
 def rate_limiter() -> RateLimiter:
     import time
 
-    from chalicelib import config
-    from chalicelib.adapters.repositories import DynamoRateCounter
-    from chalicelib.services.ratelimit import RateLimiter
+    from chalicelib.core import config
+    from chalicelib.core.adapters.ratelimit import DynamoRateCounter
+    from chalicelib.core.services.ratelimit import RateLimiter
 
     return RateLimiter(DynamoRateCounter(table()), config.get_settings().rate_limits, clock=time.time)
 
@@ -150,10 +152,10 @@ def master_playlist_refresher() -> MasterPlaylistRefresher:
 
 
 def _track_service(kind_name: str) -> TrackService:
-    from chalicelib.adapters.subresources import DynamoTrackRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.domain.tracks import TrackKind
-    from chalicelib.services.tracks import TrackService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.tracks import DynamoTrackRepository
+    from chalicelib.vod.domain.tracks import TrackKind
+    from chalicelib.vod.services.tracks import TrackService
 
     return TrackService(
         TrackKind(kind_name),
@@ -177,10 +179,10 @@ def chapter_service() -> TrackService:
 
 @cache
 def thumbnail_service() -> ThumbnailService:
-    from chalicelib.adapters.subresources import DynamoThumbnailRepository
-    from chalicelib.adapters.uploads import DynamoMediaRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.images import ThumbnailService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.media import DynamoMediaRepository
+    from chalicelib.vod.adapters.thumbnails import DynamoThumbnailRepository
+    from chalicelib.vod.services.thumbnails import ThumbnailService
 
     media = DynamoMediaRepository(table())
 
@@ -194,18 +196,18 @@ def thumbnail_service() -> ThumbnailService:
 
 @cache
 def watermark_service() -> WatermarkService:
-    from chalicelib.adapters.subresources import DynamoWatermarkRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.images import WatermarkService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.watermarks import DynamoWatermarkRepository
+    from chalicelib.vod.services.watermarks import WatermarkService
 
     return WatermarkService(DynamoWatermarkRepository(table()), media_store(), clock=utc_now)
 
 
 @cache
 def encoding_profile_service() -> EncodingProfileService:
-    from chalicelib.adapters.subresources import DynamoEncodingProfileRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.encoding_profiles import EncodingProfileService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.encoding_profiles import DynamoEncodingProfileRepository
+    from chalicelib.vod.services.encoding_profiles import EncodingProfileService
 
     return EncodingProfileService(DynamoEncodingProfileRepository(table()), clock=utc_now)
 
@@ -218,9 +220,9 @@ def webhook_egress() -> Egress:
     """Read per call: the loopback setting comes from the environment, and the sender keeps no state."""
     import os
 
-    from chalicelib import resources
-    from chalicelib.adapters.webhooks import PinnedHttpSender
-    from chalicelib.services.webhooks import Egress
+    from chalicelib.core import resources
+    from chalicelib.platform.adapters.webhooks import PinnedHttpSender
+    from chalicelib.platform.services.webhooks import Egress
 
     return Egress(PinnedHttpSender(), allow_loopback=os.environ.get(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV) == "1")
 
@@ -229,8 +231,8 @@ def webhook_egress() -> Egress:
 def webhook_queue() -> SqsDeliveryQueue:
     import os
 
-    from chalicelib import config, resources
-    from chalicelib.adapters.webhooks import SqsDeliveryQueue
+    from chalicelib.core import config, resources
+    from chalicelib.platform.adapters.webhooks import SqsDeliveryQueue
 
     return SqsDeliveryQueue(
         config.sqs(),
@@ -241,9 +243,9 @@ def webhook_queue() -> SqsDeliveryQueue:
 
 @cache
 def webhook_service() -> WebhookService:
-    from chalicelib.adapters.webhooks import DynamoWebhookRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.webhooks import WebhookService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.platform.adapters.webhooks import DynamoWebhookRepository
+    from chalicelib.platform.services.webhooks import WebhookService
 
     return WebhookService(DynamoWebhookRepository(table()), webhook_egress(), webhook_queue, clock=utc_now)
 
@@ -252,8 +254,8 @@ def webhook_service() -> WebhookService:
 def delivery_service() -> DeliveryService:
     import os
 
-    from chalicelib.adapters.webhooks import DynamoWebhookRepository
-    from chalicelib.services.webhooks import DeliveryService
+    from chalicelib.platform.adapters.webhooks import DynamoWebhookRepository
+    from chalicelib.platform.services.webhooks import DeliveryService
 
     scale = float(os.environ.get(RETRY_SCALE_ENV, "1"))
     return DeliveryService(DynamoWebhookRepository(table()), webhook_egress(), webhook_queue(), retry_scale=scale)
@@ -262,7 +264,7 @@ def delivery_service() -> DeliveryService:
 def uploads_store() -> ObjectStore:
     import os
 
-    from chalicelib import resources
+    from chalicelib.core import resources
 
     return _store(os.environ[resources.UPLOADS_BUCKET.env])
 
@@ -270,24 +272,26 @@ def uploads_store() -> ObjectStore:
 def media_store() -> ObjectStore:
     import os
 
-    from chalicelib import resources
+    from chalicelib.core import resources
 
     return _store(os.environ[resources.MEDIA_BUCKET.env])
 
 
 @cache
 def _store(bucket: str) -> ObjectStore:
-    from chalicelib import config
-    from chalicelib.adapters.storage import ObjectStore
+    from chalicelib.core import config
+    from chalicelib.core.adapters.storage import ObjectStore
 
     return ObjectStore(config.s3(), bucket)
 
 
 @cache
 def upload_service() -> UploadService:
-    from chalicelib.adapters.uploads import DynamoMediaRepository, DynamoUploadRepository, DynamoUploadTokenRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.uploads import UploadService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.media import DynamoMediaRepository
+    from chalicelib.vod.adapters.upload_tokens import DynamoUploadTokenRepository
+    from chalicelib.vod.adapters.uploads import DynamoUploadRepository
+    from chalicelib.vod.services.uploads import UploadService
 
     return UploadService(
         DynamoUploadRepository(table()),
@@ -302,9 +306,9 @@ def upload_service() -> UploadService:
 
 @cache
 def upload_token_service() -> UploadTokenService:
-    from chalicelib.adapters.uploads import DynamoUploadTokenRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.uploads import UploadTokenService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.upload_tokens import DynamoUploadTokenRepository
+    from chalicelib.vod.services.uploads import UploadTokenService
 
     return UploadTokenService(DynamoUploadTokenRepository(table()), clock=utc_now)
 
@@ -313,14 +317,14 @@ def upload_token_service() -> UploadTokenService:
 def pipeline_service() -> PipelineService:
     import os
 
-    from chalicelib import config, resources
-    from chalicelib.adapters.mediaconvert import MediaConvertEncoder
-    from chalicelib.adapters.repositories import DynamoVideoRepository
-    from chalicelib.adapters.subresources import DynamoTrackRepository
-    from chalicelib.adapters.uploads import DynamoMediaRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.domain.tracks import TrackKind
-    from chalicelib.services.pipeline import PipelineService
+    from chalicelib.core import config, resources
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.media import DynamoMediaRepository
+    from chalicelib.vod.adapters.mediaconvert import MediaConvertEncoder
+    from chalicelib.vod.adapters.tracks import DynamoTrackRepository
+    from chalicelib.vod.adapters.videos import DynamoVideoRepository
+    from chalicelib.vod.domain.tracks import TrackKind
+    from chalicelib.vod.services.pipeline import PipelineService
 
     return PipelineService(
         DynamoMediaRepository(table()),
@@ -340,8 +344,8 @@ def pipeline_service() -> PipelineService:
 def encoding_profile(project_id: str, profile_id: str | None) -> EncodingLadderProfile:
     """The stored profile a video names (or the project default) as the pipeline's ladder
     settings; a profile deleted since the video was created falls back to the default."""
-    from chalicelib.domain import encoding
-    from chalicelib.domain.errors import NotFound
+    from chalicelib.core.domain.errors import NotFound
+    from chalicelib.vod.domain import encoding
 
     service = encoding_profile_service()
     try:
@@ -378,18 +382,18 @@ def _allow_loopback_ingest() -> bool:
 def ingest_queue() -> SqsIngestQueue:
     import os
 
-    from chalicelib import config, resources
-    from chalicelib.adapters.ingest import SqsIngestQueue
+    from chalicelib.core import config, resources
+    from chalicelib.vod.adapters.ingest import SqsIngestQueue
 
     return SqsIngestQueue(config.sqs(), os.environ.get(resources.SOURCES_QUEUE.env, ""))
 
 
 def ingest_requests() -> IngestRequests:
     """Built per call (cheaply): the loopback switch is read from the environment each time."""
-    from chalicelib.adapters.repositories import DynamoVideoRepository
-    from chalicelib.adapters.uploads import DynamoMediaRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.ingest import IngestRequests
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.media import DynamoMediaRepository
+    from chalicelib.vod.adapters.videos import DynamoVideoRepository
+    from chalicelib.vod.services.ingest import IngestRequests
 
     return IngestRequests(
         DynamoVideoRepository(table()),
@@ -404,18 +408,18 @@ def ingest_requests() -> IngestRequests:
 def uploads_multipart() -> S3Multipart:
     import os
 
-    from chalicelib import config, resources
-    from chalicelib.adapters.ingest import S3Multipart
+    from chalicelib.core import config, resources
+    from chalicelib.vod.adapters.ingest import S3Multipart
 
     return S3Multipart(config.s3(), os.environ[resources.UPLOADS_BUCKET.env])
 
 
 def ingest_fetcher() -> IngestFetcher:
-    from chalicelib.adapters.ingest import GuardedFetcher
-    from chalicelib.adapters.repositories import DynamoVideoRepository
-    from chalicelib.adapters.uploads import DynamoMediaRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.ingest import IngestFetcher
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.ingest import GuardedFetcher
+    from chalicelib.vod.adapters.media import DynamoMediaRepository
+    from chalicelib.vod.adapters.videos import DynamoVideoRepository
+    from chalicelib.vod.services.ingest import IngestFetcher
 
     return IngestFetcher(
         DynamoMediaRepository(table()),
@@ -429,9 +433,11 @@ def ingest_fetcher() -> IngestFetcher:
 
 @cache
 def direct_upload_service() -> DirectUploadService:
-    from chalicelib.adapters.uploads import DynamoDirectUploadRepository, DynamoMediaRepository, DynamoUploadRepository
-    from chalicelib.clock import utc_now
-    from chalicelib.services.direct_uploads import DirectUploadService
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.adapters.direct_uploads import DynamoDirectUploadRepository
+    from chalicelib.vod.adapters.media import DynamoMediaRepository
+    from chalicelib.vod.adapters.uploads import DynamoUploadRepository
+    from chalicelib.vod.services.direct_uploads import DirectUploadService
 
     return DirectUploadService(
         DynamoDirectUploadRepository(table()),
@@ -446,8 +452,8 @@ def direct_upload_service() -> DirectUploadService:
 
 def reset() -> None:
     """For tests: rebuild everything against a fresh environment."""
-    from chalicelib import config
-    from chalicelib.adapters import idempotency
+    from chalicelib.core import config
+    from chalicelib.core.adapters import idempotency
 
     config.reset_caches()
     idempotency.reset()

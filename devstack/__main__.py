@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import resources
+from chalicelib.core import resources
 
 if TYPE_CHECKING:
     from devstack.mediaplane import MediaPlane
@@ -127,8 +127,8 @@ def create_project(name: str) -> dict[str, Any]:
 def create_key(project_id: str, role: str, name: str) -> dict[str, Any]:
     _attach()
     from chalicelib import wiring
-    from chalicelib.domain.access import Role
-    from chalicelib.services.projects import KeyCreation
+    from chalicelib.core.domain.access import Role
+    from chalicelib.platform.services.projects import KeyCreation
 
     issued = wiring.project_service().create_key(project_id, KeyCreation(name=name, role=Role(role)), actor=None)
     return {"projectId": project_id, "keyId": issued.key.key_id, "role": role, "apiKey": issued.value}
@@ -138,9 +138,10 @@ def rotate_signing_keys() -> dict[str, Any]:
     _attach()
     from datetime import timedelta
 
-    from chalicelib import config, wiring
-    from chalicelib.clock import utc_now
-    from chalicelib.services.auth import rotate_signing_keys as rotate
+    from chalicelib import wiring
+    from chalicelib.core import config
+    from chalicelib.core.clock import utc_now
+    from chalicelib.platform.services.auth import rotate_signing_keys as rotate
 
     ttl = timedelta(seconds=config.get_settings().access_token_ttl_seconds)
     keyset = rotate(wiring.signing_keys(), utc_now(), ttl)

@@ -1,4 +1,4 @@
-"""Creates every AWS resource from the definitions in chalicelib.resources (as infra/ does)."""
+"""Creates every AWS resource from the definitions in chalicelib.core.resources (as infra/ does)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 
-from chalicelib import resources
-from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
-from chalicelib.clock import utc_now
-from chalicelib.services.auth import rotate_signing_keys
+from chalicelib.core import resources
+from chalicelib.core.clock import utc_now
+from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
+from chalicelib.platform.services.auth import rotate_signing_keys
 from devstack.emulator import EVENT_BUS_NAME, SIGNING_SECRET_ID, TABLE_NAME, bucket_name
 
 

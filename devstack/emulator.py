@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib import resources
+from chalicelib.core import resources
 from chalicelib.wiring import ALLOW_LOOPBACK_INGEST_ENV
 from devstack import motofixes
 

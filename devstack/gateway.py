@@ -1,7 +1,7 @@
 """An API Gateway (REST, Lambda proxy) stand-in for the Chalice app.
 
 It does what API Gateway does before and around the Lambda: route matching, the TOKEN
-authorizer with its result cache, the gateway responses defined in chalicelib.resources, and
+authorizer with its result cache, the gateway responses defined in chalicelib.core.resources, and
 the proxy event and response formats.
 """
 
@@ -23,7 +23,7 @@ from chalice import Chalice
 from chalice.app import ChaliceAuthorizer, RouteEntry
 from chalice.local import RouteMatcher
 
-from chalicelib import resources
+from chalicelib.core import resources
 
 STAGE = "api"
 ACCOUNT = "123456789012"

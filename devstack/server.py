@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from chalicelib.resources import MAX_REQUEST_BODY_BYTES
+from chalicelib.core.resources import MAX_REQUEST_BODY_BYTES
 from devstack.gateway import Gateway
 
 _DRAIN_CHUNK = 1024 * 1024

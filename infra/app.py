@@ -40,7 +40,7 @@ def load_app() -> tuple[Any, Mapping[str, Any]]:
     """The Chalice app object from app.py and the access registry its import filled."""
     prepare_environment()
     module = importlib.import_module("app")
-    permissions = importlib.import_module("chalicelib.permissions")
+    permissions = importlib.import_module("chalicelib.core.permissions")
     return module.app, permissions.REGISTRY
 
 

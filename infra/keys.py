@@ -4,7 +4,7 @@
     python -m infra.keys rotate [--stack videoplane] [--secret-id ARN]   # a new key (make rotate-keys)
 
 Uses the caller's AWS credentials. It runs the same rotation as the devstack bootstrap
-(`chalicelib.services.auth.rotate_signing_keys`): a new key becomes active and older keys stay
+(`chalicelib.platform.services.auth.rotate_signing_keys`): a new key becomes active and older keys stay
 for twice the access-token lifetime, so tokens already issued keep verifying. Functions pick the
 new key set up within `signing_key_cache_seconds` (5 minutes by default).
 
@@ -34,10 +34,10 @@ def secret_arn(stack_name: str, cloudformation: Any) -> str:
 
 def rotate(secret_id: str, secretsmanager: Any) -> Any:
     """Rotate the key set in `secret_id`; returns the new `SigningKeySet`."""
-    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
-    from chalicelib.clock import utc_now
-    from chalicelib.config import Settings
-    from chalicelib.services.auth import rotate_signing_keys
+    from chalicelib.core.clock import utc_now
+    from chalicelib.core.config import Settings
+    from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.platform.services.auth import rotate_signing_keys
 
     access_ttl = timedelta(seconds=Settings.model_fields["access_token_ttl_seconds"].default)
     return rotate_signing_keys(SecretsManagerKeyStore(secretsmanager, secret_id, 0), utc_now(), access_ttl)
@@ -45,7 +45,7 @@ def rotate(secret_id: str, secretsmanager: Any) -> Any:
 
 def seed(secret_id: str, secretsmanager: Any) -> Any:
     """Rotate only if the key set has no active key yet (the secret as the stack created it)."""
-    from chalicelib.adapters.signing_keys import SecretsManagerKeyStore
+    from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
 
     current = SecretsManagerKeyStore(secretsmanager, secret_id, 0).load(refresh=True)
     if current.active_kid and any(key.kid == current.active_kid for key in current.keys):

@@ -1,11 +1,11 @@
 """The Videoplane stack: one Lambda per endpoint, authorizer and consumer, each with its own role
-built from `chalicelib.permissions.REGISTRY`, behind an API Gateway REST API, plus the table, the
+built from `chalicelib.core.permissions.REGISTRY`, behind an API Gateway REST API, plus the table, the
 signing secret, the uploads and media buckets (media behind CloudFront), the project's event bus,
 the MediaConvert and MediaLive service roles, queues with dead-letter queues and the alarms, the
 direct-to-S3 upload routes (S3 integration behind a REQUEST authorizer) and the VOD pipeline's
 wiring (uploads bucket notifications, the default-bus MediaConvert rule).
 
-Everything is derived from the Chalice app (`infra.model.plan`) and `chalicelib.resources`; no
+Everything is derived from the Chalice app (`infra.model.plan`) and `chalicelib.core.resources`; no
 list of routes, names or permissions is kept here.
 """
 
@@ -40,15 +40,15 @@ from chalice import Chalice
 from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 from constructs import Construct, IConstruct
 
-from chalicelib import resources
-from chalicelib.permissions import Access
+from chalicelib.core import resources
+from chalicelib.core.permissions import Access
 from infra import settings
 from infra.model import FUNCTION_METADATA, FunctionSpec, camel, plan
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
-# The symbolic resource of MediaConvert's API (chalicelib.permissions.MEDIACONVERT_JOBS).
+# The symbolic resource of MediaConvert's API (chalicelib.core.permissions.MEDIACONVERT_JOBS).
 MEDIACONVERT = "mediaconvert"
-# Construct ids of the media services' roles (chalicelib.resources names -> AWS spelling).
+# Construct ids of the media services' roles (chalicelib.core.resources names -> AWS spelling).
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
 INLINE_POLICY_NAME = "access"
 # CloudFormation metadata naming the authorizer of a direct-to-S3 upload method (read by tests/infra).
@@ -313,7 +313,7 @@ class VideoplaneStack(cdk.Stack):
             if spec.name not in registry:
                 raise KeyError(
                     f"{spec.name} ({spec.description}) declares no AWS access: "
-                    "call chalicelib.permissions.declare next to its code"
+                    "call chalicelib.core.permissions.declare next to its code"
                 )
             self.functions[spec.name] = AppFunction(
                 self,
@@ -476,7 +476,7 @@ class VideoplaneStack(cdk.Stack):
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             "MediaHeaders",
-            comment="Videoplane media: CORS for players (from chalicelib.resources) and security headers",
+            comment="Videoplane media: CORS for players (from chalicelib.core.resources) and security headers",
             cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
                 access_control_allow_credentials=False,
                 access_control_allow_headers=list(cors["AllowedHeaders"]),
@@ -1008,7 +1008,7 @@ class VideoplaneStack(cdk.Stack):
                 wildcard.append("dynamodb:ListStreams (the stream event source mapping)")
             unscoped = sorted({a for access in registry[name] for a in access.iam_actions()} & UNSCOPED_ACTIONS)
             if unscoped:
-                wildcard.append(f"{', '.join(unscoped)} (declared in chalicelib.permissions)")
+                wildcard.append(f"{', '.join(unscoped)} (declared in chalicelib.core.permissions)")
             acknowledge(
                 fn.role,
                 "AwsSolutions-IAM5[Resource::*]",
@@ -1019,7 +1019,7 @@ class VideoplaneStack(cdk.Stack):
                 acknowledge(
                     fn.role,
                     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:mediaconvert:<AWS::Region>:<AWS::AccountId>:*]",
-                    "mediaconvert:CreateJob (declared in chalicelib.permissions) on this account's MediaConvert "
+                    "mediaconvert:CreateJob (declared in chalicelib.core.permissions) on this account's MediaConvert "
                     "resources in this region only: jobs go to the Default queue and get ids only when created.",
                 )
             for bucket_definition in resources.BUCKETS:
@@ -1028,14 +1028,14 @@ class VideoplaneStack(cdk.Stack):
                     acknowledge(
                         fn.role,
                         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
-                        f"Objects of the {bucket_definition.name} bucket (declared in chalicelib.permissions); "
+                        f"Objects of the {bucket_definition.name} bucket (declared in chalicelib.core.permissions); "
                         "object keys are per video, so the wildcard covers only this one bucket.",
                     )
             if "table-indexes" in declared:
                 acknowledge(
                     fn.role,
                     f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
-                    "Queries the table's own global secondary indexes (declared in chalicelib.permissions); "
+                    "Queries the table's own global secondary indexes (declared in chalicelib.core.permissions); "
                     "the wildcard covers only indexes of this one table.",
                 )
 
@@ -1047,7 +1047,7 @@ def binary_media_types(app: Chalice) -> list[str]:
 
 
 def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]:
-    """S3 API lifecycle rules (the shape chalicelib.resources uses) -> CDK rules."""
+    """S3 API lifecycle rules (the shape chalicelib.core.resources uses) -> CDK rules."""
     rules = []
     for rule in configuration["Rules"]:
         unknown = set(rule) - {"ID", "Status", "Filter", "AbortIncompleteMultipartUpload", "Expiration"}
@@ -1073,7 +1073,7 @@ def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]
 
 
 def _cors_rules(configuration: Mapping[str, Any]) -> list[s3.CorsRule]:
-    """S3 API CORS rules (the shape chalicelib.resources uses) -> CDK rules."""
+    """S3 API CORS rules (the shape chalicelib.core.resources uses) -> CDK rules."""
     return [
         s3.CorsRule(
             id=rule.get("ID"),

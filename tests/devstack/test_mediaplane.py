@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.mediaconvert import MediaConvertEncoder, build_create_job_request
-from chalicelib.domain.encoding import (
+from chalicelib.vod.adapters.mediaconvert import MediaConvertEncoder, build_create_job_request
+from chalicelib.vod.domain.encoding import (
     EncodingJob,
     JobKind,
     Rendition,

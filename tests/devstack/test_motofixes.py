@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from chalicelib import resources
+from chalicelib.core import resources
 from devstack import motofixes
 
 pytestmark = pytest.mark.integration

@@ -14,11 +14,11 @@ import boto3
 from apivideo.api.webhooks_api import WebhooksApi
 from apivideo.model.webhooks_creation_payload import WebhooksCreationPayload
 
-from chalicelib.adapters.dynamodb import to_attributes
-from chalicelib.adapters.records import outbox_put
-from chalicelib.clock import utc_now
-from chalicelib.domain.events import VideoEncodingQualityCompleted, envelope
-from chalicelib.domain.webhooks import delivery_id
+from chalicelib.core.adapters.dynamodb import to_attributes
+from chalicelib.core.adapters.records import outbox_put
+from chalicelib.core.clock import utc_now
+from chalicelib.core.domain.events import VideoEncodingQualityCompleted, envelope
+from chalicelib.platform.domain.webhooks import delivery_id
 
 from .receivers import Receiver, verify_both_ways
 from .support import Api, Devstack, Tenant

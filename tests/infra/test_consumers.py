@@ -12,8 +12,8 @@ from unittest import mock
 import pytest
 from chalice import Chalice, Rate
 
-from chalicelib import resources
-from chalicelib.permissions import SIGNING_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE, Access
+from chalicelib.core import resources
+from chalicelib.core.permissions import SIGNING_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE, Access
 from infra import checks
 from infra.app import build
 from infra.model import UnsupportedByInfra, plan
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/placeholder/stream/2024-01-01T00:00:00.000"
 MEDIACONVERT = {"source": ["aws.mediaconvert"], "detail-type": ["MediaConvert Job State Change"]}
 
-# Declarations on the platform resources no real function makes yet (chalicelib.permissions has no
+# Declarations on the platform resources no real function makes yet (chalicelib.core.permissions has no
 # constants for them): the symbolic names infra must map.
 UPLOADS_READ = Access("s3", ("GetObject",), resources.UPLOADS_BUCKET.permission)
 MEDIA_WRITE = Access("s3", ("PutObject", "ListBucket"), resources.MEDIA_BUCKET.permission)

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from chalice.app import SQSEventConfig
 
-from chalicelib import resources
-from chalicelib.permissions import MEDIACONVERT_JOBS, MEDIACONVERT_PASS_ROLE
+from chalicelib.core import resources
+from chalicelib.core.permissions import MEDIACONVERT_JOBS, MEDIACONVERT_PASS_ROLE
 from infra.stack import UNSCOPED_ACTIONS
 from tests.infra.conftest import (
     Synthesized,

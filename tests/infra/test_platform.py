@@ -1,5 +1,5 @@
 """The buckets, the media distribution, the event bus and the media services' roles: built from
-chalicelib.resources, handed to every function by the environment variables named there, and the
+chalicelib.core.resources, handed to every function by the environment variables named there, and the
 same (lifecycle, CORS) as what the devstack creates."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib import resources
+from chalicelib.core import resources
 from devstack import emulator
 from tests.infra.conftest import Synthesized, Template, as_list, of_type, referenced_ids, role_statements
 from tests.infra.test_template import platform_ids

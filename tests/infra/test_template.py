@@ -18,8 +18,8 @@ from unittest import mock
 import boto3
 import pytest
 
-from chalicelib import resources
-from chalicelib.domain.tokens import SigningKeySet
+from chalicelib.core import resources
+from chalicelib.platform.domain.tokens import SigningKeySet
 from infra import checks, keys, settings
 from infra.model import plan
 from infra.stack import DIRECT_UPLOAD_METADATA, MEDIACONVERT, NOTIFICATIONS_HANDLER_PREFIX, UNSCOPED_ACTIONS
@@ -61,7 +61,7 @@ def only(items: Mapping[str, Any]) -> tuple[str, Any]:
     return next(iter(items.items()))
 
 
-# The symbolic resources of chalicelib.permissions that infra maps to ARNs.
+# The symbolic resources of chalicelib.core.permissions that infra maps to ARNs.
 SYMBOLIC = {
     "table",
     "table-indexes",
@@ -84,7 +84,7 @@ MEDIACONVERT_ARN = {
 
 def platform_ids(template: Template) -> dict[str, str]:
     """Logical id of each bucket, the event bus and each service role, keyed by its symbolic resource,
-    found through the environment variable chalicelib.resources names (every function has the same)."""
+    found through the environment variable chalicelib.core.resources names (every function has the same)."""
     function_id = next(iter(functions_by_name(template).values()))
     env = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
     ids = {bucket.permission: env[bucket.env]["Ref"] for bucket in resources.BUCKETS}
@@ -95,7 +95,7 @@ def platform_ids(template: Template) -> dict[str, str]:
 
 
 def classify(resource: Any, template: Template, log_group_id: str) -> str:
-    """A statement's Resource in the symbolic vocabulary of chalicelib.permissions (or a baseline name)."""
+    """A statement's Resource in the symbolic vocabulary of chalicelib.core.permissions (or a baseline name)."""
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
     secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
     queues = set(of_type(template, "AWS::SQS::Queue"))

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from app import app
 from chalicelib import wiring
-from chalicelib.services.projects import IssuedKey
+from chalicelib.platform.services.projects import IssuedKey
 from devstack import motofixes
 from devstack.bootstrap import bootstrap
 from devstack.emulator import aws_environment

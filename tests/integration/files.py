@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib import resources
+from chalicelib.core import resources
 from tests.integration.conftest import ApiClient
 
 BOUNDARY = "0123456789abcdef0123456789abcdef"

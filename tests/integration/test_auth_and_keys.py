@@ -9,11 +9,11 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.clock import utc_now
-from chalicelib.domain.access import Role
-from chalicelib.domain.credentials import ApiKey
-from chalicelib.services.auth import rotate_signing_keys
-from chalicelib.services.projects import IssuedKey, KeyCreation
+from chalicelib.core.clock import utc_now
+from chalicelib.core.domain.access import Role
+from chalicelib.platform.domain.credentials import ApiKey
+from chalicelib.platform.services.auth import rotate_signing_keys
+from chalicelib.platform.services.projects import IssuedKey, KeyCreation
 from tests.integration.conftest import ApiClient
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import requests
 
 from chalicelib import wiring
-from chalicelib.adapters.dynamodb import project_partition
-from chalicelib.domain.ingest import MIB
-from chalicelib.domain.uploads import source_key
+from chalicelib.core.adapters.dynamodb import project_partition
+from chalicelib.vod.domain.ingest import MIB
+from chalicelib.vod.domain.uploads import source_key
 from tests.integration.conftest import ApiClient
 
 PART = 5 * MIB

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from chalicelib import wiring
-from chalicelib.domain.errors import NotFound
+from chalicelib.core.domain.errors import NotFound
 from tests.integration.conftest import ApiClient
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from chalicelib import wiring
-from chalicelib.domain.images import MAX_IMAGE_BYTES
+from chalicelib.core.domain.images import MAX_IMAGE_BYTES
 from tests.integration.conftest import ApiClient
 from tests.integration.files import create_video, jpeg, media_keys, media_object, multipart, png, upload
 

@@ -14,10 +14,11 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib import resources, wiring
-from chalicelib.adapters.dynamodb import project_partition
-from chalicelib.domain.ingest import MIB, IngestKind, IngestMessage
-from chalicelib.domain.uploads import source_key
+from chalicelib import wiring
+from chalicelib.core import resources
+from chalicelib.core.adapters.dynamodb import project_partition
+from chalicelib.vod.domain.ingest import MIB, IngestKind, IngestMessage
+from chalicelib.vod.domain.uploads import source_key
 from tests.integration.conftest import ApiClient
 
 # -- a real HTTP server on 127.0.0.1 -----------------------------------------------------------
@@ -124,7 +125,7 @@ def stored(project_id: str, video_id: str) -> bytes | None:
 
 
 def media(project_id: str, video_id: str) -> Any:
-    from chalicelib.adapters.uploads import DynamoMediaRepository
+    from chalicelib.vod.adapters.media import DynamoMediaRepository
 
     return DynamoMediaRepository(wiring.table()).get(project_id, video_id)
 

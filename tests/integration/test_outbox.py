@@ -10,9 +10,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from chalicelib import resources, wiring
-from chalicelib.adapters.eventbus import EventBridgePublisher, OutgoingEvent
-from chalicelib.events.outbox import publish_outbox
+from chalicelib import wiring
+from chalicelib.core import resources
+from chalicelib.platform.adapters.eventbus import EventBridgePublisher, OutgoingEvent
+from chalicelib.platform.consumers.outbox import publish_outbox
 from devstack.emulator import TABLE_NAME
 from tests.integration.conftest import ApiClient
 
@@ -115,9 +116,9 @@ def test_a_failed_write_leaves_no_event(tenant: ApiClient) -> None:
     stale = wiring.video_service().repository.get(tenant.project_id, video_id)
     assert stale is not None
     tenant.call("PATCH", f"/videos/{video_id}", {"title": "y"})
-    from chalicelib.domain import audit, events
-    from chalicelib.domain.access import Actor, Principal, Role
-    from chalicelib.domain.errors import Conflict
+    from chalicelib.core.domain import audit, events
+    from chalicelib.core.domain.access import Actor, Principal, Role
+    from chalicelib.core.domain.errors import Conflict
 
     actor = Actor(Principal(tenant.project_id, "key", Role.ADMIN), "req")
     now = stale.updated_at

@@ -11,10 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib import resources, wiring
-from chalicelib.adapters.mediaconvert import build_create_job_request
-from chalicelib.domain.encoding import EncodingJob, JobKind, SourceMetadata, SourceUnreadable
-from chalicelib.services.pipeline import PipelineService
+from chalicelib import wiring
+from chalicelib.core import resources
+from chalicelib.vod.adapters.mediaconvert import build_create_job_request
+from chalicelib.vod.domain.encoding import EncodingJob, JobKind, SourceMetadata, SourceUnreadable
+from chalicelib.vod.services.pipeline import PipelineService
 from tests.integration.conftest import ApiClient
 
 H264_1080 = SourceMetadata(container="mp4", duration=12.0, width=1920, height=1080, bitrate=6_000_000,

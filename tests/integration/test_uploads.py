@@ -13,9 +13,10 @@ import pytest
 import urllib3
 
 from app import app
-from chalicelib import resources, wiring
-from chalicelib.domain.uploads import MIN_PART_BYTES
-from chalicelib.events.pipeline import object_keys
+from chalicelib import wiring
+from chalicelib.core import resources
+from chalicelib.vod.consumers.pipeline import object_keys
+from chalicelib.vod.domain.uploads import MIN_PART_BYTES
 from devstack.gateway import Gateway, GatewayResponse
 from tests.integration.conftest import ApiClient
 
@@ -300,7 +301,7 @@ def test_upload_tokens_api(tenant: ApiClient, other_tenant: ApiClient) -> None:
 
 def test_upload_tokens_expire_through_the_table_ttl(tenant: ApiClient) -> None:
     """The API's `ttl` is seconds; the table's `ttl` attribute is an epoch time DynamoDB deletes at."""
-    from chalicelib.clock import epoch_seconds, from_atom
+    from chalicelib.core.clock import epoch_seconds, from_atom
 
     hour = tenant.call("POST", "/upload-tokens", {"ttl": 3600}).json_body
     forever = tenant.call("POST", "/upload-tokens", {}).json_body

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.webhooks import MAX_RESPONSE_BYTES, PinnedHttpSender
-from chalicelib.domain.urlguard import Target
+from chalicelib.core.domain.urlguard import Target
+from chalicelib.platform.adapters.webhooks import MAX_RESPONSE_BYTES, PinnedHttpSender
 
 
 @pytest.fixture

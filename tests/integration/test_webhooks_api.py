@@ -13,8 +13,9 @@ import boto3
 import pytest
 from standardwebhooks import Webhook as StandardWebhook
 
-from chalicelib import resources, wiring
-from chalicelib.domain.webhooks import DeliveryMessage
+from chalicelib import wiring
+from chalicelib.core import resources
+from chalicelib.platform.domain.webhooks import DeliveryMessage
 from devstack.bootstrap import create_queues
 from tests.integration.conftest import ApiClient
 
@@ -28,7 +29,7 @@ def queues(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str
         monkeypatch.setenv(definition.env, urls[definition.name])
     monkeypatch.setenv(wiring.RETRY_SCALE_ENV, "0.001")
     monkeypatch.delenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, raising=False)
-    monkeypatch.setattr("chalicelib.domain.urlguard.system_resolver", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr("chalicelib.core.domain.urlguard.system_resolver", lambda host, port: ["93.184.216.34"])
     wiring.reset()
     yield urls
     wiring.reset()
@@ -244,7 +245,7 @@ def test_a_patch_racing_a_failing_delivery_keeps_the_failure_clock(tenant: ApiCl
     loses the race, re-reads, and the clock survives it."""
     from datetime import UTC, datetime
 
-    from chalicelib.adapters import webhook_records
+    from chalicelib.platform.adapters import webhook_records
 
     webhook_id = create(tenant)["webhookId"]
     repository = wiring.webhook_service().repository

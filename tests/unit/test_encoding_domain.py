@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.encoding import (
+from chalicelib.vod.domain.encoding import (
     QUALITIES,
     EncodingProfile,
     SourceMetadata,

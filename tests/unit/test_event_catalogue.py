@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain import events
+from chalicelib.core.domain import events
 from devstack.event_docs import DOCS, rendered
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.ingest import GuardedFetcher
-from chalicelib.domain import ingest
-from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.ingest import (
+from chalicelib.core.domain.errors import InvalidInput
+from chalicelib.core.domain.urlguard import Target
+from chalicelib.vod.adapters.ingest import GuardedFetcher
+from chalicelib.vod.domain import ingest
+from chalicelib.vod.domain.ingest import (
     GIB,
     MIB,
     TIB,
@@ -23,7 +24,6 @@ from chalicelib.domain.ingest import (
     UrlSource,
     plan_parts,
 )
-from chalicelib.domain.urlguard import Target
 
 VIDEO_ID = "vi" + "A" * 22
 

@@ -11,13 +11,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.adapters.mediaconvert import (
+from chalicelib.vod.adapters.mediaconvert import (
     MediaConvertEncoder,
     build_create_job_request,
     job_state_from_event,
     timecode,
 )
-from chalicelib.domain.encoding import (
+from chalicelib.vod.domain.encoding import (
     EncodingJob,
     JobKind,
     SourceMetadata,

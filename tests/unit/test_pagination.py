@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.pagination import PageRequest, paginate
+from chalicelib.core.domain.pagination import PageRequest, paginate
 
 
 def test_pages_slice_and_count() -> None:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from chalicelib.api.problems import attribute_name, from_validation_error, problem_body
-from chalicelib.domain.errors import NotFound
-from chalicelib.domain.pagination import PageRequest
-from chalicelib.domain.videos import VideoCreation
-from chalicelib.services.ratelimit import decide, request_class
+from chalicelib.core.api.problems import attribute_name, from_validation_error, problem_body
+from chalicelib.core.domain.errors import NotFound
+from chalicelib.core.domain.pagination import PageRequest
+from chalicelib.core.services.ratelimit import decide, request_class
+from chalicelib.vod.domain.videos import VideoCreation
 
 
 def test_every_validation_problem_is_listed_and_first_repeated() -> None:

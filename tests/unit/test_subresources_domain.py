@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain import images, playlists, tracks
-from chalicelib.domain.encoding_profiles import EncodingProfileCreation, EncodingProfileUpdate, built_in
-from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.images import ImageFormat, ImageInfo
-from chalicelib.domain.tracks import TextTrack, TrackKind
+from chalicelib.core.domain import images
+from chalicelib.core.domain.errors import InvalidInput
+from chalicelib.core.domain.images import ImageFormat, ImageInfo
+from chalicelib.vod.domain import playlists, tracks
+from chalicelib.vod.domain.encoding_profiles import EncodingProfileCreation, EncodingProfileUpdate, built_in
+from chalicelib.vod.domain.tracks import TextTrack, TrackKind
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello\n\n01:02:03.250 --> 01:02:04.000 align:start\nBye\n"

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from chalicelib import ids
-from chalicelib.domain import tokens
-from chalicelib.domain.access import Permission, Principal, Role, role_allows
-from chalicelib.domain.credentials import API_KEY_PREFIX, issue_secret, parse_api_key, parse_refresh_token
-from chalicelib.domain.errors import InvalidAccessToken, InvalidAuthorizationHeader, MissingAuthorizationHeader
-from chalicelib.services.auth import parse_authorization
+from chalicelib.core import ids
+from chalicelib.core.domain.access import Permission, Principal, Role, role_allows
+from chalicelib.core.domain.errors import InvalidAccessToken, InvalidAuthorizationHeader, MissingAuthorizationHeader
+from chalicelib.platform.domain import tokens
+from chalicelib.platform.domain.credentials import API_KEY_PREFIX, issue_secret, parse_api_key, parse_refresh_token
+from chalicelib.platform.services.auth import parse_authorization
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PRINCIPAL = Principal(project_id=ids.new_id("pr"), key_id=ids.new_id("key"), role=Role.OPERATOR)

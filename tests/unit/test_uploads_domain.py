@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import urllib3
 
-from chalicelib.domain import formdata, uploads
-from chalicelib.domain.errors import DomainError, InvalidInput
-from chalicelib.domain.media import MediaState, QualityStatus, quality_rows, timecode_seconds
-from chalicelib.domain.uploads import (
+from chalicelib.core.domain import formdata
+from chalicelib.core.domain.errors import DomainError, InvalidInput
+from chalicelib.vod.domain import uploads
+from chalicelib.vod.domain.media import MediaState, QualityStatus, quality_rows, timecode_seconds
+from chalicelib.vod.domain.uploads import (
     MIN_PART_BYTES,
     ContentRange,
     RangeForm,

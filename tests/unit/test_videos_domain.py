@@ -5,9 +5,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from chalicelib import ids
-from chalicelib.domain import videos
-from chalicelib.domain.videos import Metadata, SortField, SortOrder, TagQuery, VideoCreation, VideoQuery, VideoUpdate
+from chalicelib.core import ids
+from chalicelib.vod.domain import videos
+from chalicelib.vod.domain.videos import (
+    Metadata,
+    SortField,
+    SortOrder,
+    TagQuery,
+    VideoCreation,
+    VideoQuery,
+    VideoUpdate,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

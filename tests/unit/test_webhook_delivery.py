@@ -7,12 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain import webhooks as rules
-from chalicelib.domain.errors import Conflict
-from chalicelib.domain.events import WebhookDisabled
-from chalicelib.domain.urlguard import Target
-from chalicelib.domain.webhooks import Delivery, DeliveryMessage, DeliveryStatus, Response, Webhook, WebhookCreation
-from chalicelib.services.webhooks import DeliveryService, Egress
+from chalicelib.core.domain.errors import Conflict
+from chalicelib.core.domain.events import WebhookDisabled
+from chalicelib.core.domain.urlguard import Target
+from chalicelib.platform.domain import webhooks as rules
+from chalicelib.platform.domain.webhooks import (
+    Delivery,
+    DeliveryMessage,
+    DeliveryStatus,
+    Response,
+    Webhook,
+    WebhookCreation,
+)
+from chalicelib.platform.services.webhooks import DeliveryService, Egress
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -12,10 +12,11 @@ import pytest
 from standardwebhooks import Webhook as StandardWebhook
 from standardwebhooks import WebhookVerificationError
 
-from chalicelib.domain import signing, urlguard
-from chalicelib.domain import webhooks as rules
-from chalicelib.domain.urlguard import UrlForbidden
-from chalicelib.domain.webhooks import DeliveryStatus, Response, WebhookCreation, WebhookUpdate
+from chalicelib.core.domain import urlguard
+from chalicelib.core.domain.urlguard import UrlForbidden
+from chalicelib.platform.domain import signing
+from chalicelib.platform.domain import webhooks as rules
+from chalicelib.platform.domain.webhooks import DeliveryStatus, Response, WebhookCreation, WebhookUpdate
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 BODY = b'{"type":"video.created","videoId":"vi123"}'

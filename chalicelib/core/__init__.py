@@ -1,0 +1,1 @@
+"""The shared kernel: HTTP conventions, errors, access, pagination, ids, clock, the table, config."""

@@ -1,0 +1,1 @@
+"""Shared adapters: the single table, S3 objects, idempotency records, the audit log."""

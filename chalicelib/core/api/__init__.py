@@ -1,0 +1,1 @@
+"""HTTP conventions every context's views use: the endpoint decorator, problems, middleware."""

@@ -1,0 +1,223 @@
+"""The one place where HTTP meets the services: auth context, roles, rate limits, parsing,
+idempotency and error mapping. Views stay about ten lines."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+from chalice import Blueprint, Response
+from chalice.app import ChaliceAuthorizer, Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import wiring
+from chalicelib.core.api.problems import JSON, from_validation_error, problem_response
+from chalicelib.core.domain.access import Actor, Permission, Principal, role_allows
+from chalicelib.core.domain.errors import DomainError, Forbidden, InvalidInput, InvalidPayload, Problem
+from chalicelib.core.domain.pagination import PageRequest
+from chalicelib.core.permissions import AUTHENTICATED, Access, declare
+from chalicelib.core.services.ratelimit import request_class
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+IDEMPOTENCY_HEADER = "idempotency-key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+MAX_JSON_BODY_BYTES = 1_048_576
+
+
+@dataclass
+class Reply:
+    body: Any = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def request_id(request: Request) -> str:
+    context = request.context or {}
+    return str(context.get("requestId") or uuid.uuid4())
+
+
+class Call:
+    """What a view may read from the request, already validated."""
+
+    def __init__(self, request: Request, actor: Actor | None, lambda_context: Any = None) -> None:
+        self.request = request
+        self._actor = actor
+        self.lambda_context = lambda_context
+
+    @property
+    def actor(self) -> Actor:
+        assert self._actor is not None, "route is not authenticated"
+        return self._actor
+
+    @property
+    def request_id(self) -> str:
+        return request_id(self.request)
+
+    @property
+    def path(self) -> str:
+        return str((self.request.context or {}).get("path") or self.request.path)
+
+    def json(self) -> Any:
+        raw = self.request.raw_body
+        if len(raw) > MAX_JSON_BODY_BYTES:
+            raise InvalidPayload(detail=f"The body must not exceed {MAX_JSON_BODY_BYTES} bytes.")
+        if not raw.strip():
+            raise InvalidPayload(detail="The body must be a JSON object.")
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise InvalidPayload(detail="The body is not valid JSON.") from exc
+
+    def body(self, model: type[ModelT]) -> ModelT:
+        data = self.json()
+        if not isinstance(data, dict):
+            raise InvalidPayload(detail="The body must be a JSON object.")
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise from_validation_error(exc) from exc
+
+    def query_values(self) -> dict[str, list[str]]:
+        params = self.request.query_params
+        if not params:
+            return {}
+        return {key: list(params.getlist(key)) for key in params}
+
+    def query(self, model: type[ModelT], data: dict[str, Any]) -> ModelT:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise from_validation_error(exc, in_query=True) from exc
+
+    def single(self, name: str) -> str | None:
+        values = self.query_values().get(name)
+        return values[-1] if values else None
+
+    def page(self) -> PageRequest:
+        data = {k: v for k in ("currentPage", "pageSize") if (v := self.single(k)) is not None}
+        return self.query(PageRequest, data)
+
+    def filters(self, *names: str) -> list[tuple[str, str]]:
+        """The query pairs that pagination links must keep."""
+        values = self.query_values()
+        return [(k, v) for k in values if k in names or _is_bracketed(k, names) for v in values[k]]
+
+
+def _is_bracketed(key: str, names: tuple[str, ...]) -> bool:
+    return any(key.startswith(f"{name}[") for name in names)
+
+
+View = Callable[..., Any]
+
+
+def endpoint(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    permission: Permission | None,
+    authorizer: ChaliceAuthorizer | None = None,
+    status: int = 200,
+    replayable: bool = True,
+    uses: tuple[Access, ...] = (),
+    content_types: tuple[str, ...] = ("application/json",),
+) -> Callable[[View], View]:
+    """Registers a view. `permission=None` means the route takes no credentials.
+
+    `replayable=False` is for responses that must never be stored, such as a new secret.
+    `uses` lists the AWS access the view needs beyond what every authenticated route needs.
+    `content_types` are the request bodies Chalice lets through (others get 415)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def handler(**path_params: str) -> Response:
+            request = bp.current_request
+            extra_headers: dict[str, str] = {}
+            try:
+                actor = None
+                if permission is not None:
+                    actor = _actor(request)
+                    # Counted before the role check so that denied calls are limited too.
+                    extra_headers.update(_rate_limit(actor, method, path))
+                    _require(actor, permission)
+                call = Call(request, actor, bp.lambda_context)
+                reply = _run(call, view, path_params, method, status, replayable)
+            except DomainError as error:
+                return problem_response(error, extra_headers)
+            headers = {**extra_headers, **reply.pop("headers")}
+            if reply.get("replayed"):
+                headers["Idempotent-Replayed"] = "true"
+            body = reply["body"]
+            if body is None:
+                return Response(body="", status_code=reply["status"], headers=headers)
+            return Response(
+                body=json.dumps(body), status_code=reply["status"], headers={"Content-Type": JSON, **headers}
+            )
+
+        kwargs: dict[str, Any] = {"methods": [method], "content_types": list(content_types)}
+        if authorizer is not None:
+            kwargs["authorizer"] = authorizer
+        bp.route(path, **kwargs)(handler)
+        declare(view.__name__, (*uses, *(AUTHENTICATED if permission is not None else ())))
+        return view
+
+    return decorate
+
+
+def _run(
+    call: Call, view: View, path_params: dict[str, str], method: str, status: int, replayable: bool
+) -> dict[str, Any]:
+    def operation() -> dict[str, Any]:
+        result = view(call, **path_params)
+        reply = result if isinstance(result, Reply) else Reply(body=result)
+        return {"status": reply.status or status, "body": reply.body, "headers": reply.headers}
+
+    key = call.request.headers.get(IDEMPOTENCY_HEADER)
+    if method not in ("POST", "PATCH") or key is None or call._actor is None:
+        return operation()
+    if not replayable:
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid-header", "This operation returns a secret once and cannot be replayed.", "Idempotency-Key"
+                )
+            ]
+        )
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidInput(
+            [
+                Problem(
+                    "invalid-header",
+                    "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+                    "Idempotency-Key",
+                )
+            ]
+        )
+    from chalicelib.core.adapters import idempotency
+
+    idempotency.register_lambda_context(call.lambda_context)
+    raw = call.request.raw_body
+    body_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    payload = {"path": path_params, "query": call.query_values(), "body": body_text}
+    return idempotency.run_once(call.actor.project_id, f"{method} {view.__name__}", key, payload, operation)
+
+
+def _actor(request: Request) -> Actor:
+    context = (request.context or {}).get("authorizer") or {}
+    return Actor(Principal.from_context(context), request_id(request))
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    role = actor.principal.role
+    if not role_allows(role, permission):
+        wiring.auth_service().record_denial(actor, f"{role.value} key lacks {permission.value}")
+        raise Forbidden(detail=f"A {role.value} key cannot perform this operation.")
+
+
+def _rate_limit(actor: Actor, method: str, path: str) -> dict[str, str]:
+    return wiring.rate_limiter().check(actor.project_id, request_class(method, path)).headers()

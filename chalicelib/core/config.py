@@ -1,0 +1,120 @@
+"""Settings read once from the environment, and one cached boto3 client per service."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from chalicelib.core import resources
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_mediaconvert import MediaConvertClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+
+
+class RateLimits(BaseModel):
+    """Requests per minute per project, as api.video's production tier documents them."""
+
+    reads: int = 500
+    writes: int = 200
+    uploads: int = 100
+
+
+class Settings(BaseModel):
+    table_name: str
+    signing_secret_id: str
+    token_issuer: str = "videoplane"
+    access_token_ttl_seconds: int = Field(default=3600, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    signing_key_cache_seconds: int = Field(default=300, ge=0)
+    max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_limits: RateLimits = RateLimits()
+    # Public bases of asset URLs: CloudFront over the media bucket, and the player pages.
+    media_base_url: str = "https://media.invalid"
+    player_base_url: str = "https://player.invalid"
+
+
+@cache
+def get_settings() -> Settings:
+    env = os.environ
+    limits = {
+        name: int(env[f"VIDEOPLANE_RATE_LIMIT_{name.upper()}"])
+        for name in ("reads", "writes", "uploads")
+        if f"VIDEOPLANE_RATE_LIMIT_{name.upper()}" in env
+    }
+    optional = {
+        "token_issuer": env.get("VIDEOPLANE_TOKEN_ISSUER"),
+        "access_token_ttl_seconds": env.get("VIDEOPLANE_ACCESS_TOKEN_TTL"),
+        "refresh_token_ttl_seconds": env.get("VIDEOPLANE_REFRESH_TOKEN_TTL"),
+        "media_base_url": env.get(resources.MEDIA_BASE_URL_ENV),
+        "player_base_url": env.get(resources.PLAYER_BASE_URL_ENV),
+    }
+    return Settings(
+        table_name=env[resources.TABLE_ENV],
+        signing_secret_id=env[resources.SIGNING_SECRET_ENV],
+        rate_limits=RateLimits(**limits),
+        **{k: v for k, v in optional.items() if v is not None},
+    )
+
+
+@cache
+def _client(service: str) -> Any:
+    # boto3 is imported here so that functions which never touch AWS do not pay for it.
+    import boto3
+    from botocore.config import Config
+
+    # AWS_ENDPOINT_URL (standard boto3 setting) points every client at the devstack emulator.
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            account_id_endpoint_mode="disabled",
+            # Ranged GETs of upload bodies must not be checked against the whole object's checksum.
+            response_checksum_validation="when_required",
+        ),
+    )
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+def secretsmanager() -> SecretsManagerClient:
+    client: SecretsManagerClient = _client("secretsmanager")
+    return client
+
+
+def events() -> EventBridgeClient:
+    client: EventBridgeClient = _client("events")
+    return client
+
+
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
+    return client
+
+
+def s3() -> S3Client:
+    client: S3Client = _client("s3")
+    return client
+
+
+def mediaconvert() -> MediaConvertClient:
+    # boto3 goes to the regional endpoint (DescribeEndpoints is deprecated); the devstack sets
+    # AWS_ENDPOINT_URL_MEDIACONVERT to its ffmpeg plane.
+    client: MediaConvertClient = _client("mediaconvert")
+    return client
+
+
+def reset_caches() -> None:
+    """For tests: forget settings and clients so a new environment or emulator takes effect."""
+    get_settings.cache_clear()
+    _client.cache_clear()

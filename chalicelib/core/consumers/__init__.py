@@ -1,0 +1,1 @@
+"""Helpers shared by every queue and stream consumer."""

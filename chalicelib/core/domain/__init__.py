@@ -1,0 +1,1 @@
+"""Shared pure rules and entities (no chalice, boto3, botocore or Powertools)."""

@@ -1,0 +1,183 @@
+"""The event catalogue: every domain event type, its payload model and its JSON Schema.
+
+Payloads are what webhooks POST and what EventBridge carries as `detail`. api.video's six
+webhook events keep exactly api.video's fields; every event also carries `eventId` and
+`projectId`, which api.video's SDK and receivers ignore as unknown keys.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.core import ids
+from chalicelib.core.clock import to_atom
+
+EVENT_ID_PREFIX = "ev"
+
+
+class DomainEvent(BaseModel):
+    """Common envelope. Subclasses fix `type` and add the resource ids."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    api_video: ClassVar[bool] = False
+    description: ClassVar[str] = ""
+
+    type: str
+    emitted_at: str = Field(alias="emittedAt", description="ISO 8601 date-time, UTC")
+    event_id: str = Field(alias="eventId", description="Stable across redeliveries")
+    project_id: str = Field(alias="projectId")
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class VideoEvent(DomainEvent):
+    video_id: str = Field(alias="videoId")
+
+
+class VideoEncodingQualityCompleted(VideoEvent):
+    api_video = True
+    description = "One HLS rendition, or the MP4, finished encoding."
+    type: Literal["video.encoding.quality.completed"] = "video.encoding.quality.completed"
+    live_stream_id: str | None = Field(default=None, alias="liveStreamId")
+    encoding: Literal["hls", "mp4"]
+    quality: Literal["240p", "360p", "480p", "720p", "1080p", "2160p"]
+
+
+class LiveStreamBroadcastStarted(DomainEvent):
+    api_video = True
+    description = "A live stream started receiving its broadcast."
+    type: Literal["live-stream.broadcast.started"] = "live-stream.broadcast.started"
+    live_stream_id: str = Field(alias="liveStreamId")
+
+
+class LiveStreamBroadcastEnded(DomainEvent):
+    api_video = True
+    description = "A live stream's broadcast ended."
+    type: Literal["live-stream.broadcast.ended"] = "live-stream.broadcast.ended"
+    live_stream_id: str = Field(alias="liveStreamId")
+
+
+class VideoSourceRecorded(VideoEvent):
+    api_video = True
+    description = "A live stream's recording became a video, now queued for encoding."
+    type: Literal["video.source.recorded"] = "video.source.recorded"
+    live_stream_id: str = Field(alias="liveStreamId")
+
+
+class VideoCaptionGenerated(VideoEvent):
+    api_video = True
+    description = "A caption was generated from the video's transcript."
+    type: Literal["video.caption.generated"] = "video.caption.generated"
+    caption_id: str = Field(alias="captionId")
+    generation_mode: Literal["transcript"] = Field(default="transcript", alias="generationMode")
+    language: str
+
+
+class VideoSummaryGenerated(VideoEvent):
+    api_video = True
+    description = "A summary was generated for the video."
+    type: Literal["video.summary.generated"] = "video.summary.generated"
+    summary_id: str = Field(alias="summaryId")
+
+
+class VideoCreated(VideoEvent):
+    description = "A video container was created."
+    type: Literal["video.created"] = "video.created"
+    title: str
+
+
+class VideoSourceUploaded(VideoEvent):
+    description = "The video's source file arrived completely."
+    type: Literal["video.source.uploaded"] = "video.source.uploaded"
+
+
+class VideoPlayable(VideoEvent):
+    description = "The video can be played (a first rendition is ready)."
+    type: Literal["video.playable"] = "video.playable"
+
+
+class VideoReady(VideoEvent):
+    description = "Every rendition of the video is encoded."
+    type: Literal["video.ready"] = "video.ready"
+
+
+class VideoEncodingFailed(VideoEvent):
+    description = "Encoding the video failed."
+    type: Literal["video.encoding.failed"] = "video.encoding.failed"
+    reason: str
+
+
+class VideoUpdated(VideoEvent):
+    description = "The video's metadata changed."
+    type: Literal["video.updated"] = "video.updated"
+    changed: list[str] = Field(description="Names of the attributes that changed")
+
+
+class VideoDeleted(VideoEvent):
+    description = "The video was deleted (moved to the discarded videos until `deletesAt`)."
+    type: Literal["video.deleted"] = "video.deleted"
+    deletes_at: str | None = Field(default=None, alias="deletesAt")
+
+
+class VideoRestored(VideoEvent):
+    description = "A discarded video was restored."
+    type: Literal["video.restored"] = "video.restored"
+
+
+class WebhookDisabled(DomainEvent):
+    description = "A webhook endpoint was disabled (410 Gone, or failing for 5 days straight)."
+    type: Literal["webhook.disabled"] = "webhook.disabled"
+    webhook_id: str = Field(alias="webhookId")
+    reason: str
+
+
+CATALOGUE: dict[str, type[DomainEvent]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        VideoEncodingQualityCompleted,
+        LiveStreamBroadcastStarted,
+        LiveStreamBroadcastEnded,
+        VideoSourceRecorded,
+        VideoCaptionGenerated,
+        VideoSummaryGenerated,
+        VideoCreated,
+        VideoSourceUploaded,
+        VideoPlayable,
+        VideoReady,
+        VideoEncodingFailed,
+        VideoUpdated,
+        VideoDeleted,
+        VideoRestored,
+        WebhookDisabled,
+    )
+}
+API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)
+
+
+def envelope(project_id: str, now: datetime) -> dict[str, str]:
+    """The common fields of a new event: a fresh, time-sortable id and the emission time."""
+    return {"projectId": project_id, "eventId": ids.new_sortable_id(EVENT_ID_PREFIX), "emittedAt": to_atom(now)}
+
+
+def parse(payload: dict[str, Any]) -> DomainEvent:
+    return CATALOGUE[payload["type"]].model_validate(payload)
+
+
+def json_schema(event_type: str) -> dict[str, Any]:
+    model = CATALOGUE[event_type]
+    schema = model.model_json_schema(by_alias=True, mode="serialization")
+    schema["$id"] = f"https://videoplane.dev/events/{event_type}.json"
+    schema["title"] = event_type
+    schema["description"] = model.description
+    return schema
+
+
+def catalogue_schemas() -> list[dict[str, Any]]:
+    return [
+        {"type": name, "apiVideo": model.api_video, "description": model.description, "schema": json_schema(name)}
+        for name, model in CATALOGUE.items()
+    ]

@@ -1,0 +1,311 @@
+"""One definition of every AWS resource's names, keys and indexes.
+
+`infra/` builds CloudFormation from these and `devstack/` creates the same resources in the
+emulator; the runtime reads only the environment variable names from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+APP_NAME = "videoplane"
+
+TABLE_ENV = "VIDEOPLANE_TABLE"
+SIGNING_SECRET_ENV = "VIDEOPLANE_SIGNING_SECRET_ID"
+
+PARTITION_KEY = "PK"
+SORT_KEY = "SK"
+GSI1 = "GSI1"
+GSI1_PARTITION_KEY = "GSI1PK"
+GSI1_SORT_KEY = "GSI1SK"
+TTL_ATTRIBUTE = "ttl"
+
+TABLE: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+        {"AttributeName": SORT_KEY, "AttributeType": "S"},
+        {"AttributeName": GSI1_PARTITION_KEY, "AttributeType": "S"},
+        {"AttributeName": GSI1_SORT_KEY, "AttributeType": "S"},
+    ],
+    "KeySchema": [
+        {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+    ],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": GSI1,
+            "KeySchema": [
+                {"AttributeName": GSI1_PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": GSI1_SORT_KEY, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+}
+
+# API Gateway answers these itself, before any Lambda runs. The devstack gateway plays them
+# from this table and infra writes them as AWS::ApiGateway::GatewayResponse.
+# `$context.authorizer.*` is what the authorizer put in its Deny context.
+_PROBLEM_FROM_AUTHORIZER = (
+    '{"type":"https://docs.api.video/reference/$context.authorizer.problemSlug",'
+    '"title":"$context.authorizer.problemTitle","name":"","status":401}'
+)
+GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
+    # No Authorization header on a route with the authorizer: the authorizer is not called.
+    "UNAUTHORIZED": {
+        "status": 401,
+        "template": (
+            '{"type":"https://docs.api.video/reference/authentication-missing-authorization-header",'
+            '"title":"The \\"Authorization\\" header is missing.","name":"","status":401}'
+        ),
+    },
+    # The authorizer answered Deny: its context names the api.video problem.
+    "ACCESS_DENIED": {"status": 401, "template": _PROBLEM_FROM_AUTHORIZER},
+    "AUTHORIZER_FAILURE": {
+        "status": 500,
+        "template": (
+            '{"type":"https://docs.api.video/reference/server-error","title":"Server error","name":"","status":500}'
+        ),
+    },
+    # The body is over API Gateway's 10 MB payload limit.
+    "REQUEST_TOO_LARGE": {
+        "status": 413,
+        "template": (
+            '{"type":"https://docs.api.video/reference/request-too-large",'
+            '"title":"The request body is larger than 10 MB.","name":"","status":413}'
+        ),
+    },
+    # No resource matches the path.
+    "MISSING_AUTHENTICATION_TOKEN": {
+        "status": 404,
+        "template": (
+            '{"type":"https://docs.api.video/reference/unrecognized-request-url",'
+            '"title":"Unrecognized request URL.","name":"","status":404}'
+        ),
+    },
+}
+
+AUTHORIZER_RESULT_TTL_SECONDS = 60
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+
+
+# -- buckets, the event bus and the media services' roles ------------------------------------
+#
+# Settings use the S3 API's shapes (what boto3's put_bucket_lifecycle_configuration and
+# put_bucket_cors take): the devstack passes them as they are, infra translates them into
+# CloudFormation (and refuses settings it does not translate). In AWS CloudFormation names the
+# buckets and roles; the devstack names them `<APP_NAME>-<name>`.
+
+
+@dataclass(frozen=True)
+class Bucket:
+    # Short name: infra's construct id and output, the devstack's bucket `<APP_NAME>-<name>`.
+    name: str
+    # Environment variable that gives every function the bucket's name.
+    env: str
+    # Symbolic resource in chalicelib.core.permissions (infra maps it to the bucket and its objects).
+    permission: str
+    # S3 PutBucketLifecycleConfiguration's LifecycleConfiguration.
+    lifecycle: dict[str, Any]
+    # S3 PutBucketCors's CORSConfiguration (None: no CORS).
+    cors: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class EventBus:
+    name: str
+    env: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class ServiceRole:
+    """A role an AWS media service assumes to read and write the buckets; functions pass it
+    (iam:PassRole) when they create a job or channel."""
+
+    name: str
+    # Environment variable that gives every function the role's ARN.
+    env: str
+    permission: str
+    service_principal: str
+    # Bucket name -> S3 actions on its objects.
+    object_access: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+# Incomplete multipart uploads are billed as storage until aborted.
+ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 3
+
+_ABORT_INCOMPLETE_MULTIPART_UPLOADS: dict[str, Any] = {
+    "ID": "abort-incomplete-multipart-uploads",
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS},
+}
+
+# Prefixes in the uploads bucket: request bodies as received, refused bodies (kept a day for
+# inspection), and assembled sources. S3 notifications on the first and last feed the pipeline.
+INCOMING_PREFIX = "incoming/"
+REJECTED_PREFIX = "rejected/"
+SOURCES_PREFIX = "sources/"
+REJECTED_RETENTION_DAYS = 1
+# Request bodies of uploads that were never completed (the parts of a finished upload are
+# assembled under sources/ within minutes).
+INCOMING_RETENTION_DAYS = 7
+
+# Source files as uploaded (request bodies under incoming/, assembled under sources/), read by
+# MediaConvert.
+UPLOADS_BUCKET = Bucket(
+    name="uploads",
+    env="VIDEOPLANE_UPLOADS_BUCKET",
+    permission="uploads-bucket",
+    lifecycle={
+        "Rules": [
+            _ABORT_INCOMPLETE_MULTIPART_UPLOADS,
+            {
+                "ID": "expire-abandoned-parts",
+                "Status": "Enabled",
+                "Filter": {"Prefix": INCOMING_PREFIX},
+                "Expiration": {"Days": INCOMING_RETENTION_DAYS},
+            },
+            {
+                "ID": "expire-rejected-bodies",
+                "Status": "Enabled",
+                "Filter": {"Prefix": REJECTED_PREFIX},
+                "Expiration": {"Days": REJECTED_RETENTION_DAYS},
+            },
+        ]
+    },
+)
+
+# Renditions, HLS, thumbnails and live segments; private, served through CloudFront. Players
+# fetch manifests and segments cross-origin (XHR / fetch, Range requests).
+MEDIA_BUCKET = Bucket(
+    name="media",
+    env="VIDEOPLANE_MEDIA_BUCKET",
+    permission="media-bucket",
+    lifecycle={"Rules": [_ABORT_INCOMPLETE_MULTIPART_UPLOADS]},
+    cors={
+        "CORSRules": [
+            {
+                "ID": "players",
+                "AllowedMethods": ["GET", "HEAD"],
+                "AllowedOrigins": ["*"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["Content-Length", "Content-Range", "ETag"],
+                "MaxAgeSeconds": 3600,
+            }
+        ]
+    },
+)
+
+BUCKETS = (UPLOADS_BUCKET, MEDIA_BUCKET)
+
+# The project's own events (video and live stream lifecycle, webhooks). AWS service events
+# (MediaConvert, MediaLive, S3) arrive on the account's default bus, not here.
+EVENT_BUS = EventBus(name="events", env="VIDEOPLANE_EVENT_BUS", permission="event-bus")
+
+MEDIACONVERT_ROLE = ServiceRole(
+    name="mediaconvert",
+    env="VIDEOPLANE_MEDIACONVERT_ROLE_ARN",
+    permission="mediaconvert-role",
+    service_principal="mediaconvert.amazonaws.com",
+    object_access={UPLOADS_BUCKET.name: ("GetObject",), MEDIA_BUCKET.name: ("PutObject",)},
+)
+MEDIALIVE_ROLE = ServiceRole(
+    name="medialive",
+    env="VIDEOPLANE_MEDIALIVE_ROLE_ARN",
+    permission="medialive-role",
+    service_principal="medialive.amazonaws.com",
+    object_access={MEDIA_BUCKET.name: ("PutObject",)},
+)
+
+SERVICE_ROLES = (MEDIACONVERT_ROLE, MEDIALIVE_ROLE)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue. `name` is also what the consumer's `on_sqs_message(queue=...)` names, so the
+    devstack's pollers and infra's event-source mappings find it; senders read its URL from `env`."""
+
+    name: str
+    env: str
+    permission: str
+    # Seconds a received message stays invisible; infra raises it to 6x the consumer's timeout.
+    visibility_timeout: int = 30
+    max_receive_count: int = 5
+
+
+# Every event on the project bus, as EventBridge delivers it (a rule on the bus targets it).
+WEBHOOK_EVENTS_QUEUE = Queue(name="videoplane-webhook-events", env="VIDEOPLANE_WEBHOOK_EVENTS_QUEUE_URL",
+                             permission="webhook-events-queue")  # fmt: skip
+# One message per (event, subscription); retries are re-sent here with a delay.
+WEBHOOK_DELIVERIES_QUEUE = Queue(name="videoplane-webhook-deliveries", env="VIDEOPLANE_WEBHOOK_DELIVERIES_QUEUE_URL",
+                                 permission="webhook-deliveries-queue", visibility_timeout=60)  # fmt: skip
+# Deliveries whose retries are exhausted; they stay listed and redeliverable through the API.
+WEBHOOK_DEAD_LETTERS_QUEUE = Queue(name="videoplane-webhook-dead-letters",
+                                   env="VIDEOPLANE_WEBHOOK_DEAD_LETTERS_QUEUE_URL",
+                                   permission="webhook-dead-letters-queue")  # fmt: skip
+WEBHOOK_QUEUES = (WEBHOOK_EVENTS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_DEAD_LETTERS_QUEUE)
+
+# Domain events are published with this EventBridge `source`; the webhook rule matches it.
+EVENT_SOURCE = "videoplane"
+WEBHOOK_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE]}
+# The table's stream feeds the outbox publisher. Chalice needs a literal ARN at packaging time;
+# infra and the devstack connect the real stream by table (the ARN names the table).
+TABLE_STREAM_PLACEHOLDER_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/videoplane/stream/outbox"
+# Set only by the devstack: webhook receivers there live on 127.0.0.1.
+ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"
+
+
+# -- uploads and the VOD pipeline --------------------------------------------------------------
+
+# The uploads bucket's prefixes (INCOMING_PREFIX, ...) are defined with the bucket, above.
+
+
+@dataclass(frozen=True)
+class DirectUploadRoute:
+    """A route whose body API Gateway writes straight to the uploads bucket (SDK chunks are
+    5-128 MiB; a Lambda takes at most 6 MB). A REQUEST authorizer, which sees only headers,
+    decides: its context names the object key and the response the gateway sends back.
+
+    Context keys (strings): `objectKey`, `responseStatus`, `responseBody`, `contentRange`,
+    `uploadToken`. The gateway stores the body at `objectKey` as application/octet-stream with
+    metadata `content-range` / `upload-token` from the context and `content-type` from the
+    request (its multipart boundary)."""
+
+    path: str
+    method: str
+    authorizer: str
+
+
+UPLOAD_AUTHORIZER = "authorize_upload"
+DIRECT_UPLOAD_ROUTES = (
+    DirectUploadRoute("/videos/{videoId}/source", "POST", UPLOAD_AUTHORIZER),
+    DirectUploadRoute("/upload", "POST", UPLOAD_AUTHORIZER),
+)
+
+# S3 ObjectCreated notifications of the uploads bucket, one queue per prefix.
+UPLOAD_PARTS_QUEUE = Queue(name="videoplane-upload-parts", env="VIDEOPLANE_UPLOAD_PARTS_QUEUE_URL",
+                           permission="upload-parts-queue", visibility_timeout=120)  # fmt: skip
+SOURCES_QUEUE = Queue(name="videoplane-sources", env="VIDEOPLANE_SOURCES_QUEUE_URL",
+                      permission="sources-queue", visibility_timeout=120)  # fmt: skip
+# MediaConvert job state changes (default bus) for jobs this app submitted.
+MEDIA_EVENTS_QUEUE = Queue(name="videoplane-media-events", env="VIDEOPLANE_MEDIA_EVENTS_QUEUE_URL",
+                           permission="media-events-queue", visibility_timeout=60)  # fmt: skip
+PIPELINE_QUEUES = (UPLOAD_PARTS_QUEUE, SOURCES_QUEUE, MEDIA_EVENTS_QUEUE)
+QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES)
+BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
+
+MEDIA_APP_TAG = APP_NAME
+MEDIACONVERT_RULE_PATTERN: dict[str, Any] = {
+    "source": ["aws.mediaconvert"],
+    "detail-type": ["MediaConvert Job State Change"],
+    "detail": {"userMetadata": {"app": [MEDIA_APP_TAG]}},
+}
+# Public base URL of the media bucket (CloudFront on AWS, the devstack's media server locally).
+MEDIA_BASE_URL_ENV = "VIDEOPLANE_MEDIA_BASE_URL"
+# Where players are served (api.video's embed.api.video).
+PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"

@@ -1,0 +1,1 @@
+"""Shared use cases (rate limits)."""

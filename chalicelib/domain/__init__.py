@@ -1,1 +1,0 @@
-"""Pure domain: entities, rules and use-case errors. No chalice, no boto3."""

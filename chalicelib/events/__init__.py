@@ -1,1 +1,0 @@
-"""Queue and stream consumers (Chalice event sources)."""

@@ -1,0 +1,1 @@
+"""Projects, API keys, auth, audit, webhooks and the event catalogue."""

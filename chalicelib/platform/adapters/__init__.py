@@ -1,0 +1,1 @@
+"""Platform adapters: DynamoDB, Secrets Manager, EventBridge, SQS, the webhook sender."""

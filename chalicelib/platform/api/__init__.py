@@ -1,0 +1,1 @@
+"""Platform routes: one module per resource."""

@@ -1,0 +1,1 @@
+"""Platform consumers: the outbox publisher and the webhook dispatcher and deliverer."""

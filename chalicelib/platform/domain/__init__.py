@@ -1,0 +1,1 @@
+"""Platform entities and pure rules."""

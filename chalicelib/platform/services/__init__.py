@@ -1,0 +1,1 @@
+"""Platform use cases, written against platform.ports and core.ports."""

@@ -1,1 +1,0 @@
-"""Use-case services: they depend on ports only."""

@@ -1,0 +1,1 @@
+"""VOD adapters: DynamoDB items, S3 multipart, MediaConvert, the guarded fetcher."""

@@ -1,0 +1,1 @@
+"""VOD routes: one module per resource."""

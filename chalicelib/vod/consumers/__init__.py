@@ -1,0 +1,1 @@
+"""VOD consumers: upload parts, sources, encoding job states."""

@@ -1,0 +1,1 @@
+"""VOD entities and pure rules."""

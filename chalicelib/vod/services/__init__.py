@@ -1,0 +1,1 @@
+"""VOD use cases, written against vod.ports and core.ports."""

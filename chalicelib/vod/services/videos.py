@@ -1,0 +1,168 @@
+"""Video metadata use-cases: create, read, update, discard, restore, list, tags."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.core.clock import to_atom
+from chalicelib.core.domain import audit, events
+from chalicelib.core.domain.access import Actor
+from chalicelib.core.domain.errors import Conflict, InvalidInput, InvalidPayload, NotFound, Problem
+from chalicelib.core.domain.pagination import Page, PageRequest, paginate
+from chalicelib.vod.domain import videos
+from chalicelib.vod.domain.media import MediaState
+from chalicelib.vod.domain.videos import TagQuery, Video, VideoCreation, VideoQuery, VideoUpdate
+from chalicelib.vod.ports import VideoRepository
+
+if TYPE_CHECKING:
+    from chalicelib.vod.services.ingest import IngestRequests
+
+# A video and its media state (None until a source arrives).
+Detail = tuple[Video, MediaState | None]
+
+# A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
+UPDATE_ATTEMPTS = 3
+
+
+# DynamoDB items stop at 400 KB and an audit item holds a video twice (before and after).
+MAX_VIDEO_BYTES = 120_000
+
+
+def snapshot(video: Video) -> dict[str, Any]:
+    return video.model_dump(mode="json", exclude={"project_id"})
+
+
+def ensure_storable(video: Video) -> Video:
+    size = len(json.dumps(snapshot(video), ensure_ascii=False).encode())
+    if size > MAX_VIDEO_BYTES:
+        raise InvalidPayload(detail=f"The video's attributes take {size} bytes; the limit is {MAX_VIDEO_BYTES}.")
+    return video
+
+
+class VideoService:
+    def __init__(
+        self,
+        repository: VideoRepository,
+        clock: Callable[[], datetime],
+        profile_exists: Callable[[str, str], bool] = lambda project_id, profile_id: True,
+        ingest: Callable[[], IngestRequests] | None = None,
+    ) -> None:
+        self.repository = repository
+        self.clock = clock
+        self.profile_exists = profile_exists
+        # Built on first use: only a create with `source` needs the queue client.
+        self.ingest = ingest
+
+    def create(self, actor: Actor, payload: VideoCreation) -> Video:
+        profile_id = payload.encoding_profile_id
+        if profile_id is not None and not self.profile_exists(actor.project_id, profile_id):
+            raise InvalidInput(
+                [Problem("invalid-attribute", "The encoding profile does not exist.", "encodingProfileId")]
+            )
+        admitted = None
+        if payload.source is not None:
+            if self.ingest is None:
+                raise InvalidInput(
+                    [Problem("invalid-attribute", "Ingest from a URL or a videoId is not available.", "source")]
+                )
+            # Checked before anything is written: a refused source leaves no video behind.
+            requests = self.ingest()
+            admitted = (requests, requests.admit(actor, payload.source))
+        video = ensure_storable(videos.new_video(actor.project_id, payload, self.clock()))
+        entry = audit.record(actor, "video.create", "video", video.video_id, self.clock(), after=snapshot(video))
+        created = events.VideoCreated(**self._envelope(actor), videoId=video.video_id, title=video.title)
+        if admitted is None:
+            self.repository.create(video, entry, [created])
+        else:
+            requests, source = admitted
+            requests.start(video, entry, [created], source)
+        return video
+
+    def detail(self, actor: Actor, video_id: str) -> Detail:
+        """The video with its media state (assets, encoding), read together."""
+        found = self.repository.get_with_media(actor.project_id, video_id)
+        if found is None or found[0].discarded:
+            raise NotFound(name="videoId")
+        return found
+
+    def get(self, actor: Actor, video_id: str) -> Video:
+        video = self.repository.get(actor.project_id, video_id)
+        if video is None or video.discarded:
+            raise NotFound(name="videoId")
+        return video
+
+    def update(self, actor: Actor, video_id: str, payload: VideoUpdate) -> Detail:
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.get(actor, video_id)
+            updated = ensure_storable(videos.apply_update(current, payload.changes(), self.clock()))
+            entry = audit.record(
+                actor,
+                "video.update",
+                "video",
+                video_id,
+                self.clock(),
+                before=snapshot(current),
+                after=snapshot(updated),
+            )
+            changed = videos.changed_fields(current, updated)
+            emitted = (
+                [events.VideoUpdated(**self._envelope(actor), videoId=video_id, changed=changed)] if changed else []
+            )
+            try:
+                self.repository.save(updated, current.version, entry, emitted)
+                return self.detail(actor, video_id)
+            except Conflict:
+                continue
+        raise Conflict(name="videoId")
+
+    def discard(self, actor: Actor, video_id: str) -> None:
+        current = self.get(actor, video_id)
+        discarded = videos.discard(current, self.clock())
+        entry = audit.record(
+            actor, "video.delete", "video", video_id, self.clock(), before=snapshot(current), after=snapshot(discarded)
+        )
+        deletes_at = to_atom(discarded.deletes_at) if discarded.deletes_at else None
+        deleted = events.VideoDeleted(**self._envelope(actor), videoId=video_id, deletesAt=deletes_at)
+        self.repository.save(discarded, current.version, entry, [deleted])
+
+    def list(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Detail]:
+        return self._page(actor, query, page, discarded=False)
+
+    def list_discarded(self, actor: Actor, query: VideoQuery, page: PageRequest) -> Page[Detail]:
+        return self._page(actor, query, page, discarded=True)
+
+    def _page(self, actor: Actor, query: VideoQuery, page: PageRequest, discarded: bool) -> Page[Detail]:
+        pairs = [p for p in self.repository.list_with_media(actor.project_id) if p[0].discarded is discarded]
+        media = {video.video_id: state for video, state in pairs}
+        selected = videos.select([video for video, _ in pairs], query)
+        chosen = paginate(selected, page)
+        details: list[Detail] = [(v, media.get(v.video_id)) for v in chosen.items]
+        return Page(details, chosen.current_page, chosen.page_size, chosen.items_total)
+
+    def get_discarded(self, actor: Actor, video_id: str) -> Video:
+        video = self.repository.get(actor.project_id, video_id)
+        if video is None or not video.discarded:
+            raise NotFound(name="videoId")
+        return video
+
+    def restore(self, actor: Actor, video_id: str) -> Video:
+        current = self.get_discarded(actor, video_id)
+        restored = videos.restore(current, self.clock())
+        entry = audit.record(
+            actor, "video.restore", "video", video_id, self.clock(), before=snapshot(current), after=snapshot(restored)
+        )
+        restored_event = events.VideoRestored(**self._envelope(actor), videoId=video_id)
+        self.repository.save(restored, current.version, entry, [restored_event])
+        return restored
+
+    def tags(self, actor: Actor, query: TagQuery, page: PageRequest) -> Page[tuple[str, int]]:
+        return paginate(videos.tag_counts(self._videos(actor, discarded=False), query), page)
+
+    def _envelope(self, actor: Actor) -> dict[str, str]:
+        return events.envelope(actor.project_id, self.clock())
+
+    def _videos(self, actor: Actor, discarded: bool) -> Sequence[Video]:
+        return [v for v in self.repository.list_all(actor.project_id) if v.discarded is discarded]
