@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import resources
+from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
     from devstack.mediaplane import MediaPlane
@@ -35,12 +36,11 @@ def up(port: int, moto_port: int) -> int:
     plane_url = os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"]
 
     from app import app
-    from chalicelib import wiring
     from devstack.gateway import Gateway
     from devstack.pollers import EventSourcePollers
     from devstack.server import ApiServer
 
-    issued = wiring.project_service().create_project("dev")
+    issued = platform_wiring.project_service().create_project("dev")
     server = ApiServer(Gateway(app), port)
     pollers = EventSourcePollers(app)
     server.start()
@@ -118,19 +118,19 @@ def _attach() -> None:
 
 def create_project(name: str) -> dict[str, Any]:
     _attach()
-    from chalicelib import wiring
 
-    issued = wiring.project_service().create_project(name)
+    issued = platform_wiring.project_service().create_project(name)
     return {"projectId": issued.key.project_id, "apiKey": issued.value}
 
 
 def create_key(project_id: str, role: str, name: str) -> dict[str, Any]:
     _attach()
-    from chalicelib import wiring
     from chalicelib.core.domain.access import Role
     from chalicelib.platform.services.projects import KeyCreation
 
-    issued = wiring.project_service().create_key(project_id, KeyCreation(name=name, role=Role(role)), actor=None)
+    issued = platform_wiring.project_service().create_key(
+        project_id, KeyCreation(name=name, role=Role(role)), actor=None
+    )
     return {"projectId": project_id, "keyId": issued.key.key_id, "role": role, "apiKey": issued.value}
 
 
@@ -138,13 +138,12 @@ def rotate_signing_keys() -> dict[str, Any]:
     _attach()
     from datetime import timedelta
 
-    from chalicelib import wiring
     from chalicelib.core import config
     from chalicelib.core.clock import utc_now
     from chalicelib.platform.services.auth import rotate_signing_keys as rotate
 
     ttl = timedelta(seconds=config.get_settings().access_token_ttl_seconds)
-    keyset = rotate(wiring.signing_keys(), utc_now(), ttl)
+    keyset = rotate(platform_wiring.signing_keys(), utc_now(), ttl)
     return {"activeKid": keyset.active_kid, "kids": [k.kid for k in keyset.keys]}
 
 

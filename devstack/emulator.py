@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.core import resources
-from chalicelib.wiring import ALLOW_LOOPBACK_INGEST_ENV
 from devstack import motofixes
 
 REGION = "us-east-1"
@@ -106,7 +105,7 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         # Webhook receivers in the devstack live on 127.0.0.1; cloud configuration never sets this.
         resources.ALLOW_LOOPBACK_WEBHOOKS_ENV: "1",
         # Files to ingest by URL are served from 127.0.0.1 too (tests, the e2e SDK runs).
-        ALLOW_LOOPBACK_INGEST_ENV: "1",
+        resources.ALLOW_LOOPBACK_INGEST_ENV: "1",
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
     }

@@ -39,6 +39,20 @@ class Settings(BaseModel):
     # Public bases of asset URLs: CloudFront over the media bucket, and the player pages.
     media_base_url: str = "https://media.invalid"
     player_base_url: str = "https://player.invalid"
+    # Names of the stack's resources (resources.py says which variable carries each).
+    uploads_bucket: str = ""
+    media_bucket: str = ""
+    event_bus: str = ""
+    mediaconvert_role_arn: str = ""
+    webhook_deliveries_queue_url: str = ""
+    webhook_dead_letters_queue_url: str = ""
+    sources_queue_url: str = ""
+    # Set only by the devstack and its tests: their receivers and files are served from 127.0.0.1.
+    # Each egress is opened on its own switch, on purpose; never set on AWS.
+    allow_loopback_webhooks: bool = False
+    allow_loopback_ingest: bool = False
+    # Test-only: multiplies the webhook retry schedule (e.g. 0.001) so e2e tests see retries in seconds.
+    webhook_retry_scale: float = Field(default=1.0, gt=0)
 
 
 @cache
@@ -55,6 +69,16 @@ def get_settings() -> Settings:
         "refresh_token_ttl_seconds": env.get("VIDEOPLANE_REFRESH_TOKEN_TTL"),
         "media_base_url": env.get(resources.MEDIA_BASE_URL_ENV),
         "player_base_url": env.get(resources.PLAYER_BASE_URL_ENV),
+        "uploads_bucket": env.get(resources.UPLOADS_BUCKET.env),
+        "media_bucket": env.get(resources.MEDIA_BUCKET.env),
+        "event_bus": env.get(resources.EVENT_BUS.env),
+        "mediaconvert_role_arn": env.get(resources.MEDIACONVERT_ROLE.env),
+        "webhook_deliveries_queue_url": env.get(resources.WEBHOOK_DELIVERIES_QUEUE.env),
+        "webhook_dead_letters_queue_url": env.get(resources.WEBHOOK_DEAD_LETTERS_QUEUE.env),
+        "sources_queue_url": env.get(resources.SOURCES_QUEUE.env),
+        "allow_loopback_webhooks": env.get(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV) == "1",
+        "allow_loopback_ingest": env.get(resources.ALLOW_LOOPBACK_INGEST_ENV) == "1",
+        "webhook_retry_scale": env.get(resources.WEBHOOK_RETRY_SCALE_ENV),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],

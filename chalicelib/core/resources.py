@@ -258,6 +258,9 @@ WEBHOOK_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE]}
 TABLE_STREAM_PLACEHOLDER_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/videoplane/stream/outbox"
 # Set only by the devstack: webhook receivers there live on 127.0.0.1.
 ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"
+# Its sibling for ingest URLs, and the test-only retry-schedule multiplier (config.Settings).
+ALLOW_LOOPBACK_INGEST_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_INGEST"
+WEBHOOK_RETRY_SCALE_ENV = "VIDEOPLANE_WEBHOOK_RETRY_SCALE"
 
 
 # -- uploads and the VOD pipeline --------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 # Types only: importing the ports must not pull in PyJWT or every model (cold-start budget).
@@ -56,3 +57,9 @@ class EncodingProfileRepository(Protocol):
     def list_all(self, project_id: str) -> list[EncodingProfile]: ...
     def save(self, changes: Sequence[tuple[EncodingProfile, int | None]], audit: AuditEvent) -> None: ...
     def delete(self, profile: EncodingProfile, audit: AuditEvent) -> None: ...
+
+
+class ThumbnailChoice(Protocol):
+    """The video's media state, which names the file `assets.thumbnail` points at."""
+
+    def choose_thumbnail(self, project_id: str, video_id: str, file: str, source: str, now: datetime) -> bool: ...

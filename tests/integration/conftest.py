@@ -12,7 +12,8 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from chalicelib import wiring
+from chalicelib.core import wiring as core_wiring
+from chalicelib.platform import wiring as platform_wiring
 from chalicelib.platform.services.projects import IssuedKey
 from devstack import motofixes
 from devstack.bootstrap import bootstrap
@@ -34,10 +35,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        wiring.reset()
+        core_wiring.reset()
         bootstrap()
         yield
-    wiring.reset()
+    core_wiring.reset()
 
 
 @dataclass
@@ -80,7 +81,7 @@ def chalice_client(aws: None) -> Iterator[Client]:
 
 
 def new_project(client: Client, name: str = "acme") -> ApiClient:
-    return ApiClient(client, wiring.project_service().create_project(name)).login()
+    return ApiClient(client, platform_wiring.project_service().create_project(name)).login()
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.core.clock import utc_now
 from chalicelib.core.domain.access import Role
+from chalicelib.platform import wiring as platform_wiring
 from chalicelib.platform.domain.credentials import ApiKey
 from chalicelib.platform.services.auth import rotate_signing_keys
 from chalicelib.platform.services.projects import IssuedKey, KeyCreation
@@ -49,7 +49,7 @@ def test_refresh_rotates_and_a_used_refresh_token_is_refused(chalice_client: Cli
 
 def test_concurrent_refresh_with_one_token_succeeds_once(chalice_client: Client, tenant: ApiClient) -> None:
     token = post_json(chalice_client, "/auth/api-key", {"apiKey": tenant.issued.value}).json_body["refresh_token"]  # type: ignore[attr-defined]
-    service = wiring.auth_service()
+    service = platform_wiring.auth_service()
     outcomes: list[str] = []
 
     def use() -> None:
@@ -74,7 +74,7 @@ def test_basic_auth_with_the_key_as_username(chalice_client: Client, tenant: Api
 
 
 def test_viewer_reads_but_cannot_write_and_denials_are_audited(chalice_client: Client, tenant: ApiClient) -> None:
-    issued = wiring.project_service().create_key(tenant.project_id, KeyCreation(role=Role.VIEWER), actor=None)
+    issued = platform_wiring.project_service().create_key(tenant.project_id, KeyCreation(role=Role.VIEWER), actor=None)
     viewer = ApiClient(chalice_client, issued).login()
     assert viewer.call("GET", "/videos").status_code == 200
     denied = viewer.call("POST", "/videos", {"title": "x"})
@@ -118,8 +118,8 @@ def test_keys_of_another_project_are_404(tenant: ApiClient, other_tenant: ApiCli
 
 def test_signing_key_rotation_logs_no_one_out(tenant: ApiClient) -> None:
     before = tenant.token
-    rotate_signing_keys(wiring.signing_keys(), utc_now(), timedelta(hours=1))
-    wiring.signing_keys()._cached = None  # another process would not have the new key cached yet
+    rotate_signing_keys(platform_wiring.signing_keys(), utc_now(), timedelta(hours=1))
+    platform_wiring.signing_keys()._cached = None  # another process would not have the new key cached yet
     assert tenant.call("GET", "/videos").status_code == 200
     tenant.login()
     assert tenant.token != before

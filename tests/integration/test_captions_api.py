@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from chalicelib import wiring
+from chalicelib.core import wiring as core_wiring
+from chalicelib.vod import wiring as vod_wiring
 from tests.integration.conftest import ApiClient
 from tests.integration.files import BOUNDARY, MULTIPART_TYPE, VTT, create_video, media_keys, media_object, upload
 
@@ -13,7 +14,7 @@ def test_upload_get_and_the_file_in_the_media_bucket(tenant: ApiClient) -> None:
     video_id = create_video(tenant)
     response = upload(tenant, captions(video_id, "fr"), "subs.vtt", VTT)
     assert response.status_code == 200, response.body
-    base = wiring.media_base_url()
+    base = core_wiring.media_base_url()
     expected = {
         "uri": f"/videos/{video_id}/captions/fr",
         "src": f"{base}/vod/{video_id}/captions/fr.vtt",
@@ -134,7 +135,7 @@ def test_caption_changes_refresh_the_master_playlist_and_are_audited(tenant: Api
         def refresh(self, project_id: str, video_id: str) -> None:
             refreshed.append((project_id, video_id))
 
-    service = wiring.caption_service()
+    service = vod_wiring.caption_service()
     service.playlists = Recorder()
     video_id = create_video(tenant)
     upload(tenant, captions(video_id, "en"), "a.vtt", VTT)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chalicelib import wiring
+from chalicelib.core import wiring as core_wiring
 from tests.integration.conftest import ApiClient
 from tests.integration.files import VTT, create_video, media_keys, media_object, upload
 
@@ -15,7 +15,7 @@ def test_upload_get_list_delete(tenant: ApiClient) -> None:
     assert response.status_code == 200, response.body
     expected = {
         "uri": f"/videos/{video_id}/chapters/en",
-        "src": f"{wiring.media_base_url()}/vod/{video_id}/chapters/en.vtt",
+        "src": f"{core_wiring.media_base_url()}/vod/{video_id}/chapters/en.vtt",
         "language": "en",
     }
     assert response.json_body == expected

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from chalicelib import wiring
+from chalicelib.core import wiring as core_wiring
 from chalicelib.core.adapters.dynamodb import project_partition
 from chalicelib.vod.domain.ingest import MIB
 from chalicelib.vod.domain.uploads import source_key
@@ -39,7 +39,7 @@ def put(part: dict[str, Any]) -> None:
 
 
 def outbox(project_id: str, event_type: str) -> list[dict[str, Any]]:
-    items = wiring.table().query(project_partition(project_id, "OUTBOX"))
+    items = core_wiring.table().query(project_partition(project_id, "OUTBOX"))
     return [json.loads(i["payload"]) for i in items if i["eventType"] == event_type]
 
 
@@ -68,7 +68,7 @@ def test_upload_resume_and_complete(tenant: ApiClient) -> None:
     done = tenant.call("POST", f"/videos/{video_id}/multipart-uploads/{upload_id}/complete")
     assert done.status_code == 200, done.body
     assert done.json_body["videoId"] == video_id
-    assert wiring.uploads_store().read_all(source_key(tenant.project_id, video_id)) == FILE
+    assert core_wiring.uploads_bucket().read_all(source_key(tenant.project_id, video_id)) == FILE
     ingest = tenant.call("GET", f"/videos/{video_id}/status").json_body["ingest"]
     assert (ingest["status"], ingest["filesize"]) == ("uploaded", len(FILE))
     assert [e["videoId"] for e in outbox(tenant.project_id, "video.source.uploaded")] == [video_id]
@@ -103,7 +103,7 @@ def test_abort(tenant: ApiClient) -> None:
     shown = tenant.call("GET", base).json_body
     assert (shown["status"], shown["parts"]) == ("aborted", [])
     assert tenant.call("POST", base + "/complete").status_code == 404
-    assert wiring.uploads_store().head(source_key(tenant.project_id, video_id)) is None
+    assert core_wiring.uploads_bucket().head(source_key(tenant.project_id, video_id)) is None
 
 
 def test_other_projects_and_unknown_uploads_are_not_found(tenant: ApiClient, other_tenant: ApiClient) -> None:

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import wiring
 from chalicelib.core.domain.errors import NotFound
+from chalicelib.vod import wiring as vod_wiring
 from tests.integration.conftest import ApiClient
 
 
@@ -38,7 +38,7 @@ def test_one_default_per_project_and_it_cannot_be_deleted(tenant: ApiClient) -> 
     assert {p["profileId"]: p["default"] for p in listing} == {first["profileId"]: False, second["profileId"]: True}
     refused = tenant.call("DELETE", f"/encoding-profiles/{second['profileId']}")
     assert refused.status_code == 409 and refused.json_body["type"].endswith("/encoding-profile-is-default")
-    service = wiring.encoding_profile_service()
+    service = vod_wiring.encoding_profile_service()
     assert service.default_profile(tenant.project_id).profile_id == second["profileId"]
     assert service.resolve(tenant.project_id, None).profile_id == second["profileId"]
     assert service.resolve(tenant.project_id, first["profileId"]).name == "web"
@@ -46,11 +46,11 @@ def test_one_default_per_project_and_it_cannot_be_deleted(tenant: ApiClient) -> 
 
 def test_built_in_default_when_none_is_stored(tenant: ApiClient) -> None:
     assert tenant.call("GET", "/encoding-profiles").json_body["data"] == []
-    built_in = wiring.encoding_profile_service().resolve(tenant.project_id, None)
+    built_in = vod_wiring.encoding_profile_service().resolve(tenant.project_id, None)
     assert built_in.profile_id == "default" and built_in.mp4 and built_in.segment_seconds == 4
     assert built_in.qualities == ("240p", "360p", "480p", "720p", "1080p", "2160p")
     with pytest.raises(NotFound) as missing:
-        wiring.encoding_profile_service().resolve(tenant.project_id, "ep" + "0" * 22)
+        vod_wiring.encoding_profile_service().resolve(tenant.project_id, "ep" + "0" * 22)
     assert missing.value.name == "encodingProfileId"
 
 

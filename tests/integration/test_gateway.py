@@ -8,7 +8,7 @@ import json
 import pytest
 
 from app import app
-from chalicelib import wiring
+from chalicelib.platform import wiring as platform_wiring
 from devstack.gateway import Gateway, GatewayResponse, json_body
 from tests.integration.conftest import ApiClient
 
@@ -22,7 +22,7 @@ def gateway(aws: None) -> Gateway:
 
 @pytest.fixture
 def token(gateway: Gateway) -> str:
-    issued = wiring.project_service().create_project("gw")
+    issued = platform_wiring.project_service().create_project("gw")
     response = gateway.handle(
         "POST", "/auth/api-key", {"Content-Type": "application/json"}, _json({"apiKey": issued.value})
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
+from chalicelib.core import wiring as core_wiring
 from tests.integration.conftest import ApiClient, new_project
 
 
@@ -50,7 +50,7 @@ def test_failed_validation_is_not_remembered(tenant: ApiClient) -> None:
 
 def test_rate_limit_headers_and_429(chalice_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDEOPLANE_RATE_LIMIT_READS", "3")
-    wiring.reset()
+    core_wiring.reset()
     api = new_project(chalice_client)
     other = new_project(chalice_client, "other")
     remaining = [api.call("GET", "/videos").headers["X-RateLimit-Remaining"] for _ in range(3)]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from chalicelib import wiring
 from chalicelib.core.domain.images import MAX_IMAGE_BYTES
+from chalicelib.vod import wiring as vod_wiring
 from tests.integration.conftest import ApiClient
 from tests.integration.files import create_video, jpeg, media_keys, media_object, multipart, png, upload
 
@@ -21,7 +21,7 @@ def test_watermark_upload_list_delete(tenant: ApiClient) -> None:
     assert watermark_id.startswith("watermark_") and len(watermark_id) == len("watermark_") + 22
     key = f"projects/{tenant.project_id}/watermarks/{watermark_id}.png"
     assert media_object(key) == (png(120, 40), "image/png")
-    stored = wiring.watermark_service().repository.get(tenant.project_id, watermark_id)
+    stored = vod_wiring.watermark_service().repository.get(tenant.project_id, watermark_id)
     assert stored is not None and (stored.width, stored.height) == (120, 40)
 
     second = upload(tenant, "/watermarks", "logo.jpg", jpeg(), "image/jpeg").json_body["watermarkId"]
@@ -66,13 +66,13 @@ def test_thumbnail_upload_returns_the_video_and_stores_by_format(tenant: ApiClie
     assert response.status_code == 200, response.body
     assert response.json_body["videoId"] == video_id
     assert media_object(f"vod/{video_id}/thumbnail.png") == (png(16, 9), "image/png")
-    thumbnail = wiring.thumbnail_service().repository.get_thumbnail(tenant.project_id, video_id)
+    thumbnail = vod_wiring.thumbnail_service().repository.get_thumbnail(tenant.project_id, video_id)
     assert thumbnail is not None and thumbnail.source == "upload" and (thumbnail.width, thumbnail.height) == (16, 9)
 
     assert upload(tenant, f"/videos/{video_id}/thumbnail", "t.jpg", jpeg(), "image/jpeg").status_code == 200
     assert media_keys(f"vod/{video_id}/thumbnail") == [f"vod/{video_id}/thumbnail.jpg"]
     assert upload(tenant, f"/videos/{video_id}/thumbnail", "t.webp", WEBP, "image/webp").status_code == 200
-    thumbnail = wiring.thumbnail_service().repository.get_thumbnail(tenant.project_id, video_id)
+    thumbnail = vod_wiring.thumbnail_service().repository.get_thumbnail(tenant.project_id, video_id)
     assert (
         thumbnail is not None and thumbnail.key.endswith(".webp") and (thumbnail.width, thumbnail.height) == (100, 50)
     )

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.core import resources
+from chalicelib.core import wiring as core_wiring
 from chalicelib.core.adapters.dynamodb import project_partition
 from chalicelib.vod.domain.ingest import MIB, IngestKind, IngestMessage
 from chalicelib.vod.domain.uploads import source_key
@@ -108,7 +108,7 @@ def status(tenant: ApiClient, video_id: str) -> Any:
 
 
 def outbox(project_id: str, event_type: str) -> list[dict[str, Any]]:
-    items = wiring.table().query(project_partition(project_id, "OUTBOX"))
+    items = core_wiring.table().query(project_partition(project_id, "OUTBOX"))
     return [json.loads(i["payload"]) for i in items if i["eventType"] == event_type]
 
 
@@ -119,7 +119,7 @@ def consume(client: Client, message: IngestMessage) -> Any:
 
 
 def stored(project_id: str, video_id: str) -> bytes | None:
-    store = wiring.uploads_store()
+    store = core_wiring.uploads_bucket()
     key = source_key(project_id, video_id)
     return None if store.head(key) is None else store.read_all(key)
 
@@ -127,7 +127,7 @@ def stored(project_id: str, video_id: str) -> bytes | None:
 def media(project_id: str, video_id: str) -> Any:
     from chalicelib.vod.adapters.media import DynamoMediaRepository
 
-    return DynamoMediaRepository(wiring.table()).get(project_id, video_id)
+    return DynamoMediaRepository(core_wiring.table()).get(project_id, video_id)
 
 
 # -- the request --------------------------------------------------------------------------------
@@ -162,7 +162,8 @@ def test_create_with_a_url_queues_the_fetch_and_says_ingesting(tenant: ApiClient
 def test_refused_sources_are_a_400_on_source_and_create_nothing(
     tenant: ApiClient, monkeypatch: pytest.MonkeyPatch, source: str
 ) -> None:
-    monkeypatch.delenv(wiring.ALLOW_LOOPBACK_INGEST_ENV)  # as in AWS: loopback is refused too
+    monkeypatch.delenv(resources.ALLOW_LOOPBACK_INGEST_ENV)  # as in AWS: loopback is refused too
+    core_wiring.reset()  # settings are read once per process
     response = create(tenant, source)
     assert response.status_code == 400, response.body
     assert response.json_body["name"] == "source"

@@ -10,10 +10,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from chalicelib import wiring
 from chalicelib.core import resources
+from chalicelib.core import wiring as core_wiring
 from chalicelib.platform.adapters.eventbus import EventBridgePublisher, OutgoingEvent
 from chalicelib.platform.consumers.outbox import publish_outbox
+from chalicelib.vod import wiring as vod_wiring
 from devstack.emulator import TABLE_NAME
 from tests.integration.conftest import ApiClient
 
@@ -93,7 +94,7 @@ def test_a_refused_entry_is_retried_from_its_record_and_keeps_its_event_id(
         return real_put(self, events)
 
     monkeypatch.setattr(EventBridgePublisher, "publish", flaky)
-    wiring.reset()
+    core_wiring.reset()
     first = publish(stream_event())
     retry_from = first["batchItemFailures"][0]["itemIdentifier"]
     assert publish(stream_event(after_sequence=retry_from)) == {"batchItemFailures": []}
@@ -113,7 +114,7 @@ def test_a_crash_before_the_checkpoint_redelivers_the_same_event_ids(tenant: Api
 
 def test_a_failed_write_leaves_no_event(tenant: ApiClient) -> None:
     video_id = tenant.call("POST", "/videos", {"title": "x"}).json_body["videoId"]
-    stale = wiring.video_service().repository.get(tenant.project_id, video_id)
+    stale = vod_wiring.video_service().repository.get(tenant.project_id, video_id)
     assert stale is not None
     tenant.call("PATCH", f"/videos/{video_id}", {"title": "y"})
     from chalicelib.core.domain import audit, events
@@ -124,7 +125,7 @@ def test_a_failed_write_leaves_no_event(tenant: ApiClient) -> None:
     now = stale.updated_at
     event = events.VideoUpdated(**events.envelope(tenant.project_id, now), videoId=video_id, changed=["title"])
     with pytest.raises(Conflict):
-        wiring.video_service().repository.save(
+        vod_wiring.video_service().repository.save(
             stale, stale.version, audit.record(actor, "x", "video", video_id, now), [event]
         )
     publish(stream_event())

@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib import wiring
 from chalicelib.core import resources
+from chalicelib.core import wiring as core_wiring
+from chalicelib.vod import wiring as vod_wiring
 from chalicelib.vod.adapters.mediaconvert import build_create_job_request
 from chalicelib.vod.domain.encoding import EncodingJob, JobKind, SourceMetadata, SourceUnreadable
 from chalicelib.vod.services.pipeline import PipelineService
@@ -48,7 +49,7 @@ def encoder() -> RecordingEncoder:
 
 @pytest.fixture
 def pipeline(tenant: ApiClient, encoder: RecordingEncoder) -> Iterator[PipelineService]:
-    service = wiring.pipeline_service()
+    service = vod_wiring.pipeline_service()
     service.encoder = encoder  # type: ignore[assignment]
     yield service
 
@@ -86,7 +87,7 @@ def completed(job: EncodingJob, job_id: str = "job") -> dict[str, Any]:
 
 
 def outbox(tenant: ApiClient) -> list[dict[str, Any]]:
-    return [item for item in wiring.table().query(f"P#{tenant.project_id}#OUTBOX")]
+    return [item for item in core_wiring.table().query(f"P#{tenant.project_id}#OUTBOX")]
 
 
 def types(tenant: ApiClient) -> list[str]:

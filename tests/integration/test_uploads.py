@@ -13,8 +13,9 @@ import pytest
 import urllib3
 
 from app import app
-from chalicelib import wiring
 from chalicelib.core import resources
+from chalicelib.core import wiring as core_wiring
+from chalicelib.vod import wiring as vod_wiring
 from chalicelib.vod.consumers.pipeline import object_keys
 from chalicelib.vod.domain.uploads import MIN_PART_BYTES
 from devstack.gateway import Gateway, GatewayResponse
@@ -66,7 +67,7 @@ def drain_parts() -> int:
             return handled
         for message in messages:
             for key in object_keys(message["Body"]):
-                wiring.upload_service().receive(key)
+                vod_wiring.upload_service().receive(key)
                 handled += 1
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -88,7 +89,7 @@ def status(tenant: ApiClient, video_id: str) -> dict[str, Any]:
 
 
 def outbox_types(tenant: ApiClient) -> list[str]:
-    items = wiring.table().query(f"P#{tenant.project_id}#OUTBOX")
+    items = core_wiring.table().query(f"P#{tenant.project_id}#OUTBOX")
     return [str(item["eventType"]) for item in items]
 
 
@@ -216,7 +217,7 @@ def test_duplicate_notifications_store_one_source_and_one_event(gateway: Gateway
     bucket = os.environ[resources.UPLOADS_BUCKET.env]
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix="incoming/")["Contents"]]
     for key in keys * 2:
-        wiring.upload_service().receive(key)
+        vod_wiring.upload_service().receive(key)
     drain_parts()
     assert source_bytes(tenant, video_id) == b"once"
     assert outbox_types(tenant).count("video.source.uploaded") == 1
@@ -305,8 +306,8 @@ def test_upload_tokens_expire_through_the_table_ttl(tenant: ApiClient) -> None:
 
     hour = tenant.call("POST", "/upload-tokens", {"ttl": 3600}).json_body
     forever = tenant.call("POST", "/upload-tokens", {}).json_body
-    stored = wiring.table().get(f"P#{tenant.project_id}#UPLOADTOKEN", hour["token"])
+    stored = core_wiring.table().get(f"P#{tenant.project_id}#UPLOADTOKEN", hour["token"])
     assert stored is not None and stored["ttl"] == epoch_seconds(from_atom(hour["expiresAt"]))
     assert stored["ttl_seconds"] == 3600
-    unbounded = wiring.table().get(f"P#{tenant.project_id}#UPLOADTOKEN", forever["token"])
+    unbounded = core_wiring.table().get(f"P#{tenant.project_id}#UPLOADTOKEN", forever["token"])
     assert unbounded is not None and "ttl" not in unbounded

@@ -13,8 +13,9 @@ import boto3
 import pytest
 from standardwebhooks import Webhook as StandardWebhook
 
-from chalicelib import wiring
 from chalicelib.core import resources
+from chalicelib.core import wiring as core_wiring
+from chalicelib.platform import wiring as platform_wiring
 from chalicelib.platform.domain.webhooks import DeliveryMessage
 from devstack.bootstrap import create_queues
 from tests.integration.conftest import ApiClient
@@ -27,12 +28,12 @@ def queues(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str
     urls = create_queues(boto3.client("sqs"))
     for definition in resources.QUEUES:
         monkeypatch.setenv(definition.env, urls[definition.name])
-    monkeypatch.setenv(wiring.RETRY_SCALE_ENV, "0.001")
+    monkeypatch.setenv(resources.WEBHOOK_RETRY_SCALE_ENV, "0.001")
     monkeypatch.delenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, raising=False)
     monkeypatch.setattr("chalicelib.core.domain.urlguard.system_resolver", lambda host, port: ["93.184.216.34"])
-    wiring.reset()
+    core_wiring.reset()
     yield urls
-    wiring.reset()
+    core_wiring.reset()
 
 
 def create(api: ApiClient, events: list[str] | None = None, url: str = HOOK) -> dict[str, Any]:
@@ -164,7 +165,7 @@ class Receiver:
 
 def pump(queue_url: str, seconds: float = 4.0) -> None:
     """Plays the deliverer's event source until the deliveries queue stays empty."""
-    sqs, service = boto3.client("sqs"), wiring.delivery_service()
+    sqs, service = boto3.client("sqs"), platform_wiring.delivery_service()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
@@ -179,6 +180,7 @@ def test_dispatch_deliver_retry_log_and_redeliver(
     tenant: ApiClient, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, "1")
+    core_wiring.reset()  # settings are read once per process
     receiver = Receiver([500])
     try:
         created = create(tenant, url=receiver.url)
@@ -186,7 +188,7 @@ def test_dispatch_deliver_retry_log_and_redeliver(
         detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0001",
                   "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
         envelope = {"id": "1", "detail-type": "video.created", "source": "videoplane", "detail": detail}
-        service = wiring.delivery_service()
+        service = platform_wiring.delivery_service()
         assert service.dispatch(envelope) == 1
         assert service.dispatch(envelope) == 1  # not yet attempted: queued again, still one delivery
         pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name])
@@ -219,12 +221,13 @@ def test_410_disables_and_emits_webhook_disabled(
     tenant: ApiClient, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV, "1")
+    core_wiring.reset()  # settings are read once per process
     receiver = Receiver([410])
     try:
         webhook_id = create(tenant, url=receiver.url)["webhookId"]
         detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0002",
                   "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
-        wiring.delivery_service().dispatch({"detail": detail})
+        platform_wiring.delivery_service().dispatch({"detail": detail})
         pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name], seconds=2)
         body = tenant.call("GET", f"/webhooks/{webhook_id}").json_body
         assert body["enabled"] is False and "410" in body["disabledReason"]
@@ -248,7 +251,7 @@ def test_a_patch_racing_a_failing_delivery_keeps_the_failure_clock(tenant: ApiCl
     from chalicelib.platform.adapters import webhook_records
 
     webhook_id = create(tenant)["webhookId"]
-    repository = wiring.webhook_service().repository
+    repository = platform_wiring.webhook_service().repository
     original_get = repository.get
     started = datetime(2026, 11, 20, tzinfo=UTC)
     reads = 0
@@ -258,7 +261,7 @@ def test_a_patch_racing_a_failing_delivery_keeps_the_failure_clock(tenant: ApiCl
         webhook = original_get(project_id, wanted)
         reads += 1
         if reads == 1:
-            wiring.table().write([webhook_records.mark_failing(project_id, wanted, started)])
+            core_wiring.table().write([webhook_records.mark_failing(project_id, wanted, started)])
         return webhook
 
     repository.get = get_then_race  # type: ignore[method-assign,assignment]

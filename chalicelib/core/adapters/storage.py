@@ -35,7 +35,7 @@ class Slice:
     end: int
 
 
-class ObjectStore:
+class S3Bucket:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
         self.bucket = bucket

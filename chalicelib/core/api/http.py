@@ -15,8 +15,10 @@ from chalice import Blueprint, Response
 from chalice.app import ChaliceAuthorizer, Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import wiring
+from chalicelib.core import wiring
 from chalicelib.core.api.problems import JSON, from_validation_error, problem_response
+from chalicelib.core.clock import utc_now
+from chalicelib.core.domain import audit
 from chalicelib.core.domain.access import Actor, Permission, Principal, role_allows
 from chalicelib.core.domain.errors import DomainError, Forbidden, InvalidInput, InvalidPayload, Problem
 from chalicelib.core.domain.pagination import PageRequest
@@ -215,7 +217,10 @@ def _actor(request: Request) -> Actor:
 def _require(actor: Actor, permission: Permission) -> None:
     role = actor.principal.role
     if not role_allows(role, permission):
-        wiring.auth_service().record_denial(actor, f"{role.value} key lacks {permission.value}")
+        detail = f"{role.value} key lacks {permission.value}"
+        wiring.audit_log().append(
+            audit.record(actor, "auth.denied", "apiKey", actor.principal.key_id, utc_now(), detail=detail)
+        )
         raise Forbidden(detail=f"A {role.value} key cannot perform this operation.")
 
 

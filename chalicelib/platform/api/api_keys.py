@@ -6,10 +6,10 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import wiring
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.pagination import paginate
+from chalicelib.platform import wiring
 from chalicelib.platform.api import presenters
 from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.platform.services.projects import KeyCreation, KeyUpdate

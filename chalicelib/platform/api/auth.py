@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from chalice import Blueprint
 from pydantic import BaseModel, Field, StrictStr, StringConstraints
 
-from chalicelib import wiring
 from chalicelib.core.api.http import Call, endpoint
 from chalicelib.core.permissions import SIGNING_KEYS_READ, TABLE_READ, TABLE_WRITE
+from chalicelib.platform import wiring
 
 bp = Blueprint(__name__)
 

@@ -8,10 +8,10 @@ from typing import Any
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib import wiring
 from chalicelib.core import resources
 from chalicelib.core.domain.errors import AuthenticationFailed
 from chalicelib.core.permissions import SIGNING_KEYS_READ, TABLE_READ, TABLE_WRITE, declare
+from chalicelib.platform import wiring
 
 bp = Blueprint(__name__)
 

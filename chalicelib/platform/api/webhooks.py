@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib import wiring
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.permissions import WEBHOOK_DELIVERIES_SEND
+from chalicelib.platform import wiring
 from chalicelib.platform.api import webhook_presenters as present
 from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.platform.domain.webhooks import DeliveryQuery, WebhookCreation, WebhookQuery, WebhookUpdate

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint
 from chalice.app import DynamoDBEvent
 
-from chalicelib import wiring
 from chalicelib.core import resources
 from chalicelib.core.observability import logger
 from chalicelib.core.permissions import EVENT_BUS_PUT, declare
+from chalicelib.platform import wiring
 
 if TYPE_CHECKING:
     from chalicelib.platform.adapters.eventbus import OutgoingEvent

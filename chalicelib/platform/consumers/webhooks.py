@@ -12,7 +12,6 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
-from chalicelib import wiring
 from chalicelib.core import resources
 from chalicelib.core.consumers.batches import batch_item_failures
 from chalicelib.core.permissions import (
@@ -24,6 +23,7 @@ from chalicelib.core.permissions import (
     WEBHOOK_EVENTS_CONSUME,
     declare,
 )
+from chalicelib.platform import wiring
 from chalicelib.platform.domain.webhooks import DeliveryMessage
 
 bp = Blueprint(__name__)

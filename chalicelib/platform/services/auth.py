@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.core import ids
 from chalicelib.core.domain import audit
-from chalicelib.core.domain.access import Actor, Principal
+from chalicelib.core.domain.access import Principal
 from chalicelib.core.domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -186,10 +186,6 @@ class AuthService:
             )
         )
 
-    def record_denial(self, actor: Actor, detail: str) -> None:
-        self.audit_log.append(
-            audit.record(actor, "auth.denied", "apiKey", actor.principal.key_id, self.clock(), detail=detail)
-        )
 
 
 def rotate_signing_keys(store: SigningKeyStore, now: datetime, access_ttl: timedelta) -> tokens.SigningKeySet:

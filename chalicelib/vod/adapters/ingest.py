@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.core.adapters.storage import OCTET_STREAM, ObjectStore, Slice
+from chalicelib.core.adapters.storage import OCTET_STREAM, S3Bucket, Slice
 from chalicelib.core.domain import urlguard
 from chalicelib.core.domain.errors import RepositoryUnavailable
 from chalicelib.platform.adapters.webhooks import PinnedHttpSender
@@ -128,7 +128,7 @@ class StoredPart:
     etag: str
 
 
-class S3Multipart(ObjectStore):
+class S3Multipart(S3Bucket):
     """Multipart writes to one bucket: streamed fetches, large copies, presigned direct uploads."""
 
     # -- streaming a body in ---------------------------------------------------------------

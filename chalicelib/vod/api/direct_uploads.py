@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from chalicelib import wiring
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.clock import to_atom
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.permissions import UPLOADS_ABORT, UPLOADS_OBJECTS_READ, UPLOADS_PARTS_LIST, UPLOADS_PUT
 from chalicelib.platform.api.authorizer import api_key_authorizer
+from chalicelib.vod import wiring
 from chalicelib.vod.api import presenters
 from chalicelib.vod.domain import ingest
 from chalicelib.vod.domain.ingest import DirectUpload

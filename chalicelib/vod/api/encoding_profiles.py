@@ -6,11 +6,11 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import wiring
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.platform.api.authorizer import api_key_authorizer
+from chalicelib.vod import wiring
 from chalicelib.vod.api import subresource_presenters as presenters
 from chalicelib.vod.domain.encoding_profiles import EncodingProfileCreation, EncodingProfileUpdate
 

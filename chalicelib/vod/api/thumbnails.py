@@ -7,12 +7,12 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel
 
-from chalicelib import wiring
 from chalicelib.core.api.files import FILE_BODY, uploaded_file
 from chalicelib.core.api.http import Call, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.permissions import MEDIA_OBJECTS_WRITE, MEDIACONVERT_JOBS, MEDIACONVERT_PASS_ROLE
 from chalicelib.platform.api.authorizer import api_key_authorizer
+from chalicelib.vod import wiring
 from chalicelib.vod.api import presenters
 from chalicelib.vod.domain.videos import Timecode
 

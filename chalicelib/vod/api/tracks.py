@@ -6,12 +6,13 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import wiring
+from chalicelib.core import wiring as core_wiring
 from chalicelib.core.api.files import FILE_BODY, uploaded_file
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.permissions import MEDIA_OBJECTS_WRITE
 from chalicelib.platform.api.authorizer import api_key_authorizer
+from chalicelib.vod import wiring
 from chalicelib.vod.api import subresource_presenters as presenters
 from chalicelib.vod.domain.tracks import CaptionUpdate
 
@@ -26,19 +27,19 @@ CHAPTER = "/videos/{videoId}/chapters/{language}"
 def upload_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803 - named as in api.video
     form = uploaded_file(call)
     track = wiring.caption_service().upload(call.actor, videoId, language, form.filename, form.data)
-    return presenters.caption(track, wiring.media_base_url())
+    return presenters.caption(track, core_wiring.media_base_url())
 
 
 @endpoint(bp, CAPTION, "GET", permission=READ, authorizer=api_key_authorizer)
 def get_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
-    return presenters.caption(wiring.caption_service().get(call.actor, videoId, language), wiring.media_base_url())
+    return presenters.caption(wiring.caption_service().get(call.actor, videoId, language), core_wiring.media_base_url())
 
 
 @endpoint(bp, CAPTION, "PATCH", permission=WRITE, authorizer=api_key_authorizer)
 def update_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     default = call.body(CaptionUpdate).default
     track = wiring.caption_service().set_default(call.actor, videoId, language, default)
-    return presenters.caption(track, wiring.media_base_url())
+    return presenters.caption(track, core_wiring.media_base_url())
 
 
 @endpoint(
@@ -52,7 +53,7 @@ def delete_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N80
 @endpoint(bp, "/videos/{videoId}/captions", "GET", permission=READ, authorizer=api_key_authorizer)
 def list_captions(call: Call, videoId: str) -> Any:  # noqa: N803
     page = wiring.caption_service().list(call.actor, videoId, call.page())
-    base = wiring.media_base_url()
+    base = core_wiring.media_base_url()
     return page.envelope([presenters.caption(t, base) for t in page.items], f"/videos/{videoId}/captions", [])
 
 
@@ -61,12 +62,12 @@ def list_captions(call: Call, videoId: str) -> Any:  # noqa: N803
 def upload_chapter(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     form = uploaded_file(call)
     track = wiring.chapter_service().upload(call.actor, videoId, language, form.filename, form.data)
-    return presenters.chapter(track, wiring.media_base_url())
+    return presenters.chapter(track, core_wiring.media_base_url())
 
 
 @endpoint(bp, CHAPTER, "GET", permission=READ, authorizer=api_key_authorizer)
 def get_chapter(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
-    return presenters.chapter(wiring.chapter_service().get(call.actor, videoId, language), wiring.media_base_url())
+    return presenters.chapter(wiring.chapter_service().get(call.actor, videoId, language), core_wiring.media_base_url())
 
 
 @endpoint(
@@ -80,5 +81,5 @@ def delete_chapter(call: Call, videoId: str, language: str) -> Any:  # noqa: N80
 @endpoint(bp, "/videos/{videoId}/chapters", "GET", permission=READ, authorizer=api_key_authorizer)
 def list_chapters(call: Call, videoId: str) -> Any:  # noqa: N803
     page = wiring.chapter_service().list(call.actor, videoId, call.page())
-    base = wiring.media_base_url()
+    base = core_wiring.media_base_url()
     return page.envelope([presenters.chapter(t, base) for t in page.items], f"/videos/{videoId}/chapters", [])

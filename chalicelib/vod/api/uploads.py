@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib import wiring
 from chalicelib.core import resources
+from chalicelib.core import wiring as core_wiring
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.api.problems import problem_body
 from chalicelib.core.domain.access import Actor, Permission, role_allows
 from chalicelib.core.domain.errors import AuthenticationFailed, DomainError, Forbidden
 from chalicelib.core.permissions import SIGNING_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE, declare
 from chalicelib.platform.api.authorizer import api_key_authorizer, deny
+from chalicelib.vod import wiring
 from chalicelib.vod.api import presenters
 from chalicelib.vod.domain.uploads import RANGE_METADATA, TOKEN_METADATA, UploadTokenCreation, UploadTokenQuery
 
@@ -64,9 +65,9 @@ def decide(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _uploader(authorization: str | None, request_id: str) -> Actor:
-    principal = wiring.auth_service().authenticate(authorization, request_id)
+    principal = wiring.authenticator().authenticate(authorization, request_id)
     actor = Actor(principal, request_id)
-    wiring.rate_limiter().check(actor.project_id, "uploads")
+    core_wiring.rate_limiter().check(actor.project_id, "uploads")
     if not role_allows(principal.role, WRITE):
         raise Forbidden(detail=f"A {principal.role.value} key cannot upload.")
     return actor

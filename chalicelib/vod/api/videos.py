@@ -8,12 +8,12 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel, StrictBool
 
-from chalicelib import wiring
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.core.permissions import SOURCES_SEND
 from chalicelib.platform.api.authorizer import api_key_authorizer
+from chalicelib.vod import wiring
 from chalicelib.vod.api import presenters
 from chalicelib.vod.domain.videos import TagQuery, VideoCreation, VideoQuery, VideoUpdate
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import wiring
 from chalicelib.core.api.files import FILE_BODY, uploaded_file
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.permissions import MEDIA_OBJECTS_WRITE
 from chalicelib.platform.api.authorizer import api_key_authorizer
+from chalicelib.vod import wiring
 from chalicelib.vod.api import subresource_presenters
 from chalicelib.vod.domain.watermarks import WatermarkQuery
 

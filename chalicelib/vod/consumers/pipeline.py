@@ -14,7 +14,6 @@ from urllib.parse import unquote_plus
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
-from chalicelib import wiring
 from chalicelib.core import resources
 from chalicelib.core.consumers.batches import batch_item_failures
 from chalicelib.core.permissions import (
@@ -31,6 +30,7 @@ from chalicelib.core.permissions import (
     UPLOADS_SOURCES_WRITE,
     declare,
 )
+from chalicelib.vod import wiring
 from chalicelib.vod.domain.ingest import IngestMessage
 from chalicelib.vod.domain.uploads import parse_source_key
 

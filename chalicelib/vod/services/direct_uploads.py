@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.core import resources
-from chalicelib.core.adapters.storage import ObjectStore
+from chalicelib.core.adapters.storage import S3Bucket
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.domain import events
 from chalicelib.core.domain.access import Actor
@@ -53,7 +53,7 @@ class DirectUploadService:
         media: DynamoMediaRepository,
         sessions: DynamoUploadRepository,
         videos: VideoService,
-        store: ObjectStore,
+        store: S3Bucket,
         multipart: S3Multipart,
         clock: Callable[[], datetime],
     ) -> None:

@@ -10,7 +10,7 @@ from chalicelib.core.domain import audit
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
-from chalicelib.vod.domain import encoding_profiles
+from chalicelib.vod.domain import encoding, encoding_profiles
 from chalicelib.vod.domain.encoding_profiles import (
     DefaultProfileInUse,
     EncodingProfile,
@@ -94,6 +94,28 @@ class EncodingProfileService:
         if profile is None:
             raise NotFound(name="encodingProfileId")
         return profile
+
+    def exists(self, project_id: str, profile_id: str) -> bool:
+        try:
+            self.resolve(project_id, profile_id)
+        except NotFound:
+            return False
+        return True
+
+    def ladder(self, project_id: str, profile_id: str | None) -> encoding.EncodingProfile:
+        """The stored profile a video names (or the project default) as the pipeline's ladder
+        settings; a profile deleted since the video was created falls back to the default."""
+        try:
+            stored = self.resolve(project_id, profile_id)
+        except NotFound:
+            stored = self.resolve(project_id, None)
+        return encoding.EncodingProfile(
+            profile_id=stored.profile_id,
+            name=stored.name,
+            qualities=stored.qualities,
+            mp4=stored.mp4,
+            segment_seconds=stored.segment_seconds,
+        )
 
     def _clear_default(self, project_id: str, profile: EncodingProfile) -> Sequence[tuple[EncodingProfile, int | None]]:
         if not profile.default:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chalicelib.core.adapters.storage import ObjectStore
+from chalicelib.core.adapters.storage import S3Bucket
 from chalicelib.core.clock import to_atom
 from chalicelib.core.domain import events
 from chalicelib.core.domain.access import Actor
@@ -104,7 +104,7 @@ class IngestFetcher:
         self,
         media: DynamoMediaRepository,
         videos: DynamoVideoRepository,
-        store: ObjectStore,
+        store: S3Bucket,
         multipart: S3Multipart,
         fetcher: GuardedFetcher,
         clock: Callable[[], datetime],

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.adapters.storage import ObjectStore
+from chalicelib.core.adapters.storage import S3Bucket
 from chalicelib.core.domain import events
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import InvalidInput, NotFound, Problem
@@ -82,8 +82,8 @@ class PipelineService:
         media: DynamoMediaRepository,
         videos: VideoRepository,
         encoder: MediaConvertEncoder,
-        uploads: ObjectStore,
-        media_files: ObjectStore,
+        uploads: S3Bucket,
+        media_files: S3Bucket,
         clock: Callable[[], datetime],
         profiles: ProfileResolver = lambda project_id, profile_id: DEFAULT_PROFILE,
         watermarks: WatermarkResolver = lambda project_id, watermark_id: None,

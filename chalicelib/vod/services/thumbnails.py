@@ -7,12 +7,12 @@ from datetime import datetime
 
 from chalicelib.core.domain import audit, images
 from chalicelib.core.domain.access import Actor
-from chalicelib.core.ports import ObjectStore
+from chalicelib.core.ports import MediaFiles
 from chalicelib.vod.domain import thumbnails
 from chalicelib.vod.domain.thumbnails import Thumbnail
 from chalicelib.vod.domain.videos import Video
 from chalicelib.vod.domain.watermarks import Watermark
-from chalicelib.vod.ports import ThumbnailRepository
+from chalicelib.vod.ports import ThumbnailChoice, ThumbnailRepository
 from chalicelib.vod.services.videos import VideoService
 
 
@@ -21,16 +21,15 @@ class ThumbnailService:
         self,
         repository: ThumbnailRepository,
         videos: VideoService,
-        objects: ObjectStore,
+        objects: MediaFiles,
         clock: Callable[[], datetime],
-        chosen: Callable[[str, str, str], None] = lambda project_id, video_id, key: None,
+        media: ThumbnailChoice,
     ) -> None:
         self.repository = repository
         self.videos = videos
         self.objects = objects
         self.clock = clock
-        # Tells the video's media state which file its `assets.thumbnail` is now.
-        self.chosen = chosen
+        self.media = media
 
     def upload(self, actor: Actor, video_id: str, data: bytes) -> Video:
         video = self.videos.get(actor, video_id)
@@ -48,7 +47,10 @@ class ThumbnailService:
             after=_snapshot(thumbnail),
         )
         self.repository.save_thumbnail(thumbnail, entry)
-        self.chosen(actor.project_id, video_id, thumbnail.key)
+        # The video's `assets.thumbnail` now names this file; an upload wins over the automatic frame.
+        self.media.choose_thumbnail(
+            actor.project_id, video_id, thumbnail.key.rsplit("/", 1)[-1], "upload", self.clock()
+        )
         if previous is not None and previous.key != thumbnail.key:
             # A PNG replaced by a JPEG leaves thumbnail.png behind otherwise.
             self.objects.delete(previous.key)

@@ -10,7 +10,7 @@ from chalicelib.core.domain import audit
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
-from chalicelib.core.ports import ObjectStore
+from chalicelib.core.ports import MediaFiles
 from chalicelib.vod.domain import tracks
 from chalicelib.vod.domain.tracks import TextTrack, TrackKind
 from chalicelib.vod.ports import MasterPlaylistRefresher, TrackRepository
@@ -30,7 +30,7 @@ class TrackService:
         kind: TrackKind,
         repository: TrackRepository,
         videos: VideoService,
-        objects: ObjectStore,
+        objects: MediaFiles,
         playlists: MasterPlaylistRefresher,
         clock: Callable[[], datetime],
     ) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.core import ids
-from chalicelib.core.adapters.storage import ObjectStore, Slice
+from chalicelib.core.adapters.storage import S3Bucket, Slice
 from chalicelib.core.domain import events, formdata
 from chalicelib.core.domain.access import Actor, Principal, Role
 from chalicelib.core.domain.errors import AuthenticationFailed, DomainError, InvalidInput, NotFound, Problem
@@ -77,7 +77,7 @@ class UploadService:
         media: DynamoMediaRepository,
         tokens: DynamoUploadTokenRepository,
         videos: VideoService,
-        store: ObjectStore,
+        store: S3Bucket,
         clock: Callable[[], datetime],
         source_arrived: Callable[[str, str, str], None] = lambda project_id, video_id, key: None,
     ) -> None:

@@ -9,7 +9,7 @@ from chalicelib.core.domain import audit, images
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import NotFound
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
-from chalicelib.core.ports import ObjectStore
+from chalicelib.core.ports import MediaFiles
 from chalicelib.vod.domain import watermarks
 from chalicelib.vod.domain.watermarks import Watermark, WatermarkQuery
 from chalicelib.vod.ports import WatermarkRepository
@@ -17,7 +17,7 @@ from chalicelib.vod.services.thumbnails import _snapshot
 
 
 class WatermarkService:
-    def __init__(self, repository: WatermarkRepository, objects: ObjectStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, repository: WatermarkRepository, objects: MediaFiles, clock: Callable[[], datetime]) -> None:
         self.repository = repository
         self.objects = objects
         self.clock = clock
@@ -44,3 +44,8 @@ class WatermarkService:
         )
         self.repository.delete(watermark, entry)
         self.objects.delete(watermark.object_key)
+
+    def image_url(self, project_id: str, watermark_id: str) -> str | None:
+        """The s3:// URL of a project's watermark image, for MediaConvert's ImageInserter."""
+        watermark = self.repository.get(project_id, watermark_id)
+        return None if watermark is None else f"{self.objects.url()}/{watermark.object_key}"
