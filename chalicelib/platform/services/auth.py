@@ -187,7 +187,6 @@ class AuthService:
         )
 
 
-
 def rotate_signing_keys(store: SigningKeyStore, now: datetime, access_ttl: timedelta) -> tokens.SigningKeySet:
     """Adds a new active key and keeps the old ones long enough for every issued token to expire."""
     try:
