@@ -14,8 +14,8 @@ import pytest
 from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.vod import wiring as vod_wiring
-from chalicelib.vod.adapters.mediaconvert import build_create_job_request
-from chalicelib.vod.domain.encoding import EncodingJob, JobKind, SourceMetadata, SourceUnreadable
+from chalicelib.vod.adapters.mediaconvert import build_create_job_request, job_state_from_event
+from chalicelib.vod.domain.encoding import EncodingJob, JobKind, JobState, SourceMetadata, SourceUnreadable
 from chalicelib.vod.services.pipeline import PipelineService
 from tests.integration.conftest import ApiClient
 
@@ -41,6 +41,9 @@ class RecordingEncoder:
         self.jobs.append(job)
         return f"job-{len(self.jobs)}"
 
+    def job_state(self, event: dict[str, Any]) -> JobState | None:
+        return job_state_from_event(event)
+
 
 @pytest.fixture
 def encoder() -> RecordingEncoder:
@@ -50,7 +53,7 @@ def encoder() -> RecordingEncoder:
 @pytest.fixture
 def pipeline(tenant: ApiClient, encoder: RecordingEncoder) -> Iterator[PipelineService]:
     service = vod_wiring.pipeline_service()
-    service.encoder = encoder  # type: ignore[assignment]
+    service.encoder = encoder
     yield service
 
 
@@ -189,7 +192,7 @@ def test_every_rendition_failing_fails_the_video(
 
 
 def test_an_unreadable_source_fails_with_its_reason(pipeline: PipelineService, tenant: ApiClient) -> None:
-    pipeline.encoder = RecordingEncoder(metadata=None)  # type: ignore[assignment]
+    pipeline.encoder = RecordingEncoder(metadata=None)
     video_id, key = uploaded(tenant)
     pipeline.ingest(tenant.project_id, video_id, key)
     failed = [item for item in outbox(tenant) if item["eventType"] == "video.encoding.failed"]
@@ -197,7 +200,7 @@ def test_an_unreadable_source_fails_with_its_reason(pipeline: PipelineService, t
 
 
 def test_audio_only_sources_are_refused(pipeline: PipelineService, tenant: ApiClient) -> None:
-    pipeline.encoder = RecordingEncoder(SourceMetadata(duration=5.0, audio_codec="aac", samplerate=44100))  # type: ignore[assignment]
+    pipeline.encoder = RecordingEncoder(SourceMetadata(duration=5.0, audio_codec="aac", samplerate=44100))
     video_id, key = uploaded(tenant)
     pipeline.ingest(tenant.project_id, video_id, key)
     status = tenant.call("GET", f"/videos/{video_id}/status").json_body

@@ -214,7 +214,7 @@ class FakeWeb:
 
 def fetcher(web: FakeWeb) -> GuardedFetcher:
     guarded = GuardedFetcher(resolver=web.resolve)
-    guarded.sender._connection = web.connect  # type: ignore[method-assign]
+    guarded.connect = web.connect
     return guarded
 
 

@@ -90,7 +90,7 @@ def setup(sender: FakeSender, answers: list[str], now: datetime = NOW) -> tuple[
     webhook = rules.new_webhook("pr1", WebhookCreation(events=["video.created"], url="https://hooks.example/x"), NOW)
     store, queue = FakeStore(webhook), FakeQueue()
     egress = Egress(sender, resolver=lambda host, port: answers)
-    service = DeliveryService(store, egress, queue, clock=lambda: now)  # type: ignore[arg-type]
+    service = DeliveryService(store, egress, queue, clock=lambda: now)
     detail = {"type": "video.created", "eventId": "ev0001", "projectId": "pr1", "emittedAt": "x", "videoId": "vi1"}
     assert service.dispatch({"detail": detail}) == 1
     return service, store, queue
@@ -126,7 +126,7 @@ def test_exhausted_deliveries_fail_and_go_to_the_dead_letter_queue() -> None:
     sender = FakeSender(*[500] * rules.MAX_ATTEMPTS)
     service, store, queue = setup(sender, ["93.184.216.34"])
     clock = [NOW]
-    timed = DeliveryService(store, service.egress, queue, clock=lambda: clock[0])  # type: ignore[arg-type]
+    timed = DeliveryService(store, service.egress, queue, clock=lambda: clock[0])
     for _ in range(rules.MAX_ATTEMPTS):
         timed.deliver(queue.sent[-1])
         clock[0] = next(iter(store.deliveries.values())).next_retry_at or clock[0]
@@ -144,7 +144,7 @@ def test_five_days_of_failure_disable_and_emit_webhook_disabled() -> None:
     service.deliver(queue.sent[-1])
     webhook = next(iter(store.webhooks.values()))
     assert webhook.failing_since == NOW and webhook.enabled
-    later = DeliveryService(store, service.egress, queue, clock=lambda: NOW + timedelta(days=5))  # type: ignore[arg-type]
+    later = DeliveryService(store, service.egress, queue, clock=lambda: NOW + timedelta(days=5))
     later.deliver(queue.sent[-1])
     webhook = next(iter(store.webhooks.values()))
     assert not webhook.enabled and store.disabled[0].webhook_id == webhook.webhook_id

@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.core.domain.errors import RepositoryUnavailable
+from chalicelib.core.domain.objects import OCTET_STREAM, Slice, StoredObject
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-
-OCTET_STREAM = "application/octet-stream"
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    key: str
-    size: int
-    etag: str
-    content_type: str
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Slice:
-    """Bytes [start, end) of a stored object."""
-
-    key: str
-    start: int
-    end: int
 
 
 class S3Bucket:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.core.adapters.dynamodb import PK, SK, Table, Update
+from chalicelib.core.adapters.pinned import pinned_connection
 from chalicelib.core.adapters.records import audit_put, outbox_put
 from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.errors import Conflict, RepositoryUnavailable
@@ -131,7 +132,7 @@ class PinnedHttpSender:
 
     def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Response:
         started = time.monotonic()
-        connection = self._connection(target)
+        connection = pinned_connection(target, self.timeout, self.context)
         try:
             connection.request(
                 "POST",
@@ -157,21 +158,6 @@ class PinnedHttpSender:
             return Response(error=f"connection failed: {reason}", latency_ms=_elapsed_ms(started))
         finally:
             connection.close()
-
-    def _connection(self, target: Target) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection
-        if target.scheme == "https":
-            connection = http.client.HTTPSConnection(target.host, target.port, timeout=self.timeout,
-                                                     context=self.context)  # fmt: skip
-        else:
-            connection = http.client.HTTPConnection(target.host, target.port, timeout=self.timeout)
-        address = (target.address, target.port)
-
-        def pinned(_: tuple[str, int], timeout: float, source: Any = None) -> socket.socket:
-            return socket.create_connection(address, timeout, source)
-
-        connection._create_connection = pinned  # type: ignore[attr-defined]
-        return connection
 
 
 def _elapsed_ms(started: float) -> int:

@@ -8,15 +8,15 @@ import http.client
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.core.adapters.storage import OCTET_STREAM, S3Bucket, Slice
+from chalicelib.core.adapters.pinned import pinned_connection
+from chalicelib.core.adapters.storage import S3Bucket
 from chalicelib.core.domain import urlguard
 from chalicelib.core.domain.errors import RepositoryUnavailable
-from chalicelib.platform.adapters.webhooks import PinnedHttpSender
+from chalicelib.core.domain.objects import OCTET_STREAM, Slice, StoredPart
 from chalicelib.vod.domain import ingest
 from chalicelib.vod.domain.ingest import FetchFailed, IngestMessage
 
@@ -73,7 +73,12 @@ class GuardedFetcher:
         self.resolver = resolver
         self.max_redirects = max_redirects
         # The same pinned connection the webhook deliveries use; its timeout covers connect and each read.
-        self.sender = PinnedHttpSender(timeout=timeout, context=context)
+        self.timeout = timeout
+        self.context = context or ssl.create_default_context()
+        self.connect: Callable[[urlguard.Target], http.client.HTTPConnection] = self._pinned
+
+    def _pinned(self, target: urlguard.Target) -> http.client.HTTPConnection:
+        return pinned_connection(target, self.timeout, self.context)
 
     def open(self, url: str) -> Download:
         current = url
@@ -82,7 +87,7 @@ class GuardedFetcher:
                 target = urlguard.check(current, allow_loopback=self.allow_loopback, resolver=self.resolver)
             except urlguard.UrlForbidden as refused:
                 raise ingest.refused_hop(hop, refused.detail) from refused
-            connection = self.sender._connection(target)
+            connection = self.connect(target)
             try:
                 connection.request(
                     "GET",
@@ -119,13 +124,6 @@ class SqsIngestQueue:
             self.client.send_message(QueueUrl=self.url, MessageBody=message.body())
         except ClientError as error:
             raise RepositoryUnavailable(detail="The ingest queue is unavailable; retry the request.") from error
-
-
-@dataclass(frozen=True)
-class StoredPart:
-    number: int
-    size: int
-    etag: str
 
 
 class S3Multipart(S3Bucket):

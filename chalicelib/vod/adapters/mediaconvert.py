@@ -274,6 +274,10 @@ class MediaConvertEncoder:
             raise _encoder_error(error) from error
         return str(response["Job"]["Id"])
 
+    def job_state(self, event: dict[str, Any]) -> JobState | None:
+        """A "MediaConvert Job State Change" event as the pipeline's JobState (None if not ours)."""
+        return job_state_from_event(event)
+
     def probe(self, source_url: str) -> SourceMetadata:
         try:
             response = self.client.probe(InputFiles=[{"FileUrl": source_url}])

@@ -9,18 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.core import resources
-from chalicelib.core.adapters.storage import S3Bucket
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.domain import events
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import InvalidInput, NotFound, Problem
-from chalicelib.vod.adapters.direct_uploads import DynamoDirectUploadRepository
-from chalicelib.vod.adapters.ingest import S3Multipart, StoredPart
-from chalicelib.vod.adapters.media import DynamoMediaRepository
-from chalicelib.vod.adapters.uploads import DynamoUploadRepository
+from chalicelib.core.domain.objects import StoredPart
+from chalicelib.core.ports import Bucket
 from chalicelib.vod.domain import ingest
 from chalicelib.vod.domain.ingest import DirectUpload, DirectUploadStatus
 from chalicelib.vod.domain.uploads import SourceAlreadyUploaded, UploadStatus, source_key
+from chalicelib.vod.ports import DirectUploadRepository, MediaRepository, MultipartUploads, UploadRepository
 from chalicelib.vod.services.videos import Detail, VideoService
 
 # Long enough for a slow link to send a large part; GET the upload again for fresh URLs.
@@ -49,12 +47,12 @@ class Grant:
 class DirectUploadService:
     def __init__(
         self,
-        uploads: DynamoDirectUploadRepository,
-        media: DynamoMediaRepository,
-        sessions: DynamoUploadRepository,
+        uploads: DirectUploadRepository,
+        media: MediaRepository,
+        sessions: UploadRepository,
         videos: VideoService,
-        store: S3Bucket,
-        multipart: S3Multipart,
+        store: Bucket,
+        multipart: MultipartUploads,
         clock: Callable[[], datetime],
     ) -> None:
         self.uploads = uploads

@@ -12,21 +12,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chalicelib.core.adapters.storage import S3Bucket
 from chalicelib.core.clock import to_atom
 from chalicelib.core.domain import events
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.errors import RepositoryUnavailable
 from chalicelib.core.domain.urlguard import Resolver
-from chalicelib.vod.adapters.ingest import GuardedFetcher, S3Multipart
-from chalicelib.vod.adapters.media import DynamoMediaRepository
-from chalicelib.vod.adapters.videos import DynamoVideoRepository
+from chalicelib.core.ports import Bucket
 from chalicelib.vod.domain import ingest
 from chalicelib.vod.domain.ingest import FetchFailed, IngestKind, IngestMessage, Source, UrlSource
 from chalicelib.vod.domain.media import IngestMethod, IngestStatus
 from chalicelib.vod.domain.uploads import source_key
 from chalicelib.vod.domain.videos import Video
+from chalicelib.vod.ports import MediaRepository, MultipartUploads, SourceFetcher, VideoRepository
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +47,8 @@ class IngestRequests:
 
     def __init__(
         self,
-        videos: DynamoVideoRepository,
-        media: DynamoMediaRepository,
+        videos: VideoRepository,
+        media: MediaRepository,
         queue: Callable[[], IngestQueue],
         clock: Callable[[], datetime],
         allow_loopback: bool = False,
@@ -91,7 +89,7 @@ class IngestRequests:
             raise
 
 
-def fail(media: DynamoMediaRepository, project_id: str, video_id: str, reason: str, now: datetime) -> None:
+def fail(media: MediaRepository, project_id: str, video_id: str, reason: str, now: datetime) -> None:
     """Like the pipeline's failures: the reason on the media state, with video.encoding.failed."""
     failed = events.VideoEncodingFailed(**events.envelope(project_id, now), videoId=video_id, reason=reason)
     media.set_fields(project_id, video_id, {"failure": reason}, now, [failed])
@@ -102,11 +100,11 @@ class IngestFetcher:
 
     def __init__(
         self,
-        media: DynamoMediaRepository,
-        videos: DynamoVideoRepository,
-        store: S3Bucket,
-        multipart: S3Multipart,
-        fetcher: GuardedFetcher,
+        media: MediaRepository,
+        videos: VideoRepository,
+        store: Bucket,
+        multipart: MultipartUploads,
+        fetcher: SourceFetcher,
         clock: Callable[[], datetime],
     ) -> None:
         self.media = media

@@ -13,13 +13,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.adapters.storage import S3Bucket
 from chalicelib.core.domain import events
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.core.observability import pipeline_stage as stage
-from chalicelib.vod.adapters.media import DynamoMediaRepository
-from chalicelib.vod.adapters.mediaconvert import MediaConvertEncoder, job_state_from_event
+from chalicelib.core.ports import Bucket
 from chalicelib.vod.domain.encoding import (
     DEFAULT_PROFILE,
     LADDER,
@@ -38,7 +36,7 @@ from chalicelib.vod.domain.media import MediaState, QualityStatus, quality_key, 
 from chalicelib.vod.domain.playlists import subtitle_media_playlist, subtitles_group
 from chalicelib.vod.domain.tracks import TextTrack
 from chalicelib.vod.domain.videos import Video
-from chalicelib.vod.ports import VideoRepository
+from chalicelib.vod.ports import Encoder, MediaRepository, VideoRepository
 from chalicelib.vod.services.videos import Detail
 
 log = logging.getLogger(__name__)
@@ -79,11 +77,11 @@ def _timecode_problem(title: str) -> InvalidInput:
 class PipelineService:
     def __init__(
         self,
-        media: DynamoMediaRepository,
+        media: MediaRepository,
         videos: VideoRepository,
-        encoder: MediaConvertEncoder,
-        uploads: S3Bucket,
-        media_files: S3Bucket,
+        encoder: Encoder,
+        uploads: Bucket,
+        media_files: Bucket,
         clock: Callable[[], datetime],
         profiles: ProfileResolver = lambda project_id, profile_id: DEFAULT_PROFILE,
         watermarks: WatermarkResolver = lambda project_id, watermark_id: None,
@@ -272,7 +270,7 @@ class PipelineService:
     # -- a job reported --------------------------------------------------------------------
 
     def on_job_event(self, event: dict[str, Any]) -> None:
-        state = job_state_from_event(event)
+        state = self.encoder.job_state(event)
         if state is None:
             return
         stage(state.video_id, f"job {state.kind.value} {state.quality or ''} {state.status}".replace("  ", " "))

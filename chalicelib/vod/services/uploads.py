@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.core import ids
-from chalicelib.core.adapters.storage import S3Bucket, Slice
 from chalicelib.core.domain import events, formdata
 from chalicelib.core.domain.access import Actor, Principal, Role
 from chalicelib.core.domain.errors import AuthenticationFailed, DomainError, InvalidInput, NotFound, Problem
+from chalicelib.core.domain.objects import Slice
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import pipeline_stage as stage
-from chalicelib.vod.adapters.media import DynamoMediaRepository
-from chalicelib.vod.adapters.upload_tokens import DynamoUploadTokenRepository
-from chalicelib.vod.adapters.uploads import DynamoUploadRepository
+from chalicelib.core.ports import Bucket
 from chalicelib.vod.domain import uploads
 from chalicelib.vod.domain.media import MediaState
 from chalicelib.vod.domain.uploads import (
@@ -35,6 +33,7 @@ from chalicelib.vod.domain.uploads import (
     source_key,
 )
 from chalicelib.vod.domain.videos import Video, VideoCreation
+from chalicelib.vod.ports import MediaRepository, UploadRepository, UploadTokenRepository
 from chalicelib.vod.services.videos import VideoService
 
 logger = logging.getLogger(__name__)
@@ -73,11 +72,11 @@ def _slot(content_range: ContentRange) -> str:
 class UploadService:
     def __init__(
         self,
-        uploads_repo: DynamoUploadRepository,
-        media: DynamoMediaRepository,
-        tokens: DynamoUploadTokenRepository,
+        uploads_repo: UploadRepository,
+        media: MediaRepository,
+        tokens: UploadTokenRepository,
         videos: VideoService,
-        store: S3Bucket,
+        store: Bucket,
         clock: Callable[[], datetime],
         source_arrived: Callable[[str, str, str], None] = lambda project_id, video_id, key: None,
     ) -> None:
@@ -234,7 +233,7 @@ class UploadService:
 
 
 class UploadTokenService:
-    def __init__(self, tokens: DynamoUploadTokenRepository, clock: Callable[[], datetime]) -> None:
+    def __init__(self, tokens: UploadTokenRepository, clock: Callable[[], datetime]) -> None:
         self.tokens = tokens
         self.clock = clock
 
