@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from chalicelib.core.resources import MAX_REQUEST_BODY_BYTES
 from devstack.gateway import Gateway
@@ -11,8 +12,21 @@ from devstack.gateway import Gateway
 _DRAIN_CHUNK = 1024 * 1024
 
 
+class _AnyMethod:
+    """Any other method (TRACE, PROPFIND, ...) reaches the gateway too, which answers it as API
+    Gateway does (problem JSON), instead of http.server's bare 501."""
+
+    def _handle(self) -> None:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+
 def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_AnyMethod, BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out in two writes; with Nagle on, the second waits for a delayed ACK.
         disable_nagle_algorithm = True

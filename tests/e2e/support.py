@@ -12,6 +12,7 @@ import string
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,10 @@ class Devstack:
     dev_project_id: str = ""
 
     @classmethod
-    def start(cls, state_dir: Path) -> Devstack:
+    def start(cls, state_dir: Path, settings: Mapping[str, str] = {}) -> Devstack:
         env = {
             **os.environ,
+            **settings,
             "VIDEOPLANE_DEVSTACK_DIR": str(state_dir),
             "PYTHONUNBUFFERED": "1",
             # Test-only: webhook retries after milliseconds instead of seconds to hours.

@@ -16,6 +16,7 @@ from chalice.app import ChaliceAuthorizer, Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import wiring
+from chalicelib.core.api.operation import Operation
 from chalicelib.core.api.problems import JSON, from_validation_error, problem_response
 from chalicelib.core.clock import utc_now
 from chalicelib.core.domain import audit
@@ -36,6 +37,8 @@ class Reply:
     body: Any = None
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Set for a body that is sent as it is (a page, a script); otherwise the body is JSON.
+    content_type: str | None = None
 
 
 def request_id(request: Request) -> str:
@@ -128,12 +131,25 @@ def endpoint(
     replayable: bool = True,
     uses: tuple[Access, ...] = (),
     content_types: tuple[str, ...] = ("application/json",),
+    body: type[BaseModel] | None = None,
+    body_required: bool = True,
+    query: type[BaseModel] | None = None,
+    response: str | None = None,
+    paged: bool = False,
+    operation_id: str | None = None,
+    summary: str | None = None,
+    response_content_type: str = "application/json",
+    errors: tuple[int, ...] = (),
 ) -> Callable[[View], View]:
     """Registers a view. `permission=None` means the route takes no credentials.
 
     `replayable=False` is for responses that must never be stored, such as a new secret.
     `uses` lists the AWS access the view needs beyond what every authenticated route needs.
-    `content_types` are the request bodies Chalice lets through (others get 415)."""
+    `content_types` are the request bodies Chalice lets through (others get 415).
+    The rest describes the operation in `/openapi.json`: the JSON `body` and `query` models the
+    view parses, the `response` model's name in the package's `schemas` module (a `paged` list of
+    them in api.video's envelope), api.video's `operation_id` where it has the operation, and a
+    `summary` (else the view's docstring), and `errors` it answers beyond those its shape implies."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -157,10 +173,28 @@ def endpoint(
             body = reply["body"]
             if body is None:
                 return Response(body="", status_code=reply["status"], headers=headers)
+            if reply.get("content_type"):
+                return Response(
+                    body=body, status_code=reply["status"], headers={"Content-Type": reply["content_type"], **headers}
+                )
             return Response(
                 body=json.dumps(body), status_code=reply["status"], headers={"Content-Type": JSON, **headers}
             )
 
+        handler.openapi = Operation(  # type: ignore[attr-defined]
+            summary=summary or _summary(view),
+            status=status,
+            authenticated=permission is not None,
+            operation_id=operation_id,
+            body=body,
+            body_required=body_required,
+            query=query,
+            response=response,
+            paged=paged,
+            content_types=content_types,
+            response_content_type=response_content_type,
+            errors=errors,
+        )
         kwargs: dict[str, Any] = {"methods": [method], "content_types": list(content_types)}
         if authorizer is not None:
             kwargs["authorizer"] = authorizer
@@ -171,13 +205,25 @@ def endpoint(
     return decorate
 
 
+def _summary(view: View) -> str:
+    doc = (view.__doc__ or "").strip()
+    if doc:
+        return doc.splitlines()[0].rstrip(".")
+    return view.__name__.replace("_", " ").capitalize()
+
+
 def _run(
     call: Call, view: View, path_params: dict[str, str], method: str, status: int, replayable: bool
 ) -> dict[str, Any]:
     def operation() -> dict[str, Any]:
         result = view(call, **path_params)
         reply = result if isinstance(result, Reply) else Reply(body=result)
-        return {"status": reply.status or status, "body": reply.body, "headers": reply.headers}
+        return {
+            "status": reply.status or status,
+            "body": reply.body,
+            "headers": reply.headers,
+            "content_type": reply.content_type,
+        }
 
     key = call.request.headers.get(IDEMPOTENCY_HEADER)
     if method not in ("POST", "PATCH") or key is None or call._actor is None:

@@ -20,7 +20,16 @@ ADMIN = Permission.ADMIN
 AUDIT_FILTERS = ("resourceType", "resourceId", "action", "from", "to")
 
 
-@endpoint(bp, "/audit-events", "GET", permission=ADMIN, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/audit-events",
+    "GET",
+    permission=ADMIN,
+    authorizer=api_key_authorizer,
+    query=AuditQuery,
+    response="AuditEvent",
+    paged=True,
+)
 def list_audit_events(call: Call) -> Any:
     values = call.query_values()
     query = call.query(AuditQuery, {k: v[-1] for k, v in values.items() if k in AUDIT_FILTERS})

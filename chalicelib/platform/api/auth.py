@@ -25,13 +25,33 @@ class RefreshPayload(BaseModel):
     refresh_token: Secret = Field(alias="refreshToken")
 
 
-@endpoint(bp, "/auth/api-key", "POST", permission=None, uses=(TABLE_READ, TABLE_WRITE, SIGNING_KEYS_READ))
+@endpoint(
+    bp,
+    "/auth/api-key",
+    "POST",
+    permission=None,
+    uses=(TABLE_READ, TABLE_WRITE, SIGNING_KEYS_READ),
+    body=ApiKeyPayload,
+    response="AccessToken",
+    operation_id="POST_auth-api-key",
+    errors=(401,),
+)
 def authenticate(call: Call) -> Any:
     payload = call.body(ApiKeyPayload)
     return wiring.auth_service().exchange_api_key(payload.api_key, call.request_id).to_wire()
 
 
-@endpoint(bp, "/auth/refresh", "POST", permission=None, uses=(TABLE_READ, TABLE_WRITE, SIGNING_KEYS_READ))
+@endpoint(
+    bp,
+    "/auth/refresh",
+    "POST",
+    permission=None,
+    uses=(TABLE_READ, TABLE_WRITE, SIGNING_KEYS_READ),
+    body=RefreshPayload,
+    response="AccessToken",
+    operation_id="POST_auth-refresh",
+    errors=(401,),
+)
 def refresh(call: Call) -> Any:
     payload = call.body(RefreshPayload)
     return wiring.auth_service().refresh(payload.refresh_token, call.request_id).to_wire()

@@ -14,6 +14,8 @@ from chalicelib.platform.api.authorizer import api_key_authorizer
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/events/schemas", "GET", permission=Permission.READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp, "/events/schemas", "GET", permission=Permission.READ, authorizer=api_key_authorizer, response="EventSchemas"
+)
 def list_event_schemas(call: Call) -> Any:
     return {"data": catalogue_schemas()}

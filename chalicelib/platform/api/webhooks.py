@@ -26,41 +26,101 @@ def service() -> WebhookService:
     return wiring.webhook_service()
 
 
-@endpoint(bp, "/webhooks", "POST", permission=WRITE, authorizer=api_key_authorizer, status=201)
+@endpoint(
+    bp,
+    "/webhooks",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=201,
+    body=WebhookCreation,
+    response="Webhook",
+    operation_id="POST-webhooks",
+)
 def create_webhook(call: Call) -> Any:
     return present.webhook(service().create(call.actor, call.body(WebhookCreation)))
 
 
-@endpoint(bp, "/webhooks", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/webhooks",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    query=WebhookQuery,
+    response="Webhook",
+    paged=True,
+    operation_id="LIST-webhooks",
+)
 def list_webhooks(call: Call) -> Any:
     query = call.query(WebhookQuery, {k: v for k in ("events",) if (v := call.single(k)) is not None})
     page = service().list(call.actor, query, call.page())
     return page.envelope([present.webhook(w) for w in page.items], "/webhooks", call.filters("events"))
 
 
-@endpoint(bp, "/webhooks/{webhookId}", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="Webhook",
+    operation_id="GET-Webhook",
+)
 def get_webhook(call: Call, webhookId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
     return present.webhook(service().get(call.actor, webhookId))
 
 
-@endpoint(bp, "/webhooks/{webhookId}", "PATCH", permission=WRITE, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}",
+    "PATCH",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    body=WebhookUpdate,
+    response="Webhook",
+)
 def update_webhook(call: Call, webhookId: str) -> Any:  # noqa: N803
     return present.webhook(service().update(call.actor, webhookId, call.body(WebhookUpdate)))
 
 
-@endpoint(bp, "/webhooks/{webhookId}", "DELETE", permission=WRITE, authorizer=api_key_authorizer, status=204)
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}",
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    operation_id="DELETE-webhook",
+)
 def delete_webhook(call: Call, webhookId: str) -> Any:  # noqa: N803
     service().delete(call.actor, webhookId)
     return Reply(status=204)
 
 
-@endpoint(bp, "/webhooks/{webhookId}/rotate-secret", "POST", permission=WRITE, authorizer=api_key_authorizer,
-          replayable=False)  # fmt: skip
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}/rotate-secret",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    replayable=False,
+    response="Webhook",
+)
 def rotate_webhook_secret(call: Call, webhookId: str) -> Any:  # noqa: N803
     return present.webhook(service().rotate_secret(call.actor, webhookId))
 
 
-@endpoint(bp, "/webhooks/{webhookId}/deliveries", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}/deliveries",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    query=DeliveryQuery,
+    response="WebhookDelivery",
+    paged=True,
+)
 def list_webhook_deliveries(call: Call, webhookId: str) -> Any:  # noqa: N803
     query = call.query(DeliveryQuery, {k: v for k in ("status",) if (v := call.single(k)) is not None})
     page = service().deliveries(call.actor, webhookId, query, call.page())
@@ -68,12 +128,27 @@ def list_webhook_deliveries(call: Call, webhookId: str) -> Any:  # noqa: N803
     return page.envelope([present.delivery(d) for d in page.items], path, call.filters("status"))
 
 
-@endpoint(bp, "/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", "POST", permission=WRITE,
-          authorizer=api_key_authorizer, status=202, uses=(WEBHOOK_DELIVERIES_SEND,))  # fmt: skip
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=202,
+    uses=(WEBHOOK_DELIVERIES_SEND,),
+    response="WebhookDelivery",
+)
 def redeliver_webhook_delivery(call: Call, webhookId: str, deliveryId: str) -> Any:  # noqa: N803
     return present.delivery(service().redeliver(call.actor, webhookId, deliveryId))
 
 
-@endpoint(bp, "/webhooks/{webhookId}/test", "POST", permission=WRITE, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}/test",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    response="WebhookTestResult",
+)
 def test_webhook(call: Call, webhookId: str) -> Any:  # noqa: N803
     return present.test_result(service().test(call.actor, webhookId))

@@ -56,28 +56,51 @@ def grant_body(grant: Grant) -> dict[str, Any]:
 
 
 # CreateMultipartUpload is s3:PutObject; a failed record aborts it; the URLs lend s3:PutObject.
-@endpoint(bp, BASE, "POST", permission=WRITE, authorizer=api_key_authorizer, status=201,
-          uses=(UPLOADS_PUT, UPLOADS_ABORT))  # fmt: skip
+@endpoint(
+    bp,
+    BASE,
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=201,
+    uses=(UPLOADS_PUT, UPLOADS_ABORT),
+    body=DirectUploadCreation,
+    response="DirectUploadGrant",
+)
 def create_direct_upload(call: Call, videoId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
     payload = call.body(DirectUploadCreation)
     return grant_body(wiring.direct_upload_service().create(call.actor, videoId, payload.filesize, payload.part_size))
 
 
-@endpoint(bp, BASE, "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(bp, BASE, "GET", permission=READ, authorizer=api_key_authorizer, response="DirectUploads")
 def list_direct_uploads(call: Call, videoId: str) -> Any:  # noqa: N803
     return {"data": [upload_body(u) for u in wiring.direct_upload_service().list_uploads(call.actor, videoId)]}
 
 
 # ListParts, and fresh presigned URLs (s3:PutObject) for the parts still missing.
-@endpoint(bp, BASE + "/{uploadId}", "GET", permission=READ, authorizer=api_key_authorizer,
-          uses=(UPLOADS_PARTS_LIST, UPLOADS_PUT))  # fmt: skip
+@endpoint(
+    bp,
+    BASE + "/{uploadId}",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    uses=(UPLOADS_PARTS_LIST, UPLOADS_PUT),
+    response="DirectUploadGrant",
+)
 def get_direct_upload(call: Call, videoId: str, uploadId: str) -> Any:  # noqa: N803
     return grant_body(wiring.direct_upload_service().get(call.actor, videoId, uploadId))
 
 
 # ListParts, CompleteMultipartUpload (s3:PutObject), HeadObject (s3:GetObject) after a lost answer.
-@endpoint(bp, BASE + "/{uploadId}/complete", "POST", permission=WRITE, authorizer=api_key_authorizer,
-          uses=(UPLOADS_PARTS_LIST, UPLOADS_PUT, UPLOADS_OBJECTS_READ))  # fmt: skip
+@endpoint(
+    bp,
+    BASE + "/{uploadId}/complete",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    uses=(UPLOADS_PARTS_LIST, UPLOADS_PUT, UPLOADS_OBJECTS_READ),
+    response="Video",
+)
 def complete_direct_upload(call: Call, videoId: str, uploadId: str) -> Any:  # noqa: N803
     return presenters.video(*wiring.direct_upload_service().complete(call.actor, videoId, uploadId))
 

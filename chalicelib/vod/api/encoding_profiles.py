@@ -19,25 +19,50 @@ READ, WRITE = Permission.READ, Permission.WRITE
 PROFILE = "/encoding-profiles/{profileId}"
 
 
-@endpoint(bp, "/encoding-profiles", "POST", permission=WRITE, authorizer=api_key_authorizer, status=201)
+@endpoint(
+    bp,
+    "/encoding-profiles",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=201,
+    body=EncodingProfileCreation,
+    response="EncodingProfile",
+)
 def create_encoding_profile(call: Call) -> Any:
     return presenters.encoding_profile(
         wiring.encoding_profile_service().create(call.actor, call.body(EncodingProfileCreation))
     )
 
 
-@endpoint(bp, "/encoding-profiles", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/encoding-profiles",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="EncodingProfile",
+    paged=True,
+)
 def list_encoding_profiles(call: Call) -> Any:
     page = wiring.encoding_profile_service().list(call.actor, call.page())
     return page.envelope([presenters.encoding_profile(p) for p in page.items], "/encoding-profiles", [])
 
 
-@endpoint(bp, PROFILE, "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(bp, PROFILE, "GET", permission=READ, authorizer=api_key_authorizer, response="EncodingProfile")
 def get_encoding_profile(call: Call, profileId: str) -> Any:  # noqa: N803 - named like api.video's ids
     return presenters.encoding_profile(wiring.encoding_profile_service().get(call.actor, profileId))
 
 
-@endpoint(bp, PROFILE, "PATCH", permission=WRITE, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    PROFILE,
+    "PATCH",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    body=EncodingProfileUpdate,
+    response="EncodingProfile",
+)
 def update_encoding_profile(call: Call, profileId: str) -> Any:  # noqa: N803
     payload = call.body(EncodingProfileUpdate)
     nulls = payload.null_violations()

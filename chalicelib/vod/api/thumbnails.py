@@ -23,9 +23,16 @@ READ, WRITE = Permission.READ, Permission.WRITE
 
 
 @endpoint(
-    bp, "/videos/{videoId}/thumbnail", "POST", permission=WRITE, authorizer=api_key_authorizer,
-    uses=(MEDIA_OBJECTS_WRITE,), content_types=FILE_BODY,
-)  # fmt: skip
+    bp,
+    "/videos/{videoId}/thumbnail",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    content_types=FILE_BODY,
+    response="Video",
+    operation_id="POST_videos-videoId-thumbnail",
+)
 def upload_thumbnail(call: Call, videoId: str) -> Any:  # noqa: N803 - named as in api.video
     form = uploaded_file(call)
     return presenters.video(wiring.thumbnail_service().upload(call.actor, videoId, form.data))
@@ -36,9 +43,16 @@ class ThumbnailPick(BaseModel):
 
 
 @endpoint(
-    bp, "/videos/{videoId}/thumbnail", "PATCH", permission=WRITE, authorizer=api_key_authorizer,
+    bp,
+    "/videos/{videoId}/thumbnail",
+    "PATCH",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
     uses=(MEDIACONVERT_JOBS, MEDIACONVERT_PASS_ROLE),
-)  # fmt: skip
+    body=ThumbnailPick,
+    response="Video",
+    operation_id="PATCH_videos-videoId-thumbnail",
+)
 def pick_thumbnail(call: Call, videoId: str) -> Any:  # noqa: N803 - named as in api.video
     timecode = call.body(ThumbnailPick).timecode
     return presenters.video(*wiring.pipeline_service().pick_thumbnail(call.actor, videoId, timecode))

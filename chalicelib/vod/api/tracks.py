@@ -22,20 +22,46 @@ CAPTION = "/videos/{videoId}/captions/{language}"
 CHAPTER = "/videos/{videoId}/chapters/{language}"
 
 
-@endpoint(bp, CAPTION, "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,),
-          content_types=FILE_BODY)  # fmt: skip
+@endpoint(
+    bp,
+    CAPTION,
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    content_types=FILE_BODY,
+    response="Caption",
+    operation_id="POST_videos-videoId-captions-language",
+)
 def upload_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803 - named as in api.video
     form = uploaded_file(call)
     track = wiring.caption_service().upload(call.actor, videoId, language, form.filename, form.data)
     return presenters.caption(track, core_wiring.media_base_url())
 
 
-@endpoint(bp, CAPTION, "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    CAPTION,
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="Caption",
+    operation_id="GET_videos-videoId-captions-language",
+)
 def get_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     return presenters.caption(wiring.caption_service().get(call.actor, videoId, language), core_wiring.media_base_url())
 
 
-@endpoint(bp, CAPTION, "PATCH", permission=WRITE, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    CAPTION,
+    "PATCH",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    body=CaptionUpdate,
+    response="Caption",
+    operation_id="PATCH_videos-videoId-captions-language",
+)
 def update_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     default = call.body(CaptionUpdate).default
     track = wiring.caption_service().set_default(call.actor, videoId, language, default)
@@ -43,42 +69,91 @@ def update_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N80
 
 
 @endpoint(
-    bp, CAPTION, "DELETE", permission=WRITE, authorizer=api_key_authorizer, status=204, uses=(MEDIA_OBJECTS_WRITE,)
+    bp,
+    CAPTION,
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    operation_id="DELETE_videos-videoId-captions-language",
 )
 def delete_caption(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     wiring.caption_service().delete(call.actor, videoId, language)
     return Reply(status=204)
 
 
-@endpoint(bp, "/videos/{videoId}/captions", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/videos/{videoId}/captions",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="Caption",
+    paged=True,
+    operation_id="GET_videos-videoId-captions",
+)
 def list_captions(call: Call, videoId: str) -> Any:  # noqa: N803
     page = wiring.caption_service().list(call.actor, videoId, call.page())
     base = core_wiring.media_base_url()
     return page.envelope([presenters.caption(t, base) for t in page.items], f"/videos/{videoId}/captions", [])
 
 
-@endpoint(bp, CHAPTER, "POST", permission=WRITE, authorizer=api_key_authorizer, uses=(MEDIA_OBJECTS_WRITE,),
-          content_types=FILE_BODY)  # fmt: skip
+@endpoint(
+    bp,
+    CHAPTER,
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    content_types=FILE_BODY,
+    response="Chapter",
+    operation_id="POST_videos-videoId-chapters-language",
+)
 def upload_chapter(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     form = uploaded_file(call)
     track = wiring.chapter_service().upload(call.actor, videoId, language, form.filename, form.data)
     return presenters.chapter(track, core_wiring.media_base_url())
 
 
-@endpoint(bp, CHAPTER, "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    CHAPTER,
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="Chapter",
+    operation_id="GET_videos-videoId-chapters-language",
+)
 def get_chapter(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     return presenters.chapter(wiring.chapter_service().get(call.actor, videoId, language), core_wiring.media_base_url())
 
 
 @endpoint(
-    bp, CHAPTER, "DELETE", permission=WRITE, authorizer=api_key_authorizer, status=204, uses=(MEDIA_OBJECTS_WRITE,)
+    bp,
+    CHAPTER,
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    operation_id="DELETE_videos-videoId-chapters-language",
 )
 def delete_chapter(call: Call, videoId: str, language: str) -> Any:  # noqa: N803
     wiring.chapter_service().delete(call.actor, videoId, language)
     return Reply(status=204)
 
 
-@endpoint(bp, "/videos/{videoId}/chapters", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/videos/{videoId}/chapters",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="Chapter",
+    paged=True,
+    operation_id="GET_videos-videoId-chapters",
+)
 def list_chapters(call: Call, videoId: str) -> Any:  # noqa: N803
     page = wiring.chapter_service().list(call.actor, videoId, call.page())
     base = core_wiring.media_base_url()

@@ -16,6 +16,7 @@ from chalice import Blueprint
 from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.core.api.http import Call, Reply, endpoint
+from chalicelib.core.api.operation import MULTIPART, Operation
 from chalicelib.core.api.problems import problem_body
 from chalicelib.core.domain.access import Actor, Permission, role_allows
 from chalicelib.core.domain.errors import AuthenticationFailed, DomainError, Forbidden
@@ -32,6 +33,38 @@ bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE
 
 declare(resources.UPLOAD_AUTHORIZER, (TABLE_READ, TABLE_INDEX_READ, TABLE_WRITE, SIGNING_KEYS_READ))
+
+_CONTENT_RANGE = {
+    "type": "string",
+    "description": "`bytes start-end/total` for a chunk, or `part n/total` for a progressive upload.",
+}
+# The routes API Gateway serves without a route function, for `/openapi.json`.
+DIRECT_UPLOAD_OPERATIONS = {
+    ("POST", "/videos/{videoId}/source"): Operation(
+        summary="Upload a video's source, whole or in chunks",
+        status=201,
+        operation_id="POST_videos-videoId-source",
+        tag="Videos",
+        response="Video",
+        response_package=__name__.rpartition(".")[0],
+        content_types=(MULTIPART,),
+        header_fields={"Content-Range": _CONTENT_RANGE},
+    ),
+    ("POST", "/upload"): Operation(
+        summary="Upload with an upload token",
+        status=201,
+        authenticated=False,
+        operation_id="POST_upload",
+        tag="Videos",
+        response="Video",
+        response_package=__name__.rpartition(".")[0],
+        content_types=(MULTIPART,),
+        form_fields={"videoId": {"type": "string", "description": "The video of the second and later chunks."}},
+        query_fields={"token": {"type": "string", "description": "The upload token."}},
+        errors=(401, 404, 409, 429),
+        header_fields={"Content-Range": _CONTENT_RANGE},
+    ),
+}
 
 
 @bp.lambda_function(name=resources.UPLOAD_AUTHORIZER)
@@ -99,13 +132,34 @@ def _allow(
 # -- upload tokens ----------------------------------------------------------------------------
 
 
-@endpoint(bp, "/upload-tokens", "POST", permission=WRITE, authorizer=api_key_authorizer, status=200)
+@endpoint(
+    bp,
+    "/upload-tokens",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=200,
+    body=UploadTokenCreation,
+    body_required=False,
+    response="UploadToken",
+    operation_id="POST_upload-tokens",
+)
 def create_upload_token(call: Call) -> Any:
     payload = call.body(UploadTokenCreation) if call.request.raw_body.strip() else UploadTokenCreation()
     return presenters.upload_token(wiring.upload_token_service().create(call.actor, payload))
 
 
-@endpoint(bp, "/upload-tokens", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/upload-tokens",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    query=UploadTokenQuery,
+    response="UploadToken",
+    paged=True,
+    operation_id="GET_upload-tokens",
+)
 def list_upload_tokens(call: Call) -> Any:
     query = call.query(UploadTokenQuery, {k: v for k in ("sortBy", "sortOrder") if (v := call.single(k)) is not None})
     page = wiring.upload_token_service().list(call.actor, query, call.page())
@@ -114,13 +168,28 @@ def list_upload_tokens(call: Call) -> Any:
     )
 
 
-@endpoint(bp, "/upload-tokens/{uploadToken}", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/upload-tokens/{uploadToken}",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="UploadToken",
+    operation_id="GET_upload-tokens-uploadToken",
+)
 def get_upload_token(call: Call, uploadToken: str) -> Any:  # noqa: N803 - path parameter named as in api.video
     return presenters.upload_token(wiring.upload_token_service().get(call.actor, uploadToken))
 
 
-@endpoint(bp, "/upload-tokens/{uploadToken}", "DELETE", permission=WRITE, authorizer=api_key_authorizer,
-          status=204)  # fmt: skip
+@endpoint(
+    bp,
+    "/upload-tokens/{uploadToken}",
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    operation_id="DELETE_upload-tokens-uploadToken",
+)
 def delete_upload_token(call: Call, uploadToken: str) -> Any:  # noqa: N803
     wiring.upload_token_service().delete(call.actor, uploadToken)
     return Reply(status=204)

@@ -45,39 +45,103 @@ def video_update(call: Call) -> VideoUpdate:
 
 
 # `source` (a URL or a videoId) queues the ingest on the sources queue.
-@endpoint(bp, "/videos", "POST", permission=WRITE, authorizer=api_key_authorizer, status=201, uses=(SOURCES_SEND,))
+@endpoint(
+    bp,
+    "/videos",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=201,
+    uses=(SOURCES_SEND,),
+    body=VideoCreation,
+    response="Video",
+    operation_id="POST-video",
+)
 def create_video(call: Call) -> Any:
     return presenters.video(wiring.video_service().create(call.actor, call.body(VideoCreation)), None)
 
 
-@endpoint(bp, "/videos", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/videos",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    query=VideoQuery,
+    response="Video",
+    paged=True,
+    operation_id="LIST-videos",
+)
 def list_videos(call: Call) -> Any:
     page = wiring.video_service().list(call.actor, video_query(call), call.page())
     return page.envelope([presenters.video(*detail) for detail in page.items], "/videos", call.filters(*LIST_FILTERS))
 
 
-@endpoint(bp, "/videos/{videoId}", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/videos/{videoId}",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="Video",
+    operation_id="GET-video",
+)
 def get_video(call: Call, videoId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
     return presenters.video(*wiring.video_service().detail(call.actor, videoId))
 
 
-@endpoint(bp, "/videos/{videoId}/status", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/videos/{videoId}/status",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="VideoStatus",
+    operation_id="GET-video-status",
+)
 def get_video_status(call: Call, videoId: str) -> Any:  # noqa: N803
     return presenters.video_status(*wiring.upload_service().status(call.actor, videoId))
 
 
-@endpoint(bp, "/videos/{videoId}", "PATCH", permission=WRITE, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/videos/{videoId}",
+    "PATCH",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    body=VideoUpdate,
+    response="Video",
+    operation_id="PATCH-video",
+)
 def update_video(call: Call, videoId: str) -> Any:  # noqa: N803
     return presenters.video(*wiring.video_service().update(call.actor, videoId, video_update(call)))
 
 
-@endpoint(bp, "/videos/{videoId}", "DELETE", permission=WRITE, authorizer=api_key_authorizer, status=204)
+@endpoint(
+    bp,
+    "/videos/{videoId}",
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    operation_id="DELETE-video",
+)
 def delete_video(call: Call, videoId: str) -> Any:  # noqa: N803
     wiring.video_service().discard(call.actor, videoId)
     return Reply(status=204)
 
 
-@endpoint(bp, "/discarded/videos", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/discarded/videos",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    query=VideoQuery,
+    response="Video",
+    paged=True,
+    operation_id="LIST-discarded-videos",
+)
 def list_discarded_videos(call: Call) -> Any:
     page = wiring.video_service().list_discarded(call.actor, video_query(call), call.page())
     return page.envelope(
@@ -85,7 +149,15 @@ def list_discarded_videos(call: Call) -> Any:
     )
 
 
-@endpoint(bp, "/discarded/videos/{videoId}", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/discarded/videos/{videoId}",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="Video",
+    operation_id="GET-discarded-video",
+)
 def get_discarded_video(call: Call, videoId: str) -> Any:  # noqa: N803
     return presenters.video(wiring.video_service().get_discarded(call.actor, videoId))
 
@@ -94,14 +166,33 @@ class DiscardedVideoUpdate(BaseModel):
     discarded: StrictBool
 
 
-@endpoint(bp, "/discarded/videos/{videoId}", "PATCH", permission=WRITE, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/discarded/videos/{videoId}",
+    "PATCH",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    body=DiscardedVideoUpdate,
+    response="Video",
+    operation_id="PATCH-discarded-video",
+)
 def restore_video(call: Call, videoId: str) -> Any:  # noqa: N803
     if call.body(DiscardedVideoUpdate).discarded:
         raise InvalidInput([Problem("invalid-attribute", "Value must be false.", "discarded")])
     return presenters.video(wiring.video_service().restore(call.actor, videoId))
 
 
-@endpoint(bp, "/tags", "GET", permission=READ, authorizer=api_key_authorizer)
+@endpoint(
+    bp,
+    "/tags",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    query=TagQuery,
+    response="Tag",
+    paged=True,
+    operation_id="LIST-tags",
+)
 def list_tags(call: Call) -> Any:
     values = call.query_values()
     query = call.query(TagQuery, {k: v[-1] for k, v in values.items() if k in ("value", "sortBy", "sortOrder")})

@@ -45,7 +45,7 @@ class Clip(BaseModel):
     end_timecode: Timecode | None = Field(default=None, alias="endTimecode")
 
 
-class Watermark(BaseModel):
+class VideoWatermark(BaseModel):
     model_config = ConfigDict(frozen=True)
     id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
     top: WatermarkLength | None = None
@@ -71,7 +71,7 @@ class VideoCreation(BaseModel):
     tags: Annotated[list[Tag], Field(max_length=100)] = []
     metadata: Annotated[list[Metadata], Field(max_length=100)] = []
     clip: Clip | None = None
-    watermark: Watermark | None = None
+    watermark: VideoWatermark | None = None
     language: Language | None = None
     transcript: StrictBool = False
     transcript_summary: StrictBool = Field(default=False, alias="transcriptSummary")
@@ -132,7 +132,7 @@ class Video(BaseModel):
     tags: tuple[str, ...] = ()
     metadata: tuple[Metadata, ...] = ()
     clip: Clip | None = None
-    watermark: Watermark | None = None
+    watermark: VideoWatermark | None = None
     language: str | None = None
     language_origin: LanguageOrigin | None = None
     transcript: bool = False
