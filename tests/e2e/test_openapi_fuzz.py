@@ -74,7 +74,7 @@ def test_no_operation_answers_5xx_or_off_its_schema(fuzzed_stack: Devstack, tmp_
         str(tmp_path),
         *[argument for name in EXCLUDED for argument in ("--exclude-operation-id", name)],
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     failures = run.stdout[run.stdout.find("FAILURES") :] if "FAILURES" in run.stdout else run.stdout[-4000:]
     assert run.returncode == 0, f"schemathesis found failures:\n{failures[:12000]}\n{run.stderr[-2000:]}"
     counts = re.search(r"Operations:\s+(\d+) selected / (\d+) total", run.stdout)
