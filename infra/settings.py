@@ -11,6 +11,11 @@ from dataclasses import dataclass, replace
 from infra.model import FunctionSpec, Kind
 
 STACK_ID = "Videoplane"
+# CloudFormation refuses a template of more than 500 resources or 200 parameters. tests/infra keeps
+# every stack (parent or nested) under STACK_RESOURCE_BUDGET, leaving room to grow between checks.
+CLOUDFORMATION_MAX_RESOURCES = 500
+CLOUDFORMATION_MAX_PARAMETERS = 200
+STACK_RESOURCE_BUDGET = 400
 API_STAGE = "api"
 RUNTIME = "python3.11"
 # Wheels in the code asset are built for this platform (pip --platform).
