@@ -109,6 +109,7 @@ class VideoplaneStack(SharedStack):
             resources.SIGNING_SECRET_ENV: self.signing_secret.secret_arn,
             resources.EVENT_BUS.env: self.event_bus.event_bus_name,
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+            **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: self.media_base_url,
             # The player page itself is not deployed yet: this is where its URLs point.
             resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",

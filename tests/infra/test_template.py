@@ -365,6 +365,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             **{role.env: {"Fn::GetAtt": [ids[role.permission], "Arn"]} for role in resources.SERVICE_ROLES},
             **{queue.env: {"Ref": ids[queue.permission]} for queue in resources.QUEUES},
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+            **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: media_url,
             resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
         }
