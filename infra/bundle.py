@@ -1,6 +1,7 @@
 """The one code asset every function shares: requirements.txt wheels for Lambda, Chalice's
-runtime (chalice/app.py, chalice/__init__.py, as `chalice package` ships it), app.py and
-chalicelib/ (and vendor/, if present).
+runtime (chalice/app.py, chalice/__init__.py, as `chalice package` ships it) and chalicelib/ (and
+vendor/, if present). Not app.py: every handler is in chalicelib (a route's is its context's
+`chalicelib.<context>.handler.app`), and app.py, which registers every context, is for local use.
 
 Two caches under `<cache>/`, so repeated synths are fast:
 - `deps-<hash>.zip`: `pip install --platform manylinux2014_x86_64 --only-binary=:all:` of
@@ -58,7 +59,7 @@ def _chalice_runtime() -> list[tuple[Path, str]]:
 
 def source_files(repo: Path) -> list[tuple[Path, str]]:
     """(file, name in the zip) for everything of ours that ships, sorted by name."""
-    files = [(repo / "app.py", "app.py"), *_chalice_runtime()]
+    files = _chalice_runtime()
     for folder in ("chalicelib", "vendor"):
         root = repo / folder
         if not root.is_dir():

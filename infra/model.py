@@ -6,6 +6,7 @@ synthesized template with it, so a route or consumer added to the code without i
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,9 +24,13 @@ Kind = Literal["route", "authorizer", "consumer", "lambda"]
 # CloudFormation metadata naming the Chalice function a resource belongs to (read by tests/infra).
 FUNCTION_METADATA = "videoplane:function"
 
-# What Chalice's packager uses as the handler of every REST route: the app object routes by
-# the event's resourcePath and httpMethod, so one code asset serves every route function.
-ROUTE_HANDLER = "app.app"
+# Code is packaged by bounded context: `chalicelib.<context>.…`. A route function's handler is its
+# context's Chalice app (`chalicelib.<context>.handler.app`, built from that context's blueprints
+# only), which routes by the event's resourcePath and httpMethod: a cold start imports one context,
+# not every context as app.py would.
+CONTEXTS_PACKAGE = "chalicelib"
+CONTEXT_HANDLER_MODULE = "handler"
+CONTEXT_APP = "app"
 
 
 class UnsupportedByInfra(Exception):
@@ -52,6 +57,8 @@ class FunctionSpec:
     name: str
     kind: Kind
     handler: str
+    # The bounded context (`chalicelib.<context>`) whose code the function runs.
+    context: str
     route: Route | None = None
     authorizer: Authorizer | None = None
     # The Chalice event-source config of a consumer (SQS, DynamoDB stream, EventBridge, schedule).
@@ -83,6 +90,36 @@ def plan(app: Chalice) -> list[FunctionSpec]:
     return specs
 
 
+def context_of(module: str, what: str) -> str:
+    """`chalicelib.vod.api.videos` -> `vod`."""
+    parts = module.split(".")
+    if len(parts) < 3 or parts[0] != CONTEXTS_PACKAGE:
+        raise UnsupportedByInfra(
+            f"{what}: its code is in {module!r}, not in a context package ({CONTEXTS_PACKAGE}.<context>.<module>)"
+        )
+    return parts[1]
+
+
+def module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def route_handler(context: str, what: str) -> str:
+    """The handler string of a route function of `context`: its context's Chalice app."""
+    module = f"{CONTEXTS_PACKAGE}.{context}.{CONTEXT_HANDLER_MODULE}"
+    # Found without importing it: a second app built from the same blueprints in this process would
+    # find their route options already consumed by app.py's.
+    if not module_exists(module):
+        raise UnsupportedByInfra(
+            f"{what}: context {context!r} has no Lambda entry point {module} "
+            f"(a module whose `{CONTEXT_APP}` is built from that context's blueprints)"
+        )
+    return f"{module}.{CONTEXT_APP}"
+
+
 def _routes(app: Chalice) -> list[FunctionSpec]:
     specs = []
     for path, methods in sorted(app.routes.items()):
@@ -96,7 +133,17 @@ def _routes(app: Chalice) -> list[FunctionSpec]:
                 authorizer=authorizer.name if authorizer is not None else None,
                 api_key_required=bool(entry.api_key_required),
             )
-            specs.append(FunctionSpec(name=entry.view_name, kind="route", handler=ROUTE_HANDLER, route=route))
+            what = f"{method} {path} ({entry.view_name})"
+            context = context_of(entry.view_function.__module__, what)
+            specs.append(
+                FunctionSpec(
+                    name=entry.view_name,
+                    kind="route",
+                    handler=route_handler(context, what),
+                    context=context,
+                    route=route,
+                )
+            )
     return specs
 
 
@@ -109,7 +156,13 @@ def _authorizers(app: Chalice) -> list[FunctionSpec]:
             raise UnsupportedByInfra(f"authorizer {config.name}: ttl_seconds must be set explicitly")
         authorizer = Authorizer(name=config.name, header=config.header, ttl_seconds=config.ttl_seconds)
         specs.append(
-            FunctionSpec(name=config.name, kind="authorizer", handler=config.handler_string, authorizer=authorizer)
+            FunctionSpec(
+                name=config.name,
+                kind="authorizer",
+                handler=config.handler_string,
+                context=_handler_context(config.handler_string, f"authorizer {config.name}"),
+                authorizer=authorizer,
+            )
         )
     return specs
 
@@ -125,14 +178,34 @@ def _consumers(app: Chalice) -> list[FunctionSpec]:
             )
         if isinstance(source, SQSEventConfig) and not source.queue:
             raise UnsupportedByInfra(f"{source.name}: name the queue (queue=...), infra creates it and its DLQ")
-        specs.append(FunctionSpec(name=source.name, kind="consumer", handler=source.handler_string, source=source))
+        specs.append(
+            FunctionSpec(
+                name=source.name,
+                kind="consumer",
+                handler=source.handler_string,
+                context=_handler_context(source.handler_string, f"consumer {source.name}"),
+                source=source,
+            )
+        )
     if app.websocket_handlers:
         raise UnsupportedByInfra("websocket handlers are not deployed by infra/")
     return specs
 
 
 def _lambdas(app: Chalice) -> list[FunctionSpec]:
-    return [FunctionSpec(name=fn.name, kind="lambda", handler=fn.handler_string) for fn in app.pure_lambda_functions]
+    return [
+        FunctionSpec(
+            name=fn.name,
+            kind="lambda",
+            handler=fn.handler_string,
+            context=_handler_context(fn.handler_string, f"function {fn.name}"),
+        )
+        for fn in app.pure_lambda_functions
+    ]
+
+
+def _handler_context(handler: str, what: str) -> str:
+    return context_of(handler.rpartition(".")[0], what)
 
 
 def camel(name: str) -> str:

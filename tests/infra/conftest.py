@@ -1,21 +1,29 @@
-"""One synthesized template per session, and helpers that read it the way tests/infra needs.
+"""One synthesized assembly per session, and helpers that read it the way tests/infra needs.
 
 The CDK app is synthesized offline (no AWS credentials) into a temporary cloud assembly; the
 code asset comes from the cache in cdk.out/.build (built on first use, a few seconds).
+
+Tests read one flattened template (`Synthesized.template`): the parent's resources and every
+nested stack's, with each nested stack's parameters replaced by what the parent passes in. A
+nested function's environment then reads `{"Ref": "<parent table id>"}`, as it did when Videoplane
+was one stack, and the assertions keep their meaning whichever stack holds a resource.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from chalice import Chalice
 from moto import mock_aws
 
-from infra import checks
+from infra import checks, model
 from infra.app import build, load_app
 from infra.model import FUNCTION_METADATA
 
@@ -25,7 +33,9 @@ Template = dict[str, Any]
 @dataclass
 class Synthesized:
     outdir: Path
-    template_path: Path
+    # The parent's template, then each nested stack's, as synthesized.
+    stacks: list[checks.StackTemplate]
+    # All of them flattened into one (see the module's docstring).
     template: Template
     stack: Any
 
@@ -33,6 +43,56 @@ class Synthesized:
     def resources(self) -> dict[str, dict[str, Any]]:
         resources: dict[str, dict[str, Any]] = self.template["Resources"]
         return resources
+
+    @property
+    def template_paths(self) -> list[Path]:
+        return [item.path for item in self.stacks]
+
+
+def _substitute(value: Any, replacements: Mapping[str, Any], outputs: Mapping[tuple[str, str], Any]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in replacements:
+            return replacements[value["Ref"]]
+        if set(value) == {"Fn::GetAtt"}:
+            target, attribute = value["Fn::GetAtt"]
+            if (target, attribute) in outputs:
+                return outputs[(target, attribute)]
+        return {key: _substitute(item, replacements, outputs) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, replacements, outputs) for item in value]
+    return value
+
+
+def flatten(stacks: list[checks.StackTemplate]) -> Template:
+    """One template with every stack's resources; nested parameters become the parent's values and a
+    parent's `Fn::GetAtt [<nested stack>, Outputs.X]` the nested output's value. Logical ids must
+    not collide across stacks (each stack names its resources after their construct path)."""
+    parent = stacks[0]
+    resources: dict[str, Any] = dict(parent.template["Resources"])
+    passed: dict[str, Mapping[str, Any]] = {parent.name: {}}
+    outputs: dict[tuple[str, str], Any] = {}
+    for item in stacks[1:]:
+        assert item.parent is not None and item.resource_id is not None
+        parameters = stacks_by_name(stacks)[item.parent].template["Resources"][item.resource_id]["Properties"]
+        replacements = {
+            name: _substitute(value, passed[item.parent], {})
+            for name, value in parameters.get("Parameters", {}).items()
+        }
+        passed[item.name] = replacements
+        for logical_id, resource in item.template["Resources"].items():
+            assert logical_id not in resources, f"{logical_id} is in two stacks"
+            resources[logical_id] = _substitute(resource, replacements, {})
+        for name, output in item.template.get("Outputs", {}).items():
+            outputs[(item.resource_id, f"Outputs.{name}")] = _substitute(output["Value"], replacements, {})
+    return {
+        **parent.template,
+        "Resources": {k: _substitute(v, {}, outputs) for k, v in resources.items()},
+        "Outputs": _substitute(parent.template.get("Outputs", {}), {}, outputs),
+    }
+
+
+def stacks_by_name(stacks: list[checks.StackTemplate]) -> dict[str, checks.StackTemplate]:
+    return {item.name: item for item in stacks}
 
 
 def synthesize(outdir: Path, **kwargs: Any) -> Synthesized:
@@ -44,8 +104,34 @@ def synthesize(outdir: Path, **kwargs: Any) -> Synthesized:
     except RuntimeError as error:  # cdk-nag errors: the report is still written; tests read it
         if "ValidationFailed" not in str(error):
             raise
-    path = outdir / f"{stack.artifact_id}.template.json"
-    return Synthesized(outdir, path, checks.template(outdir, stack.artifact_id), stack)
+    stacks = checks.stack_templates(outdir, stack.artifact_id)
+    return Synthesized(outdir, stacks, flatten(stacks), stack)
+
+
+# -- synthetic apps -------------------------------------------------------------------------
+
+
+def place_routes(app: Chalice, module: str) -> Chalice:
+    """Make `app`'s route views look defined in `module` (a `chalicelib.<context>.…` module): infra
+    derives a route's context, hence its handler and nested stack, from its view's module."""
+    for methods in app.routes.values():
+        for entry in methods.values():
+            entry.view_function.__module__ = module
+    return app
+
+
+@contextlib.contextmanager
+def synthetic_contexts() -> Iterator[None]:
+    """Synthetic apps' contexts (`chalicelib.things`, ...) have no handler module on disk: let infra
+    take any `chalicelib.<context>.handler` as present (the real app's are checked for real)."""
+    real = model.module_exists
+
+    def exists(module: str) -> bool:
+        parts = module.split(".")
+        return real(module) or (len(parts) == 3 and parts[0] == model.CONTEXTS_PACKAGE and parts[2] == "handler")
+
+    with mock.patch.object(model, "module_exists", exists):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from chalice import Chalice, Rate
+from chalice import Blueprint, Chalice, Rate
 
 from chalicelib.core import resources
 from chalicelib.core.permissions import SIGNING_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE, Access
@@ -22,9 +22,11 @@ from tests.infra.conftest import (
     function_set_drift,
     functions_by_name,
     of_type,
+    place_routes,
     referenced_ids,
     role_statements,
     synthesize,
+    synthetic_contexts,
 )
 from tests.infra.test_template import check_policies, only, platform_ids
 
@@ -42,8 +44,12 @@ PASS_MEDIACONVERT_ROLE = Access("iam", ("PassRole",), resources.MEDIACONVERT_ROL
 PASS_MEDIALIVE_ROLE = Access("iam", ("PassRole",), resources.MEDIALIVE_ROLE.permission)
 
 
+# The synthetic app's one context: its handlers are this module's functions under that name.
+CONTEXT_MODULE = "chalicelib.things.api.synthetic"
+
+
 def synthetic_app() -> tuple[Chalice, dict[str, frozenset[Any]]]:
-    app = Chalice(app_name="synthetic")
+    app = Blueprint(CONTEXT_MODULE)
 
     @app.authorizer(ttl_seconds=30)
     def token_authorizer(auth_request: Any) -> Any:
@@ -93,7 +99,9 @@ def synthetic_app() -> tuple[Chalice, dict[str, frozenset[Any]]]:
         "deliver": frozenset({TABLE_READ}),
         resources.UPLOAD_AUTHORIZER: frozenset({TABLE_READ, TABLE_WRITE}),
     }
-    return app, registry
+    chalice_app = Chalice(app_name="synthetic")
+    chalice_app.register_blueprint(app)
+    return place_routes(chalice_app, CONTEXT_MODULE), registry
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +115,10 @@ def dummy_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory, dummy_zip: Path) -> tuple[Chalice, Synthesized]:
     app, registry = synthetic_app()
-    synthesized = synthesize(
-        tmp_path_factory.mktemp("synthetic.out"), chalice_app=app, registry=registry, code_zip=dummy_zip
-    )
+    with synthetic_contexts():
+        synthesized = synthesize(
+            tmp_path_factory.mktemp("synthetic.out"), chalice_app=app, registry=registry, code_zip=dummy_zip
+        )
     return app, synthesized
 
 
@@ -235,7 +244,9 @@ def test_event_rules_are_on_the_default_bus_with_a_dlq(synthetic: tuple[Chalice,
 def test_synthetic_stack_is_lint_and_nag_clean(synthetic: tuple[Chalice, Synthesized]) -> None:
     _, synthesized = synthetic
     assert [str(finding) for finding in checks.nag_findings(synthesized.outdir)] == []
-    assert [str(problem) for problem in checks.lint(synthesized.template_path)] == []
+    assert {path.name: [str(p) for p in checks.lint(path)] for path in synthesized.template_paths} == {
+        path.name: [] for path in synthesized.template_paths
+    }
 
 
 def test_every_consumer_acknowledgement_is_needed(
@@ -243,7 +254,7 @@ def test_every_consumer_acknowledgement_is_needed(
 ) -> None:
     _, synthesized = synthetic
     app, registry = synthetic_app()
-    with mock.patch("infra.stack.acknowledge"):
+    with mock.patch("infra.common.acknowledge"), synthetic_contexts():
         bare = synthesize(tmp_path / "bare", chalice_app=app, registry=registry, code_zip=dummy_zip)
     raised = {finding.rule for finding in checks.nag_findings(bare.outdir)}
     acknowledged = {suppression.rule for suppression in checks.suppressions(synthesized.template)}
@@ -265,12 +276,12 @@ def test_direct_upload_routes_need_their_authorizer_function(tmp_path: Path, dum
     app, registry = synthetic_app()
     app.pure_lambda_functions = [fn for fn in app.pure_lambda_functions if fn.name != resources.UPLOAD_AUTHORIZER]
     del registry[resources.UPLOAD_AUTHORIZER]
-    with pytest.raises(KeyError, match=resources.UPLOAD_AUTHORIZER):
+    with pytest.raises(KeyError, match=resources.UPLOAD_AUTHORIZER), synthetic_contexts():
         build(tmp_path, chalice_app=app, registry=registry, code_zip=dummy_zip)
 
 
 def test_a_function_without_declared_access_is_refused(tmp_path: Path, dummy_zip: Path) -> None:
     app, registry = synthetic_app()
     del registry["sweep"]
-    with pytest.raises(KeyError, match="sweep"):
+    with pytest.raises(KeyError, match="sweep"), synthetic_contexts():
         build(tmp_path, chalice_app=app, registry=registry, code_zip=dummy_zip)

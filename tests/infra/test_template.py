@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -17,12 +18,15 @@ from unittest import mock
 
 import boto3
 import pytest
+from chalice import Chalice
 
 from chalicelib.core import resources
 from chalicelib.platform.domain.tokens import SigningKeySet
 from infra import checks, keys, settings
-from infra.model import plan
-from infra.stack import DIRECT_UPLOAD_METADATA, MEDIACONVERT, NOTIFICATIONS_HANDLER_PREFIX, UNSCOPED_ACTIONS
+from infra.api import DIRECT_UPLOAD_METADATA
+from infra.functions import MEDIACONVERT, UNSCOPED_ACTIONS
+from infra.model import UnsupportedByInfra, plan
+from infra.shared import NOTIFICATIONS_HANDLER_PREFIX
 from tests.infra.conftest import (
     Synthesized,
     Template,
@@ -31,6 +35,7 @@ from tests.infra.conftest import (
     function_set_drift,
     functions_by_name,
     of_type,
+    place_routes,
     referenced_ids,
     resource_path,
     role_statements,
@@ -269,7 +274,8 @@ def test_each_function_may_be_invoked_only_by_its_route(synthesized: Synthesized
             (grant,) = permissions[functions[entry.view_name]]
             assert grant["Principal"] == "apigateway.amazonaws.com"
             suffix = grant["SourceArn"]["Fn::Join"][1][-1]
-            assert suffix.startswith(f"/{entry.method}/"), (entry.method, path, suffix)
+            arn_path = re.sub(r"\{[^}]*\}", "*", path)
+            assert suffix == f"/{settings.API_STAGE}/{entry.method}{arn_path}", (entry.method, path, suffix)
     for config in chalice_app.builtin_auth_handlers:
         (grant,) = permissions[functions[config.name]]
         assert "/authorizers/" in grant["SourceArn"]["Fn::Join"][1]
@@ -359,6 +365,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             **{role.env: {"Fn::GetAtt": [ids[role.permission], "Arn"]} for role in resources.SERVICE_ROLES},
             **{queue.env: {"Ref": ids[queue.permission]} for queue in resources.QUEUES},
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
+            **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: media_url,
             resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
         }
@@ -372,13 +379,29 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     assert set(functions.values()) <= alarmed
 
 
-def test_route_handlers_are_the_chalice_app_and_authorizers_their_own_module(chalice_app: Any) -> None:
+def test_route_handlers_are_their_contexts_app_and_others_their_own_module(chalice_app: Any) -> None:
     for spec in plan(chalice_app):
-        if spec.kind == "route":
-            assert spec.handler == "app.app"
-        elif spec.kind == "authorizer":
+        if spec.route is not None:
+            entry = chalice_app.routes[spec.route.path][spec.route.method]
+            package, context = entry.view_function.__module__.split(".")[:2]
+            assert (package, spec.context) == ("chalicelib", context)
+            assert spec.handler == f"chalicelib.{context}.handler.app", spec.name
+        else:
             module, _, attribute = spec.handler.rpartition(".")
-            assert module.startswith("chalicelib.") and attribute == spec.name
+            assert module.startswith(f"chalicelib.{spec.context}.") and attribute == spec.name
+
+
+def test_a_route_of_a_context_without_a_handler_module_is_refused() -> None:
+    app = Chalice(app_name="orphan")
+
+    @app.route("/orphans", methods=["GET"])
+    def list_orphans() -> list[Any]:
+        return []
+
+    with pytest.raises(UnsupportedByInfra, match=re.escape("chalicelib.orphans.handler")):
+        plan(place_routes(app, "chalicelib.orphans.api.orphans"))
+    with pytest.raises(UnsupportedByInfra, match="not in a context package"):
+        plan(place_routes(app, "app"))
 
 
 def test_every_handler_imports_from_the_code_asset_alone(
@@ -408,6 +431,54 @@ def test_every_handler_imports_from_the_code_asset_alone(
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_each_handler_loads_only_its_own_module_and_a_context_app_serves_its_routes(
+    synthesized: Synthesized, chalice_app: Any, tmp_path: Path
+) -> None:
+    """Each handler module alone, in a fresh interpreter on the code asset: it never imports app.py
+    (which holds every context), and a context's app has exactly the routes of that context's
+    functions (Chalice finds a route by resourcePath and httpMethod in the app the handler names)."""
+    (asset,) = synthesized.outdir.glob("asset.*.zip")
+    with zipfile.ZipFile(asset) as code:
+        assert "app.py" not in code.namelist()
+        code.extractall(tmp_path)
+    specs = plan(chalice_app)
+    probe = (
+        "import importlib, json, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "module_name, attribute = sys.argv[1:3]\n"
+        "module = importlib.import_module(module_name)\n"
+        "assert callable(getattr(module, attribute))\n"
+        "assert 'app' not in sys.modules, 'imports app.py'\n"
+        "app = getattr(module, attribute)\n"
+        "routes = getattr(app, 'routes', {})\n"
+        "print(json.dumps(sorted([method, path, entry.view_name] for path, methods in routes.items() "
+        "for method, entry in methods.items()) if module_name.endswith('.handler') else []))\n"
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1"}
+    python = getattr(sys, "_base_executable", sys.executable)
+    running = {
+        handler: subprocess.Popen(
+            [python, "-S", "-E", "-c", probe, *handler.rsplit(".", 1)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for handler in sorted({spec.handler for spec in specs})
+    }
+    for handler, process in running.items():
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, f"{handler}: {err}"
+        if handler.endswith(".handler.app"):
+            expected = sorted(
+                [spec.route.method, spec.route.path, spec.name]
+                for spec in specs
+                if spec.handler == handler and spec.route is not None
+            )
+            assert json.loads(out) == expected, handler
 
 
 # -- the table and the secret, against the devstack ---------------------------------------------------
@@ -470,7 +541,10 @@ def test_initial_signing_secret_is_seeded_by_the_rotation(synthesized: Synthesiz
 
 
 def test_cfn_lint_is_clean(synthesized: Synthesized) -> None:
-    assert [str(problem) for problem in checks.lint(synthesized.template_path)] == []
+    assert len(synthesized.template_paths) > 1, "no nested stack template found"
+    assert {path.name: [str(p) for p in checks.lint(path)] for path in synthesized.template_paths} == {
+        path.name: [] for path in synthesized.template_paths
+    }
 
 
 def test_cdk_nag_has_no_unacknowledged_findings(synthesized: Synthesized) -> None:
@@ -480,7 +554,7 @@ def test_cdk_nag_has_no_unacknowledged_findings(synthesized: Synthesized) -> Non
 
 
 def test_every_acknowledgement_is_needed(synthesized: Synthesized, tmp_path: Path) -> None:
-    with mock.patch("infra.stack.acknowledge"):
+    with mock.patch("infra.common.acknowledge"):
         bare = synthesize(tmp_path / "unacknowledged")
     raised = {finding.rule for finding in checks.nag_findings(bare.outdir)}
     acknowledged = {suppression.rule for suppression in checks.suppressions(synthesized.template)}

@@ -1,0 +1,459 @@
+"""What the parent stack holds for every context: the table, the signing secret, the uploads and
+media buckets (media behind CloudFront) and the access-log bucket, the project's event bus, the
+MediaConvert and MediaLive service roles, the alarm topic, the queues named in
+`chalicelib.core.resources.QUEUES` (every function gets their URLs) with the rules and bucket
+notifications that feed them.
+
+`SharedStack` builds them in its own scope, at the construct paths (hence logical ids) they had
+when Videoplane was one stack: the retained table, secret and buckets are never replaced.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+from chalicelib.core import resources
+from infra import common, settings
+from infra.model import camel
+
+EVENT_BUS_POLICY_SID = "OwnAccountOnly"
+# Construct id prefix of the Lambda function CDK adds to apply S3 bucket notifications.
+NOTIFICATIONS_HANDLER_PREFIX = "BucketNotificationsHandler"
+# Construct ids of the media services' roles (chalicelib.core.resources names -> AWS spelling).
+ROLE_IDS = {resources.MEDIACONVERT_ROLE.name: "MediaConvert", resources.MEDIALIVE_ROLE.name: "MediaLive"}
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+_TABLE_KEYS_HANDLED = {
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "BillingMode",
+    "StreamSpecification",
+}
+
+
+class SharedStack(cdk.Stack):
+    """The parent stack's shared resources (built by `build_shared`, before any function)."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # Server access logs are delivered under a bucket policy (not the log-delivery ACL).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+
+    def build_shared(self, alarm_email: str | None) -> None:
+        self.alarm_topic = self._alarm_topic(alarm_email)
+        self.table = self._table()
+        self.signing_secret = self._signing_secret()
+        self.access_logs = self._access_log_bucket()
+        self.buckets = {definition.name: self._bucket(definition) for definition in resources.BUCKETS}
+        self.media_distribution = self._media_distribution(self.buckets[resources.MEDIA_BUCKET.name])
+        self.media_base_url = f"https://{self.media_distribution.distribution_domain_name}"
+        self.event_bus = self._event_bus()
+        self.service_roles = {definition.name: self._service_role(definition) for definition in resources.SERVICE_ROLES}
+        # Consumers of these names (in any context) read these queues (see infra.consumers).
+        self.queues: dict[str, sqs.Queue] = {
+            definition.name: self._platform_queue(definition) for definition in resources.QUEUES
+        }
+        self._route_bus_to_webhooks()
+        self._notify_pipeline()
+        self._route_media_events()
+
+    def _table(self) -> dynamodb.Table:
+        definition = resources.TABLE
+        unknown = set(definition) - _TABLE_KEYS_HANDLED
+        if unknown:
+            raise ValueError(f"resources.TABLE has settings infra does not build yet: {sorted(unknown)}")
+        if definition["BillingMode"] != "PAY_PER_REQUEST":
+            raise ValueError("infra builds an on-demand (PAY_PER_REQUEST) table")
+        types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
+        partition, sort = _keys(definition["KeySchema"], types)
+        stream = definition["StreamSpecification"]
+        table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=partition,
+            sort_key=sort,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            stream=dynamodb.StreamViewType(stream["StreamViewType"]) if stream.get("StreamEnabled") else None,
+            time_to_live_attribute=resources.TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for index in definition.get("GlobalSecondaryIndexes", []):
+            index_partition, index_sort = _keys(index["KeySchema"], types)
+            projection = index["Projection"]
+            table.add_global_secondary_index(
+                index_name=index["IndexName"],
+                partition_key=index_partition,
+                sort_key=index_sort,
+                projection_type=dynamodb.ProjectionType(projection["ProjectionType"]),
+                non_key_attributes=projection.get("NonKeyAttributes"),
+            )
+        return table
+
+    def _signing_secret(self) -> secretsmanager.Secret:
+        # CloudFormation can only generate a flat string, so the secret starts as an empty key
+        # set (plus a random filler field the app ignores) and `make deploy` then runs
+        # `python -m infra.keys seed`: the same rotation the devstack bootstrap does.
+        secret = secretsmanager.Secret(
+            self,
+            "SigningKeys",
+            description="Videoplane access-token signing keys (JSON key set; python -m infra.keys seed / rotate)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"active": "", "keys": []}),
+                generate_string_key="filler",
+                exclude_punctuation=True,
+            ),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        common.acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "Signing keys rotate by adding a new kid and keeping the old ones for twice the access-token "
+            "lifetime: make deploy seeds the first key (python -m infra.keys seed) and make rotate-keys adds one "
+            "(python -m infra.keys rotate). The app has no Secrets Manager rotation Lambda yet.",
+        )
+        return secret
+
+    def _access_log_bucket(self) -> s3.Bucket:
+        """S3 server access logs of the other buckets and CloudFront's standard logs."""
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            # CloudFront standard logging writes with an ACL, so ACLs stay enabled on this bucket.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-logs",
+                    expiration=cdk.Duration.days(settings.ACCESS_LOG_RETENTION_DAYS),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(
+                        resources.ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
+                    ),
+                )
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # No server access logs of its own: cdk-nag's S1 accepts a bucket that is a log destination.
+        return bucket
+
+    def _bucket(self, definition: resources.Bucket) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            f"{camel(definition.name)}Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=_lifecycle_rules(definition.lifecycle),
+            cors=_cors_rules(definition.cors) if definition.cors else None,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=f"s3/{definition.name}/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _media_distribution(self, bucket: s3.Bucket) -> cloudfront.Distribution:
+        if resources.MEDIA_BUCKET.cors is None or len(resources.MEDIA_BUCKET.cors["CORSRules"]) != 1:
+            raise ValueError("the media distribution answers CORS from exactly one rule of resources.MEDIA_BUCKET")
+        (cors,) = resources.MEDIA_BUCKET.cors["CORSRules"]
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "MediaHeaders",
+            comment="Videoplane media: CORS for players (from chalicelib.core.resources) and security headers",
+            cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
+                access_control_allow_credentials=False,
+                access_control_allow_headers=list(cors["AllowedHeaders"]),
+                access_control_allow_methods=sorted({*cors["AllowedMethods"], "OPTIONS"}),
+                access_control_allow_origins=list(cors["AllowedOrigins"]),
+                access_control_expose_headers=list(cors.get("ExposeHeaders", [])),
+                access_control_max_age=cdk.Duration.seconds(cors.get("MaxAgeSeconds", 0)),
+                origin_override=True,
+            ),
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=cdk.Duration.days(365), include_subdomains=True, override=True
+                ),
+            ),
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "Media",
+            comment="Videoplane media",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+                cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+            ),
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass[settings.MEDIA_PRICE_CLASS],
+            enable_logging=True,
+            log_bucket=self.access_logs,
+            log_file_prefix="cloudfront/media/",
+        )
+        common.acknowledge(
+            distribution,
+            "AwsSolutions-CFR1",
+            "Videos are served worldwide; projects that must geo-restrict add a restriction to the distribution.",
+        )
+        common.acknowledge(
+            distribution,
+            "AwsSolutions-CFR2",
+            "No WAF web ACL by default (about $6/month at idle plus per-request fees); media objects are "
+            "private to CloudFront (origin access control) and the URLs carry unguessable ids.",
+        )
+        common.acknowledge(
+            distribution,
+            "AwsSolutions-CFR4",
+            "The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the "
+            "minimum viewer TLS version; a custom domain with an ACM certificate (TLSv1.2_2021) is a follow-up.",
+        )
+        return distribution
+
+    def _event_bus(self) -> events.EventBus:
+        bus = events.EventBus(
+            self,
+            "EventBus",
+            event_bus_name=f"{self.stack_name}-{resources.EVENT_BUS.name}",
+            description="Videoplane events (videos, live streams, webhooks)",
+        )
+        # Only this account may put events (as IAM allows anyway): nothing cross-account until a
+        # statement for that account is added here. (cdk-nag's EventBridge rule reads the deprecated
+        # CfnEventBusPolicy.principal, hence the jsii deprecation warning at synth.)
+        events.CfnEventBusPolicy(
+            self,
+            "EventBusPolicy",
+            event_bus_name=bus.event_bus_name,
+            statement_id=EVENT_BUS_POLICY_SID,
+            statement={
+                "Sid": EVENT_BUS_POLICY_SID,
+                "Effect": "Allow",
+                "Principal": {"AWS": self.format_arn(service="iam", region="", resource="root")},
+                "Action": "events:PutEvents",
+                "Resource": bus.event_bus_arn,
+            },
+        )
+        return bus
+
+    def _service_role(self, definition: resources.ServiceRole) -> iam.Role:
+        role = iam.Role(
+            self,
+            f"{ROLE_IDS[definition.name]}Role",
+            assumed_by=iam.ServicePrincipal(definition.service_principal),
+            description=f"Videoplane: assumed by {definition.service_principal} to read and write media",
+        )
+        for bucket_name, actions in sorted(definition.object_access.items()):
+            bucket = self.buckets[bucket_name]
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects("*")]
+                )
+            )
+            common.acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(common.cfn(bucket))}.Arn>/*]",
+                f"{definition.service_principal} reads or writes objects whose keys the jobs choose, in this "
+                f"one bucket ({bucket_name}) only.",
+            )
+        return role
+
+    def _alarm_topic(self, email: str | None) -> sns.Topic:
+        topic = sns.Topic(self, "Alarms", display_name="Videoplane alarms", enforce_ssl=True)
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": self.format_arn(service="cloudwatch", resource="alarm:*")},
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                },
+            )
+        )
+        if email:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
+
+    # -- shared queues and what feeds them ----------------------------------------------------
+
+    def _platform_queue(self, definition: resources.Queue) -> sqs.Queue:
+        dlq = self._new_dlq(f"{camel(definition.name)}QueueDlq", f"queue {definition.name}")
+        return sqs.Queue(
+            self,
+            f"{camel(definition.name)}Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(definition.visibility_timeout),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=definition.max_receive_count),
+        )
+
+    def _route_bus_to_webhooks(self) -> None:
+        """Every event on the project bus reaches the webhook dispatcher's queue."""
+        rule = events.Rule(
+            self,
+            "WebhookEventsRule",
+            description="Videoplane domain events to the webhook dispatcher",
+            event_bus=self.event_bus,
+            event_pattern=common.event_pattern(resources.WEBHOOK_RULE_PATTERN),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queues[resources.WEBHOOK_EVENTS_QUEUE.name],
+                dead_letter_queue=self._new_dlq("WebhookEventsRuleDlq", "rule WebhookEventsRule"),
+                retry_attempts=settings.RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.hours(24),
+            )
+        )
+
+    def _notify_pipeline(self) -> None:
+        """Uploads bucket -> one queue per prefix (resources.BUCKET_NOTIFICATIONS), as the devstack's
+        notify_pipeline. The queues use SQS-managed encryption, so S3 needs no KMS key; CDK adds the
+        queue policy statement (s3.amazonaws.com, this bucket only) and the custom resource that
+        writes the bucket's notification configuration."""
+        bucket = self.buckets[resources.UPLOADS_BUCKET.name]
+        for prefix, definition in resources.BUCKET_NOTIFICATIONS:
+            bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.SqsDestination(self.queues[definition.name]),
+                s3.NotificationKeyFilter(prefix=prefix),
+            )
+        # S3 checks that it may send to each queue when the configuration is written: wait for the
+        # queue policies (and the bucket's and the handler's). The queues themselves are already
+        # referenced by ARN (CDK's DependsOn on them too is redundant: cfn-lint W3005).
+        stack = cdk.Stack.of(self)
+        notifications = bucket.node.find_child("Notifications")
+        waits_for = [notifications.node.find_child("HandlerPolicy"), bucket.policy]
+        waits_for += [
+            self.queues[definition.name].node.find_child("Policy") for _, definition in resources.BUCKET_NOTIFICATIONS
+        ]
+        common.cfn(notifications).add_override(
+            "DependsOn",
+            [stack.get_logical_id(common.cfn(construct)) for construct in waits_for if construct is not None],
+        )
+        handler = self._notifications_handler()
+        # The handler function references its role (GetAtt) already (cfn-lint W3005).
+        common.cfn(handler).add_deletion_override("DependsOn")
+        common.acknowledge(
+            handler,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's own function that writes the uploads bucket's notification configuration during deployment "
+            "(s3:PutBucketNotification on that bucket only); the AWS-managed basic execution role lets it write "
+            "its logs.",
+        )
+
+    def _notifications_handler(self) -> IConstruct:
+        """CDK's singleton Lambda (BucketNotificationsHandler...) that applies bucket notifications."""
+        handlers = [child for child in self.node.children if child.node.id.startswith(NOTIFICATIONS_HANDLER_PREFIX)]
+        if len(handlers) != 1:
+            raise ValueError(f"expected one {NOTIFICATIONS_HANDLER_PREFIX}*, found {len(handlers)}")
+        return handlers[0]
+
+    def _route_media_events(self) -> None:
+        """MediaConvert reports on the account's default bus; this app's jobs (its tag in
+        userMetadata) go to the media-events queue, as the devstack's route_media_events."""
+        rule = events.Rule(
+            self,
+            "MediaEventsRule",
+            description="Videoplane: MediaConvert job state changes of this app's jobs",
+            event_pattern=common.event_pattern(resources.MEDIACONVERT_RULE_PATTERN),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queues[resources.MEDIA_EVENTS_QUEUE.name],
+                dead_letter_queue=self._new_dlq("MediaEventsRuleDlq", "rule MediaEventsRule"),
+                retry_attempts=settings.RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.hours(24),
+            )
+        )
+
+    def _new_dlq(self, construct_id: str, owner: str) -> sqs.Queue:
+        return common.new_dlq(self, construct_id, owner, self.alarm_topic)
+
+
+def _lifecycle_rules(configuration: Mapping[str, Any]) -> list[s3.LifecycleRule]:
+    """S3 API lifecycle rules (the shape chalicelib.core.resources uses) -> CDK rules."""
+    rules = []
+    for rule in configuration["Rules"]:
+        unknown = set(rule) - {"ID", "Status", "Filter", "AbortIncompleteMultipartUpload", "Expiration"}
+        if unknown or set(rule.get("Filter", {})) - {"Prefix"}:
+            raise ValueError(f"lifecycle rule {rule.get('ID')}: settings infra does not build yet: {rule}")
+        prefix = rule.get("Filter", {}).get("Prefix", "")
+        abort = rule.get("AbortIncompleteMultipartUpload")
+        expiration = rule.get("Expiration")
+        if expiration is not None and set(expiration) != {"Days"}:
+            raise ValueError(f"lifecycle rule {rule.get('ID')}: only Expiration.Days is built")
+        rules.append(
+            s3.LifecycleRule(
+                id=rule["ID"],
+                enabled=rule["Status"] == "Enabled",
+                prefix=prefix or None,
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(abort["DaysAfterInitiation"])
+                if abort
+                else None,
+                expiration=cdk.Duration.days(expiration["Days"]) if expiration else None,
+            )
+        )
+    return rules
+
+
+def _cors_rules(configuration: Mapping[str, Any]) -> list[s3.CorsRule]:
+    """S3 API CORS rules (the shape chalicelib.core.resources uses) -> CDK rules."""
+    return [
+        s3.CorsRule(
+            id=rule.get("ID"),
+            allowed_methods=[s3.HttpMethods(method) for method in rule["AllowedMethods"]],
+            allowed_origins=list(rule["AllowedOrigins"]),
+            allowed_headers=rule.get("AllowedHeaders"),
+            exposed_headers=rule.get("ExposeHeaders"),
+            max_age=rule.get("MaxAgeSeconds"),
+        )
+        for rule in configuration["CORSRules"]
+    ]
+
+
+def _keys(
+    schema: list[dict[str, str]], types: Mapping[str, str]
+) -> tuple[dynamodb.Attribute, dynamodb.Attribute | None]:
+    by_type = {key["KeyType"]: key["AttributeName"] for key in schema}
+
+    def attribute(name: str) -> dynamodb.Attribute:
+        return dynamodb.Attribute(name=name, type=_ATTRIBUTE_TYPES[types[name]])
+
+    return attribute(by_type["HASH"]), attribute(by_type["RANGE"]) if "RANGE" in by_type else None
