@@ -140,6 +140,7 @@ def endpoint(
     summary: str | None = None,
     response_content_type: str = "application/json",
     errors: tuple[int, ...] = (),
+    tag: str | None = None,
 ) -> Callable[[View], View]:
     """Registers a view. `permission=None` means the route takes no credentials.
 
@@ -149,7 +150,8 @@ def endpoint(
     The rest describes the operation in `/openapi.json`: the JSON `body` and `query` models the
     view parses, the `response` model's name in the package's `schemas` module (a `paged` list of
     them in api.video's envelope), api.video's `operation_id` where it has the operation, and a
-    `summary` (else the view's docstring), and `errors` it answers beyond those its shape implies."""
+    `summary` (else the view's docstring), `errors` it answers beyond those its shape implies, and
+    a `tag` (else the path's first segment)."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -194,6 +196,7 @@ def endpoint(
             content_types=content_types,
             response_content_type=response_content_type,
             errors=errors,
+            tag=tag,
         )
         kwargs: dict[str, Any] = {"methods": [method], "content_types": list(content_types)}
         if authorizer is not None:

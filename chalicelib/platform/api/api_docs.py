@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 DESCRIPTION = HERE / "openapi.json"
 SWAGGER_UI = HERE / "swagger_ui"
 HTML = "text/html; charset=utf-8"
+REFERENCE = "API reference"
 # The files the page loads, by the name it asks for.
 ASSETS = {
     "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
@@ -49,7 +50,7 @@ def description() -> dict[str, Any]:
     return loaded
 
 
-@endpoint(bp, "/openapi.json", "GET", permission=None, response="OpenApiDescription")
+@endpoint(bp, "/openapi.json", "GET", permission=None, response="OpenApiDescription", tag=REFERENCE)
 def get_openapi_description(call: Call) -> Any:
     """The OpenAPI 3.1 description of this API"""
     # Relative to this host: behind a stage (`/api`) or a custom domain alike, and no Host header trusted.
@@ -57,13 +58,13 @@ def get_openapi_description(call: Call) -> Any:
     return {**description(), "servers": [{"url": base}]}
 
 
-@endpoint(bp, "/docs", "GET", permission=None, response_content_type=HTML)
+@endpoint(bp, "/docs", "GET", permission=None, response_content_type=HTML, tag=REFERENCE)
 def get_api_docs(call: Call) -> Any:
     """A page to read and try the API (Swagger UI)"""
     return Reply(body=PAGE, content_type=HTML)
 
 
-@endpoint(bp, "/docs/{file}", "GET", permission=None, response_content_type="application/javascript")
+@endpoint(bp, "/docs/{file}", "GET", permission=None, response_content_type="application/javascript", tag=REFERENCE)
 def get_api_docs_asset(call: Call, file: str) -> Any:
     """The scripts and styles of the docs page"""
     content_type = ASSETS.get(file)

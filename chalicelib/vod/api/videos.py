@@ -141,6 +141,7 @@ def delete_video(call: Call, videoId: str) -> Any:  # noqa: N803
     response="Video",
     paged=True,
     operation_id="LIST-discarded-videos",
+    tag="Videos",
 )
 def list_discarded_videos(call: Call) -> Any:
     page = wiring.video_service().list_discarded(call.actor, video_query(call), call.page())
@@ -157,6 +158,7 @@ def list_discarded_videos(call: Call) -> Any:
     authorizer=api_key_authorizer,
     response="Video",
     operation_id="GET-discarded-video",
+    tag="Videos",
 )
 def get_discarded_video(call: Call, videoId: str) -> Any:  # noqa: N803
     return presenters.video(wiring.video_service().get_discarded(call.actor, videoId))
@@ -175,6 +177,7 @@ class DiscardedVideoUpdate(BaseModel):
     body=DiscardedVideoUpdate,
     response="Video",
     operation_id="PATCH-discarded-video",
+    tag="Videos",
 )
 def restore_video(call: Call, videoId: str) -> Any:  # noqa: N803
     if call.body(DiscardedVideoUpdate).discarded:

@@ -1,0 +1,49 @@
+"""`GET /docs` in a real browser: Debian's Chromium, headless, renders Swagger UI from the vendored
+files and the served description, with one block per operation."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from .support import Devstack
+
+CHROMIUM = shutil.which("chromium")
+# What a closed network needs (no background fetches, no component updates) and root needs (no sandbox).
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=15000",
+)
+_OPERATION_BLOCK = re.compile(r'class="opblock opblock-(get|post|put|patch|delete)')
+_PATH = re.compile(r'class="opblock-summary-path" data-path="([^"]+)"')
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_docs_page_renders_every_operation(devstack: Devstack, tmp_path: Path) -> None:
+    assert CHROMIUM is not None
+    document = requests.get(f"{devstack.api_url}/openapi.json", timeout=10).json()
+    operations = sum(len(item) for item in document["paths"].values())
+    run = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", f"{devstack.api_url}/docs"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    dom = run.stdout
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Videoplane API" in dom, dom[:2000]
+    assert len(_OPERATION_BLOCK.findall(dom)) == operations
+    assert set(_PATH.findall(dom)) == set(document["paths"])
