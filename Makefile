@@ -1,7 +1,7 @@
 # `make run` starts the whole platform on 127.0.0.1; `make test` runs lint, types and every test.
 PYTHON ?= python3
 STACK ?= videoplane
-CDK ?= npx --yes aws-cdk@2.1148.1
+CDK ?= $(VENV)/bin/npx --yes aws-cdk@2.1148.1
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -48,7 +48,7 @@ bench: $(STAMP)
 synth: $(STAMP)
 	$(PY) -m infra.synth -c videoplane:stackName=$(STACK)
 
-bootstrap:
+bootstrap: $(STAMP)
 	$(CDK) bootstrap
 
 deploy: synth
