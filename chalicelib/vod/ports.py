@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from chalicelib.vod.domain.media import IngestMethod, MediaState, QualityStatus
     from chalicelib.vod.domain.thumbnails import Thumbnail
     from chalicelib.vod.domain.tracks import TextTrack, TrackKind
-    from chalicelib.vod.domain.uploads import ContentRange, ReceivedPart, UploadSession, UploadToken
+    from chalicelib.vod.domain.uploads import (
+        ContentRange,
+        OpenUpload,
+        RangeForm,
+        ReceivedPart,
+        UploadSession,
+        UploadToken,
+    )
     from chalicelib.vod.domain.videos import Video
     from chalicelib.vod.domain.watermarks import Watermark
 
@@ -143,6 +150,9 @@ class UploadRepository(Protocol):
         events: Sequence[DomainEvent],
         now: datetime,
     ) -> bool: ...
+    def fail(
+        self, project_id: str, video_id: str, form: RangeForm, reason: str, events: Sequence[DomainEvent], now: datetime
+    ) -> bool: ...
 
 
 class DirectUploadRepository(Protocol):
@@ -159,8 +169,10 @@ class UploadTokenRepository(Protocol):
     def find(self, token_id: str) -> UploadToken | None: ...
     def list(self, project_id: str) -> list[UploadToken]: ...
     def delete(self, token: UploadToken) -> None: ...
-    def remember_open_upload(self, token: UploadToken, slot: str, video_id: str) -> None: ...
-    def open_upload(self, token: UploadToken, slot: str) -> str | None: ...
+    def remember_open_upload(self, token: UploadToken, upload: OpenUpload) -> None: ...
+    def open_uploads(self, token: UploadToken) -> Sequence[OpenUpload]: ...
+    def advance_open_upload(self, token: UploadToken, upload: OpenUpload, next_position: int) -> bool: ...
+    def forget_open_upload(self, project_id: str, token_id: str, video_id: str) -> None: ...
 
 
 class MultipartUploads(Bucket, Protocol):

@@ -64,6 +64,9 @@ def video_service() -> VideoService:
         clock=utc_now,
         profile_exists=lambda project_id, profile_id: encoding_profile_service().exists(project_id, profile_id),
         ingest=ingest_requests,
+        watermark_exists=lambda project_id, watermark_id: (
+            watermark_service().repository.get(project_id, watermark_id) is not None
+        ),
     )
 
 

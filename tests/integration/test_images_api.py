@@ -99,3 +99,16 @@ def test_watermark_upload_replays_with_an_idempotency_key(tenant: ApiClient) -> 
     assert first.status_code == again.status_code == 200
     assert again.json_body == first.json_body and again.headers.get("Idempotent-Replayed") == "true"
     assert len(tenant.call("GET", "/watermarks").json_body["data"]) == 1
+
+
+def test_a_video_names_only_a_watermark_of_its_project(tenant: ApiClient, other_tenant: ApiClient) -> None:
+    """Issue 10: an unknown or foreign `watermark.id` at creation is a 400, not silently dropped."""
+    mine = upload(tenant, "/watermarks", "logo.png", png(120, 40), "image/png").json_body["watermarkId"]
+    theirs = upload(other_tenant, "/watermarks", "logo.png", png(120, 40), "image/png").json_body["watermarkId"]
+    for watermark_id in (theirs, "watermark_0000000000000000000000"):
+        refused = tenant.call("POST", "/videos", {"title": "marked", "watermark": {"id": watermark_id, "top": "10px"}})
+        assert refused.status_code == 400, refused.json_body
+        assert refused.json_body["name"] == "watermark.id"
+    assert tenant.call("GET", "/videos").json_body["pagination"]["itemsTotal"] == 0, "a refused video is not created"
+    created = tenant.call("POST", "/videos", {"title": "marked", "watermark": {"id": mine, "top": "10px"}})
+    assert created.status_code == 201

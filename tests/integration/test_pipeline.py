@@ -274,3 +274,29 @@ def _multipart(data: bytes) -> tuple[bytes, str]:
 
     body, content_type = urllib3.encode_multipart_formdata([("file", ("fr.vtt", data, "text/vtt"))])
     return body, content_type
+
+
+@pytest.mark.parametrize(("name", "filters"), [("still.png", ["-frames:v", "1"]), ("still.jpg", ["-frames:v", "1"])])
+def test_a_still_image_never_becomes_a_playable_video(
+    pipeline: PipelineService, tenant: ApiClient, tmp_path: Any, name: str, filters: list[str]
+) -> None:
+    """The ffmpeg media plane's real probe of an image (codec unknown or one frame, no duration
+    worth the name) ends the video failed with a reason, never `playable` with codec `unknown`."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from chalicelib.vod.adapters.mediaconvert import source_metadata_from_probe
+    from devstack import mediatools
+
+    image = tmp_path / name
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x240", *filters, str(image)], check=True)  # fmt: skip
+    probed = source_metadata_from_probe(mediatools.probe_result(mediatools.inspect(image), image.stat().st_size))
+    pipeline.encoder = RecordingEncoder(probed)
+    video_id, key = uploaded(tenant, image.read_bytes())
+    pipeline.ingest(tenant.project_id, video_id, key)
+    status = tenant.call("GET", f"/videos/{video_id}/status").json_body
+    assert "not a video" in status["encoding"]["failure"] and status["encoding"]["playable"] is False
+    assert pipeline.encoder.jobs == []
+    assert [item["eventType"] for item in outbox(tenant)].count("video.encoding.failed") == 1

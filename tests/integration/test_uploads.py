@@ -311,3 +311,140 @@ def test_upload_tokens_expire_through_the_table_ttl(tenant: ApiClient) -> None:
     assert stored["ttl_seconds"] == 3600
     unbounded = core_wiring.table().get(f"P#{tenant.project_id}#UPLOADTOKEN", forever["token"])
     assert unbounded is not None and "ttl" not in unbounded
+
+
+# -- issue 10: uploads never mix and never vanish ----------------------------------------------
+
+
+def delegated(gateway: Gateway, token: str, data: bytes, content_range: str) -> GatewayResponse:
+    return post_part(gateway, f"/upload?token={token}", data, content_range)
+
+
+def video_of(response: GatewayResponse) -> str:
+    assert response.status == 201, response.body
+    return str(json.loads(response.body)["videoId"])
+
+
+def test_interleaved_delegated_uploads_of_one_token_never_mix(gateway: Gateway, tenant: ApiClient) -> None:
+    """Two SDK clients share a token and a total; later chunks carry no videoId. A chunk that
+    either upload could take is refused, never attached to the other client's video."""
+    token = tenant.call("POST", "/upload-tokens", {}).json_body["token"]
+    one, two = payload(MIN_PART_BYTES + 10, seed=11), payload(MIN_PART_BYTES + 10, seed=12)
+    first = video_of(delegated(gateway, token, one[:MIN_PART_BYTES], "part 1/2"))
+    second = video_of(delegated(gateway, token, two[:MIN_PART_BYTES], "part 1/2"))
+    assert first != second
+    tail = delegated(gateway, token, one[MIN_PART_BYTES:], "part 2/2")
+    assert tail.status == 400, tail.body
+    problem = json.loads(tail.body)
+    assert problem_type(problem) == "video-upload-ambiguous" and "videoId" in problem["title"]
+    drain_parts()
+    for video_id in (first, second):
+        assert status(tenant, video_id)["ingest"]["receivedParts"] == {"parts": [1], "total": 2}
+    # A client that names its video where the gateway sees it (the query) finishes it.
+    named = post_part(gateway, f"/upload?token={token}&videoId={second}", two[MIN_PART_BYTES:], "part 2/2")
+    assert video_of(named) == second
+    drain_parts()
+    assert source_bytes(tenant, second) == two
+    # Another token cannot name it.
+    other = tenant.call("POST", "/upload-tokens", {}).json_body["token"]
+    stranger = post_part(gateway, f"/upload?token={other}&videoId={first}", one[MIN_PART_BYTES:], "part 2/2")
+    assert stranger.status == 404 and json.loads(stranger.body)["name"] == "videoId"
+
+
+def test_delegated_uploads_that_expect_different_parts_are_told_apart(gateway: Gateway, tenant: ApiClient) -> None:
+    """Sequential chunks of two uploads: each chunk fits exactly one upload (the part it expects
+    next), so both sources are assembled from their own bytes."""
+    token = tenant.call("POST", "/upload-tokens", {}).json_body["token"]
+    one, two = payload(2 * MIN_PART_BYTES + 7, seed=21), payload(2 * MIN_PART_BYTES + 7, seed=22)
+
+    def chunk(data: bytes, number: int) -> bytes:
+        return data[(number - 1) * MIN_PART_BYTES : number * MIN_PART_BYTES]
+
+    first = video_of(delegated(gateway, token, chunk(one, 1), "part 1/3"))
+    assert video_of(delegated(gateway, token, chunk(one, 2), "part 2/3")) == first
+    second = video_of(delegated(gateway, token, chunk(two, 1), "part 1/3"))
+    assert video_of(delegated(gateway, token, chunk(one, 3), "part 3/3")) == first  # only `first` expects 3
+    assert video_of(delegated(gateway, token, chunk(two, 2), "part 2/3")) == second  # `first` has had part 2
+    assert video_of(delegated(gateway, token, chunk(two, 3), "part 3/3")) == second  # `first` has every part
+    drain_parts()
+    assert source_bytes(tenant, first) == one and source_bytes(tenant, second) == two
+
+
+def test_delegated_byte_ranges_follow_the_range_each_upload_expects(gateway: Gateway, tenant: ApiClient) -> None:
+    token = tenant.call("POST", "/upload-tokens", {}).json_body["token"]
+    one, two = payload(MIN_PART_BYTES + 99, seed=31), payload(MIN_PART_BYTES + 99, seed=32)
+    total = len(one)
+    head, rest = f"bytes 0-{MIN_PART_BYTES - 1}/{total}", f"bytes {MIN_PART_BYTES}-{total - 1}/{total}"
+    first = video_of(delegated(gateway, token, one[:MIN_PART_BYTES], head))
+    second = video_of(delegated(gateway, token, two[:MIN_PART_BYTES], head))
+    ambiguous = delegated(gateway, token, one[MIN_PART_BYTES:], rest)
+    assert ambiguous.status == 400 and problem_type(json.loads(ambiguous.body)) == "video-upload-ambiguous"
+    drain_parts()
+    assert status(tenant, first)["ingest"]["status"] == "uploading"
+    assert status(tenant, second)["ingest"]["status"] == "uploading"
+
+
+def raw_post(gateway: Gateway, tenant: ApiClient, video_id: str, body: bytes, content_type: str) -> GatewayResponse:
+    headers = {
+        "Content-Type": content_type,
+        "Content-Length": str(len(body)),
+        "Authorization": f"Bearer {tenant.token}",
+    }
+    return gateway.handle("POST", f"/videos/{video_id}/source", headers, body)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "slug"),
+    [
+        (b"", "multipart/form-data; boundary=abc", "uploaded-file-empty"),
+        (b"raw bytes of a video", "video/mp4", "uploaded-file-no-file"),
+        (b"raw bytes of a video", "application/octet-stream", "uploaded-file-no-file"),
+        (b"--abc\r\n", "multipart/form-data", "uploaded-file-no-file"),
+    ],
+)
+def test_bodies_that_cannot_hold_a_file_are_refused_at_the_gateway(
+    gateway: Gateway, tenant: ApiClient, body: bytes, content_type: str, slug: str
+) -> None:
+    video_id = new_video(tenant)
+    response = raw_post(gateway, tenant, video_id, body, content_type)
+    assert response.status == 400 and problem_type(json.loads(response.body)) == slug, response.body
+    drain_parts()
+    assert "ingest" not in status(tenant, video_id)
+
+
+def failure_of(tenant: ApiClient, video_id: str) -> str:
+    body = status(tenant, video_id)
+    assert body["encoding"]["playable"] is False
+    return str(body["encoding"].get("failure") or "")
+
+
+def test_a_multipart_body_without_a_file_field_ends_the_upload_failed(gateway: Gateway, tenant: ApiClient) -> None:
+    video_id = new_video(tenant)
+    body, content_type = urllib3.encode_multipart_formdata([("title", "no file here")])
+    response = raw_post(gateway, tenant, video_id, body, content_type)
+    assert response.status == 201  # only the stored body tells
+    drain_parts()
+    assert "no uploaded file" in failure_of(tenant, video_id)
+    assert outbox_types(tenant).count("video.encoding.failed") == 1
+    again = upload(gateway, tenant, video_id, b"late", "part 1/1")
+    assert again[0] == 400 and problem_type(again[1]) == "video-upload-failed"
+
+
+def test_an_empty_file_ends_the_upload_failed(gateway: Gateway, tenant: ApiClient) -> None:
+    video_id = new_video(tenant)
+    assert upload(gateway, tenant, video_id, b"", "part 1/1")[0] == 201
+    drain_parts()
+    assert "empty" in failure_of(tenant, video_id)
+    assert outbox_types(tenant).count("video.encoding.failed") == 1
+
+
+def test_a_short_non_last_part_ends_the_upload_failed(gateway: Gateway, tenant: ApiClient) -> None:
+    """The envelope makes the body 5 MiB while the file is a few bytes short: the gateway lets it
+    through, the stored body tells; the upload never waits for ever."""
+    video_id = new_video(tenant)
+    code, _ = upload(gateway, tenant, video_id, payload(MIN_PART_BYTES - 10), "part 1/2")
+    assert code == 201
+    assert upload(gateway, tenant, video_id, b"tail", "part 2/2")[0] == 201
+    drain_parts()
+    assert "at least 5 MiB" in failure_of(tenant, video_id)
+    assert outbox_types(tenant).count("video.encoding.failed") == 1

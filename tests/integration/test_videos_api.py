@@ -119,3 +119,20 @@ def test_every_change_is_audited_with_before_and_after(tenant: ApiClient) -> Non
     assert update["actorKeyId"] == tenant.issued.key.key_id and update["requestId"]
     only_creates = tenant.call("GET", "/audit-events?action=video.create").json_body
     assert only_creates["pagination"]["itemsTotal"] == 1
+
+
+def test_assets_are_there_from_creation(tenant: ApiClient) -> None:
+    """Issue 10: as on api.video, `assets` is in every answer from creation (the README's snippet
+    read it right after the upload and crashed); `hls` starts working once the video is playable."""
+    created = tenant.call("POST", "/videos", {"title": "fresh"}).json_body
+    video_id = created["videoId"]
+    assets = created["assets"]
+    assert assets["hls"].endswith(f"/vod/{video_id}/hls/manifest.m3u8")
+    assert assets["player"].endswith(f"/vod/{video_id}") and assets["player"] in assets["iframe"]
+    assert assets["mp4"].endswith(f"/vod/{video_id}/mp4/source.mp4")
+    assert "thumbnail" not in assets, "no frame exists yet"
+    assert tenant.call("GET", f"/videos/{video_id}").json_body["assets"] == assets
+    plain = tenant.call("POST", "/videos", {"title": "no mp4", "mp4Support": False}).json_body
+    assert "mp4" not in plain["assets"]
+    listed = tenant.call("GET", "/videos").json_body["data"]
+    assert all("assets" in video for video in listed)

@@ -179,3 +179,57 @@ def test_quality_rows_follow_the_ladder_then_mp4() -> None:
         ("mp4", "720p", "waiting"),
     ]
     assert not state.settled and state.encoded("hls") == ["720p"]
+
+
+# -- issue 10: a delegated chunk without a videoId joins one upload or none ---------------------
+
+
+def test_a_chunk_joins_the_only_upload_of_its_form_and_total() -> None:
+    from chalicelib.vod.domain.uploads import OpenUpload, choose_open_upload, parse_content_range
+
+    mine, other_total = OpenUpload("vi1", "part-3", 2), OpenUpload("vi2", "part-4", 2)
+    assert choose_open_upload([mine, other_total], parse_content_range("part 3/3")) == mine
+
+
+def test_a_chunk_two_uploads_could_take_is_refused() -> None:
+    from chalicelib.core.domain.errors import InvalidInput
+    from chalicelib.vod.domain.uploads import AmbiguousUpload, OpenUpload, choose_open_upload, parse_content_range
+
+    one, two = OpenUpload("vi1", "part-2", 2), OpenUpload("vi2", "part-2", 2)
+    try:
+        choose_open_upload([one, two], parse_content_range("part 2/2"))
+    except AmbiguousUpload as refused:
+        assert "videoId" in refused.problems[0].title
+    else:
+        raise AssertionError("an ambiguous chunk was attached")
+    # The upload that expects exactly this chunk takes it; a finished upload takes nothing.
+    ahead = OpenUpload("vi3", "bytes-100", 60)
+    behind = OpenUpload("vi4", "bytes-100", 50)
+    assert choose_open_upload([ahead, behind], parse_content_range("bytes 50-99/100")) == behind
+    done = OpenUpload("vi5", "part-2", 3)
+    try:
+        choose_open_upload([done], parse_content_range("part 2/2"))
+    except InvalidInput as refused:
+        assert refused.first.slug == "video-upload-not-started"
+    # A progressive upload takes `part k/*` and its last part, never another upload's `part k/M`.
+    progressive = OpenUpload("vi6", "part-any", 2)
+    assert choose_open_upload([progressive], parse_content_range("part 2/*")) == progressive
+    assert choose_open_upload([progressive, one], parse_content_range("part 3/3")) == progressive
+
+
+def test_headers_that_cannot_carry_a_file_are_refused() -> None:
+    from chalicelib.core.domain.errors import InvalidInput
+    from chalicelib.vod.domain.uploads import check_envelope
+
+    for content_type, length, slug in (
+        ("multipart/form-data; boundary=x", 0, "uploaded-file-empty"),
+        ("video/mp4", 10, "uploaded-file-no-file"),
+        (None, 10, "uploaded-file-no-file"),
+    ):
+        try:
+            check_envelope(content_type, length)
+        except InvalidInput as refused:
+            assert refused.first.slug == slug
+        else:
+            raise AssertionError(content_type)
+    check_envelope("multipart/form-data; boundary=x", 200)

@@ -9,7 +9,7 @@ from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, Put, Table, Update, project_partition
 from chalicelib.core.adapters.versioned import CREATE_ONLY
 from chalicelib.core.clock import epoch_seconds, from_atom, to_atom
-from chalicelib.vod.domain.uploads import UploadToken
+from chalicelib.vod.domain.uploads import OpenUpload, UploadToken
 
 TOKEN_INDEX_PREFIX = "UPLOADTOKEN#"
 
@@ -67,22 +67,58 @@ class DynamoUploadTokenRepository:
     def delete(self, token: UploadToken) -> None:
         self.table.delete(project_partition(token.project_id, "UPLOADTOKEN"), token.token_id)
 
-    def remember_open_upload(self, token: UploadToken, slot: str, video_id: str) -> None:
-        """Which video a token's chunked upload goes to: the SDK sends no videoId with later
-        chunks of a non-progressive delegated upload (compat §4.4)."""
+    # `open_uploads` maps each unfinished delegated upload's videoId to {slot, next}: which
+    # video a chunk without a videoId belongs to (the SDK's non-progressive delegated upload
+    # never sends one, compat §4.4). Entries of the old layout (slot -> videoId) are ignored.
+
+    def remember_open_upload(self, token: UploadToken, upload: OpenUpload) -> None:
         self.table.update(
             Update(
-                key={PK: project_partition(token.project_id, "UPLOADTOKEN"), SK: token.token_id},
-                expression="SET open_uploads.#slot = :video",
+                key=_token_key(token.project_id, token.token_id),
+                expression="SET open_uploads.#video = :upload",
                 condition="attribute_exists(open_uploads)",
-                names={"#slot": slot},
-                values={":video": video_id},
+                names={"#video": upload.video_id},
+                values={":upload": {"slot": upload.slot, "next": upload.next}},
             )
         )
 
-    def open_upload(self, token: UploadToken, slot: str) -> str | None:
+    def open_uploads(self, token: UploadToken) -> Sequence[OpenUpload]:
         item = self.table.get(project_partition(token.project_id, "UPLOADTOKEN"), token.token_id)
-        if item is None:
-            return None
-        value = (item.get("open_uploads") or {}).get(slot)
-        return str(value) if value else None
+        entries = (item or {}).get("open_uploads") or {}
+        return [
+            OpenUpload(video_id=str(video_id), slot=str(entry["slot"]), next=int(entry["next"]))
+            for video_id, entry in entries.items()
+            if isinstance(entry, dict) and "slot" in entry and "next" in entry
+        ]
+
+    def advance_open_upload(self, token: UploadToken, upload: OpenUpload, next_position: int) -> bool:
+        """Moves `next` on from the value read, so two chunks racing for one upload cannot both
+        take the same place. False when another request moved it first."""
+        return self.table.write_if(
+            [
+                Update(
+                    key=_token_key(token.project_id, token.token_id),
+                    expression="SET open_uploads.#video.#next = :next",
+                    condition="open_uploads.#video.#next = :read",
+                    names={"#video": upload.video_id, "#next": "next"},
+                    values={":next": next_position, ":read": upload.next},
+                )
+            ]
+        )
+
+    def forget_open_upload(self, project_id: str, token_id: str, video_id: str) -> None:
+        """The upload is complete or failed: no later chunk without a videoId may join it."""
+        self.table.write_if(
+            [
+                Update(
+                    key=_token_key(project_id, token_id),
+                    expression="REMOVE open_uploads.#video",
+                    condition="attribute_exists(open_uploads)",
+                    names={"#video": video_id},
+                )
+            ]
+        )
+
+
+def _token_key(project_id: str, token_id: str) -> dict[str, str]:
+    return {PK: project_partition(project_id, "UPLOADTOKEN"), SK: token_id}

@@ -11,9 +11,9 @@ from chalicelib.core.adapters.dynamodb import PK, SK, Put, Table, Update, projec
 from chalicelib.core.adapters.versioned import CREATE_ONLY, key_args
 from chalicelib.core.clock import to_atom
 from chalicelib.core.domain.events import DomainEvent
-from chalicelib.vod.adapters.media import media_source_update
+from chalicelib.vod.adapters.media import media_key, media_source_update
 from chalicelib.vod.domain.media import IngestMethod, IngestStatus
-from chalicelib.vod.domain.uploads import ContentRange, ReceivedPart, UploadSession, UploadStatus
+from chalicelib.vod.domain.uploads import ContentRange, RangeForm, ReceivedPart, UploadSession, UploadStatus
 
 
 def session_key(project_id: str, video_id: str) -> dict[str, str]:
@@ -108,6 +108,47 @@ class DynamoUploadRepository:
                 ),
                 media_source_update(
                     project_id, video_id, IngestStatus.UPLOADED, IngestMethod.UPLOAD, filesize, source_key, now
+                ),
+                *(records.outbox_put(event) for event in events),
+            ]
+        )
+
+    def fail(
+        self, project_id: str, video_id: str, form: RangeForm, reason: str, events: Sequence[DomainEvent], now: datetime
+    ) -> bool:
+        """Ends the upload failed (creating its session if no part was kept yet) and writes the
+        reason on the media state with its event, once; False when it was already complete or failed."""
+        return self.table.write_if(
+            [
+                Update(
+                    key=session_key(project_id, video_id),
+                    expression=(
+                        "SET #status = :failed, failure = :reason, #form = if_not_exists(#form, :form), "
+                        "#created = if_not_exists(#created, :now), project_id = :project, video_id = :video"
+                    ),
+                    condition="attribute_not_exists(#status) OR #status = :uploading",
+                    names={"#status": "status", "#form": "form", "#created": "created_at"},
+                    values={
+                        ":failed": UploadStatus.FAILED.value,
+                        ":uploading": UploadStatus.UPLOADING.value,
+                        ":reason": reason,
+                        ":form": form.value,
+                        ":now": to_atom(now),
+                        ":project": project_id,
+                        ":video": video_id,
+                    },
+                ),
+                Update(
+                    key=media_key(project_id, video_id),
+                    expression="SET entity = :entity, project_id = :project, video_id = :video, failure = :reason, "
+                    "updated_at = :now",
+                    values={
+                        ":entity": "videoMedia",
+                        ":project": project_id,
+                        ":video": video_id,
+                        ":reason": reason,
+                        ":now": to_atom(now),
+                    },
                 ),
                 *(records.outbox_put(event) for event in events),
             ]

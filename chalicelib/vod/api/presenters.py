@@ -31,7 +31,8 @@ def video(v: Video, media: MediaState | None = None) -> dict[str, Any]:
         "panoramic": v.panoramic,
         "mp4Support": v.mp4_support,
     }
-    if media is not None and media.playable and not v.discarded:
+    if not v.discarded:
+        # From creation, as on api.video: `hls` (and `mp4`) start working once encoded.
         body["assets"] = assets(v, media)
     # Omitted rather than null: these are plain strings in the SDK models.
     if v.language is not None:
@@ -43,7 +44,7 @@ def video(v: Video, media: MediaState | None = None) -> dict[str, Any]:
     return body
 
 
-def assets(v: Video, media: MediaState) -> dict[str, str]:
+def assets(v: Video, media: MediaState | None) -> dict[str, str]:
     settings = get_settings()
     base = f"{settings.media_base_url.rstrip('/')}/vod/{v.video_id}"
     player = f"{settings.player_base_url.rstrip('/')}/vod/{v.video_id}"
@@ -55,9 +56,11 @@ def assets(v: Video, media: MediaState) -> dict[str, str]:
         ),
         "player": player,
     }
-    if media.thumbnail_file:
+    # Each frame gets a new object name (CDN caches never go stale), so there is no URL to give
+    # before the first one exists.
+    if media is not None and media.thumbnail_file:
         body["thumbnail"] = f"{base}/{media.thumbnail_file}"
-    if v.mp4_support and media.mp4:
+    if v.mp4_support:
         body["mp4"] = f"{base}/mp4/source.mp4"
     return body
 

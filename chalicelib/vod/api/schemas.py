@@ -50,7 +50,11 @@ class Video(BaseModel):
     public: bool
     panoramic: bool
     mp4Support: bool
-    assets: VideoAssets | None = Field(default=None, description="Present once the video is playable.")
+    assets: VideoAssets | None = Field(
+        default=None,
+        description="From creation (absent on a discarded video): `hls` and `mp4` answer once the video is "
+        "encoded, `thumbnail` appears with the first frame.",
+    )
     language: str | None = None
     playerId: str | None = None
     encodingProfileId: str | None = None

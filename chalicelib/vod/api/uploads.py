@@ -60,7 +60,14 @@ DIRECT_UPLOAD_OPERATIONS = {
         response_package=__name__.rpartition(".")[0],
         content_types=(MULTIPART,),
         form_fields={"videoId": {"type": "string", "description": "The video of the second and later chunks."}},
-        query_fields={"token": {"type": "string", "description": "The upload token."}},
+        query_fields={
+            "token": {"type": "string", "description": "The upload token."},
+            "videoId": {
+                "type": "string",
+                "description": "The video of a later chunk, where the gateway sees it (Videoplane extension): "
+                "needed when two uploads of one token could take the same chunk.",
+            },
+        },
         errors=(401, 404, 409, 429),
         header_fields={"Content-Range": _CONTENT_RANGE},
     ),
@@ -81,13 +88,16 @@ def decide(event: dict[str, Any]) -> dict[str, Any]:
     length_header = str(headers.get("content-length", ""))
     body_length = int(length_header) if length_header.isdigit() else None
     content_range = headers.get("content-range")
+    content_type = headers.get("content-type")
     service = wiring.upload_service()
     try:
         if "videoId" in path_parameters:
             actor = _uploader(headers.get("authorization"), request_id)
-            admission = service.admit(actor, path_parameters["videoId"], content_range, body_length)
+            admission = service.admit(actor, path_parameters["videoId"], content_range, body_length, content_type)
         else:
-            admission = service.admit_delegated(query.get("token"), content_range, body_length, request_id)
+            admission = service.admit_delegated(
+                query.get("token"), content_range, body_length, request_id, content_type, query.get("videoId")
+            )
     except AuthenticationFailed as failure:
         return deny(event["methodArn"], failure)
     except DomainError as refused:

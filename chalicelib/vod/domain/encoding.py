@@ -35,6 +35,12 @@ class SourceUnreadable(EncoderError):
     """The source could not be probed: not media, truncated, or not reachable by the media plane."""
 
 
+# What the probe reports for a track it cannot name (the devstack's plane for PNG, GIF, ...).
+UNKNOWN_CODEC = "unknown"
+# Shorter than this is a single frame or a still image, not a video (a JPEG probes as 0.04 s).
+MIN_VIDEO_SECONDS = 0.1
+
+
 class SourceMetadata(BaseModel):
     """What a probe learned about a source. Every field may be unknown except rotation (absent means 0)."""
 
@@ -53,6 +59,18 @@ class SourceMetadata(BaseModel):
     @property
     def has_video(self) -> bool:
         return self.video_codec is not None and bool(self.width) and bool(self.height)
+
+    def not_a_video(self) -> str | None:
+        """Why this source cannot become a playable video, or None. A still image probes as one
+        video track (PNG: codec unknown, no duration; JPEG: one frame of 0.04 s): without these
+        checks it would turn `playable` with codec `unknown` and no duration."""
+        if not self.has_video:
+            return "The source has no video track."
+        if self.video_codec == UNKNOWN_CODEC:
+            return "The source is not a video: its picture format is not a video codec (a still image?)."
+        if self.duration is None or self.duration < MIN_VIDEO_SECONDS:
+            return "The source is not a video: it has no duration (a still image?)."
+        return None
 
     @property
     def has_audio(self) -> bool:

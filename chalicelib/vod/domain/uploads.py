@@ -18,6 +18,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from chalicelib.core import resources
+from chalicelib.core.domain import formdata
 from chalicelib.core.domain.errors import DomainError, InvalidInput, Problem
 
 MIN_PART_BYTES = 5 * 1024 * 1024
@@ -119,6 +120,9 @@ def parse_content_range(header: str | None) -> ContentRange:
 class UploadStatus(StrEnum):
     UPLOADING = "uploading"
     UPLOADED = "uploaded"
+    # A part was refused after its request was answered 2xx; the reason is the video's
+    # `encoding.failure` (the SDK knows only the first two values, so the wire keeps `uploading`).
+    FAILED = "failed"
 
 
 class ReceivedPart(BaseModel):
@@ -149,6 +153,7 @@ class UploadSession(BaseModel):
     received_bytes: int = 0
     token_id: str | None = None
     filename: str | None = None
+    failure: str | None = None
     created_at: datetime
 
 
@@ -158,6 +163,23 @@ class SourceAlreadyUploaded(DomainError):
 
     def __init__(self) -> None:
         super().__init__(name="file", problems=[Problem(self.slug, self.title, "file")])
+
+
+class UploadFailed(DomainError):
+    slug = "video-upload-failed"
+    title = "This upload failed; create a new video to upload the file again."
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(name="file", detail=reason, problems=[Problem(self.slug, self.title, "file", reason)])
+
+
+def check_envelope(content_type: str | None, body_length: int | None) -> None:
+    """What the headers say about the body: the SDK always sends multipart/form-data with a
+    boundary and a file. A body that cannot hold a file is refused before it is stored, so it
+    is never answered 2xx and then dropped."""
+    if body_length == 0:
+        raise formdata.empty_file()
+    formdata.boundary_of(content_type)  # raises `uploaded-file-no-file` for anything else
 
 
 def admit(
@@ -170,6 +192,8 @@ def admit(
     """The rules that need only the headers (the body is on its way to S3)."""
     if has_source or (session is not None and session.status is UploadStatus.UPLOADED):
         raise SourceAlreadyUploaded()
+    if session is not None and session.status is UploadStatus.FAILED:
+        raise UploadFailed(session.failure)
     if body_length is not None and content_range == WHOLE_FILE and body_length > MAX_SINGLE_REQUEST_BYTES + 65_536:
         raise InvalidInput([Problem("uploaded-file-too-large", "A single-request upload is at most 200 MiB.", "file")])
     if session is not None:
@@ -265,6 +289,88 @@ def assembly_order(session: UploadSession, parts: Sequence[ReceivedPart]) -> lis
         if position != session.total_bytes:
             raise ValueError("byte ranges do not cover the file")
     return ordered
+
+
+# -- delegated chunks without a videoId ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenUpload:
+    """A delegated upload its token started: `slot` is its form and total (`part-3`,
+    `part-any` for a progressive upload, `bytes-1000`), `next` the part number or byte offset it
+    expects next (one past the furthest chunk admitted so far)."""
+
+    video_id: str
+    slot: str
+    next: int
+
+
+def slot_of(content_range: ContentRange) -> str:
+    if content_range.form is RangeForm.BYTES:
+        return f"bytes-{content_range.total_bytes}"
+    return f"part-{content_range.total_parts if content_range.total_parts is not None else 'any'}"
+
+
+def position(content_range: ContentRange) -> int:
+    return content_range.part if content_range.form is RangeForm.PART else content_range.start
+
+
+def following(content_range: ContentRange) -> int:
+    """The position after this chunk: what its upload expects next if chunks come in order."""
+    return content_range.part + 1 if content_range.form is RangeForm.PART else content_range.end + 1
+
+
+def _fits(upload: OpenUpload, content_range: ContentRange) -> bool:
+    if upload.slot == "part-any":
+        # A progressive upload: `part k/*`, and its last part names the total (`part n/n`).
+        return content_range.form is RangeForm.PART and (content_range.total_parts is None or content_range.is_last)
+    return upload.slot == slot_of(content_range)
+
+
+def _unfinished(upload: OpenUpload) -> bool:
+    kind, _, total = upload.slot.partition("-")
+    if total == "any":
+        return True
+    return upload.next <= int(total) if kind == "part" else upload.next < int(total)
+
+
+class AmbiguousUpload(InvalidInput):
+    slug = "video-upload-ambiguous"
+
+    def __init__(self) -> None:
+        super().__init__(
+            [
+                Problem(
+                    self.slug,
+                    "More than one upload of this token could take this chunk: send its videoId.",
+                    "videoId",
+                    "Two uploads through one token with the same total expect this chunk. Send the video's "
+                    "id (the first chunk's answer names it) as the `videoId` query parameter of every later "
+                    "chunk: `/upload?token=...&videoId=...`.",
+                )
+            ]
+        )
+
+
+def not_started() -> InvalidInput:
+    return InvalidInput(
+        [Problem("video-upload-not-started", "Send the first part of this upload before the others.", "file")]
+    )
+
+
+def choose_open_upload(open_uploads: Sequence[OpenUpload], content_range: ContentRange) -> OpenUpload:
+    """The one unfinished upload of a token that can take a chunk sent without a videoId: the
+    only one of its form and total, or else the only one expecting exactly this chunk next.
+    Anything else is refused: a guess could put one client's bytes in another's video."""
+    candidates = [u for u in open_uploads if _unfinished(u) and _fits(u, content_range)]
+    if not candidates:
+        raise not_started()
+    if len(candidates) == 1:
+        return candidates[0]
+    expecting = [u for u in candidates if u.next == position(content_range)]
+    if len(expecting) == 1:
+        return expecting[0]
+    raise AmbiguousUpload()
 
 
 # -- where bodies and sources live in the uploads bucket --------------------------------------

@@ -124,8 +124,9 @@ class PipelineService:
         except SourceUnreadable as unreadable:
             self._fail(project_id, video_id, f"The source could not be read: {unreadable.reason}")
             return
-        if not metadata.has_video:
-            self._fail(project_id, video_id, "The source has no video track.")
+        refused = metadata.not_a_video()
+        if refused is not None:
+            self._fail(project_id, video_id, refused)
             return
         profile = self.profiles(project_id, video.encoding_profile_id)
         renditions = renditions_for(metadata, profile)

@@ -11,7 +11,7 @@ from datetime import datetime
 from chalicelib.core import ids
 from chalicelib.core.domain import events, formdata
 from chalicelib.core.domain.access import Actor, Principal, Role
-from chalicelib.core.domain.errors import AuthenticationFailed, DomainError, InvalidInput, NotFound, Problem
+from chalicelib.core.domain.errors import AuthenticationFailed, DomainError, NotFound
 from chalicelib.core.domain.objects import Slice
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import pipeline_stage as stage
@@ -24,6 +24,7 @@ from chalicelib.vod.domain.uploads import (
     RANGE_METADATA,
     TOKEN_METADATA,
     ContentRange,
+    OpenUpload,
     RangeForm,
     ReceivedPart,
     UploadSession,
@@ -37,6 +38,9 @@ from chalicelib.vod.ports import MediaRepository, UploadRepository, UploadTokenR
 from chalicelib.vod.services.videos import VideoService
 
 logger = logging.getLogger(__name__)
+
+# Chunks racing for one delegated upload re-read its expected position this many times.
+CLAIM_ATTEMPTS = 3
 
 
 class InvalidUploadToken(AuthenticationFailed):
@@ -63,10 +67,8 @@ def token_actor(token: UploadToken, request_id: str) -> Actor:
     return Actor(Principal(token.project_id, f"token:{token.token_id}", Role.OPERATOR), request_id)
 
 
-def _slot(content_range: ContentRange) -> str:
-    if content_range.form is RangeForm.BYTES:
-        return f"bytes-{content_range.total_bytes}"
-    return f"part-{content_range.total_parts if content_range.total_parts is not None else 'any'}"
+def _title(error: DomainError) -> str:
+    return error.problems[0].title if error.problems else error.title
 
 
 class UploadService:
@@ -92,14 +94,23 @@ class UploadService:
 
     # -- at the gateway: headers only ------------------------------------------------------
 
-    def admit(self, actor: Actor, video_id: str, header: str | None, body_length: int | None) -> Admission:
+    def admit(
+        self, actor: Actor, video_id: str, header: str | None, body_length: int | None, content_type: str | None = None
+    ) -> Admission:
         content_range = uploads.parse_content_range(header)
         video = self.videos.get(actor, video_id)
+        uploads.check_envelope(content_type, body_length)
         self._check(actor.project_id, video_id, content_range, body_length)
         return Admission(video, incoming_key(actor.project_id, video_id, actor.request_id), content_range)
 
     def admit_delegated(
-        self, token_id: str | None, header: str | None, body_length: int | None, request_id: str
+        self,
+        token_id: str | None,
+        header: str | None,
+        body_length: int | None,
+        request_id: str,
+        content_type: str | None = None,
+        named_video: str | None = None,
     ) -> Admission:
         if not token_id:
             raise MissingUploadToken()
@@ -107,29 +118,48 @@ class UploadService:
         if token is None or not token.valid_at(self.clock()):
             raise InvalidUploadToken()
         content_range = uploads.parse_content_range(header)
+        uploads.check_envelope(content_type, body_length)
         actor = token_actor(token, request_id)
         starts = content_range.part == 1 if content_range.form is RangeForm.PART else content_range.start == 0
-        if starts:
-            # The SDK learns the video id from this answer and sends it with later parts.
+        if named_video:
+            video = self._named_open_video(actor, token, content_range, named_video)
+        elif starts:
+            # Checked before the video exists: a refused first chunk leaves no open upload behind.
+            uploads.admit(None, content_range, body_length, False, False)
+            # The SDK learns the video id from this answer (a progressive session sends it back).
             video = self.videos.create(actor, VideoCreation(title=DELEGATED_TITLE))
-            self.tokens.remember_open_upload(token, _slot(content_range), video.video_id)
+            opened = OpenUpload(video.video_id, uploads.slot_of(content_range), uploads.following(content_range))
+            self.tokens.remember_open_upload(token, opened)
         else:
             video = self._open_video(actor, token, content_range)
         self._check(token.project_id, video.video_id, content_range, body_length)
         key = incoming_key(token.project_id, video.video_id, request_id)
         return Admission(video, key, content_range, token.token_id)
 
-    def _open_video(self, actor: Actor, token: UploadToken, content_range: ContentRange) -> Video:
-        slots = [_slot(content_range)]
-        if content_range.form is RangeForm.PART and content_range.total_parts is not None:
-            slots.append("part-any")  # the last part of a progressive upload names its total
-        for slot in slots:
-            video_id = self.tokens.open_upload(token, slot)
-            if video_id is not None:
+    def _named_open_video(self, actor: Actor, token: UploadToken, content_range: ContentRange, video_id: str) -> Video:
+        """A chunk whose `videoId` the gateway can see (query string): only a video this token
+        started; anything else looks like a missing video."""
+        for _ in range(CLAIM_ATTEMPTS):
+            chosen = next((u for u in self.tokens.open_uploads(token) if u.video_id == video_id), None)
+            if chosen is None:
+                session = self.uploads.session(token.project_id, video_id)
+                if session is None or session.token_id != token.token_id:
+                    raise NotFound(name="videoId")
+                return self.videos.get(actor, video_id)  # finished or failed: the checks say which
+            if self.tokens.advance_open_upload(token, chosen, max(chosen.next, uploads.following(content_range))):
                 return self.videos.get(actor, video_id)
-        raise InvalidInput(
-            [Problem("video-upload-not-started", "Send the first part of this upload before the others.", "file")]
-        )
+        raise uploads.AmbiguousUpload()
+
+    def _open_video(self, actor: Actor, token: UploadToken, content_range: ContentRange) -> Video:
+        """The video of a later chunk without a videoId: the one open upload of the token that can
+        take it (see uploads.choose_open_upload). Its expected position moves on conditionally, so
+        two concurrent chunks never both take the same place."""
+        for _ in range(CLAIM_ATTEMPTS):
+            chosen = uploads.choose_open_upload(self.tokens.open_uploads(token), content_range)
+            after = max(chosen.next, uploads.following(content_range))
+            if self.tokens.advance_open_upload(token, chosen, after):
+                return self.videos.get(actor, chosen.video_id)
+        raise uploads.AmbiguousUpload()
 
     def _check(self, project_id: str, video_id: str, content_range: ContentRange, body_length: int | None) -> None:
         session = self.uploads.session(project_id, video_id)
@@ -156,6 +186,8 @@ class UploadService:
         if parsed is None or stored is None:
             return
         project_id, video_id, _ = parsed
+        token_id = stored.metadata.get(TOKEN_METADATA) or None
+        content_range: ContentRange | None = None
         try:
             content_range = uploads.parse_content_range(stored.metadata.get(RANGE_METADATA))
             location = formdata.locate_file(
@@ -164,13 +196,14 @@ class UploadService:
                 stored.metadata.get(CONTENT_TYPE_METADATA),
                 self.store.read(object_key, max(0, stored.size - 512), stored.size),
             )
-            token_id = stored.metadata.get(TOKEN_METADATA) or None
             video_id = self._named_video(project_id, video_id, token_id, location.fields.get("videoId"))
             uploads.accept(content_range, location.size)
         except DomainError as refused:
-            # The caller was answered when the headers passed; the part is dropped and the
-            # upload stays incomplete until the part is sent again.
-            logger.warning("upload part %s refused: %s", object_key, refused.detail or refused.title)
+            # The caller was answered 2xx when the headers passed, so the part is never dropped
+            # silently: the upload ends failed, with the reason and its event.
+            reason = f"An uploaded part was refused: {refused.detail or _title(refused)}"
+            logger.warning("upload part %s refused: %s", object_key, reason)
+            self.fail(project_id, video_id, token_id, content_range, reason)
             self.store.delete(object_key)
             return
         part = ReceivedPart(
@@ -217,12 +250,29 @@ class UploadService:
         size = sum(p.size for p in parts)
         if self.uploads.complete(session.project_id, session.video_id, size, key, [uploaded], self.clock()):
             stage(session.video_id, "assembled", parts=len(parts), bytes=size)
+            if session.token_id:
+                self.tokens.forget_open_upload(session.project_id, session.token_id, session.video_id)
             self.store.delete_many([p.object_key for p in parts])
             try:
                 self.source_arrived(session.project_id, session.video_id, key)
             except Exception:
                 # The sources/ notification runs the same ingest again, with its queue's retries.
                 logger.exception("ingest right after assembly failed; the source notification will retry")
+
+    def fail(
+        self, project_id: str, video_id: str, token_id: str | None, content_range: ContentRange | None, reason: str
+    ) -> None:
+        """Ends an upload failed, once: later parts are refused at the gateway, the parts kept so
+        far are removed, and `video.encoding.failed` carries the reason (also in the status)."""
+        failed = events.VideoEncodingFailed(
+            **events.envelope(project_id, self.clock()), videoId=video_id, reason=reason
+        )
+        form = content_range.form if content_range is not None else RangeForm.PART
+        if self.uploads.fail(project_id, video_id, form, reason, [failed], self.clock()):
+            stage(video_id, "upload failed", reason=reason)
+            self.store.delete_many([p.object_key for p in self.uploads.parts(project_id, video_id)])
+        if token_id:
+            self.tokens.forget_open_upload(project_id, token_id, video_id)
 
     # -- status ----------------------------------------------------------------------------
 

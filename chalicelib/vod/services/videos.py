@@ -49,10 +49,12 @@ class VideoService:
         clock: Callable[[], datetime],
         profile_exists: Callable[[str, str], bool] = lambda project_id, profile_id: True,
         ingest: Callable[[], IngestRequests] | None = None,
+        watermark_exists: Callable[[str, str], bool] = lambda project_id, watermark_id: True,
     ) -> None:
         self.repository = repository
         self.clock = clock
         self.profile_exists = profile_exists
+        self.watermark_exists = watermark_exists
         # Built on first use: only a create with `source` needs the queue client.
         self.ingest = ingest
 
@@ -61,6 +63,12 @@ class VideoService:
         if profile_id is not None and not self.profile_exists(actor.project_id, profile_id):
             raise InvalidInput(
                 [Problem("invalid-attribute", "The encoding profile does not exist.", "encodingProfileId")]
+            )
+        watermark = payload.watermark
+        if watermark is not None and not self.watermark_exists(actor.project_id, watermark.id):
+            # The pipeline would find no image and encode without it: say so now instead.
+            raise InvalidInput(
+                [Problem("invalid-attribute", "The watermark does not exist in this project.", "watermark.id")]
             )
         admitted = None
         if payload.source is not None:
