@@ -69,6 +69,10 @@ class ApiServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="api-server", daemon=True)
 
     @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host!s}:{port}"
