@@ -26,7 +26,7 @@ STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
 STATE_FILE = STATE_DIR / "state.json"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
-WATCH_SECONDS = 0.5
+WATCH_SECONDS = 0.2
 
 
 class CliError(Exception):
