@@ -93,8 +93,8 @@ def serve(port: int, state_dir: Path | None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     restored = persistence.restore(state_dir) if state_dir is not None else False
     snapshots = (
-        persistence.Snapshotter(state_dir, lambda: motofixes.DYNAMODB_LOCK, persistence.SNAPSHOT_INTERVAL_SECONDS)
-        if state_dir is not None
+        persistence.Snapshotter(state_dir, lambda: motofixes.DYNAMODB_LOCK, persistence.interval())
+        if state_dir is not None and persistence.interval() > 0
         else None
     )
 
@@ -125,8 +125,9 @@ def serve(port: int, state_dir: Path | None) -> None:
     print(f"http://{host}:{bound_port} {'restored' if restored else 'fresh'}", flush=True)
     sys.stdin.read()
     server.stop()
-    if snapshots is not None and state_dir is not None:
+    if snapshots is not None:
         snapshots.stop()
+    if state_dir is not None:
         persistence.save(state_dir)  # the server is stopped: nothing changes while this runs
 
 

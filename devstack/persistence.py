@@ -38,6 +38,8 @@ SNAPSHOT_FILE = "aws-state.pickle"
 BLOB_DIR = "blobs"
 SERVICES = ("dynamodb", "s3", "sqs", "secretsmanager", "events")
 SNAPSHOT_INTERVAL_SECONDS = 1.0
+# Seconds between snapshots; 0 keeps only the one written on a clean stop.
+SNAPSHOT_INTERVAL_ENV = "VIDEOPLANE_DEVSTACK_SNAPSHOT_SECONDS"
 # A child that has not finished by then is stuck (a lock copied held by the fork): killed, retried.
 CHILD_TIMEOUT_SECONDS = 60.0
 BLOB_MIN_BYTES = 64 * 1024
@@ -63,6 +65,10 @@ def _lock() -> Any:
 # moto's SQS queues hold locks: a restored queue gets fresh ones.
 copyreg.pickle(type(threading.RLock()), lambda _: (_rlock, ()))
 copyreg.pickle(type(threading.Lock()), lambda _: (_lock, ()))
+
+
+def interval() -> float:
+    return float(os.environ.get(SNAPSHOT_INTERVAL_ENV, SNAPSHOT_INTERVAL_SECONDS))
 
 
 def is_change(method: str, target: str | None) -> bool:
