@@ -41,6 +41,7 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.api_latency
+	$(PY) -m benchmarks.api_load
 	$(PY) -m benchmarks.webhook_fanout
 	$(PY) benchmarks/cold_start.py
 	$(PY) -m benchmarks.time_to_playable

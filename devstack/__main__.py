@@ -1,15 +1,19 @@
-"""`python -m devstack up | project create NAME | key create PROJECT --role ROLE | signing-keys rotate`."""
+"""`python -m devstack up | reset | project create NAME | key create PROJECT --role ROLE | signing-keys rotate`."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from chalicelib.core import resources
 from chalicelib.platform import wiring as platform_wiring
@@ -21,67 +25,171 @@ if TYPE_CHECKING:
 STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
 STATE_FILE = STATE_DIR / "state.json"
 API_KEY_FILE = STATE_DIR / "api-key"
+DEFAULT_PORT = 8000
+WATCH_SECONDS = 0.2
 
 
-def up(port: int, moto_port: int) -> int:
-    from devstack.emulator import apply_environment, start_emulator
+class CliError(Exception):
+    """A failure the user can act on: printed as one line, exit code 1, no traceback."""
 
-    emulator = start_emulator(moto_port)
-    apply_environment(emulator.endpoint)
 
-    from devstack.bootstrap import bootstrap
-
-    bootstrap()
-    plane, media_server = start_media_plane()
-    plane_url = os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"]
-
+def up(port: int, media_port: int | None, moto_port: int) -> int:
     from app import app
+    from devstack.emulator import apply_environment, start_emulator
     from devstack.gateway import Gateway
-    from devstack.pollers import EventSourcePollers
     from devstack.server import ApiServer
 
-    issued = platform_wiring.project_service().create_project("dev")
-    server = ApiServer(Gateway(app), port)
+    _refuse_second_stack()
+    # Both public ports first: fixed, so the URLs stored in projects and printed to users outlive a
+    # restart; and a port in use fails here, before anything else has started.
+    server = _bind("API", port, lambda: ApiServer(Gateway(app), port))
+    media_port = media_port if media_port is not None else (port + 1 if port else 0)
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    emulator = start_emulator(moto_port, STATE_DIR)
+    apply_environment(emulator.endpoint)
+    plane, media_server = _bind("media", media_port, lambda: start_media_plane(media_port))
+    plane_url = os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"]
+    # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
+    own_ports = {emulator.port, _port_of(plane_url), _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]), server.port}
+    os.environ[resources.LOOPBACK_DENY_PORTS_ENV] = ",".join(str(p) for p in sorted(own_ports))
+    from chalicelib.core import wiring
+
+    wiring.reset()  # nothing may have cached settings read before the line above
+
+    from devstack.bootstrap import bootstrap
+    from devstack.pollers import EventSourcePollers
+
+    if not emulator.restored:
+        bootstrap()
+    project_id, api_key = _dev_project(emulator.restored)
     pollers = EventSourcePollers(app)
     server.start()
     pollers.start()
 
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    kept = "data kept from the last run" if emulator.restored else "new, empty"
+    print(f"Videoplane devstack is up (AWS emulator at {emulator.endpoint}, {pollers.count} event sources polled)")
+    print(f"State:        {STATE_DIR} ({kept}; `python -m devstack reset` wipes it)")
+    print(f"API base URL: {server.url}")
+    print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
+    print(f"Dev project:  {project_id}")
+    print(f"Dev API key:  {api_key}   (also in {API_KEY_FILE})")
+    print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
+    print("Press Ctrl+C to stop.", flush=True)
+    # Last: the file tells scripts and tests that the stack is up, so the banner is out already.
     STATE_FILE.write_text(
         json.dumps(
             {
                 "apiUrl": server.url,
                 "awsEndpoint": emulator.endpoint,
-                "mediaPlane": os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"],
+                "mediaPlane": plane_url,
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
                 "pid": os.getpid(),
+                "emulatorPid": emulator.process.pid,
+                "deniedPorts": sorted(own_ports),
             }
         )
     )
-    API_KEY_FILE.write_text(issued.value + "\n")
-    print(f"Videoplane devstack is up (AWS emulator at {emulator.endpoint}, {pollers.count} event sources polled)")
-    print(f"API base URL: {server.url}")
-    print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
-    print(f"Dev project:  {issued.key.project_id}")
-    print(f"Dev API key:  {issued.value}   (also in {API_KEY_FILE})")
-    print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
-    print("Press Ctrl+C to stop.", flush=True)
 
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    stopping.wait()
+    code = 0
+    while not stopping.wait(WATCH_SECONDS):
+        if emulator.process.poll() is not None:
+            # Every AWS call would now fail: say so once and stop, rather than answer 500s.
+            print(
+                f"The AWS emulator exited unexpectedly (exit code {emulator.process.returncode}); stopping. "
+                "Start again with `make run`: data up to its last snapshot is kept.",
+                file=sys.stderr,
+                flush=True,
+            )
+            code = 1
+            break
     print("Stopping...", flush=True)
     pollers.stop()
     server.stop()
     plane.stop()
     media_server.stop()
-    emulator.stop()
+    emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
-    return 0
+    return code
 
 
-def start_media_plane() -> tuple[MediaPlane, MediaServer]:
+T = TypeVar("T")
+
+
+def _bind(what: str, port: int, start: Callable[[], T]) -> T:
+    try:
+        return start()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            flag = "--port" if what == "API" else "--media-port"
+            raise CliError(
+                f"Port {port} (the {what} port) is in use, perhaps by another devstack: choose another with {flag}."
+            ) from error
+        raise
+
+
+def _port_of(url: str) -> int:
+    port = urlsplit(url).port
+    assert port is not None, url
+    return port
+
+
+def _running_pid() -> int | None:
+    """The pid of the devstack that wrote STATE_FILE, if it still runs."""
+    try:
+        pid = int(json.loads(STATE_FILE.read_text())["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return pid
+
+
+def _refuse_second_stack() -> None:
+    pid = _running_pid()
+    if pid is not None and pid != os.getpid():
+        raise CliError(f"A devstack (pid {pid}) already runs on {STATE_DIR}; stop it first.")
+
+
+def _dev_project(restored: bool) -> tuple[str, str]:
+    """The dev project and its admin key: the saved ones when the data was kept, else new ones."""
+    if restored and API_KEY_FILE.exists():
+        import base64
+
+        from chalicelib.core.domain.errors import DomainError
+
+        api_key = API_KEY_FILE.read_text().strip()
+        basic = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
+        try:
+            principal = platform_wiring.auth_service().authenticate(basic, "devstack-up")
+        except DomainError:
+            pass  # revoked, or not from this state: a new dev project below
+        else:
+            return principal.project_id, api_key
+    issued = platform_wiring.project_service().create_project("dev")
+    API_KEY_FILE.write_text(issued.value + "\n")
+    return issued.key.project_id, issued.value
+
+
+def reset() -> dict[str, Any]:
+    """Wipes the saved state: projects, keys, videos, media, webhooks, pending deliveries."""
+    from devstack import persistence
+
+    _refuse_second_stack()
+    removed = []
+    for path in (STATE_DIR / persistence.SNAPSHOT_FILE, STATE_DIR / persistence.BLOB_DIR, API_KEY_FILE, STATE_FILE):
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        removed.append(path.name)
+    return {"reset": str(STATE_DIR), "removed": removed}
+
+
+def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
     """The ffmpeg plane answers the MediaConvert API; the media server plays CloudFront."""
     import boto3
     from botocore.config import Config
@@ -99,7 +207,7 @@ def start_media_plane() -> tuple[MediaPlane, MediaServer]:
         command_log=Path(command_log) if command_log else None,
     )
     plane_url = plane.start()
-    media_server = MediaServer(boto3.client("s3", config=plain), bucket_name(resources.MEDIA_BUCKET))
+    media_server = MediaServer(boto3.client("s3", config=plain), bucket_name(resources.MEDIA_BUCKET), media_port)
     media_url = media_server.start()
     os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"] = plane_url
     os.environ[resources.MEDIA_BASE_URL_ENV] = media_url
@@ -109,8 +217,8 @@ def start_media_plane() -> tuple[MediaPlane, MediaServer]:
 
 def _attach() -> None:
     """Point this process at the running devstack's emulator."""
-    if not STATE_FILE.exists():
-        sys.exit(f"No running devstack found ({STATE_FILE} is missing): start it with `make run`.")
+    if _running_pid() is None:
+        raise CliError(f"No devstack runs on {STATE_DIR}: start it with `make run`.")
     from devstack.emulator import apply_environment
 
     apply_environment(json.loads(STATE_FILE.read_text())["awsEndpoint"])
@@ -126,11 +234,15 @@ def create_project(name: str) -> dict[str, Any]:
 def create_key(project_id: str, role: str, name: str) -> dict[str, Any]:
     _attach()
     from chalicelib.core.domain.access import Role
+    from chalicelib.core.domain.errors import NotFound
     from chalicelib.platform.services.projects import KeyCreation
 
-    issued = platform_wiring.project_service().create_key(
-        project_id, KeyCreation(name=name, role=Role(role)), actor=None
-    )
+    try:
+        issued = platform_wiring.project_service().create_key(
+            project_id, KeyCreation(name=name, role=Role(role)), actor=None
+        )
+    except NotFound as error:
+        raise CliError(f"No project {project_id} in this devstack (`project create NAME` makes one).") from error
     return {"projectId": project_id, "keyId": issued.key.key_id, "role": role, "apiKey": issued.value}
 
 
@@ -151,8 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     up_cmd = commands.add_parser("up", help="run the whole platform on 127.0.0.1 until Ctrl+C")
-    up_cmd.add_argument("--port", type=int, default=8000)
+    up_cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (0: any free one)")
+    up_cmd.add_argument("--media-port", type=int, default=None, help="media server port (default: --port + 1)")
     up_cmd.add_argument("--moto-port", type=int, default=0)
+    commands.add_parser("reset", help="wipe the saved state (the devstack must be stopped)")
     project = commands.add_parser("project").add_subparsers(dest="action", required=True)
     project.add_parser("create").add_argument("name")
     key = commands.add_parser("key").add_subparsers(dest="action", required=True)
@@ -163,9 +277,22 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("signing-keys").add_subparsers(dest="action", required=True).add_parser("rotate")
     args = parser.parse_args(argv)
 
+    try:
+        return _run(args)
+    except CliError as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - one line for the user; the details are for a bug report
+        print(f"devstack: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "up":
-        return up(args.port, args.moto_port)
-    if args.command == "project":
+        return up(args.port, args.media_port, args.moto_port)
+    if args.command == "reset":
+        result = reset()
+    elif args.command == "project":
         result = create_project(args.name)
     elif args.command == "key":
         result = create_key(args.project, args.role, args.name)

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chalicelib.core import resources
-from devstack import motofixes
+from devstack import motofixes, persistence
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -44,10 +45,15 @@ class Emulator:
 
     process: subprocess.Popen[str]
     endpoint: str
+    restored: bool = False  # the state saved in the devstack's folder was loaded
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
 
     def stop(self) -> None:
         if self.process.stdin is not None:
-            self.process.stdin.close()  # the emulator exits when its parent lets go of it
+            self.process.stdin.close()  # the emulator saves its state and exits when its parent lets go
         try:
             self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -55,37 +61,74 @@ class Emulator:
             self.process.wait()
 
 
-def start_emulator(port: int = 0) -> Emulator:
+def start_emulator(port: int = 0, state_dir: Path | None = None) -> Emulator:
+    """The emulator, restored from `state_dir` if it holds a snapshot and saving into it."""
+    command = [sys.executable, "-m", "devstack.emulator", "--port", str(port)]
+    if state_dir is not None:
+        command += ["--state-dir", str(state_dir)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack.emulator", "--port", str(port)],
+        command,
         cwd=Path(__file__).resolve().parent.parent,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None
-    endpoint = process.stdout.readline().strip()
+    endpoint, _, origin = process.stdout.readline().strip().partition(" ")
     if not endpoint.startswith("http://"):
         process.kill()
         raise RuntimeError(f"the AWS emulator did not start (exit code {process.wait()})")
-    return Emulator(process=process, endpoint=endpoint)
+    return Emulator(process=process, endpoint=endpoint, restored=origin == "restored")
 
 
-def serve(port: int) -> None:
+def serve(port: int, state_dir: Path | None) -> None:
     """The emulator process: moto with the devstack's fixes, until its parent closes stdin
-    (or dies). Ctrl+C reaches the whole process group; the parent decides when to stop."""
+    (or dies). Ctrl+C reaches the whole process group; the parent decides when to stop.
+    With a state folder, it starts from the last snapshot and keeps saving (devstack.persistence)."""
     from moto.server import ThreadedMotoServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     motofixes.apply()
     # moto's werkzeug server logs every AWS call; the app's own logs are what matter here.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    restored = persistence.restore(state_dir) if state_dir is not None else False
+    snapshots = (
+        persistence.Snapshotter(state_dir, lambda: motofixes.DYNAMODB_LOCK, persistence.interval())
+        if state_dir is not None and persistence.interval() > 0
+        else None
+    )
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            from moto.moto_server.threaded_moto_server import MotoRequestHandler
+            from moto.server import DomainDispatcherApplication, create_backend_app
+            from werkzeug.serving import make_server
+
+            moto_app = DomainDispatcherApplication(create_backend_app)
+
+            def app(environ: dict[str, Any], start_response: Any) -> Any:
+                if snapshots is not None and persistence.is_change(
+                    environ.get("REQUEST_METHOD", ""), environ.get("HTTP_X_AMZ_TARGET")
+                ):
+                    snapshots.changed()
+                return moto_app(environ, start_response)
+
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    server = Server(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    if snapshots is not None:
+        snapshots.start()
     host, bound_port = server.get_host_and_port()
-    print(f"http://{host}:{bound_port}", flush=True)
+    print(f"http://{host}:{bound_port} {'restored' if restored else 'fresh'}", flush=True)
     sys.stdin.read()
     server.stop()
+    if snapshots is not None:
+        snapshots.stop()
+    if state_dir is not None:
+        persistence.save(state_dir)  # the server is stopped: nothing changes while this runs
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:
@@ -118,4 +161,6 @@ def apply_environment(endpoint: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="moto's server for the devstack (started by `devstack up`)")
     parser.add_argument("--port", type=int, default=0)
-    serve(parser.parse_args().port)
+    parser.add_argument("--state-dir", type=Path, default=None)
+    arguments = parser.parse_args()
+    serve(arguments.port, arguments.state_dir)

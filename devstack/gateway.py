@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from chalice import Chalice
@@ -48,6 +48,46 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
+
+
+T = TypeVar("T")
+
+
+class _RequestState(threading.local):
+    current_request: Any = None
+    lambda_context: Any = None
+
+
+def concurrent_requests(app: Chalice) -> None:
+    """Makes `app.current_request` and `app.lambda_context` (which blueprints read through the
+    app) per thread, so one app object serves concurrent invocations. Chalice stores both on the
+    app in `__call__`; a Lambda instance runs one invocation at a time, so it never needed more.
+    Building one app per thread is not an option: Chalice consumes a blueprint's routes when it
+    registers them, so a blueprint makes one app per process."""
+    if isinstance(app, _ConcurrentChalice):
+        return
+    app._request_state = _RequestState()  # type: ignore[attr-defined]
+    app.__class__ = type("ConcurrentChalice", (_ConcurrentChalice, type(app)), {})
+
+
+class _ConcurrentChalice(Chalice):
+    _request_state: _RequestState
+
+    @property
+    def current_request(self) -> Any:
+        return self._request_state.current_request
+
+    @current_request.setter
+    def current_request(self, value: Any) -> None:
+        self._request_state.current_request = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._request_state.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._request_state.lambda_context = value
 
 
 # Stores a direct upload's body: (key, body, content type, metadata).
@@ -82,9 +122,13 @@ class Gateway:
         self._store_body = store_body
         self.authorizer_ttl = authorizer_ttl
         self._auth_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
-        # One Chalice app object keeps per-request state; Lambda runs one request per
-        # instance, so requests take turns here.
-        self._invoke_lock = threading.Lock()
+        # Lambda runs many invocations at once, one per instance; here one per thread of the
+        # server, with the app's per-request state kept per thread (concurrent_requests).
+        concurrent_requests(app)
+        # A route's first invocation builds its components (boto3 clients from one shared
+        # session, which is not thread-safe): cold starts take turns, warm invocations do not.
+        self._cold_lock = threading.Lock()
+        self._warm: set[str] = set()
 
     def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> GatewayResponse:
         request_id = str(uuid.uuid4())
@@ -104,10 +148,18 @@ class Gateway:
             denied = self._authorize(entry, method, path, event, request_id)
             if denied is not None:
                 return denied
-        context = LambdaContext(function_name=entry.view_name if entry else "api_handler", aws_request_id=request_id)
-        with self._invoke_lock:
-            result = self.app(event, context)
+        function_name = entry.view_name if entry else "api_handler"
+        context = LambdaContext(function_name=function_name, aws_request_id=request_id)
+        result = self._invoke(function_name, lambda: self.app(event, context))
         return self._proxy_response(result, request_id)
+
+    def _invoke(self, function_name: str, call: Callable[[], T]) -> T:
+        if function_name in self._warm:
+            return call()
+        with self._cold_lock:
+            result = call()
+            self._warm.add(function_name)
+            return result
 
     def _authorize(
         self, entry: RouteEntry, method: str, path: str, event: dict[str, Any], request_id: str
@@ -168,9 +220,8 @@ class Gateway:
         }
         context = LambdaContext(function_name=route.authorizer, aws_request_id=request_id)
         try:
-            with self._invoke_lock:
-                invoke: Any = functions[route.authorizer]
-                policy: dict[str, Any] = invoke(event, context)
+            invoke: Any = functions[route.authorizer]
+            policy: dict[str, Any] = self._invoke(route.authorizer, lambda: invoke(event, context))
         except Exception:  # noqa: BLE001 - API Gateway turns any authorizer crash into a 500
             return self._gateway_response("AUTHORIZER_FAILURE", request_id, {})
         decision = dict(policy.get("context") or {})

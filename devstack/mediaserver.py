@@ -20,14 +20,15 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 class MediaServer:
-    def __init__(self, s3_client: Any, bucket: str) -> None:
+    def __init__(self, s3_client: Any, bucket: str, port: int = 0) -> None:
         self.s3 = s3_client
         self.bucket = bucket
+        self.port = port  # 0: an ephemeral one; fixed by `devstack up` so media URLs outlive a restart
         self._server: _Server | None = None
 
     def start(self) -> str:
-        """Serves on an ephemeral loopback port; returns the base URL (no trailing slash)."""
-        self._server = _Server(self)
+        """Serves on its loopback port; returns the base URL (no trailing slash)."""
+        self._server = _Server(self, self.port)
         threading.Thread(target=self._server.serve_forever, name="mediaserver", daemon=True).start()
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
@@ -66,8 +67,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, media: MediaServer) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, media: MediaServer, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.media = media
 
 

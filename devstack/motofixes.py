@@ -13,8 +13,13 @@ failure, which is the same all-or-nothing result; and every table operation hold
 from __future__ import annotations
 
 import copy
+import threading
 from functools import cache
 from typing import Any
+
+# Reentrant: a transaction applies its writes through the single-item operations. Module-level so
+# that persistence can hold it while it forks a snapshot (no write half applied in the image).
+DYNAMODB_LOCK = threading.RLock()
 
 
 @cache
@@ -106,13 +111,11 @@ _OPERATIONS = (
 
 
 def _isolate_operations() -> None:
-    import threading
     from functools import wraps
 
     from moto.dynamodb.models import DynamoDBBackend
 
-    # Reentrant: a transaction applies its writes through the single-item operations.
-    lock = threading.RLock()
+    lock = DYNAMODB_LOCK
     for name in _OPERATIONS:
         operation = getattr(DynamoDBBackend, name, None)
         if operation is None:

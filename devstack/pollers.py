@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 from chalice import Chalice
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
@@ -98,6 +99,12 @@ class EventSourcePollers:
             try:
                 poller.poll()
                 delay = ERROR_BACKOFF_SECONDS[0]
+            except EndpointConnectionError:
+                # The emulator is gone (`devstack up` stops when it notices): one line, no traceback.
+                log.warning("event source %s: the AWS emulator is unreachable; retrying in %.1fs", poller.name, delay)
+                poller.reset()
+                self._stop.wait(delay)
+                delay = min(delay * 2, ERROR_BACKOFF_SECONDS[1])
             except Exception:
                 log.exception("event source %s failed; retrying in %.1fs", poller.name, delay)
                 # The emulator may have been reset or the resource recreated: look everything up again.

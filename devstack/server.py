@@ -62,11 +62,21 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections from 20 concurrent clients (a SYN
+    # retried a second later, or a reset); API Gateway never refuses a connection.
+    request_queue_size = 128
+
+
 class ApiServer:
     def __init__(self, gateway: Gateway, port: int) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(gateway))
+        self.httpd = _Server(("127.0.0.1", port), make_handler(gateway))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="api-server", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
 
     @property
     def url(self) -> str:

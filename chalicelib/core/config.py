@@ -51,6 +51,8 @@ class Settings(BaseModel):
     # Each egress is opened on its own switch, on purpose; never set on AWS.
     allow_loopback_webhooks: bool = False
     allow_loopback_ingest: bool = False
+    # ...except on these ports, where the devstack's own unauthenticated services listen.
+    loopback_deny_ports: frozenset[int] = frozenset()
     # Test-only: multiplies the webhook retry schedule (e.g. 0.001) so e2e tests see retries in seconds.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
 
@@ -79,6 +81,7 @@ def get_settings() -> Settings:
         "allow_loopback_webhooks": env.get(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV) == "1",
         "allow_loopback_ingest": env.get(resources.ALLOW_LOOPBACK_INGEST_ENV) == "1",
         "webhook_retry_scale": env.get(resources.WEBHOOK_RETRY_SCALE_ENV),
+        "loopback_deny_ports": _ports(env.get(resources.LOOPBACK_DENY_PORTS_ENV)),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],
@@ -86,6 +89,10 @@ def get_settings() -> Settings:
         rate_limits=RateLimits(**limits),
         **{k: v for k, v in optional.items() if v is not None},
     )
+
+
+def _ports(value: str | None) -> frozenset[int] | None:
+    return frozenset(int(port) for port in value.split(",") if port.strip()) if value else None
 
 
 @cache

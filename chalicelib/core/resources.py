@@ -261,6 +261,8 @@ ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"
 # Its sibling for ingest URLs, and the test-only retry-schedule multiplier (config.Settings).
 ALLOW_LOOPBACK_INGEST_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_INGEST"
 WEBHOOK_RETRY_SCALE_ENV = "VIDEOPLANE_WEBHOOK_RETRY_SCALE"
+# Comma-separated loopback ports the allowances above never reach: the devstack's own services.
+LOOPBACK_DENY_PORTS_ENV = "VIDEOPLANE_LOOPBACK_DENY_PORTS"
 
 
 # -- uploads and the VOD pipeline --------------------------------------------------------------

@@ -76,7 +76,10 @@ def webhook_egress() -> Egress:
     from chalicelib.platform.adapters.webhooks import PinnedHttpSender
     from chalicelib.platform.services.webhooks import Egress
 
-    return Egress(PinnedHttpSender(), allow_loopback=settings().allow_loopback_webhooks)
+    current = settings()
+    return Egress(
+        PinnedHttpSender(), allow_loopback=current.allow_loopback_webhooks, denied_ports=current.loopback_deny_ports
+    )
 
 
 @component

@@ -180,8 +180,14 @@ def ingest_requests() -> IngestRequests:
     from chalicelib.core.clock import utc_now
     from chalicelib.vod.services.ingest import IngestRequests
 
+    current = settings()
     return IngestRequests(
-        videos(), media(), ingest_queue, clock=utc_now, allow_loopback=settings().allow_loopback_ingest
+        videos(),
+        media(),
+        ingest_queue,
+        clock=utc_now,
+        allow_loopback=current.allow_loopback_ingest,
+        denied_ports=current.loopback_deny_ports,
     )
 
 
@@ -204,7 +210,7 @@ def ingest_fetcher() -> IngestFetcher:
         videos(),
         uploads_bucket(),
         uploads_multipart(),
-        GuardedFetcher(allow_loopback=settings().allow_loopback_ingest),
+        GuardedFetcher(allow_loopback=settings().allow_loopback_ingest, denied_ports=settings().loopback_deny_ports),
         clock=utc_now,
     )
 

@@ -76,7 +76,8 @@ class Devstack:
     dev_project_id: str = ""
 
     @classmethod
-    def start(cls, state_dir: Path, settings: Mapping[str, str] = {}) -> Devstack:
+    def start(cls, state_dir: Path, settings: Mapping[str, str] = {}, port: int = 0) -> Devstack:
+        """`port` 0 takes free ports (the media server's too); a fixed one is how `make run` starts."""
         env = {
             **os.environ,
             **settings,
@@ -86,9 +87,9 @@ class Devstack:
             "VIDEOPLANE_WEBHOOK_RETRY_SCALE": "0.001",
         }
         log_path = state_dir / "devstack.log"
-        with log_path.open("wb") as log:
+        with log_path.open("ab") as log:  # appended: a test may start a stack on the same folder again
             process = subprocess.Popen(
-                [sys.executable, "-m", "devstack", "up", "--port", "0"],
+                [sys.executable, "-m", "devstack", "up", "--port", str(port)],
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -115,7 +116,8 @@ class Devstack:
                 except ValueError:  # caught mid-write
                     state = {}
                 api_key = key_file.read_text().strip()
-                if state.get("apiUrl") and api_key:
+                # A stack killed with -9 leaves its state.json behind: only this process's counts.
+                if state.get("apiUrl") and state.get("pid") == self.process.pid and api_key:
                     self.api_url = str(state["apiUrl"]).rstrip("/")
                     self.aws_endpoint = str(state.get("awsEndpoint", ""))
                     self.dev_api_key = api_key
@@ -126,14 +128,19 @@ class Devstack:
 
     def _dev_project_id(self, api_key: str) -> str:
         """From the banner `up` prints; failing that, from the key (`vpk_<projectId>_<keyId>_<secret>`)."""
-        printed = _DEV_PROJECT_LINE.search(self.log_path.read_text(errors="replace"))
-        return printed.group(1) if printed else api_key.split("_")[1]
+        printed = _DEV_PROJECT_LINE.findall(self.log_path.read_text(errors="replace"))
+        return str(printed[-1]) if printed else api_key.split("_")[1]
 
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+    def state(self) -> dict[str, Any]:
+        """What the running stack wrote to state.json (URLs, pids, its own ports)."""
+        state: dict[str, Any] = json.loads((self.state_dir / "state.json").read_text())
+        return state
 
     def stop(self) -> int:
         """SIGTERM, then the exit code; raises if the stack does not stop in time."""

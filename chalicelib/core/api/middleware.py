@@ -35,7 +35,8 @@ def conventions(event: Request, get_response: Callable[[Request], Response]) -> 
     rid = request_id(event)
     if event.context is not None:
         event.context["requestId"] = rid
-    logger.append_keys(request_id=rid, method=event.method, path=event.path)
+    # Per thread: the devstack runs invocations concurrently in one process (one per Lambda instance here).
+    logger.thread_safe_append_keys(request_id=rid, method=event.method, path=event.path)
     started = time.perf_counter()
     response = _as_problem(get_response(event))
     response.headers[REQUEST_ID_HEADER] = rid
@@ -43,7 +44,7 @@ def conventions(event: Request, get_response: Callable[[Request], Response]) -> 
         "request",
         extra={"status": response.status_code, "latency_ms": round((time.perf_counter() - started) * 1000, 1)},
     )
-    logger.remove_keys(["request_id", "method", "path"])
+    logger.thread_safe_remove_keys(["request_id", "method", "path"])
     return response
 
 

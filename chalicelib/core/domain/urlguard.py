@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -115,7 +115,9 @@ def refusal(address: IPAddress, allow_loopback: bool) -> str | None:
     return None
 
 
-def check(url: str, allow_loopback: bool = False, resolver: Resolver | None = None) -> Target:
+def check(
+    url: str, allow_loopback: bool = False, resolver: Resolver | None = None, denied_ports: Collection[int] = ()
+) -> Target:
     """The target to connect to; raises UrlForbidden with the reason otherwise. `resolver`
     defaults to the system's (looked up per call, so tests can stub DNS)."""
     _check_text(url)
@@ -140,10 +142,21 @@ def check(url: str, allow_loopback: bool = False, resolver: Resolver | None = No
         reason = refusal(address, allow_loopback)
         if reason is not None:
             raise UrlForbidden(f"The URL's host {host} resolves to {address}, and {reason}.")
+    refuse_own_service(host, port, addresses, denied_ports)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
     return Target(scheme=scheme, host=host, port=port, path=path, address=str(addresses[0]))
+
+
+def refuse_own_service(host: str, port: int, addresses: Sequence[IPAddress], denied_ports: Collection[int]) -> None:
+    """Where loopback is allowed (the devstack), its own services share 127.0.0.1 with the test
+    receivers: the AWS emulator, the media plane and servers, the API. None of them checks who
+    calls, so a URL on their ports would read any tenant's objects and secrets."""
+    if port in denied_ports and any(embedded_ipv4(address).is_loopback for address in addresses):
+        raise UrlForbidden(
+            f"The URL's host {host} is this machine, and port {port} is one of the stack's own services."
+        )
 
 
 def _check_text(url: str) -> None:

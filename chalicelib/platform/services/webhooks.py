@@ -75,9 +75,10 @@ class Egress:
     sender: Sender
     allow_loopback: bool = False
     resolver: urlguard.Resolver | None = None  # the system's
+    denied_ports: frozenset[int] = frozenset()
 
     def check(self, url: str) -> Target:
-        return urlguard.check(url, self.allow_loopback, self.resolver)
+        return urlguard.check(url, self.allow_loopback, self.resolver, self.denied_ports)
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,11 @@ class GuardedFetcher:
         timeout: float = ingest.FETCH_TIMEOUT_SECONDS,
         max_redirects: int = ingest.MAX_REDIRECTS,
         context: ssl.SSLContext | None = None,
+        denied_ports: frozenset[int] = frozenset(),
     ) -> None:
         self.allow_loopback = allow_loopback
         self.resolver = resolver
+        self.denied_ports = denied_ports
         self.max_redirects = max_redirects
         # The same pinned connection the webhook deliveries use; its timeout covers connect and each read.
         self.timeout = timeout
@@ -84,7 +86,9 @@ class GuardedFetcher:
         current = url
         for hop in range(self.max_redirects + 1):
             try:
-                target = urlguard.check(current, allow_loopback=self.allow_loopback, resolver=self.resolver)
+                target = urlguard.check(
+                    current, allow_loopback=self.allow_loopback, resolver=self.resolver, denied_ports=self.denied_ports
+                )
             except urlguard.UrlForbidden as refused:
                 raise ingest.refused_hop(hop, refused.detail) from refused
             connection = self.connect(target)

@@ -85,11 +85,14 @@ def classify_source(value: str) -> Source:
 
 
 def check_source_url(
-    url: str, allow_loopback: bool = False, resolver: urlguard.Resolver | None = None
+    url: str,
+    allow_loopback: bool = False,
+    resolver: urlguard.Resolver | None = None,
+    denied_ports: frozenset[int] = frozenset(),
 ) -> urlguard.Target:
     """The webhook SSRF guard, reported as a 400 on `source` (the request was about a video)."""
     try:
-        return urlguard.check(url, allow_loopback=allow_loopback, resolver=resolver)
+        return urlguard.check(url, allow_loopback=allow_loopback, resolver=resolver, denied_ports=denied_ports)
     except urlguard.UrlForbidden as refused:
         raise source_problem("The source URL is not allowed.", refused.detail) from refused
 

@@ -53,6 +53,7 @@ class IngestRequests:
         clock: Callable[[], datetime],
         allow_loopback: bool = False,
         resolver: Resolver | None = None,
+        denied_ports: frozenset[int] = frozenset(),
     ) -> None:
         self.videos = videos
         self.media = media
@@ -60,11 +61,12 @@ class IngestRequests:
         self.clock = clock
         self.allow_loopback = allow_loopback
         self.resolver = resolver
+        self.denied_ports = denied_ports
 
     def admit(self, actor: Actor, value: str) -> Source:
         source = ingest.classify_source(value)
         if isinstance(source, UrlSource):
-            ingest.check_source_url(source.url, self.allow_loopback, self.resolver)
+            ingest.check_source_url(source.url, self.allow_loopback, self.resolver, self.denied_ports)
             return source
         origin = self.videos.get(actor.project_id, source.video_id)
         if origin is None or origin.discarded:

@@ -1,0 +1,135 @@
+"""20 clients of mixed create/get/list/update against a devstack this script starts, for a
+bounded time: requests/s, p50/p99 latency, errors, and whether every created video is listed
+exactly once. Goals on a 2-core machine: >= 100 requests/s, p99 <= 500 ms, 0 errors, 0 lost.
+
+    python -m benchmarks.api_load [--clients 20] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import requests
+
+from benchmarks.devstack_process import running_devstack
+
+TIMEOUT_SECONDS = 30
+
+
+@dataclass
+class Results:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: Counter[str] = field(default_factory=Counter)
+    created: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, operation: str, seconds: float, ok: bool, detail: str) -> None:
+        with self.lock:
+            self.latencies.setdefault(operation, []).append(seconds)
+            if not ok:
+                self.errors[f"{operation}: {detail}"] += 1
+
+
+def client(base: str, token: str, tag: str, until: float, seed: int, results: Results) -> None:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    rng = random.Random(seed)
+    mine: list[str] = []
+    while time.monotonic() < until:
+        choice = rng.random()
+        if choice < 0.3 or not mine:
+            operation, method, path, body = "create", "POST", "/videos", {"title": f"load {seed}", "tags": [tag]}
+        elif choice < 0.6:
+            operation, method, path, body = "get", "GET", f"/videos/{rng.choice(mine)}", None
+        elif choice < 0.8:
+            operation, method, path, body = "list", "GET", f"/videos?tags[]={tag}&pageSize=25", None
+        else:
+            operation, method, path, body = "update", "PATCH", f"/videos/{rng.choice(mine)}", {"title": "renamed"}
+        started = time.perf_counter()
+        try:
+            response = session.request(method, base + path, json=body, timeout=TIMEOUT_SECONDS)
+            ok = response.status_code < 400
+            detail = str(response.status_code)
+        except requests.RequestException as error:
+            ok, detail, response = False, type(error).__name__, None
+        results.record(operation, time.perf_counter() - started, ok, detail)
+        if ok and operation == "create" and response is not None:
+            mine.append(response.json()["videoId"])
+    with results.lock:
+        results.created.extend(mine)
+
+
+def listed(base: str, token: str, tag: str) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    page = 1
+    while True:
+        body = requests.get(
+            f"{base}/videos",
+            params={"tags[]": tag, "pageSize": "100", "currentPage": str(page)},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=TIMEOUT_SECONDS,
+        ).json()
+        seen.update(video["videoId"] for video in body["data"])
+        if page >= body["pagination"]["pagesTotal"]:
+            return seen
+        page += 1
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    with running_devstack("videoplane-load-") as stack:
+        base = stack.api_url
+        token = requests.post(f"{base}/auth/api-key", json={"apiKey": stack.api_key}, timeout=TIMEOUT_SECONDS).json()[
+            "access_token"
+        ]
+        tag = f"load{random.randrange(10**9)}"
+        results = Results()
+        cpu_before = stack.cpu_seconds()
+        started = time.monotonic()
+        until = started + args.seconds
+        threads = [
+            threading.Thread(target=client, args=(base, token, tag, until, seed, results))
+            for seed in range(args.clients)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        cpu = stack.cpu_seconds() - cpu_before
+        seen = listed(base, token, tag)
+        log_errors = stack.log_errors()
+    everything = [seconds for values in results.latencies.values() for seconds in values]
+    lost = [video for video in results.created if seen[video] == 0]
+    twice = [video for video, count in seen.items() if count > 1]
+    print(f"api_load: {args.clients} clients for {elapsed:.1f} s; devstack: {stack.stop_outcome}")
+    print(f"  requests:   {len(everything)}  ({len(everything) / elapsed:.1f}/s; goal >= 100/s)")
+    p50, p99 = percentile(everything, 0.5) * 1000, percentile(everything, 0.99) * 1000
+    print(f"  latency:    p50 {p50:.0f} ms, p99 {p99:.0f} ms (goal p99 <= 500 ms)")
+    for operation, values in sorted(results.latencies.items()):
+        print(
+            f"    {operation:<7} {len(values):>6}  p50 {statistics.median(values) * 1000:6.0f} ms"
+            f"  p99 {percentile(values, 0.99) * 1000:6.0f} ms"
+        )
+    print(f"  errors:     {sum(results.errors.values())}  {dict(results.errors) or ''}")
+    print(f"  created:    {len(results.created)}; listed once: {len(results.created) - len(lost)}; lost: {len(lost)};")
+    print(f"              listed more than once: {len(twice)}")
+    print(f"  devstack process CPU: {cpu:.1f} s ({cpu / elapsed * 100:.0f}% of one core); log errors: {log_errors}")
+
+
+if __name__ == "__main__":
+    main()
