@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +71,13 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, media: MediaServer, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.media = media
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A player that seeks or closes the tab hangs up mid-body: routine, not a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("mediaserver: %s hung up", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import struct
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +18,8 @@ pytestmark = pytest.mark.integration
 
 DATA = bytes(range(256)) * 40  # 10240 bytes
 KEY = "vod/vi1/mp4/source.mp4"
+BIG_KEY = "vod/vi1/mp4/big.mp4"
+BIG = b"\0" * (8 * 1024 * 1024)
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +27,7 @@ def base_url() -> Iterator[str]:
     for aws in start_aws():
         aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=KEY, Body=DATA, ContentType="video/mp4")
         aws.s3.put_object(Bucket=MEDIA_BUCKET, Key="vod/vi1/hls/manifest name.m3u8", Body=b"#EXTM3U\n")
+        aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=BIG_KEY, Body=BIG, ContentType="video/mp4")
         server = MediaServer(aws.s3, MEDIA_BUCKET)
         try:
             yield server.start()
@@ -91,3 +97,16 @@ def test_byte_range_parsing() -> None:
     assert byte_range("bytes=-20", 10) == (0, 9)
     with pytest.raises(ValueError, match="bytes=-1"):
         byte_range("bytes=-1", 0)
+
+
+def test_a_client_hanging_up_mid_body_is_no_traceback(base_url: str, capfd: pytest.CaptureFixture[str]) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    for _ in range(3):
+        with socket.create_connection((host, int(port)), timeout=10) as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST on close
+            client.sendall(f"GET /{BIG_KEY} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            assert client.recv(64).startswith(b"HTTP/1.1 200")
+    time.sleep(1)  # the server's threads meet the closed sockets
+    status, _, body = fetch(f"{base_url}/{KEY}")
+    assert (status, body) == (200, DATA)
+    assert "Traceback" not in capfd.readouterr().err
