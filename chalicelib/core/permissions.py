@@ -48,6 +48,9 @@ UPLOADS_PUT = Access("s3", ("PutObject",), "uploads-bucket")
 UPLOADS_ABORT = Access("s3", ("AbortMultipartUpload",), "uploads-bucket")
 # The create route queues URL and copy ingests next to S3's notifications of new sources.
 SOURCES_SEND = Access("sqs", ("SendMessage",), "sources-queue")
+# A purged video's files: ListObjectsV2 is s3:ListBucket; DeleteObjects is s3:DeleteObject per key.
+UPLOADS_PURGE = Access("s3", ("ListBucket", "DeleteObject"), "uploads-bucket")
+MEDIA_PURGE = Access("s3", ("ListBucket", "DeleteObject"), "media-bucket")
 MEDIA_OBJECTS_WRITE = Access("s3", ("GetObject", "PutObject", "DeleteObject"), "media-bucket")
 # CreateJob and Probe act on the account's queues and presets; the role they pass is scoped.
 MEDIACONVERT_JOBS = Access("mediaconvert", ("CreateJob", "Probe"), "mediaconvert")

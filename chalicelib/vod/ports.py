@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -200,6 +200,29 @@ class SourceFetcher(Protocol):
     """GETs a source URL through the SSRF guard (every redirect checked)."""
 
     def open(self, url: str) -> SourceStream: ...
+
+
+class ObjectSweeper(Protocol):
+    """Lists and deletes the objects of one bucket by prefix (a purged video's files)."""
+
+    bucket: str
+
+    def list_keys(self, prefix: str) -> Iterator[list[str]]:
+        """The keys under `prefix`, one page at a time (at most 1,000 keys, S3's DeleteObjects limit)."""
+        ...
+
+    def delete_keys(self, keys: Sequence[str]) -> None:
+        """Deletes them all (a missing key counts as deleted), or raises."""
+        ...
+
+
+class VideoLeftovers(Protocol):
+    """The items that share a removed video's keys: media state, captions, chapters, thumbnail,
+    upload session and parts, direct uploads, and its place in an upload token."""
+
+    def remove(self, project_id: str, video_id: str) -> int:
+        """Deletes what is left and returns how many items that was (0 when nothing was)."""
+        ...
 
 
 class Encoder(Protocol):

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.vod.services.encoding_profiles import EncodingProfileService
     from chalicelib.vod.services.ingest import IngestFetcher, IngestRequests
     from chalicelib.vod.services.pipeline import PipelineService
+    from chalicelib.vod.services.purge import PurgeService
     from chalicelib.vod.services.thumbnails import ThumbnailService
     from chalicelib.vod.services.tracks import TrackService
     from chalicelib.vod.services.uploads import UploadService, UploadTokenService
@@ -230,4 +231,16 @@ def direct_upload_service() -> DirectUploadService:
         uploads_bucket(),
         uploads_multipart(),
         clock=utc_now,
+    )
+
+
+@component
+def purge_service() -> PurgeService:
+    from chalicelib.core import config
+    from chalicelib.vod.adapters.purge import DynamoVideoLeftovers, S3Sweeper
+    from chalicelib.vod.services.purge import PurgeService
+
+    s3 = config.s3()
+    return PurgeService(
+        S3Sweeper(s3, settings().uploads_bucket), S3Sweeper(s3, settings().media_bucket), DynamoVideoLeftovers(table())
     )

@@ -1,1 +1,1 @@
-"""VOD consumers: upload parts, sources, encoding job states."""
+"""VOD consumers: upload parts, sources, encoding job states, and the purge of removed videos."""
