@@ -67,8 +67,9 @@ def parse_authorization(header: str | None) -> Credentials:
         return Credentials("bearer", value)
     if scheme == "basic" and value:
         try:
-            decoded = base64.b64decode(value, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as exc:
+            # b64decode raises a plain ValueError (not binascii.Error) for non-ASCII text.
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise InvalidAuthorizationHeader() from exc
         username, _, _password = decoded.partition(":")
         if username:
