@@ -264,10 +264,20 @@ def _run(
     from chalicelib.core.adapters import idempotency
 
     idempotency.register_lambda_context(call.lambda_context)
-    raw = call.request.raw_body
-    body_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    payload = {"path": path_params, "query": call.query_values(), "body": body_text}
+    payload = {"path": path_params, "query": call.query_values(), "body": fingerprint_body(call.request.raw_body)}
     return idempotency.run_once(call.actor.project_id, f"{method} {view.__name__}", key, payload, operation)
+
+
+def fingerprint_body(raw: bytes | str) -> str:
+    """What an Idempotency-Key's body is compared by: the canonical JSON of a JSON body (sorted
+    keys, no insignificant whitespace; a repeated key counts as the view reads it, the last one),
+    so a retry serialised differently is the same request. Any other body as its text."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _actor(request: Request) -> Actor:
