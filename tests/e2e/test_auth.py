@@ -263,9 +263,9 @@ def test_video_changes_are_audited_with_before_and_after(api: Api, admin_a: Issu
     assert events["video.create"]["after"]["title"] == "audited video"
     assert events["video.update"]["before"]["title"] == "audited video"
     assert events["video.update"]["after"]["title"] == "audited video v2"
-    assert events["video.delete"]["before"]["discarded_at"] is None
-    assert events["video.delete"]["after"]["discarded_at"] is not None
-    assert events["video.restore"]["after"]["discarded_at"] is None
+    assert events["video.delete"]["before"]["discardedAt"] is None
+    assert events["video.delete"]["after"]["discardedAt"] is not None
+    assert events["video.restore"]["after"]["discardedAt"] is None
 
 
 def test_unknown_key_id_is_not_found(api: Api, admin_a: IssuedKey) -> None:
