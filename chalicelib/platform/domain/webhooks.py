@@ -15,9 +15,10 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from chalicelib.core import ids
+from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.core.domain.events import CATALOGUE, WebhookDeliveryExhausted, envelope
 from chalicelib.platform.domain import signing
 
@@ -349,3 +350,36 @@ def receives(webhook: Webhook, detail: dict[str, Any]) -> bool:
     if not webhook.subscribed(event_type):
         return False
     return not (event_type == "webhook.delivery.exhausted" and detail.get("webhookId") == webhook.webhook_id)
+
+
+MAX_RECOVERY_WINDOW = timedelta(days=7)
+
+
+class RecoveryWindow(BaseModel):
+    """`POST /webhooks/{webhookId}/recover`: deliveries created in [since, until) that failed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    since: AwareDatetime
+    until: AwareDatetime
+
+    def check(self, now: datetime) -> None:
+        """Bounded, so one call queues a bounded amount of work; within the deliveries' retention,
+        because older ones are gone."""
+        if self.until <= self.since:
+            raise _window_problem("until", "`until` must be after `since`.")
+        if self.until - self.since > MAX_RECOVERY_WINDOW:
+            raise _window_problem("until", "The window must not exceed 7 days.")
+        if self.since < now - DELIVERY_RETENTION:
+            raise _window_problem("since", "Deliveries are kept 30 days: `since` must be within them.")
+
+    def contains(self, delivery: Delivery) -> bool:
+        return self.since <= delivery.created_at < self.until
+
+
+def _window_problem(name: str, title: str) -> InvalidInput:
+    return InvalidInput([Problem("invalid-attribute", title, name)])
+
+
+def restarted(delivery: Delivery) -> Delivery:
+    """A new round of attempts for the same message (same `webhook-id`)."""
+    return delivery.model_copy(update={"status": DeliveryStatus.PENDING, "round_attempts": 0, "next_retry_at": None})

@@ -24,6 +24,7 @@ from chalicelib.platform.domain.webhooks import (
     DeliveryMessage,
     DeliveryQuery,
     DeliveryStatus,
+    RecoveryWindow,
     Response,
     Webhook,
     WebhookCreation,
@@ -178,12 +179,32 @@ class WebhookService:
         delivery = self.repository.get_delivery(actor.project_id, webhook_id, delivery_id)
         if delivery is None:
             raise NotFound(name="deliveryId")
-        restarted = delivery.model_copy(
-            update={"status": DeliveryStatus.PENDING, "round_attempts": 0, "next_retry_at": None}
-        )
+        restarted = rules.restarted(delivery)
         self.repository.save_delivery(restarted)
         self.queue().send([DeliveryMessage(actor.project_id, webhook_id, delivery_id, None)])
         return restarted
+
+    def recover(self, actor: Actor, webhook_id: str, window: RecoveryWindow) -> int:
+        """Redelivers every delivery created in the window that failed; returns how many. Calling
+        again is harmless: the recovered ones are pending (or settled) by then, not failed."""
+        self.get(actor, webhook_id)
+        window.check(self.clock())
+        failed = [
+            d
+            for d in self.repository.list_deliveries(actor.project_id, webhook_id)
+            if d.status is DeliveryStatus.FAILED and window.contains(d)
+        ]
+        for delivery in failed:
+            self.repository.save_delivery(rules.restarted(delivery))
+        messages = [DeliveryMessage(actor.project_id, webhook_id, d.delivery_id, None) for d in failed]
+        unsent = {m.delivery_id for m in self.queue().send(messages)} if messages else set()
+        if unsent:
+            # Back to failed, so that calling again (the caller sees a 5xx) picks them up.
+            for delivery in failed:
+                if delivery.delivery_id in unsent:
+                    self.repository.save_delivery(delivery)
+            raise RuntimeError(f"{len(unsent)} recovered deliveries were not queued")
+        return len(failed)
 
     def test(self, actor: Actor, webhook_id: str) -> TestResult:
         """A signed `webhook.test` ping, sent now. Only status and latency come back: echoing the
