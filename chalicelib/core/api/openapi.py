@@ -179,7 +179,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "pattern": PATH_PARAMETERS[name].pattern},
+            "schema": PATH_PARAMETERS[name].schema(),
             "example": PATH_PARAMETERS[name].example,
         }
         for name in _PATH_PARAMETER.findall(path)

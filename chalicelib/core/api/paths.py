@@ -16,8 +16,10 @@ from chalicelib.core.domain.errors import DomainError, InvalidInput, NotFound, P
 
 # 22 base62 characters, the body of every id (core.ids.new_id and new_sortable_id).
 _ID_BODY = "[0-9A-Za-z]{22}"
-# IETF language tags with dashes only, at most 35 characters (the captions and chapters rule).
-LANGUAGE_TAG = "^(?=.{2,35}$)[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
+# IETF language tags with dashes only, at most 35 characters (the captions and chapters rule), up
+# to four subtags after the language ("zh-Hant-TW", "sr-Latn-RS"). A plain pattern and a length:
+# a lookahead would do both, but fuzzers cannot generate values from one.
+LANGUAGE_TAG = "^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,4}$"
 LANGUAGE_TITLE = 'The language must be an IETF language tag with dashes only, such as "en", "fr" or "pt-BR".'
 
 
@@ -26,13 +28,21 @@ class PathParameter:
     pattern: str
     example: str  # a well-formed value, for the description and tests
     invalid_status: int = 404
+    max_length: int | None = None
     _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compiled", re.compile(self.pattern))
 
     def matches(self, value: str) -> bool:
-        return self._compiled.fullmatch(value) is not None
+        too_long = self.max_length is not None and len(value) > self.max_length
+        return not too_long and self._compiled.fullmatch(value) is not None
+
+    def schema(self) -> dict[str, object]:
+        schema: dict[str, object] = {"type": "string", "pattern": self.pattern}
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
+        return schema
 
 
 def _id(prefix: str) -> PathParameter:
@@ -49,8 +59,8 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "deliveryId": _id("dl"),
     # S3's multipart upload ids are opaque: letters, digits, `.`, `_` and `-`.
     "uploadId": PathParameter("^[0-9A-Za-z._-]{1,1024}$", "upload-0"),
-    "language": PathParameter(LANGUAGE_TAG, "pt-BR", invalid_status=400),
-    "file": PathParameter("^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$", "swagger-ui.css"),
+    "language": PathParameter(LANGUAGE_TAG, "pt-BR", invalid_status=400, max_length=35),
+    "file": PathParameter("^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$", "swagger-ui-bundle.js"),
 }
 
 
