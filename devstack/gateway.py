@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -130,8 +130,17 @@ class Gateway:
         self._cold_lock = threading.Lock()
         self._warm: set[str] = set()
 
-    def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> GatewayResponse:
+    def handle(
+        self, method: str, raw_path: str, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
+    ) -> GatewayResponse:
+        """`headers` as a mapping, or as the request's (name, value) pairs when a name repeats:
+        like API Gateway, `headers` then holds the last value and `multiValueHeaders` all of them."""
         request_id = str(uuid.uuid4())
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        repeated: dict[str, list[str]] = {}
+        for name, value in pairs:
+            repeated.setdefault(name.lower(), []).append(value)
+        headers = {name: values[-1] for name, values in repeated.items()}
         split = urlsplit(raw_path)
         path = split.path if split.path == "/" else split.path.rstrip("/")
         direct = self._direct_upload(method, path, split.query, headers, body, request_id)
@@ -143,6 +152,7 @@ class Gateway:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id, {})
         route_methods = self.app.routes[match.route]
         event = self._event(method, path, match.route, match.captured, split.query, headers, body, request_id)
+        event["multiValueHeaders"] = repeated
         entry = route_methods.get(method)
         if entry is not None and entry.authorizer is not None:
             denied = self._authorize(entry, method, path, event, request_id)

@@ -41,7 +41,7 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 self._send(refused.status, refused.headers, refused.body)
                 return
             body = self.rfile.read(length) if length else b""
-            response = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+            response = gateway.handle(self.command, self.path, self.headers.items(), body)
             self._send(response.status, response.headers, response.body)
 
         def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:

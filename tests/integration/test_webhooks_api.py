@@ -185,8 +185,14 @@ def test_dispatch_deliver_retry_log_and_redeliver(
     try:
         created = create(tenant, url=receiver.url)
         create(tenant, ["video.ready"], url=receiver.url)  # not subscribed: gets nothing
-        detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0001",
-                  "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
+        detail = {
+            "type": "video.created",
+            "eventId": "ev0Test00010000000000000",
+            "projectId": tenant.project_id,
+            "videoId": "vi123",
+            "title": "t",
+            "emittedAt": "2026-01-01T00:00:00+00:00",
+        }
         envelope = {"id": "1", "detail-type": "video.created", "source": "videoplane", "detail": detail}
         service = platform_wiring.delivery_service()
         assert service.dispatch(envelope) == 1
@@ -194,7 +200,7 @@ def test_dispatch_deliver_retry_log_and_redeliver(
         pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name])
         assert len(receiver.requests) == 2, "the duplicate message must not cause a third attempt"
         ids = {headers["webhook-id"] for headers, _ in receiver.requests}
-        assert ids == {"ev0Test0001"}
+        assert ids == {"ev0Test00010000000000000"}
         for headers, body in receiver.requests:
             assert StandardWebhook(created["signatureSecret"]).verify(body, headers)["videoId"] == "vi123"
         assert service.dispatch(envelope) == 0  # settled: a redelivered event adds nothing
@@ -208,7 +214,7 @@ def test_dispatch_deliver_retry_log_and_redeliver(
         redelivered = tenant.call("POST", f"{path}/{log[0]['deliveryId']}/redeliver")
         assert redelivered.status_code == 202 and redelivered.json_body["status"] == "pending"
         pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name], seconds=2)
-        assert len(receiver.requests) == 3 and receiver.requests[-1][0]["webhook-id"] == "ev0Test0001"
+        assert len(receiver.requests) == 3 and receiver.requests[-1][0]["webhook-id"] == "ev0Test00010000000000000"
 
         ping = tenant.call("POST", f"/webhooks/{created['webhookId']}/test").json_body
         assert ping["success"] is True and ping["statusCode"] == 200 and ping["latencyMs"] >= 0
@@ -225,8 +231,14 @@ def test_410_disables_and_emits_webhook_disabled(
     receiver = Receiver([410])
     try:
         webhook_id = create(tenant, url=receiver.url)["webhookId"]
-        detail = {"type": "video.created", "emittedAt": "2026-01-01T00:00:00+00:00", "eventId": "ev0Test0002",
-                  "projectId": tenant.project_id, "videoId": "vi123", "title": "t"}  # fmt: skip
+        detail = {
+            "type": "video.created",
+            "eventId": "ev0Test00020000000000000",
+            "projectId": tenant.project_id,
+            "videoId": "vi123",
+            "title": "t",
+            "emittedAt": "2026-01-01T00:00:00+00:00",
+        }
         platform_wiring.delivery_service().dispatch({"detail": detail})
         pump(queues[resources.WEBHOOK_DELIVERIES_QUEUE.name], seconds=2)
         body = tenant.call("GET", f"/webhooks/{webhook_id}").json_body

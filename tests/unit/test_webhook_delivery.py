@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.core.domain.errors import Conflict
-from chalicelib.core.domain.events import WebhookDisabled
+from chalicelib.core.domain.events import DomainEvent, WebhookDisabled
 from chalicelib.core.domain.urlguard import Target
 from chalicelib.platform.domain import webhooks as rules
 from chalicelib.platform.domain.webhooks import (
@@ -29,6 +29,8 @@ class FakeStore:
         self.webhooks = {webhook.webhook_id: webhook}
         self.deliveries: dict[str, Delivery] = {}
         self.disabled: list[WebhookDisabled] = []
+        self.events: list[DomainEvent] = []
+        self.leases: dict[str, datetime] = {}
 
     def get(self, project_id: str, webhook_id: str) -> Webhook | None:
         return self.webhooks.get(webhook_id)
@@ -58,8 +60,21 @@ class FakeStore:
         self.deliveries[delivery.delivery_id] = delivery
         return True
 
-    def save_delivery(self, delivery: Delivery) -> None:
+    def save_delivery(self, delivery: Delivery, event: DomainEvent | None = None) -> None:
         self.deliveries[delivery.delivery_id] = delivery
+        self.leases.pop(delivery.delivery_id, None)  # the whole item is written: the lease goes
+        if event is not None:
+            self.events.append(event)
+
+    def lease_delivery(self, delivery: Delivery, now: datetime, lease: timedelta) -> bool:
+        current = self.deliveries.get(delivery.delivery_id)
+        held = self.leases.get(delivery.delivery_id)
+        if current is None or current.status.value != "pending" or current.round_attempts != delivery.round_attempts:
+            return False
+        if held is not None and held > now - lease:
+            return False
+        self.leases[delivery.delivery_id] = now
+        return True
 
 
 class FakeQueue:
@@ -116,10 +131,27 @@ def test_dns_rebinding_at_delivery_is_blocked(rebound: str) -> None:
 
 def test_a_message_before_its_time_hops_through_the_queue() -> None:
     sender = FakeSender()
-    service, _, queue = setup(sender, ["93.184.216.34"])
-    early = DeliveryMessage("pr1", queue.sent[0].webhook_id, queue.sent[0].delivery_id, NOW.timestamp() + 3600)
+    service, store, queue = setup(sender, ["93.184.216.34"])
+    retry_at = NOW + timedelta(hours=1)
+    delivery_id = queue.sent[0].delivery_id
+    store.deliveries[delivery_id] = store.deliveries[delivery_id].model_copy(update={"next_retry_at": retry_at})
+    early = DeliveryMessage("pr1", queue.sent[0].webhook_id, delivery_id, retry_at.timestamp())
     service.deliver(early)
     assert sender.targets == [] and queue.sent[-1] == early
+
+
+def test_a_stale_duplicate_is_dropped_and_a_held_lease_is_respected() -> None:
+    sender = FakeSender(500)
+    service, store, queue = setup(sender, ["93.184.216.34"])
+    first = queue.sent[0]
+    delivery = store.deliveries[first.delivery_id]
+    assert store.lease_delivery(delivery, NOW, rules.ATTEMPT_LEASE)  # another consumer is attempting
+    service.deliver(first)
+    assert sender.targets == []
+    store.leases.clear()
+    service.deliver(first)  # attempted, failed: a retry is scheduled
+    service.deliver(first)  # a late duplicate of the first message: not ahead of the retry
+    assert len(sender.targets) == 1 and store.deliveries[first.delivery_id].next_retry_at is not None
 
 
 def test_exhausted_deliveries_fail_and_go_to_the_dead_letter_queue() -> None:
@@ -136,6 +168,19 @@ def test_exhausted_deliveries_fail_and_go_to_the_dead_letter_queue() -> None:
     # The last attempt comes after at least three days, and the endpoint is not yet disabled.
     assert delivery.attempts[-1].attempted_at - NOW >= timedelta(days=3)
     assert next(iter(store.webhooks.values())).enabled
+    [exhausted] = store.events
+    assert exhausted.payload()["type"] == "webhook.delivery.exhausted"
+    assert exhausted.payload()["deliveryId"] == delivery.delivery_id
+    assert exhausted.payload()["attempts"] == rules.MAX_ATTEMPTS and exhausted.payload()["lastError"] == "HTTP 500"
+
+
+def test_an_exhausted_delivery_report_is_not_sent_to_the_endpoint_it_is_about() -> None:
+    webhook = rules.new_webhook(
+        "pr1", WebhookCreation(events=["webhook.delivery.exhausted"], url="https://h.example/x"), NOW
+    )
+    report = {"type": "webhook.delivery.exhausted", "webhookId": webhook.webhook_id}
+    assert not rules.receives(webhook, report)
+    assert rules.receives(webhook, {**report, "webhookId": "webhook_other"})
 
 
 def test_five_days_of_failure_disable_and_emit_webhook_disabled() -> None:

@@ -16,12 +16,20 @@ from chalice.app import ChaliceAuthorizer, Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import wiring
+from chalicelib.core.api import paths
 from chalicelib.core.api.operation import Operation
 from chalicelib.core.api.problems import JSON, from_validation_error, problem_response
 from chalicelib.core.clock import utc_now
 from chalicelib.core.domain import audit
 from chalicelib.core.domain.access import Actor, Permission, Principal, role_allows
-from chalicelib.core.domain.errors import DomainError, Forbidden, InvalidInput, InvalidPayload, Problem
+from chalicelib.core.domain.errors import (
+    DomainError,
+    Forbidden,
+    InvalidAuthorizationHeader,
+    InvalidInput,
+    InvalidPayload,
+    Problem,
+)
 from chalicelib.core.domain.pagination import PageRequest
 from chalicelib.core.permissions import AUTHENTICATED, Access, declare
 from chalicelib.core.services.ratelimit import request_class
@@ -30,6 +38,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 MAX_JSON_BODY_BYTES = 1_048_576
+_PATH_PARAMETER = re.compile(r"{(\w+)}")
 
 
 @dataclass
@@ -153,6 +162,8 @@ def endpoint(
     `summary` (else the view's docstring), `errors` it answers beyond those its shape implies, and
     a `tag` (else the path's first segment)."""
 
+    paths.require_known(path, _PATH_PARAMETER.findall(path))
+
     def decorate(view: View) -> View:
         @wraps(view)
         def handler(**path_params: str) -> Response:
@@ -165,6 +176,7 @@ def endpoint(
                     # Counted before the role check so that denied calls are limited too.
                     extra_headers.update(_rate_limit(actor, method, path))
                     _require(actor, permission)
+                paths.check(path_params)
                 call = Call(request, actor, bp.lambda_context)
                 reply = _run(call, view, path_params, method, status, replayable)
             except DomainError as error:
@@ -252,15 +264,36 @@ def _run(
     from chalicelib.core.adapters import idempotency
 
     idempotency.register_lambda_context(call.lambda_context)
-    raw = call.request.raw_body
-    body_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    payload = {"path": path_params, "query": call.query_values(), "body": body_text}
+    payload = {"path": path_params, "query": call.query_values(), "body": fingerprint_body(call.request.raw_body)}
     return idempotency.run_once(call.actor.project_id, f"{method} {view.__name__}", key, payload, operation)
 
 
+def fingerprint_body(raw: bytes | str) -> str:
+    """What an Idempotency-Key's body is compared by: the canonical JSON of a JSON body (sorted
+    keys, no insignificant whitespace; a repeated key counts as the view reads it, the last one),
+    so a retry serialised differently is the same request. Any other body as its text."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _actor(request: Request) -> Actor:
+    _refuse_repeated_authorization(request)
     context = (request.context or {}).get("authorizer") or {}
     return Actor(Principal.from_context(context), request_id(request))
+
+
+def _refuse_repeated_authorization(request: Request) -> None:
+    """Two Authorization headers are two credentials: which one API Gateway gave the authorizer
+    is not ours to guess, so the request is refused. The proxy event keeps the last value in
+    `headers` and every value in `multiValueHeaders` (names as the client spelled them)."""
+    repeated = request.to_original_event().get("multiValueHeaders") or {}
+    values = [v for name, vs in repeated.items() if name.lower() == "authorization" for v in (vs or [])]
+    if len(values) > 1:
+        raise InvalidAuthorizationHeader(detail="Send one Authorization header.")
 
 
 def _require(actor: Actor, permission: Permission) -> None:

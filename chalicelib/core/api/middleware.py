@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 from chalice import Response
 from chalice.app import Request
@@ -19,7 +21,7 @@ from chalicelib.core.domain.errors import (
     ServerError,
     UnsupportedMediaType,
 )
-from chalicelib.core.observability import logger
+from chalicelib.core.observability import invocation, logger
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _CHALICE_ERRORS: dict[str, type[DomainError]] = {
@@ -35,17 +37,23 @@ def conventions(event: Request, get_response: Callable[[Request], Response]) -> 
     rid = request_id(event)
     if event.context is not None:
         event.context["requestId"] = rid
-    # Per thread: the devstack runs invocations concurrently in one process (one per Lambda instance here).
-    logger.thread_safe_append_keys(request_id=rid, method=event.method, path=event.path)
-    started = time.perf_counter()
-    response = _as_problem(get_response(event))
-    response.headers[REQUEST_ID_HEADER] = rid
-    logger.info(
-        "request",
-        extra={"status": response.status_code, "latency_ms": round((time.perf_counter() - started) * 1000, 1)},
-    )
-    logger.thread_safe_remove_keys(["request_id", "method", "path"])
+    with invocation(rid, method=event.method, path=event.path):
+        started = time.perf_counter()
+        response = _as_problem(get_response(event))
+        response.headers[REQUEST_ID_HEADER] = rid
+        logger.info(
+            "request",
+            extra={"status": response.status_code, "latency_ms": round((time.perf_counter() - started) * 1000, 1)},
+        )
     return response
+
+
+def event_conventions(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Queue, stream and event handlers: their lines carry their own invocation's request id."""
+    context = getattr(event, "context", None)
+    rid = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
+    with invocation(rid):
+        return get_response(event)
 
 
 def _as_problem(response: Response) -> Response:

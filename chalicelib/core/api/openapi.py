@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.core.api.operation import JSON_BODY, MULTIPART, Operation
+from chalicelib.core.api.paths import PATH_PARAMETERS
 
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
@@ -174,7 +175,13 @@ def _tag_of(path: str) -> str:
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
     return [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": PATH_PARAMETERS[name].schema(),
+            "example": PATH_PARAMETERS[name].example,
+        }
         for name in _PATH_PARAMETER.findall(path)
     ]
 

@@ -4,6 +4,7 @@ the queue's maxReceiveCount, parked in its DLQ."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,8 +31,10 @@ def batch_item_failures(
         return None
 
     if workers > 1 and len(batch) > 1:
+        # Each worker runs in a copy of the invocation's context: its lines keep the request id.
+        contexts = [contextvars.copy_context() for _ in batch]
         with ThreadPoolExecutor(max_workers=min(workers, len(batch))) as pool:
-            outcomes = list(pool.map(failed, batch))
+            outcomes = list(pool.map(lambda context, record: context.run(failed, record), contexts, batch))
     else:
         outcomes = [failed(record) for record in batch]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in outcomes if message_id]}

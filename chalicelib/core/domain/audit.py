@@ -29,6 +29,22 @@ class AuditEvent(BaseModel):
     detail: str | None = None
 
 
+def wire_names(image: Any) -> Any:
+    """An entity image with the API's field names: snake_case keys become camelCase, at every
+    depth (the domain models dump snake_case; every body of the API, the audit log's included,
+    is camelCase). Values, user data among them, are left as they are."""
+    if isinstance(image, dict):
+        return {_camel(str(key)): wire_names(value) for key, value in image.items()}
+    if isinstance(image, list):
+        return [wire_names(value) for value in image]
+    return image
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def record_event(
     project_id: str,
     actor_key_id: str | None,
@@ -50,8 +66,8 @@ def record_event(
         actor_key_id=actor_key_id,
         request_id=request_id,
         at=now,
-        before=before,
-        after=after,
+        before=wire_names(before),
+        after=wire_names(after),
         detail=detail,
     )
 

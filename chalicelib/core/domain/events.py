@@ -135,6 +135,20 @@ class WebhookDisabled(DomainEvent):
     reason: str
 
 
+class WebhookDeliveryExhausted(DomainEvent):
+    description = (
+        "A webhook delivery failed every attempt of its retry schedule and gave up; it stays listed"
+        " and can be redelivered or recovered for 30 days."
+    )
+    type: Literal["webhook.delivery.exhausted"] = "webhook.delivery.exhausted"
+    webhook_id: str = Field(alias="webhookId")
+    delivery_id: str = Field(alias="deliveryId")
+    failed_event_id: str = Field(alias="failedEventId", description="The event that could not be delivered")
+    failed_event_type: str = Field(alias="failedEventType")
+    attempts: int = Field(description="Attempts made in the round that gave up")
+    last_error: str | None = Field(default=None, alias="lastError")
+
+
 CATALOGUE: dict[str, type[DomainEvent]] = {
     model.model_fields["type"].default: model
     for model in (
@@ -153,6 +167,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         VideoDeleted,
         VideoRestored,
         WebhookDisabled,
+        WebhookDeliveryExhausted,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

@@ -32,8 +32,22 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)
     for a in ("169.254.169.254", "169.254.170.2", "169.254.170.23", "fd00:ec2::254", "fd00:ec2::23")
 )
-# NAT64 embeds an IPv4 address that a NAT64 gateway would reach.
+# IPv6 forms that carry an IPv4 address, which is what a packet to them really reaches:
+# NAT64 (RFC 6052 well-known prefix, and RFC 8215 local-use prefix whose operator picks the
+# prefix length, so every RFC 6052 embedding of /48 and longer is judged), 6to4 (RFC 3056),
+# Teredo (RFC 4380) and IPv4-compatible (RFC 4291, deprecated but still parsed by stacks).
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# RFC 6052 §2.2: where the 32 bits sit for each prefix length, as (first bit, bit count) runs;
+# bits 64..71 (the "u" octet) are never used.
+_RFC6052_RUNS: dict[int, tuple[tuple[int, int], ...]] = {
+    48: ((48, 16), (72, 16)),
+    56: ((56, 8), (72, 24)),
+    64: ((72, 32),),
+    96: ((96, 32),),
+}
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 
 
@@ -82,19 +96,50 @@ def numeric_address(host: str) -> IPAddress | None:
         return None
 
 
-def embedded_ipv4(address: IPAddress) -> IPAddress:
-    """The IPv4 address an IPv6 one wraps (mapped, NAT64), which is what is really reached."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address in NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return address
+def embedded_ipv4s(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 one may stand for (empty for a plain address). A packet to
+    the IPv6 form ends at the IPv4 one, so that is the address to judge."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    value = int(address)
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        # The client's address (obfuscated with XOR all-ones, which `teredo` undoes) is where
+        # the relay sends the packet.
+        return [address.teredo[1]]
+    if address in NAT64:
+        return [ipaddress.IPv4Address(value & 0xFFFFFFFF)]
+    if address in NAT64_LOCAL:
+        return [ipaddress.IPv4Address(_bits(value, runs)) for runs in _RFC6052_RUNS.values()]
+    if address in IPV4_COMPATIBLE and value > 1:  # not :: (unspecified) nor ::1 (loopback)
+        return [ipaddress.IPv4Address(value & 0xFFFFFFFF)]
+    return []
+
+
+def _bits(value: int, runs: tuple[tuple[int, int], ...]) -> int:
+    """Concatenates runs of bits of a 128-bit value, each (first bit from the left, count)."""
+    result = 0
+    for first, count in runs:
+        result = (result << count) | ((value >> (128 - first - count)) & ((1 << count) - 1))
+    return result
 
 
 def refusal(address: IPAddress, allow_loopback: bool) -> str | None:
-    """Why the address may not be called, or None if it may."""
-    address = embedded_ipv4(address)
+    """Why the address may not be called, or None if it may. An IPv6 form that carries IPv4
+    addresses is judged by those: one refused is enough, and if all pass so does the form."""
+    embedded = embedded_ipv4s(address)
+    # Name the metadata address first when one of several candidate embeddings is one.
+    for inner in sorted(embedded, key=lambda candidate: candidate not in METADATA_ADDRESSES):
+        reason = _refusal(inner, allow_loopback)
+        if reason is not None:
+            return f"it embeds {inner}, and {reason}"
+    return None if embedded else _refusal(address, allow_loopback)
+
+
+def _refusal(address: IPAddress, allow_loopback: bool) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
         return "scoped IPv6 addresses are not allowed"
     if address in METADATA_ADDRESSES:
@@ -153,10 +198,14 @@ def refuse_own_service(host: str, port: int, addresses: Sequence[IPAddress], den
     """Where loopback is allowed (the devstack), its own services share 127.0.0.1 with the test
     receivers: the AWS emulator, the media plane and servers, the API. None of them checks who
     calls, so a URL on their ports would read any tenant's objects and secrets."""
-    if port in denied_ports and any(embedded_ipv4(address).is_loopback for address in addresses):
+    if port in denied_ports and any(_is_loopback(address) for address in addresses):
         raise UrlForbidden(
             f"The URL's host {host} is this machine, and port {port} is one of the stack's own services."
         )
+
+
+def _is_loopback(address: IPAddress) -> bool:
+    return address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4s(address))
 
 
 def _check_text(url: str) -> None:

@@ -17,9 +17,11 @@ from chalicelib.platform.adapters.records import (
     key_key,
     project_from_item,
     project_item,
+    refresh_family_key,
     refresh_from_item,
     refresh_item,
     refresh_key,
+    revoked_family_item,
 )
 from chalicelib.platform.domain.credentials import ApiKey, Project, RefreshToken
 
@@ -67,6 +69,13 @@ class DynamoCredentialRepository:
     def get_refresh_token(self, project_id: str, token_id: str) -> RefreshToken | None:
         item = self.table.get(*refresh_key(project_id, token_id))
         return None if item is None else refresh_from_item(item)
+
+    def revoke_refresh_family(self, project_id: str, family_id: str, revoked_at: datetime, until: datetime) -> None:
+        # A plain Put: revoking twice is the same revocation.
+        self.table.write([Put(item=revoked_family_item(project_id, family_id, revoked_at, until))])
+
+    def refresh_family_revoked(self, project_id: str, family_id: str) -> bool:
+        return self.table.get(*refresh_family_key(project_id, family_id)) is not None
 
     def consume_refresh_token(self, token: RefreshToken, used_at: datetime, successor: RefreshToken) -> None:
         """Marks the token used and stores its successor atomically; a second use loses the race."""

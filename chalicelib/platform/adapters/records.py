@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core import resources
@@ -81,7 +82,24 @@ def refresh_item(token: RefreshToken) -> dict[str, Any]:
         "secretHash": token.secret_hash,
         "expiresAt": to_atom(token.expires_at),
         "usedAt": to_atom(token.used_at) if token.used_at else None,
+        "familyId": token.family,
         TTL: epoch_seconds(token.expires_at),
+    }
+
+
+def refresh_family_key(project_id: str, family_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "REFRESHFAMILY"), family_id
+
+
+def revoked_family_item(project_id: str, family_id: str, revoked_at: datetime, until: datetime) -> dict[str, Any]:
+    """Kept until the last token the family could still hold has expired."""
+    pk, sk = refresh_family_key(project_id, family_id)
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": "revokedRefreshFamily",
+        "revokedAt": to_atom(revoked_at),
+        TTL: epoch_seconds(until),
     }
 
 
@@ -93,4 +111,5 @@ def refresh_from_item(item: dict[str, Any]) -> RefreshToken:
         secret_hash=item["secretHash"],
         expires_at=from_atom(item["expiresAt"]),
         used_at=from_atom(item["usedAt"]) if item.get("usedAt") else None,
+        family_id=str(item.get("familyId") or ""),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.core import resources
@@ -95,9 +96,34 @@ def delivery_item(delivery: Delivery) -> dict[str, Any]:
 
 
 def delivery_from_item(item: dict[str, Any]) -> Delivery:
-    data = {k: v for k, v in item.items() if k not in _META}
+    data = {k: v for k, v in item.items() if k not in _META and k != ATTEMPT_STARTED}
     data["attempts"] = json.loads(data.get("attempts") or "[]")
     return Delivery.model_validate(data)
+
+
+# The attempt's lease: when an attempt started (epoch seconds). Not part of the Delivery model,
+# so saving the delivery after the attempt (a whole-item Put) releases it.
+ATTEMPT_STARTED = "attempt_started"
+
+
+def delivery_lease(delivery: Delivery, now: datetime, lease: timedelta) -> Update:
+    """Takes the attempt of this round: only while the delivery is pending in the same round, and
+    no other attempt started less than `lease` ago (one that did and vanished has expired)."""
+    return Update(
+        key=delivery_key(delivery.project_id, delivery.webhook_id, delivery.delivery_id),
+        expression="SET #started = :now",
+        condition=(
+            "attribute_exists(#pk) AND #status = :pending AND #round = :round"
+            " AND (attribute_not_exists(#started) OR #started < :expired)"
+        ),
+        names={"#pk": PK, "#status": "status", "#round": "round_attempts", "#started": ATTEMPT_STARTED},
+        values={
+            ":now": Decimal(str(now.timestamp())),
+            ":expired": Decimal(str((now - lease).timestamp())),
+            ":pending": "pending",
+            ":round": delivery.round_attempts,
+        },
+    )
 
 
 def delivery_create(delivery: Delivery) -> Put:

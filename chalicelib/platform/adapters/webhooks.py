@@ -8,17 +8,17 @@ import socket
 import ssl
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.core.adapters.dynamodb import PK, SK, Table, Update
+from chalicelib.core.adapters.dynamodb import PK, SK, Put, Table, Update
 from chalicelib.core.adapters.pinned import pinned_connection
 from chalicelib.core.adapters.records import audit_put, outbox_put
 from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.errors import Conflict, RepositoryUnavailable
-from chalicelib.core.domain.events import WebhookDisabled
+from chalicelib.core.domain.events import DomainEvent, WebhookDisabled
 from chalicelib.core.domain.urlguard import Target
 from chalicelib.platform.adapters import webhook_records
 from chalicelib.platform.domain.webhooks import Delivery, DeliveryMessage, Response, Webhook
@@ -83,8 +83,20 @@ class DynamoWebhookRepository:
             return False
         return True
 
-    def save_delivery(self, delivery: Delivery) -> None:
-        self.table.write([webhook_records.delivery_save(delivery)])
+    def save_delivery(self, delivery: Delivery, event: DomainEvent | None = None) -> None:
+        """The delivery, and with it (same transaction, outbox) the event its outcome reports."""
+        writes: list[Put | Update] = [webhook_records.delivery_save(delivery)]
+        if event is not None:
+            writes.append(outbox_put(event))
+        self.table.write(writes)
+
+    def lease_delivery(self, delivery: Delivery, now: datetime, lease: timedelta) -> bool:
+        """False when another consumer holds this round's attempt, or the round moved on."""
+        try:
+            self.table.update(webhook_records.delivery_lease(delivery, now, lease))
+        except Conflict:
+            return False
+        return True
 
 
 class SqsDeliveryQueue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.clock import to_atom
+from chalicelib.core.domain import audit
 from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.platform.domain.credentials import ApiKey
 
@@ -31,7 +32,8 @@ def audit_event(event: AuditEvent) -> dict[str, Any]:
         "actorKeyId": event.actor_key_id,
         "requestId": event.request_id,
         "at": to_atom(event.at),
-        "before": event.before,
-        "after": event.after,
+        # Records written before images were stored with wire names still hold snake_case.
+        "before": audit.wire_names(event.before),
+        "after": audit.wire_names(event.after),
         "detail": event.detail,
     }

@@ -88,6 +88,13 @@ class WebhookDelivery(BaseModel):
     attempts: list[DeliveryAttempt]
 
 
+class WebhookRecovery(BaseModel):
+    webhookId: str
+    since: datetime
+    until: datetime
+    redelivered: int
+
+
 class WebhookTestResult(BaseModel):
     success: bool
     statusCode: int | None

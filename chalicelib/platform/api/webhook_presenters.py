@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.clock import to_atom
-from chalicelib.platform.domain.webhooks import Delivery, Webhook
+from chalicelib.platform.domain.webhooks import Delivery, RecoveryWindow, Webhook
 from chalicelib.platform.services.webhooks import TestResult
 
 
@@ -53,3 +53,12 @@ def delivery(d: Delivery) -> dict[str, Any]:
 
 def test_result(r: TestResult) -> dict[str, Any]:
     return {"success": r.success, "statusCode": r.status_code, "latencyMs": r.latency_ms, "error": r.error}
+
+
+def recovery(webhook_id: str, window: RecoveryWindow, redelivered: int) -> dict[str, Any]:
+    return {
+        "webhookId": webhook_id,
+        "since": window.since.isoformat(),
+        "until": window.until.isoformat(),
+        "redelivered": redelivered,
+    }

@@ -12,7 +12,13 @@ from chalicelib.core.permissions import WEBHOOK_DELIVERIES_SEND
 from chalicelib.platform import wiring
 from chalicelib.platform.api import webhook_presenters as present
 from chalicelib.platform.api.authorizer import api_key_authorizer
-from chalicelib.platform.domain.webhooks import DeliveryQuery, WebhookCreation, WebhookQuery, WebhookUpdate
+from chalicelib.platform.domain.webhooks import (
+    DeliveryQuery,
+    RecoveryWindow,
+    WebhookCreation,
+    WebhookQuery,
+    WebhookUpdate,
+)
 
 if TYPE_CHECKING:
     from chalicelib.platform.services.webhooks import WebhookService
@@ -140,6 +146,23 @@ def list_webhook_deliveries(call: Call, webhookId: str) -> Any:  # noqa: N803
 )
 def redeliver_webhook_delivery(call: Call, webhookId: str, deliveryId: str) -> Any:  # noqa: N803
     return present.delivery(service().redeliver(call.actor, webhookId, deliveryId))
+
+
+@endpoint(
+    bp,
+    "/webhooks/{webhookId}/recover",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=202,
+    uses=(WEBHOOK_DELIVERIES_SEND,),
+    body=RecoveryWindow,
+    response="WebhookRecovery",
+)
+def recover_webhook_deliveries(call: Call, webhookId: str) -> Any:  # noqa: N803
+    """Redeliver every delivery of a time window (at most 7 days, within 30 days) that failed"""
+    window = call.body(RecoveryWindow)
+    return present.recovery(webhookId, window, service().recover(call.actor, webhookId, window))
 
 
 @endpoint(

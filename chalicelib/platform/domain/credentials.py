@@ -102,3 +102,9 @@ class RefreshToken:
     secret_hash: str
     expires_at: datetime
     used_at: datetime | None = None
+    # The id of the first token of the login it descends from (its own id for that one).
+    family_id: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.family_id or self.token_id  # tokens stored before families existed

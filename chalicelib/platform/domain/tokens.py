@@ -14,6 +14,7 @@ from chalicelib.core import ids
 from chalicelib.core.clock import epoch_seconds, to_atom
 from chalicelib.core.domain.access import Principal, Role
 from chalicelib.core.domain.errors import InvalidAccessToken
+from chalicelib.platform.domain.credentials import KEY_ID_PREFIX, PROJECT_ID_PREFIX
 
 ALGORITHM = "HS256"
 AUDIENCE = "videoplane-api"
@@ -115,6 +116,22 @@ def verify_access_token(token: str, keyset: SigningKeySet, issuer: str) -> Princ
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
-        return Principal(project_id=claims["pid"], key_id=claims["sub"], role=Role(claims["role"]))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+    # TypeError: PyJWT raises it for some wrong-typed registered claims (an `iss` list).
+    except (jwt.PyJWTError, TypeError, ValueError) as exc:
         raise InvalidAccessToken() from exc
+    return _principal(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    """Our own claims, checked for type and format: they become table keys and the tenant."""
+    project_id, key_id, role = claims.get("pid"), claims.get("sub"), claims.get("role")
+    if not (
+        isinstance(project_id, str)
+        and ids.is_id(project_id, PROJECT_ID_PREFIX)
+        and isinstance(key_id, str)
+        and ids.is_id(key_id, KEY_ID_PREFIX)
+        and isinstance(role, str)
+        and role in Role.__members__.values()
+    ):
+        raise InvalidAccessToken()
+    return Principal(project_id=project_id, key_id=key_id, role=Role(role))

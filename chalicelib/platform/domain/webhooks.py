@@ -15,10 +15,11 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from chalicelib.core import ids
-from chalicelib.core.domain.events import CATALOGUE
+from chalicelib.core.domain.errors import InvalidInput, Problem
+from chalicelib.core.domain.events import CATALOGUE, WebhookDeliveryExhausted, envelope
 from chalicelib.platform.domain import signing
 
 WEBHOOK_ID_PREFIX = "webhook_"
@@ -311,3 +312,74 @@ def outcome(
         # The receiver's own schedule wins over ours; it is not scaled.
         delay = parse_retry_after(response.retry_after, now) or delay
     return Outcome(status=DeliveryStatus.PENDING, next_retry_at=now + delay)
+
+
+# How long one attempt holds its delivery: longer than an attempt can take (the sender's 15 s
+# timeout plus signing and bookkeeping), shorter than the deliveries queue's 60 s visibility
+# timeout, so that when a consumer dies mid-attempt its own message comes back after the lease
+# has expired and the attempt is made again.
+ATTEMPT_LEASE = timedelta(seconds=45)
+
+
+def message_is_current(message: DeliveryMessage, delivery: Delivery) -> bool:
+    """Whether a message is the one the delivery waits for: the first or a redelivery's (no
+    `notBefore`) while no retry is scheduled, or the scheduled retry's. Any other is a duplicate
+    of a message whose attempt already happened, and must not attempt ahead of the schedule."""
+    if delivery.next_retry_at is None:
+        return message.not_before is None
+    return message.not_before is not None and abs(message.not_before - delivery.next_retry_at.timestamp()) < 0.001
+
+
+def exhausted_event(delivery: Delivery, attempt: Attempt, now: datetime) -> WebhookDeliveryExhausted:
+    return WebhookDeliveryExhausted(
+        **envelope(delivery.project_id, now),
+        webhookId=delivery.webhook_id,
+        deliveryId=delivery.delivery_id,
+        failedEventId=delivery.event_id,
+        failedEventType=delivery.event_type,
+        attempts=delivery.round_attempts + 1,
+        lastError=attempt.error or (f"HTTP {attempt.status_code}" if attempt.status_code else None),
+    )
+
+
+def receives(webhook: Webhook, detail: dict[str, Any]) -> bool:
+    """Whether the webhook gets this event: it subscribed to its type, and the event is not the
+    report of this very endpoint's own exhausted delivery (which it could not take either, and
+    whose failure would report itself again, every three days)."""
+    event_type = str(detail.get("type"))
+    if not webhook.subscribed(event_type):
+        return False
+    return not (event_type == "webhook.delivery.exhausted" and detail.get("webhookId") == webhook.webhook_id)
+
+
+MAX_RECOVERY_WINDOW = timedelta(days=7)
+
+
+class RecoveryWindow(BaseModel):
+    """`POST /webhooks/{webhookId}/recover`: deliveries created in [since, until) that failed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    since: AwareDatetime
+    until: AwareDatetime
+
+    def check(self, now: datetime) -> None:
+        """Bounded, so one call queues a bounded amount of work; within the deliveries' retention,
+        because older ones are gone."""
+        if self.until <= self.since:
+            raise _window_problem("until", "`until` must be after `since`.")
+        if self.until - self.since > MAX_RECOVERY_WINDOW:
+            raise _window_problem("until", "The window must not exceed 7 days.")
+        if self.since < now - DELIVERY_RETENTION:
+            raise _window_problem("since", "Deliveries are kept 30 days: `since` must be within them.")
+
+    def contains(self, delivery: Delivery) -> bool:
+        return self.since <= delivery.created_at < self.until
+
+
+def _window_problem(name: str, title: str) -> InvalidInput:
+    return InvalidInput([Problem("invalid-attribute", title, name)])
+
+
+def restarted(delivery: Delivery) -> Delivery:
+    """A new round of attempts for the same message (same `webhook-id`)."""
+    return delivery.model_copy(update={"status": DeliveryStatus.PENDING, "round_attempts": 0, "next_retry_at": None})

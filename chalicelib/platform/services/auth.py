@@ -67,8 +67,9 @@ def parse_authorization(header: str | None) -> Credentials:
         return Credentials("bearer", value)
     if scheme == "basic" and value:
         try:
-            decoded = base64.b64decode(value, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as exc:
+            # b64decode raises a plain ValueError (not binascii.Error) for non-ASCII text.
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise InvalidAuthorizationHeader() from exc
         username, _, _password = decoded.partition(":")
         if username:
@@ -107,18 +108,34 @@ class AuthService:
         now = self.clock()
         if token is None or not ids.secrets_match(parsed.secret, token.secret_hash):
             raise InvalidRefreshToken()
-        if token.used_at is not None or token.expires_at <= now:
-            self._record_failure(token.project_id, token.key_id, request_id, "refresh token reused or expired")
+        if token.used_at is not None:
+            self._revoke_family(token, now, request_id)
+            raise InvalidRefreshToken()
+        if token.expires_at <= now:
+            self._record_failure(token.project_id, token.key_id, request_id, "refresh token expired")
+            raise InvalidRefreshToken()
+        if self.credentials.refresh_family_revoked(token.project_id, token.family):
+            self._record_failure(token.project_id, token.key_id, request_id, "refresh token of a revoked family")
             raise InvalidRefreshToken()
         key = self.credentials.get_key(token.project_id, token.key_id)
         if key is None or not key.active:
             raise InvalidRefreshToken()
-        pair, successor = self._new_pair(key)
+        pair, successor = self._new_pair(key, family_id=token.family)
         try:
             self.credentials.consume_refresh_token(token, now, successor)
         except Conflict as exc:
+            # Another request used it first: two uses of one token, which is reuse too.
+            self._revoke_family(token, now, request_id)
             raise InvalidRefreshToken() from exc
         return pair
+
+    def _revoke_family(self, token: RefreshToken, now: datetime, request_id: str) -> None:
+        """A used token presented again has leaked (RFC 9700 §4.14.2): the server cannot tell the
+        owner's successor from the thief's, so every token of the login stops working. Access
+        tokens already issued live out their short lifetime."""
+        # Successors are issued for refresh_ttl at most, so the mark outlives every one of them.
+        self.credentials.revoke_refresh_family(token.project_id, token.family, now, now + self.refresh_ttl)
+        self._record_failure(token.project_id, token.key_id, request_id, "refresh token reused: its family revoked")
 
     def authenticate(self, authorization: str | None, request_id: str) -> Principal:
         """What the API Gateway authorizer runs: resolve the caller or raise an auth problem."""
@@ -164,7 +181,7 @@ class AuthService:
         self.credentials.create_refresh_token(refresh)
         return pair
 
-    def _new_pair(self, key: ApiKey) -> tuple[TokenPair, RefreshToken]:
+    def _new_pair(self, key: ApiKey, family_id: str = "") -> tuple[TokenPair, RefreshToken]:
         now = self.clock()
         principal = Principal(project_id=key.project_id, key_id=key.key_id, role=key.role)
         access = tokens.issue_access_token(principal, self.keys.load(), now, self.access_ttl, self.issuer)
@@ -175,6 +192,7 @@ class AuthService:
             key_id=key.key_id,
             secret_hash=secret.secret_hash,
             expires_at=now + self.refresh_ttl,
+            family_id=family_id or secret.credential_id,
         )
         pair = TokenPair(access, secret.value, int(self.access_ttl.total_seconds()))
         return pair, refresh

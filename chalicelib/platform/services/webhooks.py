@@ -6,14 +6,14 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.core import ids
 from chalicelib.core.domain import audit, urlguard
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, NotFound
-from chalicelib.core.domain.events import EVENT_ID_PREFIX, WebhookDisabled, envelope
+from chalicelib.core.domain.events import EVENT_ID_PREFIX, DomainEvent, WebhookDisabled, envelope
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.domain.urlguard import Target, UrlForbidden
 from chalicelib.platform.domain import signing
@@ -24,6 +24,7 @@ from chalicelib.platform.domain.webhooks import (
     DeliveryMessage,
     DeliveryQuery,
     DeliveryStatus,
+    RecoveryWindow,
     Response,
     Webhook,
     WebhookCreation,
@@ -48,7 +49,8 @@ class DeliveryStore(Protocol):
     def clear_failing(self, project_id: str, webhook_id: str) -> None: ...
     def get_delivery(self, project_id: str, webhook_id: str, delivery_id: str) -> Delivery | None: ...
     def create_delivery(self, delivery: Delivery) -> bool: ...
-    def save_delivery(self, delivery: Delivery) -> None: ...
+    def save_delivery(self, delivery: Delivery, event: DomainEvent | None = None) -> None: ...
+    def lease_delivery(self, delivery: Delivery, now: datetime, lease: timedelta) -> bool: ...
 
 
 class WebhookStore(DeliveryStore, Protocol):
@@ -178,12 +180,32 @@ class WebhookService:
         delivery = self.repository.get_delivery(actor.project_id, webhook_id, delivery_id)
         if delivery is None:
             raise NotFound(name="deliveryId")
-        restarted = delivery.model_copy(
-            update={"status": DeliveryStatus.PENDING, "round_attempts": 0, "next_retry_at": None}
-        )
+        restarted = rules.restarted(delivery)
         self.repository.save_delivery(restarted)
         self.queue().send([DeliveryMessage(actor.project_id, webhook_id, delivery_id, None)])
         return restarted
+
+    def recover(self, actor: Actor, webhook_id: str, window: RecoveryWindow) -> int:
+        """Redelivers every delivery created in the window that failed; returns how many. Calling
+        again is harmless: the recovered ones are pending (or settled) by then, not failed."""
+        self.get(actor, webhook_id)
+        window.check(self.clock())
+        failed = [
+            d
+            for d in self.repository.list_deliveries(actor.project_id, webhook_id)
+            if d.status is DeliveryStatus.FAILED and window.contains(d)
+        ]
+        for delivery in failed:
+            self.repository.save_delivery(rules.restarted(delivery))
+        messages = [DeliveryMessage(actor.project_id, webhook_id, d.delivery_id, None) for d in failed]
+        unsent = {m.delivery_id for m in self.queue().send(messages)} if messages else set()
+        if unsent:
+            # Back to failed, so that calling again (the caller sees a 5xx) picks them up.
+            for delivery in failed:
+                if delivery.delivery_id in unsent:
+                    self.repository.save_delivery(delivery)
+            raise RuntimeError(f"{len(unsent)} recovered deliveries were not queued")
+        return len(failed)
 
     def test(self, actor: Actor, webhook_id: str) -> TestResult:
         """A signed `webhook.test` ping, sent now. Only status and latency come back: echoing the
@@ -228,7 +250,7 @@ class DeliveryService:
         now = self.clock()
         pending: list[DeliveryMessage] = []
         for webhook in self.repository.list_all(project_id):
-            if not webhook.subscribed(event_type):
+            if not rules.receives(webhook, detail):
                 continue
             delivery = Delivery(project_id=project_id, webhook_id=webhook.webhook_id,
                                 delivery_id=rules.delivery_id(event_id), event_id=event_id, event_type=event_type,
@@ -246,14 +268,10 @@ class DeliveryService:
         return len(pending)
 
     def deliver(self, message: DeliveryMessage) -> None:
-        webhook = self.repository.get(message.project_id, message.webhook_id)
-        delivery = self.repository.get_delivery(message.project_id, message.webhook_id, message.delivery_id)
-        if webhook is None or webhook.deleted or delivery is None or delivery.status is not DeliveryStatus.PENDING:
-            return  # deleted, or a duplicate message for a delivery already settled
-        now = self.clock()
-        if message.not_before is not None and message.not_before > now.timestamp():
-            self.queue.send([message], now.timestamp())  # not yet: hop through the queue again
+        claimed = self._claim(message)
+        if claimed is None:
             return
+        webhook, delivery, now = claimed
         if not webhook.enabled:
             self._settle(delivery, Attempt(attempted_at=now, latency_ms=0, error="The webhook is disabled."),
                          DeliveryStatus.FAILED, None)  # fmt: skip
@@ -262,7 +280,10 @@ class DeliveryService:
         result = rules.outcome(response, delivery.round_attempts + 1, webhook.failing_since, now, self.retry_scale)
         attempt = Attempt(attempted_at=now, status_code=response.status_code, latency_ms=response.latency_ms,
                           error=response.error, next_retry_at=result.next_retry_at)  # fmt: skip
-        self._settle(delivery, attempt, result.status, result.next_retry_at)
+        # Gave up after the whole schedule (not a 410, which disables and says so itself).
+        exhausted = result.status is DeliveryStatus.FAILED and result.disable_reason is None
+        self._settle(delivery, attempt, result.status, result.next_retry_at,
+                     rules.exhausted_event(delivery, attempt, now) if exhausted else None)  # fmt: skip
         if response.ok and webhook.failing_since is not None:
             self.repository.clear_failing(webhook.project_id, webhook.webhook_id)
         elif not response.ok and webhook.failing_since is None:
@@ -276,6 +297,25 @@ class DeliveryService:
         if result.disable_reason is not None:
             self._disable(webhook, result.disable_reason, now)
 
+    def _claim(self, message: DeliveryMessage) -> tuple[Webhook, Delivery, datetime] | None:
+        """The webhook and delivery this message may attempt now, with the attempt's lease taken;
+        None when it may not (and then it is handled: dropped, or sent back until due)."""
+        webhook = self.repository.get(message.project_id, message.webhook_id)
+        delivery = self.repository.get_delivery(message.project_id, message.webhook_id, message.delivery_id)
+        if webhook is None or webhook.deleted or delivery is None or delivery.status is not DeliveryStatus.PENDING:
+            return None  # deleted, or a duplicate message for a delivery already settled
+        if not rules.message_is_current(message, delivery):
+            return None  # a duplicate of a message already attempted; the scheduled one will come
+        now = self.clock()
+        if message.not_before is not None and message.not_before > now.timestamp():
+            self.queue.send([message], now.timestamp())  # not yet: hop through the queue again
+            return None
+        if not self.repository.lease_delivery(delivery, now, rules.ATTEMPT_LEASE):
+            # A duplicate being attempted right now (SQS delivers at least once). If that consumer
+            # dies, its own message returns after the lease expired and the attempt is made then.
+            return None
+        return webhook, delivery, now
+
     def _attempt(self, webhook: Webhook, delivery: Delivery, now: datetime) -> Response:
         try:
             target = self.egress.check(webhook.url)  # again: DNS may have changed since registration
@@ -285,7 +325,15 @@ class DeliveryService:
         headers = signed_headers(webhook, delivery.delivery_id, delivery.message_id, body, now)
         return self.egress.sender.post(target, body, headers)
 
-    def _settle(self, delivery: Delivery, attempt: Attempt, status: DeliveryStatus, retry: datetime | None) -> None:
+    def _settle(
+        self,
+        delivery: Delivery,
+        attempt: Attempt,
+        status: DeliveryStatus,
+        retry: datetime | None,
+        event: DomainEvent | None = None,
+    ) -> None:
+        """Records the attempt, which also releases the lease (the item is written whole)."""
         self.repository.save_delivery(
             delivery.model_copy(
                 update={
@@ -294,7 +342,8 @@ class DeliveryService:
                     "status": status,
                     "next_retry_at": retry,
                 }
-            )
+            ),
+            event,
         )
 
     def _disable(self, webhook: Webhook, reason: str, now: datetime) -> None:
