@@ -19,11 +19,13 @@ from chalicelib.core import resources
 from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
+    from devstack.ivsplane import IvsPlane
     from devstack.mediaplane import MediaPlane
     from devstack.mediaserver import MediaServer
 
 STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
 STATE_FILE = STATE_DIR / "state.json"
+IVS_STATE_FILE = STATE_DIR / "ivs.json"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
@@ -49,8 +51,16 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     apply_environment(emulator.endpoint)
     plane, media_server = _bind("media", media_port, lambda: start_media_plane(media_port))
     plane_url = os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"]
+    ivs_plane = start_ivs_plane(os.environ[resources.MEDIA_BASE_URL_ENV], IVS_STATE_FILE)
+    ivs_url = os.environ["AWS_ENDPOINT_URL_IVS"]
     # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
-    own_ports = {emulator.port, _port_of(plane_url), _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]), server.port}
+    own_ports = {
+        emulator.port,
+        _port_of(plane_url),
+        _port_of(ivs_url),
+        _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
+        server.port,
+    }
     os.environ[resources.LOOPBACK_DENY_PORTS_ENV] = ",".join(str(p) for p in sorted(own_ports))
     from chalicelib.core import wiring
 
@@ -69,15 +79,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    kept = "data kept from the last run" if emulator.restored else "new, empty"
-    print(f"Videoplane devstack is up (AWS emulator at {emulator.endpoint}, {pollers.count} event sources polled)")
-    print(f"State:        {STATE_DIR} ({kept}; `python -m devstack reset` wipes it)")
-    print(f"API base URL: {server.url}")
-    print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
-    print(f"Dev project:  {project_id}")
-    print(f"Dev API key:  {api_key}   (also in {API_KEY_FILE})")
-    print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
-    print("Press Ctrl+C to stop.", flush=True)
+    _banner(emulator.endpoint, emulator.restored, pollers.count, server.url, plane_url, ivs_url, project_id, api_key)
     # Last: the file tells scripts and tests that the stack is up, so the banner is out already.
     STATE_FILE.write_text(
         json.dumps(
@@ -85,6 +87,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "apiUrl": server.url,
                 "awsEndpoint": emulator.endpoint,
                 "mediaPlane": plane_url,
+                "ivsPlane": ivs_url,
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
                 "pid": os.getpid(),
                 "emulatorPid": emulator.process.pid,
@@ -109,10 +112,33 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     pollers.stop()
     server.stop()
     plane.stop()
+    ivs_plane.stop()
     media_server.stop()
     emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
     return code
+
+
+def _banner(
+    aws_endpoint: str,
+    restored: bool,
+    sources: int,
+    api_url: str,
+    plane_url: str,
+    ivs_url: str,
+    project_id: str,
+    api_key: str,
+) -> None:
+    kept = "data kept from the last run" if restored else "new, empty"
+    print(f"Videoplane devstack is up (AWS emulator at {aws_endpoint}, {sources} event sources polled)")
+    print(f"State:        {STATE_DIR} ({kept}; `python -m devstack reset` wipes it)")
+    print(f"API base URL: {api_url}")
+    print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
+    print(f"Live (IVS):   control plane at {ivs_url}; ingest to come (not served yet): {live_ingest_banner()}")
+    print(f"Dev project:  {project_id}")
+    print(f"Dev API key:  {api_key}   (also in {API_KEY_FILE})")
+    print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
+    print("Press Ctrl+C to stop.", flush=True)
 
 
 T = TypeVar("T")
@@ -178,7 +204,13 @@ def reset() -> dict[str, Any]:
 
     _refuse_second_stack()
     removed = []
-    for path in (STATE_DIR / persistence.SNAPSHOT_FILE, STATE_DIR / persistence.BLOB_DIR, API_KEY_FILE, STATE_FILE):
+    for path in (
+        STATE_DIR / persistence.SNAPSHOT_FILE,
+        STATE_DIR / persistence.BLOB_DIR,
+        API_KEY_FILE,
+        STATE_FILE,
+        IVS_STATE_FILE,
+    ):
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
@@ -213,6 +245,29 @@ def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
     os.environ[resources.MEDIA_BASE_URL_ENV] = media_url
     os.environ[resources.PLAYER_BASE_URL_ENV] = f"{media_url}/embed"
     return plane, media_server
+
+
+# Where the live ingest front door will listen (the media plane's slice; nothing listens yet).
+LIVE_INGEST_TEMPLATES = {
+    "rtmps": "rtmps://{endpoint}:1936/app/",
+    "rtmp": "rtmp://{endpoint}:1935/app/",
+    "srt": "srt://{endpoint}:6200",
+}
+
+
+def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
+    """The IVS control plane (channels, stream keys); the app's IVS client is pointed at it."""
+    from devstack.ivsplane import IvsPlane
+
+    ivs_plane = IvsPlane(media_url, state_file=state_file)
+    os.environ["AWS_ENDPOINT_URL_IVS"] = ivs_plane.start()
+    for protocol, template in LIVE_INGEST_TEMPLATES.items():
+        os.environ[resources.LIVE_INGEST_ENVS[protocol]] = template
+    return ivs_plane
+
+
+def live_ingest_banner() -> str:
+    return ", ".join(t.format(endpoint="127.0.0.1") for t in LIVE_INGEST_TEMPLATES.values())
 
 
 def _attach() -> None:

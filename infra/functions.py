@@ -27,11 +27,13 @@ from infra.model import FUNCTION_METADATA, FunctionSpec, camel
 
 # The symbolic resource of MediaConvert's API (chalicelib.core.permissions.MEDIACONVERT_JOBS).
 MEDIACONVERT = "mediaconvert"
+# The symbolic resource of IVS channels and stream keys (chalicelib.core.permissions.IVS_*).
+IVS = "ivs"
 INLINE_POLICY_NAME = "access"
 # Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
 # lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
-# Probe reads a file by URL and acts on no MediaConvert resource.
-UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe"})
+# Probe reads a file by URL and acts on no MediaConvert resource; IVS's ListChannels lists the account's.
+UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe", "ivs:ListChannels"})
 
 
 def policy_statements(
@@ -217,6 +219,14 @@ def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
             "mediaconvert:CreateJob (declared in chalicelib.core.permissions) on this account's MediaConvert "
             "resources in this region only: jobs go to the Default queue and get ids only when created.",
         )
+    if IVS in declared:
+        for kind in ("channel", "stream-key"):
+            common.acknowledge(
+                fn.role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ivs:<AWS::Region>:<AWS::AccountId>:{kind}/*]",
+                f"IVS actions (declared in chalicelib.core.permissions) on this account's {kind}s in this region "
+                "only: channels are created per live stream at run time, so their ids are not known in advance.",
+            )
     for bucket_definition in resources.BUCKETS:
         if bucket_definition.permission in declared:
             bucket_arn = common.nag_arn(fn, runtime.buckets[bucket_definition.name])

@@ -30,7 +30,7 @@ from infra import functions, settings
 from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
-from infra.functions import MEDIACONVERT, AppFunction
+from infra.functions import IVS, MEDIACONVERT, AppFunction
 from infra.model import FunctionSpec, camel, plan
 from infra.shared import ROLE_IDS, SharedStack
 
@@ -102,6 +102,11 @@ class VideoplaneStack(SharedStack):
             # CreateJob on the account's MediaConvert queues, presets, job templates and jobs in this
             # region (jobs go to the Default queue; their ids are not known in advance).
             MEDIACONVERT: [self.format_arn(service="mediaconvert", resource="*")],
+            # Live streams' IVS channels and stream keys, created per stream at run time.
+            IVS: [
+                self.format_arn(service="ivs", resource="channel", resource_name="*"),
+                self.format_arn(service="ivs", resource="stream-key", resource_name="*"),
+            ],
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {

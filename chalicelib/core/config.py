@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -53,6 +53,10 @@ class Settings(BaseModel):
     allow_loopback_ingest: bool = False
     # ...except on these ports, where the devstack's own unauthenticated services listen.
     loopback_deny_ports: frozenset[int] = frozenset()
+    # Live streams: the IVS channel type, the recording configuration, ingest URL templates.
+    live_channel_type: Literal["STANDARD", "BASIC"] = "STANDARD"
+    live_recording_configuration_arn: str = ""
+    live_ingest: dict[str, str] = {}
     # Test-only: multiplies the webhook retry schedule (e.g. 0.001) so e2e tests see retries in seconds.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
 
@@ -82,6 +86,9 @@ def get_settings() -> Settings:
         "allow_loopback_ingest": env.get(resources.ALLOW_LOOPBACK_INGEST_ENV) == "1",
         "webhook_retry_scale": env.get(resources.WEBHOOK_RETRY_SCALE_ENV),
         "loopback_deny_ports": _ports(env.get(resources.LOOPBACK_DENY_PORTS_ENV)),
+        "live_channel_type": env.get(resources.LIVE_CHANNEL_TYPE_ENV),
+        "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
+        "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],
@@ -143,6 +150,11 @@ def mediaconvert() -> MediaConvertClient:
     # AWS_ENDPOINT_URL_MEDIACONVERT to its ffmpeg plane.
     client: MediaConvertClient = _client("mediaconvert")
     return client
+
+
+def ivs() -> Any:
+    # The devstack sets AWS_ENDPOINT_URL_IVS to its IVS control plane (moto's IVS has channels only).
+    return _client("ivs")
 
 
 def reset_caches() -> None:

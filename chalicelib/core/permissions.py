@@ -55,6 +55,13 @@ MEDIA_OBJECTS_WRITE = Access("s3", ("GetObject", "PutObject", "DeleteObject"), "
 # CreateJob and Probe act on the account's queues and presets; the role they pass is scoped.
 MEDIACONVERT_JOBS = Access("mediaconvert", ("CreateJob", "Probe"), "mediaconvert")
 MEDIACONVERT_PASS_ROLE = Access("iam", ("PassRole",), "mediaconvert-role")
+# Live streams: one IVS channel per stream, created at run time (never in the template); the
+# channel's tags are set by CreateChannel (ivs:TagResource). Scoped to this account's channels and
+# stream keys in this region.
+IVS_CHANNELS_CREATE = Access("ivs", ("CreateChannel", "TagResource"), "ivs")
+IVS_STREAM_KEYS_RESET = Access("ivs", ("ListStreamKeys", "DeleteStreamKey", "CreateStreamKey"), "ivs")
+IVS_STREAMS = Access("ivs", ("GetStream", "StopStream"), "ivs")
+IVS_CHANNELS_DELETE = Access("ivs", ("ListChannels", "GetStream", "StopStream", "DeleteChannel"), "ivs")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

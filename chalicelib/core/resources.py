@@ -314,3 +314,18 @@ MEDIACONVERT_RULE_PATTERN: dict[str, Any] = {
 MEDIA_BASE_URL_ENV = "VIDEOPLANE_MEDIA_BASE_URL"
 # Where players are served (api.video's embed.api.video).
 PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"
+
+
+# -- live streams (chalicelib.live) ----------------------------------------------------------------
+
+# IVS channel type of new live streams: STANDARD (transcoded ladder) or BASIC (source passed through).
+LIVE_CHANNEL_TYPE_ENV = "VIDEOPLANE_LIVE_CHANNEL_TYPE"
+# The IVS recording configuration recorded streams use (to the media bucket); empty: not recorded yet.
+LIVE_RECORDING_CONFIGURATION_ENV = "VIDEOPLANE_LIVE_RECORDING_CONFIGURATION_ARN"
+# Ingest URL templates per protocol (`{endpoint}` is the channel's); IVS's ports by default, the
+# devstack's loopback ports there.
+LIVE_INGEST_ENVS = {
+    "rtmps": "VIDEOPLANE_LIVE_INGEST_RTMPS",
+    "rtmp": "VIDEOPLANE_LIVE_INGEST_RTMP",
+    "srt": "VIDEOPLANE_LIVE_INGEST_SRT",
+}

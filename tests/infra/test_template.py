@@ -24,7 +24,7 @@ from chalicelib.core import resources
 from chalicelib.platform.domain.tokens import SigningKeySet
 from infra import checks, keys, settings
 from infra.api import DIRECT_UPLOAD_METADATA
-from infra.functions import MEDIACONVERT, UNSCOPED_ACTIONS
+from infra.functions import IVS, MEDIACONVERT, UNSCOPED_ACTIONS
 from infra.model import UnsupportedByInfra, plan
 from infra.shared import NOTIFICATIONS_HANDLER_PREFIX
 from tests.infra.conftest import (
@@ -76,6 +76,7 @@ SYMBOLIC = {
     *(role.permission for role in resources.SERVICE_ROLES),
     *(queue.permission for queue in resources.QUEUES),
     MEDIACONVERT,
+    IVS,
 }
 # This account's MediaConvert resources in this region (queues, presets, job templates, jobs).
 MEDIACONVERT_ARN = {
@@ -85,6 +86,17 @@ MEDIACONVERT_ARN = {
          {"Ref": "AWS::AccountId"}, ":*"],
     ]
 }  # fmt: skip
+
+
+def _ivs_arn(kind: str) -> dict[str, Any]:
+    """This account's IVS channels or stream keys in this region (created per live stream at run time)."""
+    return {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":ivs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+             f":{kind}/*"],
+        ]
+    }  # fmt: skip
 
 
 def platform_ids(template: Template) -> dict[str, str]:
@@ -116,6 +128,8 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         ({"Fn::Join": ["", [table_arn, "/index/*"]]}, "table-indexes"),
         ({"Ref": secret_id}, "signing-secret"),
         (MEDIACONVERT_ARN, MEDIACONVERT),
+        (_ivs_arn("channel"), IVS),
+        (_ivs_arn("stream-key"), IVS),
         ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
         ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
     ]

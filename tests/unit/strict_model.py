@@ -52,6 +52,7 @@ def _walk(shape: Shape, value: Any, path: str, found: list[str]) -> None:
             found.append(f"{path}: expected a map, got {type(value).__name__}")
             return
         for key, item in value.items():
+            _walk(shape.key, key, f"{path}.<key {key}>", found)
             _walk(shape.value, item, f"{path}.{key}", found)
     else:
         _check_scalar(shape, value, path, found)
@@ -87,5 +88,16 @@ def _check_scalar(shape: Shape, value: Any, path: str, found: list[str]) -> None
         found.append(f"{path}: {value!r} is above the maximum {metadata['max']}")
     # The model's patterns are JavaScript regexes; the ones MediaConvert uses are also valid Python
     # except for escaped slashes, which Python accepts too.
-    if "pattern" in metadata and isinstance(value, str) and re.search(metadata["pattern"], value) is None:
+    if "pattern" in metadata and isinstance(value, str) and re.search(_python(metadata["pattern"]), value) is None:
         found.append(f"{path}: {value!r} does not match {metadata['pattern']}")
+
+
+# Java/JavaScript Unicode classes Python's re lacks (IVS's tag patterns use them), as their
+# nearest Python classes: letters and digits are in \w, separators in \s.
+_UNICODE_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\w", r"\p{Z}": r"\s"}
+
+
+def _python(pattern: str) -> str:
+    for java, python in _UNICODE_CLASSES.items():
+        pattern = pattern.replace(java, python)
+    return pattern

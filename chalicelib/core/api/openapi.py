@@ -262,7 +262,7 @@ def _request_body(operation: Operation, models: _Models) -> dict[str, Any] | Non
 
 def _responses(method: str, path: str, operation: Operation, models: _Models) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    if operation.status == 204:
+    if operation.status == 204 or (operation.response is None and operation.response_content_type == JSON_BODY):
         responses[str(operation.status)] = {"description": "Done; no content."}
     elif operation.response is None:
         responses[str(operation.status)] = {

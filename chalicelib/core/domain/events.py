@@ -149,6 +149,33 @@ class WebhookDeliveryExhausted(DomainEvent):
     last_error: str | None = Field(default=None, alias="lastError")
 
 
+# -- live streams (chalicelib.live) ------------------------------------------------------------
+
+
+class LiveStreamEvent(DomainEvent):
+    live_stream_id: str = Field(alias="liveStreamId")
+
+
+class LiveStreamCreated(LiveStreamEvent):
+    description = "A live stream was created; its ingest URLs and stream key are ready."
+    type: Literal["live-stream.created"] = "live-stream.created"
+    name: str
+
+
+class LiveStreamUpdated(LiveStreamEvent):
+    description = "A live stream's attributes or stream key changed."
+    type: Literal["live-stream.updated"] = "live-stream.updated"
+    changed: list[str] = Field(description="Names of the attributes that changed (streamKey after a reset)")
+
+
+class LiveStreamDeleted(LiveStreamEvent):
+    description = "A live stream was deleted; its channel and stream key no longer accept pushes."
+    type: Literal["live-stream.deleted"] = "live-stream.deleted"
+
+
+# -- end of live streams -----------------------------------------------------------------------
+
+
 CATALOGUE: dict[str, type[DomainEvent]] = {
     model.model_fields["type"].default: model
     for model in (
@@ -168,6 +195,9 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         VideoRestored,
         WebhookDisabled,
         WebhookDeliveryExhausted,
+        LiveStreamCreated,
+        LiveStreamUpdated,
+        LiveStreamDeleted,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

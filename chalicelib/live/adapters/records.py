@@ -1,0 +1,27 @@
+"""Item layouts of live streams (docs/data-model.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
+from chalicelib.core.adapters.records import TTL, item_body
+from chalicelib.core.clock import epoch_seconds
+from chalicelib.live.domain.live_streams import LiveStream
+
+ENTITY = "liveStream"
+
+
+def live_stream_key(project_id: str, live_stream_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "LIVE_STREAM"), live_stream_id
+
+
+def live_stream_item(stream: LiveStream) -> dict[str, Any]:
+    pk, sk = live_stream_key(stream.project_id, stream.live_stream_id)
+    # A provisioning stream expires (DynamoDB TTL); its removal releases the channel by name.
+    ttl = epoch_seconds(stream.expires_at) if stream.expires_at else None
+    return {PK: pk, SK: sk, "entity": ENTITY, TTL: ttl, **stream.model_dump(mode="json")}
+
+
+def live_stream_from_item(item: dict[str, Any]) -> LiveStream:
+    return LiveStream.model_validate(item_body(item))

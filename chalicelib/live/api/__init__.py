@@ -1,0 +1,1 @@
+"""Live routes: one module per resource."""

@@ -1,0 +1,60 @@
+"""Wire shapes of the live responses, for `/openapi.json` only (the presenters build the bodies),
+field for field as the api.video SDK 1.4.7 models read them, plus Videoplane's extensions."""
+
+# ruff: noqa: N815 - the attributes are the wire names
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class LiveStreamAssets(BaseModel):
+    hls: str
+    iframe: str
+    player: str
+    thumbnail: str
+
+
+class RestreamsResponseObject(BaseModel):
+    name: str
+    serverUrl: str
+    streamKey: str
+
+
+class IngestPoint(BaseModel):
+    server: str = Field(description="What an encoder asks for as its server (RTMP) or URL without options (SRT)")
+    streamKey: str
+    url: str = Field(description="The full URL, with the key (SRT: as `streamid`)")
+
+
+class LiveStreamIngest(BaseModel):
+    """Videoplane extension: where encoders push, per protocol."""
+
+    rtmps: IngestPoint
+    rtmp: IngestPoint
+    srt: IngestPoint
+
+
+class LiveStreamStatus(BaseModel):
+    """Videoplane extension: the live plane's view of the stream."""
+
+    state: Literal["idle", "connected", "disconnected", "ended"]
+
+
+class LiveStream(BaseModel):
+    liveStreamId: str
+    name: str
+    streamKey: str
+    record: bool = Field(description="Videoplane: the broadcast is recorded (live-to-VOD)")
+    public: bool
+    assets: LiveStreamAssets
+    playerId: str | None = None
+    broadcasting: bool
+    restreams: list[RestreamsResponseObject]
+    createdAt: datetime
+    updatedAt: datetime
+    ingest: LiveStreamIngest
+    status: LiveStreamStatus

@@ -1,0 +1,9 @@
+"""Every blueprint of the live context, for its Lambda entry point (handler.py) and the local app.
+
+Chalice consumes a blueprint's route options when it registers them, so one process builds one app
+from these: app.py locally, handler.py on Lambda."""
+
+from chalicelib.live.api import live_streams
+from chalicelib.live.consumers import channels
+
+BLUEPRINTS = (live_streams.bp, channels.bp)

@@ -1,0 +1,22 @@
+"""What can go wrong with a live stream's channel, in the domain's words (the IVS adapter maps
+ClientError codes to these)."""
+
+from __future__ import annotations
+
+from chalicelib.core.domain.errors import DomainError, RepositoryUnavailable
+
+
+class ChannelUnavailable(RepositoryUnavailable):
+    """The live plane refused or failed for a reason a retry may fix (throttling, a 5xx)."""
+
+    title = "The live streaming service is temporarily unavailable; retry the request."
+
+
+class ChannelQuotaExceeded(DomainError):
+    status = 429
+    slug = "too-many-requests"
+    title = "The account's live stream quota is reached."
+
+
+class ChannelNotFound(Exception):
+    """The channel (or key) is already gone: for deletes, the work is done."""

@@ -1,0 +1,47 @@
+"""What the live services need from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from chalicelib.core.domain.audit import AuditEvent
+    from chalicelib.core.domain.events import DomainEvent
+    from chalicelib.live.domain.live_streams import Channel, LiveStream, StreamKey
+
+
+class LiveStreamRepository(Protocol):
+    def get(self, project_id: str, live_stream_id: str) -> LiveStream | None: ...
+    def list_all(self, project_id: str) -> list[LiveStream]: ...
+    def reserve(self, stream: LiveStream) -> None:
+        """Stores a provisioning stream (create-only); it expires unless activated."""
+        ...
+
+    def activate(
+        self, stream: LiveStream, expected_version: int, audit: AuditEvent, events: Sequence[DomainEvent]
+    ) -> None:
+        """The ready stream, its audit entry and its events, in one transaction."""
+        ...
+
+    def save(
+        self, stream: LiveStream, expected_version: int, audit: AuditEvent, events: Sequence[DomainEvent]
+    ) -> None: ...
+    def delete(
+        self, stream: LiveStream, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
+    ) -> None: ...
+
+
+class LiveChannels(Protocol):
+    """The live plane's control API (IVS): one channel and one stream key per live stream."""
+
+    def create_channel(self, name: str, tags: dict[str, str], record: bool) -> tuple[Channel, StreamKey]: ...
+    def reset_stream_key(self, channel_arn: str) -> StreamKey:
+        """Deletes every key of the channel, then creates one: safe to repeat after a crash."""
+        ...
+
+    def is_live(self, channel_arn: str) -> bool: ...
+    def stop_stream(self, channel_arn: str) -> None: ...
+    def delete_channels(self, name: str) -> int:
+        """Deletes every channel with this name (0 when none is left); returns how many."""
+        ...

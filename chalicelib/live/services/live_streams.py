@@ -1,0 +1,143 @@
+"""Live stream use-cases: create (with its IVS channel), read, list, update, reset the stream key,
+complete, delete; and releasing the channel of a stream that is gone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from chalicelib.core.domain import audit, events
+from chalicelib.core.domain.access import Actor
+from chalicelib.core.domain.errors import Conflict, NotFound
+from chalicelib.core.domain.pagination import Page, PageRequest, paginate
+from chalicelib.core.observability import logger
+from chalicelib.live.domain import live_streams
+from chalicelib.live.domain.live_streams import LiveStream, LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
+from chalicelib.live.ports import LiveChannels, LiveStreamRepository
+
+# A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
+UPDATE_ATTEMPTS = 3
+RESOURCE = "liveStream"
+# Tags on every channel, so an operator (or a sweep) can tell whose it is.
+TAG_APP, TAG_PROJECT, TAG_LIVE_STREAM = "videoplane:app", "videoplane:projectId", "videoplane:liveStreamId"
+
+
+class LiveStreamService:
+    def __init__(
+        self,
+        repository: LiveStreamRepository,
+        channels: Callable[[], LiveChannels],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.repository = repository
+        # Built on first use: reads and lists never touch IVS.
+        self.channels = channels
+        self.clock = clock
+
+    def create(self, actor: Actor, payload: LiveStreamCreation) -> LiveStream:
+        """1. store the stream `provisioning` under its channel's name, expiring in an hour;
+        2. create the channel and its key; 3. store it `ready` with its audit entry and event.
+        A crash after 1 or 2 leaves an expiring item whose removal deletes the channel by name
+        (release): nothing leaks, and no client ever sees the half-made stream."""
+        pending = live_streams.new_live_stream(actor.project_id, payload, self.clock())
+        self.repository.reserve(pending)
+        tags = {TAG_APP: "videoplane", TAG_PROJECT: actor.project_id, TAG_LIVE_STREAM: pending.live_stream_id}
+        try:
+            channel, key = self.channels().create_channel(pending.channel_name, tags, pending.record)
+            ready = live_streams.provisioned(pending, channel, key)
+            entry = audit.record(
+                actor, "live-stream.create", RESOURCE, ready.live_stream_id, self.clock(),
+                after=live_streams.snapshot(ready),
+            )  # fmt: skip
+            created = events.LiveStreamCreated(
+                **self._envelope(actor), liveStreamId=ready.live_stream_id, name=ready.name
+            )
+            self.repository.activate(ready, pending.version, entry, [created])
+        except Exception:
+            self._give_up(pending)
+            raise
+        return ready
+
+    def _give_up(self, pending: LiveStream) -> None:
+        """Best effort, now; the item's expiry does the same later if this fails too."""
+        try:
+            self.repository.delete(pending, pending.version, None, [])
+        except Exception:  # noqa: BLE001 - the expiry is the safety net
+            logger.warning("provisioning stream left to expire", extra={"liveStreamId": pending.live_stream_id})
+
+    def get(self, actor: Actor, live_stream_id: str) -> LiveStream:
+        stream = self.repository.get(actor.project_id, live_stream_id)
+        if stream is None or not stream.ready:
+            raise NotFound(name="liveStreamId")
+        return stream
+
+    def list(self, actor: Actor, query: LiveStreamQuery, page: PageRequest) -> Page[LiveStream]:
+        return paginate(live_streams.select(self.repository.list_all(actor.project_id), query), page)
+
+    def update(self, actor: Actor, live_stream_id: str, payload: LiveStreamUpdate) -> LiveStream:
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.get(actor, live_stream_id)
+            updated = live_streams.apply_update(current, payload.changes(), self.clock())
+            try:
+                self._save(actor, "live-stream.update", current, updated)
+                return updated
+            except Conflict:
+                continue
+        raise Conflict(name="liveStreamId")
+
+    def reset_stream_key(self, actor: Actor, live_stream_id: str) -> LiveStream:
+        """The old key stops working at once; the new one is returned. IVS allows one key per
+        channel, so the adapter deletes every key first: a retry after a crash finds the channel in
+        a state it can reset again."""
+        current = self.get(actor, live_stream_id)
+        assert current.channel is not None
+        key = self.channels().reset_stream_key(current.channel.arn)
+        updated = live_streams.with_stream_key(current, key, self.clock())
+        try:
+            self._save(actor, "live-stream.stream-key.reset", current, updated)
+        except Conflict:
+            # Another change landed meanwhile: keep it, with the key that now works.
+            latest = self.get(actor, live_stream_id)
+            self._save(
+                actor, "live-stream.stream-key.reset", latest, live_streams.with_stream_key(latest, key, self.clock())
+            )
+            return self.get(actor, live_stream_id)
+        return updated
+
+    def complete(self, actor: Actor, live_stream_id: str) -> None:
+        """api.video's `complete`: ends a running broadcast; while none runs, nothing changes."""
+        stream = self.get(actor, live_stream_id)
+        assert stream.channel is not None
+        channels = self.channels()
+        if channels.is_live(stream.channel.arn):
+            channels.stop_stream(stream.channel.arn)
+
+    def delete(self, actor: Actor, live_stream_id: str) -> None:
+        """The item goes with its audit entry and event; its removal releases the channel."""
+        current = self.get(actor, live_stream_id)
+        entry = audit.record(
+            actor, "live-stream.delete", RESOURCE, live_stream_id, self.clock(), before=live_streams.snapshot(current)
+        )
+        deleted = events.LiveStreamDeleted(**self._envelope(actor), liveStreamId=live_stream_id)
+        self.repository.delete(current, current.version, entry, [deleted])
+
+    def release(self, stream: LiveStream) -> int:
+        """Deletes the channel of a stream whose item left the table (deleted, or expired while
+        provisioning). Idempotent: a channel already gone counts as released."""
+        return self.channels().delete_channels(stream.channel_name)
+
+    def _save(self, actor: Actor, action: str, current: LiveStream, updated: LiveStream) -> None:
+        entry = audit.record(
+            actor, action, RESOURCE, current.live_stream_id, self.clock(),
+            before=live_streams.snapshot(current), after=live_streams.snapshot(updated),
+        )  # fmt: skip
+        changed = live_streams.changed_fields(current, updated)
+        emitted = (
+            [events.LiveStreamUpdated(**self._envelope(actor), liveStreamId=current.live_stream_id, changed=changed)]
+            if changed
+            else []
+        )
+        self.repository.save(updated, current.version, entry, emitted)
+
+    def _envelope(self, actor: Actor) -> dict[str, str]:
+        return events.envelope(actor.project_id, self.clock())

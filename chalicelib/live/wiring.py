@@ -1,0 +1,45 @@
+"""The live context's composition root: live streams wired to DynamoDB and IVS. No rules here:
+every choice is a setting (config.Settings) or a service's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib.core.wiring import component, settings, table
+
+if TYPE_CHECKING:
+    from chalicelib.live.adapters.ivs import IvsChannels
+    from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
+    from chalicelib.live.domain.live_streams import IngestTemplates
+    from chalicelib.live.services.live_streams import LiveStreamService
+
+
+@component
+def live_streams() -> DynamoLiveStreamRepository:
+    from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
+
+    return DynamoLiveStreamRepository(table())
+
+
+@component
+def channels() -> IvsChannels:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.ivs import IvsChannels
+
+    current = settings()
+    return IvsChannels(config.ivs(), current.live_channel_type, current.live_recording_configuration_arn)
+
+
+@component
+def live_stream_service() -> LiveStreamService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.services.live_streams import LiveStreamService
+
+    return LiveStreamService(live_streams(), channels, utc_now)
+
+
+@component
+def ingest_templates() -> IngestTemplates:
+    from chalicelib.live.domain.live_streams import IngestTemplates
+
+    return IngestTemplates(**settings().live_ingest)

@@ -1,0 +1,248 @@
+"""A stand-in for Amazon IVS's control API (low-latency channels), speaking its REST-JSON on loopback.
+
+The app's `boto3.client("ivs")` is pointed here with AWS_ENDPOINT_URL_IVS: moto's IVS has channels
+only (no stream keys, streams or recording configurations). Paths, members and error codes are
+botocore's `ivs` model; requests with unknown or missing members are refused as IVS would
+(ValidationException). What it keeps: channels and their stream keys, with IVS's quota of one
+key per channel, in memory and (when given a file) on disk, so a devstack restart keeps them.
+
+Media is not served yet: no ingest listener runs, so every channel is OFFLINE (GetStream answers
+ChannelNotBroadcasting). The ingest front door, live HLS and the IVS events come with the media
+plane (docs/live.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import string
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+
+logger = logging.getLogger(__name__)
+
+ALPHANUMERIC = string.ascii_letters + string.digits
+MAX_KEYS_PER_CHANNEL = 1  # IVS's quota: "Stream keys per channel"
+_STATUS = {
+    "ValidationException": 400,
+    "AccessDeniedException": 403,
+    "ResourceNotFoundException": 404,
+    "ChannelNotBroadcasting": 404,
+    "ConflictException": 409,
+    "ServiceQuotaExceededException": 402,
+}
+
+
+class IvsError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _token(length: int) -> str:
+    return "".join(secrets.choice(ALPHANUMERIC) for _ in range(length))
+
+
+class IvsPlane:
+    def __init__(
+        self,
+        playback_base_url: str,
+        ingest_host: str = "127.0.0.1",
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        state_file: Path | None = None,
+    ) -> None:
+        self.playback_base_url = playback_base_url.rstrip("/")
+        self.ingest_host = ingest_host
+        self.region = region
+        self.account = account
+        self.state_file = state_file
+        self._model = botocore.session.get_session().get_service_model("ivs")
+        self._routes = {
+            self._model.operation_model(name).http["requestUri"]: name for name in self._model.operation_names
+        }
+        self._lock = threading.Lock()
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.stream_keys: dict[str, dict[str, Any]] = {}
+        if state_file is not None and state_file.exists():
+            state = json.loads(state_file.read_text())
+            self.channels, self.stream_keys = state["channels"], state["streamKeys"]
+        self._server: _Server | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> str:
+        self._server = _Server(self)
+        threading.Thread(target=self._server.serve_forever, name="ivsplane-http", daemon=True).start()
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def call(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        operation = self._routes.get(path)
+        handler = getattr(self, f"_{operation}", None) if operation else None
+        if operation is None or handler is None:
+            raise IvsError("ValidationException", f"The devstack's IVS plane does not implement {path}.")
+        shape = self._model.operation_model(operation).input_shape
+        assert shape is not None, operation
+        unknown = set(params) - set(shape.members)
+        missing = set(shape.required_members) - set(params)
+        if unknown or missing:
+            raise IvsError("ValidationException", f"Unknown members {sorted(unknown)}, missing {sorted(missing)}.")
+        with self._lock:
+            result: dict[str, Any] = handler(params)
+            self._save()
+        return int(self._model.operation_model(operation).http.get("responseCode", 200)), result
+
+    def _save(self) -> None:
+        if self.state_file is not None:
+            self.state_file.write_text(json.dumps({"channels": self.channels, "streamKeys": self.stream_keys}))
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def _CreateChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - IVS's operation names
+        channel_id = _token(12)
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:channel/{channel_id}"
+        channel = {
+            "arn": arn,
+            "name": params.get("name", ""),
+            "latencyMode": params.get("latencyMode", "LOW"),
+            "type": params.get("type", "STANDARD"),
+            "recordingConfigurationArn": params.get("recordingConfigurationArn", ""),
+            "ingestEndpoint": self.ingest_host,
+            "playbackUrl": f"{self.playback_base_url}/live/{channel_id}/index.m3u8",
+            "authorized": params.get("authorized", False),
+            "insecureIngest": params.get("insecureIngest", False),
+            "tags": params.get("tags", {}),
+            "srt": {"endpoint": self.ingest_host, "passphrase": _token(32)},
+        }
+        self.channels[arn] = channel
+        return {"channel": channel, "streamKey": self._new_key(arn)}
+
+    def _GetChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"channel": self._channel(params["arn"])}
+
+    def _ListChannels(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        prefix = params.get("filterByName", "")
+        summaries = [
+            {k: c[k] for k in ("arn", "name", "latencyMode", "type", "authorized", "insecureIngest", "tags")}
+            for c in self.channels.values()
+            if c["name"].startswith(prefix)
+        ]
+        return {"channels": summaries}
+
+    def _DeleteChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._channel(params["arn"])
+        del self.channels[params["arn"]]
+        for arn in [a for a, k in self.stream_keys.items() if k["channelArn"] == params["arn"]]:
+            del self.stream_keys[arn]
+        return {}
+
+    def _CreateStreamKey(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._channel(params["channelArn"])
+        if len(self._keys_of(params["channelArn"])) >= MAX_KEYS_PER_CHANNEL:
+            raise IvsError("ServiceQuotaExceededException", "The channel already has its stream key.")
+        return {"streamKey": self._new_key(params["channelArn"], params.get("tags", {}))}
+
+    def _ListStreamKeys(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._channel(params["channelArn"])
+        keys = self._keys_of(params["channelArn"])
+        return {"streamKeys": [{k: key[k] for k in ("arn", "channelArn", "tags")} for key in keys]}
+
+    def _GetStreamKey(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        key = self.stream_keys.get(params["arn"])
+        if key is None:
+            raise IvsError("ResourceNotFoundException", "The stream key does not exist.")
+        return {"streamKey": key}
+
+    def _DeleteStreamKey(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self.stream_keys.pop(params["arn"], None) is None:
+            raise IvsError("ResourceNotFoundException", "The stream key does not exist.")
+        return {}
+
+    def _GetStream(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._channel(params["channelArn"])
+        raise IvsError("ChannelNotBroadcasting", "The channel is not broadcasting (no ingest runs here yet).")
+
+    def _StopStream(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._GetStream(params)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def stream_key_of(self, value: str) -> dict[str, Any] | None:
+        """The key with this value, for the ingest front door to come."""
+        with self._lock:
+            return next((k for k in self.stream_keys.values() if k["value"] == value), None)
+
+    def _channel(self, arn: str) -> dict[str, Any]:
+        channel = self.channels.get(arn)
+        if channel is None:
+            raise IvsError("ResourceNotFoundException", f"The channel {arn} does not exist.")
+        return channel
+
+    def _keys_of(self, channel_arn: str) -> list[dict[str, Any]]:
+        return [k for k in self.stream_keys.values() if k["channelArn"] == channel_arn]
+
+    def _new_key(self, channel_arn: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:stream-key/{_token(12)}"
+        key = {"arn": arn, "value": f"sk_{self.region}_{_token(36)}", "channelArn": channel_arn, "tags": tags or {}}
+        self.stream_keys[arn] = key
+        return key
+
+
+# -- HTTP ------------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, plane: IvsPlane) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.plane = plane
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        logger.debug("ivsplane: " + format, *args)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            params = json.loads(self.rfile.read(length) or b"{}")
+            status, result = self.server.plane.call(self.path.split("?")[0], params)
+        except json.JSONDecodeError:
+            self._error(IvsError("ValidationException", "The request body is not JSON."))
+            return
+        except IvsError as error:
+            self._error(error)
+            return
+        self._json(status, result)
+
+    def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode() if status != 204 else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _error(self, error: IvsError) -> None:
+        # botocore's rest-json parser takes the error code from this header.
+        self._json(_STATUS.get(error.code, 400), {"message": error.message}, {"x-amzn-ErrorType": error.code})

@@ -1,0 +1,132 @@
+"""/live-streams in-process on moto, with the devstack's IVS control plane on loopback behind the
+app's IVS client (moto's IVS has no stream keys); the channel release consumer fed from the
+table's stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.core import wiring as core_wiring
+from chalicelib.live.consumers.channels import release_live_channels
+from devstack.emulator import TABLE_NAME
+from devstack.ivsplane import IvsPlane
+from tests.integration.conftest import ApiClient
+from tests.integration.test_outbox import stream_event
+
+
+@pytest.fixture
+def ivs(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[IvsPlane]:
+    plane = IvsPlane("http://127.0.0.1:9/media")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IVS", plane.start())
+    core_wiring.reset()
+    yield plane
+    plane.stop()
+
+
+def create(api: ApiClient, **fields: Any) -> dict[str, Any]:
+    response = api.call("POST", "/live-streams", {"name": "Show", **fields})
+    assert response.status_code == 200, response.body
+    return dict(response.json_body)
+
+
+def removals(live_stream_id: str) -> dict[str, Any]:
+    records = [
+        r
+        for r in stream_event()["Records"]
+        if r["eventName"] == "REMOVE" and r["dynamodb"]["Keys"]["SK"]["S"] == live_stream_id
+    ]
+    return {"Records": records}
+
+
+def test_create_get_list_update_round_trip(ivs: IvsPlane, tenant: ApiClient) -> None:
+    restream = {"name": "yt", "serverUrl": "rtmps://a.example:443/live2", "streamKey": "rk"}
+    stream = create(tenant, record=True, public=False, restreams=[restream])
+    assert stream["liveStreamId"].startswith("li") and len(stream["liveStreamId"]) == 24
+    assert stream["broadcasting"] is False and stream["restreams"] == [restream] and stream["public"] is False
+    assert stream["status"] == {"state": "idle"} and stream["streamKey"].startswith("sk_")
+    assert stream["ingest"]["srt"]["url"].startswith("srt://127.0.0.1:9000?streamid=" + stream["streamKey"])
+    (channel,) = ivs.channels.values()
+    assert channel["name"].endswith(stream["liveStreamId"]) and channel["latencyMode"] == "LOW"
+    assert channel["tags"]["videoplane:liveStreamId"] == stream["liveStreamId"]
+    assert stream["assets"]["hls"] == channel["playbackUrl"]
+    assert tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body == stream
+
+    patched = tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"name": "Renamed", "restreams": []})
+    assert patched.status_code == 200 and patched.json_body["name"] == "Renamed"
+    assert patched.json_body["restreams"] == [] and patched.json_body["streamKey"] == stream["streamKey"]
+    listing = tenant.call("GET", f"/live-streams?streamKey={stream['streamKey']}").json_body
+    assert [s["liveStreamId"] for s in listing["data"]] == [stream["liveStreamId"]]
+    assert tenant.call("GET", "/live-streams?name=nothing").json_body["data"] == []
+
+
+def test_validation_answers_as_api_video(ivs: IvsPlane, tenant: ApiClient) -> None:
+    bad = tenant.call("POST", "/live-streams", {"name": "x", "restreams": [{"name": "a", "serverUrl": "rtmp://h"}]})
+    assert bad.status_code == 400 and bad.json_body["type"].endswith("invalid-attribute")
+    six = [{"name": "a", "serverUrl": "rtmp://h/app", "streamKey": "k"}] * 6
+    assert tenant.call("POST", "/live-streams", {"name": "x", "restreams": six}).status_code == 400
+    assert tenant.call("POST", "/live-streams", {"record": True}).status_code == 400
+    stream = create(tenant)
+    null = tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"name": None})
+    assert null.status_code == 400 and null.json_body["name"] == "name"
+    assert ivs.channels and len(ivs.channels) == 1  # refused payloads made no channel
+
+
+def test_reset_key_complete_and_delete_release_the_channel(ivs: IvsPlane, tenant: ApiClient) -> None:
+    stream = create(tenant)
+    live_stream_id = stream["liveStreamId"]
+    reset = tenant.call("POST", f"/live-streams/{live_stream_id}/stream-key")
+    assert reset.status_code == 200 and reset.json_body["streamKey"] != stream["streamKey"]
+    assert [k["value"] for k in ivs.stream_keys.values()] == [reset.json_body["streamKey"]]
+    assert ivs.stream_key_of(stream["streamKey"]) is None
+
+    complete = tenant.call("PUT", f"/live-streams/{live_stream_id}/complete", b"")
+    assert complete.status_code == 202 and complete.body == b""
+
+    assert tenant.call("DELETE", f"/live-streams/{live_stream_id}").status_code == 204
+    assert tenant.call("GET", f"/live-streams/{live_stream_id}").status_code == 404
+    assert len(ivs.channels) == 1  # released by the stream consumer, not by the request
+    assert release_live_channels(removals(live_stream_id), None) == {"batchItemFailures": []}
+    assert ivs.channels == {} and ivs.stream_keys == {}
+    # A redelivered record finds the channel gone and succeeds.
+    assert release_live_channels(removals(live_stream_id), None) == {"batchItemFailures": []}
+
+
+def test_an_expired_provisioning_item_releases_its_channel(ivs: IvsPlane, tenant: ApiClient) -> None:
+    """A request that died between CreateChannel and saving the stream: DynamoDB's TTL removes the
+    provisioning item, and its REMOVE record deletes the channel named after it."""
+    stream = create(tenant)
+    live_stream_id = stream["liveStreamId"]
+    table = boto3.client("dynamodb")
+    key = {"PK": {"S": f"P#{tenant.project_id}#LIVE_STREAM"}, "SK": {"S": live_stream_id}}
+    table.update_item(
+        TableName=TABLE_NAME, Key=key, UpdateExpression="SET #s = :p", ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":p": {"S": "provisioning"}},
+    )  # fmt: skip
+    assert tenant.call("GET", f"/live-streams/{live_stream_id}").status_code == 404
+    table.delete_item(TableName=TABLE_NAME, Key=key)  # what the TTL does
+    assert release_live_channels(removals(live_stream_id), None) == {"batchItemFailures": []}
+    assert ivs.channels == {}
+
+
+def test_a_failed_release_is_a_batch_item_failure(ivs: IvsPlane, tenant: ApiClient) -> None:
+    stream = create(tenant)
+    assert tenant.call("DELETE", f"/live-streams/{stream['liveStreamId']}").status_code == 204
+    ivs.stop()  # the plane is unreachable
+    core_wiring.reset()
+    result = release_live_channels(removals(stream["liveStreamId"]), None)
+    assert len(result["batchItemFailures"]) == 1
+
+
+def test_another_project_sees_404(ivs: IvsPlane, tenant: ApiClient, other_tenant: ApiClient) -> None:
+    stream = create(tenant)
+    path = f"/live-streams/{stream['liveStreamId']}"
+    assert other_tenant.call("GET", path).status_code == 404
+    assert other_tenant.call("PATCH", path, {"name": "x"}).status_code == 404
+    assert other_tenant.call("DELETE", path).status_code == 404
+    assert other_tenant.call("POST", f"{path}/stream-key").status_code == 404
+    assert other_tenant.call("PUT", f"{path}/complete", b"").status_code == 404
+    assert other_tenant.call("GET", "/live-streams").json_body["data"] == []
