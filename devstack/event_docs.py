@@ -20,7 +20,8 @@ def rendered() -> dict[str, str]:
     """File name -> content, exactly as written to docs/events/."""
     files = {f"{name}.json": _dump(json_schema(name)) for name in CATALOGUE}
     rows = "\n".join(
-        f"| [`{name}`]({name}.json) | {'yes' if model.api_video else 'no'} | {model.description} |"
+        f"| [`{name}`]({name}.json) | {'yes' if model.api_video else 'no'} | "
+        f"{'planned' if model.planned else 'emitted'} | {model.description} |"
         for name, model in CATALOGUE.items()
     )
     files["README.md"] = (
@@ -29,7 +30,9 @@ def rendered() -> dict[str, str]:
         "`GET /events/schemas`. Every event is a webhook payload and the `detail` of an EventBridge event\n"
         "(`source` = `videoplane`, `detail-type` = the type) on the project bus. All carry `type`,\n"
         "`emittedAt`, `eventId` (stable across redeliveries) and `projectId`.\n\n"
-        "| type | api.video event | meaning |\n|---|---|---|\n"
+        "A **planned** event is in the catalogue before the feature that emits it is built: you may\n"
+        "subscribe to it, nothing sends it yet.\n\n"
+        "| type | api.video event | status | meaning |\n|---|---|---|---|\n"
         f"{rows}\n"
     )
     return files

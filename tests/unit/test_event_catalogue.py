@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -48,3 +49,16 @@ def test_payloads_round_trip_through_the_catalogue() -> None:
 def test_off_enum_values_are_refused() -> None:
     with pytest.raises(ValidationError):
         events.VideoEncodingQualityCompleted(**events.envelope("prA", NOW), videoId="v", encoding="dash", quality="1p")
+
+
+def test_an_event_is_planned_exactly_when_no_code_emits_it() -> None:
+    """`planned` tells subscribers the truth: an emitted event is built somewhere outside the
+    catalogue, a planned one nowhere."""
+    sources = [
+        path.read_text(encoding="utf-8")
+        for path in Path(events.__file__).resolve().parents[2].rglob("*.py")
+        if path.name != "events.py"
+    ]
+    for name, model in events.CATALOGUE.items():
+        built = any(f"{model.__name__}(" in source for source in sources)
+        assert built != model.planned, f"{name}: planned={model.planned} but built={built}"

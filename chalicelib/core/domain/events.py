@@ -24,6 +24,8 @@ class DomainEvent(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
     api_video: ClassVar[bool] = False
     description: ClassVar[str] = ""
+    # In the catalogue before the feature that emits it is built (subscribing to it is allowed).
+    planned: ClassVar[bool] = False
 
     type: str
     emitted_at: str = Field(alias="emittedAt", description="ISO 8601 date-time, UTC")
@@ -49,6 +51,7 @@ class VideoEncodingQualityCompleted(VideoEvent):
 
 class LiveStreamBroadcastStarted(DomainEvent):
     api_video = True
+    planned = True
     description = "A live stream started receiving its broadcast."
     type: Literal["live-stream.broadcast.started"] = "live-stream.broadcast.started"
     live_stream_id: str = Field(alias="liveStreamId")
@@ -56,6 +59,7 @@ class LiveStreamBroadcastStarted(DomainEvent):
 
 class LiveStreamBroadcastEnded(DomainEvent):
     api_video = True
+    planned = True
     description = "A live stream's broadcast ended."
     type: Literal["live-stream.broadcast.ended"] = "live-stream.broadcast.ended"
     live_stream_id: str = Field(alias="liveStreamId")
@@ -63,6 +67,7 @@ class LiveStreamBroadcastEnded(DomainEvent):
 
 class VideoSourceRecorded(VideoEvent):
     api_video = True
+    planned = True
     description = "A live stream's recording became a video, now queued for encoding."
     type: Literal["video.source.recorded"] = "video.source.recorded"
     live_stream_id: str = Field(alias="liveStreamId")
@@ -70,6 +75,7 @@ class VideoSourceRecorded(VideoEvent):
 
 class VideoCaptionGenerated(VideoEvent):
     api_video = True
+    planned = True
     description = "A caption was generated from the video's transcript."
     type: Literal["video.caption.generated"] = "video.caption.generated"
     caption_id: str = Field(alias="captionId")
@@ -79,6 +85,7 @@ class VideoCaptionGenerated(VideoEvent):
 
 class VideoSummaryGenerated(VideoEvent):
     api_video = True
+    planned = True
     description = "A summary was generated for the video."
     type: Literal["video.summary.generated"] = "video.summary.generated"
     summary_id: str = Field(alias="summaryId")
@@ -217,12 +224,18 @@ def json_schema(event_type: str) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True, mode="serialization")
     schema["$id"] = f"https://videoplane.dev/events/{event_type}.json"
     schema["title"] = event_type
-    schema["description"] = model.description
+    schema["description"] = ("Planned: not emitted yet. " if model.planned else "") + model.description
     return schema
 
 
 def catalogue_schemas() -> list[dict[str, Any]]:
     return [
-        {"type": name, "apiVideo": model.api_video, "description": model.description, "schema": json_schema(name)}
+        {
+            "type": name,
+            "apiVideo": model.api_video,
+            "planned": model.planned,
+            "description": model.description,
+            "schema": json_schema(name),
+        }
         for name, model in CATALOGUE.items()
     ]

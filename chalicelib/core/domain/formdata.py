@@ -1,4 +1,4 @@
-"""multipart/form-data as the api.video SDK sends it (compat §4.1): text fields first, then one
+"""multipart/form-data as the api.video SDK sends it: text fields first, then one
 `file` part.
 
 Upload parts are stored in S3 exactly as received, envelope included, and assembled with

@@ -48,6 +48,7 @@ class AuditEvent(BaseModel):
 class EventSchema(BaseModel):
     type: str
     apiVideo: bool
+    planned: bool = Field(description="In the catalogue before the feature that emits it is built.")
     description: str
     schema_: dict[str, Any] = Field(alias="schema")
 

@@ -1,4 +1,4 @@
-"""Webhook entities → wire shapes. `Webhook` keeps api.video's fields (compat §3.2) and adds ours."""
+"""Webhook entities → wire shapes. `Webhook` keeps api.video's fields and adds ours."""
 
 from __future__ import annotations
 

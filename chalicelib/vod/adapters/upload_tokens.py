@@ -69,7 +69,7 @@ class DynamoUploadTokenRepository:
 
     # `open_uploads` maps each unfinished delegated upload's videoId to {slot, next}: which
     # video a chunk without a videoId belongs to (the SDK's non-progressive delegated upload
-    # never sends one, compat §4.4). Entries of the old layout (slot -> videoId) are ignored.
+    # never sends one). Entries of the old layout (slot -> videoId) are ignored.
 
     def remember_open_upload(self, token: UploadToken, upload: OpenUpload) -> None:
         self.table.update(

@@ -1,4 +1,4 @@
-"""Source uploads in api.video's wire format (compat §4): Content-Range forms, the rules a part
+"""Source uploads in api.video's wire format: Content-Range forms, the rules a part
 must satisfy, and when a set of parts is complete. Pure: no AWS here.
 
 A part is judged twice. When the request arrives only its headers are known (the body goes

@@ -2,7 +2,7 @@
 
 The create route checks the request and queues a message on the sources queue; the ingest
 consumer fetches (or copies) the source into `sources/{projectId}/{videoId}`, whose S3
-notification then runs the normal pipeline. Status goes `ingesting` → `ingested` (compat §7).
+notification then runs the normal pipeline. Status goes `ingesting` → `ingested`.
 """
 
 from __future__ import annotations
