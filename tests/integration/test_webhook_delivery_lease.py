@@ -7,8 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import boto3
 import pytest
@@ -19,36 +17,9 @@ from chalicelib.platform import wiring as platform_wiring
 from chalicelib.platform.domain.webhooks import DeliveryMessage
 from devstack.bootstrap import create_queues
 from tests.integration.conftest import ApiClient
+from tests.integration.receivers import Receiver
 
 EVENT_ID = "ev0Lease0001000000000000"
-
-
-class SlowReceiver:
-    """Answers `status` after `delay` seconds, counting the POSTs it gets."""
-
-    def __init__(self, status: int = 200, delay: float = 0.5) -> None:
-        self.posts = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.posts += 1
-                time.sleep(delay)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -74,7 +45,7 @@ def _subscribe_and_dispatch(tenant: ApiClient, url: str) -> tuple[str, DeliveryM
 
 
 def test_concurrent_duplicate_messages_post_once(tenant: ApiClient, loopback: dict[str, str]) -> None:
-    receiver = SlowReceiver(delay=0.5)
+    receiver = Receiver([], delay=0.5)
     try:
         _, message = _subscribe_and_dispatch(tenant, receiver.url)
         service = platform_wiring.delivery_service()
@@ -85,7 +56,7 @@ def test_concurrent_duplicate_messages_post_once(tenant: ApiClient, loopback: di
             racer.join()
         for _ in range(2):  # duplicates arriving after the delivery settled
             service.deliver(message)
-        assert receiver.posts == 1
+        assert len(receiver.requests) == 1
     finally:
         receiver.close()
 
@@ -93,20 +64,20 @@ def test_concurrent_duplicate_messages_post_once(tenant: ApiClient, loopback: di
 def test_a_stale_duplicate_does_not_jump_the_retry_schedule(tenant: ApiClient, loopback: dict[str, str]) -> None:
     """The first attempt failed and a retry is scheduled; a late duplicate of the first message
     (not_before None) must not POST ahead of the retry."""
-    receiver = SlowReceiver(status=500, delay=0)
+    receiver = Receiver([], then=500)
     try:
         _, message = _subscribe_and_dispatch(tenant, receiver.url)
         service = platform_wiring.delivery_service()
         service.deliver(message)
-        assert receiver.posts == 1
+        assert len(receiver.requests) == 1
         service.deliver(message)
-        assert receiver.posts == 1
+        assert len(receiver.requests) == 1
     finally:
         receiver.close()
 
 
 def test_exhausted_retries_emit_an_operational_event(tenant: ApiClient, loopback: dict[str, str]) -> None:
-    receiver = SlowReceiver(status=500, delay=0)
+    receiver = Receiver([], then=500)
     try:
         webhook_id, _ = _subscribe_and_dispatch(tenant, receiver.url)
         sqs, service = boto3.client("sqs"), platform_wiring.delivery_service()

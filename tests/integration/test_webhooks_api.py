@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -19,6 +17,7 @@ from chalicelib.platform import wiring as platform_wiring
 from chalicelib.platform.domain.webhooks import DeliveryMessage
 from devstack.bootstrap import create_queues
 from tests.integration.conftest import ApiClient
+from tests.integration.receivers import Receiver
 
 HOOK = "https://hooks.example.com/videoplane"
 
@@ -133,34 +132,6 @@ def test_other_tenants_webhooks_are_404(tenant: ApiClient, other_tenant: ApiClie
         assert response.status_code == 404, (method, path, response.body)
     assert other_tenant.call("GET", "/webhooks").json_body["data"] == []
     assert tenant.call("GET", f"/webhooks/{webhook_id}").status_code == 200
-
-
-class Receiver:
-    """A loopback HTTP endpoint answering from a script of statuses (200 once it runs out)."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def pump(queue_url: str, seconds: float = 4.0) -> None:
