@@ -38,7 +38,6 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 MAX_JSON_BODY_BYTES = 1_048_576
-_PATH_PARAMETER = re.compile(r"{(\w+)}")
 
 
 @dataclass
@@ -162,7 +161,7 @@ def endpoint(
     `summary` (else the view's docstring), `errors` it answers beyond those its shape implies, and
     a `tag` (else the path's first segment)."""
 
-    paths.require_known(path, _PATH_PARAMETER.findall(path))
+    paths.require_known(path, paths.parameter_names(path))
 
     def decorate(view: View) -> View:
         @wraps(view)

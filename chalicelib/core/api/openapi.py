@@ -18,11 +18,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.core.api.operation import JSON_BODY, MULTIPART, Operation
-from chalicelib.core.api.paths import PATH_PARAMETERS
+from chalicelib.core.api.paths import PATH_PARAMETERS, parameter_names
 
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
-_PATH_PARAMETER = re.compile(r"{([^}]+)}")
 
 
 class Problem(BaseModel):
@@ -182,7 +181,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
             "schema": PATH_PARAMETERS[name].schema(),
             "example": PATH_PARAMETERS[name].example,
         }
-        for name in _PATH_PARAMETER.findall(path)
+        for name in parameter_names(path)
     ]
 
 
@@ -294,7 +293,7 @@ def _responses(method: str, path: str, operation: Operation, models: _Models) ->
 
 
 def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int, str]]:
-    takes_input = bool(operation.body or operation.query or operation.paged or _PATH_PARAMETER.search(path))
+    takes_input = bool(operation.body or operation.query or operation.paged or parameter_names(path))
     takes_input = takes_input or MULTIPART in operation.content_types or bool(operation.query_fields)
     if takes_input or (operation.authenticated and method in ("POST", "PATCH")):
         yield 400, "Bad request: every invalid attribute is listed in `problems`."
@@ -302,7 +301,7 @@ def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int,
         yield 401, "Missing, invalid or expired credentials."
     if operation.authenticated or 403 in operation.errors:
         yield 403, "The key's role does not allow this operation."
-    if _PATH_PARAMETER.search(path) or 404 in operation.errors:
+    if parameter_names(path) or 404 in operation.errors:
         yield 404, "No such resource in this project."
     if operation.authenticated and method in ("POST", "PATCH"):
         yield 409, "A request with this Idempotency-Key is still running, or the resource changed meanwhile."

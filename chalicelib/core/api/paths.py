@@ -65,6 +65,14 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
 }
 
 
+_PLACEHOLDER = re.compile(r"{(\w+)}")
+
+
+def parameter_names(path: str) -> list[str]:
+    """`/videos/{videoId}/captions/{language}` -> ["videoId", "language"]."""
+    return _PLACEHOLDER.findall(path)
+
+
 def require_known(path: str, names: list[str]) -> None:
     """Fails registration of a route whose parameter has no pattern."""
     unknown = [name for name in names if name not in PATH_PARAMETERS]
