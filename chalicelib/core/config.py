@@ -157,6 +157,11 @@ def ivs() -> Any:
     return _client("ivs")
 
 
+def ivs_realtime() -> Any:
+    # The devstack sets AWS_ENDPOINT_URL_IVS_REALTIME to its stage plane (moto has no ivs-realtime).
+    return _client("ivs-realtime")
+
+
 def reset_caches() -> None:
     """For tests: forget settings and clients so a new environment or emulator takes effect."""
     get_settings.cache_clear()

@@ -62,6 +62,11 @@ IVS_CHANNELS_CREATE = Access("ivs", ("CreateChannel", "TagResource"), "ivs")
 IVS_STREAM_KEYS_RESET = Access("ivs", ("ListStreamKeys", "DeleteStreamKey", "CreateStreamKey"), "ivs")
 IVS_STREAMS = Access("ivs", ("GetStream", "StopStream"), "ivs")
 IVS_CHANNELS_DELETE = Access("ivs", ("ListChannels", "GetStream", "StopStream", "DeleteChannel"), "ivs")
+# Rooms: one IVS real-time stage per room, created at run time (never in the template). ListStages
+# has no resource type (granted on "*"); the rest act on this account's stages in the region.
+IVS_STAGES_CREATE = Access("ivs", ("CreateStage", "TagResource"), "ivs-stages")
+IVS_STAGES_JOIN = Access("ivs", ("GetStage", "ListParticipants", "CreateParticipantToken"), "ivs-stages")
+IVS_STAGES_DELETE = Access("ivs", ("ListStages", "DeleteStage"), "ivs-stages")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

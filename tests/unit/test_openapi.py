@@ -76,6 +76,8 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         ("POST", "/auth/api-key"),
         ("POST", "/auth/refresh"),
         ("POST", "/upload"),
+        # A room's join token (in the body) is the credential.
+        ("POST", "/join"),
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/docs/{file}"),

@@ -183,6 +183,85 @@ class LiveStreamDeleted(LiveStreamEvent):
 # -- end of live streams -----------------------------------------------------------------------
 
 
+# -- rooms (chalicelib.rooms) ---------------------------------------------------------------------
+
+
+class RoomEvent(DomainEvent):
+    room_id: str = Field(alias="roomId")
+
+
+class RoomCreated(RoomEvent):
+    description = "A room was created; its real-time stage is ready and join tokens can be minted."
+    type: Literal["room.created"] = "room.created"
+    name: str
+    mode: Literal["group", "lecture", "p2p"]
+
+
+class RoomUpdated(RoomEvent):
+    description = "A room's name, owner or settings changed."
+    type: Literal["room.updated"] = "room.updated"
+    changed: list[str] = Field(description="Names of the attributes that changed (`settings.<name>` for settings)")
+
+
+class RoomDeleted(RoomEvent):
+    description = "A room was deleted; its stage is released and its join tokens no longer admit anyone."
+    type: Literal["room.deleted"] = "room.deleted"
+
+
+class RoomSessionStarted(RoomEvent):
+    planned = True
+    description = "A room's session started: the first participant joined."
+    type: Literal["room.session.started"] = "room.session.started"
+    session_id: str = Field(alias="sessionId")
+
+
+class RoomSessionEnded(RoomEvent):
+    planned = True
+    description = "A room's session ended: the last participant left, or the duration limit was reached."
+    type: Literal["room.session.ended"] = "room.session.ended"
+    session_id: str = Field(alias="sessionId")
+    reason: Literal["empty", "duration-limit", "room-deleted"]
+
+
+class RoomParticipantJoined(RoomEvent):
+    planned = True
+    description = "A participant exchanged a join token and joined the room's session."
+    type: Literal["room.participant.joined"] = "room.participant.joined"
+    session_id: str = Field(alias="sessionId")
+    participant_id: str = Field(alias="participantId")
+    user_ref: str = Field(alias="userRef")
+    role: Literal["moderator", "participant", "viewer"]
+
+
+class RoomParticipantLeft(RoomEvent):
+    planned = True
+    description = "A participant left the room's session (or was removed, or its connection was lost)."
+    type: Literal["room.participant.left"] = "room.participant.left"
+    session_id: str = Field(alias="sessionId")
+    participant_id: str = Field(alias="participantId")
+    user_ref: str = Field(alias="userRef")
+    reason: Literal["left", "removed", "disconnected", "session-ended"]
+
+
+class RoomRecordingReady(RoomEvent):
+    planned = True
+    description = "A session's recording became a video in the VOD pipeline."
+    type: Literal["room.recording.ready"] = "room.recording.ready"
+    session_id: str = Field(alias="sessionId")
+    video_id: str = Field(alias="videoId")
+
+
+class RoomCdrReady(RoomEvent):
+    planned = True
+    description = "A session's call detail records are complete (GET /sessions/{sessionId}/cdr)."
+    type: Literal["room.cdr.ready"] = "room.cdr.ready"
+    session_id: str = Field(alias="sessionId")
+    participants: int = Field(description="Rows in the session's call detail records")
+
+
+# -- end of rooms ----------------------------------------------------------------------------------
+
+
 CATALOGUE: dict[str, type[DomainEvent]] = {
     model.model_fields["type"].default: model
     for model in (
@@ -205,6 +284,15 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         LiveStreamCreated,
         LiveStreamUpdated,
         LiveStreamDeleted,
+        RoomCreated,
+        RoomUpdated,
+        RoomDeleted,
+        RoomSessionStarted,
+        RoomSessionEnded,
+        RoomParticipantJoined,
+        RoomParticipantLeft,
+        RoomRecordingReady,
+        RoomCdrReady,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

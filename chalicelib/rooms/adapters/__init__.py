@@ -1,0 +1,1 @@
+"""The only rooms code that talks to AWS."""

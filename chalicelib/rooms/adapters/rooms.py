@@ -1,0 +1,112 @@
+"""DynamoDB repositories of rooms, their join tokens and their joins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from chalicelib.core.adapters.dynamodb import PK, SK, Delete, Put, Table, Update, Write
+from chalicelib.core.adapters.records import audit_put, outbox_put
+from chalicelib.core.adapters.versioned import CREATE_ONLY, versioned_put
+from chalicelib.core.clock import to_atom
+from chalicelib.core.domain.audit import AuditEvent
+from chalicelib.core.domain.events import DomainEvent
+from chalicelib.rooms.adapters.records import (
+    join_from_item,
+    join_item,
+    join_partition,
+    room_from_item,
+    room_item,
+    room_key,
+    token_from_item,
+    token_item,
+    token_key,
+)
+from chalicelib.rooms.domain.rooms import Room
+from chalicelib.rooms.domain.tokens import Join, JoinToken
+
+
+class DynamoRoomRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, project_id: str, room_id: str) -> Room | None:
+        item = self.table.get(*room_key(project_id, room_id))
+        return None if item is None else room_from_item(item)
+
+    def list_all(self, project_id: str) -> list[Room]:
+        pk, _ = room_key(project_id, "")
+        return [room_from_item(item) for item in self.table.query(pk)]
+
+    def reserve(self, room: Room) -> None:
+        self.table.write([Put(item=room_item(room), **CREATE_ONLY)])  # type: ignore[arg-type]
+
+    def save(self, room: Room, expected_version: int, audit: AuditEvent, events: Sequence[DomainEvent]) -> None:
+        """The room, its audit entry and its events are written together or not at all."""
+        self.table.write(
+            [versioned_put(room_item(room), expected_version), audit_put(audit), *(outbox_put(e) for e in events)]
+        )
+
+    def delete(
+        self, room: Room, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
+    ) -> None:
+        pk, sk = room_key(room.project_id, room.room_id)
+        writes: list[Write] = [
+            Delete(
+                key={PK: pk, SK: sk},
+                condition="#v = :expected",
+                names={"#v": "version"},
+                values={":expected": expected_version},
+            )
+        ]
+        if audit is not None:
+            writes.append(audit_put(audit))
+        writes.extend(outbox_put(event) for event in events)
+        self.table.write(writes)
+
+
+class DynamoJoinTokenRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def add(self, token: JoinToken, audit: AuditEvent) -> None:
+        self.table.write([Put(item=token_item(token), **CREATE_ONLY), audit_put(audit)])  # type: ignore[arg-type]
+
+    def get(self, project_id: str, room_id: str, token_id: str) -> JoinToken | None:
+        item = self.table.get(*token_key(project_id, room_id, token_id))
+        return None if item is None else token_from_item(item)
+
+    def of_user(self, project_id: str, room_id: str, user_ref: str) -> list[JoinToken]:
+        pk, _ = token_key(project_id, room_id, "")
+        tokens = (token_from_item(item) for item in self.table.query(pk, consistent=True))
+        return [token for token in tokens if token.user_ref == user_ref]
+
+    def revoke(self, token: JoinToken, audit: AuditEvent) -> bool:
+        pk, sk = token_key(token.project_id, token.room_id, token.token_id)
+        gone = Delete(key={PK: pk, SK: sk}, condition="attribute_exists(#pk)", names={"#pk": PK})
+        return self.table.write_if([gone, audit_put(audit)])
+
+    def use_once(self, token: JoinToken, now: datetime) -> bool:
+        pk, sk = token_key(token.project_id, token.room_id, token.token_id)
+        mark = Update(
+            key={PK: pk, SK: sk},
+            expression="SET used_at = :now",
+            # The record must still exist (not revoked) and be unused.
+            condition="attribute_exists(#pk) AND attribute_not_exists(used_at)",
+            names={"#pk": PK},
+            values={":now": to_atom(now)},
+        )
+        return self.table.write_if([mark])
+
+
+class DynamoJoinLog:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def record(self, join: Join) -> None:
+        self.table.write([Put(item=join_item(join))])
+
+    def since(self, project_id: str, room_id: str, moment: datetime) -> list[Join]:
+        # "~" sorts after every ATOM date.
+        span = (to_atom(moment), "~")
+        return [join_from_item(item) for item in self.table.query(join_partition(project_id, room_id), span)]

@@ -1,0 +1,127 @@
+"""Amazon IVS real-time (`ivs-realtime`): the rooms plane's control API.
+
+One stage per room, named after it and tagged with its project and id. A stage is found again by
+that name (ListStages has no name filter: every page is read, 100 stages each), which is how the
+stage of a room whose creation died half-way is released; a ready room's stage is deleted by ARN.
+
+ClientError codes become domain errors here: throttling and IVS's own failures are
+`StageUnavailable` (503, retry), quotas `StageQuotaExceeded`, a missing stage `StageNotFound` (a
+delete's work is already done). Anything else is a bug in the request or the role, and stays a
+ClientError (500, logged).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.rooms.domain.errors import StageNotFound, StageQuotaExceeded, StageUnavailable
+from chalicelib.rooms.domain.rooms import Stage
+from chalicelib.rooms.domain.tokens import Capability
+
+_RETRYABLE = {"ThrottlingException", "InternalServerException", "PendingVerification", "ConflictException"}
+_PAGE = 100
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def translate(error: ClientError) -> Exception:
+    code = _code(error)
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code == "ResourceNotFoundException":
+        return StageNotFound(str(error))
+    if code == "ServiceQuotaExceededException":
+        return StageQuotaExceeded(detail="The account's IVS real-time quota of stages or participants is reached.")
+    if code in _RETRYABLE or status >= 500:
+        return StageUnavailable()
+    return error
+
+
+def stage_from_wire(stage: dict[str, Any]) -> Stage:
+    endpoints = stage.get("endpoints") or {}
+    return Stage(arn=stage["arn"], whip_endpoint=endpoints.get("whip", ""), events_endpoint=endpoints.get("events", ""))
+
+
+def participant_token_request(
+    stage_arn: str, user_id: str, minutes: int, capabilities: frozenset[Capability], attributes: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "stageArn": stage_arn,
+        "userId": user_id,
+        "duration": minutes,
+        "capabilities": sorted(c.ivs() for c in capabilities),
+        "attributes": attributes,
+    }
+
+
+class IvsStages:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def create_stage(self, name: str, tags: dict[str, str]) -> Stage:
+        return stage_from_wire(self._call("create_stage", name=name, tags=tags)["stage"])
+
+    def delete_stages(self, name: str, arn: str | None) -> int:
+        deleted = 0
+        for stage_arn in [arn] if arn else self._stage_arns(name):
+            try:
+                self._call("delete_stage", arn=stage_arn)
+            except StageNotFound:
+                continue
+            deleted += 1
+        return deleted
+
+    def presence(self, stage_arn: str) -> tuple[Stage, set[str]]:
+        stage = self._call("get_stage", arn=stage_arn)["stage"]
+        session = stage.get("activeSessionId")
+        if not session:
+            return stage_from_wire(stage), set()
+        found: set[str] = set()
+        request: dict[str, Any] = {
+            "stageArn": stage_arn,
+            "sessionId": session,
+            "filterByState": "CONNECTED",
+            "maxResults": _PAGE,
+        }
+        while True:
+            response = self._call("list_participants", **request)
+            found.update(p["participantId"] for p in response.get("participants", []) if p.get("participantId"))
+            if not response.get("nextToken"):
+                return stage_from_wire(stage), found
+            request["nextToken"] = response["nextToken"]
+
+    def participant_token(
+        self,
+        stage_arn: str,
+        user_id: str,
+        minutes: int,
+        capabilities: frozenset[Capability],
+        attributes: dict[str, str],
+    ) -> tuple[str, str, datetime | None]:
+        request = participant_token_request(stage_arn, user_id, minutes, capabilities, attributes)
+        token = self._call("create_participant_token", **request)["participantToken"]
+        return token["participantId"], token["token"], token.get("expirationTime")
+
+    def _stage_arns(self, name: str) -> list[str]:
+        arns: list[str] = []
+        request: dict[str, Any] = {"maxResults": _PAGE}
+        while True:
+            response = self._call("list_stages", **request)
+            arns.extend(s["arn"] for s in response.get("stages", []) if s.get("name") == name)
+            if not response.get("nextToken"):
+                return arns
+            request["nextToken"] = response["nextToken"]
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(**params)
+        except ClientError as error:
+            translated = translate(error)
+            if translated is error:
+                raise
+            raise translated from error
+        return response

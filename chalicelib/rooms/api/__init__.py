@@ -1,0 +1,1 @@
+"""Rooms routes: one module per resource."""

@@ -1,0 +1,70 @@
+"""Wire shapes of the rooms responses, for `/openapi.json` only (the presenters build the bodies)."""
+
+# ruff: noqa: N815 - the attributes are the wire names
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class RoomSettings(BaseModel):
+    mode: Literal["group", "lecture", "p2p"]
+    lifetime: Literal["permanent", "scheduled", "adhoc"]
+    startsAt: datetime | None = None
+    duration: int | None = Field(description="Minutes: a session's limit, and a scheduled room's window")
+    maxModerators: int
+    maxParticipants: int
+    autoRecording: bool
+    quality: Literal["HD", "SD", "LD"]
+    waitForModerator: bool
+
+
+class JoinWindow(BaseModel):
+    from_: datetime = Field(alias="from")
+    until: datetime
+
+
+class Room(BaseModel):
+    roomId: str
+    name: str
+    ownerRef: str | None
+    settings: RoomSettings
+    joinable: JoinWindow | None = Field(default=None, description="Scheduled rooms: when joins are admitted")
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class JoinToken(BaseModel):
+    tokenId: str
+    token: str = Field(description="The JWT to hand to the participant's client; shown once")
+    roomId: str
+    userRef: str
+    name: str
+    role: Literal["moderator", "participant", "viewer"]
+    singleUse: bool
+    expiresAt: datetime
+
+
+class TokenRevocation(BaseModel):
+    revoked: int = Field(description="How many of the user's tokens were revoked")
+
+
+class MediaCredentials(BaseModel):
+    provider: Literal["ivs-realtime"]
+    participantToken: str
+    whipUrl: str
+    eventsUrl: str
+    expiresAt: datetime | None
+
+
+class Admission(BaseModel):
+    roomId: str
+    participantId: str
+    userRef: str
+    name: str
+    role: Literal["moderator", "participant", "viewer"]
+    capabilities: list[Literal["publish", "subscribe"]]
+    media: MediaCredentials

@@ -1,0 +1,9 @@
+"""Every blueprint of the rooms context, for its Lambda entry point (handler.py) and the local app.
+
+Chalice consumes a blueprint's route options when it registers them, so one process builds one app
+from these: app.py locally, handler.py on Lambda."""
+
+from chalicelib.rooms.api import joins, rooms, tokens
+from chalicelib.rooms.consumers import stages
+
+BLUEPRINTS = (rooms.bp, tokens.bp, joins.bp, stages.bp)

@@ -1,0 +1,1 @@
+"""Rooms consumers (table stream)."""

@@ -1,0 +1,1 @@
+"""The rooms domain: entities and pure rules; no AWS, no HTTP."""

@@ -1,0 +1,1 @@
+"""Rooms use-cases, against the ports."""

@@ -1,0 +1,115 @@
+"""Room use-cases: create (with its IVS stage), read, list, update, delete; and releasing the stage of
+a room that is gone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from chalicelib.core.domain import audit, events
+from chalicelib.core.domain.access import Actor
+from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.core.domain.pagination import Page, PageRequest, paginate
+from chalicelib.core.observability import logger
+from chalicelib.rooms.domain import rooms
+from chalicelib.rooms.domain.errors import ModeIsFixed
+from chalicelib.rooms.domain.rooms import Room, RoomCreation, RoomQuery, RoomUpdate
+from chalicelib.rooms.ports import RoomRepository, Stages
+
+# A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
+UPDATE_ATTEMPTS = 3
+RESOURCE = "room"
+# Tags on every stage, so an operator (or a sweep) can tell whose it is.
+TAG_APP, TAG_PROJECT, TAG_ROOM = "videoplane:app", "videoplane:projectId", "videoplane:roomId"
+
+
+class RoomService:
+    def __init__(self, repository: RoomRepository, stages: Callable[[], Stages], clock: Callable[[], datetime]) -> None:
+        self.repository = repository
+        # Built on first use: reads and lists never touch IVS.
+        self.stages = stages
+        self.clock = clock
+
+    def create(self, actor: Actor, payload: RoomCreation) -> Room:
+        """1. store the room `provisioning` under its stage's name, expiring in an hour; 2. create
+        the stage; 3. store it `ready` with its audit entry and event. A crash after 1 or 2 leaves
+        an expiring item whose removal deletes the stage by name (release)."""
+        pending = rooms.new_room(actor.project_id, payload, self.clock())
+        self.repository.reserve(pending)
+        tags = {TAG_APP: "videoplane", TAG_PROJECT: actor.project_id, TAG_ROOM: pending.room_id}
+        try:
+            ready = rooms.provisioned(pending, self.stages().create_stage(pending.stage_name, tags))
+            entry = audit.record(
+                actor, "room.create", RESOURCE, ready.room_id, self.clock(), after=rooms.snapshot(ready)
+            )
+            created = events.RoomCreated(
+                **self._envelope(actor), roomId=ready.room_id, name=ready.name, mode=ready.settings.mode.value
+            )
+            self.repository.save(ready, pending.version, entry, [created])
+        except Exception:
+            self._give_up(pending)
+            raise
+        return ready
+
+    def _give_up(self, pending: Room) -> None:
+        """Best effort, now; the item's expiry does the same later if this fails too."""
+        try:
+            self.repository.delete(pending, pending.version, None, [])
+        except Exception:  # noqa: BLE001 - the expiry is the safety net
+            logger.warning("provisioning room left to expire", extra={"roomId": pending.room_id})
+
+    def get(self, actor: Actor, room_id: str) -> Room:
+        return self.find(actor.project_id, room_id)
+
+    def find(self, project_id: str, room_id: str) -> Room:
+        room = self.repository.get(project_id, room_id)
+        if room is None or not room.ready:
+            raise NotFound(name="roomId")
+        return room
+
+    def list(self, actor: Actor, query: RoomQuery, page: PageRequest) -> Page[Room]:
+        return paginate(rooms.select(self.repository.list_all(actor.project_id), query), page)
+
+    def update(self, actor: Actor, room_id: str, payload: RoomUpdate) -> Room:
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.get(actor, room_id)
+            updated = _updated(current, payload, self.clock())
+            entry = audit.record(
+                actor, "room.update", RESOURCE, room_id, self.clock(),
+                before=rooms.snapshot(current), after=rooms.snapshot(updated),
+            )  # fmt: skip
+            changed = rooms.changed_fields(current, updated)
+            emitted = [events.RoomUpdated(**self._envelope(actor), roomId=room_id, changed=changed)] if changed else []
+            try:
+                self.repository.save(updated, current.version, entry, emitted)
+                return updated
+            except Conflict:
+                continue
+        raise Conflict(name="roomId")
+
+    def delete(self, actor: Actor, room_id: str) -> None:
+        """The item goes with its audit entry and event; its removal releases the stage."""
+        current = self.get(actor, room_id)
+        entry = audit.record(actor, "room.delete", RESOURCE, room_id, self.clock(), before=rooms.snapshot(current))
+        deleted = events.RoomDeleted(**self._envelope(actor), roomId=room_id)
+        self.repository.delete(current, current.version, entry, [deleted])
+
+    def release(self, room: Room) -> int:
+        """Deletes the stage of a room whose item left the table (deleted, or expired while
+        provisioning). Idempotent: a stage already gone counts as released."""
+        return self.stages().delete_stages(room.stage_name, room.stage.arn if room.stage else None)
+
+    def _envelope(self, actor: Actor) -> dict[str, str]:
+        return events.envelope(actor.project_id, self.clock())
+
+
+def _updated(current: Room, payload: RoomUpdate, now: datetime) -> Room:
+    try:
+        return rooms.apply_update(current, payload, now)
+    except rooms.ModeChange as error:
+        raise ModeIsFixed(name="settings[mode]") from error
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidInput([Problem("invalid-attribute", "An attribute is invalid.", "settings", reason)]) from error

@@ -1,0 +1,194 @@
+"""A stand-in for Amazon IVS real-time's control API (stages), speaking its REST-JSON on loopback.
+
+moto has no ivs-realtime. The app's `boto3.client("ivs-realtime")` is pointed here with
+AWS_ENDPOINT_URL_IVS_REALTIME. Paths, members and error codes are botocore's `ivs-realtime` model
+(`devstack.loopback`): CreateStage, GetStage, ListStages, DeleteStage, CreateParticipantToken,
+ListParticipants, DisconnectParticipant. Stages, participant tokens and participants are kept in
+memory and (when given a file) on disk, so a devstack restart keeps them.
+
+Media is not served yet: no peer connects by itself. `connect(token)` is what the WHIP endpoint
+will call when a publisher arrives (docs/rooms.md, "Planned"); until then tests call it to stand
+for a peer. A stage's session starts with its first connected participant and ends with its last.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from devstack.loopback import JsonApiPlane, PlaneError
+
+ALPHANUMERIC = string.ascii_letters + string.digits
+MAX_TOKEN_CONFIGURATIONS = 12
+DEFAULT_TOKEN_MINUTES = 720  # IVS's default participant token duration
+
+
+def _token(length: int) -> str:
+    return "".join(secrets.choice(ALPHANUMERIC) for _ in range(length))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StagePlane(JsonApiPlane):
+    service = "ivs-realtime"
+
+    def __init__(
+        self, region: str = "us-east-1", account: str = "123456789012", state_file: Path | None = None
+    ) -> None:
+        self.region = region
+        self.account = account
+        self.stages: dict[str, dict[str, Any]] = {}
+        # Participant token -> what it admits to.
+        self.tokens: dict[str, dict[str, Any]] = {}
+        # Stage ARN -> participant id -> participant.
+        self.participants: dict[str, dict[str, dict[str, Any]]] = {}
+        super().__init__(state_file)
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.stages, self.tokens, self.participants = state["stages"], state["tokens"], state["participants"]
+
+    def dump(self) -> dict[str, Any]:
+        return {"stages": self.stages, "tokens": self.tokens, "participants": self.participants}
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def _CreateStage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - IVS's operation names
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:stage/{_token(12)}"
+        self.stages[arn] = {"arn": arn, "name": params.get("name", ""), "tags": params.get("tags", {})}
+        if "autoParticipantRecordingConfiguration" in params:
+            self.stages[arn]["autoParticipantRecordingConfiguration"] = params["autoParticipantRecordingConfiguration"]
+        configurations = params.get("participantTokenConfigurations", [])
+        if len(configurations) > MAX_TOKEN_CONFIGURATIONS:
+            raise PlaneError("ValidationException", "At most 12 participant token configurations.")
+        self.participants[arn] = {}
+        tokens = [self._new_token(arn, configuration) for configuration in configurations]
+        return {"stage": self._stage_view(arn), "participantTokens": tokens}
+
+    def _GetStage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._stage(params["arn"])
+        return {"stage": self._stage_view(params["arn"])}
+
+    def _ListStages(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        arns = sorted(self.stages)
+        start = int(params.get("nextToken") or 0)
+        size = int(params.get("maxResults", 50))
+        page = arns[start : start + size]
+        response: dict[str, Any] = {
+            "stages": [
+                {k: v for k, v in self._stage_view(arn).items() if k in ("arn", "name", "activeSessionId", "tags")}
+                for arn in page
+            ]
+        }
+        if start + size < len(arns):
+            response["nextToken"] = str(start + size)
+        return response
+
+    def _DeleteStage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._stage(params["arn"])
+        del self.stages[params["arn"]]
+        self.participants.pop(params["arn"], None)
+        self.tokens = {t: v for t, v in self.tokens.items() if v["stageArn"] != params["arn"]}
+        return {}
+
+    def _CreateParticipantToken(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._stage(params["stageArn"])
+        return {"participantToken": self._new_token(params["stageArn"], params)}
+
+    def _ListParticipants(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        stage = self._stage(params["stageArn"])
+        if stage.get("activeSessionId") != params["sessionId"] and not self._ended_session(stage, params["sessionId"]):
+            return {"participants": []}
+        state = params.get("filterByState")
+        listed = [
+            {k: p[k] for k in ("participantId", "userId", "state", "firstJoinTime", "published")}
+            for p in self.participants.get(params["stageArn"], {}).values()
+            if p["sessionId"] == params["sessionId"] and (state is None or p["state"] == state)
+        ]
+        return {"participants": listed}
+
+    def _DisconnectParticipant(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._stage(params["stageArn"])
+        participant = self.participants.get(params["stageArn"], {}).get(params["participantId"])
+        if participant is None or participant["state"] != "CONNECTED":
+            raise PlaneError("ResourceNotFoundException", "The participant is not connected.")
+        self._leave(params["stageArn"], params["participantId"])
+        return {}
+
+    # -- the media side's entry points -----------------------------------------------------------
+
+    def connect(self, token: str, published: bool = False) -> dict[str, Any]:
+        """A peer arrived with this participant token: it joins the stage's session (starting one)."""
+        with self.lock:
+            grant = self.tokens.get(token)
+            if grant is None or datetime.fromisoformat(grant["expirationTime"].replace("Z", "+00:00")) <= _now():
+                raise PlaneError("AccessDeniedException", "The participant token is invalid or expired.")
+            stage = self._stage(grant["stageArn"])
+            if not stage.get("activeSessionId"):
+                stage["activeSessionId"] = "st-" + _token(13)
+                stage.setdefault("sessions", []).append(stage["activeSessionId"])
+            participant = {
+                "participantId": grant["participantId"],
+                "userId": grant["userId"],
+                "state": "CONNECTED",
+                "firstJoinTime": _iso(_now()),
+                "published": published and "PUBLISH" in grant["capabilities"],
+                "sessionId": stage["activeSessionId"],
+            }
+            self.participants.setdefault(grant["stageArn"], {})[grant["participantId"]] = participant
+            self.save()
+            return participant
+
+    def leave(self, stage_arn: str, participant_id: str) -> None:
+        with self.lock:
+            self._leave(stage_arn, participant_id)
+            self.save()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _leave(self, stage_arn: str, participant_id: str) -> None:
+        self.participants[stage_arn][participant_id]["state"] = "DISCONNECTED"
+        if not any(p["state"] == "CONNECTED" for p in self.participants[stage_arn].values()):
+            self.stages[stage_arn].pop("activeSessionId", None)
+
+    def _stage(self, arn: str) -> dict[str, Any]:
+        stage = self.stages.get(arn)
+        if stage is None:
+            raise PlaneError("ResourceNotFoundException", f"The stage {arn} does not exist.")
+        return stage
+
+    @staticmethod
+    def _ended_session(stage: dict[str, Any], session_id: str) -> bool:
+        return session_id in stage.get("sessions", [])
+
+    def _stage_view(self, arn: str) -> dict[str, Any]:
+        stage = self.stages[arn]
+        stage_id = arn.rsplit("/", 1)[1]
+        view = {k: v for k, v in stage.items() if k != "sessions"}
+        view["endpoints"] = {
+            "whip": f"{self.url}/whip/{stage_id}",
+            "events": f"{self.url.replace('http', 'ws', 1)}/events/{stage_id}",
+        }
+        return view
+
+    def _new_token(self, stage_arn: str, request: dict[str, Any]) -> dict[str, Any]:
+        minutes = int(request.get("duration", DEFAULT_TOKEN_MINUTES))
+        grant = {
+            "participantId": _token(12),
+            "token": _token(48),
+            "userId": request.get("userId", ""),
+            "attributes": request.get("attributes", {}),
+            "duration": minutes,
+            "capabilities": request.get("capabilities", ["PUBLISH", "SUBSCRIBE"]),
+            "expirationTime": _iso(_now() + timedelta(minutes=minutes)),
+        }
+        self.tokens[grant["token"]] = {**grant, "stageArn": stage_arn}
+        return grant
