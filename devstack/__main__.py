@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from devstack.ivsplane import IvsPlane
     from devstack.mediaplane import MediaPlane
     from devstack.mediaserver import MediaServer
+    from devstack.stageplane import StagePlane
 
 STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
 STATE_FILE = STATE_DIR / "state.json"
 IVS_STATE_FILE = STATE_DIR / "ivs.json"
+STAGES_STATE_FILE = STATE_DIR / "stages.json"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
@@ -53,11 +55,13 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     plane_url = os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"]
     ivs_plane = start_ivs_plane(os.environ[resources.MEDIA_BASE_URL_ENV], IVS_STATE_FILE)
     ivs_url = os.environ["AWS_ENDPOINT_URL_IVS"]
+    stage_plane = start_stage_plane(STAGES_STATE_FILE)
     # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
     own_ports = {
         emulator.port,
         _port_of(plane_url),
         _port_of(ivs_url),
+        _port_of(stage_plane.url),
         _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
         server.port,
     }
@@ -79,7 +83,10 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    _banner(emulator.endpoint, emulator.restored, pollers.count, server.url, plane_url, ivs_url, project_id, api_key)
+    _banner(
+        emulator.endpoint, emulator.restored, pollers.count, server.url, plane_url, ivs_url, stage_plane.url,
+        project_id, api_key,
+    )  # fmt: skip
     # Last: the file tells scripts and tests that the stack is up, so the banner is out already.
     STATE_FILE.write_text(
         json.dumps(
@@ -88,6 +95,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "awsEndpoint": emulator.endpoint,
                 "mediaPlane": plane_url,
                 "ivsPlane": ivs_url,
+                "stagePlane": stage_plane.url,
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
                 "pid": os.getpid(),
                 "emulatorPid": emulator.process.pid,
@@ -113,6 +121,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     server.stop()
     plane.stop()
     ivs_plane.stop()
+    stage_plane.stop()
     media_server.stop()
     emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
@@ -126,6 +135,7 @@ def _banner(
     api_url: str,
     plane_url: str,
     ivs_url: str,
+    stage_url: str,
     project_id: str,
     api_key: str,
 ) -> None:
@@ -135,6 +145,7 @@ def _banner(
     print(f"API base URL: {api_url}")
     print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
     print(f"Live (IVS):   control plane at {ivs_url}; ingest to come (not served yet): {live_ingest_banner()}")
+    print(f"Rooms:        IVS real-time control plane at {stage_url}; WHIP media not served yet")
     print(f"Dev project:  {project_id}")
     print(f"Dev API key:  {api_key}   (also in {API_KEY_FILE})")
     print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
@@ -210,6 +221,7 @@ def reset() -> dict[str, Any]:
         API_KEY_FILE,
         STATE_FILE,
         IVS_STATE_FILE,
+        STAGES_STATE_FILE,
     ):
         if path.is_dir():
             shutil.rmtree(path)
@@ -264,6 +276,15 @@ def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
     for protocol, template in LIVE_INGEST_TEMPLATES.items():
         os.environ[resources.LIVE_INGEST_ENVS[protocol]] = template
     return ivs_plane
+
+
+def start_stage_plane(state_file: Path | None = None) -> StagePlane:
+    """The IVS real-time control plane (stages, participant tokens); the app's client is pointed at it."""
+    from devstack.stageplane import StagePlane
+
+    stage_plane = StagePlane(state_file=state_file)
+    os.environ["AWS_ENDPOINT_URL_IVS_REALTIME"] = stage_plane.start()
+    return stage_plane
 
 
 def live_ingest_banner() -> str:

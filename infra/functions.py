@@ -29,11 +29,14 @@ from infra.model import FUNCTION_METADATA, FunctionSpec, camel
 MEDIACONVERT = "mediaconvert"
 # The symbolic resource of IVS channels and stream keys (chalicelib.core.permissions.IVS_*).
 IVS = "ivs"
+# The symbolic resource of IVS real-time stages (chalicelib.core.permissions.IVS_STAGES_*).
+IVS_STAGES = "ivs-stages"
 INLINE_POLICY_NAME = "access"
 # Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
 # lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
-# Probe reads a file by URL and acts on no MediaConvert resource; IVS's ListChannels lists the account's.
-UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe", "ivs:ListChannels"})
+# Probe reads a file by URL and acts on no MediaConvert resource; IVS's ListChannels and ListStages
+# list the account's.
+UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe", "ivs:ListChannels", "ivs:ListStages"})
 
 
 def policy_statements(
@@ -227,6 +230,13 @@ def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
                 f"IVS actions (declared in chalicelib.core.permissions) on this account's {kind}s in this region "
                 "only: channels are created per live stream at run time, so their ids are not known in advance.",
             )
+    if IVS_STAGES in declared:
+        common.acknowledge(
+            fn.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ivs:<AWS::Region>:<AWS::AccountId>:stage/*]",
+            "IVS real-time actions (declared in chalicelib.core.permissions) on this account's stages in this "
+            "region only: stages are created per room at run time, so their ids are not known in advance.",
+        )
     for bucket_definition in resources.BUCKETS:
         if bucket_definition.permission in declared:
             bucket_arn = common.nag_arn(fn, runtime.buckets[bucket_definition.name])

@@ -30,7 +30,7 @@ from infra import functions, settings
 from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
-from infra.functions import IVS, MEDIACONVERT, AppFunction
+from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, AppFunction
 from infra.model import FunctionSpec, camel, plan
 from infra.shared import ROLE_IDS, SharedStack
 
@@ -107,6 +107,8 @@ class VideoplaneStack(SharedStack):
                 self.format_arn(service="ivs", resource="channel", resource_name="*"),
                 self.format_arn(service="ivs", resource="stream-key", resource_name="*"),
             ],
+            # Rooms' IVS real-time stages, created per room at run time.
+            IVS_STAGES: [self.format_arn(service="ivs", resource="stage", resource_name="*")],
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {

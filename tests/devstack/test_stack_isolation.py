@@ -46,6 +46,7 @@ def own_services(stack: Devstack) -> dict[str, str]:
         "media plane": state["mediaPlane"],
         "media server": state["mediaUrl"],
         "ivs plane": state["ivsPlane"],
+        "stage plane": state["stagePlane"],
         "api": stack.api_url,
     }
 
@@ -61,7 +62,7 @@ def test_another_projects_source_cannot_be_ingested_through_the_emulator(
     assert "own services" in str(body), body
 
 
-@pytest.mark.parametrize("service", ["emulator", "media plane", "media server", "ivs plane", "api"])
+@pytest.mark.parametrize("service", ["emulator", "media plane", "media server", "ivs plane", "stage plane", "api"])
 def test_no_url_reaches_the_stacks_own_services(
     api: Api, tenant: Tenant, own_services: dict[str, str], service: str
 ) -> None:

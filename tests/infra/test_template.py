@@ -24,7 +24,7 @@ from chalicelib.core import resources
 from chalicelib.platform.domain.tokens import SigningKeySet
 from infra import checks, keys, settings
 from infra.api import DIRECT_UPLOAD_METADATA
-from infra.functions import IVS, MEDIACONVERT, UNSCOPED_ACTIONS
+from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, UNSCOPED_ACTIONS
 from infra.model import UnsupportedByInfra, plan
 from infra.shared import NOTIFICATIONS_HANDLER_PREFIX
 from tests.infra.conftest import (
@@ -77,6 +77,7 @@ SYMBOLIC = {
     *(queue.permission for queue in resources.QUEUES),
     MEDIACONVERT,
     IVS,
+    IVS_STAGES,
 }
 # This account's MediaConvert resources in this region (queues, presets, job templates, jobs).
 MEDIACONVERT_ARN = {
@@ -89,7 +90,7 @@ MEDIACONVERT_ARN = {
 
 
 def _ivs_arn(kind: str) -> dict[str, Any]:
-    """This account's IVS channels or stream keys in this region (created per live stream at run time)."""
+    """This account's IVS channels, stream keys or stages in this region (created at run time)."""
     return {
         "Fn::Join": [
             "",
@@ -130,6 +131,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         (MEDIACONVERT_ARN, MEDIACONVERT),
         (_ivs_arn("channel"), IVS),
         (_ivs_arn("stream-key"), IVS),
+        (_ivs_arn("stage"), IVS_STAGES),
         ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
         ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
     ]
