@@ -1,0 +1,93 @@
+"""Rooms over HTTP against a devstack (IVS real-time control plane on loopback): create a room, mint
+tokens, exchange them at the public join endpoint, and each refusal as problem JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from .support import Api, Devstack, Tenant, assert_problem, marker
+
+
+def create_room(api: Api, tenant: Tenant, **settings: Any) -> dict[str, Any]:
+    body = {"name": f"room {marker()}", "ownerRef": "e2e", "settings": settings}
+    room: dict[str, Any] = api.ok("POST", "/rooms", tenant.api_key, expected=201, json=body)
+    return room
+
+
+def mint(api: Api, tenant: Tenant, room_id: str, **fields: Any) -> dict[str, Any]:
+    body = {"userRef": "ada", "name": "Ada", "role": "participant", **fields}
+    token: dict[str, Any] = api.ok("POST", f"/rooms/{room_id}/tokens", tenant.api_key, expected=201, json=body)
+    return token
+
+
+def join(api: Api, token: str, **fields: Any) -> requests.Response:
+    """No API key: the join token is the credential."""
+    return api.raw("POST", "/join", json={"token": token, **fields})
+
+
+def test_a_room_admits_its_tokens_holders(api: Api, devstack: Devstack, project_a: Tenant) -> None:
+    room = create_room(api, project_a, mode="group", maxParticipants=3)
+    room_id = room["roomId"]
+    assert api.ok("GET", f"/rooms/{room_id}", project_a.api_key) == room
+
+    moderator = mint(api, project_a, room_id, userRef="grace", name="Grace", role="moderator")
+    admitted = join(api, moderator["token"])
+    assert admitted.status_code == 200, admitted.text
+    body = admitted.json()
+    assert body["roomId"] == room_id and body["role"] == "moderator"
+    assert body["capabilities"] == ["publish", "subscribe"] and body["participantId"]
+    media = body["media"]
+    assert media["provider"] == "ivs-realtime" and media["participantToken"]
+    # The WHIP endpoint is the devstack's stage plane, a port the stack keeps to itself.
+    assert media["whipUrl"].startswith(devstack.state()["stagePlane"] + "/whip/")
+
+    viewer = mint(api, project_a, room_id, userRef="vic", name="Vic", role="viewer")
+    asks = join(api, viewer["token"], capabilities=["subscribe", "publish"])
+    assert_problem(asks, 403, "room-capability-not-granted")
+    assert join(api, viewer["token"], capabilities=["subscribe"]).json()["capabilities"] == ["subscribe"]
+
+    api.ok("DELETE", f"/rooms/{room_id}", project_a.api_key, expected=204)
+    assert_problem(join(api, moderator["token"]), 401, "room-join-token-revoked")
+
+
+def test_each_refusal_is_its_own_problem(api: Api, project_a: Tenant) -> None:
+    room_id = create_room(api, project_a, mode="p2p")["roomId"]
+    revoked = mint(api, project_a, room_id, userRef="rev")
+    api.ok("DELETE", f"/rooms/{room_id}/tokens/{revoked['tokenId']}", project_a.api_key, expected=204)
+    assert_problem(join(api, revoked["token"]), 401, "room-join-token-revoked")
+
+    once = mint(api, project_a, room_id, userRef="a", singleUse=True)
+    assert join(api, once["token"]).status_code == 200
+    assert_problem(join(api, once["token"]), 409, "room-join-token-used")
+
+    assert join(api, mint(api, project_a, room_id, userRef="b")["token"]).status_code == 200
+    assert_problem(join(api, mint(api, project_a, room_id, userRef="c")["token"]), 409, "room-full")
+
+    token = mint(api, project_a, room_id, userRef="d")["token"]
+    head, claims, signature = token.split(".")
+    assert_problem(join(api, f"{head}.{claims}.{signature[::-1]}"), 401, "room-join-token-invalid")
+
+    revoked_user = api.ok("DELETE", f"/rooms/{room_id}/tokens", project_a.api_key, params={"userRef": "d"})
+    assert revoked_user == {"revoked": 1}
+    assert_problem(join(api, token), 401, "room-join-token-revoked")
+
+
+def test_a_scheduled_room_is_closed_before_its_window(api: Api, project_a: Tenant) -> None:
+    starts = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    room = create_room(api, project_a, mode="lecture", lifetime="scheduled", startsAt=starts.isoformat(), duration=60)
+    closed = join(api, mint(api, project_a, room["roomId"])["token"])
+    body = assert_problem(closed, 403, "room-closed")
+    assert room["joinable"]["from"] in body["detail"]
+
+
+def test_another_project_sees_404_and_cannot_mint(api: Api, project_a: Tenant, project_b: Tenant) -> None:
+    room_id = create_room(api, project_a, mode="group")["roomId"]
+    assert_problem(api.call("GET", f"/rooms/{room_id}", project_b.api_key), 404, "resource-not-found")
+    minted = api.call(
+        "POST", f"/rooms/{room_id}/tokens", project_b.api_key, json={"userRef": "x", "name": "X", "role": "moderator"}
+    )
+    assert_problem(minted, 404, "resource-not-found")
+    assert all(r["roomId"] != room_id for r in api.list_all("/rooms", project_b.api_key))
