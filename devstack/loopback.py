@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,6 +28,15 @@ class PlaneError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass
+class RawReply:
+    """A response to a request that is not an API call (a media endpoint)."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class JsonApiPlane:
@@ -59,9 +70,9 @@ class JsonApiPlane:
     def dump(self) -> dict[str, Any]:
         return {}
 
-    def handle_other(self, handler: BaseHTTPRequestHandler, method: str, path: str, body: bytes) -> bool:
-        """A request that is not an API call (a media endpoint); False when the plane has none."""
-        return False
+    def handle_other(self, method: str, path: str, headers: Message, body: bytes) -> RawReply | None:
+        """A request that is not an API call (a media endpoint); None when the plane has none."""
+        return None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -118,9 +129,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+    def _other(self, method: str, path: str, body: bytes) -> bool:
+        reply = self.server.plane.handle_other(method, path, self.headers, body)
+        if reply is None:
+            return False
+        self.send_raw(reply.status, reply.body, reply.headers)
+        return True
+
     def do_POST(self) -> None:
         body, path = self._body(), self.path.split("?")[0]
-        if self.server.plane.handle_other(self, "POST", path, body):
+        if self._other("POST", path, body):
             return
         try:
             params = json.loads(body or b"{}")
@@ -134,15 +152,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_json(status, result)
 
     def do_DELETE(self) -> None:
-        if not self.server.plane.handle_other(self, "DELETE", self.path.split("?")[0], self._body()):
+        if not self._other("DELETE", self.path.split("?")[0], self._body()):
             self.send_json(404, {"message": "Not found."})
 
     def send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body, default=str).encode() if status != 204 else b""
+        self.send_raw(status, payload, {"Content-Type": "application/json", **(headers or {})})
+
+    def send_raw(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)

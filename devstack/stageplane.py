@@ -6,9 +6,11 @@ AWS_ENDPOINT_URL_IVS_REALTIME. Paths, members and error codes are botocore's `iv
 ListParticipants, DisconnectParticipant. Stages, participant tokens and participants are kept in
 memory and (when given a file) on disk, so a devstack restart keeps them.
 
-Media is not served yet: no peer connects by itself. `connect(token)` is what the WHIP endpoint
-will call when a publisher arrives (docs/rooms.md, "Planned"); until then tests call it to stand
-for a peer. A stage's session starts with its first connected participant and ends with its last.
+Publishers connect over WHIP at the stage's `whip` endpoint (`devstack.whip`, aiortc): the
+participant token is the Bearer credential and must carry PUBLISH; the peer then is a CONNECTED,
+published participant until it sends DELETE or its connection fails. `connect(token)` stands for a
+peer without media (tests). A stage's session starts with its first connected participant and ends
+with its last.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from __future__ import annotations
 import secrets
 import string
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from devstack.loopback import JsonApiPlane, PlaneError
+from devstack.loopback import JsonApiPlane, PlaneError, RawReply
+from devstack.whip import WhipIngest
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 MAX_TOKEN_CONFIGURATIONS = 12
@@ -32,6 +36,10 @@ def _token(length: int) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _expired(grant: dict[str, Any]) -> bool:
+    return datetime.fromisoformat(grant["expirationTime"].replace("Z", "+00:00")) <= _now()
 
 
 def _iso(moment: datetime) -> str:
@@ -51,7 +59,12 @@ class StagePlane(JsonApiPlane):
         self.tokens: dict[str, dict[str, Any]] = {}
         # Stage ARN -> participant id -> participant.
         self.participants: dict[str, dict[str, dict[str, Any]]] = {}
+        self.whip = WhipIngest(self._gone)
         super().__init__(state_file)
+
+    def stop(self) -> None:
+        self.whip.stop()
+        super().stop()
 
     def load(self, state: dict[str, Any]) -> None:
         self.stages, self.tokens, self.participants = state["stages"], state["tokens"], state["participants"]
@@ -125,11 +138,49 @@ class StagePlane(JsonApiPlane):
 
     # -- the media side's entry points -----------------------------------------------------------
 
+    def handle_other(self, method: str, path: str, headers: Message, body: bytes) -> RawReply | None:
+        parts = path.strip("/").split("/")
+        if parts[0] != "whip" or len(parts) not in (2, 3):
+            return None
+        if method == "POST" and len(parts) == 2:
+            return self._publish(parts[1], headers, body)
+        if method == "DELETE" and len(parts) == 3:
+            return self._unpublish(parts[1], parts[2])
+        return RawReply(405)
+
+    def _publish(self, stage_id: str, headers: Message, body: bytes) -> RawReply:
+        if headers.get_content_type() != "application/sdp":
+            return RawReply(415, b"WHIP takes an SDP offer (application/sdp).")
+        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        with self.lock:
+            grant = self.tokens.get(token) if scheme.lower() == "bearer" else None
+            if grant is None or not grant["stageArn"].endswith(f"/{stage_id}") or _expired(grant):
+                return RawReply(401, b"The participant token is missing, invalid or expired.")
+            if "PUBLISH" not in grant["capabilities"]:
+                return RawReply(403, b"The participant token does not carry the PUBLISH capability.")
+        answer = self.whip.answer(grant["participantId"], body.decode())
+        self.connect(token, published=True)
+        location = f"/whip/{stage_id}/{grant['participantId']}"
+        return RawReply(201, answer.encode(), {"Content-Type": "application/sdp", "Location": location})
+
+    def _unpublish(self, stage_id: str, participant_id: str) -> RawReply:
+        if not self.whip.close(participant_id):
+            return RawReply(404)
+        self._gone(participant_id)
+        return RawReply(200)
+
+    def _gone(self, participant_id: str) -> None:
+        with self.lock:
+            for stage_arn, participants in self.participants.items():
+                if participants.get(participant_id, {}).get("state") == "CONNECTED":
+                    self._leave(stage_arn, participant_id)
+                    self.save()
+
     def connect(self, token: str, published: bool = False) -> dict[str, Any]:
         """A peer arrived with this participant token: it joins the stage's session (starting one)."""
         with self.lock:
             grant = self.tokens.get(token)
-            if grant is None or datetime.fromisoformat(grant["expirationTime"].replace("Z", "+00:00")) <= _now():
+            if grant is None or _expired(grant):
                 raise PlaneError("AccessDeniedException", "The participant token is invalid or expired.")
             stage = self._stage(grant["stageArn"])
             if not stage.get("activeSessionId"):

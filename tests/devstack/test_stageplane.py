@@ -1,0 +1,101 @@
+"""The devstack's IVS real-time plane driven like IVS: boto3's ivs-realtime client over HTTP for the
+control API, and ffmpeg's `-f whip` muxer publishing to the stage's WHIP endpoint (aiortc on
+127.0.0.1) with a participant token as its Bearer credential."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from devstack import mediatools
+from devstack.stageplane import StagePlane
+
+PUBLISH_SECONDS = 3
+
+
+@pytest.fixture
+def plane() -> Iterator[StagePlane]:
+    started = StagePlane()
+    started.start()
+    yield started
+    started.stop()
+
+
+def client(plane: StagePlane) -> Any:
+    make: Any = boto3.client
+    return make(
+        "ivs-realtime",
+        endpoint_url=plane.url,
+        region_name="us-east-1",
+        aws_access_key_id="devstack",
+        aws_secret_access_key="devstack",
+    )
+
+
+def publish(whip_url: str, token: str) -> subprocess.CompletedProcess[str]:
+    """A few seconds of H.264 Baseline (no B-frames, as IVS wants) and Opus over WHIP."""
+    command = [
+        mediatools.ffmpeg(), "-hide_banner", "-v", "error",
+        "-re", "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=30:duration={PUBLISH_SECONDS}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:duration={PUBLISH_SECONDS}",
+        "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-tune", "zerolatency", "-g", "30",
+        "-c:a", "libopus", "-ar", "48000", "-ac", "2",
+        "-authorization", token, "-f", "whip", whip_url,
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_publisher_joins_the_session_and_its_media_arrives(plane: StagePlane) -> None:
+    ivs = client(plane)
+    stage = ivs.create_stage(name="videoplane-test", tags={"videoplane:roomId": "ro1"})["stage"]
+    assert "activeSessionId" not in stage and stage["endpoints"]["whip"].startswith(plane.url + "/whip/")
+    token = ivs.create_participant_token(stageArn=stage["arn"], userId="ada", capabilities=["PUBLISH", "SUBSCRIBE"])
+    participant_id = token["participantToken"]["participantId"]
+
+    result = publish(stage["endpoints"]["whip"], token["participantToken"]["token"])
+
+    assert result.returncode == 0, result.stderr
+    received = plane.whip.received[participant_id]
+    assert received["video"] > 0 and received["audio"] > 0, received
+    # ffmpeg ended with a DELETE: the participant left, which ended the session it started.
+    assert "activeSessionId" not in ivs.get_stage(arn=stage["arn"])["stage"]
+    (session,) = plane.stages[stage["arn"]]["sessions"]
+    listed = ivs.list_participants(stageArn=stage["arn"], sessionId=session)["participants"]
+    assert [(p["participantId"], p["userId"], p["state"], p["published"]) for p in listed] == [
+        (participant_id, "ada", "DISCONNECTED", True)
+    ]
+
+
+def test_a_token_without_publish_or_for_another_stage_is_refused(plane: StagePlane) -> None:
+    ivs = client(plane)
+    stage = ivs.create_stage(name="a")["stage"]
+    other = ivs.create_stage(name="b")["stage"]
+    viewer = ivs.create_participant_token(stageArn=stage["arn"], capabilities=["SUBSCRIBE"])["participantToken"]
+    elsewhere = ivs.create_participant_token(stageArn=other["arn"])["participantToken"]
+
+    watching = publish(stage["endpoints"]["whip"], viewer["token"])
+    assert watching.returncode != 0 and "403" in watching.stderr, watching.stderr
+    assert publish(stage["endpoints"]["whip"], elsewhere["token"]).returncode != 0
+    assert publish(stage["endpoints"]["whip"], "not-a-token").returncode != 0
+    assert plane.participants[stage["arn"]] == {} and plane.whip.received == {}
+
+
+def test_the_control_api_refuses_what_ivs_refuses(plane: StagePlane) -> None:
+    ivs = client(plane)
+    with pytest.raises(ClientError) as missing:
+        ivs.get_stage(arn="arn:aws:ivs:us-east-1:123456789012:stage/NoSuchStage1")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    stage = ivs.create_stage(name="c")["stage"]
+    with pytest.raises(ClientError) as absent:
+        ivs.disconnect_participant(stageArn=stage["arn"], participantId="nobody")
+    assert absent.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    pages = [ivs.create_stage(name=f"p{i}")["stage"]["arn"] for i in range(3)]
+    first = ivs.list_stages(maxResults=2)
+    second = ivs.list_stages(maxResults=2, nextToken=first["nextToken"])
+    listed = {s["arn"] for s in first["stages"] + second["stages"]}
+    assert set(pages) | {stage["arn"]} == listed and "nextToken" not in second
