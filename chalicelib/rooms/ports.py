@@ -45,7 +45,10 @@ class JoinTokenRepository(Protocol):
 class JoinLog(Protocol):
     """Who exchanged a token for a seat, and when (sessions and call records build on it)."""
 
-    def record(self, join: Join) -> None: ...
+    def record(self, join: Join, events: Sequence[DomainEvent]) -> None:
+        """The join and its events, in one transaction."""
+        ...
+
     def since(self, project_id: str, room_id: str, moment: datetime) -> list[Join]: ...
 
 

@@ -3,11 +3,16 @@ tokens, exchange them at the public join endpoint, and each refusal as problem J
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 
+from devstack import mediatools
+
+from .receivers import Receiver, verify_both_ways
 from .support import Api, Devstack, Tenant, assert_problem, marker
 
 
@@ -91,3 +96,41 @@ def test_another_project_sees_404_and_cannot_mint(api: Api, project_a: Tenant, p
     )
     assert_problem(minted, 404, "resource-not-found")
     assert all(r["roomId"] != room_id for r in api.list_all("/rooms", project_b.api_key))
+
+
+def test_a_moderator_publishes_over_whip_and_the_join_reaches_a_signed_webhook(
+    api: Api, project_a: Tenant, receiver: Callable[..., Receiver]
+) -> None:
+    hook = receiver()
+    webhook = api.ok(
+        "POST", "/webhooks", project_a.api_key, expected=201,
+        json={"events": ["room.participant.joined"], "url": hook.url},
+    )  # fmt: skip
+    try:
+        room_id = create_room(api, project_a, mode="group")["roomId"]
+        token = mint(api, project_a, room_id, userRef="grace", name="Grace", role="moderator")
+        media = join(api, token["token"]).json()
+
+        publisher = subprocess.run(
+            [
+                mediatools.ffmpeg(), "-hide_banner", "-v", "error",
+                "-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=2",
+                "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+                "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-tune", "zerolatency", "-g", "30",
+                "-c:a", "libopus", "-ar", "48000", "-ac", "2",
+                "-authorization", media["media"]["participantToken"], "-f", "whip", media["media"]["whipUrl"],
+            ],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert publisher.returncode == 0, publisher.stderr
+
+        (delivery,) = hook.wait_for(1)
+        payload = verify_both_ways(webhook["signatureSecret"], webhook["webhookId"], delivery)
+        assert payload["type"] == "room.participant.joined" and payload["roomId"] == room_id
+        assert (payload["participantId"], payload["userRef"], payload["role"]) == (
+            media["participantId"],
+            "grace",
+            "moderator",
+        )
+    finally:
+        api.ok("DELETE", f"/webhooks/{webhook['webhookId']}", project_a.api_key, expected=204)

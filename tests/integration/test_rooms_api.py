@@ -58,12 +58,16 @@ def removals(room_id: str) -> dict[str, Any]:
     return {"Records": records}
 
 
-def outbox_types() -> list[str]:
+def outbox() -> list[dict[str, Any]]:
     return [
-        json.loads(r["dynamodb"]["NewImage"]["payload"]["S"])["type"]
+        json.loads(r["dynamodb"]["NewImage"]["payload"]["S"])
         for r in stream_event()["Records"]
         if r["eventName"] == "INSERT" and r["dynamodb"]["NewImage"].get("entity", {}).get("S") == "outbox"
     ]
+
+
+def outbox_types() -> list[str]:
+    return [event["type"] for event in outbox()]
 
 
 def test_create_get_list_update_delete_round_trip(stages: StagePlane, tenant: ApiClient) -> None:
@@ -173,6 +177,14 @@ def test_a_token_joins_with_the_capabilities_of_its_role(
     assert watching.status_code == 200 and watching.json_body["capabilities"] == ["subscribe"]
     asks = join(chalice_client, student["token"], capabilities=["publish"])
     assert asks.status_code == 403 and asks.json_body["type"].endswith("room-capability-not-granted"), asks.body
+
+    # Each exchange is published with the join it records; a refused one is not.
+    joined = [e for e in outbox() if e["type"] == "room.participant.joined"]
+    assert [(e["userRef"], e["role"], e["participantId"]) for e in joined] == [
+        ("teacher", "moderator", body["participantId"]),
+        ("s1", "participant", watching.json_body["participantId"]),
+    ]
+    assert joined[0]["tokenId"] == moderator["tokenId"] and joined[0]["roomId"] == room_id
 
 
 def test_revoked_tokens_are_refused(stages: StagePlane, tenant: ApiClient, chalice_client: Client) -> None:

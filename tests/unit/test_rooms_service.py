@@ -123,9 +123,11 @@ class FakeTokens:
 class FakeJoins:
     def __init__(self) -> None:
         self.joins: list[Join] = []
+        self.events: list[DomainEvent] = []
 
-    def record(self, join: Join) -> None:
+    def record(self, join: Join, events: Sequence[DomainEvent]) -> None:
         self.joins.append(join)
+        self.events.extend(events)
 
     def since(self, project_id: str, room_id: str, moment: datetime) -> list[Join]:
         return [j for j in self.joins if (j.project_id, j.room_id) == (project_id, room_id) and j.joined_at >= moment]
@@ -215,6 +217,11 @@ def test_a_join_records_the_seat_and_sizes_the_media_token() -> None:
     admission = tokens.join(JoinRequest(token=minted.jwt))
     assert admission.capabilities == frozenset({Capability.SUBSCRIBE})
     assert stages.tokens == [("u", 90, frozenset({Capability.SUBSCRIBE}))]
+    joins = tokens.joins
+    assert isinstance(joins, FakeJoins)
+    assert [j.participant_id for j in joins.joins] == [admission.participant_id]
+    (joined,) = joins.events
+    assert joined.payload()["participantId"] == admission.participant_id and joined.payload()["role"] == "viewer"
 
 
 def test_a_deleted_room_revokes_its_tokens() -> None:

@@ -224,11 +224,13 @@ class RoomSessionEnded(RoomEvent):
 
 
 class RoomParticipantJoined(RoomEvent):
-    planned = True
-    description = "A participant exchanged a join token and joined the room's session."
+    description = "A participant exchanged a join token for the room's media credentials."
     type: Literal["room.participant.joined"] = "room.participant.joined"
-    session_id: str = Field(alias="sessionId")
-    participant_id: str = Field(alias="participantId")
+    session_id: str | None = Field(
+        default=None, alias="sessionId", description="The session joined; absent until sessions are tracked"
+    )
+    participant_id: str = Field(alias="participantId", description="The IVS participant id")
+    token_id: str = Field(alias="tokenId")
     user_ref: str = Field(alias="userRef")
     role: Literal["moderator", "participant", "viewer"]
 

@@ -103,8 +103,8 @@ class DynamoJoinLog:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def record(self, join: Join) -> None:
-        self.table.write([Put(item=join_item(join))])
+    def record(self, join: Join, events: Sequence[DomainEvent]) -> None:
+        self.table.write([Put(item=join_item(join)), *(outbox_put(event) for event in events)])
 
     def since(self, project_id: str, room_id: str, moment: datetime) -> list[Join]:
         # "~" sorts after every ATOM date.

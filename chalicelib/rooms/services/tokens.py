@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.core.domain import audit
+from chalicelib.core.domain import audit, events
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.rooms.domain import rooms, tokens
@@ -114,8 +114,13 @@ class JoinTokenService:
         participant_id, token, expires_at = stages.participant_token(
             room.stage.arn, claims.user_ref, minutes, granted, attributes
         )
+        joined = events.RoomParticipantJoined(
+            **events.envelope(room.project_id, now), roomId=room.room_id, participantId=participant_id,
+            tokenId=claims.token_id, userRef=claims.user_ref, role=claims.role.value,
+        )  # fmt: skip
         self.joins.record(
-            Join(room.project_id, room.room_id, participant_id, claims.token_id, claims.user_ref, claims.role, now)
+            Join(room.project_id, room.room_id, participant_id, claims.token_id, claims.user_ref, claims.role, now),
+            [joined],
         )
         return Admission(room, stage, claims, participant_id, token, granted, expires_at)
 
