@@ -67,6 +67,7 @@ IVS_CHANNELS_DELETE = Access("ivs", ("ListChannels", "GetStream", "StopStream", 
 IVS_STAGES_CREATE = Access("ivs", ("CreateStage", "TagResource"), "ivs-stages")
 IVS_STAGES_JOIN = Access("ivs", ("GetStage", "ListParticipants", "CreateParticipantToken"), "ivs-stages")
 IVS_STAGES_DELETE = Access("ivs", ("ListStages", "DeleteStage"), "ivs-stages")
+IVS_STAGES_DISCONNECT = Access("ivs", ("DisconnectParticipant",), "ivs-stages")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

@@ -65,6 +65,10 @@ class Stages(Protocol):
         active session (none without one)."""
         ...
 
+    def disconnect(self, stage_arn: str, participant_id: str, reason: str) -> bool:
+        """Removes a connected participant; False when it is not connected (or unknown)."""
+        ...
+
     def participant_token(
         self,
         stage_arn: str,

@@ -24,10 +24,11 @@ def stages() -> IvsStages:
 @component
 def room_service() -> RoomService:
     from chalicelib.core.clock import utc_now
+    from chalicelib.core.wiring import audit_log
     from chalicelib.rooms.adapters.rooms import DynamoRoomRepository
     from chalicelib.rooms.services.rooms import RoomService
 
-    return RoomService(DynamoRoomRepository(table()), stages, utc_now)
+    return RoomService(DynamoRoomRepository(table()), stages, utc_now, audit_log)
 
 
 @component

@@ -254,3 +254,19 @@ def test_expired_and_forged_tokens_are_refused(stages: StagePlane, tenant: ApiCl
     other = mint(tenant, other_room)["token"]
     spliced = join(chalice_client, f"{header}.{other.split('.')[1]}.{signature}")
     assert spliced.status_code == 401
+
+
+def test_a_moderators_backend_removes_a_participant(
+    stages: StagePlane, tenant: ApiClient, other_tenant: ApiClient, chalice_client: Client
+) -> None:
+    room_id = create(tenant, mode="group")["roomId"]
+    admitted = join(chalice_client, mint(tenant, room_id)["token"]).json_body
+    stages.connect(admitted["media"]["participantToken"])
+    path = f"/rooms/{room_id}/participants/{admitted['participantId']}"
+    assert other_tenant.call("DELETE", path).status_code == 404
+    assert tenant.call("DELETE", path).status_code == 204
+    (participants,) = stages.participants.values()
+    assert participants[admitted["participantId"]]["state"] == "DISCONNECTED"
+    gone = tenant.call("DELETE", path)
+    assert gone.status_code == 404 and gone.json_body["name"] == "participantId"
+    assert tenant.call("DELETE", f"/rooms/{room_id}/participants/no%20such").status_code == 404

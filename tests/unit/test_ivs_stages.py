@@ -134,3 +134,19 @@ def test_client_errors_become_domain_errors(code: str, status: int, expected: ty
         stubber.add_client_error("get_stage", code, http_status_code=status)
         with pytest.raises(expected):
             IvsStages(ivs).presence(STAGE)
+
+
+def test_disconnect_names_the_participant_and_an_absent_one_is_false() -> None:
+    ivs = client()
+    with Stubber(ivs) as stubber:
+        request = {
+            "stageArn": STAGE,
+            "participantId": "pArTiCiPaNt1",
+            "reason": "Removed from the room by a moderator.",
+        }
+        checked(stubber, "DisconnectParticipant", {}, request)
+        stubber.add_client_error("disconnect_participant", "ResourceNotFoundException", http_status_code=404)
+        stages = IvsStages(ivs)
+        assert stages.disconnect(STAGE, "pArTiCiPaNt1", request["reason"]) is True
+        assert stages.disconnect(STAGE, "pArTiCiPaNt1", request["reason"]) is False
+        stubber.assert_no_pending_responses()

@@ -14,6 +14,7 @@ from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.domain.events import DomainEvent
 from chalicelib.core.domain.pagination import PageRequest
+from chalicelib.core.ports import AuditLog
 from chalicelib.rooms.domain import rooms
 from chalicelib.rooms.domain.errors import JoinTokenExpired, JoinTokenRevoked, StageUnavailable
 from chalicelib.rooms.domain.rooms import Room, RoomCreation, RoomQuery, Stage
@@ -81,6 +82,12 @@ class FakeStages:
     def presence(self, stage_arn: str) -> tuple[Stage, set[str]]:
         return Stage(arn=stage_arn, whip_endpoint="https://whip.example"), set(self.connected)
 
+    def disconnect(self, stage_arn: str, participant_id: str, reason: str) -> bool:
+        if participant_id not in self.connected:
+            return False
+        self.connected.discard(participant_id)
+        return True
+
     def participant_token(
         self,
         stage_arn: str,
@@ -133,6 +140,17 @@ class FakeJoins:
         return [j for j in self.joins if (j.project_id, j.room_id) == (project_id, room_id) and j.joined_at >= moment]
 
 
+class FakeAuditLog:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def append(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+    def between(self, project_id: str, since: datetime, until: datetime) -> Sequence[AuditEvent]:
+        return [e for e in self.events if e.project_id == project_id and since <= e.at < until]
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = NOW
@@ -148,7 +166,8 @@ def services() -> tuple[RoomService, JoinTokenService, FakeRooms, FakeStages, Cl
     typed_stages: Stages = stages
     typed_tokens: JoinTokenRepository = FakeTokens()
     typed_joins: JoinLog = FakeJoins()
-    room_service = RoomService(typed_rooms, lambda: typed_stages, clock)
+    typed_audit: AuditLog = FakeAuditLog()
+    room_service = RoomService(typed_rooms, lambda: typed_stages, clock, lambda: typed_audit)
     token_service = JoinTokenService(
         room_service.find, typed_tokens, typed_joins, lambda: typed_stages, clock, "videoplane"
     )
@@ -233,3 +252,16 @@ def test_a_deleted_room_revokes_its_tokens() -> None:
     svc.delete(ACTOR, room.room_id)
     with pytest.raises(JoinTokenRevoked):
         tokens.join(JoinRequest(token=minted.jwt))
+
+
+def test_removing_a_participant_disconnects_it_and_is_audited() -> None:
+    svc, _, _, stages, _ = services()
+    room = svc.create(ACTOR, creation())
+    stages.connected = {"p1"}
+    svc.remove_participant(ACTOR, room.room_id, "p1")
+    assert stages.connected == set()
+    audit_log = svc.audit_log()
+    assert isinstance(audit_log, FakeAuditLog)
+    assert [(e.action, e.detail) for e in audit_log.events] == [("room.participant.remove", "p1")]
+    with pytest.raises(NotFound):
+        svc.remove_participant(ACTOR, room.room_id, "p1")

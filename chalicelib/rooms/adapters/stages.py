@@ -94,6 +94,13 @@ class IvsStages:
                 return stage_from_wire(stage), found
             request["nextToken"] = response["nextToken"]
 
+    def disconnect(self, stage_arn: str, participant_id: str, reason: str) -> bool:
+        try:
+            self._call("disconnect_participant", stageArn=stage_arn, participantId=participant_id, reason=reason)
+        except StageNotFound:
+            return False
+        return True
+
     def participant_token(
         self,
         stage_arn: str,

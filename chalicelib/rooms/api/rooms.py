@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
-from chalicelib.core.permissions import IVS_STAGES_CREATE
+from chalicelib.core.permissions import IVS_STAGES_CREATE, IVS_STAGES_DISCONNECT
 from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.rooms import wiring
 from chalicelib.rooms.api import presenters
@@ -63,4 +63,19 @@ def update_room(call: Call, roomId: str) -> Any:  # noqa: N803
 def delete_room(call: Call, roomId: str) -> Any:  # noqa: N803
     """Delete a room (its stage is released and its tokens stop admitting)."""
     wiring.room_service().delete(call.actor, roomId)
+    return Reply(status=204)
+
+
+@endpoint(
+    bp,
+    "/rooms/{roomId}/participants/{participantId}",
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    uses=(IVS_STAGES_DISCONNECT,),
+)
+def remove_room_participant(call: Call, roomId: str, participantId: str) -> Any:  # noqa: N803
+    """Remove a participant from the room (disconnects it from the stage)."""
+    wiring.room_service().remove_participant(call.actor, roomId, participantId)
     return Reply(status=204)

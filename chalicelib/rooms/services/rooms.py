@@ -13,6 +13,7 @@ from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
+from chalicelib.core.ports import AuditLog
 from chalicelib.rooms.domain import rooms
 from chalicelib.rooms.domain.errors import ModeIsFixed
 from chalicelib.rooms.domain.rooms import Room, RoomCreation, RoomQuery, RoomUpdate
@@ -22,12 +23,20 @@ from chalicelib.rooms.ports import RoomRepository, Stages
 UPDATE_ATTEMPTS = 3
 RESOURCE = "room"
 # Tags on every stage, so an operator (or a sweep) can tell whose it is.
+REMOVED_REASON = "Removed from the room by a moderator."
 TAG_APP, TAG_PROJECT, TAG_ROOM = "videoplane:app", "videoplane:projectId", "videoplane:roomId"
 
 
 class RoomService:
-    def __init__(self, repository: RoomRepository, stages: Callable[[], Stages], clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        repository: RoomRepository,
+        stages: Callable[[], Stages],
+        clock: Callable[[], datetime],
+        audit_log: Callable[[], AuditLog],
+    ) -> None:
         self.repository = repository
+        self.audit_log = audit_log
         # Built on first use: reads and lists never touch IVS.
         self.stages = stages
         self.clock = clock
@@ -95,6 +104,17 @@ class RoomService:
         entry = audit.record(actor, "room.delete", RESOURCE, room_id, self.clock(), before=rooms.snapshot(current))
         deleted = events.RoomDeleted(**self._envelope(actor), roomId=room_id)
         self.repository.delete(current, current.version, entry, [deleted])
+
+    def remove_participant(self, actor: Actor, room_id: str, participant_id: str) -> None:
+        """Disconnects a participant from the room's stage (a moderator's call, made by the tenant's
+        backend). Its token still admits it again until revoked."""
+        room = self.get(actor, room_id)
+        assert room.stage is not None
+        if not self.stages().disconnect(room.stage.arn, participant_id, REMOVED_REASON):
+            raise NotFound(name="participantId")
+        self.audit_log().append(
+            audit.record(actor, "room.participant.remove", RESOURCE, room_id, self.clock(), detail=participant_id)
+        )
 
     def release(self, room: Room) -> int:
         """Deletes the stage of a room whose item left the table (deleted, or expired while
