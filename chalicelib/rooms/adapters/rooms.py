@@ -7,7 +7,7 @@ from datetime import datetime
 
 from chalicelib.core.adapters.dynamodb import PK, SK, Delete, Put, Table, Update, Write
 from chalicelib.core.adapters.records import audit_put, outbox_put
-from chalicelib.core.adapters.versioned import CREATE_ONLY, versioned_put
+from chalicelib.core.adapters.versioned import CREATE_ONLY, versioned_delete, versioned_put
 from chalicelib.core.clock import to_atom
 from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.events import DomainEvent
@@ -50,15 +50,7 @@ class DynamoRoomRepository:
     def delete(
         self, room: Room, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
     ) -> None:
-        pk, sk = room_key(room.project_id, room.room_id)
-        writes: list[Write] = [
-            Delete(
-                key={PK: pk, SK: sk},
-                condition="#v = :expected",
-                names={"#v": "version"},
-                values={":expected": expected_version},
-            )
-        ]
+        writes: list[Write] = [versioned_delete(*room_key(room.project_id, room.room_id), expected_version)]
         if audit is not None:
             writes.append(audit_put(audit))
         writes.extend(outbox_put(event) for event in events)

@@ -29,18 +29,10 @@ declare("release_room_stages", (TABLE_READ, IVS_STAGES_DELETE))
 def removed_rooms(event: DynamoDBEvent) -> list[tuple[str, Room]]:
     """(sequence number, room) of each room item removed, in stream order."""
     # Imported here: it pulls in boto3, which the API functions importing app.py need not load.
-    from chalicelib.core.adapters.dynamodb import from_attributes
+    from chalicelib.core.adapters.stream_records import removed_items
     from chalicelib.rooms.adapters.records import ROOM_ENTITY, room_from_item
 
-    found = []
-    for record in event:
-        if record.event_name != "REMOVE" or not record.old_image:
-            continue
-        item = from_attributes(record.old_image)
-        if item.get("entity") != ROOM_ENTITY:
-            continue
-        found.append((record.sequence_number, room_from_item(item)))
-    return found
+    return [(sequence, room_from_item(item)) for sequence, item in removed_items(event, ROOM_ENTITY)]
 
 
 @bp.on_dynamodb_record(
