@@ -133,6 +133,7 @@ class StagePlane(JsonApiPlane):
         participant = self.participants.get(params["stageArn"], {}).get(params["participantId"])
         if participant is None or participant["state"] != "CONNECTED":
             raise PlaneError("ResourceNotFoundException", "The participant is not connected.")
+        self.whip.close(params["participantId"])
         self._leave(params["stageArn"], params["participantId"])
         return {}
 

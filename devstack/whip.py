@@ -9,7 +9,7 @@ per participant and kind, which is what tests read. aiortc is a full peer, not a
 a handful of publishers, not a load test.
 
 Only 127.0.0.1 may carry traffic here, and aioice leaves loopback out of its host candidates, so
-the plane gathers on 127.0.0.1 alone (`_loopback_only`): there is no STUN or TURN.
+the plane gathers on 127.0.0.1 alone (`loopback_only`): there is no STUN or TURN.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ T = TypeVar("T")
 ANSWER_TIMEOUT_SECONDS = 15
 
 
-def _loopback_only() -> None:
+def loopback_only() -> None:
     import aioice.ice
 
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
@@ -103,7 +103,7 @@ class WhipIngest:
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._started:
             if self._loop is None:
-                _loopback_only()
+                loopback_only()
                 self._loop = asyncio.new_event_loop()
                 threading.Thread(target=self._loop.run_forever, name="whip-peers", daemon=True).start()
             return self._loop

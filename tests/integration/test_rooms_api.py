@@ -104,6 +104,17 @@ def test_the_mode_is_fixed_and_settings_are_checked(stages: StagePlane, tenant: 
     fixed = tenant.call("PATCH", path, {"settings": {"mode": "group"}})
     assert fixed.status_code == 400 and fixed.json_body["name"] == "settings[mode]", fixed.body
     assert tenant.call("PATCH", path, {"settings": {"mode": "lecture", "maxModerators": 3}}).status_code == 200
+    nulls = tenant.call(
+        "PATCH", path, {"name": None, "ownerRef": None, "settings": {"quality": None, "duration": None}}
+    )
+    assert nulls.status_code == 400 and [p["name"] for p in nulls.json_body["problems"]] == [
+        "name",
+        "settings[quality]",
+    ]
+    assert tenant.call("PATCH", path, {"settings": None}).status_code == 400
+    cleared = tenant.call("PATCH", path, {"ownerRef": None, "settings": {"duration": None}})
+    assert cleared.status_code == 200 and cleared.json_body["ownerRef"] is None, cleared.body
+    assert tenant.call("GET", path).json_body == cleared.json_body
     too_many = tenant.call("PATCH", path, {"settings": {"maxModerators": 13}})
     assert too_many.status_code == 400 and "at most 12" in too_many.json_body["detail"]
     group = tenant.call("POST", "/rooms", {"name": "x", "settings": {"mode": "group", "maxParticipants": 12}})

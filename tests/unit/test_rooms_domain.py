@@ -263,3 +263,11 @@ def test_the_media_token_ends_with_the_first_of_token_window_and_duration() -> N
     assert tokens.media_minutes(in_a_day, NOW, None, 45) == 45
     assert tokens.media_minutes(epoch_seconds(NOW + timedelta(seconds=30)), NOW, None, None) == 1  # IVS's minimum
     assert tokens.media_minutes(epoch_seconds(NOW + timedelta(days=30)), NOW, None, None) == 20160  # and maximum
+
+
+def test_nulls_are_refused_except_where_they_clear_something() -> None:
+    update = RoomUpdate.model_validate(
+        {"name": None, "ownerRef": None, "settings": {"quality": None, "startsAt": None, "maxModerators": None}}
+    )
+    assert sorted(update.null_violations()) == ["name", "settings[maxModerators]", "settings[quality]"]
+    assert RoomUpdate.model_validate({"ownerRef": None, "settings": {"duration": None}}).null_violations() == []

@@ -8,6 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
+from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.core.permissions import IVS_STAGES_CREATE, IVS_STAGES_DISCONNECT
 from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.rooms import wiring
@@ -56,7 +57,15 @@ def get_room(call: Call, roomId: str) -> Any:  # noqa: N803 - path parameter nam
 )
 def update_room(call: Call, roomId: str) -> Any:  # noqa: N803
     """Update a room (its mode is fixed)."""
-    return presenters.room(wiring.room_service().update(call.actor, roomId, call.body(RoomUpdate)))
+    return presenters.room(wiring.room_service().update(call.actor, roomId, room_update(call)))
+
+
+def room_update(call: Call) -> RoomUpdate:
+    payload = call.body(RoomUpdate)
+    nulls = payload.null_violations()
+    if nulls:
+        raise InvalidInput([Problem("invalid-attribute", "This value should not be null.", name) for name in nulls])
+    return payload
 
 
 @endpoint(bp, "/rooms/{roomId}", "DELETE", permission=WRITE, authorizer=api_key_authorizer, status=204)

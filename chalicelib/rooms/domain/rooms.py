@@ -16,7 +16,7 @@ import base64
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, model_validator
 
@@ -157,14 +157,29 @@ class SettingsUpdate(BaseModel):
     quality: Quality | None = None
     wait_for_moderator: StrictBool | None = Field(default=None, alias="waitForModerator")
 
+    # `null` clears these (a scheduled room's start goes with its lifetime; no duration limit).
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"starts_at", "duration"})
+
 
 class RoomUpdate(BaseModel):
-    """`PATCH /rooms/{roomId}` body."""
+    """`PATCH /rooms/{roomId}` body. `ownerRef: null` clears the owner; other nulls are refused."""
 
     model_config = ConfigDict(populate_by_name=True)
     name: Name | None = None
     owner_ref: OwnerRef | None = Field(default=None, alias="ownerRef")
     settings: SettingsUpdate | None = None
+
+    def null_violations(self) -> list[str]:
+        """Wire names of the attributes sent as null that cannot be."""
+        found: list[str] = [n for n in ("name", "settings") if n in self.model_fields_set and getattr(self, n) is None]
+        if self.settings is not None:
+            fields = SettingsUpdate.model_fields
+            found.extend(
+                f"settings[{fields[name].alias or name}]"
+                for name in self.settings.model_fields_set - SettingsUpdate.NULLABLE
+                if getattr(self.settings, name) is None
+            )
+        return found
 
 
 class RoomState(StrEnum):
@@ -237,7 +252,8 @@ def provisioned(room: Room, stage: Stage) -> Room:
 
 
 def apply_update(room: Room, payload: RoomUpdate, now: datetime) -> Room:
-    """The room with the PATCH merged in; raises ValueError with the reason a change is refused."""
+    """The room with the PATCH merged in (nulls already refused, see `RoomUpdate.null_violations`),
+    validated whole; raises ModeChange, or pydantic's ValidationError for settings no room can have."""
     fields: dict[str, Any] = {name: getattr(payload, name) for name in payload.model_fields_set - {"settings"}}
     if payload.settings is not None:
         changes = {name: getattr(payload.settings, name) for name in payload.settings.model_fields_set}
@@ -248,7 +264,7 @@ def apply_update(room: Room, payload: RoomUpdate, now: datetime) -> Room:
         if merged["lifetime"] is not Lifetime.SCHEDULED:
             merged["starts_at"] = None
         fields["settings"] = RoomSettings(**merged)
-    return room.model_copy(update={**fields, "updated_at": now, "version": room.version + 1})
+    return Room.model_validate({**dict(room), **fields, "updated_at": now, "version": room.version + 1})
 
 
 class ModeChange(ValueError):
