@@ -24,6 +24,9 @@ failure, which is the same all-or-nothing result; and every table operation hold
    bytes left on it), so every AWS call of the devstack opened a new TCP connection: about a
    quarter of the devstack process's CPU under load. `keep_alive_handler` keeps connections
    open, reading exactly each request's body so the next request starts where it should.
+7. A Query of the table (not of an index) sorts every item of the table, every partition, and
+   then keeps one partition's, all under the table lock: each list call cost as much as the
+   whole table held. Here it reads only the queried partition, as DynamoDB does.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def apply() -> None:
     _isolate_operations()
     _serialize_item_answers_directly()
     _serialize_stream_records_directly()
+    _query_one_partition()
 
 
 def _stop_tracking_dynamodb_instances() -> None:
@@ -273,3 +277,36 @@ def keep_alive_handler() -> type:
                 self.close_connection = True
 
     return KeepAliveRequestHandler
+
+
+_QUERIED = threading.local()  # the partition a base-table Query reads, while it runs
+
+
+def _query_one_partition() -> None:
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    every_item = Table.all_items
+    query = Table.query
+    parameters = inspect.signature(query)
+
+    def all_items(self: Any) -> Any:
+        hash_key = getattr(_QUERIED, "hash_key", None)
+        if hash_key is None or not self.range_key_attr:
+            return every_item(self)
+        # The same order all_items gives; Query keeps only this partition's items anyway.
+        return sorted(self.items.get(hash_key, {}).values(), key=lambda item: item.range_key)
+
+    def query_one_partition(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = parameters.bind(self, *args, **kwargs).arguments
+        if arguments.get("index_name"):
+            return query(self, *args, **kwargs)
+        _QUERIED.hash_key = arguments["hash_key"]
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            _QUERIED.hash_key = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query_one_partition  # type: ignore[method-assign]

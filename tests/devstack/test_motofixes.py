@@ -177,3 +177,40 @@ def test_item_answers_written_directly_equal_what_moto_serializes(ddb: Any, monk
     ddb.delete_item(TableName=TABLE, Key=key, ReturnValues="ALL_OLD", **capacity)
     assert stream_records(ddb)
     assert {*motofixes.ITEM_OPERATIONS, "GetRecords"} <= set(compared)
+
+
+def test_a_query_reads_its_partition_as_dynamodb_does(ddb: Any) -> None:
+    rows = [(pk, f"{sk:03d}", sk % 3) for pk in ("a", "b", "c") for sk in range(40)]
+    for pk, sk, group in rows:
+        item = {"PK": {"S": pk}, "SK": {"S": sk}, "g": {"N": str(group)}}
+        ddb.put_item(TableName=TABLE, Item={**item, "GSI1PK": {"S": f"g{group}"}, "GSI1SK": {"S": sk + pk}})
+
+    def everything(**query: Any) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = ddb.query(TableName=TABLE, Limit=7, **query, **({"ExclusiveStartKey": start} if start else {}))
+            found += [(item["PK"]["S"], item["SK"]["S"]) for item in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                return found
+
+    b = {":p": {"S": "b"}}
+    assert everything(KeyConditionExpression="PK = :p", ExpressionAttributeValues=b) == [
+        ("b", sk) for pk, sk, _ in rows if pk == "b"
+    ]
+    assert everything(
+        KeyConditionExpression="PK = :p AND SK BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={**b, ":lo": {"S": "010"}, ":hi": {"S": "019"}},
+        ScanIndexForward=False,
+    ) == [("b", f"{sk:03d}") for sk in range(19, 9, -1)]
+    assert everything(
+        KeyConditionExpression="PK = :p AND begins_with(SK, :two)",
+        FilterExpression="g = :g",
+        ExpressionAttributeValues={**b, ":two": {"S": "02"}, ":g": {"N": "1"}},
+    ) == [("b", f"{sk:03d}") for sk in range(20, 30) if sk % 3 == 1]
+    assert everything(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "none"}}) == []
+    # An index query still reads across the table's partitions.
+    assert everything(
+        IndexName=resources.GSI1, KeyConditionExpression="GSI1PK = :g", ExpressionAttributeValues={":g": {"S": "g1"}}
+    ) == sorted(((pk, sk) for pk, sk, group in rows if group == 1), key=lambda row: row[1] + row[0])
