@@ -3,6 +3,6 @@
 Chalice consumes a blueprint's route options when it registers them, so one process builds one app
 from these: app.py locally, handler.py on Lambda."""
 
-from chalicelib.playback.api import players
+from chalicelib.playback.api import embed, players
 
-BLUEPRINTS = (players.bp,)
+BLUEPRINTS = (players.bp, embed.bp)

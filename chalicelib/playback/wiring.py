@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from chalicelib.core.wiring import component, media_bucket, table
 
 if TYPE_CHECKING:
+    from chalicelib.playback.adapters.videos import DynamoPublicVideos
+    from chalicelib.playback.services.embed import EmbedService
     from chalicelib.playback.services.players import PlayerService
 
 
@@ -18,3 +20,22 @@ def player_service() -> PlayerService:
     from chalicelib.playback.services.players import PlayerService
 
     return PlayerService(DynamoPlayerRepository(table()), media_bucket(), utc_now)
+
+
+@component
+def public_videos() -> DynamoPublicVideos:
+    from chalicelib.playback.adapters.videos import DynamoPublicVideos
+
+    return DynamoPublicVideos(table())
+
+
+@component
+def embed_service() -> EmbedService:
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.players import DynamoPlayerRepository
+    from chalicelib.playback.services.embed import EmbedService
+
+    current = settings()
+    return EmbedService(
+        public_videos(), DynamoPlayerRepository(table()), current.media_base_url, current.player_base_url
+    )

@@ -92,7 +92,7 @@ def test_logo_upload_checks_the_image_and_replaces_the_previous_one(tenant: ApiC
     assert response.status_code == 201, response.body
     assets = response.json_body["assets"]
     assert assets["link"] == "https://example.com/home"
-    prefix = f"players/{tenant.project_id}/{player_id}/"
+    prefix = f"players/{player_id}/"
     (key,) = media_keys(prefix)
     assert assets["logo"].endswith("/" + key) and media_object(key) == (png(200, 100), "image/png")
 
@@ -130,7 +130,7 @@ def test_changes_publish_events_are_audited_and_retries_do_not_duplicate(tenant:
     tenant.call("PATCH", f"/players/{player_id}", {"name": "renamed"})  # no change: no event
     assert logo_upload(tenant, player_id, png(20, 10)).status_code == 201
     assert tenant.call("DELETE", f"/players/{player_id}").status_code == 204
-    assert media_keys(f"players/{tenant.project_id}/{player_id}/") == []
+    assert media_keys(f"players/{player_id}/") == []
 
     assert publish(stream_event()) == {"batchItemFailures": []}
     details = [e["detail"] for e in published()]

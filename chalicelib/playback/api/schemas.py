@@ -36,3 +36,48 @@ class PlayerTheme(BaseModel):
     createdAt: datetime
     updatedAt: datetime
     assets: PlayerThemeAssets
+
+
+class EmbedCaption(BaseModel):
+    srclang: str
+    label: str
+    src: str = Field(description="WebVTT file on the media CDN")
+    default: bool
+
+
+class EmbedChapter(BaseModel):
+    language: str
+    src: str = Field(description="WebVTT file on the media CDN")
+
+
+class EmbedLogo(BaseModel):
+    src: str
+    link: str | None = None
+
+
+class EmbedData(BaseModel):
+    """Videoplane: what a viewer may see of a public video, as the embed page uses it."""
+
+    videoId: str
+    title: str
+    playable: bool = Field(description="False until the first rendition can be played")
+    hls: str
+    poster: str | None = None
+    captions: list[EmbedCaption]
+    chapters: list[EmbedChapter]
+    theme: dict[str, str | bool] = Field(description="The player's colours and switches, by api.video's names")
+    logo: EmbedLogo | None = None
+
+
+class Oembed(BaseModel):
+    """An oEmbed 1.0 `video` response."""
+
+    version: str
+    type: str
+    provider_name: str
+    provider_url: str
+    title: str
+    html: str
+    width: int
+    height: int
+    thumbnail_url: str | None = None

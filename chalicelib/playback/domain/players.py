@@ -141,9 +141,10 @@ def apply_update(player: Player, payload: PlayerUpdate, now: datetime) -> Player
     return player.model_copy(update={"name": name, "theme": theme, "updated_at": now, "version": player.version + 1})
 
 
-def logo_key(project_id: str, player_id: str, image: ImageInfo, upload_id: str) -> str:
-    """A new object name per upload: a CDN never serves a replaced logo from its cache."""
-    return f"players/{project_id}/{player_id}/logo-{upload_id}.{image.format.extension}"
+def logo_key(player_id: str, image: ImageInfo, upload_id: str) -> str:
+    """A new object name per upload: a CDN never serves a replaced logo from its cache. The URL is
+    public (every embed page shows it), so it names the player, never the project."""
+    return f"players/{player_id}/logo-{upload_id}.{image.format.extension}"
 
 
 def with_logo(player: Player, logo: Logo, now: datetime) -> Player:

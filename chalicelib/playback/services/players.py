@@ -61,7 +61,7 @@ class PlayerService:
         if problem is not None:
             raise formdata.file_problem("uploaded-file-invalid-file", problem)
         link = _logo_link(link)
-        key = players.logo_key(actor.project_id, player_id, image, ids.random_base62(12))
+        key = players.logo_key(player_id, image, ids.random_base62(12))
         logo = Logo(
             key=key, content_type=image.format.content_type, width=image.width, height=image.height,
             size=len(data), link=link,
