@@ -89,7 +89,7 @@ def open_player(browser: Any, url: str) -> Any:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(url)
-    page.wait_for_selector(".vp-controls")
+    page.wait_for_selector(".vp-controls", state="attached")
     page.errors = errors
     return page
 
@@ -104,6 +104,16 @@ def test_the_embed_page_plays_the_uploaded_video(browser: Any, themed_video: dic
     assert state["paused"] is False and state["width"] > 0 and state["error"] is None
     assert page.title() == themed_video["title"]
     assert page.errors == []
+    page.close()
+
+
+def test_fragment_options_autoplay_loop_and_hide_the_chrome(browser: Any, themed_video: dict[str, Any]) -> None:
+    """api.video's URL fragment: #autoplay;loop;hide-controls;hide-title;t=3 (no click at all)."""
+    page = open_player(browser, themed_video["assets"]["player"] + "#autoplay;loop;hide-controls;hide-title;t=3")
+    page.wait_for_function("() => document.getElementById('vp-video').currentTime >= 4", timeout=60_000)
+    state = page.evaluate("(() => { const v = document.getElementById('vp-video'); return [v.loop, v.muted]; })()")
+    assert state == [True, True]  # muted: browsers autoplay only without sound
+    assert not page.is_visible(".vp-controls") and not page.is_visible(".vp-title")
     page.close()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from chalice import Blueprint
 
@@ -21,7 +21,10 @@ READ, WRITE = Permission.READ, Permission.WRITE
 LIST_FILTERS = ("sortBy", "sortOrder")
 
 
-def theme_body(call: Call, model: type[PlayerCreation]) -> PlayerCreation:
+ThemeBody = TypeVar("ThemeBody", bound=PlayerCreation)
+
+
+def theme_body(call: Call, model: type[ThemeBody]) -> ThemeBody:
     payload = call.body(model)
     nulls = payload.null_violations()
     if nulls:
@@ -87,7 +90,6 @@ def get_player(call: Call, playerId: str) -> Any:  # noqa: N803 - path parameter
 )
 def update_player(call: Call, playerId: str) -> Any:  # noqa: N803
     payload = theme_body(call, PlayerUpdate)
-    assert isinstance(payload, PlayerUpdate)
     return presenters.player(wiring.player_service().update(call.actor, playerId, payload))
 
 

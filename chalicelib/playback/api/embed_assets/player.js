@@ -41,6 +41,26 @@
     return node;
   }
 
+  // Icons drawn in the control colour (currentColor): no icon font to load.
+  var ICONS = {
+    play: "M8 5v14l11-7z",
+    pause: "M6 5h4v14H6zM14 5h4v14h-4z",
+    fullscreen: "M4 4h6v2H6v4H4zM14 4h6v6h-2V6h-4zM4 14h2v4h4v2H4zM18 14h2v6h-6v-2h4z"
+  };
+
+  function icon(button, name) {
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "1.4em");
+    svg.setAttribute("height", "1.4em");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    button.replaceChildren(svg);
+  }
+
   // -- what the theme and the fragment ask for ----------------------------------------------------
   var autoplay = theme.forceAutoplay || options.autoplay === true;
   video.loop = theme.forceLoop || options.loop === true;
@@ -82,7 +102,8 @@
 
   // -- controls -------------------------------------------------------------------------------
   var controls = element("div", { "class": "vp-controls" });
-  var play = element("button", { "class": "vp-play", type: "button", "aria-label": "Play" }, "\u25B6");
+  var play = element("button", { "class": "vp-play", type: "button", "aria-label": "Play" });
+  icon(play, "play");
   var progress = element("div", { "class": "vp-progress", role: "slider", "aria-label": "Seek" });
   var buffered = element("div", { "class": "vp-buffered" });
   var played = element("div", { "class": "vp-played" });
@@ -128,7 +149,8 @@
       });
     });
   }
-  var fullscreen = element("button", { "class": "vp-fullscreen", type: "button", "aria-label": "Full screen" }, "\u26F6");
+  var fullscreen = element("button", { "class": "vp-fullscreen", type: "button", "aria-label": "Full screen" });
+  icon(fullscreen, "fullscreen");
   fullscreen.addEventListener("click", function () {
     if (document.fullscreenElement) document.exitFullscreen(); else if (root.requestFullscreen) root.requestFullscreen();
   });
@@ -138,8 +160,8 @@
   function toggle() { if (video.paused) video.play().catch(function () {}); else video.pause(); }
   play.addEventListener("click", toggle);
   video.addEventListener("click", toggle);
-  video.addEventListener("play", function () { play.textContent = "\u275A\u275A"; play.setAttribute("aria-label", "Pause"); });
-  video.addEventListener("pause", function () { play.textContent = "\u25B6"; play.setAttribute("aria-label", "Play"); });
+  video.addEventListener("play", function () { icon(play, "pause"); play.setAttribute("aria-label", "Pause"); });
+  video.addEventListener("pause", function () { icon(play, "play"); play.setAttribute("aria-label", "Play"); });
   progress.addEventListener("click", function (event) {
     var box = progress.getBoundingClientRect();
     if (video.duration) video.currentTime = ((event.clientX - box.left) / box.width) * video.duration;
