@@ -52,31 +52,13 @@ def add_player_routes(stack: cdk.Stack, distribution: cloudfront.Distribution, a
             ),
         ),
     )
-    page_cache = cloudfront.CachePolicy(
-        stack,
-        "PlayerPageCache",
-        comment="Videoplane embed page: by path, as long as the route's Cache-Control allows",
-        default_ttl=cdk.Duration.seconds(0),
-        min_ttl=cdk.Duration.seconds(0),
-        max_ttl=MAX_TTL,
-        query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
-        header_behavior=cloudfront.CacheHeaderBehavior.none(),
-        cookie_behavior=cloudfront.CacheCookieBehavior.none(),
-        enable_accept_encoding_gzip=True,
-        enable_accept_encoding_brotli=True,
-    )
-    oembed_cache = cloudfront.CachePolicy(
+    page_cache = _cache_policy(stack, "PlayerPageCache", "Videoplane embed page: by path", cdk.Duration.seconds(0))
+    oembed_cache = _cache_policy(
         stack,
         "PlayerOembedCache",
-        comment="Videoplane oEmbed: by its query parameters",
-        default_ttl=cdk.Duration.seconds(60),
-        min_ttl=cdk.Duration.seconds(0),
-        max_ttl=MAX_TTL,
-        query_string_behavior=cloudfront.CacheQueryStringBehavior.allow_list(*OEMBED_QUERY),
-        header_behavior=cloudfront.CacheHeaderBehavior.none(),
-        cookie_behavior=cloudfront.CacheCookieBehavior.none(),
-        enable_accept_encoding_gzip=True,
-        enable_accept_encoding_brotli=True,
+        "Videoplane oEmbed: by its query parameters",
+        cdk.Duration.seconds(60),
+        cloudfront.CacheQueryStringBehavior.allow_list(*OEMBED_QUERY),
     )
     for path, cache in ((PAGE_PATHS[0], page_cache), (OEMBED_PATH, oembed_cache)):
         distribution.add_behavior(
@@ -89,3 +71,26 @@ def add_player_routes(stack: cdk.Stack, distribution: cloudfront.Distribution, a
             response_headers_policy=headers,
             compress=True,
         )
+
+
+def _cache_policy(
+    stack: cdk.Stack,
+    construct_id: str,
+    comment: str,
+    default_ttl: cdk.Duration,
+    query: cloudfront.CacheQueryStringBehavior | None = None,
+) -> cloudfront.CachePolicy:
+    """Keyed by path (and `query`), as long as the route's Cache-Control allows, compressed."""
+    return cloudfront.CachePolicy(
+        stack,
+        construct_id,
+        comment=comment,
+        default_ttl=default_ttl,
+        min_ttl=cdk.Duration.seconds(0),
+        max_ttl=MAX_TTL,
+        query_string_behavior=query or cloudfront.CacheQueryStringBehavior.none(),
+        header_behavior=cloudfront.CacheHeaderBehavior.none(),
+        cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        enable_accept_encoding_gzip=True,
+        enable_accept_encoding_brotli=True,
+    )

@@ -14,9 +14,8 @@ import pytest
 CHROMIUM = shutil.which("chromium")
 SKIP_REASON = "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
-# What root needs (no sandbox), a closed network needs (no background fetches), and media tests
-# need: autoplay without a click (muted or not), no GPU.
-ARGS = (
+# What a closed network needs (no background fetches, no component updates) and root needs (no sandbox).
+CLOSED_NETWORK = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -24,8 +23,9 @@ ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
 )
+# Media tests start playback without a click.
+ARGS = (*CLOSED_NETWORK, "--autoplay-policy=no-user-gesture-required")
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, String
 
 from chalicelib.core import ids
 from chalicelib.core.domain.images import ImageFormat, ImageInfo
+from chalicelib.core.domain.pagination import SortOrder
 
 PLAYER_ID_PREFIX = "pl"
 NAME_MAX_LENGTH = 100
@@ -191,11 +192,6 @@ class SortField(StrEnum):
     NAME = "name"
     CREATED_AT = "createdAt"
     UPDATED_AT = "updatedAt"
-
-
-class SortOrder(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 class PlayerQuery(BaseModel):
