@@ -163,6 +163,19 @@ def test_the_players_colours_and_logo_are_on_screen(
     page.close()
 
 
+def test_the_page_fits_a_small_frame(browser: Any, themed_video: dict[str, Any]) -> None:
+    """Responsive: in a 320x180 frame every control is on screen and the video fills the width."""
+    page = browser.new_page(viewport={"width": 320, "height": 180})
+    page.goto(themed_video["assets"]["player"])
+    page.wait_for_selector(".vp-controls")
+    for selector in (".vp-play", ".vp-progress", ".vp-time", ".vp-captions-menu-button", ".vp-fullscreen"):
+        box = page.locator(selector).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320, (selector, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 180, (selector, box)
+    assert page.locator("#vp-video").bounding_box() == {"x": 0, "y": 0, "width": 320, "height": 180}
+    page.close()
+
+
 class _SitePage(http.server.BaseHTTPRequestHandler):
     body = b""
 

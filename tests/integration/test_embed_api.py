@@ -63,6 +63,8 @@ def test_the_page_carries_what_a_viewer_may_see_with_the_player_theme(
     body = response.body.decode()
     assert "</script><script>alert" not in body  # the title cannot end the script element
     assert "--vp-trackPlayed:rgba(255, 0, 0, 1);" in body
+    # oEmbed discovery, relative to the page: /oembed beside /embed on the API and on the media CDN.
+    assert f'href="../../oembed?url={quote(assets["player"], safe="")}"' in body
 
     config = page_config(response)
     media = f"{core_wiring.media_base_url()}/vod/{video_id}"
