@@ -108,12 +108,18 @@ def test_the_embed_page_plays_the_uploaded_video(browser: Any, themed_video: dic
 
 
 def test_fragment_options_autoplay_loop_and_hide_the_chrome(browser: Any, themed_video: dict[str, Any]) -> None:
-    """api.video's URL fragment: #autoplay;loop;hide-controls;hide-title;t=3 (no click at all)."""
-    page = open_player(browser, themed_video["assets"]["player"] + "#autoplay;loop;hide-controls;hide-title;t=3")
+    """api.video's URL fragment: #autoplay;loop;hide-controls;hide-title;show-subtitles;t=3 (no click)."""
+    fragment = "#autoplay;loop;hide-controls;hide-title;show-subtitles;t=3"
+    page = open_player(browser, themed_video["assets"]["player"] + fragment)
     page.wait_for_function("() => document.getElementById('vp-video').currentTime >= 4", timeout=60_000)
     state = page.evaluate("(() => { const v = document.getElementById('vp-video'); return [v.loop, v.muted]; })()")
     assert state == [True, True]  # muted: browsers autoplay only without sound
     assert not page.is_visible(".vp-controls") and not page.is_visible(".vp-title")
+    showing = page.evaluate(
+        "Array.from(document.getElementById('vp-video').textTracks).filter(t => t.mode === 'showing')"
+        ".map(t => t.language)"
+    )
+    assert showing == ["en"]  # no caption is the default: the first one
     page.close()
 
 
