@@ -58,6 +58,7 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "watermarkId": _id("watermark_"),
     "deliveryId": _id("dl"),
     "liveStreamId": _id("li"),
+    "playerId": _id("pl"),
     # S3's multipart upload ids are opaque: letters, digits, `.`, `_` and `-`.
     "uploadId": PathParameter("^[0-9A-Za-z._-]{1,1024}$", "upload-0"),
     "language": PathParameter(LANGUAGE_TAG, "pt-BR", invalid_status=400, max_length=35),
