@@ -1,6 +1,7 @@
 """Cold import time of each Lambda function's handler module against a bare `import boto3`.
 
     .venv/bin/python benchmarks/cold_start.py [--runs 5] [--source bundle|venv] [--detail]
+                                              [--count time|instructions]
 
 For every function infra/ deploys (one per route, authorizer, consumer), a fresh interpreter
 imports the module of that function's handler and resolves the handler: for a route, its
@@ -15,6 +16,10 @@ the goal, and for all with --detail.
 for Lambda, Chalice's runtime, app.py, chalicelib/ and their precompiled .pyc), extracted to a
 temporary directory and run with `python -S` so nothing from this venv leaks in. --source venv
 measures the repository in this venv instead (no bundle build, no PyPI).
+
+--count instructions counts the CPU instructions of each import under valgrind's callgrind
+instead of timing it (one run each, about 10 s per module): the count does not change with what
+else the machine is doing, so the ratios hold on a busy machine where timings swing by 30%.
 
 This is a development machine, not Lambda: the absolute numbers differ there, the ratio less so.
 Nothing here asserts on timings.
@@ -63,8 +68,12 @@ class Target:
 
 @dataclass(frozen=True)
 class Measured:
-    median_ms: float
+    median_ms: float  # milliseconds, or millions of instructions with --count instructions
     samples_ms: list[float]
+
+
+UNITS = {"time": "ms", "instructions": "M instr"}
+_CALLGRIND_TOTAL = re.compile(r"Collected : (\d+)")
 
 
 def environment() -> dict[str, str]:
@@ -116,6 +125,29 @@ def measure(command: Sequence[str], path: Path, module: str, attributes: list[st
     return Measured(statistics.median(samples), samples)
 
 
+def count_instructions(command: Sequence[str], path: Path, module: str, attributes: list[str]) -> Measured:
+    """Millions of instructions the import costs: the probe under callgrind, less the same probe
+    importing nothing (the interpreter's start-up). Hash randomization off, so runs repeat."""
+
+    def collected(target: str, parts: list[str]) -> int:
+        probe = _PROBE.format(path=str(path), module=target, attributes=parts)
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command, "-c", probe],
+            cwd=path,
+            env={**environment(), "PYTHONHASHSEED": "0"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        found = _CALLGRIND_TOTAL.search(done.stderr)
+        if done.returncode != 0 or found is None:
+            raise RuntimeError(f"counting the import of {target} failed:\n{done.stderr[-2000:]}")
+        return int(found.group(1))
+
+    millions = (collected(module, attributes) - collected("sys", [])) / 1e6
+    return Measured(millions, [millions])
+
+
 def import_profile(command: Sequence[str], path: Path, module: str, top: int = 12) -> list[tuple[float, str]]:
     """The modules with the largest cumulative import time (python -X importtime)."""
     probe = f"import sys; sys.path.insert(0, {str(path)!r}); import {module}"
@@ -149,29 +181,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--source", choices=["bundle", "venv"], default="bundle")
     parser.add_argument("--detail", action="store_true", help="print the slowest imports of each handler module")
+    parser.add_argument("--count", choices=sorted(UNITS), default="time")
     args = parser.parse_args(argv)
+    unit = UNITS[args.count]
+
+    def measured(path: Path, module: str, attributes: list[str]) -> Measured:
+        if args.count == "instructions":
+            return count_instructions(command, path, module, attributes)
+        return measure(command, path, module, attributes, args.runs)
 
     functions = targets()
     command = interpreter(args.source)
     with tempfile.TemporaryDirectory(prefix="videoplane-cold-") as scratch:
         path = extract_bundle(Path(scratch)) if args.source == "bundle" else REPO_ROOT
-        baseline = measure(command, path, BASELINE_MODULE, [], args.runs)
+        baseline = measured(path, BASELINE_MODULE, [])
         by_handler: dict[str, Measured] = {}
         for target in functions:
             if target.handler not in by_handler:
                 attributes = target.handler[len(target.module) + 1 :].split(".")
-                by_handler[target.handler] = measure(command, path, target.module, attributes, args.runs)
+                by_handler[target.handler] = measured(path, target.module, attributes)
         over = {t.module for t in functions if by_handler[t.handler].median_ms / baseline.median_ms > GOAL}
         modules = {t.module for t in functions} if args.detail else over
         profiles = {module: import_profile(command, path, module) for module in sorted(modules)}
 
     where = "the code asset" if args.source == "bundle" else str(path)
-    print(f"cold import, fresh interpreter, median of {args.runs}, from {where}")
-    print(f"baseline: import {BASELINE_MODULE} = {baseline.median_ms:.1f} ms")
+    how = f"median of {args.runs}" if args.count == "time" else "instructions counted by callgrind"
+    print(f"cold import, fresh interpreter, {how}, from {where}")
+    print(f"baseline: import {BASELINE_MODULE} = {baseline.median_ms:.1f} {unit}")
     print()
-    report_functions(functions, by_handler, baseline)
+    report_functions(functions, by_handler, baseline, unit)
     print()
-    report_contexts(functions, by_handler, baseline)
+    report_contexts(functions, by_handler, baseline, unit)
     for module, rows in profiles.items():
         print(f"\nslowest imports under {module} (cumulative ms, -X importtime):")
         for cumulative, name in rows:
@@ -179,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report_functions(functions: list[Target], by_handler: dict[str, Measured], baseline: Measured) -> None:
-    header = f"{'function':<28} {'kind':<10} {'handler':<48} {'median ms':>10} {'ratio':>6}  goal <= {GOAL}"
+def report_functions(functions: list[Target], by_handler: dict[str, Measured], baseline: Measured, unit: str) -> None:
+    header = f"{'function':<28} {'kind':<10} {'handler':<48} {unit:>10} {'ratio':>6}  goal <= {GOAL}"
     print(header)
     print("-" * len(header))
     met = 0
@@ -199,10 +239,10 @@ def report_functions(functions: list[Target], by_handler: dict[str, Measured], b
     print(f"{met} of {len(functions)} functions meet the goal (ratio <= {GOAL})")
 
 
-def report_contexts(functions: list[Target], by_handler: dict[str, Measured], baseline: Measured) -> None:
+def report_contexts(functions: list[Target], by_handler: dict[str, Measured], baseline: Measured, unit: str) -> None:
     """Per context: the median of its functions' import times (each function counts, so a context's
     figure is mostly its route handler's) and the ratio to the baseline."""
-    header = f"{'context':<12} {'functions':>9} {'median ms':>10} {'ratio':>6}  goal <= {GOAL}"
+    header = f"{'context':<12} {'functions':>9} {unit:>10} {'ratio':>6}  goal <= {GOAL}"
     print(header)
     print("-" * len(header))
     for context in sorted({t.context for t in functions}):

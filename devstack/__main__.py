@@ -53,6 +53,8 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     apply_environment(emulator.endpoint)
     plane, media_server = _bind("media", media_port, lambda: start_media_plane(media_port))
     plane_url = os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"]
+    # The embed page is a route of the app; on AWS the media CDN forwards /embed/* to the API.
+    os.environ[resources.PLAYER_BASE_URL_ENV] = f"{server.url}/embed"
     ivs_plane = start_ivs_plane(os.environ[resources.MEDIA_BASE_URL_ENV], IVS_STATE_FILE)
     ivs_url = os.environ["AWS_ENDPOINT_URL_IVS"]
     stage_plane = start_stage_plane(STAGES_STATE_FILE)
@@ -255,7 +257,6 @@ def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
     media_url = media_server.start()
     os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"] = plane_url
     os.environ[resources.MEDIA_BASE_URL_ENV] = media_url
-    os.environ[resources.PLAYER_BASE_URL_ENV] = f"{media_url}/embed"
     return plane, media_server
 
 

@@ -74,6 +74,16 @@ def route_events_to_webhooks(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -
     events.put_targets(Rule="webhooks", EventBusName=bus, Targets=[{"Id": "webhook-events", "Arn": arn}])
 
 
+def route_removals(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
+    """The rules on the project bus that send each announced removal to its context's queue."""
+    for route in resources.REMOVAL_ROUTES:
+        name = f"removals-{route.entity}"
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(route.pattern))
+        events.put_targets(
+            Rule=name, EventBusName=bus, Targets=[{"Id": name, "Arn": _queue_arn(sqs, route.queue.name)}]
+        )
+
+
 def _queue_arn(sqs: Any, name: str) -> str:
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -114,5 +124,6 @@ def bootstrap() -> None:
     create_event_bus(boto3.client("events"))
     create_queues(boto3.client("sqs"))
     route_events_to_webhooks(boto3.client("events"), boto3.client("sqs"))
+    route_removals(boto3.client("events"), boto3.client("sqs"))
     notify_pipeline(s3, boto3.client("sqs"))
     route_media_events(boto3.client("events"), boto3.client("sqs"))

@@ -100,11 +100,10 @@ def serve(port: int, state_dir: Path | None) -> None:
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            from moto.moto_server.threaded_moto_server import MotoRequestHandler
-            from moto.server import DomainDispatcherApplication, create_backend_app
+            from moto.server import create_backend_app
             from werkzeug.serving import make_server
 
-            moto_app = DomainDispatcherApplication(create_backend_app)
+            moto_app = motofixes.dispatcher(create_backend_app)
 
             def app(environ: dict[str, Any], start_response: Any) -> Any:
                 if snapshots is not None and persistence.is_change(
@@ -113,7 +112,8 @@ def serve(port: int, state_dir: Path | None) -> None:
                     snapshots.changed()
                 return moto_app(environ, start_response)
 
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            handler = motofixes.keep_alive_handler()
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=handler)
             self._server_ready_event.set()
             self._server.serve_forever()
 

@@ -1,4 +1,5 @@
-"""Three fixes to moto 5.2.5's DynamoDB that a long-running, concurrent devstack needs.
+"""Fixes to moto 5.2.5 that a long-running, concurrent devstack needs: three to DynamoDB's
+correctness and memory, and two to the server's per-request cost.
 
 1. moto tracks every model instance for its dashboard, deep copies included.
 2. Every TransactWriteItems deep-copies the whole table (items and every stream record ever
@@ -8,14 +9,37 @@
 
 1 and 2 together made 500 video creates take about 4 minutes and 1 GB. Here a transaction
 snapshots only the items it touches and the stream's length, and restores exactly those on
-failure, which is the same all-or-nothing result; and every table operation holds one lock."""
+failure, which is the same all-or-nothing result; and every table operation holds one lock.
+
+4. The server finds each request's backend by listing moto's package folder (hundreds of stat
+   calls) and trying every service's URL regex, under one lock: a third of the emulator's CPU
+   under load. `Dispatcher` remembers the answer per host.
+5. Each DynamoDB item answer goes through moto's generic, shape-driven serializer, which looks
+   every attribute up under several spellings: about half of the emulator's CPU under load. The
+   item operations' results are already their wire form (attribute values as `{type: value}`,
+   binary as bytes), so they are written as JSON directly, and so are the stream records every
+   event-source poller reads; tests/devstack/test_motofixes.py checks that both give the same
+   answer.
+6. Werkzeug's server closes the connection after every answer (and first waits 10 ms for any
+   bytes left on it), so every AWS call of the devstack opened a new TCP connection: about a
+   quarter of the devstack process's CPU under load. `keep_alive_handler` keeps connections
+   open, reading exactly each request's body so the next request starts where it should.
+7. A Query of the table (not of an index) sorts every item of the table, every partition, and
+   then keeps one partition's, all under the table lock: each list call cost as much as the
+   whole table held. Here it reads only the queried partition, as DynamoDB does.
+"""
 
 from __future__ import annotations
 
+import base64
+import calendar
 import copy
+import json
 import threading
-from functools import cache
-from typing import Any
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from typing import IO, Any, cast
 
 # Reentrant: a transaction applies its writes through the single-item operations. Module-level so
 # that persistence can hold it while it forks a snapshot (no write half applied in the image).
@@ -28,6 +52,9 @@ def apply() -> None:
     _stop_tracking_dynamodb_instances()
     _snapshot_only_touched_items()
     _isolate_operations()
+    _serialize_item_answers_directly()
+    _serialize_stream_records_directly()
+    _query_one_partition()
 
 
 def _stop_tracking_dynamodb_instances() -> None:
@@ -126,3 +153,160 @@ def _isolate_operations() -> None:
                 return _operation(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, wraps(operation)(isolated))
+
+
+def dispatcher(create_app: Any) -> Any:
+    """moto's request dispatcher, remembering which backend serves each host (fix 4)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    class Dispatcher(DomainDispatcherApplication):
+        @lru_cache(maxsize=256)  # noqa: B019 - one dispatcher per process; hosts are few
+        def get_backend_for_host(self, host: str | None) -> Any:
+            return super().get_backend_for_host(host)
+
+    return Dispatcher(create_app)
+
+
+# The operations whose answers carry items (moto answers the writes without items with a plain
+# ActionResult). Their answers hold no timestamps.
+ITEM_OPERATIONS = frozenset(
+    {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
+)
+
+
+def _binary_and_timestamps(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime):
+        # The JSON protocol's epoch seconds, to the millisecond, as moto's serializer writes them.
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        seconds = calendar.timegm(aware.utctimetuple())
+        return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+    raise TypeError(f"{type(value).__name__} is not part of a DynamoDB answer")
+
+
+def serialize_item_answer(result: Any, members: Iterable[str]) -> tuple[int, dict[str, str], str]:
+    """An item operation's answer as DynamoDB's JSON protocol writes it (fix 5): only the
+    operation's output members (moto adds a legacy `ConsumedCapacityUnits` to some)."""
+    body = json.dumps({name: result[name] for name in members if name in result}, default=_binary_and_timestamps)
+    return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+
+def _serialize_item_answers_directly() -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    generic = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name in ITEM_OPERATIONS:
+            return serialize_item_answer(self.result, context.operation_model.output_shape.members)
+        return generic(self, context)
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
+def _serialize_stream_records_directly() -> None:
+    from moto.core.responses import ActionResult
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    class DirectAnswer(ActionResult):
+        def execute_result(self, context: Any) -> Any:
+            return serialize_item_answer(self.result, context.operation_model.output_shape.members)
+
+    generic = DynamoDBStreamsHandler.get_records
+
+    def get_records(self: Any) -> Any:
+        return DirectAnswer(generic(self).result)
+
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
+
+
+class _NoLeftoverReads:
+    """Stands in for the `selectors` module inside werkzeug.serving, whose only use is reading
+    whatever a client sent after its request before closing: with keep-alive that is the next
+    request. `keep_alive_handler` reads each body to its end instead (fix 6)."""
+
+    EVENT_READ = 1
+
+    class DefaultSelector:
+        def register(self, *_: Any) -> None:
+            return None
+
+        def select(self, timeout: float | None = None) -> list[Any]:
+            return []
+
+        def close(self) -> None:
+            return None
+
+
+def keep_alive_handler() -> type:
+    """moto's request handler with HTTP/1.1 keep-alive (fix 6). A chunked request still closes
+    its connection: its end is only known to the parser that reads it."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug import serving
+    from werkzeug.wsgi import LimitedStream
+
+    serving.selectors = _NoLeftoverReads  # type: ignore[assignment]
+
+    class KeepAliveRequestHandler(MotoRequestHandler):
+        _body: LimitedStream | None = None
+
+        def make_environ(self) -> dict[str, Any]:
+            environ = super().make_environ()
+            if environ.get("wsgi.input_terminated"):
+                self._body = None
+            else:
+                self._body = LimitedStream(cast(IO[bytes], self.rfile), int(environ.get("CONTENT_LENGTH") or 0))
+                environ["wsgi.input"] = self._body
+            return environ
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() == "connection" and value == "close" and self._body is not None:
+                return
+            super().send_header(keyword, value)
+
+        def run_wsgi(self) -> None:
+            self._body = None
+            super().run_wsgi()
+            if self._body is None:
+                self.close_connection = True
+                return
+            try:
+                self._body.exhaust()  # what the backend did not read, so the next request line follows
+            except Exception:  # noqa: BLE001 - a client gone mid-body: nothing more to serve
+                self.close_connection = True
+
+    return KeepAliveRequestHandler
+
+
+_QUERIED = threading.local()  # the partition a base-table Query reads, while it runs
+
+
+def _query_one_partition() -> None:
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    every_item = Table.all_items
+    query = Table.query
+    parameters = inspect.signature(query)
+
+    def all_items(self: Any) -> Any:
+        hash_key = getattr(_QUERIED, "hash_key", None)
+        if hash_key is None or not self.range_key_attr:
+            return every_item(self)
+        # The same order all_items gives; Query keeps only this partition's items anyway.
+        return sorted(self.items.get(hash_key, {}).values(), key=lambda item: item.range_key)
+
+    def query_one_partition(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = parameters.bind(self, *args, **kwargs).arguments
+        if arguments.get("index_name"):
+            return query(self, *args, **kwargs)
+        _QUERIED.hash_key = arguments["hash_key"]
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            _QUERIED.hash_key = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query_one_partition  # type: ignore[method-assign]

@@ -37,8 +37,8 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 ACCESS_LOG_RETENTION_DAYS = 90
 # A name of aws_cdk.aws_cloudfront.PriceClass: edge locations of North America and Europe only.
 MEDIA_PRICE_CLASS = "PRICE_CLASS_100"
-# Player pages live under the media domain at this path (VIDEOPLANE_PLAYER_BASE_URL); the player
-# itself is not deployed yet.
+# Player pages live under the media domain at this path (VIDEOPLANE_PLAYER_BASE_URL); CloudFront
+# forwards it to the API (infra.player).
 PLAYER_PATH = "/embed"
 # Added to the Chalice app's binary media types on the REST API. SDK uploads send
 # multipart/form-data: as a binary type, API Gateway hands the body to the direct-upload S3

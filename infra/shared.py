@@ -76,6 +76,7 @@ class SharedStack(cdk.Stack):
             definition.name: self._platform_queue(definition) for definition in resources.QUEUES
         }
         self._route_bus_to_webhooks()
+        self._route_removals()
         self._notify_pipeline()
         self._route_media_events()
 
@@ -341,6 +342,27 @@ class SharedStack(cdk.Stack):
                 max_event_age=cdk.Duration.hours(24),
             )
         )
+
+    def _route_removals(self) -> None:
+        """Announced removals on the project bus -> each entity's queue (resources.REMOVAL_ROUTES), as
+        the devstack's route_removals."""
+        for route in resources.REMOVAL_ROUTES:
+            rule_id = f"{camel(route.entity)}RemovalsRule"
+            rule = events.Rule(
+                self,
+                rule_id,
+                description=f"Videoplane: removed {route.entity} items to their consumer",
+                event_bus=self.event_bus,
+                event_pattern=common.event_pattern(route.pattern),
+            )
+            rule.add_target(
+                targets.SqsQueue(
+                    self.queues[route.queue.name],
+                    dead_letter_queue=self._new_dlq(f"{rule_id}Dlq", f"rule {rule_id}"),
+                    retry_attempts=settings.RETRY_ATTEMPTS,
+                    max_event_age=cdk.Duration.hours(24),
+                )
+            )
 
     def _notify_pipeline(self) -> None:
         """Uploads bucket -> one queue per prefix (resources.BUCKET_NOTIFICATIONS), as the devstack's

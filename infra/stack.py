@@ -32,6 +32,7 @@ from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
 from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, AppFunction
 from infra.model import FunctionSpec, camel, plan
+from infra.player import add_player_routes
 from infra.shared import ROLE_IDS, SharedStack
 
 
@@ -73,6 +74,7 @@ class VideoplaneStack(SharedStack):
             uploads_bucket=self.buckets[resources.UPLOADS_BUCKET.name],
             alarm_topic=self.alarm_topic,
         )
+        add_player_routes(self, self.media_distribution, self.api.api)
         contexts = sorted({spec.context for spec in self.specs if not in_parent(spec)})
         self.contexts: dict[str, ContextStack] = {}
         for context in contexts:
@@ -118,7 +120,7 @@ class VideoplaneStack(SharedStack):
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
             **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: self.media_base_url,
-            # The player page itself is not deployed yet: this is where its URLs point.
+            # The embed page: the media domain forwards this path to the API (infra.player).
             resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
         }
         for bucket_definition in resources.BUCKETS:

@@ -116,6 +116,10 @@ def _client(service: str) -> Any:
             account_id_endpoint_mode="disabled",
             # Ranged GETs of upload bodies must not be checked against the whole object's checksum.
             response_checksum_validation="when_required",
+            # One client serves every thread of a process (webhook fan-out workers on Lambda, the
+            # local gateway's request threads): with botocore's 10, connections beyond it are
+            # closed after each call and opened again.
+            max_pool_connections=64,
         ),
     )
 

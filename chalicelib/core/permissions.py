@@ -34,6 +34,9 @@ WEBHOOK_DELIVERIES_CONSUME = Access("sqs", _CONSUME, "webhook-deliveries-queue")
 UPLOAD_PARTS_CONSUME = Access("sqs", _CONSUME, "upload-parts-queue")
 SOURCES_CONSUME = Access("sqs", _CONSUME, "sources-queue")
 MEDIA_EVENTS_CONSUME = Access("sqs", _CONSUME, "media-events-queue")
+VIDEO_REMOVALS_CONSUME = Access("sqs", _CONSUME, "video-removals-queue")
+LIVE_STREAM_REMOVALS_CONSUME = Access("sqs", _CONSUME, "live-stream-removals-queue")
+ROOM_REMOVALS_CONSUME = Access("sqs", _CONSUME, "room-removals-queue")
 UPLOADS_OBJECTS_WRITE = Access(
     "s3",
     ("GetObject", "PutObject", "DeleteObject", "AbortMultipartUpload", "ListMultipartUploadParts"),

@@ -253,9 +253,44 @@ WEBHOOK_QUEUES = (WEBHOOK_EVENTS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_DEAD_L
 # Domain events are published with this EventBridge `source`; the webhook rule matches it.
 EVENT_SOURCE = "videoplane"
 WEBHOOK_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE]}
-# The table's stream feeds the outbox publisher. Chalice needs a literal ARN at packaging time;
-# infra and the devstack connect the real stream by table (the ARN names the table).
+# The table's stream feeds the outbox publisher, its only reader: DynamoDB Streams throttles a
+# shard read by more than two processes. Chalice needs a literal ARN at packaging time; infra and
+# the devstack connect the real stream by table (the ARN names the table).
 TABLE_STREAM_PLACEHOLDER_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/videoplane/stream/outbox"
+
+
+@dataclass(frozen=True)
+class RemovalRoute:
+    """Items of `entity` that leave the table (a delete or their TTL) are announced by the outbox
+    publisher on the project bus as `ITEM_REMOVED` events with their old image, and a rule sends
+    them to `queue`: how a context cleans up after its items without reading the stream itself."""
+
+    entity: str
+    queue: Queue
+
+    @property
+    def pattern(self) -> dict[str, Any]:
+        return {"source": [TABLE_CHANGES_SOURCE], "detail-type": [ITEM_REMOVED], "detail": {"entity": [self.entity]}}
+
+
+# Not EVENT_SOURCE: the webhook rule must not match these internal announcements.
+TABLE_CHANGES_SOURCE = "videoplane.table"
+ITEM_REMOVED = "Item Removed"
+# A removed video item → its files and leftover items are purged (chalicelib.vod).
+VIDEO_REMOVALS_QUEUE = Queue(name="videoplane-video-removals", env="VIDEOPLANE_VIDEO_REMOVALS_QUEUE_URL",
+                             permission="video-removals-queue", visibility_timeout=120)  # fmt: skip
+# A removed live stream item → its IVS channel is deleted (chalicelib.live).
+LIVE_STREAM_REMOVALS_QUEUE = Queue(name="videoplane-live-stream-removals",
+                                   env="VIDEOPLANE_LIVE_STREAM_REMOVALS_QUEUE_URL",
+                                   permission="live-stream-removals-queue", visibility_timeout=60)  # fmt: skip
+# A removed room item → its IVS real-time stage is deleted (chalicelib.rooms).
+ROOM_REMOVALS_QUEUE = Queue(name="videoplane-room-removals", env="VIDEOPLANE_ROOM_REMOVALS_QUEUE_URL",
+                            permission="room-removals-queue", visibility_timeout=60)  # fmt: skip
+REMOVAL_ROUTES = (
+    RemovalRoute("video", VIDEO_REMOVALS_QUEUE),
+    RemovalRoute("liveStream", LIVE_STREAM_REMOVALS_QUEUE),
+    RemovalRoute("room", ROOM_REMOVALS_QUEUE),
+)
 # Set only by the devstack: webhook receivers there live on 127.0.0.1.
 ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"
 # Its sibling for ingest URLs, and the test-only retry-schedule multiplier (config.Settings).
@@ -301,7 +336,7 @@ SOURCES_QUEUE = Queue(name="videoplane-sources", env="VIDEOPLANE_SOURCES_QUEUE_U
 MEDIA_EVENTS_QUEUE = Queue(name="videoplane-media-events", env="VIDEOPLANE_MEDIA_EVENTS_QUEUE_URL",
                            permission="media-events-queue", visibility_timeout=60)  # fmt: skip
 PIPELINE_QUEUES = (UPLOAD_PARTS_QUEUE, SOURCES_QUEUE, MEDIA_EVENTS_QUEUE)
-QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES)
+QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *(route.queue for route in REMOVAL_ROUTES))
 BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
 
 MEDIA_APP_TAG = APP_NAME

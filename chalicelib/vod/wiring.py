@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.core.ports import Authenticator
     from chalicelib.vod.adapters.ingest import S3Multipart, SqsIngestQueue
     from chalicelib.vod.adapters.media import DynamoMediaRepository
+    from chalicelib.vod.adapters.players import DynamoPlayerDirectory
     from chalicelib.vod.adapters.tracks import DynamoTrackRepository
     from chalicelib.vod.adapters.videos import DynamoVideoRepository
     from chalicelib.vod.services.direct_uploads import DirectUploadService
@@ -68,7 +69,15 @@ def video_service() -> VideoService:
         watermark_exists=lambda project_id, watermark_id: (
             watermark_service().repository.get(project_id, watermark_id) is not None
         ),
+        player_exists=lambda project_id, player_id: player_directory().exists(project_id, player_id),
     )
+
+
+@component
+def player_directory() -> DynamoPlayerDirectory:
+    from chalicelib.vod.adapters.players import DynamoPlayerDirectory
+
+    return DynamoPlayerDirectory(table())
 
 
 def _track_service(kind_name: str) -> TrackService:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,3 +117,100 @@ def test_reads_never_see_an_update_half_applied(ddb: Any) -> None:
         reader.join()
     assert seen, "the reader saw nothing"
     assert all(keys == {"PK", "SK", "a", "b", "c", "n"} for keys in seen)
+
+
+def test_item_answers_written_directly_equal_what_moto_serializes(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.responses import ActionResult, BaseResponse
+
+    serialized = BaseResponse.serialized
+    compared: list[str] = []
+
+    def both(self: Any, answer: ActionResult) -> Any:
+        direct = serialized(self, answer)
+        if type(answer) is not ActionResult:  # one of the fixes' answers: moto's own must agree
+            status, headers, body = serialized(self, ActionResult(answer.result))
+            assert (direct[0], direct[1]) == (status, headers)
+            assert json.loads(direct[2]) == json.loads(body), self._get_action()
+            compared.append(self._get_action())
+        return direct
+
+    monkeypatch.setattr(BaseResponse, "serialized", both)
+    key = {"PK": {"S": "p"}, "SK": {"S": "1"}}
+    item = {
+        **key,
+        "b": {"B": b"\x00\xff"},
+        "bs": {"BS": [b"x", b"\x01"]},
+        "n": {"N": "1.5"},
+        "ns": {"NS": ["1", "2"]},
+        "ss": {"SS": ["q"]},
+        "m": {"M": {"x": {"L": [{"NULL": True}, {"BOOL": False}, {"B": b"\x02"}]}}},
+        "s": {"S": 'é \u2028 "quoted"'},
+    }
+    capacity = {"ReturnConsumedCapacity": "INDEXES"}
+    ddb.put_item(TableName=TABLE, Item=item, ReturnValues="ALL_OLD", **capacity)
+    ddb.put_item(
+        TableName=TABLE, Item={**item, "SK": {"S": "2"}}, ReturnValues="ALL_OLD", ReturnItemCollectionMetrics="SIZE"
+    )
+    ddb.put_item(TableName=TABLE, Item=item, ReturnValues="ALL_OLD")
+    ddb.get_item(TableName=TABLE, Key=key, **capacity)
+    ddb.get_item(TableName=TABLE, Key={"PK": {"S": "absent"}, "SK": {"S": "1"}})
+    page = ddb.query(
+        TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "p"}}, Limit=1
+    )
+    assert "LastEvaluatedKey" in page
+    ddb.query(
+        TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "p"}}, Select="COUNT"
+    )
+    ddb.scan(TableName=TABLE, ProjectionExpression="PK, m.x[2]", **capacity)
+    ddb.update_item(
+        TableName=TABLE,
+        Key=key,
+        UpdateExpression="SET n = n + :o",
+        ExpressionAttributeValues={":o": {"N": "1"}},
+        ReturnValues="ALL_NEW",
+    )
+    ddb.update_item(TableName=TABLE, Key=key, UpdateExpression="REMOVE ss", ReturnValues="UPDATED_OLD")
+    ddb.batch_get_item(RequestItems={TABLE: {"Keys": [key, {"PK": {"S": "p"}, "SK": {"S": "2"}}]}}, **capacity)
+    ddb.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {**item, "SK": {"S": "3"}}}}]}, **capacity)
+    ddb.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}], **capacity)
+    ddb.transact_write_items(TransactItems=[put("t", 1)], **capacity)
+    ddb.delete_item(TableName=TABLE, Key=key, ReturnValues="ALL_OLD", **capacity)
+    assert stream_records(ddb)
+    assert {*motofixes.ITEM_OPERATIONS, "GetRecords"} <= set(compared)
+
+
+def test_a_query_reads_its_partition_as_dynamodb_does(ddb: Any) -> None:
+    rows = [(pk, f"{sk:03d}", sk % 3) for pk in ("a", "b", "c") for sk in range(40)]
+    for pk, sk, group in rows:
+        item = {"PK": {"S": pk}, "SK": {"S": sk}, "g": {"N": str(group)}}
+        ddb.put_item(TableName=TABLE, Item={**item, "GSI1PK": {"S": f"g{group}"}, "GSI1SK": {"S": sk + pk}})
+
+    def everything(**query: Any) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = ddb.query(TableName=TABLE, Limit=7, **query, **({"ExclusiveStartKey": start} if start else {}))
+            found += [(item["PK"]["S"], item["SK"]["S"]) for item in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                return found
+
+    b = {":p": {"S": "b"}}
+    assert everything(KeyConditionExpression="PK = :p", ExpressionAttributeValues=b) == [
+        ("b", sk) for pk, sk, _ in rows if pk == "b"
+    ]
+    assert everything(
+        KeyConditionExpression="PK = :p AND SK BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={**b, ":lo": {"S": "010"}, ":hi": {"S": "019"}},
+        ScanIndexForward=False,
+    ) == [("b", f"{sk:03d}") for sk in range(19, 9, -1)]
+    assert everything(
+        KeyConditionExpression="PK = :p AND begins_with(SK, :two)",
+        FilterExpression="g = :g",
+        ExpressionAttributeValues={**b, ":two": {"S": "02"}, ":g": {"N": "1"}},
+    ) == [("b", f"{sk:03d}") for sk in range(20, 30) if sk % 3 == 1]
+    assert everything(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "none"}}) == []
+    # An index query still reads across the table's partitions.
+    assert everything(
+        IndexName=resources.GSI1, KeyConditionExpression="GSI1PK = :g", ExpressionAttributeValues={":g": {"S": "g1"}}
+    ) == sorted(((pk, sk) for pk, sk, group in rows if group == 1), key=lambda row: row[1] + row[0])

@@ -4,33 +4,21 @@ files and the served description, with one block per operation."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
+from .browser import CHROMIUM, CLOSED_NETWORK, SKIP_REASON
 from .support import Devstack
 
-CHROMIUM = shutil.which("chromium")
-# What a closed network needs (no background fetches, no component updates) and root needs (no sandbox).
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--virtual-time-budget=15000",
-)
+FLAGS = ("--headless", *CLOSED_NETWORK, "--virtual-time-budget=15000")
 _OPERATION_BLOCK = re.compile(r'class="opblock opblock-(get|post|put|patch|delete)')
 _PATH = re.compile(r'class="opblock-summary-path" data-path="([^"]+)"')
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_docs_page_renders_every_operation(devstack: Devstack, tmp_path: Path) -> None:
     assert CHROMIUM is not None
     document = requests.get(f"{devstack.api_url}/openapi.json", timeout=10).json()

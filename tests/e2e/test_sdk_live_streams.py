@@ -4,9 +4,11 @@ project sees 404."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import apivideo
+import boto3
 import pytest
 from apivideo.apis import LiveStreamsApi
 from apivideo.exceptions import NotFoundException
@@ -15,6 +17,8 @@ from apivideo.model.live_stream_update_payload import LiveStreamUpdatePayload
 from apivideo.model.restreams_request_object import RestreamsRequestObject
 
 from .support import Api, Devstack, Tenant, marker
+
+RELEASE_WAIT_SECONDS = 30
 
 
 def test_live_stream_lifecycle_with_the_sdk(sdk: Any, api: Api, devstack: Devstack, project_a: Tenant) -> None:
@@ -50,6 +54,20 @@ def test_live_stream_lifecycle_with_the_sdk(sdk: Any, api: Api, devstack: Devsta
     live.delete(live_stream_id)
     with pytest.raises(NotFoundException):
         live.get(live_stream_id)
+    # The channel goes with the stream: the table's stream → the outbox publisher's removal
+    # announcement → the bus rule → the live-stream-removals queue → release_live_channels.
+    ivs = boto3.client(
+        "ivs",
+        endpoint_url=devstack.state()["ivsPlane"],
+        region_name="us-east-1",
+        aws_access_key_id="devstack",
+        aws_secret_access_key="devstack",
+    )
+    channel = f"videoplane-{project_a.project_id}-{live_stream_id}"
+    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
+    while ivs.list_channels(filterByName=channel)["channels"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ivs.list_channels(filterByName=channel)["channels"] == []
 
 
 def test_another_project_sees_404(sdk: Any, devstack: Devstack, project_b: Tenant) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 
 import apivideo
 import pytest
-from apivideo.apis import TagsApi, VideosApi
+from apivideo.apis import PlayerThemesApi, TagsApi, VideosApi
 from apivideo.exceptions import NotFoundException, UnauthorizedException
 from apivideo.model.discarded_video_update_payload import DiscardedVideoUpdatePayload
 from apivideo.model.metadata import Metadata
+from apivideo.model.player_theme_creation_payload import PlayerThemeCreationPayload
 from apivideo.model.video_creation_payload import VideoCreationPayload
 from apivideo.model.video_update_payload import VideoUpdatePayload
 
@@ -19,7 +20,11 @@ from .support import DOCS, VIDEO_ID, Api, Devstack, random_id
 
 pytestmark = pytest.mark.e2e
 
-PLAYER_ID = "pl" + "Ab3" * 7 + "Z"
+
+@pytest.fixture(scope="module")
+def player_id(sdk: Any) -> str:
+    """A video's playerId must name a player of its project."""
+    return str(PlayerThemesApi(sdk).create(PlayerThemeCreationPayload(name="videos")).player_id)
 
 
 def near_now(moment: datetime, slack: timedelta = timedelta(minutes=2)) -> bool:
@@ -38,7 +43,7 @@ def rels(listing: Any) -> dict[str, str]:
     return {link.rel: link.uri for link in listing.pagination.links}
 
 
-def test_create_then_get_round_trips_every_field(sdk: Any, mark: str) -> None:
+def test_create_then_get_round_trips_every_field(sdk: Any, mark: str, player_id: str) -> None:
     videos = VideosApi(sdk)
     created = create(
         videos,
@@ -47,7 +52,7 @@ def test_create_then_get_round_trips_every_field(sdk: Any, mark: str) -> None:
         public=False,
         panoramic=True,
         mp4_support=False,
-        player_id=PLAYER_ID,
+        player_id=player_id,
         tags=[f"{mark}-a", f"{mark}-b"],
         metadata=[Metadata(key="author", value="Jane"), Metadata(key="format", value="tutorial")],
         language="fr",
@@ -60,7 +65,7 @@ def test_create_then_get_round_trips_every_field(sdk: Any, mark: str) -> None:
         assert video.title == f"{mark} full"
         assert video.description == "A description"
         assert (video.public, video.panoramic, video.mp4_support) == (False, True, False)
-        assert video.player_id == PLAYER_ID
+        assert video.player_id == player_id
         assert video.tags == [f"{mark}-a", f"{mark}-b"]
         assert [(m.key, m.value) for m in video.metadata] == [("author", "Jane"), ("format", "tutorial")]
         assert video.language == "fr"
@@ -176,13 +181,13 @@ def test_list_sorts_both_ways(sdk: Any, mark: str) -> None:
         assert up == sorted(up) and down == sorted(down, reverse=True) and len(up) == 4
 
 
-def test_update_changes_only_the_given_fields_and_null_clears_the_player(sdk: Any, mark: str) -> None:
+def test_update_changes_only_the_given_fields_and_null_clears_the_player(sdk: Any, mark: str, player_id: str) -> None:
     videos = VideosApi(sdk)
     original = create(
         videos,
         f"{mark} before",
         description="kept",
-        player_id=PLAYER_ID,
+        player_id=player_id,
         tags=[f"{mark}-keep"],
         metadata=[Metadata(key="k", value="v")],
         public=False,
@@ -202,12 +207,12 @@ def test_update_changes_only_the_given_fields_and_null_clears_the_player(sdk: An
 
     replaced = videos.update(
         original.video_id,
-        VideoUpdatePayload(tags=[f"{mark}-new"], metadata=[], public=True, player_id=PLAYER_ID),
+        VideoUpdatePayload(tags=[f"{mark}-new"], metadata=[], public=True, player_id=player_id),
     )
     assert replaced.tags == [f"{mark}-new"]
     assert replaced.metadata == []
     assert replaced.public is True
-    assert replaced.player_id == PLAYER_ID
+    assert replaced.player_id == player_id
     assert replaced.title == f"{mark} after"
 
 

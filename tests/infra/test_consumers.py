@@ -285,3 +285,14 @@ def test_a_function_without_declared_access_is_refused(tmp_path: Path, dummy_zip
     del registry["sweep"]
     with pytest.raises(KeyError, match="sweep"), synthetic_contexts():
         build(tmp_path, chalice_app=app, registry=registry, code_zip=dummy_zip)
+
+
+def test_the_tables_stream_has_one_reader() -> None:
+    """DynamoDB Streams throttles a shard read by more than two processes (Lambda's event-source
+    mappings count): every other context hears of removals through resources.REMOVAL_ROUTES."""
+    from chalice.app import DynamoDBEventConfig
+
+    from app import app
+
+    readers = [source.name for source in app.event_sources if isinstance(source, DynamoDBEventConfig)]
+    assert readers == ["publish_outbox"]

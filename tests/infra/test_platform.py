@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.core import resources
 from devstack import emulator
+from infra import settings
 from tests.infra.conftest import Synthesized, Template, as_list, of_type, referenced_ids, role_statements
 from tests.infra.test_template import platform_ids
 
@@ -137,14 +138,14 @@ def test_media_bucket_is_served_by_cloudfront_with_origin_access_control(synthes
     media_id = platform_ids(template)[resources.MEDIA_BUCKET.permission]
     distribution_id, distribution = next(iter(of_type(template, "AWS::CloudFront::Distribution").items()))
     config = distribution["Properties"]["DistributionConfig"]
-    (origin,) = config["Origins"]
+    behavior = config["DefaultCacheBehavior"]
+    (origin,) = [o for o in config["Origins"] if o["Id"] == behavior["TargetOriginId"]]
     assert origin["DomainName"] == {"Fn::GetAtt": [media_id, "RegionalDomainName"]}
     (oac_id,) = referenced_ids(origin["OriginAccessControlId"])
     oac = template["Resources"][oac_id]
     assert oac["Type"] == "AWS::CloudFront::OriginAccessControl"
     assert oac["Properties"]["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
     assert oac["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
-    behavior = config["DefaultCacheBehavior"]
     assert behavior["ViewerProtocolPolicy"] == "https-only"
     assert set(behavior["AllowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}
     assert "Bucket" in config["Logging"]
@@ -170,6 +171,36 @@ def test_media_bucket_is_served_by_cloudfront_with_origin_access_control(synthes
     assert cors["AccessControlMaxAgeSec"] == rule["MaxAgeSeconds"]
     assert "StrictTransportSecurity" in headers["SecurityHeadersConfig"]
     assert template["Outputs"]["MediaDomain"]["Value"] == {"Fn::GetAtt": [distribution_id, "DomainName"]}
+
+
+def test_the_media_domain_forwards_the_embed_page_and_oembed_to_the_api(synthesized: Synthesized) -> None:
+    """assets.player is <media domain>/embed/vod/{id}: CloudFront sends /embed/* and /oembed to the
+    API's stage (infra.player), where the playback context's public routes answer."""
+    template = synthesized.template
+    (api_id,) = of_type(template, "AWS::ApiGateway::RestApi")
+    _, distribution = next(iter(of_type(template, "AWS::CloudFront::Distribution").items()))
+    config = distribution["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert set(behaviors) == {f"{settings.PLAYER_PATH}/*", "/oembed"}
+    for behavior in behaviors.values():
+        origin = origins[behavior["TargetOriginId"]]
+        assert api_id in referenced_ids(origin["DomainName"])
+        assert origin["OriginPath"] == f"/{settings.API_STAGE}"
+        assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+        assert behavior["ViewerProtocolPolicy"] == "https-only"
+        assert set(behavior["AllowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}
+        (headers_id,) = referenced_ids(behavior["ResponseHeadersPolicyId"])
+        security = template["Resources"][headers_id]["Properties"]["ResponseHeadersPolicyConfig"][
+            "SecurityHeadersConfig"
+        ]
+        # Embedding is the page's purpose: no X-Frame-Options here (the media objects keep DENY).
+        assert "FrameOptions" not in security and "StrictTransportSecurity" in security
+    (cache_id,) = referenced_ids(behaviors["/oembed"]["CachePolicyId"])
+    keys = template["Resources"][cache_id]["Properties"]["CachePolicyConfig"][
+        "ParametersInCacheKeyAndForwardedToOrigin"
+    ]
+    assert set(keys["QueryStringsConfig"]["QueryStrings"]) == {"url", "maxwidth", "maxheight", "format"}
 
 
 # -- the event bus --------------------------------------------------------------------------------
@@ -263,10 +294,14 @@ def test_project_bus_feeds_the_webhook_queue_and_the_stream_feeds_the_publisher(
         for rule in of_type(template, "AWS::Events::Rule").values()
         if rule["Properties"].get("EventBusName") == {"Ref": ids[resources.EVENT_BUS.permission]}
     ]
-    assert len(rules) == 1 and rules[0]["EventPattern"] == resources.WEBHOOK_RULE_PATTERN
-    target = rules[0]["Targets"][0]
-    assert target["Arn"] == {"Fn::GetAtt": [ids[resources.WEBHOOK_EVENTS_QUEUE.permission], "Arn"]}
-    assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    routes = {resources.WEBHOOK_EVENTS_QUEUE: resources.WEBHOOK_RULE_PATTERN}
+    routes |= {route.queue: route.pattern for route in resources.REMOVAL_ROUTES}
+    assert len(rules) == len(routes)
+    for queue, pattern in routes.items():
+        (rule,) = [rule for rule in rules if rule["EventPattern"] == pattern]
+        target = rule["Targets"][0]
+        assert target["Arn"] == {"Fn::GetAtt": [ids[queue.permission], "Arn"]}
+        assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     mappings = [m["Properties"] for m in of_type(template, "AWS::Lambda::EventSourceMapping").values()]
     table_id = next(iter(of_type(template, "AWS::DynamoDB::Table")))
     stream = {"Fn::GetAtt": [table_id, "StreamArn"]}

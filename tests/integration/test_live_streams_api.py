@@ -10,12 +10,13 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.live.consumers.channels import release_live_channels
 from devstack.emulator import TABLE_NAME
 from devstack.ivsplane import IvsPlane
 from tests.integration.conftest import ApiClient
-from tests.integration.test_outbox import stream_event
+from tests.integration.test_outbox import announced_removals
 
 
 @pytest.fixture
@@ -34,12 +35,7 @@ def create(api: ApiClient, **fields: Any) -> dict[str, Any]:
 
 
 def removals(live_stream_id: str) -> dict[str, Any]:
-    records = [
-        r
-        for r in stream_event()["Records"]
-        if r["eventName"] == "REMOVE" and r["dynamodb"]["Keys"]["SK"]["S"] == live_stream_id
-    ]
-    return {"Records": records}
+    return announced_removals(resources.LIVE_STREAM_REMOVALS_QUEUE, live_stream_id)
 
 
 def test_create_get_list_update_round_trip(ivs: IvsPlane, tenant: ApiClient) -> None:

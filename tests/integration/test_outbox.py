@@ -43,16 +43,45 @@ def publish(event: dict[str, Any]) -> Any:
     return publish_outbox(event, None)
 
 
-def published() -> list[dict[str, Any]]:
-    """What reached the webhook-events queue through the bus rule."""
+def drain(queue: resources.Queue) -> list[dict[str, Any]]:
+    """Every message waiting in `queue` (deleted once read), as SQS returns them."""
     sqs = boto3.client("sqs")
-    url = os.environ[resources.WEBHOOK_EVENTS_QUEUE.env]
+    url = os.environ[queue.env]
     found: list[dict[str, Any]] = []
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
-            found.append(json.loads(message["Body"]))
+            found.append(dict(message))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return found
+
+
+def published() -> list[dict[str, Any]]:
+    """What reached the webhook-events queue through the bus rule."""
+    return [json.loads(message["Body"]) for message in drain(resources.WEBHOOK_EVENTS_QUEUE)]
+
+
+def announced_removals(queue: resources.Queue, sort_key: str | None = None) -> dict[str, Any]:
+    """The removals (of the items with `sort_key`, or all) as the consumer reading `queue` gets
+    them: the outbox publisher reads the whole stream, the bus rule routes its announcements, and
+    they come out of the queue as the SQS event Lambda hands over."""
+    assert publish(stream_event()) == {"batchItemFailures": []}
+    published()  # the domain events published again on the way: not what this is about
+    records = [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue.name}",
+            "awsRegion": "us-east-1",
+        }
+        for message in drain(queue)
+        if sort_key in (None, json.loads(message["Body"])["detail"]["keys"]["SK"]["S"])
+    ]
+    return {"Records": records}
 
 
 def test_video_changes_publish_their_events_with_the_catalogue_payloads(tenant: ApiClient) -> None:
@@ -138,3 +167,23 @@ def test_schemas_are_published(tenant: ApiClient) -> None:
     quality = catalogue["video.encoding.quality.completed"]
     assert quality["apiVideo"] is True
     assert {"videoId", "encoding", "quality", "eventId", "projectId"} <= set(quality["schema"]["properties"])
+
+
+def test_removals_of_announced_entities_reach_their_queue_only(tenant: ApiClient) -> None:
+    video_id = tenant.call("POST", "/videos", {"title": "to be removed"}).json_body["videoId"]
+    table = boto3.client("dynamodb")
+    video_key = {"PK": {"S": f"P#{tenant.project_id}#VIDEO"}, "SK": {"S": video_id}}
+    table.delete_item(TableName=TABLE_NAME, Key=video_key)
+    other_key = {"PK": {"S": f"P#{tenant.project_id}#WEBHOOK"}, "SK": {"S": "wh0123456789012345678901"}}
+    table.put_item(TableName=TABLE_NAME, Item={**other_key, "entity": {"S": "webhook"}})
+    table.delete_item(TableName=TABLE_NAME, Key=other_key)  # an entity no route announces
+
+    assert publish(stream_event()) == {"batchItemFailures": []}
+
+    (removal,) = [json.loads(message["Body"]) for message in drain(resources.VIDEO_REMOVALS_QUEUE)]
+    assert (removal["source"], removal["detail-type"]) == (resources.TABLE_CHANGES_SOURCE, resources.ITEM_REMOVED)
+    assert removal["detail"]["entity"] == "video" and removal["detail"]["keys"] == video_key
+    assert removal["detail"]["oldImage"]["title"] == {"S": "to be removed"}
+    assert drain(resources.LIVE_STREAM_REMOVALS_QUEUE) == []
+    # Webhooks hear domain events only, never the table's internal announcements.
+    assert {e["source"] for e in published()} == {resources.EVENT_SOURCE}

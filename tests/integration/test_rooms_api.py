@@ -13,12 +13,13 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.rooms.consumers.stages import release_room_stages
 from devstack.emulator import TABLE_NAME
 from devstack.stageplane import StagePlane
 from tests.integration.conftest import ApiClient
-from tests.integration.test_outbox import stream_event
+from tests.integration.test_outbox import announced_removals, stream_event
 
 
 @pytest.fixture
@@ -50,12 +51,8 @@ def join(client: Client, token: str, **fields: Any) -> Any:
 
 
 def removals(room_id: str) -> dict[str, Any]:
-    records = [
-        r
-        for r in stream_event()["Records"]
-        if r["eventName"] == "REMOVE" and r["dynamodb"]["Keys"]["SK"]["S"] == room_id
-    ]
-    return {"Records": records}
+    """The room's removal as the release consumer gets it from its queue."""
+    return announced_removals(resources.ROOM_REMOVALS_QUEUE, room_id)
 
 
 def outbox() -> list[dict[str, Any]]:
@@ -91,7 +88,7 @@ def test_create_get_list_update_delete_round_trip(stages: StagePlane, tenant: Ap
 
     assert tenant.call("DELETE", f"/rooms/{room_id}").status_code == 204
     assert tenant.call("GET", f"/rooms/{room_id}").status_code == 404
-    assert len(stages.stages) == 1  # released by the stream consumer, not by the request
+    assert len(stages.stages) == 1  # released by the removal consumer, not by the request
     assert release_room_stages(removals(room_id), None) == {"batchItemFailures": []}
     assert stages.stages == {}
     assert release_room_stages(removals(room_id), None) == {"batchItemFailures": []}  # redelivered: done already

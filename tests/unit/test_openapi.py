@@ -81,6 +81,11 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/docs/{file}"),
+        # The embed page, its data and oEmbed answer any viewer (chalicelib/playback/api/embed.py).
+        ("GET", "/embed/vod/{videoId}"),
+        ("GET", "/embed/vod/{videoId}/data"),
+        ("GET", "/embed/assets/{file}"),
+        ("GET", "/oembed"),
     }
 
 

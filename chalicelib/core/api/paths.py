@@ -62,6 +62,7 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "tokenId": _id("jt"),
     # IVS's participant ids: [a-zA-Z0-9-_]{0,64} (the ivs-realtime model).
     "participantId": PathParameter("^[0-9A-Za-z_-]{1,64}$", "pArTiCiPaNt01"),
+    "playerId": _id("pl"),
     # S3's multipart upload ids are opaque: letters, digits, `.`, `_` and `-`.
     "uploadId": PathParameter("^[0-9A-Za-z._-]{1,1024}$", "upload-0"),
     "language": PathParameter(LANGUAGE_TAG, "pt-BR", invalid_status=400, max_length=35),

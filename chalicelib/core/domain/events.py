@@ -262,6 +262,31 @@ class RoomCdrReady(RoomEvent):
 
 
 # -- end of rooms ----------------------------------------------------------------------------------
+# -- players (chalicelib.playback) -------------------------------------------------------------
+
+
+class PlayerEvent(DomainEvent):
+    player_id: str = Field(alias="playerId")
+
+
+class PlayerCreated(PlayerEvent):
+    description = "A player (theme of the embed page) was created."
+    type: Literal["player.created"] = "player.created"
+    name: str | None = None
+
+
+class PlayerUpdated(PlayerEvent):
+    description = "A player's theme or logo changed; embed pages that use it show the change."
+    type: Literal["player.updated"] = "player.updated"
+    changed: list[str] = Field(description="Names of the attributes that changed (`assets` for the logo)")
+
+
+class PlayerDeleted(PlayerEvent):
+    description = "A player was deleted; videos that named it play with the default theme."
+    type: Literal["player.deleted"] = "player.deleted"
+
+
+# -- end of players ----------------------------------------------------------------------------
 
 
 CATALOGUE: dict[str, type[DomainEvent]] = {
@@ -295,6 +320,9 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         RoomParticipantLeft,
         RoomRecordingReady,
         RoomCdrReady,
+        PlayerCreated,
+        PlayerUpdated,
+        PlayerDeleted,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

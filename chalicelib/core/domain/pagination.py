@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -14,6 +15,13 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+
+
+class SortOrder(StrEnum):
+    """api.video's `sortOrder` on every list."""
+
+    ASC = "asc"
+    DESC = "desc"
 
 
 class PageRequest(BaseModel):

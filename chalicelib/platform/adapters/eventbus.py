@@ -26,6 +26,7 @@ class OutgoingEvent:
     event_id: str
     event_type: str
     payload_json: str
+    source: str = resources.EVENT_SOURCE
 
 
 class EventBridgePublisher:
@@ -39,7 +40,7 @@ class EventBridgePublisher:
         for batch in _batches(events):
             entries = [
                 {
-                    "Source": resources.EVENT_SOURCE,
+                    "Source": event.source,
                     "DetailType": event.event_type,
                     "Detail": event.payload_json,
                     "EventBusName": self.bus_name,
@@ -63,7 +64,7 @@ def _batches(events: Sequence[OutgoingEvent]) -> list[list[OutgoingEvent]]:
     current: list[OutgoingEvent] = []
     size = 0
     for event in events:
-        event_size = len(event.payload_json.encode()) + len(event.event_type) + len(resources.EVENT_SOURCE)
+        event_size = len(event.payload_json.encode()) + len(event.event_type) + len(event.source)
         if current and (len(current) == MAX_ENTRIES or size + event_size > MAX_BATCH_BYTES):
             batches.append(current)
             current, size = [], 0

@@ -1,12 +1,14 @@
-"""Stage release: the table's stream → the IVS stage of a room item that left the table.
+"""Stage release: a removed room item → its IVS real-time stage.
 
 A room's stage lives exactly as long as its item. The item goes when the room is deleted, or when
-a room that never finished provisioning expires (DynamoDB TTL): either way the stream hands over a
-REMOVE record with the old image, and the stage is deleted (by ARN when the room was ready, else
-every stage carrying the room's deterministic name).
+a room that never finished provisioning expires (DynamoDB TTL): either way the removal reaches
+this consumer as an `Item Removed` event with the old image (resources.REMOVAL_ROUTES: the outbox
+publisher reads the table's stream and announces it; a rule sends it to the room-removals queue),
+and the stage is deleted: by ARN when the room was ready, else every stage carrying the room's
+deterministic name.
 
-A failed release names its record in `batchItemFailures`: the stream resumes from there and the
-release runs again (it is idempotent), until the mapping's retries end in its DLQ.
+A failed release names its message in `batchItemFailures`: it comes back and the release runs
+again (it is idempotent), until the queue's maxReceiveCount parks it in the DLQ.
 """
 
 from __future__ import annotations
@@ -14,37 +16,36 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
-from chalice.app import DynamoDBEvent
+from chalice.app import SQSEvent
 
 from chalicelib.core import resources
+from chalicelib.core.consumers.batches import batch_item_failures
+from chalicelib.core.consumers.removals import removed_item
 from chalicelib.core.observability import logger
-from chalicelib.core.permissions import IVS_STAGES_DELETE, TABLE_READ, declare
+from chalicelib.core.permissions import IVS_STAGES_DELETE, ROOM_REMOVALS_CONSUME, TABLE_READ, declare
 from chalicelib.rooms import wiring
-from chalicelib.rooms.domain.rooms import Room
 
 bp = Blueprint(__name__)
-declare("release_room_stages", (TABLE_READ, IVS_STAGES_DELETE))
+declare("release_room_stages", (TABLE_READ, IVS_STAGES_DELETE, ROOM_REMOVALS_CONSUME))
 
 
-def removed_rooms(event: DynamoDBEvent) -> list[tuple[str, Room]]:
-    """(sequence number, room) of each room item removed, in stream order."""
+def release(message_body: str) -> None:
     # Imported here: it pulls in boto3, which the API functions importing app.py need not load.
-    from chalicelib.core.adapters.stream_records import removed_items
     from chalicelib.rooms.adapters.records import ROOM_ENTITY, room_from_item
 
-    return [(sequence, room_from_item(item)) for sequence, item in removed_items(event, ROOM_ENTITY)]
+    item = removed_item(message_body)
+    if item.get("entity") != ROOM_ENTITY:
+        return
+    room = room_from_item(item)
+    extra = {"projectId": room.project_id, "roomId": room.room_id}
+    try:
+        released = wiring.room_service().release(room)
+    except Exception:
+        logger.exception("stage release failed", extra=extra)
+        raise
+    logger.info("room stage released", extra={**extra, "stages": released, "state": room.state.value})
 
 
-@bp.on_dynamodb_record(
-    stream_arn=resources.TABLE_STREAM_PLACEHOLDER_ARN, batch_size=25, starting_position="TRIM_HORIZON"
-)
-def release_room_stages(event: DynamoDBEvent) -> dict[str, Any]:
-    for sequence, room in removed_rooms(event):
-        extra = {"projectId": room.project_id, "roomId": room.room_id}
-        try:
-            released = wiring.room_service().release(room)
-        except Exception:  # noqa: BLE001 - whatever failed, the record must come again
-            logger.exception("stage release failed", extra=extra)
-            return {"batchItemFailures": [{"itemIdentifier": sequence}]}
-        logger.info("room stage released", extra={**extra, "stages": released, "state": room.state.value})
-    return {"batchItemFailures": []}
+@bp.on_sqs_message(queue=resources.ROOM_REMOVALS_QUEUE.name, batch_size=10)
+def release_room_stages(event: SQSEvent) -> dict[str, Any]:
+    return batch_item_failures(event, release)

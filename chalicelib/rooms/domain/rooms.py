@@ -21,6 +21,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, model_validator
 
 from chalicelib.core import ids
+from chalicelib.core.domain.pagination import SortOrder
 
 ROOM_ID_PREFIX = "ro"
 STAGE_NAME_PREFIX = "videoplane"
@@ -315,11 +316,6 @@ class SortField(StrEnum):
     NAME = "name"
     CREATED_AT = "createdAt"
     UPDATED_AT = "updatedAt"
-
-
-class SortOrder(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 class RoomQuery(BaseModel):

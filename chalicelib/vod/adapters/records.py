@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
 from chalicelib.core.clock import epoch_seconds
@@ -19,12 +20,20 @@ def video_key(project_id: str, video_id: str) -> tuple[str, str]:
     return project_partition(project_id, "VIDEO"), video_id
 
 
+# The embed page's URL names only the video: this index entry finds its project (playback context).
+PUBLIC_VIDEO_INDEX_PREFIX = "VIDEO#"
+
+
 def video_item(video: Video) -> dict[str, Any]:
     pk, sk = video_key(video.project_id, video.video_id)
     body = video.model_dump(mode="json")
     # A discarded video is purged by DynamoDB TTL when `deletesAt` passes.
     ttl = epoch_seconds(video.deletes_at) if video.deletes_at else None
-    return {PK: pk, SK: sk, "entity": "video", TTL: ttl, **body}
+    index = {
+        resources.GSI1_PARTITION_KEY: PUBLIC_VIDEO_INDEX_PREFIX + video.video_id,
+        resources.GSI1_SORT_KEY: video.project_id,
+    }
+    return {PK: pk, SK: sk, "entity": "video", TTL: ttl, **index, **body}
 
 
 def video_from_item(item: dict[str, Any]) -> Video:

@@ -1,12 +1,14 @@
-"""Purge: the table's stream → a removed video's files and leftover items.
+"""Purge: a removed video item → its files and leftover items.
 
-A discarded video carries `ttl` = its `deletesAt`; DynamoDB removes it some time after, and the
-stream hands over a REMOVE record with the old image. Any other permanent removal of a video item
-comes the same way. Only REMOVEs of `video` items count: the purge deletes items of other types
-(media state, tracks, ...), whose own REMOVE records are skipped, so it never feeds itself.
+A discarded video carries `ttl` = its `deletesAt`; DynamoDB removes it some time after. That
+removal, and any other permanent removal of a video item, reaches this consumer as an `Item
+Removed` event (resources.REMOVAL_ROUTES: the outbox publisher reads the table's stream and
+announces it; a rule sends it to the video-removals queue). Only the video's own item counts: the
+purge deletes items of other kinds (media state, tracks, ...) whose removals carry the same
+entity, and skips them, so it never feeds itself.
 
-A failed purge names its record in `batchItemFailures`: the stream resumes from there and the
-purge runs again (it is idempotent), until the mapping's retries end in its DLQ.
+A failed purge names its message in `batchItemFailures`: it comes back and the purge runs again
+(it is idempotent), until the queue's maxReceiveCount parks it in the DLQ.
 """
 
 from __future__ import annotations
@@ -14,53 +16,58 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
-from chalice.app import DynamoDBEvent
+from chalice.app import SQSEvent
 
 from chalicelib.core import resources
+from chalicelib.core.consumers.batches import batch_item_failures
+from chalicelib.core.consumers.removals import removed_item
 from chalicelib.core.observability import logger
-from chalicelib.core.permissions import MEDIA_PURGE, TABLE_READ, TABLE_WRITE, UPLOADS_PURGE, declare
+from chalicelib.core.permissions import (
+    MEDIA_PURGE,
+    TABLE_READ,
+    TABLE_WRITE,
+    UPLOADS_PURGE,
+    VIDEO_REMOVALS_CONSUME,
+    declare,
+)
 from chalicelib.vod import wiring
 
 bp = Blueprint(__name__)
-declare("purge_videos", (TABLE_READ, TABLE_WRITE, UPLOADS_PURGE, MEDIA_PURGE))
+declare("purge_videos", (TABLE_READ, TABLE_WRITE, UPLOADS_PURGE, MEDIA_PURGE, VIDEO_REMOVALS_CONSUME))
 
 
-def removed_videos(event: DynamoDBEvent) -> list[tuple[str, str, str]]:
-    """(sequence number, project id, video id) of each video item removed, in stream order."""
-    # Imported here: it pulls in boto3, which the API functions importing app.py need not load.
-    from chalicelib.core.adapters.dynamodb import SK, from_attributes
+def removed_video(item: dict[str, Any]) -> tuple[str, str] | None:
+    """(project id, video id) when `item` is a video's own item."""
+    from chalicelib.core.adapters.dynamodb import SK
 
-    found = []
-    for record in event:
-        if record.event_name != "REMOVE" or not record.old_image:
-            continue
-        item = from_attributes(record.old_image)
-        # The video's own item: its sort key is the bare id (`<videoId>#media` is its media state).
-        if item.get("entity") != "video" or "#" in str(item.get(SK, "#")):
-            continue
-        found.append((record.sequence_number, str(item["project_id"]), str(item["video_id"])))
-    return found
+    # The video's own item: its sort key is the bare id (`<videoId>#media` is its media state).
+    if item.get("entity") != "video" or "#" in str(item.get(SK, "#")):
+        return None
+    return str(item["project_id"]), str(item["video_id"])
 
 
-@bp.on_dynamodb_record(
-    stream_arn=resources.TABLE_STREAM_PLACEHOLDER_ARN, batch_size=25, starting_position="TRIM_HORIZON"
-)
-def purge_videos(event: DynamoDBEvent) -> dict[str, Any]:
-    for sequence, project_id, video_id in removed_videos(event):
-        try:
-            purged = wiring.purge_service().purge(project_id, video_id)
-        except Exception:  # noqa: BLE001 - whatever failed, the record must come again
-            # Streams resume from the lowest failed sequence number: the ones after it come again.
-            logger.exception("purge failed", extra={"projectId": project_id, "videoId": video_id})
-            return {"batchItemFailures": [{"itemIdentifier": sequence}]}
-        logger.info(
-            "video purged",
-            extra={
-                "projectId": project_id,
-                "videoId": video_id,
-                "uploadObjects": purged.upload_objects,
-                "mediaObjects": purged.media_objects,
-                "items": purged.items,
-            },
-        )
-    return {"batchItemFailures": []}
+def purge(message_body: str) -> None:
+    removed = removed_video(removed_item(message_body))
+    if removed is None:
+        return
+    project_id, video_id = removed
+    try:
+        purged = wiring.purge_service().purge(project_id, video_id)
+    except Exception:
+        logger.exception("purge failed", extra={"projectId": project_id, "videoId": video_id})
+        raise
+    logger.info(
+        "video purged",
+        extra={
+            "projectId": project_id,
+            "videoId": video_id,
+            "uploadObjects": purged.upload_objects,
+            "mediaObjects": purged.media_objects,
+            "items": purged.items,
+        },
+    )
+
+
+@bp.on_sqs_message(queue=resources.VIDEO_REMOVALS_QUEUE.name, batch_size=10)
+def purge_videos(event: SQSEvent) -> dict[str, Any]:
+    return batch_item_failures(event, purge)

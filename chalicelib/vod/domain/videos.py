@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, StringConstraints
 
 from chalicelib.core import ids
+from chalicelib.core.domain.pagination import SortOrder
 
 VIDEO_ID_PREFIX = "vi"
 PLAYER_ID_PREFIX = "pl"
@@ -235,11 +236,6 @@ class SortField(StrEnum):
     CREATED_AT = "createdAt"
     PUBLISHED_AT = "publishedAt"
     UPDATED_AT = "updatedAt"
-
-
-class SortOrder(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 class VideoQuery(BaseModel):

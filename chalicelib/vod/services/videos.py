@@ -50,11 +50,13 @@ class VideoService:
         profile_exists: Callable[[str, str], bool] = lambda project_id, profile_id: True,
         ingest: Callable[[], IngestRequests] | None = None,
         watermark_exists: Callable[[str, str], bool] = lambda project_id, watermark_id: True,
+        player_exists: Callable[[str, str], bool] = lambda project_id, player_id: True,
     ) -> None:
         self.repository = repository
         self.clock = clock
         self.profile_exists = profile_exists
         self.watermark_exists = watermark_exists
+        self.player_exists = player_exists
         # Built on first use: only a create with `source` needs the queue client.
         self.ingest = ingest
 
@@ -70,6 +72,7 @@ class VideoService:
             raise InvalidInput(
                 [Problem("invalid-attribute", "The watermark does not exist in this project.", "watermark.id")]
             )
+        self._require_player(actor, payload.player_id)
         admitted = None
         if payload.source is not None:
             if self.ingest is None:
@@ -102,7 +105,13 @@ class VideoService:
             raise NotFound(name="videoId")
         return video
 
+    def _require_player(self, actor: Actor, player_id: str | None) -> None:
+        """A video plays with a player of its own project (playback context)."""
+        if player_id is not None and not self.player_exists(actor.project_id, player_id):
+            raise InvalidInput([Problem("invalid-attribute", "The player does not exist in this project.", "playerId")])
+
     def update(self, actor: Actor, video_id: str, payload: VideoUpdate) -> Detail:
+        self._require_player(actor, payload.player_id)
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, video_id)
             updated = ensure_storable(videos.apply_update(current, payload.changes(), self.clock()))

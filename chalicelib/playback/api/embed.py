@@ -1,0 +1,87 @@
+"""The public embed page behind a video's `assets.player` and `assets.iframe`, its data as JSON,
+its scripts, and oEmbed. No credentials: these answer anyone with the video's URL, and only for
+what a viewer may see (domain/embed.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.core.api.http import Call, Reply, endpoint
+from chalicelib.core.domain.errors import NotFound
+from chalicelib.core.permissions import TABLE_INDEX_READ, TABLE_READ
+from chalicelib.playback import wiring
+from chalicelib.playback.api import page
+from chalicelib.playback.domain.embed import style_variables
+
+bp = Blueprint(__name__)
+ASSETS_DIR = Path(__file__).resolve().parent / "embed_assets"
+# The files the page loads, by the name it asks for.
+ASSETS = {
+    "hls.min.js": "application/javascript; charset=utf-8",
+    "player.js": "application/javascript; charset=utf-8",
+    "player.css": "text/css; charset=utf-8",
+}
+# Assets change only with a deploy (hls.js with its vendored version).
+ASSET_CACHE = {"Cache-Control": "public, max-age=86400"}
+TAG = "Embed"
+# No credentials, so none of the authenticated routes' access: the video's project is found through
+# the index, then the video, its tracks and its player are read.
+PUBLIC_READ = (TABLE_READ, TABLE_INDEX_READ)
+
+
+class OembedQuery(BaseModel):
+    """oEmbed 1.0 request parameters (https://oembed.com, section 2.2); JSON only."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    max_width: int | None = Field(default=None, alias="maxwidth", ge=1, le=10_000)
+    max_height: int | None = Field(default=None, alias="maxheight", ge=1, le=10_000)
+    format: Literal["json"] = "json"
+
+
+@endpoint(
+    bp, "/embed/vod/{videoId}", "GET", permission=None, uses=PUBLIC_READ, response_content_type=page.HTML, tag=TAG
+)
+def get_embed_page(call: Call, videoId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
+    """The embed page of a video: plays it with its player's theme"""
+    service = wiring.embed_service()
+    config = service.page(videoId)
+    body = page.render(config, style_variables(config), service.player_url(videoId))
+    return Reply(body=body, content_type=page.HTML, headers=page.headers(service.media_base_url))
+
+
+@endpoint(bp, "/embed/vod/{videoId}/data", "GET", permission=None, uses=PUBLIC_READ, response="EmbedData", tag=TAG)
+def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
+    """What a viewer may see of a video: title, poster, HLS, captions, chapters, theme"""
+    return Reply(body=wiring.embed_service().page(videoId), headers={"Cache-Control": "public, max-age=60"})
+
+
+@endpoint(bp, "/embed/assets/{file}", "GET", permission=None, response_content_type="application/javascript", tag=TAG)
+def get_embed_asset(call: Call, file: str) -> Any:
+    """The scripts and styles of the embed page (hls.js included)"""
+    content_type = ASSETS.get(file)
+    if content_type is None:
+        raise NotFound(name="file", detail="No such file.")
+    return Reply(body=(ASSETS_DIR / file).read_text(encoding="utf-8"), content_type=content_type, headers=ASSET_CACHE)
+
+
+@endpoint(
+    bp,
+    "/oembed",
+    "GET",
+    permission=None,
+    uses=PUBLIC_READ,
+    query=OembedQuery,
+    response="Oembed",
+    errors=(404,),
+    tag=TAG,
+)
+def get_oembed(call: Call) -> Any:
+    """oEmbed for a player URL, so CMSs can embed a video"""
+    data = {k: v for k in ("url", "maxwidth", "maxheight", "format") if (v := call.single(k)) is not None}
+    query = call.query(OembedQuery, data)
+    return wiring.embed_service().oembed(query.url, query.max_width, query.max_height)

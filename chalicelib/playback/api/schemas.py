@@ -1,0 +1,83 @@
+"""Wire shapes of the playback responses, for `/openapi.json` only (the presenters build the
+bodies), field for field as the api.video SDK 1.4.7 models read them, plus Videoplane's own."""
+
+# ruff: noqa: N815 - the attributes are the wire names
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class PlayerThemeAssets(BaseModel):
+    logo: str | None = Field(default=None, description="URL of the logo image")
+    link: str | None = Field(default=None, description="Where a click on the logo leads")
+
+
+class PlayerTheme(BaseModel):
+    playerId: str
+    name: str | None = None
+    text: str
+    link: str
+    linkHover: str
+    linkActive: str
+    trackPlayed: str
+    trackUnplayed: str
+    trackBackground: str
+    backgroundTop: str
+    backgroundBottom: str
+    backgroundText: str
+    enableApi: bool
+    enableControls: bool
+    forceAutoplay: bool
+    hideTitle: bool
+    forceLoop: bool
+    createdAt: datetime
+    updatedAt: datetime
+    assets: PlayerThemeAssets
+
+
+class EmbedCaption(BaseModel):
+    srclang: str
+    label: str
+    src: str = Field(description="WebVTT file on the media CDN")
+    default: bool
+
+
+class EmbedChapter(BaseModel):
+    language: str
+    src: str = Field(description="WebVTT file on the media CDN")
+
+
+class EmbedLogo(BaseModel):
+    src: str
+    link: str | None = None
+
+
+class EmbedData(BaseModel):
+    """Videoplane: what a viewer may see of a public video, as the embed page uses it."""
+
+    videoId: str
+    title: str
+    playable: bool = Field(description="False until the first rendition can be played")
+    hls: str
+    poster: str | None = None
+    captions: list[EmbedCaption]
+    chapters: list[EmbedChapter]
+    theme: dict[str, str | bool] = Field(description="The player's colours and switches, by api.video's names")
+    logo: EmbedLogo | None = None
+
+
+class Oembed(BaseModel):
+    """An oEmbed 1.0 `video` response."""
+
+    version: str
+    type: str
+    provider_name: str
+    provider_url: str
+    title: str
+    html: str
+    width: int
+    height: int
+    thumbnail_url: str | None = None

@@ -1,0 +1,8 @@
+"""Every blueprint of the playback context, for its Lambda entry point (handler.py) and the local app.
+
+Chalice consumes a blueprint's route options when it registers them, so one process builds one app
+from these: app.py locally, handler.py on Lambda."""
+
+from chalicelib.playback.api import embed, players
+
+BLUEPRINTS = (players.bp, embed.bp)

@@ -1,0 +1,29 @@
+"""What the playback services need from the outside world."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from chalicelib.core.domain.audit import AuditEvent
+    from chalicelib.core.domain.events import DomainEvent
+    from chalicelib.playback.domain.embed import PublicVideo
+    from chalicelib.playback.domain.players import Player
+
+
+class PlayerRepository(Protocol):
+    def get(self, project_id: str, player_id: str) -> Player | None: ...
+    def list_all(self, project_id: str) -> list[Player]: ...
+    def create(self, player: Player, audit: AuditEvent, event: DomainEvent) -> None: ...
+    def save(self, player: Player, expected_version: int, audit: AuditEvent, event: DomainEvent | None) -> None: ...
+    def delete(self, player: Player, expected_version: int, audit: AuditEvent, event: DomainEvent) -> None: ...
+
+
+class PublicVideos(Protocol):
+    """The VOD context's videos, read as a viewer may see them (no credentials, no project given).
+
+    The embed page is public and its URL names only the video, so this port finds the video's
+    project itself. It answers None for anything a viewer may not play: unknown, discarded or
+    private videos."""
+
+    def find(self, video_id: str) -> PublicVideo | None: ...

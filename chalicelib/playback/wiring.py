@@ -1,0 +1,41 @@
+"""The playback context's composition root: players and the public video read, over the shared
+table and the media bucket. No rules here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib.core.wiring import component, media_bucket, table
+
+if TYPE_CHECKING:
+    from chalicelib.playback.adapters.videos import DynamoPublicVideos
+    from chalicelib.playback.services.embed import EmbedService
+    from chalicelib.playback.services.players import PlayerService
+
+
+@component
+def player_service() -> PlayerService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.playback.adapters.players import DynamoPlayerRepository
+    from chalicelib.playback.services.players import PlayerService
+
+    return PlayerService(DynamoPlayerRepository(table()), media_bucket(), utc_now)
+
+
+@component
+def public_videos() -> DynamoPublicVideos:
+    from chalicelib.playback.adapters.videos import DynamoPublicVideos
+
+    return DynamoPublicVideos(table())
+
+
+@component
+def embed_service() -> EmbedService:
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.players import DynamoPlayerRepository
+    from chalicelib.playback.services.embed import EmbedService
+
+    current = settings()
+    return EmbedService(
+        public_videos(), DynamoPlayerRepository(table()), current.media_base_url, current.player_base_url
+    )
