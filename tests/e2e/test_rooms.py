@@ -4,16 +4,20 @@ tokens, exchange them at the public join endpoint, and each refusal as problem J
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import requests
 
 from devstack import mediatools
 
 from .receivers import Receiver, verify_both_ways
 from .support import Api, Devstack, Tenant, assert_problem, marker
+
+RELEASE_WAIT_SECONDS = 30
 
 
 def create_room(api: Api, tenant: Tenant, **settings: Any) -> dict[str, Any]:
@@ -56,6 +60,25 @@ def test_a_room_admits_its_tokens_holders(api: Api, devstack: Devstack, project_
 
     api.ok("DELETE", f"/rooms/{room_id}", project_a.api_key, expected=204)
     assert_problem(join(api, moderator["token"]), 401, "room-join-token-revoked")
+
+    # The stage goes with the room: the table's stream → the outbox publisher's removal
+    # announcement → the bus rule → the room-removals queue → release_room_stages.
+    ivs = boto3.client(
+        "ivs-realtime",
+        endpoint_url=devstack.state()["stagePlane"],
+        region_name="us-east-1",
+        aws_access_key_id="devstack",
+        aws_secret_access_key="devstack",
+    )
+    name = f"videoplane-{project_a.project_id}-{room_id}"
+
+    def stage_names() -> list[str]:
+        return [s["name"] for s in ivs.list_stages(maxResults=100)["stages"]]
+
+    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
+    while name in stage_names() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert name not in stage_names()
 
 
 def test_each_refusal_is_its_own_problem(api: Api, project_a: Tenant) -> None:
