@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.webhook_fanout
 	$(PY) benchmarks/cold_start.py
 	$(PY) -m benchmarks.time_to_playable
+	$(PY) -m benchmarks.playback_startup
+	$(PY) -m benchmarks.rooms
 
 synth: $(STAMP)
 	$(PY) -m infra.synth -c videoplane:stackName=$(STACK)
