@@ -47,6 +47,8 @@ def own_services(stack: Devstack) -> dict[str, str]:
         "media server": state["mediaUrl"],
         "ivs plane": state["ivsPlane"],
         "api": stack.api_url,
+        "rtmp ingest": state["rtmpIngest"],
+        "srt ingest": state["srtIngest"],
     }
 
 
