@@ -72,11 +72,13 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
 
     wiring.reset()  # nothing may have cached settings read before the line above
 
-    from devstack.bootstrap import bootstrap
+    from devstack.bootstrap import bootstrap, upgrade
     from devstack.pollers import EventSourcePollers
 
     if not emulator.restored:
         bootstrap()
+    else:
+        upgrade()
     project_id, api_key = _dev_project(emulator.restored)
     pollers = EventSourcePollers(app)
     server.start()

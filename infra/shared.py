@@ -78,6 +78,7 @@ class SharedStack(cdk.Stack):
         self._route_bus_to_webhooks()
         self._notify_pipeline()
         self._route_media_events()
+        self._route_live_events()
 
     def _table(self) -> dynamodb.Table:
         definition = resources.TABLE
@@ -398,6 +399,24 @@ class SharedStack(cdk.Stack):
             targets.SqsQueue(
                 self.queues[resources.MEDIA_EVENTS_QUEUE.name],
                 dead_letter_queue=self._new_dlq("MediaEventsRuleDlq", "rule MediaEventsRule"),
+                retry_attempts=settings.RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.hours(24),
+            )
+        )
+
+    def _route_live_events(self) -> None:
+        """IVS reports stream state changes on the account's default bus; this app's channels (named
+        with its prefix) go to the live-events queue, as the devstack's route_live_events."""
+        rule = events.Rule(
+            self,
+            "LiveEventsRule",
+            description="Videoplane: IVS stream state changes of this app's live stream channels",
+            event_pattern=common.event_pattern(resources.IVS_RULE_PATTERN),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queues[resources.LIVE_EVENTS_QUEUE.name],
+                dead_letter_queue=self._new_dlq("LiveEventsRuleDlq", "rule LiveEventsRule"),
                 retry_attempts=settings.RETRY_ATTEMPTS,
                 max_event_age=cdk.Duration.hours(24),
             )

@@ -34,6 +34,7 @@ WEBHOOK_DELIVERIES_CONSUME = Access("sqs", _CONSUME, "webhook-deliveries-queue")
 UPLOAD_PARTS_CONSUME = Access("sqs", _CONSUME, "upload-parts-queue")
 SOURCES_CONSUME = Access("sqs", _CONSUME, "sources-queue")
 MEDIA_EVENTS_CONSUME = Access("sqs", _CONSUME, "media-events-queue")
+LIVE_EVENTS_CONSUME = Access("sqs", _CONSUME, "live-events-queue")
 UPLOADS_OBJECTS_WRITE = Access(
     "s3",
     ("GetObject", "PutObject", "DeleteObject", "AbortMultipartUpload", "ListMultipartUploadParts"),

@@ -27,6 +27,11 @@ class LiveStreamRepository(Protocol):
     def save(
         self, stream: LiveStream, expected_version: int, audit: AuditEvent, events: Sequence[DomainEvent]
     ) -> None: ...
+    def record_broadcast(self, stream: LiveStream, expected_version: int, events: Sequence[DomainEvent]) -> None:
+        """A change the live plane reported, with its events, in one transaction (Conflict if the
+        stream changed meanwhile)."""
+        ...
+
     def delete(
         self, stream: LiveStream, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
     ) -> None: ...

@@ -120,6 +120,24 @@ def test_default_bus_routes_this_apps_mediaconvert_jobs_to_the_media_events_queu
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
 
 
+def test_default_bus_routes_this_apps_ivs_stream_changes_to_the_live_events_queue(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    target_queue = queue_id(template, resources.LIVE_EVENTS_QUEUE)
+    rules = {
+        rule_id: rule["Properties"]
+        for rule_id, rule in of_type(template, "AWS::Events::Rule").items()
+        if rule["Properties"].get("EventPattern") == resources.IVS_RULE_PATTERN
+    }
+    rule_id, rule = only(rules)
+    assert "EventBusName" not in rule  # the default bus, where IVS reports
+    assert rule["EventPattern"]["detail"]["channel_name"] == [{"prefix": "videoplane-"}]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [target_queue, "Arn"]}
+    assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    (allow,) = [s for s in queue_policy_statements(template, target_queue) if s["Effect"] == "Allow"]
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+
+
 # -- consumers ------------------------------------------------------------------------------------
 
 

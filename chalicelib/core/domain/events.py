@@ -51,7 +51,6 @@ class VideoEncodingQualityCompleted(VideoEvent):
 
 class LiveStreamBroadcastStarted(DomainEvent):
     api_video = True
-    planned = True
     description = "A live stream started receiving its broadcast."
     type: Literal["live-stream.broadcast.started"] = "live-stream.broadcast.started"
     live_stream_id: str = Field(alias="liveStreamId")
@@ -59,7 +58,6 @@ class LiveStreamBroadcastStarted(DomainEvent):
 
 class LiveStreamBroadcastEnded(DomainEvent):
     api_video = True
-    planned = True
     description = "A live stream's broadcast ended."
     type: Literal["live-stream.broadcast.ended"] = "live-stream.broadcast.ended"
     live_stream_id: str = Field(alias="liveStreamId")

@@ -39,9 +39,16 @@ class LiveStreamIngest(BaseModel):
 
 
 class LiveStreamStatus(BaseModel):
-    """Videoplane extension: the live plane's view of the stream."""
+    """Videoplane extension: the live plane's view of the stream's latest push."""
 
-    state: Literal["idle", "connected", "disconnected", "ended"]
+    state: Literal["idle", "connected", "disconnected", "ended"] = Field(
+        description="idle: never pushed; connected: a push is on (broadcasting once viewers can watch); "
+        "ended: the latest push is over"
+    )
+    sessionId: str | None = Field(default=None, description="The live plane's id of the latest push (IVS stream id)")
+    connectedAt: datetime | None = None
+    broadcastStartedAt: datetime | None = Field(default=None, description="When viewers could first watch it")
+    endedAt: datetime | None = None
 
 
 class LiveStream(BaseModel):

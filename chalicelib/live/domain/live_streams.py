@@ -102,6 +102,17 @@ class StreamKey(BaseModel):
     value: str
 
 
+class LiveSession(BaseModel):
+    """The latest push to a stream, as the live plane reported it (domain/broadcasts.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    session_id: str  # IVS's stream id
+    connected_at: datetime
+    live: bool = False  # delivered to viewers (Stream Start), until the session ends
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
 class LiveStream(BaseModel):
     """The stored live stream. Only the API layer decides its wire shape."""
 
@@ -118,6 +129,9 @@ class LiveStream(BaseModel):
     channel: Channel | None = None
     stream_key: StreamKey | None = None
     broadcasting: bool = False
+    session: LiveSession | None = None
+    # Stream ids of ended sessions (the latest ones): their late events change nothing.
+    ended_sessions: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
     # Set while provisioning: when the item (and so the channel named after it) is given up.
