@@ -22,7 +22,7 @@ DEFAULT_CHUNK_SIZE = 128
 OUT_CHUNK_SIZE = 4096
 MAX_CHUNK_SIZE = 0x7FFFFFFF
 # Larger messages are refused: a video frame of a sane encoder is far below this.
-MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+MAX_MESSAGE_SIZE = 8 * 1024 * 1024
 EXTENDED_TIMESTAMP = 0xFFFFFF
 
 # Message type ids (RTMP 1.0 §5.4, §7.1).
@@ -270,18 +270,21 @@ def _chunk_header(buffer: bytearray) -> tuple[int, int, int] | None:
 def chunk_message(
     csid: int, type_id: int, stream_id: int, payload: bytes, chunk_size: int, timestamp: int = 0
 ) -> bytes:
-    """One message as chunks: a format-0 header, then format-3 continuations."""
+    """One message as chunks: a format-0 header, then format-3 continuations (each repeating the
+    extended timestamp when there is one)."""
+    extended = timestamp.to_bytes(4, "big") if timestamp >= EXTENDED_TIMESTAMP else b""
     header = (
         bytes([csid])
         + min(timestamp, EXTENDED_TIMESTAMP).to_bytes(3, "big")
         + len(payload).to_bytes(3, "big")
         + bytes([type_id])
         + stream_id.to_bytes(4, "little")
+        + extended
     )
     parts = [header]
     for start in range(0, max(len(payload), 1), chunk_size):
         if start:
-            parts.append(bytes([0xC0 | csid]))
+            parts.append(bytes([0xC0 | csid]) + extended)
         parts.append(payload[start : start + chunk_size])
     return b"".join(parts)
 
