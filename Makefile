@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.webhook_fanout
 	$(PY) benchmarks/cold_start.py
 	$(PY) -m benchmarks.time_to_playable
+	$(PY) -m benchmarks.live_latency
 
 synth: $(STAMP)
 	$(PY) -m infra.synth -c videoplane:stackName=$(STACK)
