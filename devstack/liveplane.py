@@ -324,6 +324,9 @@ class SrtCaller:
                 if self.broadcast is not None:
                     await self.broadcast.feed(data)
             await self.listener.wait()
+        except ConnectionError as error:  # the HLS ffmpeg is gone: so is the push
+            logger.info("live: SRT push dropped: %s", error)
+            self.stop_listener()
         finally:
             if self.broadcast is not None:
                 await self.plane.end(self.broadcast)

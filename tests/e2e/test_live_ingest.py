@@ -73,6 +73,15 @@ def refused(url: str, protocol: str) -> str:
     return encoder.stderr.read().decode(errors="replace")
 
 
+def plays(hls_url: str, seconds: int) -> None:
+    """A player (ffmpeg) decodes `seconds` of the live HLS without an error."""
+    played = subprocess.run(
+        [FFMPEG, "-v", "error", "-i", hls_url, "-t", str(seconds), "-f", "null", "-"],
+        capture_output=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert played.returncode == 0, played.stderr.decode(errors="replace")
+
+
 @pytest.fixture
 def live(sdk: Any) -> LiveStreamsApi:
     return LiveStreamsApi(sdk)
@@ -119,11 +128,7 @@ def test_an_rtmp_push_broadcasts_plays_and_ends_with_signed_webhooks(
         playlist = requests.get(stream.assets.hls, timeout=10)
         assert playlist.status_code == 200 and "#EXT-X-ENDLIST" not in playlist.text
         assert "#EXT-X-TARGETDURATION:1" in playlist.text
-        played = subprocess.run(
-            [FFMPEG, "-v", "error", "-i", stream.assets.hls, "-t", "3", "-f", "null", "-"],
-            capture_output=True, timeout=30, check=False,
-        )  # fmt: skip
-        assert played.returncode == 0, played.stderr.decode(errors="replace")
+        plays(stream.assets.hls, seconds=3)
         assert encoder.poll() is None and live.get(stream_id).broadcasting
     finally:
         stop(encoder)
@@ -161,11 +166,7 @@ def test_an_srt_push_broadcasts_until_complete_ends_it(
     try:
         wait_until(lambda: live.get(stream_id).broadcasting)
         wait_until(lambda: deliveries(hook, stream_id, BROADCAST_EVENTS[0], (webhook_id, secret)))
-        played = subprocess.run(
-            [FFMPEG, "-v", "error", "-i", stream.assets.hls, "-t", "2", "-f", "null", "-"],
-            capture_output=True, timeout=30, check=False,
-        )  # fmt: skip
-        assert played.returncode == 0, played.stderr.decode(errors="replace")
+        plays(stream.assets.hls, seconds=2)
 
         assert live.complete(stream_id) is None  # 202: IVS StopStream drops the publisher
         wait_until(lambda: not live.get(stream_id).broadcasting)
