@@ -47,16 +47,27 @@ HANDSHAKE_TIMEOUT_SECONDS = 10.0
 SRT_LATENCY_MICROSECONDS = 120_000
 SRT_LISTEN_TIMEOUT_MICROSECONDS = 10_000_000
 STOP_TIMEOUT_SECONDS = 5.0
+# A push that comes back within this (IVS's and api.video's longest reconnect window) continues the
+# playlist of the one that dropped; after it, or at StopStream, the playlist gets its ENDLIST.
+REJOIN_SECONDS = 300.0
+ENDLIST = "#EXT-X-ENDLIST\n"
+# How much of a push ffmpeg reads to learn its codecs (its default, 5 s, delays the first segment).
+PROBE_MICROSECONDS = 200_000
 
 
-def hls_command(ffmpeg: str, input_format: str, folder: Path) -> list[str]:
-    """ffmpeg reading a push on stdin and writing live HLS into `folder` (research B2, B5)."""
+def hls_command(ffmpeg: str, input_format: str, folder: Path, append: bool = False) -> list[str]:
+    """ffmpeg reading a push on stdin and writing live HLS into `folder` (research B2, B5). The
+    playlist never ends by itself (the plane ends it); `append` continues the last push's
+    playlist, with `#EXT-X-DISCONTINUITY` (research B4)."""
+    flags = "delete_segments+independent_segments+program_date_time+temp_file+omit_endlist"
+    # FLV opens with its codecs' headers; MPEG-TS has none, and ffmpeg's default probe takes 5 s.
+    probe = ["-fflags", "nobuffer", "-analyzeduration", str(PROBE_MICROSECONDS)] if input_format == "mpegts" else []
     return [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", *probe,
         "-fflags", "+genpts", "-f", input_format, "-i", "pipe:0",
         "-c", "copy", "-f", "hls",
         "-hls_time", str(SEGMENT_SECONDS), "-hls_list_size", str(PLAYLIST_SEGMENTS),
-        "-hls_flags", "delete_segments+independent_segments+program_date_time+temp_file",
+        "-hls_flags", flags + ("+append_list" if append else ""),
         "-hls_segment_filename", str(folder / "seg_%05d.ts"),
         str(folder / PLAYLIST),
     ]  # fmt: skip
@@ -69,7 +80,9 @@ def srt_listener_command(ffmpeg: str, port: int) -> list[str]:
         f"&listen_timeout={SRT_LISTEN_TIMEOUT_MICROSECONDS}"
     )
     return [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
+        ffmpeg, "-hide_banner", "-loglevel", "fatal", "-nostdin",
+        # MPEG-TS carries no header to read codecs from: probe briefly, not ffmpeg's default 5 s.
+        "-analyzeduration", str(PROBE_MICROSECONDS), "-probesize", "65536", "-fflags", "nobuffer",
         "-i", url, "-c", "copy", "-f", "mpegts", "-flush_packets", "1", "pipe:1",
     ]  # fmt: skip
 
@@ -91,12 +104,21 @@ class Broadcast:
         self.folder = plane.hls_root / admission.channel_id
         self.process: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
+        self.final = False  # StopStream: the playlist ends with this push
+        self.started = time.time()
 
     async def start(self) -> None:
-        # A new broadcast starts a new playlist: the last one's segments are gone.
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder.mkdir(parents=True)
-        command = hls_command(self.plane.ffmpeg, self.input_format, self.folder)
+        playlist = self.folder / PLAYLIST
+        rejoins = (
+            playlist.exists()
+            and ENDLIST not in playlist.read_text()
+            and self.started - playlist.stat().st_mtime < REJOIN_SECONDS
+        )
+        if not rejoins:
+            # A new broadcast starts a new playlist: the last one's segments are gone.
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+        command = hls_command(self.plane.ffmpeg, self.input_format, self.folder, append=rejoins)
         self.process = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.PIPE)
         self._watch = asyncio.create_task(self._report_start())
 
@@ -106,7 +128,8 @@ class Broadcast:
         await self.process.stdin.drain()
 
     async def finish(self) -> None:
-        """The publisher is gone: ffmpeg writes the last segment and `#EXT-X-ENDLIST`."""
+        """The publisher is gone: ffmpeg writes the last segment; the playlist ends now after
+        StopStream, else once no push has come back for REJOIN_SECONDS."""
         if self.process is not None and self.process.stdin is not None:
             with contextlib.suppress(ConnectionError):
                 self.process.stdin.close()
@@ -116,12 +139,27 @@ class Broadcast:
                 self.process.kill()
         if self._watch is not None:
             self._watch.cancel()
+        if self.final:
+            self.end_playlist()
+        else:
+            asyncio.get_running_loop().call_later(REJOIN_SECONDS, self._end_if_not_rejoined)
         await asyncio.to_thread(self.plane.ivs.stream_ended, self.admission)
+
+    def _end_if_not_rejoined(self) -> None:
+        current = self.plane.broadcasts.get(self.admission.channel_arn)
+        if current is None and self.plane.last_push.get(self.admission.channel_arn) is self:
+            self.end_playlist()
+
+    def end_playlist(self) -> None:
+        playlist = self.folder / PLAYLIST
+        if playlist.exists() and ENDLIST not in playlist.read_text():
+            with playlist.open("a") as text:
+                text.write(ENDLIST)
 
     async def _report_start(self) -> None:
         playlist = self.folder / PLAYLIST
         deadline = time.monotonic() + FIRST_SEGMENT_TIMEOUT_SECONDS
-        while not playlist.exists() and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (playlist.exists() and playlist.stat().st_mtime > self.started):
             await asyncio.sleep(PLAYLIST_POLL_SECONDS)
         await asyncio.to_thread(self.plane.ivs.stream_started, self.admission)
 
@@ -134,6 +172,7 @@ class LivePlane:
         self.rtmp_port = rtmp_port
         self.srt_port = srt_port
         self.broadcasts: dict[str, Broadcast] = {}  # channel ARN -> its push
+        self.last_push: dict[str, Broadcast] = {}  # channel ARN -> its latest push, live or not
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="liveplane", daemon=True)
         self._rtmp: asyncio.Server | None = None
@@ -183,6 +222,7 @@ class LivePlane:
         """StopStream: drops the channel's publisher (from any thread)."""
         broadcast = self.broadcasts.get(channel_arn)
         if broadcast is not None:
+            broadcast.final = True
             self._loop.call_soon_threadsafe(broadcast.abort)
 
     # -- admission -----------------------------------------------------------------------------
@@ -192,6 +232,7 @@ class LivePlane:
         admission = await asyncio.to_thread(self.ivs.admit, key)
         broadcast = Broadcast(self, admission, input_format, abort)
         self.broadcasts[admission.channel_arn] = broadcast
+        self.last_push[admission.channel_arn] = broadcast
         try:
             await broadcast.start()
         except BaseException:

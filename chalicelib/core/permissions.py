@@ -35,6 +35,8 @@ UPLOAD_PARTS_CONSUME = Access("sqs", _CONSUME, "upload-parts-queue")
 SOURCES_CONSUME = Access("sqs", _CONSUME, "sources-queue")
 MEDIA_EVENTS_CONSUME = Access("sqs", _CONSUME, "media-events-queue")
 LIVE_EVENTS_CONSUME = Access("sqs", _CONSUME, "live-events-queue")
+# The reconnect window's timers: delayed messages to the live-events queue itself.
+LIVE_EVENTS_SEND = Access("sqs", ("SendMessage",), "live-events-queue")
 UPLOADS_OBJECTS_WRITE = Access(
     "s3",
     ("GetObject", "PutObject", "DeleteObject", "AbortMultipartUpload", "ListMultipartUploadParts"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -50,3 +51,9 @@ class LiveChannels(Protocol):
     def delete_channels(self, name: str) -> int:
         """Deletes every channel with this name (0 when none is left); returns how many."""
         ...
+
+
+class ReconnectTimers(Protocol):
+    """Calls back (BroadcastService.on_window_expired) once a drop's reconnect window has passed."""
+
+    def arm(self, project_id: str, live_stream_id: str, disconnected_at: datetime, delay_seconds: float) -> None: ...

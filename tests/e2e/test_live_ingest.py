@@ -1,7 +1,8 @@
 """Live ingest end to end on the devstack: the api.video SDK creates a live stream, ffmpeg pushes a
 test pattern (libx264 + AAC) with its stream key over RTMP or SRT, the stream broadcasts, signed
 `live-stream.broadcast.started` / `.ended` webhooks arrive, ffmpeg decodes the live HLS while it is
-live; wrong, reset and busy keys are refused; `complete` ends a broadcast."""
+live; wrong, reset and busy keys are refused; a drop within the reconnect window keeps one
+broadcast, one past it ends the broadcast; `complete` ends a broadcast."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .support import Api, Tenant, marker
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 BROADCAST_EVENTS = ["live-stream.broadcast.started", "live-stream.broadcast.ended"]
+DROP_EVENTS = ["live-stream.disconnected", "live-stream.reconnected"]
 WAIT_SECONDS = 20.0
 REFUSAL_SECONDS = 15.0
 
@@ -93,7 +95,11 @@ def broadcast_hook(
 ) -> Iterator[tuple[Receiver, str, str]]:
     hook = receiver()
     body = api.ok(
-        "POST", "/webhooks", project_a.api_key, expected=201, json={"events": BROADCAST_EVENTS, "url": hook.url}
+        "POST",
+        "/webhooks",
+        project_a.api_key,
+        expected=201,
+        json={"events": [*BROADCAST_EVENTS, *DROP_EVENTS], "url": hook.url},
     )
     yield hook, body["webhookId"], body["signatureSecret"]
     api.ok("DELETE", f"/webhooks/{body['webhookId']}", project_a.api_key, expected=204)
@@ -112,7 +118,9 @@ def test_an_rtmp_push_broadcasts_plays_and_ends_with_signed_webhooks(
     hook, webhook_id, secret = broadcast_hook
     stream = live.create(LiveStreamCreationPayload(name=f"rtmp {marker()}"))
     stream_id = stream.live_stream_id
-    raw = api.ok("GET", f"/live-streams/{stream_id}", project_a.api_key)
+    # Videoplane's reconnect window (60 s by default), short here: the broadcast ends 2 s after the drop.
+    raw = api.ok("PATCH", f"/live-streams/{stream_id}", project_a.api_key, json={"reconnectWindow": 2})
+    assert raw["reconnectWindow"] == 2
     encoder = push(raw["ingest"]["rtmp"]["url"], "rtmp")
     try:
         wait_until(lambda: live.get(stream_id).broadcasting)
@@ -134,10 +142,11 @@ def test_an_rtmp_push_broadcasts_plays_and_ends_with_signed_webhooks(
         stop(encoder)
 
     wait_until(lambda: not live.get(stream_id).broadcasting)
+    wait_until(lambda: deliveries(hook, stream_id, DROP_EVENTS[0], (webhook_id, secret)))
     (ended,) = wait_until(lambda: deliveries(hook, stream_id, BROADCAST_EVENTS[1], (webhook_id, secret)))
     assert ended["eventId"] != started["eventId"]
+    assert not deliveries(hook, stream_id, DROP_EVENTS[1], (webhook_id, secret))
     assert api.ok("GET", f"/live-streams/{stream_id}", project_a.api_key)["status"]["state"] == "ended"
-    assert "#EXT-X-ENDLIST" in requests.get(stream.assets.hls, timeout=10).text
     time.sleep(1)  # any redelivered plane event would come now: still exactly one of each
     assert len(deliveries(hook, stream_id, BROADCAST_EVENTS[0], (webhook_id, secret))) == 1
     assert len(deliveries(hook, stream_id, BROADCAST_EVENTS[1], (webhook_id, secret))) == 1
@@ -155,22 +164,37 @@ def test_wrong_and_reset_keys_are_refused(live: LiveStreamsApi, api: Api, projec
     assert not live.get(stream.live_stream_id).broadcasting
 
 
-def test_an_srt_push_broadcasts_until_complete_ends_it(
+def test_an_srt_push_dropped_and_back_within_the_window_is_one_broadcast_until_complete(
     live: LiveStreamsApi, api: Api, project_a: Tenant, broadcast_hook: tuple[Receiver, str, str]
 ) -> None:
     hook, webhook_id, secret = broadcast_hook
+    webhook = (webhook_id, secret)
     stream = live.create(LiveStreamCreationPayload(name=f"srt {marker()}"))
     stream_id = stream.live_stream_id
     url = api.ok("GET", f"/live-streams/{stream_id}", project_a.api_key)["ingest"]["srt"]["url"]
     encoder = push(url, "srt")
     try:
         wait_until(lambda: live.get(stream_id).broadcasting)
-        wait_until(lambda: deliveries(hook, stream_id, BROADCAST_EVENTS[0], (webhook_id, secret)))
+        wait_until(lambda: deliveries(hook, stream_id, BROADCAST_EVENTS[0], webhook))
+        plays(stream.assets.hls, seconds=2)
+
+        stop(encoder)  # the encoder drops; the default window (60 s) keeps the broadcast
+        wait_until(lambda: deliveries(hook, stream_id, DROP_EVENTS[0], webhook))
+        assert api.ok("GET", f"/live-streams/{stream_id}", project_a.api_key)["status"]["state"] == "disconnected"
+        encoder = push(url, "srt")
+        wait_until(lambda: deliveries(hook, stream_id, DROP_EVENTS[1], webhook))
+        assert live.get(stream_id).broadcasting
+        assert not deliveries(hook, stream_id, BROADCAST_EVENTS[1], webhook)
+        # One playlist goes on across the drop, with a discontinuity where the encoder came back.
+        assert "#EXT-X-DISCONTINUITY" in requests.get(stream.assets.hls, timeout=10).text
         plays(stream.assets.hls, seconds=2)
 
         assert live.complete(stream_id) is None  # 202: IVS StopStream drops the publisher
         wait_until(lambda: not live.get(stream_id).broadcasting)
-        wait_until(lambda: deliveries(hook, stream_id, BROADCAST_EVENTS[1], (webhook_id, secret)))
+        wait_until(lambda: deliveries(hook, stream_id, BROADCAST_EVENTS[1], webhook))
         encoder.wait(timeout=WAIT_SECONDS)  # the encoder lost its connection on its own
     finally:
         stop(encoder)
+    assert len(deliveries(hook, stream_id, BROADCAST_EVENTS[0], webhook)) == 1  # one broadcast
+    assert wait_until(lambda: "#EXT-X-ENDLIST" in requests.get(stream.assets.hls, timeout=10).text)
+    assert api.ok("GET", f"/live-streams/{stream_id}", project_a.api_key)["status"]["state"] == "ended"

@@ -178,6 +178,16 @@ class LiveStreamDeleted(LiveStreamEvent):
     type: Literal["live-stream.deleted"] = "live-stream.deleted"
 
 
+class LiveStreamDisconnected(LiveStreamEvent):
+    description = "A live stream's encoder dropped; the broadcast waits for it within the stream's reconnect window."
+    type: Literal["live-stream.disconnected"] = "live-stream.disconnected"
+
+
+class LiveStreamReconnected(LiveStreamEvent):
+    description = "A live stream's encoder came back within the reconnect window; the broadcast goes on."
+    type: Literal["live-stream.reconnected"] = "live-stream.reconnected"
+
+
 # -- end of live streams -----------------------------------------------------------------------
 
 
@@ -203,6 +213,8 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         LiveStreamCreated,
         LiveStreamUpdated,
         LiveStreamDeleted,
+        LiveStreamDisconnected,
+        LiveStreamReconnected,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

@@ -27,6 +27,8 @@ def live_stream(s: LiveStream) -> dict[str, Any]:
         "createdAt": to_atom(s.created_at),
         "updatedAt": to_atom(s.updated_at),
         "ingest": ingest_points(s, wiring.ingest_templates()),
+        # Videoplane: seconds a dropped encoder has to come back and continue the broadcast.
+        "reconnectWindow": s.reconnect_window_seconds,
         "status": {k: to_atom(v) if isinstance(v, datetime) else v for k, v in broadcasts.status(s).items()},
     }
     # Omitted rather than null: a plain string in the SDK model.

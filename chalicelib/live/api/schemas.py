@@ -49,6 +49,7 @@ class LiveStreamStatus(BaseModel):
     connectedAt: datetime | None = None
     broadcastStartedAt: datetime | None = Field(default=None, description="When viewers could first watch it")
     endedAt: datetime | None = None
+    disconnectedAt: datetime | None = Field(default=None, description="When the encoder dropped (disconnected)")
 
 
 class LiveStream(BaseModel):
@@ -64,4 +65,8 @@ class LiveStream(BaseModel):
     createdAt: datetime
     updatedAt: datetime
     ingest: LiveStreamIngest
+    reconnectWindow: int = Field(
+        description="Videoplane: seconds (0-300, default 60) a dropped encoder has to come back and continue "
+        "the same broadcast"
+    )
     status: LiveStreamStatus
