@@ -7,10 +7,10 @@ server serves at the channel's playback URL (`{media}/live/{channelId}/index.m3u
   `NetStream.Publish.BadName` (the encoder fails), and pipes the publisher's media as FLV into
   `ffmpeg -f flv -i pipe:0 ... -f hls`.
 - SRT (`srt://127.0.0.1:6200?streamid={key}`): a UDP relay. A caller's first handshake starts an
-  ffmpeg SRT listener of its own on a free port, whose output (MPEG-TS on stdout) is held back;
+  ffmpeg SRT listener of its own on a free port, whose output (FLV on stdout) is held back;
   the conclusion request's stream id (devstack/srt.py) is checked before it reaches the
   listener, a refused caller gets a rejection handshake, an admitted one is relayed and its
-  MPEG-TS piped into the HLS ffmpeg.
+  media piped into the same HLS ffmpeg.
 
 Media is passed through (`-c copy`), so segments are cut at the publisher's keyframes: a 1 s GOP
 gives 1 s segments. IVS STANDARD channels transcode a ladder; the devstack does not. A push that
@@ -51,8 +51,9 @@ STOP_TIMEOUT_SECONDS = 5.0
 # playlist of the one that dropped; after it, or at StopStream, the playlist gets its ENDLIST.
 REJOIN_SECONDS = 300.0
 ENDLIST = "#EXT-X-ENDLIST\n"
-# How much of a push ffmpeg reads to learn its codecs (its default, 5 s, delays the first segment).
-PROBE_MICROSECONDS = 200_000
+# How much of an SRT push (MPEG-TS: no header names its codecs) ffmpeg reads to learn its codecs;
+# its default, 5 s, delayed the first segment as much.
+PROBE_MICROSECONDS = 500_000
 
 
 def hls_command(ffmpeg: str, input_format: str, folder: Path, append: bool = False) -> list[str]:
@@ -60,10 +61,8 @@ def hls_command(ffmpeg: str, input_format: str, folder: Path, append: bool = Fal
     playlist never ends by itself (the plane ends it); `append` continues the last push's
     playlist, with `#EXT-X-DISCONTINUITY` (research B4)."""
     flags = "delete_segments+independent_segments+program_date_time+temp_file+omit_endlist"
-    # FLV opens with its codecs' headers; MPEG-TS has none, and ffmpeg's default probe takes 5 s.
-    probe = ["-fflags", "nobuffer", "-analyzeduration", str(PROBE_MICROSECONDS)] if input_format == "mpegts" else []
     return [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", *probe,
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
         "-fflags", "+genpts", "-f", input_format, "-i", "pipe:0",
         "-c", "copy", "-f", "hls",
         "-hls_time", str(SEGMENT_SECONDS), "-hls_list_size", str(PLAYLIST_SEGMENTS),
@@ -74,7 +73,8 @@ def hls_command(ffmpeg: str, input_format: str, folder: Path, append: bool = Fal
 
 
 def srt_listener_command(ffmpeg: str, port: int) -> list[str]:
-    """An SRT listener for one caller, passing its MPEG-TS to stdout unchanged."""
+    """An SRT listener for one caller, passing its media to stdout as FLV (which opens with its
+    codecs' headers, so the HLS ffmpeg need not probe again)."""
     url = (
         f"srt://127.0.0.1:{port}?mode=listener&latency={SRT_LATENCY_MICROSECONDS}"
         f"&listen_timeout={SRT_LISTEN_TIMEOUT_MICROSECONDS}"
@@ -82,8 +82,8 @@ def srt_listener_command(ffmpeg: str, port: int) -> list[str]:
     return [
         ffmpeg, "-hide_banner", "-loglevel", "fatal", "-nostdin",
         # MPEG-TS carries no header to read codecs from: probe briefly, not ffmpeg's default 5 s.
-        "-analyzeduration", str(PROBE_MICROSECONDS), "-probesize", "65536", "-fflags", "nobuffer",
-        "-i", url, "-c", "copy", "-f", "mpegts", "-flush_packets", "1", "pipe:1",
+        "-analyzeduration", str(PROBE_MICROSECONDS), "-fpsprobesize", "0", "-fflags", "nobuffer",
+        "-i", url, "-c", "copy", "-f", "flv", "-flush_packets", "1", "pipe:1",
     ]  # fmt: skip
 
 
@@ -345,7 +345,7 @@ class SrtCaller:
 
     async def _decide(self, conclusion: bytes, stream_id: str) -> None:
         try:
-            self.broadcast = await self.plane.admit(stream_id, "mpegts", self.stop_listener)
+            self.broadcast = await self.plane.admit(stream_id, "flv", self.stop_listener)
         except Refused as refusal:
             logger.info("live: SRT push refused: %s", refusal)
             self.refused = True
@@ -358,7 +358,7 @@ class SrtCaller:
             self.upstream.sendto(conclusion)
 
     async def _pump(self) -> None:
-        """The listener's MPEG-TS into the broadcast, once admitted; then the end of it."""
+        """The listener's output into the broadcast, once admitted; then the end of it."""
         assert self.listener is not None and self.listener.stdout is not None
         try:
             while data := await self.listener.stdout.read(READ_SIZE):
