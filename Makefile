@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.time_to_playable
 	$(PY) -m benchmarks.playback_startup
 	$(PY) -m benchmarks.rooms
+	$(PY) -m benchmarks.live_latency
 
 synth: $(STAMP)
 	$(PY) -m infra.synth -c videoplane:stackName=$(STACK)

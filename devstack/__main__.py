@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
     from devstack.ivsplane import IvsPlane
+    from devstack.liveplane import LivePlane
     from devstack.mediaplane import MediaPlane
     from devstack.mediaserver import MediaServer
     from devstack.stageplane import StagePlane
@@ -28,6 +30,7 @@ STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
 STATE_FILE = STATE_DIR / "state.json"
 IVS_STATE_FILE = STATE_DIR / "ivs.json"
 STAGES_STATE_FILE = STATE_DIR / "stages.json"
+LIVE_HLS_DIR = STATE_DIR / "live"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
@@ -58,6 +61,8 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     ivs_plane = start_ivs_plane(os.environ[resources.MEDIA_BASE_URL_ENV], IVS_STATE_FILE)
     ivs_url = os.environ["AWS_ENDPOINT_URL_IVS"]
     stage_plane = start_stage_plane(STAGES_STATE_FILE)
+    # Fixed ingest ports with the fixed API port (encoders keep their settings across restarts).
+    live_plane = _bind("ingest", port, lambda: start_live_plane(ivs_plane, media_server, fixed_ports=bool(port)))
     # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
     own_ports = {
         emulator.port,
@@ -66,17 +71,21 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         _port_of(stage_plane.url),
         _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
         server.port,
+        live_plane.rtmp_port,
+        live_plane.srt_port,
     }
     os.environ[resources.LOOPBACK_DENY_PORTS_ENV] = ",".join(str(p) for p in sorted(own_ports))
     from chalicelib.core import wiring
 
     wiring.reset()  # nothing may have cached settings read before the line above
 
-    from devstack.bootstrap import bootstrap
+    from devstack.bootstrap import bootstrap, upgrade
     from devstack.pollers import EventSourcePollers
 
     if not emulator.restored:
         bootstrap()
+    else:
+        upgrade()
     project_id, api_key = _dev_project(emulator.restored)
     pollers = EventSourcePollers(app)
     server.start()
@@ -98,6 +107,8 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "mediaPlane": plane_url,
                 "ivsPlane": ivs_url,
                 "stagePlane": stage_plane.url,
+                "rtmpIngest": live_ingest_url("rtmp"),
+                "srtIngest": live_ingest_url("srt"),
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
                 "pid": os.getpid(),
                 "emulatorPid": emulator.process.pid,
@@ -106,28 +117,33 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         )
     )
 
-    code = 0
-    while not stopping.wait(WATCH_SECONDS):
-        if emulator.process.poll() is not None:
-            # Every AWS call would now fail: say so once and stop, rather than answer 500s.
-            print(
-                f"The AWS emulator exited unexpectedly (exit code {emulator.process.returncode}); stopping. "
-                "Start again with `make run`: data up to its last snapshot is kept.",
-                file=sys.stderr,
-                flush=True,
-            )
-            code = 1
-            break
+    code = _watch(emulator.process, stopping)
     print("Stopping...", flush=True)
     pollers.stop()
     server.stop()
     plane.stop()
+    live_plane.stop()
     ivs_plane.stop()
     stage_plane.stop()
     media_server.stop()
     emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
     return code
+
+
+def _watch(emulator: subprocess.Popen[str], stopping: threading.Event) -> int:
+    """Until a stop is asked (0) or the emulator dies (1)."""
+    while not stopping.wait(WATCH_SECONDS):
+        if emulator.poll() is not None:
+            # Every AWS call would now fail: say so once and stop, rather than answer 500s.
+            print(
+                f"The AWS emulator exited unexpectedly (exit code {emulator.returncode}); stopping. "
+                "Start again with `make run`: data up to its last snapshot is kept.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
+    return 0
 
 
 def _banner(
@@ -146,8 +162,8 @@ def _banner(
     print(f"State:        {STATE_DIR} ({kept}; `python -m devstack reset` wipes it)")
     print(f"API base URL: {api_url}")
     print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
-    print(f"Live (IVS):   control plane at {ivs_url}; ingest to come (not served yet): {live_ingest_banner()}")
-    print(f"Rooms:        IVS real-time control plane at {stage_url}; WHIP media not served yet")
+    print(f"Rooms:        IVS real-time control plane at {stage_url}; WHIP publishers join its stages")
+    print(f"Live (IVS):   control plane at {ivs_url}; ingest {live_ingest_banner()} (stream key checked)")
     print(f"Dev project:  {project_id}")
     print(f"Dev API key:  {api_key}   (also in {API_KEY_FILE})")
     print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
@@ -162,6 +178,11 @@ def _bind(what: str, port: int, start: Callable[[], T]) -> T:
         return start()
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
+            if what == "ingest":
+                raise CliError(
+                    f"The live ingest ports ({DEFAULT_RTMP_PORT} RTMP, {DEFAULT_SRT_PORT} SRT) are in use, perhaps "
+                    "by another devstack or media server: stop it, or start with --port 0 (free ports throughout)."
+                ) from error
             flag = "--port" if what == "API" else "--media-port"
             raise CliError(
                 f"Port {port} (the {what} port) is in use, perhaps by another devstack: choose another with {flag}."
@@ -224,6 +245,7 @@ def reset() -> dict[str, Any]:
         STATE_FILE,
         IVS_STATE_FILE,
         STAGES_STATE_FILE,
+        LIVE_HLS_DIR,
     ):
         if path.is_dir():
             shutil.rmtree(path)
@@ -260,22 +282,22 @@ def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
     return plane, media_server
 
 
-# Where the live ingest front door will listen (the media plane's slice; nothing listens yet).
-LIVE_INGEST_TEMPLATES = {
-    "rtmps": "rtmps://{endpoint}:1936/app/",
-    "rtmp": "rtmp://{endpoint}:1935/app/",
-    "srt": "srt://{endpoint}:6200",
-}
+# The live ingest front door's ports: IVS's RTMP port, and api.video's SRT port. RTMPS is not
+# served locally (no certificate); its URL keeps IVS's shape.
+DEFAULT_RTMP_PORT = 1935
+DEFAULT_SRT_PORT = 6200
+RTMPS_TEMPLATE = "rtmps://{endpoint}:1936/app/"
 
 
 def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
-    """The IVS control plane (channels, stream keys); the app's IVS client is pointed at it."""
+    """The IVS control plane (channels, stream keys, streams); the app's IVS client is pointed at
+    it, and it reports streams on the emulated account's default bus."""
+    import boto3
+
     from devstack.ivsplane import IvsPlane
 
-    ivs_plane = IvsPlane(media_url, state_file=state_file)
+    ivs_plane = IvsPlane(media_url, state_file=state_file, events=boto3.client("events"))
     os.environ["AWS_ENDPOINT_URL_IVS"] = ivs_plane.start()
-    for protocol, template in LIVE_INGEST_TEMPLATES.items():
-        os.environ[resources.LIVE_INGEST_ENVS[protocol]] = template
     return ivs_plane
 
 
@@ -288,8 +310,37 @@ def start_stage_plane(state_file: Path | None = None) -> StagePlane:
     return stage_plane
 
 
+def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports: bool = True) -> LivePlane:
+    """The ingest front doors (RTMP, SRT) and live HLS, served by the media server under live/."""
+    import imageio_ffmpeg
+
+    from devstack.liveplane import LivePlane
+
+    live_plane = LivePlane(
+        ivs_plane,
+        LIVE_HLS_DIR,
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        rtmp_port=DEFAULT_RTMP_PORT if fixed_ports else 0,
+        srt_port=DEFAULT_SRT_PORT if fixed_ports else 0,
+    )
+    live_plane.start()
+    media_server.mount("live/", LIVE_HLS_DIR)
+    templates = {
+        "rtmps": RTMPS_TEMPLATE,
+        "rtmp": f"rtmp://{{endpoint}}:{live_plane.rtmp_port}/app/",
+        "srt": f"srt://{{endpoint}}:{live_plane.srt_port}",
+    }
+    for protocol, template in templates.items():
+        os.environ[resources.LIVE_INGEST_ENVS[protocol]] = template
+    return live_plane
+
+
+def live_ingest_url(protocol: str) -> str:
+    return os.environ[resources.LIVE_INGEST_ENVS[protocol]].format(endpoint="127.0.0.1")
+
+
 def live_ingest_banner() -> str:
-    return ", ".join(t.format(endpoint="127.0.0.1") for t in LIVE_INGEST_TEMPLATES.values())
+    return f"{live_ingest_url('rtmp')}{{key}}, {live_ingest_url('srt')}?streamid={{key}} (RTMPS not served locally)"
 
 
 def _attach() -> None:

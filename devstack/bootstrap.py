@@ -54,16 +54,19 @@ def create_event_bus(client: Any, name: str = EVENT_BUS_NAME) -> str:
 
 def create_queues(client: Any) -> dict[str, str]:
     """Each queue with its own dead-letter queue, as infra builds them; returns name -> URL."""
-    urls: dict[str, str] = {}
-    for definition in resources.QUEUES:
-        dlq_url = client.create_queue(QueueName=f"{definition.name}-dlq")["QueueUrl"]
-        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": definition.max_receive_count})
-        urls[definition.name] = client.create_queue(
-            QueueName=definition.name,
-            Attributes={"VisibilityTimeout": str(definition.visibility_timeout), "RedrivePolicy": redrive},
-        )["QueueUrl"]
-    return urls
+    return {definition.name: create_queue(client, definition) for definition in resources.QUEUES}
+
+
+def create_queue(client: Any, definition: resources.Queue) -> str:
+    """The queue and its dead-letter queue (SQS's CreateQueue is idempotent for equal attributes)."""
+    dlq_url = client.create_queue(QueueName=f"{definition.name}-dlq")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": definition.max_receive_count})
+    url: str = client.create_queue(
+        QueueName=definition.name,
+        Attributes={"VisibilityTimeout": str(definition.visibility_timeout), "RedrivePolicy": redrive},
+    )["QueueUrl"]
+    return url
 
 
 def route_events_to_webhooks(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
@@ -115,6 +118,27 @@ def route_media_events(events: Any, sqs: Any) -> None:
     events.put_targets(Rule="mediaconvert-jobs", Targets=[{"Id": "media-events", "Arn": arn}])
 
 
+def route_live_events(events: Any, sqs: Any) -> None:
+    """IVS reports stream state changes on the account's default bus; this app's channels' go to
+    the live-events queue."""
+    events.put_rule(Name="ivs-streams", EventPattern=json.dumps(resources.IVS_RULE_PATTERN))
+    arn = _queue_arn(sqs, resources.LIVE_EVENTS_QUEUE.name)
+    events.put_targets(Rule="ivs-streams", Targets=[{"Id": "live-events", "Arn": arn}])
+
+
+def upgrade() -> None:
+    """What a state saved by an older devstack may lack: every queue and every bus rule (creating
+    a queue again and putting a rule again change nothing that exists)."""
+    sqs = boto3.client("sqs")
+    events = boto3.client("events")
+    for definition in resources.QUEUES:
+        create_queue(sqs, definition)
+    route_events_to_webhooks(events, sqs)
+    route_removals(events, sqs)
+    route_media_events(events, sqs)
+    route_live_events(events, sqs)
+
+
 def bootstrap() -> None:
     create_table(boto3.client("dynamodb"))
     create_signing_secret(boto3.client("secretsmanager"))
@@ -127,3 +151,4 @@ def bootstrap() -> None:
     route_removals(boto3.client("events"), boto3.client("sqs"))
     notify_pipeline(s3, boto3.client("sqs"))
     route_media_events(boto3.client("events"), boto3.client("sqs"))
+    route_live_events(boto3.client("events"), boto3.client("sqs"))

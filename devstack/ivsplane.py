@@ -6,9 +6,12 @@ botocore's `ivs` model; requests with unknown or missing members are refused as 
 (ValidationException). What it keeps: channels and their stream keys, with IVS's quota of one
 key per channel, in memory and (when given a file) on disk, so a devstack restart keeps them.
 
-Media is not served yet: no ingest listener runs, so every channel is OFFLINE (GetStream answers
-ChannelNotBroadcasting). The ingest front door, live HLS and the IVS events come with the media
-plane (docs/live.md).
+The media side (devstack/liveplane.py) asks it to admit a push by stream key (`admit`) and tells
+it when the stream is delivered and when it ends; it keeps each channel's live stream (GetStream,
+StopStream) and puts IVS's own "IVS Stream State Change" events on the account's default bus:
+Session Created and Stream Start when a push is admitted and its first segment is out, Stream End
+and Session Ended when it stops. Live streams are not kept across restarts (a restart drops every
+connection, as an IVS outage would).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import logging
 import secrets
 import string
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,7 +41,24 @@ _STATUS = {
     "ChannelNotBroadcasting": 404,
     "ConflictException": 409,
     "ServiceQuotaExceededException": 402,
+    "StreamUnavailable": 503,
 }
+STREAM_STATE_CHANGE = "IVS Stream State Change"
+# IVS stream ids: "st-" and 21 alphanumerics.
+STREAM_ID_LENGTH = 21
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A push the plane let in: its channel and the new stream (IVS's session)."""
+
+    channel_arn: str
+    channel_id: str
+    stream_id: str
+
+
+class Refused(Exception):
+    """A push the plane turns away (unknown or reset key, channel already live)."""
 
 
 class IvsError(Exception):
@@ -57,6 +80,7 @@ class IvsPlane:
         region: str = "us-east-1",
         account: str = "123456789012",
         state_file: Path | None = None,
+        events: Any = None,
     ) -> None:
         self.playback_base_url = playback_base_url.rstrip("/")
         self.ingest_host = ingest_host
@@ -74,6 +98,11 @@ class IvsPlane:
             state = json.loads(state_file.read_text())
             self.channels, self.stream_keys = state["channels"], state["streamKeys"]
         self._server: _Server | None = None
+        # EventBridge client of the emulated account: IVS reports on its default bus.
+        self.events = events
+        self.live: dict[str, dict[str, Any]] = {}  # channel ARN -> its stream (GetStream's shape)
+        # Set by the live plane: ends the push on a channel (StopStream).
+        self.disconnect: Callable[[str], None] = lambda channel_arn: None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -126,7 +155,9 @@ class IvsPlane:
             "authorized": params.get("authorized", False),
             "insecureIngest": params.get("insecureIngest", False),
             "tags": params.get("tags", {}),
-            "srt": {"endpoint": self.ingest_host, "passphrase": _token(32)},
+            # No passphrase: the SRT front door must pick a caller's listener before it knows the
+            # caller's channel, so only the stream key (streamid) admits a push here.
+            "srt": {"endpoint": self.ingest_host},
         }
         self.channels[arn] = channel
         return {"channel": channel, "streamKey": self._new_key(arn)}
@@ -145,6 +176,8 @@ class IvsPlane:
 
     def _DeleteChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         self._channel(params["arn"])
+        if params["arn"] in self.live:
+            raise IvsError("ConflictException", "The channel is live: stop its stream first.")
         del self.channels[params["arn"]]
         for arn in [a for a, k in self.stream_keys.items() if k["channelArn"] == params["arn"]]:
             del self.stream_keys[arn]
@@ -174,17 +207,80 @@ class IvsPlane:
 
     def _GetStream(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         self._channel(params["channelArn"])
-        raise IvsError("ChannelNotBroadcasting", "The channel is not broadcasting (no ingest runs here yet).")
+        stream = self.live.get(params["channelArn"])
+        if stream is None:
+            raise IvsError("ChannelNotBroadcasting", "The channel is not broadcasting.")
+        return {"stream": stream}
 
     def _StopStream(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return self._GetStream(params)
+        self._GetStream(params)
+        # As IVS: the call returns at once and the stream ends shortly after (Stream End follows).
+        self.disconnect(params["channelArn"])
+        return {}
+
+    # -- the media side ------------------------------------------------------------------------
+
+    def admit(self, stream_key: str) -> Admission:
+        """A new stream on the channel of this key; Refused for an unknown (or reset) key or a
+        channel that already has a publisher. Emits Session Created."""
+        with self._lock:
+            key = next((k for k in self.stream_keys.values() if k["value"] == stream_key), None)
+            if key is None or key["channelArn"] not in self.channels:
+                raise Refused("unknown stream key")
+            channel = self.channels[key["channelArn"]]
+            if channel["arn"] in self.live:
+                raise Refused("the channel already has a publisher")
+            stream_id = f"st-{_token(STREAM_ID_LENGTH)}"
+            self.live[channel["arn"]] = {
+                "channelArn": channel["arn"],
+                "streamId": stream_id,
+                "playbackUrl": channel["playbackUrl"],
+                "startTime": datetime.now(UTC).isoformat(),
+                "state": "LIVE",
+                "health": "STARTING",
+                "viewerCount": 0,
+            }
+        self._emit(channel, stream_id, "Session Created")
+        return Admission(channel["arn"], channel["arn"].rsplit("/", 1)[1], stream_id)
+
+    def stream_started(self, admission: Admission) -> None:
+        """The stream's first segment is out: viewers can watch (Stream Start)."""
+        with self._lock:
+            stream = self.live.get(admission.channel_arn)
+            if stream is None or stream["streamId"] != admission.stream_id:
+                return
+            stream["health"] = "HEALTHY"
+            channel = self.channels.get(admission.channel_arn)
+        if channel is not None:
+            self._emit(channel, admission.stream_id, "Stream Start")
+
+    def stream_ended(self, admission: Admission) -> None:
+        """The publisher is gone: Stream End, then Session Ended."""
+        with self._lock:
+            stream = self.live.get(admission.channel_arn)
+            if stream is None or stream["streamId"] != admission.stream_id:
+                return
+            del self.live[admission.channel_arn]
+            channel = self.channels.get(admission.channel_arn, {"arn": admission.channel_arn, "name": ""})
+        self._emit(channel, admission.stream_id, "Stream End")
+        self._emit(channel, admission.stream_id, "Session Ended")
+
+    def _emit(self, channel: dict[str, Any], stream_id: str, event_name: str) -> None:
+        if self.events is None:
+            return
+        detail = {"event_name": event_name, "channel_name": channel["name"], "stream_id": stream_id}
+        entry = {
+            "Source": "aws.ivs",
+            "DetailType": STREAM_STATE_CHANGE,
+            "Resources": [channel["arn"]],
+            "Detail": json.dumps(detail),
+        }
+        try:
+            self.events.put_events(Entries=[entry])
+        except Exception:  # IVS's events are best effort too
+            logger.exception("could not put %s of %s", event_name, channel["arn"])
 
     # -- state ---------------------------------------------------------------------------------
-
-    def stream_key_of(self, value: str) -> dict[str, Any] | None:
-        """The key with this value, for the ingest front door to come."""
-        with self._lock:
-            return next((k for k in self.stream_keys.values() if k["value"] == value), None)
 
     def _channel(self, arn: str) -> dict[str, Any]:
         channel = self.channels.get(arn)

@@ -1,7 +1,10 @@
 """The devstack's CDN: serves the media bucket over plain HTTP, with the Range requests players make.
 
 Players fetch HLS playlists and segments from a page on another origin and seek MP4s with Range
-requests, so this answers CORS-open and honours single byte ranges, as CloudFront in front of S3 does."""
+requests, so this answers CORS-open and honours single byte ranges, as CloudFront in front of S3 does.
+
+Folders can be mounted under a path prefix: the live plane's HLS (written on local disk, as IVS
+serves live HLS from its own CDN, not from the media bucket) is served from there, uncached."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,6 +22,7 @@ from botocore.exceptions import ClientError
 logger = logging.getLogger(__name__)
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+LOCAL_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
 
 
 class MediaServer:
@@ -26,6 +31,20 @@ class MediaServer:
         self.bucket = bucket
         self.port = port  # 0: an ephemeral one; fixed by `devstack up` so media URLs outlive a restart
         self._server: _Server | None = None
+        self.mounts: dict[str, Path] = {}
+
+    def mount(self, prefix: str, folder: Path) -> None:
+        """Serves `folder`'s files at `/{prefix}...` (before the bucket's keys under that prefix)."""
+        self.mounts[prefix.strip("/") + "/"] = folder.resolve()
+
+    def local_file(self, key: str) -> Path | None:
+        """The mounted file a key names, if there is one (never outside its folder)."""
+        for prefix, folder in self.mounts.items():
+            if key.startswith(prefix):
+                path = (folder / key[len(prefix) :]).resolve()
+                if path.is_relative_to(folder) and path.is_file():
+                    return path
+        return None
 
     def start(self) -> str:
         """Serves on its loopback port; returns the base URL (no trailing slash)."""
@@ -105,6 +124,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, *, body: bool) -> None:
         media = self.server.media
         key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
+        local = media.local_file(key)
+        if local is not None:
+            self._local(local, body=body)
+            return
         try:
             head = media.s3.head_object(Bucket=media.bucket, Key=key) if key else None
         except ClientError:
@@ -154,6 +177,22 @@ class _Handler(BaseHTTPRequestHandler):
         # Streamed in chunks: segments and MP4s are too big to hold per request.
         for chunk in iter(lambda: stream.read(256 * 1024), b""):
             self.wfile.write(chunk)
+
+    def _local(self, path: Path, *, body: bool) -> None:
+        try:
+            content = path.read_bytes()
+        except FileNotFoundError:  # a live segment deleted since it was found
+            self._plain(404, b"Not found\n", body=body)
+            return
+        self.send_response(200)
+        self._cors()
+        self.send_header("Content-Type", LOCAL_CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
+        # A live playlist changes every second; players must not cache it.
+        self.send_header("Cache-Control", "no-cache" if path.suffix == ".m3u8" else "max-age=60")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if body:
+            self.wfile.write(content)
 
     def _plain(self, status: int, text: bytes, *, body: bool, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)

@@ -79,6 +79,7 @@ class SharedStack(cdk.Stack):
         self._route_removals()
         self._notify_pipeline()
         self._route_media_events()
+        self._route_live_events()
 
     def _table(self) -> dynamodb.Table:
         definition = resources.TABLE
@@ -410,16 +411,32 @@ class SharedStack(cdk.Stack):
     def _route_media_events(self) -> None:
         """MediaConvert reports on the account's default bus; this app's jobs (its tag in
         userMetadata) go to the media-events queue, as the devstack's route_media_events."""
-        rule = events.Rule(
-            self,
-            "MediaEventsRule",
-            description="Videoplane: MediaConvert job state changes of this app's jobs",
-            event_pattern=common.event_pattern(resources.MEDIACONVERT_RULE_PATTERN),
+        self._route_service_events(
+            "MediaEvents",
+            "Videoplane: MediaConvert job state changes of this app's jobs",
+            resources.MEDIACONVERT_RULE_PATTERN,
+            resources.MEDIA_EVENTS_QUEUE,
         )
+
+    def _route_live_events(self) -> None:
+        """IVS reports stream state changes on the account's default bus; this app's channels (named
+        with its prefix) go to the live-events queue, as the devstack's route_live_events."""
+        self._route_service_events(
+            "LiveEvents",
+            "Videoplane: IVS stream state changes of this app's live stream channels",
+            resources.IVS_RULE_PATTERN,
+            resources.LIVE_EVENTS_QUEUE,
+        )
+
+    def _route_service_events(
+        self, name: str, description: str, pattern: Mapping[str, Any], queue: resources.Queue
+    ) -> None:
+        """A default-bus rule (AWS services report there) to a queue, with its DLQ and retries."""
+        rule = events.Rule(self, f"{name}Rule", description=description, event_pattern=common.event_pattern(pattern))
         rule.add_target(
             targets.SqsQueue(
-                self.queues[resources.MEDIA_EVENTS_QUEUE.name],
-                dead_letter_queue=self._new_dlq("MediaEventsRuleDlq", "rule MediaEventsRule"),
+                self.queues[queue.name],
+                dead_letter_queue=self._new_dlq(f"{name}RuleDlq", f"rule {name}Rule"),
                 retry_attempts=settings.RETRY_ATTEMPTS,
                 max_event_age=cdk.Duration.hours(24),
             )

@@ -37,6 +37,9 @@ MEDIA_EVENTS_CONSUME = Access("sqs", _CONSUME, "media-events-queue")
 VIDEO_REMOVALS_CONSUME = Access("sqs", _CONSUME, "video-removals-queue")
 LIVE_STREAM_REMOVALS_CONSUME = Access("sqs", _CONSUME, "live-stream-removals-queue")
 ROOM_REMOVALS_CONSUME = Access("sqs", _CONSUME, "room-removals-queue")
+LIVE_EVENTS_CONSUME = Access("sqs", _CONSUME, "live-events-queue")
+# The reconnect window's timers: delayed messages to the live-events queue itself.
+LIVE_EVENTS_SEND = Access("sqs", ("SendMessage",), "live-events-queue")
 UPLOADS_OBJECTS_WRITE = Access(
     "s3",
     ("GetObject", "PutObject", "DeleteObject", "AbortMultipartUpload", "ListMultipartUploadParts"),

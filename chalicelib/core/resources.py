@@ -336,7 +336,11 @@ SOURCES_QUEUE = Queue(name="videoplane-sources", env="VIDEOPLANE_SOURCES_QUEUE_U
 MEDIA_EVENTS_QUEUE = Queue(name="videoplane-media-events", env="VIDEOPLANE_MEDIA_EVENTS_QUEUE_URL",
                            permission="media-events-queue", visibility_timeout=60)  # fmt: skip
 PIPELINE_QUEUES = (UPLOAD_PARTS_QUEUE, SOURCES_QUEUE, MEDIA_EVENTS_QUEUE)
-QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *(route.queue for route in REMOVAL_ROUTES))
+# IVS stream state changes (default bus) of this app's channels.
+LIVE_EVENTS_QUEUE = Queue(name="videoplane-live-events", env="VIDEOPLANE_LIVE_EVENTS_QUEUE_URL",
+                          permission="live-events-queue", visibility_timeout=60)  # fmt: skip
+LIVE_QUEUES = (LIVE_EVENTS_QUEUE,)
+QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES))
 BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
 
 MEDIA_APP_TAG = APP_NAME
@@ -353,6 +357,14 @@ PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"
 
 # -- live streams (chalicelib.live) ----------------------------------------------------------------
 
+# Every live stream's IVS channel is named `videoplane-{projectId}-{liveStreamId}`
+# (chalicelib.live.domain.live_streams.channel_name): the rule keeps other channels' events out.
+LIVE_CHANNEL_NAME_PREFIX = f"{APP_NAME}-"
+IVS_RULE_PATTERN: dict[str, Any] = {
+    "source": ["aws.ivs"],
+    "detail-type": ["IVS Stream State Change"],
+    "detail": {"channel_name": [{"prefix": LIVE_CHANNEL_NAME_PREFIX}]},
+}
 # IVS channel type of new live streams: STANDARD (transcoded ladder) or BASIC (source passed through).
 LIVE_CHANNEL_TYPE_ENV = "VIDEOPLANE_LIVE_CHANNEL_TYPE"
 # The IVS recording configuration recorded streams use (to the media bucket); empty: not recorded yet.

@@ -4,6 +4,6 @@ Chalice consumes a blueprint's route options when it registers them, so one proc
 from these: app.py locally, handler.py on Lambda."""
 
 from chalicelib.live.api import live_streams
-from chalicelib.live.consumers import channels
+from chalicelib.live.consumers import broadcasts, channels
 
-BLUEPRINTS = (live_streams.bp, channels.bp)
+BLUEPRINTS = (live_streams.bp, channels.bp, broadcasts.bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -27,6 +28,11 @@ class LiveStreamRepository(Protocol):
     def save(
         self, stream: LiveStream, expected_version: int, audit: AuditEvent, events: Sequence[DomainEvent]
     ) -> None: ...
+    def record_broadcast(self, stream: LiveStream, expected_version: int, events: Sequence[DomainEvent]) -> None:
+        """A change the live plane reported, with its events, in one transaction (Conflict if the
+        stream changed meanwhile)."""
+        ...
+
     def delete(
         self, stream: LiveStream, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
     ) -> None: ...
@@ -45,3 +51,9 @@ class LiveChannels(Protocol):
     def delete_channels(self, name: str) -> int:
         """Deletes every channel with this name (0 when none is left); returns how many."""
         ...
+
+
+class ReconnectTimers(Protocol):
+    """Calls back (BroadcastService.on_window_expired) once a drop's reconnect window has passed."""
+
+    def arm(self, project_id: str, live_stream_id: str, disconnected_at: datetime, delay_seconds: float) -> None: ...

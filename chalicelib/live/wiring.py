@@ -10,7 +10,9 @@ from chalicelib.core.wiring import component, settings, table
 if TYPE_CHECKING:
     from chalicelib.live.adapters.ivs import IvsChannels
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
+    from chalicelib.live.adapters.timers import SqsReconnectTimers
     from chalicelib.live.domain.live_streams import IngestTemplates
+    from chalicelib.live.services.broadcasts import BroadcastService
     from chalicelib.live.services.live_streams import LiveStreamService
 
 
@@ -36,6 +38,22 @@ def live_stream_service() -> LiveStreamService:
     from chalicelib.live.services.live_streams import LiveStreamService
 
     return LiveStreamService(live_streams(), channels, utc_now)
+
+
+@component
+def broadcast_service() -> BroadcastService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.services.broadcasts import BroadcastService
+
+    return BroadcastService(live_streams(), reconnect_timers, utc_now)
+
+
+@component
+def reconnect_timers() -> SqsReconnectTimers:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.timers import SqsReconnectTimers
+
+    return SqsReconnectTimers(config.sqs(), settings().live_events_queue_url)
 
 
 @component

@@ -110,3 +110,30 @@ def test_a_client_hanging_up_mid_body_is_no_traceback(base_url: str, capfd: pyte
     status, _, body = fetch(f"{base_url}/{KEY}")
     assert (status, body) == (200, DATA)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_mounted_live_folders_are_served_uncached_and_never_outside(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The live plane's HLS on disk, at the channel's playback URL; the bucket stays behind it."""
+    root = tmp_path_factory.mktemp("live")
+    (root / "ch1").mkdir()
+    (root / "ch1" / "index.m3u8").write_bytes(b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n")
+    (root / "ch1" / "seg_00000.ts").write_bytes(b"G" * 188)
+    (root.parent / "secret.txt").write_bytes(b"not media")
+    for aws in start_aws():
+        aws.s3.put_object(Bucket=MEDIA_BUCKET, Key="live/li1/thumbnail.jpg", Body=b"jpeg", ContentType="image/jpeg")
+        server = MediaServer(aws.s3, MEDIA_BUCKET)
+        server.mount("live/", root)
+        base = server.start()
+        try:
+            status, headers, body = fetch(f"{base}/live/ch1/index.m3u8")
+            assert (status, body) == (200, b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n")
+            assert headers["Content-Type"] == "application/vnd.apple.mpegurl" and headers["Cache-Control"] == "no-cache"
+            assert headers["Access-Control-Allow-Origin"] == "*"
+            status, headers, body = fetch(f"{base}/live/ch1/seg_00000.ts")
+            assert (status, headers["Content-Type"], len(body)) == (200, "video/mp2t", 188)
+            assert fetch(f"{base}/live/ch1/%2E%2E/%2E%2E/secret.txt")[0] == 404
+            assert fetch(f"{base}/live/ch1/seg_99999.ts")[0] == 404
+            # Keys under the prefix that are no file of the folder still come from the bucket.
+            assert fetch(f"{base}/live/li1/thumbnail.jpg")[2] == b"jpeg"
+        finally:
+            server.stop()

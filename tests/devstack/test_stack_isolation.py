@@ -48,6 +48,8 @@ def own_services(stack: Devstack) -> dict[str, str]:
         "ivs plane": state["ivsPlane"],
         "stage plane": state["stagePlane"],
         "api": stack.api_url,
+        "rtmp ingest": state["rtmpIngest"],
+        "srt ingest": state["srtIngest"],
     }
 
 

@@ -33,8 +33,9 @@ def test_live_stream_lifecycle_with_the_sdk(sdk: Any, api: Api, devstack: Devsta
     # Videoplane's extensions, read over plain HTTP (the SDK discards unknown keys).
     raw = api.ok("GET", f"/live-streams/{live_stream_id}", project_a.api_key)
     assert raw["status"] == {"state": "idle"}
-    assert raw["ingest"]["rtmp"]["url"] == f"rtmp://127.0.0.1:1935/app/{created.stream_key}"
-    assert raw["ingest"]["srt"]["url"].startswith(f"srt://127.0.0.1:6200?streamid={created.stream_key}")
+    state = devstack.state()  # the stack's ingest ports (free ones here; 1935 and 6200 with `make run`)
+    assert raw["ingest"]["rtmp"]["url"] == f"{state['rtmpIngest']}{created.stream_key}"
+    assert raw["ingest"]["srt"]["url"].startswith(f"{state['srtIngest']}?streamid={created.stream_key}")
 
     assert live.get(live_stream_id).name == name
     by_name = live.list(name=name)

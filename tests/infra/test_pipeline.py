@@ -101,13 +101,13 @@ def test_devstack_notifies_the_same_queues_for_the_same_prefixes(synthesized: Sy
 # -- MediaConvert job states (default bus) -> queue ------------------------------------------------
 
 
-def test_default_bus_routes_this_apps_mediaconvert_jobs_to_the_media_events_queue(synthesized: Synthesized) -> None:
-    template = synthesized.template
-    target_queue = queue_id(template, resources.MEDIA_EVENTS_QUEUE)
+def default_bus_rule_to(template: Template, pattern: Mapping[str, Any], queue: resources.Queue) -> dict[str, Any]:
+    """The one rule with this pattern: on the default bus, to this queue (which allows that rule only)."""
+    target_queue = queue_id(template, queue)
     rules = {
         rule_id: rule["Properties"]
         for rule_id, rule in of_type(template, "AWS::Events::Rule").items()
-        if rule["Properties"].get("EventPattern") == resources.MEDIACONVERT_RULE_PATTERN
+        if rule["Properties"].get("EventPattern") == pattern
     }
     rule_id, rule = only(rules)
     assert "EventBusName" not in rule  # the default bus, where AWS services report
@@ -118,6 +118,16 @@ def test_default_bus_routes_this_apps_mediaconvert_jobs_to_the_media_events_queu
     (allow,) = allows
     assert allow["Principal"] == {"Service": "events.amazonaws.com"}
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+    return dict(rule)
+
+
+def test_default_bus_routes_this_apps_mediaconvert_jobs_to_the_media_events_queue(synthesized: Synthesized) -> None:
+    default_bus_rule_to(synthesized.template, resources.MEDIACONVERT_RULE_PATTERN, resources.MEDIA_EVENTS_QUEUE)
+
+
+def test_default_bus_routes_this_apps_ivs_stream_changes_to_the_live_events_queue(synthesized: Synthesized) -> None:
+    rule = default_bus_rule_to(synthesized.template, resources.IVS_RULE_PATTERN, resources.LIVE_EVENTS_QUEUE)
+    assert rule["EventPattern"]["detail"]["channel_name"] == [{"prefix": "videoplane-"}]
 
 
 # -- consumers ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.live.consumers.channels import release_live_channels
 from devstack.emulator import TABLE_NAME
-from devstack.ivsplane import IvsPlane
+from devstack.ivsplane import IvsPlane, Refused
 from tests.integration.conftest import ApiClient
 from tests.integration.test_outbox import announced_removals
 
@@ -77,7 +77,8 @@ def test_reset_key_complete_and_delete_release_the_channel(ivs: IvsPlane, tenant
     reset = tenant.call("POST", f"/live-streams/{live_stream_id}/stream-key")
     assert reset.status_code == 200 and reset.json_body["streamKey"] != stream["streamKey"]
     assert [k["value"] for k in ivs.stream_keys.values()] == [reset.json_body["streamKey"]]
-    assert ivs.stream_key_of(stream["streamKey"]) is None
+    with pytest.raises(Refused):
+        ivs.admit(stream["streamKey"])  # the ingest front door turns the old key away
 
     complete = tenant.call("PUT", f"/live-streams/{live_stream_id}/complete", b"")
     assert complete.status_code == 202 and complete.body == b""

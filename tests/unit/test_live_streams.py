@@ -66,6 +66,13 @@ class FakeRepository:
         self.audit.append(audit)
         self.events.extend(events)
 
+    def record_broadcast(self, stream: LiveStream, expected_version: int, events: Sequence[DomainEvent]) -> None:
+        current = self.items.get((stream.project_id, stream.live_stream_id))
+        if current is None or current.version != expected_version:
+            raise Conflict()
+        self.items[(stream.project_id, stream.live_stream_id)] = stream
+        self.events.extend(events)
+
     def delete(
         self, stream: LiveStream, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
     ) -> None:

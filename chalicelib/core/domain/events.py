@@ -51,7 +51,6 @@ class VideoEncodingQualityCompleted(VideoEvent):
 
 class LiveStreamBroadcastStarted(DomainEvent):
     api_video = True
-    planned = True
     description = "A live stream started receiving its broadcast."
     type: Literal["live-stream.broadcast.started"] = "live-stream.broadcast.started"
     live_stream_id: str = Field(alias="liveStreamId")
@@ -59,7 +58,6 @@ class LiveStreamBroadcastStarted(DomainEvent):
 
 class LiveStreamBroadcastEnded(DomainEvent):
     api_video = True
-    planned = True
     description = "A live stream's broadcast ended."
     type: Literal["live-stream.broadcast.ended"] = "live-stream.broadcast.ended"
     live_stream_id: str = Field(alias="liveStreamId")
@@ -178,6 +176,16 @@ class LiveStreamUpdated(LiveStreamEvent):
 class LiveStreamDeleted(LiveStreamEvent):
     description = "A live stream was deleted; its channel and stream key no longer accept pushes."
     type: Literal["live-stream.deleted"] = "live-stream.deleted"
+
+
+class LiveStreamDisconnected(LiveStreamEvent):
+    description = "A live stream's encoder dropped; the broadcast waits for it within the stream's reconnect window."
+    type: Literal["live-stream.disconnected"] = "live-stream.disconnected"
+
+
+class LiveStreamReconnected(LiveStreamEvent):
+    description = "A live stream's encoder came back within the reconnect window; the broadcast goes on."
+    type: Literal["live-stream.reconnected"] = "live-stream.reconnected"
 
 
 # -- end of live streams -----------------------------------------------------------------------
@@ -323,6 +331,8 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         PlayerCreated,
         PlayerUpdated,
         PlayerDeleted,
+        LiveStreamDisconnected,
+        LiveStreamReconnected,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

@@ -43,6 +43,12 @@ class DynamoLiveStreamRepository:
             ]
         )
 
+    def record_broadcast(self, stream: LiveStream, expected_version: int, events: Sequence[DomainEvent]) -> None:
+        """The live plane's report (no actor, so no audit entry) and its events, together."""
+        self.table.write(
+            [versioned_put(live_stream_item(stream), expected_version), *(outbox_put(event) for event in events)]
+        )
+
     def delete(
         self, stream: LiveStream, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
     ) -> None:

@@ -3,11 +3,13 @@ plus Videoplane's `ingest` and `status` (unknown keys the SDK discards)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clock import to_atom
 from chalicelib.core.config import get_settings
 from chalicelib.live import wiring
+from chalicelib.live.domain import broadcasts
 from chalicelib.live.domain.live_streams import LiveStream, ingest_points
 
 
@@ -25,8 +27,9 @@ def live_stream(s: LiveStream) -> dict[str, Any]:
         "createdAt": to_atom(s.created_at),
         "updatedAt": to_atom(s.updated_at),
         "ingest": ingest_points(s, wiring.ingest_templates()),
-        # The live plane's state machine lands with the media plane; until then a stream is idle.
-        "status": {"state": "idle"},
+        # Videoplane: seconds a dropped encoder has to come back and continue the broadcast.
+        "reconnectWindow": s.reconnect_window_seconds,
+        "status": {k: to_atom(v) if isinstance(v, datetime) else v for k, v in broadcasts.status(s).items()},
     }
     # Omitted rather than null: a plain string in the SDK model.
     if s.player_id is not None:

@@ -39,9 +39,17 @@ class LiveStreamIngest(BaseModel):
 
 
 class LiveStreamStatus(BaseModel):
-    """Videoplane extension: the live plane's view of the stream."""
+    """Videoplane extension: the live plane's view of the stream's latest push."""
 
-    state: Literal["idle", "connected", "disconnected", "ended"]
+    state: Literal["idle", "connected", "disconnected", "ended"] = Field(
+        description="idle: never pushed; connected: a push is on (broadcasting once viewers can watch); "
+        "ended: the latest push is over"
+    )
+    sessionId: str | None = Field(default=None, description="The live plane's id of the latest push (IVS stream id)")
+    connectedAt: datetime | None = None
+    broadcastStartedAt: datetime | None = Field(default=None, description="When viewers could first watch it")
+    endedAt: datetime | None = None
+    disconnectedAt: datetime | None = Field(default=None, description="When the encoder dropped (disconnected)")
 
 
 class LiveStream(BaseModel):
@@ -57,4 +65,8 @@ class LiveStream(BaseModel):
     createdAt: datetime
     updatedAt: datetime
     ingest: LiveStreamIngest
+    reconnectWindow: int = Field(
+        description="Videoplane: seconds (0-300, default 60) a dropped encoder has to come back and continue "
+        "the same broadcast"
+    )
     status: LiveStreamStatus

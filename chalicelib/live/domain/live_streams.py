@@ -24,6 +24,10 @@ MAX_RESTREAMS = 5
 PROVISIONING_TTL = timedelta(hours=1)
 CHANNEL_NAME_PREFIX = "videoplane"
 RESTREAM_SCHEMES = ("rtmp", "rtmps", "srt")
+# How long a dropped encoder may take to come back and continue the same broadcast (api.video: 60 s).
+DEFAULT_RECONNECT_WINDOW_SECONDS = 60
+MAX_RECONNECT_WINDOW_SECONDS = 300
+ReconnectWindow = Annotated[int, Field(strict=True, ge=0, le=MAX_RECONNECT_WINDOW_SECONDS)]
 
 Name = Annotated[StrictStr, StringConstraints(min_length=1, max_length=256)]
 PlayerId = Annotated[StrictStr, StringConstraints(pattern=r"^pl[0-9A-Za-z]{22}$")]
@@ -61,6 +65,7 @@ class LiveStreamCreation(BaseModel):
     public: StrictBool = True
     player_id: PlayerId | None = Field(default=None, alias="playerId")
     restreams: Restreams = []
+    reconnect_window_seconds: ReconnectWindow = Field(default=DEFAULT_RECONNECT_WINDOW_SECONDS, alias="reconnectWindow")
 
 
 class LiveStreamUpdate(BaseModel):
@@ -71,6 +76,7 @@ class LiveStreamUpdate(BaseModel):
     public: StrictBool | None = None
     player_id: PlayerId | None = Field(default=None, alias="playerId")
     restreams: Restreams | None = None
+    reconnect_window_seconds: ReconnectWindow | None = Field(default=None, alias="reconnectWindow")
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
@@ -102,6 +108,17 @@ class StreamKey(BaseModel):
     value: str
 
 
+class LiveSession(BaseModel):
+    """The latest push to a stream, as the live plane reported it (domain/broadcasts.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    session_id: str  # IVS's stream id
+    connected_at: datetime
+    live: bool = False  # delivered to viewers (Stream Start), until the session ends
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
 class LiveStream(BaseModel):
     """The stored live stream. Only the API layer decides its wire shape."""
 
@@ -118,6 +135,16 @@ class LiveStream(BaseModel):
     channel: Channel | None = None
     stream_key: StreamKey | None = None
     broadcasting: bool = False
+    reconnect_window_seconds: int = DEFAULT_RECONNECT_WINDOW_SECONDS
+    session: LiveSession | None = None
+    # The broadcast (one or more sessions, joined by reconnects within the window): when it began,
+    # and when its encoder dropped if it is waiting for a reconnect.
+    broadcast_started_at: datetime | None = None
+    disconnected_at: datetime | None = None
+    # `complete` was asked for: the push connected before this ends its broadcast without a window.
+    completed_at: datetime | None = None
+    # Stream ids of ended sessions (the latest ones): their late events change nothing.
+    ended_sessions: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
     # Set while provisioning: when the item (and so the channel named after it) is given up.
@@ -145,6 +172,7 @@ def new_live_stream(project_id: str, payload: LiveStreamCreation, now: datetime)
         public=payload.public,
         player_id=payload.player_id,
         restreams=tuple(payload.restreams),
+        reconnect_window_seconds=payload.reconnect_window_seconds,
         channel_name=channel_name(project_id, live_stream_id),
         created_at=now,
         updated_at=now,
@@ -176,8 +204,8 @@ def with_stream_key(stream: LiveStream, key: StreamKey, now: datetime) -> LiveSt
     return stream.model_copy(update={"stream_key": key, "updated_at": now, "version": stream.version + 1})
 
 
-_WIRE_NAMES = {"player_id": "playerId", "stream_key": "streamKey"}
-_COMPARED = ("name", "record", "public", "player_id", "restreams", "stream_key")
+_WIRE_NAMES = {"player_id": "playerId", "stream_key": "streamKey", "reconnect_window_seconds": "reconnectWindow"}
+_COMPARED = ("name", "record", "public", "player_id", "restreams", "stream_key", "reconnect_window_seconds")
 
 
 def changed_fields(before: LiveStream, after: LiveStream) -> list[str]:

@@ -11,7 +11,7 @@ from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
-from chalicelib.live.domain import live_streams
+from chalicelib.live.domain import broadcasts, live_streams
 from chalicelib.live.domain.live_streams import LiveStream, LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
 from chalicelib.live.ports import LiveChannels, LiveStreamRepository
 
@@ -105,12 +105,28 @@ class LiveStreamService:
         return updated
 
     def complete(self, actor: Actor, live_stream_id: str) -> None:
-        """api.video's `complete`: ends a running broadcast; while none runs, nothing changes."""
-        stream = self.get(actor, live_stream_id)
-        assert stream.channel is not None
+        """api.video's `complete`: ends the broadcast. A running push is stopped (IVS StopStream) and
+        its end is not a drop (no reconnect window); a broadcast waiting for its encoder ends now."""
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.get(actor, live_stream_id)
+            outcome = broadcasts.complete(current, self.clock())
+            entry = audit.record(actor, "live-stream.complete", RESOURCE, live_stream_id, self.clock())
+            ended = [
+                events.LiveStreamBroadcastEnded(**self._envelope(actor), liveStreamId=live_stream_id)
+                for flip in outcome.flips
+                if flip == "ended"
+            ]
+            try:
+                self.repository.save(outcome.stream, current.version, entry, ended)
+                break
+            except Conflict:
+                continue
+        else:
+            raise Conflict(name="liveStreamId")
+        assert current.channel is not None
         channels = self.channels()
-        if channels.is_live(stream.channel.arn):
-            channels.stop_stream(stream.channel.arn)
+        if channels.is_live(current.channel.arn):
+            channels.stop_stream(current.channel.arn)
 
     def delete(self, actor: Actor, live_stream_id: str) -> None:
         """The item goes with its audit entry and event; its removal releases the channel."""

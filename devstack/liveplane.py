@@ -1,0 +1,421 @@
+"""The devstack's live ingest: RTMP and SRT front doors on loopback that check stream keys against
+the IVS plane, and ffmpeg turning each admitted push into live HLS (1 s segments) that the media
+server serves at the channel's playback URL (`{media}/live/{channelId}/index.m3u8`).
+
+- RTMP (`rtmp://127.0.0.1:1935/app/{key}`): the front door speaks RTMP itself (devstack/rtmp.py)
+  up to `publish`, asks the IVS plane to admit the key, answers `NetStream.Publish.Start` or
+  `NetStream.Publish.BadName` (the encoder fails), and pipes the publisher's media as FLV into
+  `ffmpeg -f flv -i pipe:0 ... -f hls`.
+- SRT (`srt://127.0.0.1:6200?streamid={key}`): a UDP relay. A caller's first handshake starts an
+  ffmpeg SRT listener of its own on a free port, whose output (FLV on stdout) is held back;
+  the conclusion request's stream id (devstack/srt.py) is checked before it reaches the
+  listener, a refused caller gets a rejection handshake, an admitted one is relayed and its
+  media piped into the same HLS ffmpeg.
+
+Media is passed through (`-c copy`), so segments are cut at the publisher's keyframes: a 1 s GOP
+gives 1 s segments. IVS STANDARD channels transcode a ladder; the devstack does not. A push that
+stops ends its stream at once (no reconnect window yet) and the playlist gets `#EXT-X-ENDLIST`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, cast
+
+from devstack import rtmp, srt
+from devstack.ivsplane import Admission, IvsPlane, Refused
+
+logger = logging.getLogger(__name__)
+
+SEGMENT_SECONDS = 1
+PLAYLIST_SEGMENTS = 6
+PLAYLIST = "index.m3u8"
+# How long a first segment may take before the stream is reported started anyway.
+FIRST_SEGMENT_TIMEOUT_SECONDS = 15.0
+PLAYLIST_POLL_SECONDS = 0.05
+READ_SIZE = 64 * 1024
+# An RTMP client must reach `publish` within this, or it is dropped.
+HANDSHAKE_TIMEOUT_SECONDS = 10.0
+SRT_LATENCY_MICROSECONDS = 120_000
+SRT_LISTEN_TIMEOUT_MICROSECONDS = 10_000_000
+STOP_TIMEOUT_SECONDS = 5.0
+# A push that comes back within this (IVS's and api.video's longest reconnect window) continues the
+# playlist of the one that dropped; after it, or at StopStream, the playlist gets its ENDLIST.
+REJOIN_SECONDS = 300.0
+ENDLIST = "#EXT-X-ENDLIST\n"
+# How much of an SRT push (MPEG-TS: no header names its codecs) ffmpeg reads to learn its codecs;
+# its default, 5 s, delayed the first segment as much.
+PROBE_MICROSECONDS = 500_000
+
+
+def hls_command(ffmpeg: str, input_format: str, folder: Path, append: bool = False) -> list[str]:
+    """ffmpeg reading a push on stdin and writing live HLS into `folder` (research B2, B5). The
+    playlist never ends by itself (the plane ends it); `append` continues the last push's
+    playlist, with `#EXT-X-DISCONTINUITY` (research B4)."""
+    flags = "delete_segments+independent_segments+program_date_time+temp_file+omit_endlist"
+    return [
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
+        "-fflags", "+genpts", "-f", input_format, "-i", "pipe:0",
+        "-c", "copy", "-f", "hls",
+        "-hls_time", str(SEGMENT_SECONDS), "-hls_list_size", str(PLAYLIST_SEGMENTS),
+        "-hls_flags", flags + ("+append_list" if append else ""),
+        "-hls_segment_filename", str(folder / "seg_%05d.ts"),
+        str(folder / PLAYLIST),
+    ]  # fmt: skip
+
+
+def srt_listener_command(ffmpeg: str, port: int) -> list[str]:
+    """An SRT listener for one caller, passing its media to stdout as FLV (which opens with its
+    codecs' headers, so the HLS ffmpeg need not probe again)."""
+    url = (
+        f"srt://127.0.0.1:{port}?mode=listener&latency={SRT_LATENCY_MICROSECONDS}"
+        f"&listen_timeout={SRT_LISTEN_TIMEOUT_MICROSECONDS}"
+    )
+    return [
+        ffmpeg, "-hide_banner", "-loglevel", "fatal", "-nostdin",
+        # MPEG-TS carries no header to read codecs from: probe briefly, not ffmpeg's default 5 s.
+        "-analyzeduration", str(PROBE_MICROSECONDS), "-fpsprobesize", "0", "-fflags", "nobuffer",
+        "-i", url, "-c", "copy", "-f", "flv", "-flush_packets", "1", "pipe:1",
+    ]  # fmt: skip
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Broadcast:
+    """One admitted push: its HLS ffmpeg, and the IVS plane told when it is out and when it ends."""
+
+    def __init__(self, plane: LivePlane, admission: Admission, input_format: str, abort: Callable[[], None]) -> None:
+        self.plane = plane
+        self.admission = admission
+        self.input_format = input_format
+        self.abort = abort  # drops the publisher's connection (StopStream)
+        self.folder = plane.hls_root / admission.channel_id
+        self.process: asyncio.subprocess.Process | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self.final = False  # StopStream: the playlist ends with this push
+        self.started = time.time()
+
+    async def start(self) -> None:
+        playlist = self.folder / PLAYLIST
+        rejoins = (
+            playlist.exists()
+            and ENDLIST not in playlist.read_text()
+            and self.started - playlist.stat().st_mtime < REJOIN_SECONDS
+        )
+        if not rejoins:
+            # A new broadcast starts a new playlist: the last one's segments are gone.
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+        command = hls_command(self.plane.ffmpeg, self.input_format, self.folder, append=rejoins)
+        self.process = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.PIPE)
+        self._watch = asyncio.create_task(self._report_start())
+
+    async def feed(self, data: bytes) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(data)
+        await self.process.stdin.drain()
+
+    async def finish(self) -> None:
+        """The publisher is gone: ffmpeg writes the last segment; the playlist ends now after
+        StopStream, else once no push has come back for REJOIN_SECONDS."""
+        if self.process is not None and self.process.stdin is not None:
+            with contextlib.suppress(ConnectionError):
+                self.process.stdin.close()
+            try:
+                await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                self.process.kill()
+        if self._watch is not None:
+            self._watch.cancel()
+        if self.final:
+            self.end_playlist()
+        else:
+            asyncio.get_running_loop().call_later(REJOIN_SECONDS, self._end_if_not_rejoined)
+        await asyncio.to_thread(self.plane.ivs.stream_ended, self.admission)
+
+    def _end_if_not_rejoined(self) -> None:
+        current = self.plane.broadcasts.get(self.admission.channel_arn)
+        if current is None and self.plane.last_push.get(self.admission.channel_arn) is self:
+            self.end_playlist()
+
+    def end_playlist(self) -> None:
+        playlist = self.folder / PLAYLIST
+        if playlist.exists() and ENDLIST not in playlist.read_text():
+            with playlist.open("a") as text:
+                text.write(ENDLIST)
+
+    async def _report_start(self) -> None:
+        playlist = self.folder / PLAYLIST
+        deadline = time.monotonic() + FIRST_SEGMENT_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and not (playlist.exists() and playlist.stat().st_mtime > self.started):
+            await asyncio.sleep(PLAYLIST_POLL_SECONDS)
+        await asyncio.to_thread(self.plane.ivs.stream_started, self.admission)
+
+
+class LivePlane:
+    def __init__(self, ivs: IvsPlane, hls_root: Path, ffmpeg: str, rtmp_port: int = 1935, srt_port: int = 6200) -> None:
+        self.ivs = ivs
+        self.hls_root = hls_root
+        self.ffmpeg = ffmpeg
+        self.rtmp_port = rtmp_port
+        self.srt_port = srt_port
+        self.broadcasts: dict[str, Broadcast] = {}  # channel ARN -> its push
+        self.last_push: dict[str, Broadcast] = {}  # channel ARN -> its latest push, live or not
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="liveplane", daemon=True)
+        self._rtmp: asyncio.Server | None = None
+        self._srt: asyncio.DatagramTransport | None = None
+        ivs.disconnect = self.disconnect
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> tuple[int, int]:
+        """Listens on loopback; returns the RTMP and SRT ports (the given ones, or free ones for 0)."""
+        self.hls_root.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+        return self._run(self._listen())
+
+    async def _listen(self) -> tuple[int, int]:
+        self._rtmp = await asyncio.start_server(self._rtmp_client, "127.0.0.1", self.rtmp_port)
+        self.rtmp_port = int(self._rtmp.sockets[0].getsockname()[1])
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: SrtFrontDoor(self), local_addr=("127.0.0.1", self.srt_port)
+        )
+        self._srt = transport
+        self.srt_port = int(transport.get_extra_info("sockname")[1])
+        return self.rtmp_port, self.srt_port
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._run(self._close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(STOP_TIMEOUT_SECONDS)
+
+    async def _close(self) -> None:
+        if self._rtmp is not None:
+            self._rtmp.close()
+        if self._srt is not None:
+            self._srt.close()
+        for broadcast in list(self.broadcasts.values()):
+            broadcast.abort()
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        while self.broadcasts and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    def _run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(STOP_TIMEOUT_SECONDS * 2)
+
+    def disconnect(self, channel_arn: str) -> None:
+        """StopStream: drops the channel's publisher (from any thread)."""
+        broadcast = self.broadcasts.get(channel_arn)
+        if broadcast is not None:
+            broadcast.final = True
+            self._loop.call_soon_threadsafe(broadcast.abort)
+
+    # -- admission -----------------------------------------------------------------------------
+
+    async def admit(self, key: str, input_format: str, abort: Callable[[], None]) -> Broadcast:
+        """Raises Refused for a key the IVS plane turns away."""
+        admission = await asyncio.to_thread(self.ivs.admit, key)
+        broadcast = Broadcast(self, admission, input_format, abort)
+        self.broadcasts[admission.channel_arn] = broadcast
+        self.last_push[admission.channel_arn] = broadcast
+        try:
+            await broadcast.start()
+        except BaseException:
+            await self.end(broadcast)
+            raise
+        logger.info("live: %s admitted on %s (stream %s)", input_format, admission.channel_arn, admission.stream_id)
+        return broadcast
+
+    async def end(self, broadcast: Broadcast) -> None:
+        try:
+            await broadcast.finish()
+        finally:
+            if self.broadcasts.get(broadcast.admission.channel_arn) is broadcast:
+                del self.broadcasts[broadcast.admission.channel_arn]
+
+    # -- RTMP ----------------------------------------------------------------------------------
+
+    async def _rtmp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        broadcast: Broadcast | None = None
+        try:
+            session, publish = await asyncio.wait_for(self._rtmp_publish(reader, writer), HANDSHAKE_TIMEOUT_SECONDS)
+            try:
+                broadcast = await self.admit(publish.stream_key, "flv", writer.close)
+            except Refused as refusal:
+                logger.info("live: RTMP push refused: %s", refusal)
+                writer.write(session.refuse(f"Refused: {refusal}."))
+                await writer.drain()
+                return
+            writer.write(session.accept(publish))
+            await broadcast.feed(rtmp.FLV_HEADER)
+            await self._rtmp_relay(reader, writer, session, broadcast)
+        except (rtmp.RtmpError, TimeoutError, asyncio.IncompleteReadError, ConnectionError) as error:
+            logger.info("live: RTMP connection dropped: %s", error or type(error).__name__)
+        finally:
+            if broadcast is not None:
+                await self.end(broadcast)
+            writer.close()
+
+    async def _rtmp_publish(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[rtmp.ServerSession, rtmp.Publish]:
+        """The handshake and the commands, up to the client's `publish`."""
+        writer.write(rtmp.server_handshake(await reader.readexactly(1 + rtmp.HANDSHAKE_SIZE)))
+        await reader.readexactly(rtmp.HANDSHAKE_SIZE)  # C2, the echo of S1: nothing to check
+        session = rtmp.ServerSession()
+        while True:
+            data = await reader.read(READ_SIZE)
+            if not data:
+                raise ConnectionError("closed before publishing")
+            reply, publish = session.receive(data)
+            writer.write(reply)
+            if publish is not None:
+                return session, publish
+
+    async def _rtmp_relay(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        session: rtmp.ServerSession,
+        broadcast: Broadcast,
+    ) -> None:
+        await writer.drain()
+        while data := await reader.read(READ_SIZE):
+            reply, _ = session.receive(data)
+            if reply:
+                writer.write(reply)
+            tags = b"".join(rtmp.flv_tag(message) for message in session.media())
+            if tags:
+                await broadcast.feed(tags)
+
+
+class SrtCaller:
+    """One SRT caller behind the front door: its own ffmpeg listener, reached through a relay."""
+
+    def __init__(self, plane: LivePlane, door: SrtFrontDoor, address: tuple[str, int]) -> None:
+        self.plane = plane
+        self.door = door
+        self.address = address
+        self.port = free_udp_port()
+        self.upstream: asyncio.DatagramTransport | None = None
+        self.listener: asyncio.subprocess.Process | None = None
+        self.broadcast: Broadcast | None = None
+        self.deciding = False
+        self.refused = False
+        self.tasks: set[asyncio.Task[None]] = set()  # held, or the loop may collect them mid-run
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def start(self) -> None:
+        command = srt_listener_command(self.plane.ffmpeg, self.port)
+        self.listener = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+        self.upstream, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _Upstream(self), remote_addr=("127.0.0.1", self.port)
+        )
+        self.spawn(self._pump())
+
+    def from_caller(self, datagram: bytes) -> None:
+        if self.refused or self.deciding:
+            return  # the caller retransmits its conclusion until it has an answer
+        handshake = srt.parse_handshake(datagram)
+        if handshake is not None and handshake.handshake_type == srt.CONCLUSION and self.broadcast is None:
+            self.deciding = True
+            self.spawn(self._decide(datagram, handshake.stream_id or ""))
+            return
+        if self.upstream is not None:
+            self.upstream.sendto(datagram)
+
+    async def _decide(self, conclusion: bytes, stream_id: str) -> None:
+        try:
+            self.broadcast = await self.plane.admit(stream_id, "flv", self.stop_listener)
+        except Refused as refusal:
+            logger.info("live: SRT push refused: %s", refusal)
+            self.refused = True
+            self.door.send(srt.rejection(conclusion), self.address)
+            self.stop_listener()
+            return
+        finally:
+            self.deciding = False
+        if self.upstream is not None:
+            self.upstream.sendto(conclusion)
+
+    async def _pump(self) -> None:
+        """The listener's output into the broadcast, once admitted; then the end of it."""
+        assert self.listener is not None and self.listener.stdout is not None
+        try:
+            while data := await self.listener.stdout.read(READ_SIZE):
+                if self.broadcast is not None:
+                    await self.broadcast.feed(data)
+            await self.listener.wait()
+        except ConnectionError as error:  # the HLS ffmpeg is gone: so is the push
+            logger.info("live: SRT push dropped: %s", error)
+            self.stop_listener()
+        finally:
+            if self.broadcast is not None:
+                await self.plane.end(self.broadcast)
+            if self.upstream is not None:
+                self.upstream.close()
+            self.door.forget(self)
+
+    def stop_listener(self) -> None:
+        # SIGTERM lets ffmpeg close its SRT socket, which tells the caller (through the relay).
+        if self.listener is not None and self.listener.returncode is None:
+            self.listener.terminate()
+
+
+class _Upstream(asyncio.DatagramProtocol):
+    def __init__(self, caller: SrtCaller) -> None:
+        self.caller = caller
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.caller.door.send(data, self.caller.address)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # the listener is not up yet: the caller retransmits its handshake
+
+
+class SrtFrontDoor(asyncio.DatagramProtocol):
+    def __init__(self, plane: LivePlane) -> None:
+        self.plane = plane
+        self.callers: dict[tuple[str, int], SrtCaller] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        caller = self.callers.get(addr)
+        if caller is None:
+            handshake = srt.parse_handshake(data)
+            if handshake is None or handshake.handshake_type != srt.INDUCTION:
+                return  # not the start of a connection
+            caller = self.callers[addr] = SrtCaller(self.plane, self, addr)
+            caller.spawn(caller.start())
+            return  # the caller retransmits its induction until the listener answers
+        caller.from_caller(data)
+
+    def send(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(data, addr)
+
+    def forget(self, caller: SrtCaller) -> None:
+        if self.callers.get(caller.address) is caller:
+            del self.callers[caller.address]
