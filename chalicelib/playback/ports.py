@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
     from chalicelib.playback.domain.embed import PublicVideo
@@ -27,3 +29,11 @@ class PublicVideos(Protocol):
     private videos."""
 
     def find(self, video_id: str) -> PublicVideo | None: ...
+
+
+class PrivateTokens(Protocol):
+    def consume(self, project_id: str, video_id: str, token: str, now: datetime) -> bool: ...
+
+
+class DenialCounter(Protocol):
+    def count(self, project_id: str, reason: str, now: datetime) -> None: ...

@@ -31,11 +31,21 @@ def public_videos() -> DynamoPublicVideos:
 
 @component
 def embed_service() -> EmbedService:
+    from chalicelib.core.clock import utc_now
     from chalicelib.core.wiring import settings
     from chalicelib.playback.adapters.players import DynamoPlayerRepository
+    from chalicelib.playback.adapters.private_tokens import DynamoDenialCounter, DynamoPrivateTokens
+    from chalicelib.playback.domain.access import session_keys
     from chalicelib.playback.services.embed import EmbedService
 
     current = settings()
     return EmbedService(
-        public_videos(), DynamoPlayerRepository(table()), current.media_base_url, current.player_base_url
+        public_videos(),
+        DynamoPlayerRepository(table()),
+        current.media_base_url,
+        current.player_base_url,
+        private_tokens=DynamoPrivateTokens(table()),
+        denials=DynamoDenialCounter(table()),
+        session_keys=session_keys(current.playback_session_keys),
+        clock=utc_now,
     )

@@ -59,6 +59,10 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "deliveryId": _id("dl"),
     "liveStreamId": _id("li"),
     "playerId": _id("pl"),
+    # A private video's single-use token (api.video's: a lowercase UUID).
+    "privateToken": PathParameter(
+        "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", "c77d7bf3-4e2f-4a85-9e15-5c35992c11fc"
+    ),
     # S3's multipart upload ids are opaque: letters, digits, `.`, `_` and `-`.
     "uploadId": PathParameter("^[0-9A-Za-z._-]{1,1024}$", "upload-0"),
     "language": PathParameter(LANGUAGE_TAG, "pt-BR", invalid_status=400, max_length=35),

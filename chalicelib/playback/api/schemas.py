@@ -81,3 +81,10 @@ class Oembed(BaseModel):
     width: int
     height: int
     thumbnail_url: str | None = None
+
+
+class PlaybackSession(BaseModel):
+    """api.video's private video session: pass it as `?avh=` to the page or its data, or use the
+    media URLs the page gives (they carry it in their path)."""
+
+    session_token: str
