@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
     from chalicelib.playback.domain.embed import PublicVideo
+    from chalicelib.playback.domain.playback_keys import PlaybackKey
     from chalicelib.playback.domain.players import Player
 
 
@@ -37,3 +38,9 @@ class PrivateTokens(Protocol):
 
 class DenialCounter(Protocol):
     def count(self, project_id: str, reason: str, now: datetime) -> None: ...
+
+
+class PlaybackKeys(Protocol):
+    def list_all(self, project_id: str) -> list[PlaybackKey]: ...
+    def create(self, key: PlaybackKey, audit: AuditEvent) -> None: ...
+    def delete(self, key: PlaybackKey, audit: AuditEvent) -> None: ...

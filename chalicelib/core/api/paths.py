@@ -59,6 +59,8 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "deliveryId": _id("dl"),
     "liveStreamId": _id("li"),
     "playerId": _id("pl"),
+    "playbackKeyId": _id("pbk"),
+    "projectId": _id("pr"),
     # A private video's single-use token (api.video's: a lowercase UUID).
     "privateToken": PathParameter(
         "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", "c77d7bf3-4e2f-4a85-9e15-5c35992c11fc"

@@ -16,6 +16,7 @@ from chalicelib.core.permissions import TABLE_INDEX_READ, TABLE_READ, TABLE_WRIT
 from chalicelib.playback import wiring
 from chalicelib.playback.api import page
 from chalicelib.playback.domain.embed import style_variables
+from chalicelib.playback.domain.playback_keys import origin_of
 from chalicelib.playback.services.embed import Viewing
 
 bp = Blueprint(__name__)
@@ -39,8 +40,8 @@ PRIVATE_CACHE = {"Cache-Control": "private, no-store"}
 
 
 class PlaybackQuery(BaseModel):
-    """A private video's credentials: a private token (`token`, used up here) or the playback
-    session it was exchanged for (`avh`, api.video's name)."""
+    """A private video's credentials: a private token (`token`, used up here) or a playback JWT
+    (`token` too), or the playback session either was exchanged for (`avh`, api.video's name)."""
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
     avh: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
@@ -49,7 +50,9 @@ class PlaybackQuery(BaseModel):
 def viewing(call: Call, video_id: str) -> Viewing:
     data = {k: v for k in ("token", "avh") if (v := call.single(k)) is not None}
     query = call.query(PlaybackQuery, data)
-    return wiring.embed_service().view(video_id, query.token, query.avh)
+    # The embedding page's origin, for a JWT's `aud`: the iframe's request carries it as Referer.
+    origin = origin_of(call.request.headers.get("referer") or call.request.headers.get("origin"))
+    return wiring.embed_service().view(video_id, query.token, query.avh, origin)
 
 
 class OembedQuery(BaseModel):

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.playback.domain import access, embed
+from chalicelib.playback.domain import access, embed, playback_keys
 from chalicelib.playback.domain.access import Denial, SessionKey
 from chalicelib.playback.domain.embed import PageTheme, PublicVideo
-from chalicelib.playback.ports import DenialCounter, PlayerRepository, PrivateTokens, PublicVideos
+from chalicelib.playback.ports import DenialCounter, PlaybackKeys, PlayerRepository, PrivateTokens, PublicVideos
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class EmbedService:
         denials: DenialCounter | None = None,
         session_keys: tuple[SessionKey, ...] = (),
         clock: Callable[[], datetime] | None = None,
+        playback_keys: PlaybackKeys | None = None,
     ) -> None:
         self.videos = videos
         self.players = players
@@ -45,11 +46,15 @@ class EmbedService:
         self.denials = denials
         self.session_keys = session_keys
         self.clock = clock
+        self.playback_keys = playback_keys
 
-    def view(self, video_id: str, token: str | None = None, session: str | None = None) -> Viewing:
-        """The video, for a viewer holding nothing, a private token (used up here) or a playback
-        session (`avh`). A public video ignores both: a video made public plays for old links too.
-        A private one without either answers as unknown; with a bad one, 403 and the reason."""
+    def view(
+        self, video_id: str, token: str | None = None, session: str | None = None, origin: str | None = None
+    ) -> Viewing:
+        """The video, for a viewer holding nothing, a private token (used up here), a playback JWT
+        (checked against the embedding page's `origin`) or a playback session (`avh`). A public
+        video ignores them: a video made public plays for old links too. A private one without
+        any answers as unknown; with a bad one, 403 and the reason."""
         found = self.videos.find(video_id)
         if found is None or found.discarded:
             raise NotFound(name="videoId")
@@ -63,11 +68,24 @@ class EmbedService:
             return Viewing(found, session)
         if token is None:
             self._refuse(found, Denial.NO_TOKEN, now)
-        if not access.is_private_token(token) or not self.session_keys:
+        if not self.session_keys:
+            self._refuse(found, Denial.MALFORMED, now)
+        if playback_keys.looks_like_jwt(token):
+            return self._signed(found, token, origin, now)
+        if not access.is_private_token(token):
             self._refuse(found, Denial.MALFORMED, now)
         if self.private_tokens is None or not self.private_tokens.consume(found.project_id, video_id, token, now):
             self._refuse(found, Denial.USED, now)
         return Viewing(found, access.issue_session(video_id, now, self.session_keys[0]))
+
+    def _signed(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
+        keys = self.playback_keys.list_all(video.project_id) if self.playback_keys else []
+        verdict = playback_keys.verify(token, video.video_id, keys, now, origin)
+        if verdict.denial is not None or verdict.expires is None:
+            self._refuse(video, verdict.denial or Denial.MALFORMED, now)
+        # The session ends with the JWT (never later than a private token's would).
+        ttl = min(access.SESSION_TTL, datetime.fromtimestamp(verdict.expires, now.tzinfo) - now)
+        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys[0], ttl))
 
     def page_of(self, viewing: Viewing) -> dict[str, Any]:
         return embed.page_config(viewing.video, self._look(viewing.video), self.media_base_url, viewing.session)
