@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from devstack.ivsplane import IvsPlane
     from devstack.liveplane import LivePlane
     from devstack.mediaplane import MediaPlane
-    from devstack.mediaserver import MediaServer
+    from devstack.mediaserver import MediaServer, PrivateMedia
     from devstack.stageplane import StagePlane
 
 STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
@@ -257,6 +257,20 @@ def reset() -> dict[str, Any]:
     return {"reset": str(STATE_DIR), "removed": removed}
 
 
+def private_media() -> PrivateMedia:
+    """The media server's private video check, over the app's table and session keys."""
+    import boto3
+
+    from chalicelib.core.adapters.dynamodb import Table
+    from chalicelib.playback.adapters.videos import DynamoPublicVideos
+    from chalicelib.playback.domain.access import session_keys
+    from devstack.mediaserver import PrivateMedia
+
+    keys = {key.kid: key.secret for key in session_keys(os.environ.get(resources.PLAYBACK_SESSION_KEYS_ENV, ""))}
+    videos = DynamoPublicVideos(Table(boto3.client("dynamodb"), os.environ[resources.TABLE_ENV]))
+    return PrivateMedia(keys, videos.is_private)
+
+
 def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
     """The ffmpeg plane answers the MediaConvert API; the media server plays CloudFront."""
     import boto3
@@ -264,7 +278,6 @@ def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
 
     from devstack.emulator import bucket_name
     from devstack.mediaplane import MediaPlane
-    from devstack.mediaserver import MediaServer
 
     command_log = os.environ.get("VIDEOPLANE_MEDIAPLANE_COMMAND_LOG")
     # Checksums of every segment would only slow the emulator down: its S3 stores what it gets.
@@ -275,7 +288,9 @@ def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
         command_log=Path(command_log) if command_log else None,
     )
     plane_url = plane.start()
-    media_server = MediaServer(boto3.client("s3", config=plain), bucket_name(resources.MEDIA_BUCKET), media_port)
+    media_server = MediaServer(
+        boto3.client("s3", config=plain), bucket_name(resources.MEDIA_BUCKET), media_port, private_media()
+    )
     media_url = media_server.start()
     os.environ["AWS_ENDPOINT_URL_MEDIACONVERT"] = plane_url
     os.environ[resources.MEDIA_BASE_URL_ENV] = media_url

@@ -131,6 +131,10 @@ def serve(port: int, state_dir: Path | None) -> None:
         persistence.save(state_dir)  # the server is stopped: nothing changes while this runs
 
 
+# A fixed local key (`kid:base64url secret`): sessions outlive a devstack restart, like on AWS.
+PLAYBACK_SESSION_KEYS = "devstack1:ZGV2c3RhY2sgcGxheWJhY2sgc2Vzc2lvbiBrZXkgb25lISE"
+
+
 def aws_environment(endpoint: str) -> dict[str, str]:
     """Standard AWS variables only: the runtime has no idea it talks to an emulator."""
     return {
@@ -149,6 +153,8 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         resources.ALLOW_LOOPBACK_WEBHOOKS_ENV: "1",
         # Files to ingest by URL are served from 127.0.0.1 too (tests, the e2e SDK runs).
         resources.ALLOW_LOOPBACK_INGEST_ENV: "1",
+        # Signs private videos' playback sessions; the devstack's media server checks them.
+        resources.PLAYBACK_SESSION_KEYS_ENV: PLAYBACK_SESSION_KEYS,
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
     }

@@ -12,12 +12,17 @@ import logging
 import re
 import sys
 import threading
+import time
 import urllib.parse
+from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from chalicelib.playback.domain.access import MediaDecision, media_decision
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +30,41 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 LOCAL_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
 
 
+class PrivateMedia:
+    """The check CloudFront's function makes on AWS (infra/player.py), with the same rule
+    (chalicelib/playback/domain/access.py): a private video's files only through a valid
+    playback session in the path. Whether a video is private is read from the table and kept for
+    `privacy_seconds` (the edge's KeyValueStore lags the same way); a session path needs no read."""
+
+    def __init__(self, keys: dict[str, bytes], is_private: Callable[[str], bool], privacy_seconds: float = 1.0) -> None:
+        self.keys = keys
+        self._is_private = is_private
+        self.privacy_seconds = privacy_seconds
+        self._privacy: dict[str, tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def decide(self, path: str) -> MediaDecision:
+        return media_decision(path, datetime.now(UTC), self.keys, self.is_private)
+
+    def is_private(self, video_id: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            known = self._privacy.get(video_id)
+        if known is not None and now - known[0] < self.privacy_seconds:
+            return known[1]
+        private = self._is_private(video_id)
+        with self._lock:
+            self._privacy[video_id] = (now, private)
+        return private
+
+
 class MediaServer:
-    def __init__(self, s3_client: Any, bucket: str, port: int = 0) -> None:
+    def __init__(self, s3_client: Any, bucket: str, port: int = 0, private_media: PrivateMedia | None = None) -> None:
         self.s3 = s3_client
         self.bucket = bucket
         self.port = port  # 0: an ephemeral one; fixed by `devstack up` so media URLs outlive a restart
+        # None: every object is served to anyone (tests of the plain CDN behaviour).
+        self.private_media = private_media
         self._server: _Server | None = None
         self.mounts: dict[str, Path] = {}
 
@@ -124,6 +159,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, *, body: bool) -> None:
         media = self.server.media
         key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
+        if media.private_media is not None:
+            decision = media.private_media.decide(key)
+            if decision.key is None:
+                # A log line per refusal (the edge's function logs the same way on AWS).
+                logger.info("mediaserver: playback denied (%s) for %s", decision.denial, decision.video_id)
+                self._plain(403, f"Forbidden: {decision.denial}\n".encode(), body=body)
+                return
+            key = decision.key
         local = media.local_file(key)
         if local is not None:
             self._local(local, body=body)

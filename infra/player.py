@@ -28,6 +28,11 @@ from infra import settings
 PAGE_PATHS = (f"{settings.PLAYER_PATH}/*",)
 OEMBED_PATH = "/oembed"
 OEMBED_QUERY = ("url", "maxwidth", "maxheight", "format")
+# A private video's page and data read take a private token or playback JWT (`token`) or a playback
+# session (`avh`): in the cache key, so they reach the API (their answers are `private, no-store`).
+PAGE_QUERY = ("token", "avh")
+# A playback JWT's `aud` is checked against the embedding site's origin, sent as Referer.
+PAGE_HEADERS = ("Referer",)
 # The routes' own Cache-Control decides; these bound it.
 MAX_TTL = cdk.Duration.days(1)
 
@@ -52,7 +57,21 @@ def add_player_routes(stack: cdk.Stack, distribution: cloudfront.Distribution, a
             ),
         ),
     )
-    page_cache = _cache_policy(stack, "PlayerPageCache", "Videoplane embed page: by path", cdk.Duration.seconds(0))
+    page_cache = _cache_policy(
+        stack,
+        "PlayerPageCache",
+        "Videoplane embed page: by path and private video credentials",
+        cdk.Duration.seconds(0),
+        cloudfront.CacheQueryStringBehavior.allow_list(*PAGE_QUERY),
+    )
+    page_requests = cloudfront.OriginRequestPolicy(
+        stack,
+        "PlayerPageRequests",
+        comment="Videoplane embed page: the embedding site's Referer, for playback JWT audiences",
+        header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*PAGE_HEADERS),
+        query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.none(),
+        cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+    )
     oembed_cache = _cache_policy(
         stack,
         "PlayerOembedCache",
@@ -60,7 +79,7 @@ def add_player_routes(stack: cdk.Stack, distribution: cloudfront.Distribution, a
         cdk.Duration.seconds(60),
         cloudfront.CacheQueryStringBehavior.allow_list(*OEMBED_QUERY),
     )
-    for path, cache in ((PAGE_PATHS[0], page_cache), (OEMBED_PATH, oembed_cache)):
+    for path, cache, requests in ((PAGE_PATHS[0], page_cache, page_requests), (OEMBED_PATH, oembed_cache, None)):
         distribution.add_behavior(
             path,
             origin,
@@ -68,6 +87,7 @@ def add_player_routes(stack: cdk.Stack, distribution: cloudfront.Distribution, a
             allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
             cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
             cache_policy=cache,
+            origin_request_policy=requests,
             response_headers_policy=headers,
             compress=True,
         )

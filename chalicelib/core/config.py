@@ -39,6 +39,9 @@ class Settings(BaseModel):
     # Public bases of asset URLs: CloudFront over the media bucket, and the player pages.
     media_base_url: str = "https://media.invalid"
     player_base_url: str = "https://player.invalid"
+    # Private videos' playback session keys (resources.PLAYBACK_SESSION_KEYS_ENV); none: private
+    # videos cannot be played.
+    playback_session_keys: str = ""
     # Names of the stack's resources (resources.py says which variable carries each).
     uploads_bucket: str = ""
     media_bucket: str = ""
@@ -76,6 +79,7 @@ def get_settings() -> Settings:
         "refresh_token_ttl_seconds": env.get("VIDEOPLANE_REFRESH_TOKEN_TTL"),
         "media_base_url": env.get(resources.MEDIA_BASE_URL_ENV),
         "player_base_url": env.get(resources.PLAYER_BASE_URL_ENV),
+        "playback_session_keys": env.get(resources.PLAYBACK_SESSION_KEYS_ENV),
         "uploads_bucket": env.get(resources.UPLOADS_BUCKET.env),
         "media_bucket": env.get(resources.MEDIA_BUCKET.env),
         "event_bus": env.get(resources.EVENT_BUS.env),

@@ -353,6 +353,9 @@ MEDIACONVERT_RULE_PATTERN: dict[str, Any] = {
 MEDIA_BASE_URL_ENV = "VIDEOPLANE_MEDIA_BASE_URL"
 # Where players are served (api.video's embed.api.video).
 PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"
+# Keys that sign private videos' playback sessions, `kid:base64url,...`, the signing one first
+# (chalicelib/playback/domain/access.py); the media server (the edge on AWS) checks with them.
+PLAYBACK_SESSION_KEYS_ENV = "VIDEOPLANE_PLAYBACK_SESSION_KEYS"
 
 
 # -- live streams (chalicelib.live) ----------------------------------------------------------------

@@ -3,6 +3,6 @@
 Chalice consumes a blueprint's route options when it registers them, so one process builds one app
 from these: app.py locally, handler.py on Lambda."""
 
-from chalicelib.playback.api import embed, players
+from chalicelib.playback.api import embed, playback_keys, players
 
-BLUEPRINTS = (players.bp, embed.bp)
+BLUEPRINTS = (players.bp, embed.bp, playback_keys.bp)

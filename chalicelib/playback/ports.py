@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
     from chalicelib.playback.domain.embed import PublicVideo
+    from chalicelib.playback.domain.playback_keys import PlaybackKey
     from chalicelib.playback.domain.players import Player
 
 
@@ -27,3 +30,17 @@ class PublicVideos(Protocol):
     private videos."""
 
     def find(self, video_id: str) -> PublicVideo | None: ...
+
+
+class PrivateTokens(Protocol):
+    def consume(self, project_id: str, video_id: str, token: str, now: datetime) -> bool: ...
+
+
+class DenialCounter(Protocol):
+    def count(self, project_id: str, reason: str, now: datetime) -> None: ...
+
+
+class PlaybackKeys(Protocol):
+    def list_all(self, project_id: str) -> list[PlaybackKey]: ...
+    def create(self, key: PlaybackKey, audit: AuditEvent) -> None: ...
+    def delete(self, key: PlaybackKey, audit: AuditEvent) -> None: ...

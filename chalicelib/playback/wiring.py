@@ -10,6 +10,7 @@ from chalicelib.core.wiring import component, media_bucket, table
 if TYPE_CHECKING:
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.services.embed import EmbedService
+    from chalicelib.playback.services.playback_keys import PlaybackKeyService
     from chalicelib.playback.services.players import PlayerService
 
 
@@ -23,6 +24,15 @@ def player_service() -> PlayerService:
 
 
 @component
+def playback_key_service() -> PlaybackKeyService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.playback.adapters.playback_keys import DynamoPlaybackKeys
+    from chalicelib.playback.services.playback_keys import PlaybackKeyService
+
+    return PlaybackKeyService(DynamoPlaybackKeys(table()), utc_now)
+
+
+@component
 def public_videos() -> DynamoPublicVideos:
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
 
@@ -31,11 +41,23 @@ def public_videos() -> DynamoPublicVideos:
 
 @component
 def embed_service() -> EmbedService:
+    from chalicelib.core.clock import utc_now
     from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.playback_keys import DynamoPlaybackKeys
     from chalicelib.playback.adapters.players import DynamoPlayerRepository
+    from chalicelib.playback.adapters.private_tokens import DynamoDenialCounter, DynamoPrivateTokens
+    from chalicelib.playback.domain.access import session_keys
     from chalicelib.playback.services.embed import EmbedService
 
     current = settings()
     return EmbedService(
-        public_videos(), DynamoPlayerRepository(table()), current.media_base_url, current.player_base_url
+        public_videos(),
+        DynamoPlayerRepository(table()),
+        current.media_base_url,
+        current.player_base_url,
+        private_tokens=DynamoPrivateTokens(table()),
+        denials=DynamoDenialCounter(table()),
+        playback_keys=DynamoPlaybackKeys(table()),
+        session_keys=session_keys(current.playback_session_keys),
+        clock=utc_now,
     )

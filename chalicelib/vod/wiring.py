@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from chalicelib.vod.adapters.ingest import S3Multipart, SqsIngestQueue
     from chalicelib.vod.adapters.media import DynamoMediaRepository
     from chalicelib.vod.adapters.players import DynamoPlayerDirectory
+    from chalicelib.vod.adapters.private_tokens import DynamoPrivateTokenMint
     from chalicelib.vod.adapters.tracks import DynamoTrackRepository
     from chalicelib.vod.adapters.videos import DynamoVideoRepository
     from chalicelib.vod.services.direct_uploads import DirectUploadService
@@ -40,6 +41,13 @@ def videos() -> DynamoVideoRepository:
     from chalicelib.vod.adapters.videos import DynamoVideoRepository
 
     return DynamoVideoRepository(table())
+
+
+@component
+def private_tokens() -> DynamoPrivateTokenMint:
+    from chalicelib.vod.adapters.private_tokens import DynamoPrivateTokenMint
+
+    return DynamoPrivateTokenMint(table())
 
 
 @component

@@ -8,10 +8,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devstack.mediaserver import MediaServer, byte_range
+from chalicelib.playback.domain.access import SessionKey, issue_session
+from devstack.mediaserver import MediaServer, PrivateMedia, byte_range
 from tests.devstack.media_fixtures import MEDIA_BUCKET, start_aws
 
 pytestmark = pytest.mark.integration
@@ -137,3 +139,38 @@ def test_mounted_live_folders_are_served_uncached_and_never_outside(tmp_path_fac
             assert fetch(f"{base}/live/li1/thumbnail.jpg")[2] == b"jpeg"
         finally:
             server.stop()
+
+
+PRIVATE_VIDEO = "vi" + "p" * 22
+PUBLIC_VIDEO = "vi" + "q" * 22
+SESSION_KEY = SessionKey("k1", b"a test session key of 32 bytes!!")
+
+
+@pytest.fixture(scope="module")
+def guarded_url() -> Iterator[str]:
+    """A media server that checks private videos' sessions (a fixed privacy answer, counted)."""
+    for aws in start_aws():
+        for video in (PRIVATE_VIDEO, PUBLIC_VIDEO):
+            aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=f"vod/{video}/hls/manifest.m3u8", Body=b"#EXTM3U\n")
+        private = PrivateMedia({SESSION_KEY.kid: SESSION_KEY.secret}, lambda video_id: video_id == PRIVATE_VIDEO)
+        server = MediaServer(aws.s3, MEDIA_BUCKET, private_media=private)
+        try:
+            yield server.start()
+        finally:
+            server.stop()
+
+
+def test_private_media_needs_a_session_in_the_path(guarded_url: str) -> None:
+    now = datetime.now(UTC)
+    assert fetch(f"{guarded_url}/vod/{PUBLIC_VIDEO}/hls/manifest.m3u8")[0] == 200
+    status, _, body = fetch(f"{guarded_url}/vod/{PRIVATE_VIDEO}/hls/manifest.m3u8")
+    assert (status, body) == (403, b"Forbidden: no-token\n")
+
+    session = issue_session(PRIVATE_VIDEO, now, SESSION_KEY)
+    status, _, body = fetch(f"{guarded_url}/vod/{PRIVATE_VIDEO}/token/{session}/hls/manifest.m3u8")
+    assert (status, body) == (200, b"#EXTM3U\n")
+    expired = issue_session(PRIVATE_VIDEO, now - timedelta(days=2), SESSION_KEY)
+    status, _, body = fetch(f"{guarded_url}/vod/{PRIVATE_VIDEO}/token/{expired}/hls/manifest.m3u8")
+    assert (status, body) == (403, b"Forbidden: expired\n")
+    foreign = issue_session(PUBLIC_VIDEO, now, SESSION_KEY)
+    assert fetch(f"{guarded_url}/vod/{PRIVATE_VIDEO}/token/{foreign}/hls/manifest.m3u8")[0] == 403

@@ -201,6 +201,16 @@ def test_the_media_domain_forwards_the_embed_page_and_oembed_to_the_api(synthesi
         "ParametersInCacheKeyAndForwardedToOrigin"
     ]
     assert set(keys["QueryStringsConfig"]["QueryStrings"]) == {"url", "maxwidth", "maxheight", "format"}
+    # A private video's page: its credentials reach the API, and the embedding site's Referer too.
+    page = behaviors[f"{settings.PLAYER_PATH}/*"]
+    (cache_id,) = referenced_ids(page["CachePolicyId"])
+    keys = template["Resources"][cache_id]["Properties"]["CachePolicyConfig"][
+        "ParametersInCacheKeyAndForwardedToOrigin"
+    ]
+    assert set(keys["QueryStringsConfig"]["QueryStrings"]) == {"token", "avh"}
+    (requests_id,) = referenced_ids(page["OriginRequestPolicyId"])
+    forwarded = template["Resources"][requests_id]["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]
+    assert forwarded == {"HeaderBehavior": "whitelist", "Headers": ["Referer"]}
 
 
 # -- the event bus --------------------------------------------------------------------------------

@@ -63,6 +63,12 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     # IVS's participant ids: [a-zA-Z0-9-_]{0,64} (the ivs-realtime model).
     "participantId": PathParameter("^[0-9A-Za-z_-]{1,64}$", "pArTiCiPaNt01"),
     "playerId": _id("pl"),
+    "playbackKeyId": _id("pbk"),
+    "projectId": _id("pr"),
+    # A private video's single-use token (api.video's: a lowercase UUID).
+    "privateToken": PathParameter(
+        "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", "c77d7bf3-4e2f-4a85-9e15-5c35992c11fc"
+    ),
     # S3's multipart upload ids are opaque: letters, digits, `.`, `_` and `-`.
     "uploadId": PathParameter("^[0-9A-Za-z._-]{1,1024}$", "upload-0"),
     "language": PathParameter(LANGUAGE_TAG, "pt-BR", invalid_status=400, max_length=35),

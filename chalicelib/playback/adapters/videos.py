@@ -53,6 +53,15 @@ class DynamoPublicVideos:
             chapters=self._tracks(project_id, "CHAPTER", video_id),
         )
 
+    def is_private(self, video_id: str) -> bool:
+        """Whether the video exists and is private: what the media server asks of a path without
+        a playback session (two reads, no tracks)."""
+        project_id = self._project_of(video_id)
+        if project_id is None:
+            return False
+        video = self.table.get(project_partition(project_id, "VIDEO"), video_id)
+        return video is not None and not bool(video.get("public", True))
+
     def _project_of(self, video_id: str) -> str | None:
         for item in self.table.query(VIDEO_INDEX_PREFIX + video_id, index=resources.GSI1):
             return str(item[resources.GSI1_SORT_KEY])

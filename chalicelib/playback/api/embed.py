@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.core.permissions import TABLE_INDEX_READ, TABLE_READ
+from chalicelib.core.permissions import TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
 from chalicelib.playback import wiring
 from chalicelib.playback.api import page
 from chalicelib.playback.domain.embed import style_variables
+from chalicelib.playback.domain.playback_keys import origin_of
+from chalicelib.playback.services.embed import Viewing
 
 bp = Blueprint(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent / "embed_assets"
@@ -31,6 +33,26 @@ TAG = "Embed"
 # No credentials, so none of the authenticated routes' access: the video's project is found through
 # the index, then the video, its tracks and its player are read.
 PUBLIC_READ = (TABLE_READ, TABLE_INDEX_READ)
+# A private video's page uses up its token and counts refusals.
+PLAYBACK = (*PUBLIC_READ, TABLE_WRITE)
+# A page or data read holding a playback session (or a token) is that viewer's: never cached.
+PRIVATE_CACHE = {"Cache-Control": "private, no-store"}
+
+
+class PlaybackQuery(BaseModel):
+    """A private video's credentials: a private token (`token`, used up here) or a playback JWT
+    (`token` too), or the playback session either was exchanged for (`avh`, api.video's name)."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    avh: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+
+def viewing(call: Call, video_id: str) -> Viewing:
+    data = {k: v for k in ("token", "avh") if (v := call.single(k)) is not None}
+    query = call.query(PlaybackQuery, data)
+    # The embedding page's origin, for a JWT's `aud`: the iframe's request carries it as Referer.
+    origin = origin_of(call.request.headers.get("referer") or call.request.headers.get("origin"))
+    return wiring.embed_service().view(video_id, query.token, query.avh, origin)
 
 
 class OembedQuery(BaseModel):
@@ -44,20 +66,75 @@ class OembedQuery(BaseModel):
 
 
 @endpoint(
-    bp, "/embed/vod/{videoId}", "GET", permission=None, uses=PUBLIC_READ, response_content_type=page.HTML, tag=TAG
+    bp,
+    "/embed/vod/{videoId}",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=PlaybackQuery,
+    response_content_type=page.HTML,
+    errors=(403,),
+    tag=TAG,
 )
 def get_embed_page(call: Call, videoId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
     """The embed page of a video: plays it with its player's theme"""
     service = wiring.embed_service()
-    config = service.page(videoId)
+    seen = viewing(call, videoId)
+    config = service.page_of(seen)
     body = page.render(config, style_variables(config), service.player_url(videoId))
-    return Reply(body=body, content_type=page.HTML, headers=page.headers(service.media_base_url))
+    headers = page.headers(service.media_base_url) | (PRIVATE_CACHE if seen.session else {})
+    return Reply(body=body, content_type=page.HTML, headers=headers)
 
 
-@endpoint(bp, "/embed/vod/{videoId}/data", "GET", permission=None, uses=PUBLIC_READ, response="EmbedData", tag=TAG)
+@endpoint(
+    bp,
+    "/embed/vod/{videoId}/data",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=PlaybackQuery,
+    response="EmbedData",
+    errors=(403,),
+    tag=TAG,
+)
 def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
     """What a viewer may see of a video: title, poster, HLS, captions, chapters, theme"""
-    return Reply(body=wiring.embed_service().page(videoId), headers={"Cache-Control": "public, max-age=60"})
+    seen = viewing(call, videoId)
+    cache = PRIVATE_CACHE if seen.session else {"Cache-Control": "public, max-age=60"}
+    return Reply(body=wiring.embed_service().page_of(seen), headers=cache)
+
+
+@endpoint(
+    bp,
+    "/embed/vod/{videoId}/token/{privateToken}/session",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    response="PlaybackSession",
+    errors=(403,),
+    tag=TAG,
+)
+def get_playback_session(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
+    """Exchanges a private video's token for a playback session (api.video's `session_token`)"""
+    seen = wiring.embed_service().view(videoId, privateToken)
+    return Reply(body={"session_token": seen.session}, headers=PRIVATE_CACHE)
+
+
+@endpoint(
+    bp,
+    "/embed/vod/{videoId}/token/{privateToken}/hls/manifest.m3u8",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_manifest(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private video's `assets.hls`: uses up the token and redirects into a playback session"""
+    service = wiring.embed_service()
+    url = service.media_url(service.view(videoId, privateToken), "hls/manifest.m3u8")
+    return Reply(status=302, headers={"Location": url, **PRIVATE_CACHE})
 
 
 @endpoint(bp, "/embed/assets/{file}", "GET", permission=None, response_content_type="application/javascript", tag=TAG)

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.core.clock import to_atom
 from chalicelib.core.config import get_settings
+from chalicelib.playback.domain.playback_keys import PlaybackKey
 from chalicelib.playback.domain.players import Player
 
 
@@ -25,3 +26,7 @@ def logo_url(p: Player) -> str | None:
     if p.logo is None:
         return None
     return f"{get_settings().media_base_url.rstrip('/')}/{p.logo.key}"
+
+
+def playback_key(k: PlaybackKey) -> dict[str, Any]:
+    return {"playbackKeyId": k.key_id, "createdAt": to_atom(k.created_at), "publicKey": k.public_jwk}

@@ -81,3 +81,30 @@ class Oembed(BaseModel):
     width: int
     height: int
     thumbnail_url: str | None = None
+
+
+class PlaybackSession(BaseModel):
+    """api.video's private video session: pass it as `?avh=` to the page or its data, or use the
+    media URLs the page gives (they carry it in their path)."""
+
+    session_token: str
+
+
+class PlaybackKey(BaseModel):
+    """Videoplane: a playback signing key; `publicKey` is its JWK (`kid` = `playbackKeyId`)."""
+
+    playbackKeyId: str
+    createdAt: str
+    publicKey: dict[str, str]
+
+
+class PlaybackKeyCreated(PlaybackKey):
+    privateKey: str = Field(description="PKCS#8 PEM of the ES256 private key; shown only in this response")
+
+
+class PlaybackKeyList(BaseModel):
+    data: list[PlaybackKey]
+
+
+class Jwks(BaseModel):
+    keys: list[dict[str, str]]

@@ -3,7 +3,7 @@
 The page is public: its URL names only the video. So everything here is chosen for a stranger with
 that URL: title, poster, the HLS manifest, captions and chapters, and the theme of the video's
 player. Never the project, the source, metadata or tags; nothing at all of a video that is
-discarded or private (private playback with tokens is issue 12's next slice).
+discarded, nor of a private one to a viewer without a token (domain/access.py).
 """
 
 from __future__ import annotations
@@ -57,13 +57,14 @@ class PageTheme(BaseModel):
 
 
 def viewable(video: PublicVideo | None) -> bool:
-    """Public, not discarded. A private video answers as an unknown one until playback tokens land."""
+    """Public, not discarded: what anyone may see without a token (oEmbed, the page without one)."""
     return video is not None and video.public and not video.discarded
 
 
-def page_config(video: PublicVideo, look: PageTheme, media_base_url: str) -> dict[str, Any]:
-    """The per-video data of the embed page (also served as JSON for custom players)."""
-    base = f"{media_base_url.rstrip('/')}/vod/{video.video_id}"
+def page_config(video: PublicVideo, look: PageTheme, media_base_url: str, session: str | None = None) -> dict[str, Any]:
+    """The per-video data of the embed page (also served as JSON for custom players). A private
+    video's media URLs carry its playback `session` in their path (domain/access.py)."""
+    base = f"{media_base_url.rstrip('/')}/vod/{video.video_id}" + (f"/token/{session}" if session else "")
     theme = look.theme
     return {
         "videoId": video.video_id,

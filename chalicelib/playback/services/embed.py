@@ -2,22 +2,116 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.playback.domain import embed
+from chalicelib.playback.domain import access, embed, playback_keys
+from chalicelib.playback.domain.access import Denial, SessionKey
 from chalicelib.playback.domain.embed import PageTheme, PublicVideo
-from chalicelib.playback.ports import PlayerRepository, PublicVideos
+from chalicelib.playback.ports import DenialCounter, PlaybackKeys, PlayerRepository, PrivateTokens, PublicVideos
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """A video a viewer may watch, and the playback session its media URLs carry (private videos)."""
+
+    video: PublicVideo
+    session: str | None = None
 
 
 class EmbedService:
     def __init__(
-        self, videos: PublicVideos, players: PlayerRepository, media_base_url: str, player_base_url: str
+        self,
+        videos: PublicVideos,
+        players: PlayerRepository,
+        media_base_url: str,
+        player_base_url: str,
+        private_tokens: PrivateTokens | None = None,
+        denials: DenialCounter | None = None,
+        session_keys: tuple[SessionKey, ...] = (),
+        clock: Callable[[], datetime] | None = None,
+        playback_keys: PlaybackKeys | None = None,
     ) -> None:
         self.videos = videos
         self.players = players
         self.media_base_url = media_base_url.rstrip("/")
         self.player_base_url = player_base_url.rstrip("/")
+        self.private_tokens = private_tokens
+        self.denials = denials
+        self.session_keys = session_keys
+        self.clock = clock
+        self.playback_keys = playback_keys
+
+    def view(
+        self, video_id: str, token: str | None = None, session: str | None = None, origin: str | None = None
+    ) -> Viewing:
+        """The video, for a viewer holding nothing, a private token (used up here), a playback JWT
+        (checked against the embedding page's `origin`) or a playback session (`avh`). A public
+        video ignores them: a video made public plays for old links too. A private one without
+        any answers as unknown; with a bad one, 403 and the reason."""
+        found = self.videos.find(video_id)
+        if found is None or found.discarded:
+            raise NotFound(name="videoId")
+        if found.public:
+            return Viewing(found)
+        now = self._now()
+        if session is not None:
+            denial = access.check_session(session, video_id, now, self._keys())
+            if denial is not None:
+                self._refuse(found, denial, now)
+            return Viewing(found, session)
+        if token is None:
+            self._refuse(found, Denial.NO_TOKEN, now)
+        if not self.session_keys:
+            self._refuse(found, Denial.MALFORMED, now)
+        if playback_keys.looks_like_jwt(token):
+            return self._signed(found, token, origin, now)
+        if not access.is_private_token(token):
+            self._refuse(found, Denial.MALFORMED, now)
+        if self.private_tokens is None or not self.private_tokens.consume(found.project_id, video_id, token, now):
+            self._refuse(found, Denial.USED, now)
+        return Viewing(found, access.issue_session(video_id, now, self.session_keys[0]))
+
+    def _signed(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
+        keys = self.playback_keys.list_all(video.project_id) if self.playback_keys else []
+        verdict = playback_keys.verify(token, video.video_id, keys, now, origin)
+        if verdict.denial is not None or verdict.expires is None:
+            self._refuse(video, verdict.denial or Denial.MALFORMED, now)
+        # The session ends with the JWT (never later than a private token's would).
+        ttl = min(access.SESSION_TTL, datetime.fromtimestamp(verdict.expires, now.tzinfo) - now)
+        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys[0], ttl))
+
+    def page_of(self, viewing: Viewing) -> dict[str, Any]:
+        return embed.page_config(viewing.video, self._look(viewing.video), self.media_base_url, viewing.session)
+
+    def media_url(self, viewing: Viewing, file: str) -> str:
+        """A file of the video on the media domain, through its session when it has one."""
+        video_id = viewing.video.video_id
+        token = f"/token/{viewing.session}" if viewing.session else ""
+        return f"{self.media_base_url}/vod/{video_id}{token}/{file}"
+
+    def _refuse(self, video: PublicVideo, denial: Denial, now: datetime) -> NoReturn:
+        # Counted per project, day and reason (the analytics context reads the counters).
+        logger.info("playback denied", extra={"video_id": video.video_id, "reason": denial.value})
+        if self.denials is not None:
+            self.denials.count(video.project_id, denial.value, now)
+        if denial is Denial.NO_TOKEN:
+            raise NotFound(name="videoId")  # a private video is not revealed to a stranger
+        raise access.PlaybackDenied(name="token", detail=access.DENIAL_DETAILS[denial])
+
+    def _keys(self) -> dict[str, bytes]:
+        return {key.kid: key.secret for key in self.session_keys}
+
+    def _now(self) -> datetime:
+        if self.clock is None:
+            raise RuntimeError("EmbedService needs a clock for private videos")
+        return self.clock()
 
     def video(self, video_id: str) -> PublicVideo:
         """The video a stranger may watch; anything else answers as unknown (404)."""
@@ -27,8 +121,7 @@ class EmbedService:
         return video
 
     def page(self, video_id: str) -> dict[str, Any]:
-        video = self.video(video_id)
-        return embed.page_config(video, self._look(video), self.media_base_url)
+        return self.page_of(Viewing(self.video(video_id)))
 
     def player_url(self, video_id: str) -> str:
         return f"{self.player_base_url}/vod/{video_id}"

@@ -12,7 +12,9 @@ from chalicelib.vod.domain.uploads import RangeForm, ReceivedPart, UploadSession
 from chalicelib.vod.domain.videos import Video
 
 
-def video(v: Video, media: MediaState | None = None) -> dict[str, Any]:
+def video(v: Video, media: MediaState | None = None, private_token: str | None = None) -> dict[str, Any]:
+    """`private_token`: a private video's single-use token, which its assets carry (api.video's
+    private videos); the playback context exchanges it for a playback session."""
     body: dict[str, Any] = {
         "videoId": v.video_id,
         "createdAt": to_atom(v.created_at),
@@ -33,7 +35,7 @@ def video(v: Video, media: MediaState | None = None) -> dict[str, Any]:
     }
     if not v.discarded:
         # From creation, as on api.video: `hls` (and `mp4`) start working once encoded.
-        body["assets"] = assets(v, media)
+        body["assets"] = assets(v, media) if private_token is None else private_assets(v, private_token)
     # Omitted rather than null: these are plain strings in the SDK models.
     if v.language is not None:
         body["language"] = v.language
@@ -63,6 +65,21 @@ def assets(v: Video, media: MediaState | None) -> dict[str, str]:
     if v.mp4_support:
         body["mp4"] = f"{base}/mp4/source.mp4"
     return body
+
+
+def private_assets(v: Video, token: str) -> dict[str, str]:
+    """A private video's assets, all through the player's token routes (docs/playback.md): the
+    page, and a redirect from the HLS manifest into a playback session on the media domain."""
+    base = f"{get_settings().player_base_url.rstrip('/')}/vod/{v.video_id}"
+    player = f"{base}?token={token}"
+    return {
+        "hls": f"{base}/token/{token}/hls/manifest.m3u8",
+        "iframe": (
+            f'<iframe src="{player}" width="100%" height="100%" frameborder="0" scrolling="no" allowfullscreen="">'
+            "</iframe>"
+        ),
+        "player": player,
+    }
 
 
 def video_status(

@@ -9,6 +9,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, StrictBool
 
 from chalicelib.core.api.http import Call, Reply, endpoint
+from chalicelib.core.clock import utc_now
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.core.permissions import SOURCES_SEND
@@ -16,6 +17,7 @@ from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.vod import wiring
 from chalicelib.vod.api import presenters
 from chalicelib.vod.domain.videos import TagQuery, VideoCreation, VideoQuery, VideoUpdate
+from chalicelib.vod.services.videos import Detail
 
 bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE
@@ -44,6 +46,15 @@ def video_update(call: Call) -> VideoUpdate:
     return payload
 
 
+def shown(call: Call, detail: Detail) -> dict[str, Any]:
+    """The video's wire shape; a private one's assets carry a new single-use token each time."""
+    video, media = detail
+    if video.public or video.discarded:
+        return presenters.video(video, media)
+    token = wiring.private_tokens().mint(video.project_id, video.video_id, utc_now())
+    return presenters.video(video, media, private_token=token)
+
+
 # `source` (a URL or a videoId) queues the ingest on the sources queue.
 @endpoint(
     bp,
@@ -58,7 +69,7 @@ def video_update(call: Call) -> VideoUpdate:
     operation_id="POST-video",
 )
 def create_video(call: Call) -> Any:
-    return presenters.video(wiring.video_service().create(call.actor, call.body(VideoCreation)), None)
+    return shown(call, (wiring.video_service().create(call.actor, call.body(VideoCreation)), None))
 
 
 @endpoint(
@@ -74,7 +85,7 @@ def create_video(call: Call) -> Any:
 )
 def list_videos(call: Call) -> Any:
     page = wiring.video_service().list(call.actor, video_query(call), call.page())
-    return page.envelope([presenters.video(*detail) for detail in page.items], "/videos", call.filters(*LIST_FILTERS))
+    return page.envelope([shown(call, detail) for detail in page.items], "/videos", call.filters(*LIST_FILTERS))
 
 
 @endpoint(
@@ -87,7 +98,7 @@ def list_videos(call: Call) -> Any:
     operation_id="GET-video",
 )
 def get_video(call: Call, videoId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
-    return presenters.video(*wiring.video_service().detail(call.actor, videoId))
+    return shown(call, wiring.video_service().detail(call.actor, videoId))
 
 
 @endpoint(
@@ -114,7 +125,7 @@ def get_video_status(call: Call, videoId: str) -> Any:  # noqa: N803
     operation_id="PATCH-video",
 )
 def update_video(call: Call, videoId: str) -> Any:  # noqa: N803
-    return presenters.video(*wiring.video_service().update(call.actor, videoId, video_update(call)))
+    return shown(call, wiring.video_service().update(call.actor, videoId, video_update(call)))
 
 
 @endpoint(
