@@ -278,6 +278,7 @@ def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
 
     from devstack.emulator import bucket_name
     from devstack.mediaplane import MediaPlane
+    from devstack.mediaserver import MediaServer
 
     command_log = os.environ.get("VIDEOPLANE_MEDIAPLANE_COMMAND_LOG")
     # Checksums of every segment would only slow the emulator down: its S3 stores what it gets.
