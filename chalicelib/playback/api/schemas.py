@@ -85,9 +85,10 @@ class Oembed(BaseModel):
 
 class PlaybackSession(BaseModel):
     """api.video's private video session: pass it as `?avh=` to the page or its data, or use the
-    media URLs the page gives (they carry it in their path)."""
+    media URLs the page gives (they carry it in their path). `null` when the video is public: it
+    needs no session, and its token is not used up."""
 
-    session_token: str
+    session_token: str | None
 
 
 class PlaybackKey(BaseModel):
