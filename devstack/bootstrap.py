@@ -131,8 +131,7 @@ def upgrade() -> None:
     a queue again and putting a rule again change nothing that exists)."""
     sqs = boto3.client("sqs")
     events = boto3.client("events")
-    for definition in resources.QUEUES:
-        create_queue(sqs, definition)
+    create_queues(sqs)
     route_events_to_webhooks(events, sqs)
     route_removals(events, sqs)
     route_media_events(events, sqs)
@@ -146,9 +145,5 @@ def bootstrap() -> None:
     for definition in resources.BUCKETS:
         create_bucket(s3, definition)
     create_event_bus(boto3.client("events"))
-    create_queues(boto3.client("sqs"))
-    route_events_to_webhooks(boto3.client("events"), boto3.client("sqs"))
-    route_removals(boto3.client("events"), boto3.client("sqs"))
+    upgrade()  # the queues and the bus rules: one list for a new stack and a restored one
     notify_pipeline(s3, boto3.client("sqs"))
-    route_media_events(boto3.client("events"), boto3.client("sqs"))
-    route_live_events(boto3.client("events"), boto3.client("sqs"))
