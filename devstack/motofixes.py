@@ -1,5 +1,5 @@
 """Fixes to moto 5.2.5 that a long-running, concurrent devstack needs: three to DynamoDB's
-correctness and memory, and two to the server's per-request cost.
+correctness and memory, the others to the cost of a request as the data grows.
 
 1. moto tracks every model instance for its dashboard, deep copies included.
 2. Every TransactWriteItems deep-copies the whole table (items and every stream record ever
@@ -27,6 +27,12 @@ failure, which is the same all-or-nothing result; and every table operation hold
 7. A Query of the table (not of an index) sorts every item of the table, every partition, and
    then keeps one partition's, all under the table lock: each list call cost as much as the
    whole table held. Here it reads only the queried partition, as DynamoDB does.
+8. SQS ReceiveMessage checks each message it hands out against the queue's retention period by
+   asking GetQueueAttributes for it, which builds every attribute three times, approximate
+   message counts included, each a pass over every message in the queue: a batch from a queue
+   holding n messages cost O(n) passes, and a backlog of webhook deliveries drained at about 25
+   a second. Here the retention check reads the queue's setting, and GetQueueAttributes builds
+   the attributes once.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ def apply() -> None:
     _serialize_item_answers_directly()
     _serialize_stream_records_directly()
     _query_one_partition()
+    _sqs_attributes_built_once()
 
 
 def _stop_tracking_dynamodb_instances() -> None:
@@ -313,3 +320,29 @@ def _query_one_partition() -> None:
 
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query_one_partition  # type: ignore[method-assign]
+
+
+def _sqs_attributes_built_once() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.exceptions import InvalidAttributeName
+    from moto.sqs.models import Message, SQSBackend
+
+    every_attribute = SQSBackend.get_queue_attributes
+
+    def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        if not attribute_names or "All" in attribute_names:
+            return every_attribute(self, queue_name, attribute_names)
+        queue = self.get_queue(queue_name)
+        valid_names = queue.BASE_ATTRIBUTES + queue.FIFO_ATTRIBUTES + queue.KMS_ATTRIBUTES
+        for name in attribute_names:
+            if name not in valid_names:
+                raise InvalidAttributeName(name)
+        attributes = queue.attributes
+        return {name: attributes[name] for name in attribute_names if attributes.get(name) is not None}
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Message) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())  # type: ignore[operator]
+
+    SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
