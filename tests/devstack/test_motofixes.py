@@ -250,7 +250,7 @@ def test_a_message_past_the_retention_period_is_not_received(sqs: Any) -> None:
     sqs.send_message_batch(QueueUrl=url, Entries=entries)
     queue = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue("q")
     old = next(message for message in queue._messages if message.body == "old")
-    old.sent_timestamp -= 61_000
+    old.sent_timestamp = int(old.sent_timestamp or 0) - 61_000  # type: ignore[assignment]
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     assert [message["Body"] for message in received] == ["new"]
 
