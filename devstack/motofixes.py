@@ -33,6 +33,9 @@ failure, which is the same all-or-nothing result; and every table operation hold
    holding n messages cost O(n) passes, and a backlog of webhook deliveries drained at about 25
    a second. Here the retention check reads the queue's setting, and GetQueueAttributes builds
    the attributes once.
+9. SendMessage builds every attribute of the queue, those counts included, to read one setting
+   (ContentBasedDeduplication), and the list of visible messages asks the clock twice per
+   message. Here a send reads that setting alone, and the list asks the clock once.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ def apply() -> None:
     _serialize_stream_records_directly()
     _query_one_partition()
     _sqs_attributes_built_once()
+    _sqs_send_reads_one_setting()
 
 
 def _stop_tracking_dynamodb_instances() -> None:
@@ -346,3 +350,40 @@ def _sqs_attributes_built_once() -> None:
 
     SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+
+
+_SENDING = threading.local()  # the queue a SendMessage on this thread is sending to
+
+
+def _send_settings(queue: Any) -> dict[str, Any]:
+    """All of a queue's attributes that send_message reads. As in moto, only a FIFO queue has it."""
+    if not queue.fifo_queue:
+        return {}
+    return {"ContentBasedDeduplication": "true" if queue.content_based_deduplication else "false"}
+
+
+def _sqs_send_reads_one_setting() -> None:
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import Queue, SQSBackend
+
+    every_attribute = Queue.attributes.fget  # type: ignore[attr-defined]
+    send = SQSBackend.send_message
+
+    def attributes(self: Any) -> dict[str, Any]:
+        sending = getattr(_SENDING, "queue", None) is self
+        return _send_settings(self) if sending else cast(dict[str, Any], every_attribute(self))
+
+    def send_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        _SENDING.queue = self.get_queue(queue_name)
+        try:
+            return send(self, queue_name, *args, **kwargs)
+        finally:
+            _SENDING.queue = None
+
+    def messages(self: Any) -> list[Any]:
+        now = unix_time_millis()  # Message.visible and Message.delayed ask the clock each
+        return [message for message in self._messages if now > message.visible_at and now >= message.delayed_until]
+
+    Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
+    Queue.messages = property(messages)  # type: ignore[method-assign,assignment]
+    SQSBackend.send_message = send_message  # type: ignore[method-assign]

@@ -278,3 +278,36 @@ def test_receiving_a_batch_passes_over_a_backlog_a_bounded_number_of_times(
     # One pass to find the visible messages and one check per message handed out; moto alone
     # made three passes over the whole queue for every message it handed out (~15,000 here).
     assert checks <= backlog + 2 * 10
+
+
+def test_content_based_deduplication_still_deduplicates_a_fifo_queue(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName="q.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})[
+        "QueueUrl"
+    ]
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+    sqs.send_message(QueueUrl=url, MessageBody="other", MessageGroupId="g")
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert counts == {"ApproximateNumberOfMessages": "2"}
+
+
+def test_sending_to_a_backlog_does_not_pass_over_it(sqs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.sqs.models import Message
+
+    url = sqs.create_queue(QueueName="q", Attributes={"DelaySeconds": "0"})["QueueUrl"]
+    for start in range(0, 200, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(start + i)} for i in range(10)])
+    checks = 0
+    visible = Message.visible.fget  # type: ignore[attr-defined]
+
+    def counted(self: Any) -> bool:
+        nonlocal checks
+        checks += 1
+        return bool(visible(self))
+
+    monkeypatch.setattr(Message, "visible", property(counted))
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "more"} for i in range(10)])
+    delayed = sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=5)
+    assert checks == 0 and delayed["MessageId"]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesDelayed"]) == ("210", "1")
