@@ -311,3 +311,34 @@ def test_sending_to_a_backlog_does_not_pass_over_it(sqs: Any, monkeypatch: pytes
     assert checks == 0 and delayed["MessageId"]
     counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesDelayed"]) == ("210", "1")
+
+
+def test_a_message_sent_while_another_is_deleted_is_kept(sqs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import Queue, sqs_backends
+
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    received = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue("q")
+    sender = threading.Thread(target=lambda: sqs.send_message(QueueUrl=url, MessageBody="second"))
+
+    def messages(self: Any) -> Any:
+        return self.__dict__["_messages"]
+
+    def replace_messages(self: Any, remaining: Any) -> None:
+        # The delete has walked the list and is about to put the rest in its place: a send now
+        # must wait for it, or its message is appended to the list being thrown away.
+        if self is queue and sender.ident is None:
+            sender.start()
+            sender.join(0.3)
+        self.__dict__["_messages"] = remaining
+
+    monkeypatch.setattr(Queue, "_messages", property(messages, replace_messages), raising=False)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+    sender.join(5)
+    monkeypatch.undo()
+    bodies = [message["Body"] for message in sqs.receive_message(QueueUrl=url).get("Messages", [])]
+    assert bodies == ["second"]
