@@ -22,9 +22,7 @@ from chalicelib.rooms.ports import RoomRepository, Stages
 # A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
 UPDATE_ATTEMPTS = 3
 RESOURCE = "room"
-# Tags on every stage, so an operator (or a sweep) can tell whose it is.
 REMOVED_REASON = "Removed from the room by a moderator."
-TAG_APP, TAG_PROJECT, TAG_ROOM = "videoplane:app", "videoplane:projectId", "videoplane:roomId"
 
 
 class RoomService:
@@ -47,7 +45,7 @@ class RoomService:
         an expiring item whose removal deletes the stage by name (release)."""
         pending = rooms.new_room(actor.project_id, payload, self.clock())
         self.repository.reserve(pending)
-        tags = {TAG_APP: "videoplane", TAG_PROJECT: actor.project_id, TAG_ROOM: pending.room_id}
+        tags = rooms.stage_tags(actor.project_id, pending.room_id)
         try:
             ready = rooms.provisioned(pending, self.stages().create_stage(pending.stage_name, tags))
             entry = audit.record(
