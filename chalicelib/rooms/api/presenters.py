@@ -58,6 +58,7 @@ def admission(a: Admission) -> dict[str, Any]:
     stage = a.stage
     return {
         "roomId": a.room.room_id,
+        "sessionId": a.session_id,
         "participantId": a.participant_id,
         "userRef": a.claims.user_ref,
         "name": a.claims.name,

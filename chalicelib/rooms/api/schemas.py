@@ -62,6 +62,7 @@ class MediaCredentials(BaseModel):
 
 class Admission(BaseModel):
     roomId: str
+    sessionId: str = Field(description="The room session this join belongs to (GET /sessions/{sessionId})")
     participantId: str
     userRef: str
     name: str
