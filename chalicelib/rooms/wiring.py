@@ -30,7 +30,9 @@ def room_service() -> RoomService:
     from chalicelib.rooms.adapters.rooms import DynamoRoomRepository
     from chalicelib.rooms.services.rooms import RoomService
 
-    return RoomService(DynamoRoomRepository(table()), stages, utc_now, audit_log)
+    return RoomService(
+        DynamoRoomRepository(table()), stages, utc_now, audit_log, lambda *removal: session_service().removed(*removal)
+    )
 
 
 @component

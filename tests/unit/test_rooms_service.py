@@ -447,3 +447,23 @@ def test_a_stage_update_polls_its_room_and_marks_the_publish() -> None:
     assert session.attendance[a].publishing and session.attendance[a].connected_at == NOW + timedelta(seconds=1)
     with pytest.raises(NotFound):
         svc.get(replace(ACTOR, principal=replace(ACTOR.principal, project_id=ids.new_id("pr"))), session.session_id)
+
+
+def test_a_removal_is_recorded_at_once_and_no_later_report_changes_its_reason() -> None:
+    svc, _, sessions_svc, _, stages, clock = all_services()
+    svc.on_removed = sessions_svc.removed
+    room = svc.create(ACTOR, creation())
+    tokens = JoinTokenService(svc.find, FakeTokens(), sessions_svc.repository, lambda: stages, clock, "videoplane")
+    ids_ = [tokens.join(JoinRequest(token=token_for(tokens, room.room_id, u))).participant_id for u in ("a", "b")]
+    stages.connected = set(ids_)
+    held = sessions_svc.repository
+    assert isinstance(held, FakeSessions)
+    held.events.clear()
+    clock.now = NOW + timedelta(seconds=9)
+    svc.remove_participant(ACTOR, room.room_id, ids_[0])
+    stages.sightings = {ids_[0]: Sighting(ids_[0], False, NOW, "st-1"), ids_[1]: Sighting(ids_[1], True, NOW, "st-1")}
+    stages.plane_events = [PlaneEvent(ids_[0], "LEFT", NOW + timedelta(seconds=9))]
+    sessions_svc.poll(ACTOR.project_id, room.room_id, None, None)
+    assert [(e.type, e.payload()["reason"]) for e in held.events] == [("room.participant.left", "removed")]
+    (session,) = held.live.values()
+    assert session.attendance[ids_[0]].leave_reason is LeaveReason.REMOVED

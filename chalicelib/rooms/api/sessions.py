@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from chalicelib.core.api.http import Call, endpoint
 from chalicelib.core.domain.access import Permission
+from chalicelib.core.permissions import TABLE_INDEX_READ
 from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.rooms import wiring
 from chalicelib.rooms.api import presenters
@@ -43,6 +44,8 @@ class Period(BaseModel):
     "GET",
     permission=READ,
     authorizer=api_key_authorizer,
+    # A room's sessions are listed from the table's index.
+    uses=(TABLE_INDEX_READ,),
     response="Session",
     paged=True,
 )

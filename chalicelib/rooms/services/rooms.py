@@ -32,8 +32,11 @@ class RoomService:
         stages: Callable[[], Stages],
         clock: Callable[[], datetime],
         audit_log: Callable[[], AuditLog],
+        on_removed: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self.repository = repository
+        # Told (project, room, participant) after a removal: the session records it (SessionService.removed).
+        self.on_removed = on_removed
         self.audit_log = audit_log
         # Built on first use: reads and lists never touch IVS.
         self.stages = stages
@@ -113,6 +116,8 @@ class RoomService:
         self.audit_log().append(
             audit.record(actor, "room.participant.remove", RESOURCE, room_id, self.clock(), detail=participant_id)
         )
+        if self.on_removed is not None:
+            self.on_removed(actor.project_id, room_id, participant_id)
 
     def release(self, room: Room) -> int:
         """Deletes the stage of a room whose item left the table (deleted, or expired while

@@ -66,6 +66,30 @@ class SessionService:
         ended = self.repository.ended_between(actor.project_id, since, until)
         return paginate([r for s in ended for r in sessions.call_records(s)], page)
 
+    def removed(self, project_id: str, room_id: str, participant_id: str) -> None:
+        """A moderator removed this participant (RoomService.remove_participant): its leave is
+        `removed`, now, whatever the plane reports later."""
+        for _ in range(POLL_ATTEMPTS):
+            active = self.repository.active(project_id, room_id)
+            if active is None:
+                return
+            now = self.clock()
+            after = sessions.remove(active, participant_id, now)
+            if sessions.ending(after):
+                after = sessions.end(after, EndReason.EMPTY, now)
+            if after == active:
+                return
+            try:
+                self.repository.save(
+                    after.model_copy(update={"version": active.version + 1}),
+                    active.version,
+                    _events(active, after, now),
+                )
+                return
+            except Conflict:
+                continue
+        raise Conflict(name="participantId")
+
     # -- the poll loop ---------------------------------------------------------------------------
 
     def on_started(self, project_id: str, room_id: str, session_id: str) -> None:
