@@ -393,5 +393,8 @@ LIVE_INGEST_ENVS = {
 # IVS real-time's participant publish/unpublish events of every stage in the account (the event has
 # no stage name to filter on; the consumer keeps the stages tagged as this app's).
 IVS_STAGE_RULE_PATTERN: dict[str, Any] = {"source": ["aws.ivs"], "detail-type": ["IVS Stage Update"]}
-# A session's first poll: its start event, from the outbox on the project bus.
-ROOM_SESSION_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE], "detail-type": ["room.session.started"]}
+# A session's start (its first poll) and end (an ad hoc room goes with it), from the outbox on the project bus.
+ROOM_SESSION_RULE_PATTERN: dict[str, Any] = {
+    "source": [EVENT_SOURCE],
+    "detail-type": ["room.session.started", "room.session.ended"],
+}

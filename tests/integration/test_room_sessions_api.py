@@ -134,3 +134,36 @@ def test_a_period_needs_both_ends_in_order(stages: StagePlane, tenant: ApiClient
     naive = tenant.call("GET", "/cdr?from=2026-03-01T00:00:00&to=2026-03-02T00:00:00Z")
     assert naive.status_code == 400
     assert tenant.call("GET", "/sessions/rs0000000000000000000000").status_code == 404
+
+
+def test_an_adhoc_room_goes_with_its_session(stages: StagePlane, tenant: ApiClient, chalice_client: Client) -> None:
+    room_id = create(tenant, mode="p2p", lifetime="adhoc")["roomId"]
+    admitted = join(chalice_client, mint(tenant, room_id, userRef="ada")["token"]).json_body
+    stages.connect(admitted["media"]["participantToken"])
+    deliver_room_events()
+    (stage_arn,) = stages.stages
+    stages.leave(stage_arn, admitted["participantId"])
+    tick(tenant.project_id, room_id, admitted["sessionId"], 1)
+    assert tenant.call("GET", f"/rooms/{room_id}").status_code == 200
+    # `room.session.ended` comes back through the bus (with the start again: the whole stream is
+    # published again here, as a redelivery would): the room is deleted, and then its stage released.
+    ended = deliver_room_events()
+    assert "room.session.ended" in [m["detail-type"] for m in ended]
+    assert tenant.call("GET", f"/rooms/{room_id}").status_code == 404
+    assert tenant.call("GET", f"/sessions/{admitted['sessionId']}").json_body["status"] == "ended"
+    assert "room.deleted" in outbox_types()
+    deliver_room_events()  # redelivered: nothing left to do
+
+
+def test_a_permanent_room_stays_after_its_session(
+    stages: StagePlane, tenant: ApiClient, chalice_client: Client
+) -> None:
+    room_id = create(tenant, mode="p2p")["roomId"]
+    admitted = join(chalice_client, mint(tenant, room_id, userRef="ada")["token"]).json_body
+    stages.connect(admitted["media"]["participantToken"])
+    deliver_room_events()
+    (stage_arn,) = stages.stages
+    stages.leave(stage_arn, admitted["participantId"])
+    tick(tenant.project_id, room_id, admitted["sessionId"], 1)
+    deliver_room_events()
+    assert tenant.call("GET", f"/rooms/{room_id}").status_code == 200

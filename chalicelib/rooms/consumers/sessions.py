@@ -1,7 +1,7 @@
 """Room sessions' poll loop: the room-events queue carries three kinds of messages.
 
 - `room.session.started` (the project bus, from the outbox): the session's first poll, which arms
-  the loop's timer;
+  the loop's timer; `room.session.ended`: an ad hoc room is deleted with its session;
 - the loop's timers (delayed messages this consumer sends itself, every `POLL_SECONDS`);
 - IVS's `IVS Stage Update` events (the default bus): a participant published or unpublished, so
   its room is polled now rather than at the next timer.
@@ -50,9 +50,12 @@ def handle(body: str) -> None:
     if timer is not None:
         project_id, room_id, session_id, tick = timer
         service.poll(project_id, room_id, session_id, tick)
-    elif message.get("source") == resources.EVENT_SOURCE:
+    elif message.get("detail-type") == "room.session.started":
         detail = message["detail"]
         service.on_started(detail["projectId"], detail["roomId"], detail["sessionId"])
+    elif message.get("detail-type") == "room.session.ended":
+        detail = message["detail"]
+        wiring.room_service().close_adhoc(detail["projectId"], detail["roomId"], detail["sessionId"])
     elif message.get("detail-type") == "IVS Stage Update" and message.get("resources"):
         service.on_stage_update(message["resources"][0], message.get("detail") or {}, from_atom(message["time"]))
 

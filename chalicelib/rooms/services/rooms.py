@@ -9,7 +9,8 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from chalicelib.core.domain import audit, events
-from chalicelib.core.domain.access import Actor
+from chalicelib.core.domain.access import Actor, Principal
+from chalicelib.core.domain.access import Role as AccessRole
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
@@ -23,6 +24,8 @@ from chalicelib.rooms.ports import RoomRepository, Stages
 UPDATE_ATTEMPTS = 3
 RESOURCE = "room"
 REMOVED_REASON = "Removed from the room by a moderator."
+# Who the audit log names for what the rooms context does on its own (an ad hoc room's deletion).
+SYSTEM_KEY = "system:rooms"
 
 
 class RoomService:
@@ -118,6 +121,16 @@ class RoomService:
         )
         if self.on_removed is not None:
             self.on_removed(actor.project_id, room_id, participant_id)
+
+    def close_adhoc(self, project_id: str, room_id: str, session_id: str) -> bool:
+        """An ad hoc room is gone after its session (`room.session.ended` came back from the bus):
+        deleted as by `DELETE /rooms/{roomId}`, audited as the rooms context's own act. False when
+        there is nothing to do (not ad hoc, or already gone: a redelivered event)."""
+        room = self.repository.get(project_id, room_id)
+        if room is None or not room.ready or room.settings.lifetime is not rooms.Lifetime.ADHOC:
+            return False
+        self.delete(Actor(Principal(project_id, SYSTEM_KEY, AccessRole.OPERATOR), session_id), room_id)
+        return True
 
     def release(self, room: Room) -> int:
         """Deletes the stage of a room whose item left the table (deleted, or expired while
