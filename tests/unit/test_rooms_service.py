@@ -3,19 +3,24 @@ whatever fails between creating it and saving the room; a join is refused for ea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from chalicelib.core import ids
 from chalicelib.core.domain.access import Actor, Principal, Role
 from chalicelib.core.domain.audit import AuditEvent
-from chalicelib.core.domain.errors import Conflict, NotFound
+from chalicelib.core.domain.errors import Conflict, NotFound, RepositoryUnavailable
 from chalicelib.core.domain.events import DomainEvent
 from chalicelib.core.domain.pagination import PageRequest
 from chalicelib.core.ports import AuditLog
+from chalicelib.rooms.adapters.timers import SqsSessionTimers, parse_timer, timer_message
 from chalicelib.rooms.domain import rooms
 from chalicelib.rooms.domain.errors import JoinTokenExpired, JoinTokenRevoked, RoomFull, StageUnavailable
 from chalicelib.rooms.domain.rooms import Room, RoomCreation, RoomQuery, Stage
@@ -25,6 +30,7 @@ from chalicelib.rooms.ports import JoinTokenRepository, RoomRepository, SessionR
 from chalicelib.rooms.services.rooms import RoomService
 from chalicelib.rooms.services.sessions import SessionService
 from chalicelib.rooms.services.tokens import JoinTokenService
+from tests.unit import strict_model
 
 NOW = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 ACTOR = Actor(Principal(project_id=ids.new_id("pr"), key_id=ids.new_id("key"), role=Role.OPERATOR), "req-1")
@@ -467,3 +473,22 @@ def test_a_removal_is_recorded_at_once_and_no_later_report_changes_its_reason() 
     assert [(e.type, e.payload()["reason"]) for e in held.events] == [("room.participant.left", "removed")]
     (session,) = held.live.values()
     assert session.attendance[ids_[0]].leave_reason is LeaveReason.REMOVED
+
+
+def test_the_poll_timer_is_a_delayed_message_to_the_room_events_queue() -> None:
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="unit", aws_secret_access_key="unit")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/videoplane-room-events"
+    body = timer_message("pr1", "ro1", "rs1", 3)
+    params: dict[str, Any] = {"QueueUrl": url, "MessageBody": body, "DelaySeconds": 10}
+    assert strict_model.findings("sqs", "SendMessage", params) == []
+    with Stubber(client) as stubber:
+        stubber.add_response("send_message", {"MessageId": "m1"}, params)
+        SqsSessionTimers(client, url).arm("pr1", "ro1", "rs1", 3, 9.2)
+        stubber.add_response("send_message", {"MessageId": "m2"}, {**params, "DelaySeconds": 0})
+        SqsSessionTimers(client, url).arm("pr1", "ro1", "rs1", 3, -4)  # the duration limit already passed
+        stubber.add_client_error("send_message", "AWS.SimpleQueueService.NonExistentQueue", http_status_code=400)
+        with pytest.raises(RepositoryUnavailable):
+            SqsSessionTimers(client, url).arm("pr1", "ro1", "rs1", 3, 10)
+        stubber.assert_no_pending_responses()
+    assert parse_timer(json.loads(body)) == ("pr1", "ro1", "rs1", 3)
+    assert parse_timer({"detail-type": "IVS Stage Update"}) is None
