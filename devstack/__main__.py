@@ -318,10 +318,13 @@ def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
 
 
 def start_stage_plane(state_file: Path | None = None) -> StagePlane:
-    """The IVS real-time control plane (stages, participant tokens); the app's client is pointed at it."""
+    """The IVS real-time control plane (stages, participant tokens); the app's client is pointed at it,
+    and it reports publishers on the emulated account's default bus."""
+    import boto3
+
     from devstack.stageplane import StagePlane
 
-    stage_plane = StagePlane(state_file=state_file)
+    stage_plane = StagePlane(state_file=state_file, events=boto3.client("events"))
     os.environ["AWS_ENDPOINT_URL_IVS_REALTIME"] = stage_plane.start()
     return stage_plane
 

@@ -126,6 +126,18 @@ def route_live_events(events: Any, sqs: Any) -> None:
     events.put_targets(Rule="ivs-streams", Targets=[{"Id": "live-events", "Arn": arn}])
 
 
+def route_room_events(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
+    """IVS real-time's stage updates (default bus) and sessions' starts (project bus) → the
+    room-events queue."""
+    arn = _queue_arn(sqs, resources.ROOM_EVENTS_QUEUE.name)
+    events.put_rule(Name="ivs-stages", EventPattern=json.dumps(resources.IVS_STAGE_RULE_PATTERN))
+    events.put_targets(Rule="ivs-stages", Targets=[{"Id": "room-events", "Arn": arn}])
+    events.put_rule(
+        Name="room-sessions", EventBusName=bus, EventPattern=json.dumps(resources.ROOM_SESSION_RULE_PATTERN)
+    )
+    events.put_targets(Rule="room-sessions", EventBusName=bus, Targets=[{"Id": "room-events", "Arn": arn}])
+
+
 def upgrade() -> None:
     """What a state saved by an older devstack may lack: every queue and every bus rule (creating
     a queue again and putting a rule again change nothing that exists)."""
@@ -136,6 +148,7 @@ def upgrade() -> None:
     route_removals(events, sqs)
     route_media_events(events, sqs)
     route_live_events(events, sqs)
+    route_room_events(events, sqs)
 
 
 def bootstrap() -> None:

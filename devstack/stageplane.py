@@ -3,18 +3,27 @@
 moto has no ivs-realtime. The app's `boto3.client("ivs-realtime")` is pointed here with
 AWS_ENDPOINT_URL_IVS_REALTIME. Paths, members and error codes are botocore's `ivs-realtime` model
 (`devstack.loopback`): CreateStage, GetStage, ListStages, DeleteStage, CreateParticipantToken,
-ListParticipants, DisconnectParticipant. Stages, participant tokens and participants are kept in
-memory and (when given a file) on disk, so a devstack restart keeps them.
+ListParticipants, ListParticipantEvents, DisconnectParticipant. Stages, participant tokens,
+participants and their events are kept in memory and (when given a file) on disk, so a devstack
+restart keeps them.
+
+As IVS does, each participant has its events (JOINED, PUBLISH_STARTED, PUBLISH_STOPPED, LEFT, with
+their times) for ListParticipantEvents, and publishing and unpublishing are reported on the
+account's default bus as `IVS Stage Update` events (`Participant Published` / `Participant
+Unpublished`); joins and leaves are not (IVS has no such events).
 
 Publishers connect over WHIP at the stage's `whip` endpoint (`devstack.whip`, aiortc): the
 participant token is the Bearer credential and must carry PUBLISH; the peer then is a CONNECTED,
-published participant until it sends DELETE or its connection fails. `connect(token)` stands for a
+published participant until it sends DELETE or its connection fails (aiortc's ICE consent checks:
+a publisher that vanishes without DELETE is DISCONNECTED within about 30 s). `connect(token)` stands for a
 peer without media (tests). A stage's session starts with its first connected participant and ends
 with its last.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 import string
 from datetime import UTC, datetime, timedelta
@@ -25,7 +34,9 @@ from typing import Any
 from devstack.loopback import JsonApiPlane, PlaneError, RawReply
 from devstack.whip import WhipIngest
 
+logger = logging.getLogger(__name__)
 ALPHANUMERIC = string.ascii_letters + string.digits
+STAGE_UPDATE = "IVS Stage Update"
 MAX_TOKEN_CONFIGURATIONS = 12
 DEFAULT_TOKEN_MINUTES = 720  # IVS's default participant token duration
 
@@ -50,10 +61,16 @@ class StagePlane(JsonApiPlane):
     service = "ivs-realtime"
 
     def __init__(
-        self, region: str = "us-east-1", account: str = "123456789012", state_file: Path | None = None
+        self,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        state_file: Path | None = None,
+        events: Any = None,
     ) -> None:
         self.region = region
         self.account = account
+        # The emulated account's EventBridge client (default bus); None: no events are put.
+        self.events = events
         self.stages: dict[str, dict[str, Any]] = {}
         # Participant token -> what it admits to.
         self.tokens: dict[str, dict[str, Any]] = {}
@@ -137,6 +154,13 @@ class StagePlane(JsonApiPlane):
         self._leave(params["stageArn"], params["participantId"])
         return {}
 
+    def _ListParticipantEvents(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._stage(params["stageArn"])
+        participant = self.participants.get(params["stageArn"], {}).get(params["participantId"])
+        if participant is None or participant["sessionId"] != params["sessionId"]:
+            return {"events": []}
+        return {"events": [{"participantId": params["participantId"], **e} for e in participant.get("events", [])]}
+
     # -- the media side's entry points -----------------------------------------------------------
 
     def handle_other(self, method: str, path: str, headers: Message, body: bytes) -> RawReply | None:
@@ -187,17 +211,23 @@ class StagePlane(JsonApiPlane):
             if not stage.get("activeSessionId"):
                 stage["activeSessionId"] = "st-" + _token(13)
                 stage.setdefault("sessions", []).append(stage["activeSessionId"])
+            now = _now()
             participant = {
                 "participantId": grant["participantId"],
                 "userId": grant["userId"],
                 "state": "CONNECTED",
-                "firstJoinTime": _iso(_now()),
+                "firstJoinTime": _iso(now),
                 "published": published and "PUBLISH" in grant["capabilities"],
                 "sessionId": stage["activeSessionId"],
+                "events": [{"name": "JOINED", "eventTime": _iso(now)}],
             }
+            if participant["published"]:
+                participant["events"].append({"name": "PUBLISH_STARTED", "eventTime": _iso(now)})
             self.participants.setdefault(grant["stageArn"], {})[grant["participantId"]] = participant
             self.save()
-            return participant
+        if participant["published"]:
+            self._emit(grant["stageArn"], participant, "Participant Published")
+        return participant
 
     def leave(self, stage_arn: str, participant_id: str) -> None:
         with self.lock:
@@ -207,9 +237,37 @@ class StagePlane(JsonApiPlane):
     # -- state ---------------------------------------------------------------------------------
 
     def _leave(self, stage_arn: str, participant_id: str) -> None:
-        self.participants[stage_arn][participant_id]["state"] = "DISCONNECTED"
+        participant = self.participants[stage_arn][participant_id]
+        participant["state"] = "DISCONNECTED"
+        at = _iso(_now())
+        if participant["published"]:
+            participant["events"].append({"name": "PUBLISH_STOPPED", "eventTime": at})
+        participant["events"].append({"name": "LEFT", "eventTime": at})
         if not any(p["state"] == "CONNECTED" for p in self.participants[stage_arn].values()):
             self.stages[stage_arn].pop("activeSessionId", None)
+        if participant["published"]:
+            self._emit(stage_arn, participant, "Participant Unpublished")
+
+    def _emit(self, stage_arn: str, participant: dict[str, Any], event_name: str) -> None:
+        """An `IVS Stage Update` on the default bus, as IVS puts it (best effort, as IVS's)."""
+        if self.events is None:
+            return
+        detail = {
+            "session_id": participant["sessionId"],
+            "event_name": event_name,
+            "user_id": participant["userId"],
+            "participant_id": participant["participantId"],
+        }
+        entry = {
+            "Source": "aws.ivs",
+            "DetailType": STAGE_UPDATE,
+            "Resources": [stage_arn],
+            "Detail": json.dumps(detail),
+        }
+        try:
+            self.events.put_events(Entries=[entry])
+        except Exception:
+            logger.exception("could not put %s of %s", event_name, stage_arn)
 
     def _stage(self, arn: str) -> dict[str, Any]:
         stage = self.stages.get(arn)

@@ -58,6 +58,8 @@ class WhipIngest:
             return
         for participant_id in list(self._peers):
             self.close(participant_id)
+        # A peer that failed (it vanished) leaves its track counters waiting: end them before the loop.
+        self._run(self._end_counters())
         self._loop.call_soon_threadsafe(self._loop.stop)
 
     async def _answer(self, participant_id: str, offer: str) -> str:
@@ -91,6 +93,11 @@ class WhipIngest:
             while True:
                 await track.recv()
                 counts[track.kind] += 1
+
+    async def _end_counters(self) -> None:
+        for task in list(self._counters):
+            task.cancel()
+        await asyncio.gather(*self._counters, return_exceptions=True)
 
     async def _close(self, participant_id: str) -> None:
         peer = self._peers.pop(participant_id, None)

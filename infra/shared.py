@@ -80,6 +80,7 @@ class SharedStack(cdk.Stack):
         self._notify_pipeline()
         self._route_media_events()
         self._route_live_events()
+        self._route_room_events()
 
     def _table(self) -> dynamodb.Table:
         definition = resources.TABLE
@@ -426,6 +427,31 @@ class SharedStack(cdk.Stack):
             "Videoplane: IVS stream state changes of this app's live stream channels",
             resources.IVS_RULE_PATTERN,
             resources.LIVE_EVENTS_QUEUE,
+        )
+
+    def _route_room_events(self) -> None:
+        """IVS real-time's stage updates (default bus) and sessions' starts (project bus) go to the
+        room-events queue, as the devstack's route_room_events."""
+        self._route_service_events(
+            "RoomEvents",
+            "Videoplane: IVS real-time stage updates (participants publishing) for room sessions",
+            resources.IVS_STAGE_RULE_PATTERN,
+            resources.ROOM_EVENTS_QUEUE,
+        )
+        rule = events.Rule(
+            self,
+            "RoomSessionsRule",
+            description="Videoplane: started room sessions to their poll loop",
+            event_bus=self.event_bus,
+            event_pattern=common.event_pattern(resources.ROOM_SESSION_RULE_PATTERN),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queues[resources.ROOM_EVENTS_QUEUE.name],
+                dead_letter_queue=self._new_dlq("RoomSessionsRuleDlq", "rule RoomSessionsRule"),
+                retry_attempts=settings.RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.hours(24),
+            )
         )
 
     def _route_service_events(

@@ -75,6 +75,13 @@ IVS_STAGES_JOIN = Access("ivs", ("GetStage", "ListParticipants", "CreateParticip
 IVS_STAGES_DELETE = Access("ivs", ("ListStages", "DeleteStage"), "ivs-stages")
 IVS_STAGES_DISCONNECT = Access("ivs", ("DisconnectParticipant",), "ivs-stages")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
+# Room sessions: the poll reads a stage's participants and their events, and ends overlong sessions.
+IVS_STAGES_WATCH = Access(
+    "ivs", ("GetStage", "ListParticipants", "ListParticipantEvents", "DisconnectParticipant"), "ivs-stages"
+)
+ROOM_EVENTS_CONSUME = Access("sqs", _CONSUME, "room-events-queue")
+# The session poll loop's timers: delayed messages to the room-events queue itself.
+ROOM_EVENTS_SEND = Access("sqs", ("SendMessage",), "room-events-queue")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).

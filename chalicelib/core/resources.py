@@ -340,7 +340,14 @@ PIPELINE_QUEUES = (UPLOAD_PARTS_QUEUE, SOURCES_QUEUE, MEDIA_EVENTS_QUEUE)
 LIVE_EVENTS_QUEUE = Queue(name="videoplane-live-events", env="VIDEOPLANE_LIVE_EVENTS_QUEUE_URL",
                           permission="live-events-queue", visibility_timeout=60)  # fmt: skip
 LIVE_QUEUES = (LIVE_EVENTS_QUEUE,)
-QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES))
+# Rooms' sessions (chalicelib.rooms.consumers.sessions): IVS stage updates (default bus), the
+# `room.session.started` events (project bus) that start a session's poll loop, and its timers.
+ROOM_EVENTS_QUEUE = Queue(name="videoplane-room-events", env="VIDEOPLANE_ROOM_EVENTS_QUEUE_URL",
+                          permission="room-events-queue", visibility_timeout=60)  # fmt: skip
+ROOM_QUEUES = (ROOM_EVENTS_QUEUE,)
+QUEUES = (
+    *WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES), *ROOM_QUEUES
+)  # fmt: skip
 BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
 
 MEDIA_APP_TAG = APP_NAME
@@ -378,4 +385,16 @@ LIVE_INGEST_ENVS = {
     "rtmps": "VIDEOPLANE_LIVE_INGEST_RTMPS",
     "rtmp": "VIDEOPLANE_LIVE_INGEST_RTMP",
     "srt": "VIDEOPLANE_LIVE_INGEST_SRT",
+}
+
+
+# -- rooms (chalicelib.rooms) ------------------------------------------------------------------------
+
+# IVS real-time's participant publish/unpublish events of every stage in the account (the event has
+# no stage name to filter on; the consumer keeps the stages tagged as this app's).
+IVS_STAGE_RULE_PATTERN: dict[str, Any] = {"source": ["aws.ivs"], "detail-type": ["IVS Stage Update"]}
+# A session's start (its first poll) and end (an ad hoc room goes with it), from the outbox on the project bus.
+ROOM_SESSION_RULE_PATTERN: dict[str, Any] = {
+    "source": [EVENT_SOURCE],
+    "detail-type": ["room.session.started", "room.session.ended"],
 }

@@ -10,7 +10,8 @@ if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
     from chalicelib.rooms.domain.rooms import Room, Stage
-    from chalicelib.rooms.domain.tokens import Capability, Join, JoinToken
+    from chalicelib.rooms.domain.sessions import PlaneEvent, Session, Sighting
+    from chalicelib.rooms.domain.tokens import Capability, JoinToken
 
 
 class RoomRepository(Protocol):
@@ -42,14 +43,30 @@ class JoinTokenRepository(Protocol):
         ...
 
 
-class JoinLog(Protocol):
-    """Who exchanged a token for a seat, and when (sessions and call records build on it)."""
+class SessionRepository(Protocol):
+    """Room sessions: the active one of each room (what joins and the poll loop change, at a
+    version), and every session's record (its call detail records once ended)."""
 
-    def record(self, join: Join, events: Sequence[DomainEvent]) -> None:
-        """The join and its events, in one transaction."""
+    def active(self, project_id: str, room_id: str) -> Session | None: ...
+    def get(self, project_id: str, session_id: str) -> Session | None: ...
+    def of_room(self, project_id: str, room_id: str) -> list[Session]:
+        """The room's sessions, oldest first."""
         ...
 
-    def since(self, project_id: str, room_id: str, moment: datetime) -> list[Join]: ...
+    def ended_between(self, project_id: str, since: datetime, until: datetime) -> list[Session]:
+        """Sessions of the project that ended in [since, until), by end time."""
+        ...
+
+    def save(self, session: Session, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
+        """Creates (`expected_version` None), updates or ends the room's active session, with its
+        events, in one transaction; Conflict when another change came first."""
+        ...
+
+
+class SessionTimers(Protocol):
+    """Calls back (SessionService.poll) after a delay: the active session's poll loop."""
+
+    def arm(self, project_id: str, room_id: str, session_id: str, tick: int, delay_seconds: float) -> None: ...
 
 
 class Stages(Protocol):
@@ -64,6 +81,17 @@ class Stages(Protocol):
         """The stage as it is now (its endpoints), and the ids of the participants connected to its
         active session (none without one)."""
         ...
+
+    def stage_room(self, stage_arn: str) -> tuple[str, str] | None:
+        """(project id, room id) from this app's tags on the stage; None for another's, or gone."""
+        ...
+
+    def attendance(self, stage_arn: str, plane_sessions: Sequence[str]) -> tuple[str | None, list[Sighting]]:
+        """The stage's active session id (None without one), and the participants of it and of these
+        earlier stage sessions."""
+        ...
+
+    def participant_events(self, stage_arn: str, plane_session: str, participant_id: str) -> list[PlaneEvent]: ...
 
     def disconnect(self, stage_arn: str, participant_id: str, reason: str) -> bool:
         """Removes a connected participant; False when it is not connected (or unknown)."""

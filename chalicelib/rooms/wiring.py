@@ -1,4 +1,4 @@
-"""The rooms context's composition root: rooms and join tokens wired to DynamoDB and IVS real-time.
+"""The rooms context's composition root: rooms, join tokens and sessions wired to DynamoDB and IVS real-time.
 No rules here: every choice is a setting (config.Settings) or a service's."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from chalicelib.core.wiring import component, settings, table
 
 if TYPE_CHECKING:
     from chalicelib.rooms.adapters.stages import IvsStages
+    from chalicelib.rooms.adapters.timers import SqsSessionTimers
     from chalicelib.rooms.services.rooms import RoomService
+    from chalicelib.rooms.services.sessions import SessionService
     from chalicelib.rooms.services.tokens import JoinTokenService
 
 
@@ -28,20 +30,39 @@ def room_service() -> RoomService:
     from chalicelib.rooms.adapters.rooms import DynamoRoomRepository
     from chalicelib.rooms.services.rooms import RoomService
 
-    return RoomService(DynamoRoomRepository(table()), stages, utc_now, audit_log)
+    return RoomService(
+        DynamoRoomRepository(table()), stages, utc_now, audit_log, lambda *removal: session_service().removed(*removal)
+    )
 
 
 @component
 def join_token_service() -> JoinTokenService:
     from chalicelib.core.clock import utc_now
-    from chalicelib.rooms.adapters.rooms import DynamoJoinLog, DynamoJoinTokenRepository
+    from chalicelib.rooms.adapters.rooms import DynamoJoinTokenRepository, DynamoSessionRepository
     from chalicelib.rooms.services.tokens import JoinTokenService
 
     return JoinTokenService(
         room_service().find,
         DynamoJoinTokenRepository(table()),
-        DynamoJoinLog(table()),
+        DynamoSessionRepository(table()),
         stages,
         utc_now,
         settings().token_issuer,
     )
+
+
+@component
+def session_service() -> SessionService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.rooms.adapters.rooms import DynamoSessionRepository
+    from chalicelib.rooms.services.sessions import SessionService
+
+    return SessionService(room_service().find, DynamoSessionRepository(table()), stages, session_timers, utc_now)
+
+
+@component
+def session_timers() -> SqsSessionTimers:
+    from chalicelib.core import config
+    from chalicelib.rooms.adapters.timers import SqsSessionTimers
+
+    return SqsSessionTimers(config.sqs(), settings().room_events_queue_url)

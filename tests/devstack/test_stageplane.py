@@ -5,6 +5,7 @@ control API, and ffmpeg's `-f whip` muxer publishing to the stage's WHIP endpoin
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,3 +100,51 @@ def test_the_control_api_refuses_what_ivs_refuses(plane: StagePlane) -> None:
     second = ivs.list_stages(maxResults=2, nextToken=first["nextToken"])
     listed = {s["arn"] for s in first["stages"] + second["stages"]}
     assert set(pages) | {stage["arn"]} == listed and "nextToken" not in second
+
+
+def test_a_publishers_events_are_listed_as_ivs_lists_them(plane: StagePlane) -> None:
+    ivs = client(plane)
+    stage = ivs.create_stage(name="videoplane-events")["stage"]
+    token = ivs.create_participant_token(stageArn=stage["arn"], userId="ada")["participantToken"]
+    assert publish(stage["endpoints"]["whip"], token["token"]).returncode == 0
+    (session,) = plane.stages[stage["arn"]]["sessions"]
+    events = ivs.list_participant_events(
+        stageArn=stage["arn"], sessionId=session, participantId=token["participantId"]
+    )["events"]
+    assert [e["name"] for e in events] == ["JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT"]
+    assert events[0]["eventTime"] <= events[-1]["eventTime"]
+    other = ivs.list_participant_events(stageArn=stage["arn"], sessionId="st-OtherSession1", participantId="nobody")
+    assert other["events"] == []
+
+
+VANISH_WAIT_SECONDS = 60  # WebRTC consent freshness (RFC 7675, aioice): about 30 s without answers
+
+
+def test_a_publisher_that_vanishes_without_delete_is_disconnected(plane: StagePlane) -> None:
+    ivs = client(plane)
+    stage = ivs.create_stage(name="videoplane-vanish")["stage"]
+    token = ivs.create_participant_token(stageArn=stage["arn"], userId="ada")["participantToken"]
+    command = [
+        mediatools.ffmpeg(), "-hide_banner", "-v", "error",
+        "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15", "-f", "lavfi", "-i", "sine=frequency=440",
+        "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-tune", "zerolatency", "-g", "15",
+        "-c:a", "libopus", "-ar", "48000", "-ac", "2",
+        "-authorization", token["token"], "-f", "whip", stage["endpoints"]["whip"],
+    ]  # fmt: skip
+    peer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + VANISH_WAIT_SECONDS
+        while "activeSessionId" not in ivs.get_stage(arn=stage["arn"])["stage"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        session = ivs.get_stage(arn=stage["arn"])["stage"]["activeSessionId"]
+    finally:
+        peer.kill()  # no DELETE: the peer is just gone
+        peer.wait()
+    while ivs.get_stage(arn=stage["arn"])["stage"].get("activeSessionId") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    (listed,) = ivs.list_participants(stageArn=stage["arn"], sessionId=session)["participants"]
+    assert listed["state"] == "DISCONNECTED"
+    events = ivs.list_participant_events(
+        stageArn=stage["arn"], sessionId=session, participantId=listed["participantId"]
+    )
+    assert [e["name"] for e in events["events"]][-1] == "LEFT"

@@ -157,3 +157,71 @@ def test_a_moderator_publishes_over_whip_and_the_join_reaches_a_signed_webhook(
         )
     finally:
         api.ok("DELETE", f"/webhooks/{webhook['webhookId']}", project_a.api_key, expected=204)
+
+
+def whip_publisher(media: dict[str, Any], seconds: int) -> subprocess.Popen[str]:
+    """An ffmpeg WHIP publisher that sends `seconds` of media, then leaves (DELETE on its resource)."""
+    return subprocess.Popen(
+        [
+            mediatools.ffmpeg(), "-hide_banner", "-v", "error",
+            "-re", "-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=15:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+            "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-tune", "zerolatency", "-g", "15",
+            "-c:a", "libopus", "-ar", "48000", "-ac", "2",
+            "-authorization", media["participantToken"], "-f", "whip", media["whipUrl"],
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+SESSION_EVENTS = ["room.session.started", "room.participant.left", "room.session.ended", "room.cdr.ready"]
+
+
+def test_two_whip_publishers_make_a_session_whose_records_match_their_connect_times(
+    api: Api, project_a: Tenant, receiver: Callable[..., Receiver]
+) -> None:
+    hook = receiver()
+    webhook = api.ok(
+        "POST", "/webhooks", project_a.api_key, expected=201, json={"events": SESSION_EVENTS, "url": hook.url}
+    )
+    try:
+        room_id = create_room(api, project_a, mode="group")["roomId"]
+        admitted = {
+            user: join(
+                api,
+                mint(api, project_a, room_id, userRef=user, role="moderator" if user == "ada" else "participant")[
+                    "token"
+                ],
+            ).json()
+            for user in ("ada", "bob")
+        }
+        started = time.monotonic()
+        peers = {"ada": whip_publisher(admitted["ada"]["media"], 4), "bob": whip_publisher(admitted["bob"]["media"], 8)}
+        lasted: dict[str, float] = {}
+        for user, peer in peers.items():
+            assert peer.wait(timeout=60) == 0, peer.stderr.read() if peer.stderr else ""
+            lasted[user] = time.monotonic() - started
+
+        deliveries = hook.wait_for(5, seconds=60)
+        payloads = [verify_both_ways(webhook["signatureSecret"], webhook["webhookId"], d) for d in deliveries]
+        session_id = admitted["ada"]["sessionId"]
+        assert {p["sessionId"] for p in payloads} == {session_id}
+        assert sorted(p["type"] for p in payloads) == sorted(
+            ["room.session.started", "room.participant.left", "room.participant.left", "room.session.ended",
+             "room.cdr.ready"]
+        )  # fmt: skip
+        left = {p["participantId"]: p["reason"] for p in payloads if p["type"] == "room.participant.left"}
+        assert left == {admitted[u]["participantId"]: "left" for u in ("ada", "bob")}
+
+        records = api.ok("GET", f"/sessions/{session_id}/cdr", project_a.api_key)["data"]
+        by_user = {r["userRef"]: r for r in records}
+        assert set(by_user) == {"ada", "bob"} and by_user["ada"]["role"] == "moderator"
+        for user, seconds in lasted.items():
+            # Connected from the WHIP answer to the DELETE: what the peer measured, within 2 s.
+            assert abs(by_user[user]["duration"] - seconds) <= 2, (user, by_user[user], seconds)
+            assert by_user[user]["publishedDuration"] <= by_user[user]["duration"] + 1
+        session = api.ok("GET", f"/sessions/{session_id}", project_a.api_key)
+        assert session["status"] == "ended" and session["endReason"] == "empty"
+        assert session["endedAt"] == by_user["bob"]["leftAt"]
+    finally:
+        api.ok("DELETE", f"/webhooks/{webhook['webhookId']}", project_a.api_key, expected=204)

@@ -130,6 +130,26 @@ def test_default_bus_routes_this_apps_ivs_stream_changes_to_the_live_events_queu
     assert rule["EventPattern"]["detail"]["channel_name"] == [{"prefix": "videoplane-"}]
 
 
+def test_stage_updates_and_session_starts_reach_the_room_events_queue(synthesized: Synthesized) -> None:
+    """Two rules, one queue: IVS's stage updates (default bus) and `room.session.started` (project bus);
+    the queue allows exactly those two."""
+    template = synthesized.template
+    target_queue = queue_id(template, resources.ROOM_EVENTS_QUEUE)
+    patterns = (resources.IVS_STAGE_RULE_PATTERN, resources.ROOM_SESSION_RULE_PATTERN)
+    rules = {
+        rule_id: rule["Properties"]
+        for rule_id, rule in of_type(template, "AWS::Events::Rule").items()
+        if rule["Properties"].get("EventPattern") in patterns
+    }
+    assert sorted(("EventBusName" in r) for r in rules.values()) == [False, True]
+    for rule in rules.values():
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [target_queue, "Arn"]}
+        assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    allows = [s for s in queue_policy_statements(template, target_queue) if s["Effect"] == "Allow"]
+    assert sorted(a["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][0] for a in allows) == sorted(rules)
+
+
 # -- consumers ------------------------------------------------------------------------------------
 
 

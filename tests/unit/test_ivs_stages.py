@@ -4,6 +4,7 @@ strict model walk (enums, bounds, patterns) for every call, and ClientError code
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -13,9 +14,9 @@ from botocore.stub import Stubber
 from chalicelib.core import ids
 from chalicelib.rooms.adapters.stages import IvsStages, participant_token_request
 from chalicelib.rooms.domain.errors import StageNotFound, StageQuotaExceeded, StageUnavailable
-from chalicelib.rooms.domain.rooms import stage_name
+from chalicelib.rooms.domain.rooms import TAG_APP, TAG_PROJECT, TAG_ROOM, stage_name
+from chalicelib.rooms.domain.sessions import PlaneEvent, Sighting
 from chalicelib.rooms.domain.tokens import BOTH, WATCH
-from chalicelib.rooms.services.rooms import TAG_APP, TAG_PROJECT, TAG_ROOM
 from tests.unit import strict_model
 from tests.unit.test_ivs_channels import strict_model_name
 
@@ -150,3 +151,53 @@ def test_disconnect_names_the_participant_and_an_absent_one_is_false() -> None:
         assert stages.disconnect(STAGE, "pArTiCiPaNt1", request["reason"]) is True
         assert stages.disconnect(STAGE, "pArTiCiPaNt1", request["reason"]) is False
         stubber.assert_no_pending_responses()
+
+
+def test_a_stages_room_comes_from_this_apps_tags_only() -> None:
+    ivs = client()
+    with Stubber(ivs) as stubber:
+        checked(stubber, "GetStage", {"stage": {"arn": STAGE, "tags": TAGS}}, {"arn": STAGE})
+        checked(stubber, "GetStage", {"stage": {"arn": OTHER, "tags": {"team": "other"}}}, {"arn": OTHER})
+        stubber.add_client_error("get_stage", "ResourceNotFoundException", http_status_code=404)
+        stages = IvsStages(ivs)
+        assert stages.stage_room(STAGE) == (PROJECT, ROOM)
+        assert stages.stage_room(OTHER) is None
+        assert stages.stage_room(STAGE) is None
+        stubber.assert_no_pending_responses()
+
+
+def test_attendance_lists_every_state_of_the_earlier_and_the_active_stage_sessions() -> None:
+    ivs = client()
+    earlier = "st-EaRlIeR000001"
+    joined = datetime(2026, 3, 4, 10, 0, 1, tzinfo=UTC)
+    with Stubber(ivs) as stubber:
+        checked(stubber, "GetStage", {"stage": {"arn": STAGE, "activeSessionId": SESSION}}, {"arn": STAGE})
+        gone = {"participantId": "a", "state": "DISCONNECTED", "firstJoinTime": joined}
+        checked(
+            stubber,
+            "ListParticipants",
+            {"participants": [gone]},
+            {"stageArn": STAGE, "sessionId": earlier, "maxResults": 100},
+        )
+        here = {"participantId": "b", "state": "CONNECTED", "firstJoinTime": joined}
+        first = {"stageArn": STAGE, "sessionId": SESSION, "maxResults": 100}
+        checked(stubber, "ListParticipants", {"participants": [here], "nextToken": "n2"}, first)
+        checked(stubber, "ListParticipants", {"participants": []}, {**first, "nextToken": "n2"})
+        active, sightings = IvsStages(ivs).attendance(STAGE, [earlier, SESSION])
+        stubber.assert_no_pending_responses()
+    assert active == SESSION
+    assert sightings == [Sighting("a", False, joined, earlier), Sighting("b", True, joined, SESSION)]
+
+
+def test_participant_events_carry_their_names_and_times() -> None:
+    ivs = client()
+    left = datetime(2026, 3, 4, 10, 0, 30, tzinfo=UTC)
+    with Stubber(ivs) as stubber:
+        request = {"stageArn": STAGE, "sessionId": SESSION, "participantId": "a", "maxResults": 100}
+        page = {"events": [{"name": "JOINED", "participantId": "a", "eventTime": left}], "nextToken": "e2"}
+        checked(stubber, "ListParticipantEvents", page, request)
+        page2 = {"events": [{"name": "LEFT", "participantId": "a", "eventTime": left}]}
+        checked(stubber, "ListParticipantEvents", page2, {**request, "nextToken": "e2"})
+        found = IvsStages(ivs).participant_events(STAGE, SESSION, "a")
+        stubber.assert_no_pending_responses()
+    assert found == [PlaneEvent("a", "JOINED", left), PlaneEvent("a", "LEFT", left)]

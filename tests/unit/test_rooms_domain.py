@@ -175,14 +175,6 @@ def test_a_room_waiting_for_its_moderator_holds_participants_back() -> None:
     assert tokens.seat_refusal(made, Role.MODERATOR, "m", []) is None
 
 
-def test_a_join_holds_its_seat_until_connected_or_for_a_minute() -> None:
-    def join(participant: str, age: timedelta) -> tokens.Join:
-        return tokens.Join(PROJECT, "ro1", participant, "jt1", participant, Role.PARTICIPANT, NOW - age)
-
-    joins = [join("fresh", timedelta(seconds=10)), join("stale", timedelta(minutes=5)), join("on", timedelta(hours=1))]
-    assert {s.user_ref for s in tokens.seats(joins, {"on"}, NOW)} == {"fresh", "on"}
-
-
 # -- token claims -------------------------------------------------------------------------------
 
 

@@ -3,25 +3,34 @@ whatever fails between creating it and saving the room; a join is refused for ea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from chalicelib.core import ids
 from chalicelib.core.domain.access import Actor, Principal, Role
 from chalicelib.core.domain.audit import AuditEvent
-from chalicelib.core.domain.errors import Conflict, NotFound
+from chalicelib.core.domain.errors import Conflict, NotFound, RepositoryUnavailable
 from chalicelib.core.domain.events import DomainEvent
 from chalicelib.core.domain.pagination import PageRequest
 from chalicelib.core.ports import AuditLog
+from chalicelib.rooms.adapters.timers import SqsSessionTimers, parse_timer, timer_message
 from chalicelib.rooms.domain import rooms
-from chalicelib.rooms.domain.errors import JoinTokenExpired, JoinTokenRevoked, StageUnavailable
+from chalicelib.rooms.domain.errors import JoinTokenExpired, JoinTokenRevoked, RoomFull, StageUnavailable
 from chalicelib.rooms.domain.rooms import Room, RoomCreation, RoomQuery, Stage
-from chalicelib.rooms.domain.tokens import Capability, Join, JoinRequest, JoinToken, TokenRequest
-from chalicelib.rooms.ports import JoinLog, JoinTokenRepository, RoomRepository, Stages
+from chalicelib.rooms.domain.sessions import LeaveReason, PlaneEvent, Session, Sighting
+from chalicelib.rooms.domain.tokens import Capability, JoinRequest, JoinToken, TokenRequest
+from chalicelib.rooms.ports import JoinTokenRepository, RoomRepository, SessionRepository, SessionTimers, Stages
 from chalicelib.rooms.services.rooms import RoomService
+from chalicelib.rooms.services.sessions import SessionService
 from chalicelib.rooms.services.tokens import JoinTokenService
+from tests.unit import strict_model
 
 NOW = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 ACTOR = Actor(Principal(project_id=ids.new_id("pr"), key_id=ids.new_id("key"), role=Role.OPERATOR), "req-1")
@@ -65,6 +74,9 @@ class FakeStages:
         self.connected: set[str] = set()
         self.fail_create = False
         self.tokens: list[tuple[str, int, frozenset[Capability]]] = []
+        self.rooms: dict[str, tuple[str, str]] = {}
+        self.sightings: dict[str, Sighting] = {}
+        self.plane_events: list[PlaneEvent] = []
 
     def create_stage(self, name: str, tags: dict[str, str]) -> Stage:
         if self.fail_create:
@@ -81,6 +93,15 @@ class FakeStages:
 
     def presence(self, stage_arn: str) -> tuple[Stage, set[str]]:
         return Stage(arn=stage_arn, whip_endpoint="https://whip.example"), set(self.connected)
+
+    def stage_room(self, stage_arn: str) -> tuple[str, str] | None:
+        return self.rooms.get(stage_arn)
+
+    def attendance(self, stage_arn: str, plane_sessions: Sequence[str]) -> tuple[str | None, list[Sighting]]:
+        return ("st-1" if self.connected else None), list(self.sightings.values())
+
+    def participant_events(self, stage_arn: str, plane_session: str, participant_id: str) -> list[PlaneEvent]:
+        return [e for e in self.plane_events if e.participant_id == participant_id]
 
     def disconnect(self, stage_arn: str, participant_id: str, reason: str) -> bool:
         if participant_id not in self.connected:
@@ -127,17 +148,56 @@ class FakeTokens:
         return True
 
 
-class FakeJoins:
-    def __init__(self) -> None:
-        self.joins: list[Join] = []
-        self.events: list[DomainEvent] = []
+class FakeSessions:
+    """The active session per room at a version, and every session's record, as DynamoDB keeps them."""
 
-    def record(self, join: Join, events: Sequence[DomainEvent]) -> None:
-        self.joins.append(join)
+    def __init__(self) -> None:
+        self.live: dict[tuple[str, str], Session] = {}
+        self.records: dict[tuple[str, str], Session] = {}
+        self.events: list[DomainEvent] = []
+        # Called once before the next save: another writer's change (a racing join).
+        self.before_save: list[Callable[[], None]] = []
+
+    def active(self, project_id: str, room_id: str) -> Session | None:
+        return self.live.get((project_id, room_id))
+
+    def get(self, project_id: str, session_id: str) -> Session | None:
+        found = self.records.get((project_id, session_id))
+        live = self.live.get((project_id, found.room_id)) if found else None
+        return live if live is not None and found is not None and live.session_id == session_id else found
+
+    def of_room(self, project_id: str, room_id: str) -> list[Session]:
+        found = [s for (p, _), s in sorted(self.records.items()) if p == project_id and s.room_id == room_id]
+        return [self.get(project_id, s.session_id) or s for s in found]
+
+    def ended_between(self, project_id: str, since: datetime, until: datetime) -> list[Session]:
+        return [
+            s for (p, _), s in self.records.items()
+            if p == project_id and s.ended_at is not None and since <= s.ended_at < until
+        ]  # fmt: skip
+
+    def save(self, session: Session, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
+        while self.before_save:
+            self.before_save.pop(0)()
+        key = (session.project_id, session.room_id)
+        current = self.live.get(key)
+        if (current is None) != (expected_version is None) or (current and current.version != expected_version):
+            raise Conflict()
+        if session.active:
+            self.live[key] = session
+            self.records.setdefault((session.project_id, session.session_id), session)
+        else:
+            del self.live[key]
+            self.records[(session.project_id, session.session_id)] = session
         self.events.extend(events)
 
-    def since(self, project_id: str, room_id: str, moment: datetime) -> list[Join]:
-        return [j for j in self.joins if (j.project_id, j.room_id) == (project_id, room_id) and j.joined_at >= moment]
+
+class FakeTimers:
+    def __init__(self) -> None:
+        self.armed: list[tuple[str, int, float]] = []
+
+    def arm(self, project_id: str, room_id: str, session_id: str, tick: int, delay_seconds: float) -> None:
+        self.armed.append((session_id, tick, delay_seconds))
 
 
 class FakeAuditLog:
@@ -160,18 +220,27 @@ class Clock:
 
 
 def services() -> tuple[RoomService, JoinTokenService, FakeRooms, FakeStages, Clock]:
+    room_service, token_service, _, repository, stages, clock = all_services()
+    return room_service, token_service, repository, stages, clock
+
+
+def all_services() -> tuple[RoomService, JoinTokenService, SessionService, FakeRooms, FakeStages, Clock]:
     repository, stages, clock = FakeRooms(), FakeStages(), Clock()
     # The fakes are the ports (no type: ignore): mypy checks them against the protocols.
     typed_rooms: RoomRepository = repository
     typed_stages: Stages = stages
     typed_tokens: JoinTokenRepository = FakeTokens()
-    typed_joins: JoinLog = FakeJoins()
+    typed_sessions: SessionRepository = FakeSessions()
+    typed_timers: SessionTimers = FakeTimers()
     typed_audit: AuditLog = FakeAuditLog()
     room_service = RoomService(typed_rooms, lambda: typed_stages, clock, lambda: typed_audit)
     token_service = JoinTokenService(
-        room_service.find, typed_tokens, typed_joins, lambda: typed_stages, clock, "videoplane"
+        room_service.find, typed_tokens, typed_sessions, lambda: typed_stages, clock, "videoplane"
     )
-    return room_service, token_service, repository, stages, clock
+    session_service = SessionService(
+        room_service.find, typed_sessions, lambda: typed_stages, lambda: typed_timers, clock
+    )
+    return room_service, token_service, session_service, repository, stages, clock
 
 
 def creation(**settings: object) -> RoomCreation:
@@ -236,11 +305,14 @@ def test_a_join_records_the_seat_and_sizes_the_media_token() -> None:
     admission = tokens.join(JoinRequest(token=minted.jwt))
     assert admission.capabilities == frozenset({Capability.SUBSCRIBE})
     assert stages.tokens == [("u", 90, frozenset({Capability.SUBSCRIBE}))]
-    joins = tokens.joins
-    assert isinstance(joins, FakeJoins)
-    assert [j.participant_id for j in joins.joins] == [admission.participant_id]
-    (joined,) = joins.events
+    held = tokens.sessions
+    assert isinstance(held, FakeSessions)
+    (session,) = held.live.values()
+    assert list(session.attendance) == [admission.participant_id] and admission.session_id == session.session_id
+    started, joined = held.events
+    assert started.payload()["sessionId"] == session.session_id
     assert joined.payload()["participantId"] == admission.participant_id and joined.payload()["role"] == "viewer"
+    assert joined.payload()["sessionId"] == session.session_id
 
 
 def test_a_deleted_room_revokes_its_tokens() -> None:
@@ -265,3 +337,158 @@ def test_removing_a_participant_disconnects_it_and_is_audited() -> None:
     assert [(e.action, e.detail) for e in audit_log.events] == [("room.participant.remove", "p1")]
     with pytest.raises(NotFound):
         svc.remove_participant(ACTOR, room.room_id, "p1")
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def token_for(tokens: JoinTokenService, room_id: str, user_ref: str, role: str = "participant") -> str:
+    request = TokenRequest.model_validate({"userRef": user_ref, "name": user_ref, "role": role})
+    return tokens.mint(ACTOR, room_id, request).jwt
+
+
+def test_two_joins_racing_for_the_last_seat_admit_one() -> None:
+    svc, tokens, _, _, stages, _ = all_services()
+    room = svc.create(ACTOR, creation(mode="p2p"))
+    first = tokens.join(JoinRequest(token=token_for(tokens, room.room_id, "a")))
+    stages.connected = {first.participant_id}
+    held = tokens.sessions
+    assert isinstance(held, FakeSessions)
+    late, early = token_for(tokens, room.room_id, "b"), token_for(tokens, room.room_id, "c")
+    won: list[str] = []
+    # c's join lands between b's read of the session (one seat left) and b's write.
+    held.before_save.append(lambda: won.append(tokens.join(JoinRequest(token=early)).claims.user_ref))
+    with pytest.raises(RoomFull):
+        tokens.join(JoinRequest(token=late))
+    assert won == ["c"]
+    (session,) = held.live.values()
+    assert sorted(a.user_ref for a in session.attendance.values()) == ["a", "c"]
+
+
+def joined_pair() -> tuple[SessionService, FakeStages, FakeSessions, FakeTimers, Clock, Room, list[str]]:
+    svc, tokens, sessions_svc, _, stages, clock = all_services()
+    room = svc.create(ACTOR, creation(duration=30))
+    ids_ = [tokens.join(JoinRequest(token=token_for(tokens, room.room_id, u))).participant_id for u in ("a", "b")]
+    stages.connected = set(ids_)
+    stages.sightings = {pid: Sighting(pid, True, NOW + timedelta(seconds=1), "st-1") for pid in ids_}
+    held, timers = sessions_svc.repository, sessions_svc.timers()
+    assert isinstance(held, FakeSessions) and isinstance(timers, FakeTimers)
+    held.events.clear()
+    return sessions_svc, stages, held, timers, clock, room, ids_
+
+
+def test_the_poll_loop_keeps_one_timer_whatever_is_duplicated() -> None:
+    svc, _, held, timers, clock, room, _ = joined_pair()
+    (session,) = held.live.values()
+    clock.now = NOW + timedelta(seconds=5)
+    svc.on_started(ACTOR.project_id, room.room_id, session.session_id)
+    svc.on_started(ACTOR.project_id, room.room_id, session.session_id)  # the event, delivered twice
+    assert timers.armed == [(session.session_id, 1, 10)]
+    svc.poll(ACTOR.project_id, room.room_id, session.session_id, 1)
+    svc.poll(ACTOR.project_id, room.room_id, session.session_id, 1)
+    assert [t[1] for t in timers.armed] == [1, 2]
+    assert held.events == []
+
+
+def test_leaves_are_published_once_and_the_last_ends_the_session_with_its_records() -> None:
+    svc, stages, held, timers, clock, room, (a, b) = joined_pair()
+    (session,) = held.live.values()
+    stages.sightings[a] = Sighting(a, False, NOW + timedelta(seconds=1), "st-1")
+    stages.plane_events = [PlaneEvent(a, "LEFT", NOW + timedelta(seconds=21))]
+    clock.now = NOW + timedelta(seconds=25)
+    svc.poll(ACTOR.project_id, room.room_id, None, None)
+    svc.poll(ACTOR.project_id, room.room_id, None, None)
+    assert [(e.type, e.payload()["participantId"]) for e in held.events] == [("room.participant.left", a)]
+    stages.sightings[b] = Sighting(b, False, NOW + timedelta(seconds=1), "st-1")
+    stages.plane_events.append(PlaneEvent(b, "LEFT", NOW + timedelta(seconds=41)))
+    clock.now = NOW + timedelta(seconds=45)
+    svc.poll(ACTOR.project_id, room.room_id, session.session_id, 0)
+    assert [e.type for e in held.events[1:]] == ["room.participant.left", "room.session.ended", "room.cdr.ready"]
+    assert held.events[2].payload()["reason"] == "empty" and held.events[3].payload()["participants"] == 2
+    assert timers.armed == [] and held.live == {}
+    ended = svc.get(ACTOR, session.session_id)
+    assert ended.ended_at == NOW + timedelta(seconds=41)
+    rows = svc.records(ACTOR, session.session_id, PageRequest()).items
+    assert sorted((r.participant_id, r.duration_seconds, r.leave_reason) for r in rows) == sorted(
+        [(a, 20, LeaveReason.LEFT), (b, 40, LeaveReason.LEFT)]
+    )
+    period = svc.records_between(ACTOR, NOW, NOW + timedelta(minutes=1), PageRequest())
+    assert period.items_total == 2
+    assert svc.records_between(ACTOR, NOW + timedelta(minutes=1), NOW + timedelta(hours=1), PageRequest()).items == []
+    # Late polls and events after the end change nothing.
+    assert svc.poll(ACTOR.project_id, room.room_id, session.session_id, 1) is None
+    assert len(held.events) == 4
+
+
+def test_the_duration_limit_disconnects_everyone_and_ends_the_session() -> None:
+    svc, stages, held, _, clock, room, _ = joined_pair()
+    clock.now = NOW + timedelta(minutes=30)
+    svc.poll(ACTOR.project_id, room.room_id, None, None)
+    assert stages.connected == set()
+    assert [e.payload().get("reason") for e in held.events] == [
+        "session-ended",
+        "session-ended",
+        "duration-limit",
+        None,
+    ]
+
+
+def test_a_deleted_rooms_session_ends_at_its_next_poll() -> None:
+    svc, _, held, _, clock, room, _ = joined_pair()
+    rooms_svc = RoomService(FakeRooms(), FakeStages, clock, FakeAuditLog)
+    svc.rooms = rooms_svc.find  # the room is gone
+    svc.poll(ACTOR.project_id, room.room_id, None, None)
+    assert [e.type for e in held.events][-2:] == ["room.session.ended", "room.cdr.ready"]
+    assert held.events[-2].payload()["reason"] == "room-deleted"
+
+
+def test_a_stage_update_polls_its_room_and_marks_the_publish() -> None:
+    svc, stages, held, _, clock, room, (a, _) = joined_pair()
+    assert room.stage is not None
+    stages.rooms[room.stage.arn] = (ACTOR.project_id, room.room_id)
+    clock.now = NOW + timedelta(seconds=3)
+    svc.on_stage_update(room.stage.arn, {"event_name": "Participant Published", "participant_id": a}, NOW)
+    svc.on_stage_update("arn:aws:ivs:us-east-1:123456789012:stage/notours", {"event_name": "x"}, NOW)
+    (session,) = held.live.values()
+    assert session.attendance[a].publishing and session.attendance[a].connected_at == NOW + timedelta(seconds=1)
+    with pytest.raises(NotFound):
+        svc.get(replace(ACTOR, principal=replace(ACTOR.principal, project_id=ids.new_id("pr"))), session.session_id)
+
+
+def test_a_removal_is_recorded_at_once_and_no_later_report_changes_its_reason() -> None:
+    svc, _, sessions_svc, _, stages, clock = all_services()
+    svc.on_removed = sessions_svc.removed
+    room = svc.create(ACTOR, creation())
+    tokens = JoinTokenService(svc.find, FakeTokens(), sessions_svc.repository, lambda: stages, clock, "videoplane")
+    ids_ = [tokens.join(JoinRequest(token=token_for(tokens, room.room_id, u))).participant_id for u in ("a", "b")]
+    stages.connected = set(ids_)
+    held = sessions_svc.repository
+    assert isinstance(held, FakeSessions)
+    held.events.clear()
+    clock.now = NOW + timedelta(seconds=9)
+    svc.remove_participant(ACTOR, room.room_id, ids_[0])
+    stages.sightings = {ids_[0]: Sighting(ids_[0], False, NOW, "st-1"), ids_[1]: Sighting(ids_[1], True, NOW, "st-1")}
+    stages.plane_events = [PlaneEvent(ids_[0], "LEFT", NOW + timedelta(seconds=9))]
+    sessions_svc.poll(ACTOR.project_id, room.room_id, None, None)
+    assert [(e.type, e.payload()["reason"]) for e in held.events] == [("room.participant.left", "removed")]
+    (session,) = held.live.values()
+    assert session.attendance[ids_[0]].leave_reason is LeaveReason.REMOVED
+
+
+def test_the_poll_timer_is_a_delayed_message_to_the_room_events_queue() -> None:
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="unit", aws_secret_access_key="unit")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/videoplane-room-events"
+    body = timer_message("pr1", "ro1", "rs1", 3)
+    params: dict[str, Any] = {"QueueUrl": url, "MessageBody": body, "DelaySeconds": 10}
+    assert strict_model.findings("sqs", "SendMessage", params) == []
+    with Stubber(client) as stubber:
+        stubber.add_response("send_message", {"MessageId": "m1"}, params)
+        SqsSessionTimers(client, url).arm("pr1", "ro1", "rs1", 3, 9.2)
+        stubber.add_response("send_message", {"MessageId": "m2"}, {**params, "DelaySeconds": 0})
+        SqsSessionTimers(client, url).arm("pr1", "ro1", "rs1", 3, -4)  # the duration limit already passed
+        stubber.add_client_error("send_message", "AWS.SimpleQueueService.NonExistentQueue", http_status_code=400)
+        with pytest.raises(RepositoryUnavailable):
+            SqsSessionTimers(client, url).arm("pr1", "ro1", "rs1", 3, 10)
+        stubber.assert_no_pending_responses()
+    assert parse_timer(json.loads(body)) == ("pr1", "ro1", "rs1", 3)
+    assert parse_timer({"detail-type": "IVS Stage Update"}) is None

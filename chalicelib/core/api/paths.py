@@ -63,6 +63,7 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     # IVS's participant ids: [a-zA-Z0-9-_]{0,64} (the ivs-realtime model).
     "participantId": PathParameter("^[0-9A-Za-z_-]{1,64}$", "pArTiCiPaNt01"),
     "playerId": _id("pl"),
+    "sessionId": _id("rs"),
     "playbackKeyId": _id("pbk"),
     "projectId": _id("pr"),
     # A private video's single-use token (api.video's: a lowercase UUID).

@@ -217,14 +217,12 @@ class RoomDeleted(RoomEvent):
 
 
 class RoomSessionStarted(RoomEvent):
-    planned = True
     description = "A room's session started: the first participant joined."
     type: Literal["room.session.started"] = "room.session.started"
     session_id: str = Field(alias="sessionId")
 
 
 class RoomSessionEnded(RoomEvent):
-    planned = True
     description = "A room's session ended: the last participant left, or the duration limit was reached."
     type: Literal["room.session.ended"] = "room.session.ended"
     session_id: str = Field(alias="sessionId")
@@ -234,9 +232,7 @@ class RoomSessionEnded(RoomEvent):
 class RoomParticipantJoined(RoomEvent):
     description = "A participant exchanged a join token for the room's media credentials."
     type: Literal["room.participant.joined"] = "room.participant.joined"
-    session_id: str | None = Field(
-        default=None, alias="sessionId", description="The session joined; absent until sessions are tracked"
-    )
+    session_id: str = Field(alias="sessionId", description="The session joined (GET /sessions/{sessionId})")
     participant_id: str = Field(alias="participantId", description="The IVS participant id")
     token_id: str = Field(alias="tokenId")
     user_ref: str = Field(alias="userRef")
@@ -244,8 +240,10 @@ class RoomParticipantJoined(RoomEvent):
 
 
 class RoomParticipantLeft(RoomEvent):
-    planned = True
-    description = "A participant left the room's session (or was removed, or its connection was lost)."
+    description = (
+        "A participant left the room's session (or was removed, or its connection was lost); known within"
+        " about 10 s of the media plane noticing."
+    )
     type: Literal["room.participant.left"] = "room.participant.left"
     session_id: str = Field(alias="sessionId")
     participant_id: str = Field(alias="participantId")
@@ -262,7 +260,6 @@ class RoomRecordingReady(RoomEvent):
 
 
 class RoomCdrReady(RoomEvent):
-    planned = True
     description = "A session's call detail records are complete (GET /sessions/{sessionId}/cdr)."
     type: Literal["room.cdr.ready"] = "room.cdr.ready"
     session_id: str = Field(alias="sessionId")

@@ -1,19 +1,19 @@
-"""Item layouts of rooms, join tokens and joins (docs/data-model.md)."""
+"""Item layouts of rooms, join tokens and room sessions (docs/data-model.md)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
-from chalicelib.core.clock import epoch_seconds, from_atom, to_atom
+from chalicelib.core.clock import epoch_seconds
 from chalicelib.rooms.domain.rooms import Room
-from chalicelib.rooms.domain.tokens import Join, JoinToken, Role
+from chalicelib.rooms.domain.sessions import Session
+from chalicelib.rooms.domain.tokens import JoinToken
 
 ROOM_ENTITY = "room"
-# Joins are kept for the session and call-record slices to read.
-JOIN_RETENTION = timedelta(days=30)
 
 
 def room_key(project_id: str, room_id: str) -> tuple[str, str]:
@@ -51,33 +51,60 @@ def token_from_item(item: dict[str, Any]) -> JoinToken:
     return JoinToken.model_validate(item_body(item))
 
 
-def join_partition(project_id: str, room_id: str) -> str:
-    return project_partition(project_id, f"ROOM_JOIN#{room_id}")
+SESSION_RETENTION = timedelta(days=400)
 
 
-def join_item(join: Join) -> dict[str, Any]:
+def active_session_key(project_id: str, room_id: str) -> tuple[str, str]:
+    """The room's active session: what joins and the poll loop change, at a version."""
+    return project_partition(project_id, "ROOM_SESSION_ACTIVE"), room_id
+
+
+def session_key(project_id: str, session_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "ROOM_SESSION"), session_id
+
+
+def room_sessions_index(project_id: str, room_id: str) -> str:
+    return project_partition(project_id, f"ROOM_SESSIONS#{room_id}")
+
+
+def ended_partition(project_id: str) -> str:
+    """Ended sessions by end time: `GET /cdr?from=&to=` is a key range."""
+    return project_partition(project_id, "ROOM_SESSION_ENDED")
+
+
+def active_session_item(session: Session) -> dict[str, Any]:
+    pk, sk = active_session_key(session.project_id, session.room_id)
+    return {PK: pk, SK: sk, "entity": "roomSessionActive", **session.model_dump(mode="json")}
+
+
+def session_item(session: Session) -> dict[str, Any]:
+    """The session's record: written when it starts, written again, whole, when it ends."""
+    pk, sk = session_key(session.project_id, session.session_id)
     return {
-        PK: join_partition(join.project_id, join.room_id),
-        # Time first, so "joins since" is a key range.
-        SK: f"{to_atom(join.joined_at)}#{join.participant_id}",
-        "entity": "roomJoin",
-        TTL: epoch_seconds(join.joined_at + JOIN_RETENTION),
-        "participantId": join.participant_id,
-        "tokenId": join.token_id,
-        "userRef": join.user_ref,
-        "role": join.role.value,
-        "joinedAt": to_atom(join.joined_at),
+        PK: pk,
+        SK: sk,
+        "entity": "roomSession",
+        resources.GSI1_PARTITION_KEY: room_sessions_index(session.project_id, session.room_id),
+        resources.GSI1_SORT_KEY: session.session_id,
+        TTL: epoch_seconds(session.started_at + SESSION_RETENTION),
+        **session.model_dump(mode="json"),
     }
 
 
-def join_from_item(item: dict[str, Any]) -> Join:
-    _, project_id, _, room_id = item[PK].split("#")
-    return Join(
-        project_id=project_id,
-        room_id=room_id,
-        participant_id=item["participantId"],
-        token_id=item["tokenId"],
-        user_ref=item["userRef"],
-        role=Role(item["role"]),
-        joined_at=from_atom(item["joinedAt"]),
-    )
+def ended_item(session: Session) -> dict[str, Any]:
+    assert session.ended_at is not None
+    return {
+        PK: ended_partition(session.project_id),
+        SK: f"{ended_sort_key(session.ended_at)}#{session.session_id}",
+        "entity": "roomSessionEnded",
+        TTL: epoch_seconds(session.started_at + SESSION_RETENTION),
+        **session.model_dump(mode="json"),
+    }
+
+
+def ended_sort_key(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def session_from_item(item: dict[str, Any]) -> Session:
+    return Session.model_validate(item_body(item))

@@ -1,10 +1,11 @@
-"""DynamoDB repositories of rooms, their join tokens and their joins."""
+"""DynamoDB repositories of rooms, their join tokens and their sessions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, Delete, Put, Table, Update, Write
 from chalicelib.core.adapters.records import audit_put, outbox_put
 from chalicelib.core.adapters.versioned import CREATE_ONLY, versioned_delete, versioned_put
@@ -12,18 +13,25 @@ from chalicelib.core.clock import to_atom
 from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.events import DomainEvent
 from chalicelib.rooms.adapters.records import (
-    join_from_item,
-    join_item,
-    join_partition,
+    active_session_item,
+    active_session_key,
+    ended_item,
+    ended_partition,
+    ended_sort_key,
     room_from_item,
     room_item,
     room_key,
+    room_sessions_index,
+    session_from_item,
+    session_item,
+    session_key,
     token_from_item,
     token_item,
     token_key,
 )
 from chalicelib.rooms.domain.rooms import Room
-from chalicelib.rooms.domain.tokens import Join, JoinToken
+from chalicelib.rooms.domain.sessions import Session
+from chalicelib.rooms.domain.tokens import JoinToken
 
 
 class DynamoRoomRepository:
@@ -91,14 +99,43 @@ class DynamoJoinTokenRepository:
         return self.table.write_if([mark])
 
 
-class DynamoJoinLog:
+class DynamoSessionRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def record(self, join: Join, events: Sequence[DomainEvent]) -> None:
-        self.table.write([Put(item=join_item(join)), *(outbox_put(event) for event in events)])
+    def active(self, project_id: str, room_id: str) -> Session | None:
+        item = self.table.get(*active_session_key(project_id, room_id))
+        return None if item is None else session_from_item(item)
 
-    def since(self, project_id: str, room_id: str, moment: datetime) -> list[Join]:
-        # "~" sorts after every ATOM date.
-        span = (to_atom(moment), "~")
-        return [join_from_item(item) for item in self.table.query(join_partition(project_id, room_id), span)]
+    def get(self, project_id: str, session_id: str) -> Session | None:
+        item = self.table.get(*session_key(project_id, session_id))
+        if item is None:
+            return None
+        session = session_from_item(item)
+        # An active session's record is as it started; its attendance lives in the active item.
+        live = self.active(project_id, session.room_id) if session.active else None
+        return live if live is not None and live.session_id == session_id else session
+
+    def of_room(self, project_id: str, room_id: str) -> list[Session]:
+        found = [
+            session_from_item(item)
+            for item in self.table.query(room_sessions_index(project_id, room_id), index=resources.GSI1)
+        ]
+        live = self.active(project_id, room_id) if any(s.active for s in found) else None
+        return [live if live is not None and live.session_id == s.session_id else s for s in found]
+
+    def ended_between(self, project_id: str, since: datetime, until: datetime) -> list[Session]:
+        # Keys are "<end>#<sessionId>": one ending at `until` sorts after the bound, and is left out.
+        span = (ended_sort_key(since), ended_sort_key(until))
+        return [session_from_item(item) for item in self.table.query(ended_partition(project_id), span)]
+
+    def save(self, session: Session, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
+        outbox = [outbox_put(event) for event in events]
+        if expected_version is None:
+            created = Put(item=active_session_item(session), **CREATE_ONLY)  # type: ignore[arg-type]
+            self.table.write([created, Put(item=session_item(session)), *outbox])
+        elif session.active:
+            self.table.write([versioned_put(active_session_item(session), expected_version), *outbox])
+        else:
+            gone = versioned_delete(*active_session_key(session.project_id, session.room_id), expected_version)
+            self.table.write([gone, Put(item=session_item(session)), Put(item=ended_item(session)), *outbox])

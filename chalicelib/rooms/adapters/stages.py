@@ -12,13 +12,15 @@ ClientError (500, logged).
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.rooms.domain.errors import StageNotFound, StageQuotaExceeded, StageUnavailable
-from chalicelib.rooms.domain.rooms import Stage
+from chalicelib.rooms.domain.rooms import Stage, tagged_room
+from chalicelib.rooms.domain.sessions import PlaneEvent, Sighting
 from chalicelib.rooms.domain.tokens import Capability
 
 _RETRYABLE = {"ThrottlingException", "InternalServerException", "PendingVerification", "ConflictException"}
@@ -58,6 +60,20 @@ def participant_token_request(
     }
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def sighting(participant: dict[str, Any], plane_session: str) -> Sighting:
+    joined = participant.get("firstJoinTime")
+    return Sighting(
+        participant_id=participant["participantId"],
+        connected=participant.get("state") == "CONNECTED",
+        first_join_time=_utc(joined) if joined else None,
+        plane_session=plane_session,
+    )
+
+
 class IvsStages:
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -92,6 +108,45 @@ class IvsStages:
             found.update(p["participantId"] for p in response.get("participants", []) if p.get("participantId"))
             if not response.get("nextToken"):
                 return stage_from_wire(stage), found
+            request["nextToken"] = response["nextToken"]
+
+    def stage_room(self, stage_arn: str) -> tuple[str, str] | None:
+        try:
+            tags = self._call("get_stage", arn=stage_arn)["stage"].get("tags") or {}
+        except StageNotFound:
+            return None
+        return tagged_room(tags)
+
+    def attendance(self, stage_arn: str, plane_sessions: Sequence[str]) -> tuple[str | None, list[Sighting]]:
+        active = self._call("get_stage", arn=stage_arn)["stage"].get("activeSessionId") or None
+        sightings: list[Sighting] = []
+        for session in dict.fromkeys([*plane_sessions, *([active] if active else [])]):
+            request: dict[str, Any] = {"stageArn": stage_arn, "sessionId": session, "maxResults": _PAGE}
+            while True:
+                response = self._call("list_participants", **request)
+                sightings.extend(sighting(p, session) for p in response.get("participants", []))
+                if not response.get("nextToken"):
+                    break
+                request["nextToken"] = response["nextToken"]
+        return active, sightings
+
+    def participant_events(self, stage_arn: str, plane_session: str, participant_id: str) -> list[PlaneEvent]:
+        request: dict[str, Any] = {
+            "stageArn": stage_arn,
+            "sessionId": plane_session,
+            "participantId": participant_id,
+            "maxResults": _PAGE,
+        }
+        found: list[PlaneEvent] = []
+        while True:
+            response = self._call("list_participant_events", **request)
+            found.extend(
+                PlaneEvent(participant_id, e["name"], _utc(e["eventTime"]))
+                for e in response.get("events", [])
+                if e.get("name") and e.get("eventTime")
+            )
+            if not response.get("nextToken"):
+                return found
             request["nextToken"] = response["nextToken"]
 
     def disconnect(self, stage_arn: str, participant_id: str, reason: str) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clock import to_atom
+from chalicelib.rooms.domain import sessions
 from chalicelib.rooms.domain.rooms import Room, window
+from chalicelib.rooms.domain.sessions import CallRecord, Session
 from chalicelib.rooms.services.tokens import Admission, Minted
 
 
@@ -55,6 +58,7 @@ def admission(a: Admission) -> dict[str, Any]:
     stage = a.stage
     return {
         "roomId": a.room.room_id,
+        "sessionId": a.session_id,
         "participantId": a.participant_id,
         "userRef": a.claims.user_ref,
         "name": a.claims.name,
@@ -68,4 +72,52 @@ def admission(a: Admission) -> dict[str, Any]:
             "eventsUrl": stage.events_endpoint,
             "expiresAt": to_atom(a.expires_at) if a.expires_at else None,
         },
+    }
+
+
+def _at(moment: datetime | None) -> str | None:
+    return None if moment is None else to_atom(moment)
+
+
+def session(s: Session) -> dict[str, Any]:
+    total = sessions.totals(s)
+    return {
+        "sessionId": s.session_id,
+        "roomId": s.room_id,
+        "status": "active" if s.active else "ended",
+        "startedAt": to_atom(s.started_at),
+        "endedAt": _at(s.ended_at),
+        "endReason": s.end_reason.value if s.end_reason else None,
+        "participants": [
+            {
+                "participantId": r.participant_id,
+                "userRef": r.user_ref,
+                "name": r.name,
+                "role": r.role.value,
+                "joinedAt": to_atom(r.joined_at),
+                "connectedAt": _at(r.connected_at),
+                "leftAt": _at(r.left_at),
+                "leaveReason": r.leave_reason.value if r.leave_reason else None,
+            }
+            for r in sessions.call_records(s)
+        ],
+        "participantMinutes": total.participant_minutes,
+        "publishedMinutes": total.published_minutes,
+    }
+
+
+def call_record(r: CallRecord) -> dict[str, Any]:
+    return {
+        "sessionId": r.session_id,
+        "roomId": r.room_id,
+        "participantId": r.participant_id,
+        "userRef": r.user_ref,
+        "name": r.name,
+        "role": r.role.value,
+        "joinedAt": to_atom(r.joined_at),
+        "connectedAt": _at(r.connected_at),
+        "leftAt": _at(r.left_at),
+        "leaveReason": r.leave_reason.value if r.leave_reason else None,
+        "duration": r.duration_seconds,
+        "publishedDuration": r.published_seconds,
     }

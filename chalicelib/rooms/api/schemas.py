@@ -62,9 +62,48 @@ class MediaCredentials(BaseModel):
 
 class Admission(BaseModel):
     roomId: str
+    sessionId: str = Field(description="The room session this join belongs to (GET /sessions/{sessionId})")
     participantId: str
     userRef: str
     name: str
     role: Literal["moderator", "participant", "viewer"]
     capabilities: list[Literal["publish", "subscribe"]]
     media: MediaCredentials
+
+
+class SessionParticipant(BaseModel):
+    participantId: str = Field(description="The IVS participant id (a rejoin is a new one)")
+    userRef: str
+    name: str
+    role: Literal["moderator", "participant", "viewer"]
+    joinedAt: datetime = Field(description="When the join token was exchanged")
+    connectedAt: datetime | None = Field(description="When the media plane first saw it connected")
+    leftAt: datetime | None
+    leaveReason: Literal["left", "removed", "disconnected", "session-ended"] | None
+
+
+class Session(BaseModel):
+    sessionId: str
+    roomId: str
+    status: Literal["active", "ended"]
+    startedAt: datetime = Field(description="The first join")
+    endedAt: datetime | None = Field(description="The last leave, or the duration limit")
+    endReason: Literal["empty", "duration-limit", "room-deleted"] | None
+    participants: list[SessionParticipant]
+    participantMinutes: float = Field(description="Connected minutes of every participant so far")
+    publishedMinutes: float
+
+
+class CallDetailRecord(BaseModel):
+    sessionId: str
+    roomId: str
+    participantId: str
+    userRef: str
+    name: str
+    role: Literal["moderator", "participant", "viewer"]
+    joinedAt: datetime
+    connectedAt: datetime | None = Field(description="Null: the participant never connected")
+    leftAt: datetime | None = Field(description="Null while the participant is still in the session")
+    leaveReason: Literal["left", "removed", "disconnected", "session-ended"] | None
+    duration: int = Field(description="Seconds connected: from connectedAt to leftAt")
+    publishedDuration: int = Field(description="Seconds publishing media")

@@ -230,6 +230,21 @@ def stage_name(project_id: str, room_id: str) -> str:
     return f"{STAGE_NAME_PREFIX}-{project_id}-{room_id}"
 
 
+# Tags on every stage, so an operator (or a sweep) can tell whose it is, and a stage's events find their room.
+APP_TAG, TAG_APP, TAG_PROJECT, TAG_ROOM = "videoplane", "videoplane:app", "videoplane:projectId", "videoplane:roomId"
+
+
+def stage_tags(project_id: str, room_id: str) -> dict[str, str]:
+    return {TAG_APP: APP_TAG, TAG_PROJECT: project_id, TAG_ROOM: room_id}
+
+
+def tagged_room(tags: dict[str, str]) -> tuple[str, str] | None:
+    """(project id, room id) of a stage with this app's tags, or None."""
+    if tags.get(TAG_APP) != APP_TAG or not tags.get(TAG_PROJECT) or not tags.get(TAG_ROOM):
+        return None
+    return tags[TAG_PROJECT], tags[TAG_ROOM]
+
+
 def new_room(project_id: str, payload: RoomCreation, now: datetime) -> Room:
     room_id = ids.new_id(ROOM_ID_PREFIX)
     return Room(

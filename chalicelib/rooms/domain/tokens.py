@@ -37,8 +37,6 @@ DEFAULT_TTL_SECONDS = 24 * 3600  # as EnableX
 MAX_TTL_SECONDS = 14 * 24 * 3600  # IVS: a participant token lasts at most 20,160 minutes
 # A join holds its seat this long before IVS lists the participant as connected (or never does).
 SEAT_GRACE = timedelta(seconds=60)
-# Joins older than this hold no seat even if connected: IVS ends publishing and subscribing at 24 h.
-SEAT_LOOKBACK = timedelta(hours=24)
 # IVS participant tokens: 1 to 20,160 minutes.
 MIN_MEDIA_MINUTES, MAX_MEDIA_MINUTES = 1, 20160
 MAX_JOIN_TOKEN_CHARS = 4096
@@ -288,21 +286,3 @@ def media_minutes(token_expires_at: int, now: datetime, room_closes_at: datetime
     if limit is not None:
         seconds = min(seconds, limit * 60)
     return max(MIN_MEDIA_MINUTES, min(MAX_MEDIA_MINUTES, seconds // 60))
-
-
-@dataclass(frozen=True)
-class Join:
-    """A token exchanged for media credentials: who took which IVS participant, when."""
-
-    project_id: str
-    room_id: str
-    participant_id: str
-    token_id: str
-    user_ref: str
-    role: Role
-    joined_at: datetime
-
-
-def seats(joins: Iterable[Join], connected: set[str], now: datetime) -> list[Seat]:
-    """The joins still holding a seat: connected, or too recent to have connected yet."""
-    return [Seat(j.user_ref, j.role) for j in joins if j.participant_id in connected or now - j.joined_at < SEAT_GRACE]

@@ -9,7 +9,8 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from chalicelib.core.domain import audit, events
-from chalicelib.core.domain.access import Actor
+from chalicelib.core.domain.access import Actor, Principal
+from chalicelib.core.domain.access import Role as AccessRole
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
@@ -22,9 +23,9 @@ from chalicelib.rooms.ports import RoomRepository, Stages
 # A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
 UPDATE_ATTEMPTS = 3
 RESOURCE = "room"
-# Tags on every stage, so an operator (or a sweep) can tell whose it is.
 REMOVED_REASON = "Removed from the room by a moderator."
-TAG_APP, TAG_PROJECT, TAG_ROOM = "videoplane:app", "videoplane:projectId", "videoplane:roomId"
+# Who the audit log names for what the rooms context does on its own (an ad hoc room's deletion).
+SYSTEM_KEY = "system:rooms"
 
 
 class RoomService:
@@ -34,8 +35,11 @@ class RoomService:
         stages: Callable[[], Stages],
         clock: Callable[[], datetime],
         audit_log: Callable[[], AuditLog],
+        on_removed: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self.repository = repository
+        # Told (project, room, participant) after a removal: the session records it (SessionService.removed).
+        self.on_removed = on_removed
         self.audit_log = audit_log
         # Built on first use: reads and lists never touch IVS.
         self.stages = stages
@@ -47,7 +51,7 @@ class RoomService:
         an expiring item whose removal deletes the stage by name (release)."""
         pending = rooms.new_room(actor.project_id, payload, self.clock())
         self.repository.reserve(pending)
-        tags = {TAG_APP: "videoplane", TAG_PROJECT: actor.project_id, TAG_ROOM: pending.room_id}
+        tags = rooms.stage_tags(actor.project_id, pending.room_id)
         try:
             ready = rooms.provisioned(pending, self.stages().create_stage(pending.stage_name, tags))
             entry = audit.record(
@@ -115,6 +119,18 @@ class RoomService:
         self.audit_log().append(
             audit.record(actor, "room.participant.remove", RESOURCE, room_id, self.clock(), detail=participant_id)
         )
+        if self.on_removed is not None:
+            self.on_removed(actor.project_id, room_id, participant_id)
+
+    def close_adhoc(self, project_id: str, room_id: str, session_id: str) -> bool:
+        """An ad hoc room is gone after its session (`room.session.ended` came back from the bus):
+        deleted as by `DELETE /rooms/{roomId}`, audited as the rooms context's own act. False when
+        there is nothing to do (not ad hoc, or already gone: a redelivered event)."""
+        room = self.repository.get(project_id, room_id)
+        if room is None or not room.ready or room.settings.lifetime is not rooms.Lifetime.ADHOC:
+            return False
+        self.delete(Actor(Principal(project_id, SYSTEM_KEY, AccessRole.OPERATOR), session_id), room_id)
+        return True
 
     def release(self, room: Room) -> int:
         """Deletes the stage of a room whose item left the table (deleted, or expired while

@@ -9,14 +9,18 @@ from datetime import datetime
 
 from chalicelib.core.domain import audit, events
 from chalicelib.core.domain.access import Actor
-from chalicelib.core.domain.errors import InvalidInput, NotFound, Problem
-from chalicelib.rooms.domain import rooms, tokens
+from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.core.domain.events import DomainEvent
+from chalicelib.rooms.domain import rooms, sessions, tokens
 from chalicelib.rooms.domain.errors import JoinTokenRevoked, JoinTokenUsed, RoomClosed
 from chalicelib.rooms.domain.rooms import Room, Stage
-from chalicelib.rooms.domain.tokens import Capability, Join, JoinRequest, JoinToken, TokenRequest
-from chalicelib.rooms.ports import JoinLog, JoinTokenRepository, Stages
+from chalicelib.rooms.domain.sessions import Session
+from chalicelib.rooms.domain.tokens import Capability, JoinRequest, JoinToken, TokenRequest
+from chalicelib.rooms.ports import JoinTokenRepository, SessionRepository, Stages
 
 RESOURCE = "roomToken"
+# Joins racing for seats re-read the session and try again this many times.
+ADMIT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Admission:
     participant_token: str
     capabilities: frozenset[Capability]
     expires_at: datetime | None
+    session_id: str
 
 
 class JoinTokenService:
@@ -43,7 +48,7 @@ class JoinTokenService:
         self,
         rooms_: Callable[[str, str], Room],
         repository: JoinTokenRepository,
-        joins: JoinLog,
+        sessions_: SessionRepository,
         stages: Callable[[], Stages],
         clock: Callable[[], datetime],
         issuer: str,
@@ -51,7 +56,7 @@ class JoinTokenService:
         # The ready room of a project, or NotFound (RoomService.find).
         self.rooms = rooms_
         self.repository = repository
-        self.joins = joins
+        self.sessions = sessions_
         self.stages = stages
         self.clock = clock
         self.issuer = issuer
@@ -101,34 +106,74 @@ class JoinTokenService:
         granted = tokens.granted(room.settings.mode, claims.role, request.capabilities)
         assert room.stage is not None
         stages = self.stages()
-        recent = self.joins.since(room.project_id, room.room_id, now - tokens.SEAT_LOOKBACK)
         stage, connected = stages.presence(room.stage.arn)
-        taken = tokens.seats(recent, connected, now)
-        refusal = tokens.seat_refusal(room.settings, claims.role, claims.user_ref, taken)
-        if refusal is not None:
-            raise refusal
-        if claims.single_use and not self.repository.use_once(stored, now):
-            raise JoinTokenUsed()
+        media: tuple[str, str, datetime | None] | None = None
+        for _ in range(ADMIT_ATTEMPTS):
+            # The seat is taken by writing the room's active session at the version read here: of
+            # two joins racing for the last seat, the second re-reads, and finds the room full.
+            active = self.sessions.active(room.project_id, room.room_id)
+            refusal = tokens.seat_refusal(
+                room.settings, claims.role, claims.user_ref, sessions.seats(active, connected, now)
+            )
+            if refusal is not None:
+                raise refusal
+            if media is None:
+                if claims.single_use and not self.repository.use_once(stored, now):
+                    raise JoinTokenUsed()
+                media = self._media(room, claims, granted, now)
+            attendance = sessions.Attendance(
+                participant_id=media[0], token_id=claims.token_id, user_ref=claims.user_ref,
+                name=claims.name, role=claims.role, joined_at=now,
+            )  # fmt: skip
+            session, emitted = _admitted(room, active, attendance, now)
+            try:
+                self.sessions.save(session, None if active is None else active.version, emitted)
+            except Conflict:
+                continue
+            participant_id, token, expires_at = media
+            return Admission(room, stage, claims, participant_id, token, granted, expires_at, session.session_id)
+        raise Conflict(name="token", detail="The room's seats changed too fast; retry the join.")
+
+    def _media(
+        self, room: Room, claims: tokens.Claims, granted: frozenset[Capability], now: datetime
+    ) -> tuple[str, str, datetime | None]:
+        """(participant id, IVS participant token, expiry)."""
+        assert room.stage is not None
         minutes = tokens.media_minutes(claims.expires_at, now, rooms.closes_at(room.settings), room.settings.duration)
         attributes = {"role": claims.role.value, "name": claims.name[:256], "roomId": room.room_id}
-        participant_id, token, expires_at = stages.participant_token(
-            room.stage.arn, claims.user_ref, minutes, granted, attributes
-        )
-        joined = events.RoomParticipantJoined(
-            **events.envelope(room.project_id, now), roomId=room.room_id, participantId=participant_id,
-            tokenId=claims.token_id, userRef=claims.user_ref, role=claims.role.value,
-        )  # fmt: skip
-        self.joins.record(
-            Join(room.project_id, room.room_id, participant_id, claims.token_id, claims.user_ref, claims.role, now),
-            [joined],
-        )
-        return Admission(room, stage, claims, participant_id, token, granted, expires_at)
+        return self.stages().participant_token(room.stage.arn, claims.user_ref, minutes, granted, attributes)
 
     def _revocation(self, actor: Actor, token: JoinToken) -> audit.AuditEvent:
         return audit.record(
             actor, "room.token.revoke", RESOURCE, token.token_id, self.clock(),
             before={"roomId": token.room_id, "userRef": token.user_ref, "role": token.role.value},
         )  # fmt: skip
+
+
+def _admitted(
+    room: Room, active: Session | None, attendance: sessions.Attendance, now: datetime
+) -> tuple[Session, list[DomainEvent]]:
+    """The room's session with this join (a new one if none is active), and what to publish."""
+    envelope = events.envelope(room.project_id, now)
+    emitted: list[DomainEvent] = []
+    if active is None:
+        session = sessions.start(room.project_id, room.room_id, sessions.new_session_id(), attendance)
+        emitted.append(events.RoomSessionStarted(**envelope, roomId=room.room_id, sessionId=session.session_id))
+        envelope = events.envelope(room.project_id, now)
+    else:
+        session = sessions.admit(active, attendance).model_copy(update={"version": active.version + 1})
+    emitted.append(
+        events.RoomParticipantJoined(
+            **envelope,
+            roomId=room.room_id,
+            sessionId=session.session_id,
+            participantId=attendance.participant_id,
+            tokenId=attendance.token_id,
+            userRef=attendance.user_ref,
+            role=attendance.role.value,
+        )
+    )
+    return session, emitted
 
 
 def _schedule_detail(room: Room) -> str:
