@@ -87,6 +87,15 @@ def route_removals(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
         )
 
 
+def route_bus_events(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
+    """The rules on the project bus that send a context the events it acts on (resources.BUS_ROUTES)."""
+    for route in resources.BUS_ROUTES:
+        events.put_rule(Name=route.name, EventBusName=bus, EventPattern=json.dumps(route.pattern))
+        events.put_targets(
+            Rule=route.name, EventBusName=bus, Targets=[{"Id": route.name, "Arn": _queue_arn(sqs, route.queue.name)}]
+        )
+
+
 def _queue_arn(sqs: Any, name: str) -> str:
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -136,6 +145,7 @@ def upgrade() -> None:
     route_removals(events, sqs)
     route_media_events(events, sqs)
     route_live_events(events, sqs)
+    route_bus_events(events, sqs)
 
 
 def bootstrap() -> None:

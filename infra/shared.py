@@ -31,6 +31,7 @@ from constructs import Construct, IConstruct
 
 from chalicelib.core import resources
 from infra import common, settings
+from infra.edge import playback_check
 from infra.model import camel
 
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
@@ -80,6 +81,7 @@ class SharedStack(cdk.Stack):
         self._notify_pipeline()
         self._route_media_events()
         self._route_live_events()
+        self._route_bus_events()
 
     def _table(self) -> dynamodb.Table:
         definition = resources.TABLE
@@ -185,6 +187,8 @@ class SharedStack(cdk.Stack):
         if resources.MEDIA_BUCKET.cors is None or len(resources.MEDIA_BUCKET.cors["CORSRules"]) != 1:
             raise ValueError("the media distribution answers CORS from exactly one rule of resources.MEDIA_BUCKET")
         (cors,) = resources.MEDIA_BUCKET.cors["CORSRules"]
+        # Private videos' media need a playback session (infra.edge); the store is the consumers'.
+        self.playback_edge_store, playback_association = playback_check(self)
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             "MediaHeaders",
@@ -223,6 +227,7 @@ class SharedStack(cdk.Stack):
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=headers,
                 compress=True,
+                function_associations=[playback_association],
             ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass[settings.MEDIA_PRICE_CLASS],
@@ -353,6 +358,27 @@ class SharedStack(cdk.Stack):
                 self,
                 rule_id,
                 description=f"Videoplane: removed {route.entity} items to their consumer",
+                event_bus=self.event_bus,
+                event_pattern=common.event_pattern(route.pattern),
+            )
+            rule.add_target(
+                targets.SqsQueue(
+                    self.queues[route.queue.name],
+                    dead_letter_queue=self._new_dlq(f"{rule_id}Dlq", f"rule {rule_id}"),
+                    retry_attempts=settings.RETRY_ATTEMPTS,
+                    max_event_age=cdk.Duration.hours(24),
+                )
+            )
+
+    def _route_bus_events(self) -> None:
+        """Domain events and removals a context acts on -> its queue (resources.BUS_ROUTES), as the
+        devstack's route_bus_events."""
+        for route in resources.BUS_ROUTES:
+            rule_id = f"{camel(route.name)}Rule"
+            rule = events.Rule(
+                self,
+                rule_id,
+                description=f"Videoplane: {route.name} events to their consumer",
                 event_bus=self.event_bus,
                 event_pattern=common.event_pattern(route.pattern),
             )

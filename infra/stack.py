@@ -111,6 +111,8 @@ class VideoplaneStack(SharedStack):
             ],
             # Rooms' IVS real-time stages, created per room at run time.
             IVS_STAGES: [self.format_arn(service="ivs", resource="stage", resource_name="*")],
+            # The edge check's store of private video ids and session keys (infra.edge).
+            resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {
@@ -122,6 +124,7 @@ class VideoplaneStack(SharedStack):
             resources.MEDIA_BASE_URL_ENV: self.media_base_url,
             # The embed page: the media domain forwards this path to the API (infra.player).
             resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
+            resources.PLAYBACK_EDGE_STORE_ENV: self.playback_edge_store.key_value_store_arn,
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]

@@ -340,7 +340,13 @@ PIPELINE_QUEUES = (UPLOAD_PARTS_QUEUE, SOURCES_QUEUE, MEDIA_EVENTS_QUEUE)
 LIVE_EVENTS_QUEUE = Queue(name="videoplane-live-events", env="VIDEOPLANE_LIVE_EVENTS_QUEUE_URL",
                           permission="live-events-queue", visibility_timeout=60)  # fmt: skip
 LIVE_QUEUES = (LIVE_EVENTS_QUEUE,)
-QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES))
+# The video events that may change a video's privacy, and video removals → the playback context,
+# which keeps the edge's list of private videos current (BUS_ROUTES below).
+PLAYBACK_VIDEOS_QUEUE = Queue(name="videoplane-playback-videos", env="VIDEOPLANE_PLAYBACK_VIDEOS_QUEUE_URL",
+                              permission="playback-videos-queue", visibility_timeout=60)  # fmt: skip
+PLAYBACK_QUEUES = (PLAYBACK_VIDEOS_QUEUE,)
+QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES),
+          *PLAYBACK_QUEUES)  # fmt: skip
 BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
 
 MEDIA_APP_TAG = APP_NAME
@@ -379,3 +385,34 @@ LIVE_INGEST_ENVS = {
     "rtmp": "VIDEOPLANE_LIVE_INGEST_RTMP",
     "srt": "VIDEOPLANE_LIVE_INGEST_SRT",
 }
+
+
+# -- rules on the project bus for one context's queue -------------------------------------------
+
+
+@dataclass(frozen=True)
+class BusRoute:
+    """A rule on the project bus sending the events `pattern` matches to `queue` (domain events or
+    announced removals a context acts on besides the webhook dispatcher and REMOVAL_ROUTES)."""
+
+    name: str
+    pattern: dict[str, Any]
+    queue: Queue
+
+
+# Video events after which a video's privacy may differ, and removed video items: the playback
+# consumer reads the video again and writes the edge's store (chalicelib.playback.consumers.edge).
+PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated", "video.deleted", "video.restored")
+BUS_ROUTES = (
+    BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
+             PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("playback-video-removals", RemovalRoute("video", PLAYBACK_VIDEOS_QUEUE).pattern, PLAYBACK_VIDEOS_QUEUE),
+)  # fmt: skip
+# The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
+# media server reads the table instead. Its symbolic resource in permissions.
+PLAYBACK_EDGE_STORE_ENV = "VIDEOPLANE_PLAYBACK_EDGE_STORE_ARN"
+PLAYBACK_EDGE_STORE = "playback-edge-store"
+# The secret holding the playback session keys on AWS (JSON, chalicelib/playback/domain/session_keys.py),
+# rotated with an overlap and copied to the edge's store.
+PLAYBACK_SESSION_SECRET_ENV = "VIDEOPLANE_PLAYBACK_SESSION_SECRET_ID"
+PLAYBACK_SESSION_SECRET = "playback-session-secret"

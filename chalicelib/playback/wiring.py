@@ -9,6 +9,7 @@ from chalicelib.core.wiring import component, media_bucket, table
 
 if TYPE_CHECKING:
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
+    from chalicelib.playback.services.edge import EdgeService
     from chalicelib.playback.services.embed import EmbedService
     from chalicelib.playback.services.playback_keys import PlaybackKeyService
     from chalicelib.playback.services.players import PlayerService
@@ -61,3 +62,17 @@ def embed_service() -> EmbedService:
         session_keys=session_keys(current.playback_session_keys),
         clock=utc_now,
     )
+
+
+@component
+def edge_service() -> EdgeService | None:
+    """None where no edge store is configured (the devstack: its media server reads the table)."""
+    from chalicelib.core import config
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.edge_store import KeyValueStoreEdge
+    from chalicelib.playback.services.edge import EdgeService
+
+    arn = settings().playback_edge_store_arn
+    if not arn:
+        return None
+    return EdgeService(public_videos(), KeyValueStoreEdge(config.cloudfront_keyvaluestore(), arn))

@@ -62,6 +62,12 @@ class DynamoPublicVideos:
         video = self.table.get(project_partition(project_id, "VIDEO"), video_id)
         return video is not None and not bool(video.get("public", True))
 
+    def privacy(self, project_id: str, video_id: str) -> bool | None:
+        """Whether the video is private, read consistently in its project (the events name it);
+        None when the video has no item."""
+        video = self.table.get(project_partition(project_id, "VIDEO"), video_id)
+        return None if video is None else not bool(video.get("public", True))
+
     def _project_of(self, video_id: str) -> str | None:
         for item in self.table.query(VIDEO_INDEX_PREFIX + video_id, index=resources.GSI1):
             return str(item[resources.GSI1_SORT_KEY])

@@ -35,3 +35,7 @@ def edge_entries(private_videos: Iterable[str], keys: Iterable[SessionKey]) -> d
     entries = {private_entry(video_id): PRIVATE_VALUE for video_id in private_videos}
     entries.update({session_key_entry(key.kid): encode_secret(key.secret) for key in keys})
     return entries
+
+
+class EdgeStoreUnavailable(Exception):
+    """The edge store could not be written (the message is retried, then parked in its DLQ)."""
