@@ -66,6 +66,7 @@ class SharedStack(cdk.Stack):
         self.alarm_topic = self._alarm_topic(alarm_email)
         self.table = self._table()
         self.signing_secret = self._signing_secret()
+        self.playback_session_secret = self._playback_session_secret()
         self.access_logs = self._access_log_bucket()
         self.buckets = {definition.name: self._bucket(definition) for definition in resources.BUCKETS}
         self.media_distribution = self._media_distribution(self.buckets[resources.MEDIA_BUCKET.name])
@@ -141,6 +142,30 @@ class SharedStack(cdk.Stack):
             "Signing keys rotate by adding a new kid and keeping the old ones for twice the access-token "
             "lifetime: make deploy seeds the first key (python -m infra.keys seed) and make rotate-keys adds one "
             "(python -m infra.keys rotate). The app has no Secrets Manager rotation Lambda yet.",
+        )
+        return secret
+
+    def _playback_session_secret(self) -> secretsmanager.Secret:
+        """The keys that sign private videos' playback sessions (chalicelib/playback/domain/session_keys.py):
+        created empty; `python -m infra.keys seed` (make deploy) writes the first ones, the daily
+        rotate_playback_session_keys function rotates them and copies them to the edge's store."""
+        secret = secretsmanager.Secret(
+            self,
+            "PlaybackSessionKeys",
+            description="Videoplane playback session keys (JSON key set; rotated daily by the playback context)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"keys": []}),
+                generate_string_key="filler",
+                exclude_punctuation=True,
+            ),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        common.acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "Rotated daily by the playback context's scheduled function (pending, signing, retired keys, "
+            "so sessions verify through a rotation), which also updates the edge's KeyValueStore; Secrets "
+            "Manager's own rotation protocol would not update the store.",
         )
         return secret
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.core.permissions import TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
+from chalicelib.core.permissions import PLAYBACK_SESSION_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
 from chalicelib.playback import wiring
 from chalicelib.playback.api import page
 from chalicelib.playback.domain.embed import style_variables
@@ -33,8 +33,8 @@ TAG = "Embed"
 # No credentials, so none of the authenticated routes' access: the video's project is found through
 # the index, then the video, its tracks and its player are read.
 PUBLIC_READ = (TABLE_READ, TABLE_INDEX_READ)
-# A private video's page uses up its token and counts refusals.
-PLAYBACK = (*PUBLIC_READ, TABLE_WRITE)
+# A private video's page uses up its token, counts refusals and signs or checks a session.
+PLAYBACK = (*PUBLIC_READ, TABLE_WRITE, PLAYBACK_SESSION_KEYS_READ)
 # A page or data read holding a playback session (or a token) is that viewer's: never cached.
 PRIVATE_CACHE = {"Cache-Control": "private, no-store"}
 

@@ -34,7 +34,7 @@ class EmbedService:
         player_base_url: str,
         private_tokens: PrivateTokens | None = None,
         denials: DenialCounter | None = None,
-        session_keys: tuple[SessionKey, ...] = (),
+        session_keys: tuple[SessionKey, ...] | Callable[[], tuple[SessionKey, ...]] = (),
         clock: Callable[[], datetime] | None = None,
         playback_keys: PlaybackKeys | None = None,
     ) -> None:
@@ -44,7 +44,8 @@ class EmbedService:
         self.player_base_url = player_base_url.rstrip("/")
         self.private_tokens = private_tokens
         self.denials = denials
-        self.session_keys = session_keys
+        # A fixed tuple, or where to read the current ones (a rotated secret).
+        self._session_keys = session_keys
         self.clock = clock
         self.playback_keys = playback_keys
 
@@ -68,7 +69,7 @@ class EmbedService:
             return Viewing(found, session)
         if token is None:
             self._refuse(found, Denial.NO_TOKEN, now)
-        if not self.session_keys:
+        if not self.session_keys():
             self._refuse(found, Denial.MALFORMED, now)
         if playback_keys.looks_like_jwt(token):
             return self._signed(found, token, origin, now)
@@ -76,7 +77,7 @@ class EmbedService:
             self._refuse(found, Denial.MALFORMED, now)
         if self.private_tokens is None or not self.private_tokens.consume(found.project_id, video_id, token, now):
             self._refuse(found, Denial.USED, now)
-        return Viewing(found, access.issue_session(video_id, now, self.session_keys[0]))
+        return Viewing(found, access.issue_session(video_id, now, self.session_keys()[0]))
 
     def _signed(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
         keys = self.playback_keys.list_all(video.project_id) if self.playback_keys else []
@@ -85,7 +86,7 @@ class EmbedService:
             self._refuse(video, verdict.denial or Denial.MALFORMED, now)
         # The session ends with the JWT (never later than a private token's would).
         ttl = min(access.SESSION_TTL, datetime.fromtimestamp(verdict.expires, now.tzinfo) - now)
-        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys[0], ttl))
+        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys()[0], ttl))
 
     def page_of(self, viewing: Viewing) -> dict[str, Any]:
         return embed.page_config(viewing.video, self._look(viewing.video), self.media_base_url, viewing.session)
@@ -106,7 +107,11 @@ class EmbedService:
         raise access.PlaybackDenied(name="token", detail=access.DENIAL_DETAILS[denial])
 
     def _keys(self) -> dict[str, bytes]:
-        return {key.kid: key.secret for key in self.session_keys}
+        return {key.kid: key.secret for key in self.session_keys()}
+
+    def session_keys(self) -> tuple[SessionKey, ...]:
+        keys = self._session_keys
+        return keys() if callable(keys) else keys
 
     def _now(self) -> datetime:
         if self.clock is None:
