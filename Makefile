@@ -58,6 +58,7 @@ bootstrap: $(STAMP)
 deploy: synth
 	$(CDK) deploy --app cdk.out --require-approval broadening Videoplane
 	$(PY) -m infra.keys seed --stack $(STACK)
+	$(PY) -m infra.keys edge --stack $(STACK)
 
 rotate-keys: $(STAMP)
 	$(PY) -m infra.keys rotate --stack $(STACK)

@@ -9,14 +9,16 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 from chalice.test import Client
 
 from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.playback import wiring
 from chalicelib.playback.consumers.session_keys import rotate_playback_session_keys
-from chalicelib.playback.domain.edge import encode_secret, session_key_entry
+from chalicelib.playback.domain.edge import encode_secret, private_entry, session_key_entry
 from chalicelib.playback.domain.session_keys import KeyState, SessionKeySet
+from infra import keys
 from tests.integration.conftest import ApiClient
 from tests.integration.test_edge_privacy import MemoryStore
 from tests.integration.test_embed_api import page_config, public_get
@@ -96,3 +98,34 @@ def test_rotation_fills_the_secret_and_the_edge_and_sessions_survive_it(
     )
     assert fresh.startswith(f"{rotated.signing.key.kid}.")
     assert set(edge.entries) == {session_key_entry(kid) for kid in rotated.kids()}
+
+
+def test_the_deploy_seeds_the_keys_and_lists_existing_private_videos_at_the_edge(
+    tenant: ApiClient, edge: MemoryStore
+) -> None:
+    """`python -m infra.keys edge` (make deploy): a stack whose private videos predate its store."""
+    private, _ = private_video(tenant)
+    tenant.call("POST", "/videos", {"title": "Public"})
+    kvs = boto3.client(  # type: ignore[call-overload]
+        "cloudfront-keyvaluestore", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    arn = "arn:aws:cloudfront::123456789012:key-value-store/0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
+    sizes = {"ItemCount": 1, "TotalSizeInBytes": 60}
+    settings = core_wiring.settings()
+    with Stubber(kvs) as stubber:
+        stubber.add_response(
+            "describe_key_value_store", {**sizes, "KvsARN": arn, "ETag": "E1", "Created": "2026-12-06T09:00:00Z"},
+            {"KvsARN": arn},
+        )  # fmt: skip
+        for etag in ("E1", "E2"):  # the signing and the pending key, before the secret names them
+            stubber.add_response("put_key", {**sizes, "ETag": f"E{int(etag[1]) + 1}"},
+                                 {"KvsARN": arn, "Key": ANY, "Value": ANY, "IfMatch": etag})  # fmt: skip
+        stubber.add_response("put_key", {**sizes, "ETag": "E4"},
+                             {"KvsARN": arn, "Key": private_entry(private), "Value": "1", "IfMatch": "E3"})  # fmt: skip
+        listed = keys.seed_edge(
+            settings.playback_session_secret_id, arn, settings.table_name,
+            boto3.client("secretsmanager"), kvs, boto3.client("dynamodb"),
+        )  # fmt: skip
+        stubber.assert_no_pending_responses()
+    assert listed == 1
+    assert stored_keys().signing is not None

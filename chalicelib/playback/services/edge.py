@@ -8,6 +8,7 @@ the last one handled writes what the table holds. A removed video item deletes t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chalicelib.playback.domain.edge import PRIVATE_VALUE, private_entry
@@ -30,3 +31,7 @@ class EdgeService:
 
     def forget(self, video_id: str) -> None:
         self.store.delete(private_entry(video_id))
+
+    def backfill(self, videos: Iterable[tuple[str, str]]) -> int:
+        """Syncs each (project, video) listed (the private ones, for a new store); how many."""
+        return sum(1 for project_id, video_id in videos if self.sync(project_id, video_id))
