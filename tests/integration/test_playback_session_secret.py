@@ -106,7 +106,7 @@ def test_the_deploy_seeds_the_keys_and_lists_existing_private_videos_at_the_edge
     """`python -m infra.keys edge` (make deploy): a stack whose private videos predate its store."""
     private, _ = private_video(tenant)
     tenant.call("POST", "/videos", {"title": "Public"})
-    kvs = boto3.client(  # type: ignore[call-overload]
+    kvs = boto3.client(
         "cloudfront-keyvaluestore", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
     )
     arn = "arn:aws:cloudfront::123456789012:key-value-store/0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
