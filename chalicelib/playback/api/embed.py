@@ -50,9 +50,13 @@ class PlaybackQuery(BaseModel):
 def viewing(call: Call, video_id: str) -> Viewing:
     data = {k: v for k in ("token", "avh") if (v := call.single(k)) is not None}
     query = call.query(PlaybackQuery, data)
-    # The embedding page's origin, for a JWT's `aud`: the iframe's request carries it as Referer.
-    origin = origin_of(call.request.headers.get("referer") or call.request.headers.get("origin"))
-    return wiring.embed_service().view(video_id, query.token, query.avh, origin)
+    return wiring.embed_service().view(video_id, query.token, query.avh, embedding_origin(call))
+
+
+def embedding_origin(call: Call) -> str | None:
+    """The embedding page's origin, for a JWT's `aud` and a player's allowed origins: the iframe's
+    request carries it as Referer (a fetch, as Origin)."""
+    return origin_of(call.request.headers.get("referer") or call.request.headers.get("origin"))
 
 
 class OembedQuery(BaseModel):
@@ -116,7 +120,7 @@ def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
 )
 def get_playback_session(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
     """Exchanges a private video's token for a playback session (api.video's `session_token`)"""
-    seen = wiring.embed_service().view(videoId, privateToken)
+    seen = wiring.embed_service().view(videoId, privateToken, origin=embedding_origin(call))
     return Reply(body={"session_token": seen.session}, headers=PRIVATE_CACHE)
 
 
@@ -133,7 +137,7 @@ def get_playback_session(call: Call, videoId: str, privateToken: str) -> Any:  #
 def get_private_manifest(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
     """A private video's `assets.hls`: uses up the token and redirects into a playback session"""
     service = wiring.embed_service()
-    url = service.media_url(service.view(videoId, privateToken), "hls/manifest.m3u8")
+    url = service.media_url(service.view(videoId, privateToken, origin=embedding_origin(call)), "hls/manifest.m3u8")
     return Reply(status=302, headers={"Location": url, **PRIVATE_CACHE})
 
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.playback.domain import access, embed, playback_keys
+from chalicelib.playback.domain import access, embed, playback_keys, players
 from chalicelib.playback.domain.access import Denial, SessionKey
 from chalicelib.playback.domain.embed import PageTheme, PublicVideo
+from chalicelib.playback.domain.players import Player
 from chalicelib.playback.ports import DenialCounter, PlaybackKeys, PlayerRepository, PrivateTokens, PublicVideos
 
 logger = logging.getLogger(__name__)
@@ -69,15 +70,22 @@ class EmbedService:
             return Viewing(found, session)
         if token is None:
             self._refuse(found, Denial.NO_TOKEN, now)
+        return self._exchange(found, token, origin, now)
+
+    def _exchange(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
+        """A private token (used up) or a playback JWT for a playback session."""
         if not self.session_keys():
-            self._refuse(found, Denial.MALFORMED, now)
+            self._refuse(video, Denial.MALFORMED, now)
+        # The player's allowed sites, before a private token is used up (Videoplane extension).
+        if not players.origin_allowed(self._player(video), origin):
+            self._refuse(video, Denial.REFERRER, now)
         if playback_keys.looks_like_jwt(token):
-            return self._signed(found, token, origin, now)
+            return self._signed(video, token, origin, now)
         if not access.is_private_token(token):
-            self._refuse(found, Denial.MALFORMED, now)
-        if self.private_tokens is None or not self.private_tokens.consume(found.project_id, video_id, token, now):
-            self._refuse(found, Denial.USED, now)
-        return Viewing(found, access.issue_session(video_id, now, self.session_keys()[0]))
+            self._refuse(video, Denial.MALFORMED, now)
+        if self.private_tokens is None or not self.private_tokens.consume(video.project_id, video.video_id, token, now):
+            self._refuse(video, Denial.USED, now)
+        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys()[0]))
 
     def _signed(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
         keys = self.playback_keys.list_all(video.project_id) if self.playback_keys else []
@@ -140,12 +148,15 @@ class EmbedService:
         size = embed.oembed_size(max_width, max_height)
         return embed.oembed(video, self.player_url(video_id), poster, size, self.player_base_url)
 
+    def _player(self, video: PublicVideo) -> Player | None:
+        if video.player_id is None:
+            return None
+        # Looked up in the video's own project: a player of another project is never applied.
+        return self.players.get(video.project_id, video.player_id)
+
     def _look(self, video: PublicVideo) -> PageTheme:
         """The video's player's theme; the default one when it names none (or one since deleted)."""
-        if video.player_id is None:
-            return PageTheme()
-        # Looked up in the video's own project: a player of another project is never applied.
-        player = self.players.get(video.project_id, video.player_id)
+        player = self._player(video)
         if player is None:
             return PageTheme()
         logo = player.logo
