@@ -23,6 +23,11 @@ const SESSION = /^([0-9A-Za-z_-]{1,32})\.([0-9]{1,12})\.([0-9A-Za-z_-]{43})$/;
 
 async function handler(event) {
     const request = event.request;
+    // The URI as sent; S3 decodes it into the key. Media keys never need encoding, so an encoded
+    // URI that decodes under /vod/ (`/vod%2F<id>/...`, `/%76od/...`) is refused, not let past.
+    if (request.uri.indexOf('%') !== -1 && encodedMedia(request.uri)) {
+        return refuse('malformed-token');
+    }
     const media = MEDIA.exec(request.uri);
     if (media === null) {
         return request;
@@ -59,6 +64,20 @@ async function checkSession(session, videoId, now) {
         return 'bad-signature';
     }
     return now >= Number(expires) ? 'expired' : null;
+}
+
+// Decodes each run of %XX as UTF-8 (invalid %-sequences stay as they are), as Python's unquote.
+function encodedMedia(uri) {
+    let invalid = false;
+    const decoded = uri.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+        try {
+            return decodeURIComponent(run);
+        } catch (notUtf8) {
+            invalid = true;
+            return run;
+        }
+    });
+    return invalid || decoded.indexOf('/vod/') === 0;
 }
 
 // Compares every character whatever the first difference (no early exit to time).
