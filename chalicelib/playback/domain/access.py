@@ -23,11 +23,11 @@ import hashlib
 import hmac
 import re
 import uuid
-from urllib.parse import unquote
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import unquote
 
 from chalicelib.core.domain.errors import Forbidden
 
