@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/cold_start.py
 	$(PY) -m benchmarks.time_to_playable
 	$(PY) -m benchmarks.playback_startup
+	$(PY) -m benchmarks.edge_check
 	$(PY) -m benchmarks.rooms
 	$(PY) -m benchmarks.live_latency
 
