@@ -402,7 +402,7 @@ class BusRoute:
 
 # Video events after which a video's privacy may differ, and removed video items: the playback
 # consumer reads the video again and writes the edge's store (chalicelib.playback.consumers.edge).
-PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated", "video.deleted", "video.restored")
+PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),

@@ -122,3 +122,17 @@ def test_without_a_store_messages_are_acknowledged(tenant: ApiClient, aws: None)
     assert wiring.edge_service() is None
     answer, kinds = deliver()
     assert kinds == ["video.created"] and answer == {"batchItemFailures": []}
+
+
+def test_only_privacy_changes_write_to_the_store(tenant: ApiClient, store: MemoryStore) -> None:
+    """The store's API is billed per call: edits of other fields, a public video's creation and its
+    removal write nothing."""
+    public = tenant.call("POST", "/videos", {"title": "Trailer"}).json_body["videoId"]
+    deliver()
+    assert store.writes == 0
+    tenant.call("PATCH", f"/videos/{public}", {"title": "Trailer (director's cut)", "tags": ["x"]})
+    key = {"PK": {"S": f"P#{tenant.project_id}#VIDEO"}, "SK": {"S": public}}
+    boto3.client("dynamodb").delete_item(TableName=TABLE_NAME, Key=key)
+    answer, kinds = deliver()
+    assert {"video.updated", resources.ITEM_REMOVED} <= set(kinds) and answer == {"batchItemFailures": []}
+    assert store.writes == 0 and store.entries == {}

@@ -1,9 +1,11 @@
 """The edge's private video ids: video events and removed video items → the edge check's store.
 
-The project bus sends `video.created`, `video.updated`, `video.deleted` and `video.restored`, and
-the removal of video items, to the playback-videos queue (resources.BUS_ROUTES). Each message
-makes the store agree with the table for its video (services.edge). On the devstack no store is
-configured (its media server reads the table) and messages are only acknowledged.
+The project bus sends `video.created` and `video.updated`, and the removal of video items, to the
+playback-videos queue (resources.BUS_ROUTES). A message that can change the video's privacy (a
+creation, an update whose `changed` names `public`, the removal of a private video) makes the
+store agree with the table for its video (services.edge); the others write nothing, so the store's
+API calls (billed per thousand) follow privacy changes, not every edit. On the devstack no store
+is configured (its media server reads the table) and messages are only acknowledged.
 
 A failed write names its message in `batchItemFailures`: it comes back until the queue's
 maxReceiveCount parks it in the DLQ.
@@ -12,6 +14,7 @@ maxReceiveCount parks it in the DLQ.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from chalice import Blueprint
@@ -27,36 +30,48 @@ bp = Blueprint(__name__)
 declare("sync_edge_privacy", (TABLE_READ, PLAYBACK_EDGE_WRITE, PLAYBACK_VIDEOS_CONSUME))
 
 
-def video_of(message_body: str) -> tuple[str, str, bool] | None:
-    """(project id, video id, removed) for a video event or a removed video's own item."""
+@dataclass(frozen=True)
+class Change:
+    project_id: str
+    video_id: str
+    removed: bool = False
+    # A new video has no entry yet: a public one needs no write at all.
+    created: bool = False
+
+
+def change_of(message_body: str) -> Change | None:
+    """What a message asks of the store; None when the video's privacy cannot have changed (an
+    update of other fields, the removal of a public video or of a video's other items)."""
     event = json.loads(message_body)
     detail = event.get("detail") or {}
-    if event.get("detail-type") == resources.ITEM_REMOVED:
+    kind = event.get("detail-type")
+    if kind == resources.ITEM_REMOVED:
         from chalicelib.core.consumers.removals import removed_item
 
         item = removed_item(message_body)
-        # The video's own item: its sort key is the bare id (`<videoId>#media` is its media state).
-        if item.get("entity") != "video" or "#" in str(item.get("SK", "#")):
+        # The video's own item (`<videoId>#media` is its media state), and only a private one.
+        if item.get("entity") != "video" or "#" in str(item.get("SK", "#")) or item.get("public", True):
             return None
-        return str(item["project_id"]), str(item["video_id"]), True
-    if event.get("detail-type") in resources.PLAYBACK_VIDEO_EVENTS:
-        return str(detail["projectId"]), str(detail["videoId"]), False
+        return Change(str(item["project_id"]), str(item["video_id"]), removed=True)
+    if kind == "video.created":
+        return Change(str(detail["projectId"]), str(detail["videoId"]), created=True)
+    if kind == "video.updated" and "public" in detail.get("changed", []):
+        return Change(str(detail["projectId"]), str(detail["videoId"]))
     return None
 
 
 def sync(message_body: str) -> None:
-    video = video_of(message_body)
+    change = change_of(message_body)
     service = wiring.edge_service()
-    if video is None or service is None:
+    if change is None or service is None:
         return
-    project_id, video_id, removed = video
-    extra = {"projectId": project_id, "videoId": video_id}
+    extra = {"projectId": change.project_id, "videoId": change.video_id}
     try:
-        if removed:
-            service.forget(video_id)
+        if change.removed:
+            service.forget(change.video_id)
             private = False
         else:
-            private = service.sync(project_id, video_id)
+            private = service.sync(change.project_id, change.video_id, listed=not change.created)
     except Exception:
         logger.exception("edge privacy sync failed", extra=extra)
         raise

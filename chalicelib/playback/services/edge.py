@@ -1,7 +1,7 @@
 """Keeps the edge check's list of private videos current (docs/playback.md, "On AWS").
 
-Each video event (created, updated, deleted, restored) names a video whose privacy may have
-changed; the service reads the video as it is now and puts or deletes its entry. Reading the
+Each video event that may change a video's privacy (its creation, an update of `public`) names
+the video; the service reads the video as it is now and puts or deletes its entry. Reading the
 current state rather than applying the event makes redeliveries and events out of order harmless:
 the last one handled writes what the table holds. A removed video item deletes the entry.
 """
@@ -20,13 +20,15 @@ class EdgeService:
     videos: VideoPrivacy
     store: EdgeStore
 
-    def sync(self, project_id: str, video_id: str) -> bool:
-        """Writes the video's entry from its item; True when it is now listed as private."""
+    def sync(self, project_id: str, video_id: str, listed: bool = True) -> bool:
+        """Writes the video's entry from its item; True when it is now listed as private.
+        `listed=False` (a new video: no entry can exist) skips the delete of a public one."""
         private = self.videos.privacy(project_id, video_id)
         if private:
             self.store.put(private_entry(video_id), PRIVATE_VALUE)
             return True
-        self.store.delete(private_entry(video_id))
+        if listed:
+            self.store.delete(private_entry(video_id))
         return False
 
     def forget(self, video_id: str) -> None:
