@@ -4,6 +4,7 @@ what a viewer may see (domain/embed.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -44,6 +45,12 @@ class PlaybackQuery(BaseModel):
     (`token` too), or the playback session either was exchanged for (`avh`, api.video's name)."""
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    avh: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+
+class SessionQuery(BaseModel):
+    """The playback session a private token was already exchanged for (api.video's `avh`)."""
+
     avh: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
 
 
@@ -130,15 +137,59 @@ def get_playback_session(call: Call, videoId: str, privateToken: str) -> Any:  #
     "GET",
     permission=None,
     uses=PLAYBACK,
+    query=SessionQuery,
     status=302,
     errors=(403,),
     tag=TAG,
 )
 def get_private_manifest(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
-    """A private video's `assets.hls`: uses up the token and redirects into a playback session"""
+    """A private video's `assets.hls`: uses up the token (or takes `avh`) and redirects into a playback session"""
+    return private_redirect(call, videoId, privateToken, lambda seen: "hls/manifest.m3u8")
+
+
+@endpoint(
+    bp,
+    "/embed/vod/{videoId}/token/{privateToken}/thumbnail.jpg",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=SessionQuery,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_thumbnail(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private video's `assets.thumbnail`: uses up the token (or takes `avh`) and redirects into a playback session"""
+    return private_redirect(call, videoId, privateToken, lambda seen: seen.video.thumbnail_file)
+
+
+@endpoint(
+    bp,
+    "/embed/vod/{videoId}/token/{privateToken}/mp4/source.mp4",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=SessionQuery,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_mp4(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private video's `assets.mp4`: uses up the token (or takes `avh`) and redirects into a playback session"""
+    return private_redirect(call, videoId, privateToken, lambda seen: "mp4/source.mp4")
+
+
+def private_redirect(call: Call, video_id: str, token: str, file_of: Callable[[Viewing], str | None]) -> Reply:
+    """api.video's private asset URLs: the token is used up here, unless the caller already holds
+    the session it was exchanged for (`?avh=`, as api.video's players pass it to later assets)."""
+    data = {k: v for k in ("avh",) if (v := call.single(k)) is not None}
+    avh = call.query(SessionQuery, data).avh
     service = wiring.embed_service()
-    url = service.media_url(service.view(videoId, privateToken, origin=embedding_origin(call)), "hls/manifest.m3u8")
-    return Reply(status=302, headers={"Location": url, **PRIVATE_CACHE})
+    seen = service.view(video_id, None if avh else token, avh, embedding_origin(call))
+    file = file_of(seen)
+    if file is None:
+        raise NotFound(name="videoId")
+    return Reply(status=302, headers={"Location": service.media_url(seen, file), **PRIVATE_CACHE})
 
 
 @endpoint(bp, "/embed/assets/{file}", "GET", permission=None, response_content_type="application/javascript", tag=TAG)
