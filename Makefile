@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/cold_start.py
 	$(PY) -m benchmarks.time_to_playable
 	$(PY) -m benchmarks.playback_startup
+	$(PY) -m benchmarks.edge_check
 	$(PY) -m benchmarks.rooms
 	$(PY) -m benchmarks.live_latency
 
@@ -58,6 +59,7 @@ bootstrap: $(STAMP)
 deploy: synth
 	$(CDK) deploy --app cdk.out --require-approval broadening Videoplane
 	$(PY) -m infra.keys seed --stack $(STACK)
+	$(PY) -m infra.keys edge --stack $(STACK)
 
 rotate-keys: $(STAMP)
 	$(PY) -m infra.keys rotate --stack $(STACK)

@@ -87,6 +87,15 @@ def route_removals(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
         )
 
 
+def route_bus_events(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
+    """The rules on the project bus that send a context the events it acts on (resources.BUS_ROUTES)."""
+    for route in resources.BUS_ROUTES:
+        events.put_rule(Name=route.name, EventBusName=bus, EventPattern=json.dumps(route.pattern))
+        events.put_targets(
+            Rule=route.name, EventBusName=bus, Targets=[{"Id": route.name, "Arn": _queue_arn(sqs, route.queue.name)}]
+        )
+
+
 def _queue_arn(sqs: Any, name: str) -> str:
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -126,16 +135,12 @@ def route_live_events(events: Any, sqs: Any) -> None:
     events.put_targets(Rule="ivs-streams", Targets=[{"Id": "live-events", "Arn": arn}])
 
 
-def route_room_events(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
-    """IVS real-time's stage updates (default bus) and sessions' starts (project bus) → the
-    room-events queue."""
+def route_room_events(events: Any, sqs: Any) -> None:
+    """IVS real-time's stage updates (default bus) → the room-events queue; sessions' starts come
+    from the project bus through resources.BUS_ROUTES."""
     arn = _queue_arn(sqs, resources.ROOM_EVENTS_QUEUE.name)
     events.put_rule(Name="ivs-stages", EventPattern=json.dumps(resources.IVS_STAGE_RULE_PATTERN))
     events.put_targets(Rule="ivs-stages", Targets=[{"Id": "room-events", "Arn": arn}])
-    events.put_rule(
-        Name="room-sessions", EventBusName=bus, EventPattern=json.dumps(resources.ROOM_SESSION_RULE_PATTERN)
-    )
-    events.put_targets(Rule="room-sessions", EventBusName=bus, Targets=[{"Id": "room-events", "Arn": arn}])
 
 
 def upgrade() -> None:
@@ -149,6 +154,7 @@ def upgrade() -> None:
     route_media_events(events, sqs)
     route_live_events(events, sqs)
     route_room_events(events, sqs)
+    route_bus_events(events, sqs)
 
 
 def bootstrap() -> None:

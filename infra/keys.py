@@ -2,6 +2,7 @@
 
     python -m infra.keys seed   [--stack videoplane] [--secret-id ARN]   # first key only (make deploy)
     python -m infra.keys rotate [--stack videoplane] [--secret-id ARN]   # a new key (make rotate-keys)
+    python -m infra.keys edge   [--stack videoplane]   # playback session keys and private videos at the edge
 
 Uses the caller's AWS credentials. It runs the same rotation as the devstack bootstrap
 (`chalicelib.platform.services.auth.rotate_signing_keys`): a new key becomes active and older keys stay
@@ -10,6 +11,11 @@ new key set up within `signing_key_cache_seconds` (5 minutes by default).
 
 The stack creates the secret as an empty key set (CloudFormation cannot generate the nested
 JSON); `seed` adds the first key when there is none and is what `make deploy` runs every time.
+
+`edge` does the same for private videos (docs/playback.md): the first playback session keys when
+there are none (the daily rotation function takes over), copied to the edge's KeyValueStore, and
+every private video already in the table listed in that store (a stack that had private videos
+before its store existed). Idempotent; it needs botocore's CRT (awscrt, in requirements.txt).
 """
 
 from __future__ import annotations
@@ -22,14 +28,35 @@ from typing import Any
 from infra.app import DEFAULT_STACK_NAME
 
 SECRET_OUTPUT = "SigningSecretArn"
+PLAYBACK_SECRET_OUTPUT = "PlaybackSessionSecretArn"
+EDGE_STORE_OUTPUT = "PlaybackEdgeStoreArn"
+TABLE_OUTPUT = "TableName"
 
 
-def secret_arn(stack_name: str, cloudformation: Any) -> str:
+def secret_arn(stack_name: str, cloudformation: Any, key: str = SECRET_OUTPUT) -> str:
+    """The value of the stack's output `key` (the signing secret's ARN by default)."""
     stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     for output in stacks[0].get("Outputs", []):
-        if output["OutputKey"] == SECRET_OUTPUT:
+        if output["OutputKey"] == key:
             return str(output["OutputValue"])
-    raise LookupError(f"stack {stack_name} has no {SECRET_OUTPUT} output")
+    raise LookupError(f"stack {stack_name} has no {key} output")
+
+
+def seed_edge(secret_id: str, store_arn: str, table_name: str, secretsmanager: Any, kvs: Any, dynamodb: Any) -> int:
+    """First playback session keys (secret and store) when there are none, and every private video
+    listed in the store; returns how many private videos are listed."""
+    from chalicelib.core.adapters.dynamodb import Table
+    from chalicelib.core.clock import utc_now
+    from chalicelib.playback.adapters.edge_store import KeyValueStoreEdge
+    from chalicelib.playback.adapters.session_keys import SecretsManagerSessionKeys
+    from chalicelib.playback.adapters.videos import DynamoPublicVideos
+    from chalicelib.playback.services.edge import EdgeService
+    from chalicelib.playback.services.session_keys import SessionKeyService
+
+    store = KeyValueStoreEdge(kvs, store_arn)
+    SessionKeyService(SecretsManagerSessionKeys(secretsmanager, secret_id, 0), store, utc_now).ensure()
+    videos = DynamoPublicVideos(Table(dynamodb, table_name))
+    return EdgeService(videos, store).backfill(videos.private_video_ids())
 
 
 def rotate(secret_id: str, secretsmanager: Any) -> Any:
@@ -55,12 +82,20 @@ def seed(secret_id: str, secretsmanager: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["seed", "rotate"])
+    parser.add_argument("command", choices=["seed", "rotate", "edge"])
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help="CloudFormation stack name")
     parser.add_argument("--secret-id", help="the secret ARN (default: the stack's SigningSecretArn output)")
     args = parser.parse_args(argv)
     import boto3  # region and credentials: the caller's usual AWS configuration
 
+    if args.command == "edge":
+        stacks = boto3.client("cloudformation")
+        outputs = [
+            secret_arn(args.stack, stacks, key) for key in (PLAYBACK_SECRET_OUTPUT, EDGE_STORE_OUTPUT, TABLE_OUTPUT)
+        ]
+        clients = [boto3.client(name) for name in ("secretsmanager", "cloudfront-keyvaluestore", "dynamodb")]
+        print(f"{seed_edge(*outputs, *clients)} private video(s) listed at the edge")
+        return 0
     secret_id = args.secret_id or secret_arn(args.stack, boto3.client("cloudformation"))
     keyset = (rotate if args.command == "rotate" else seed)(secret_id, boto3.client("secretsmanager"))
     print(f"{secret_id}: active key {keyset.active_kid}, {len(keyset.keys)} key(s) verify")

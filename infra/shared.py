@@ -31,6 +31,7 @@ from constructs import Construct, IConstruct
 
 from chalicelib.core import resources
 from infra import common, settings
+from infra.edge import playback_check
 from infra.model import camel
 
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
@@ -65,6 +66,7 @@ class SharedStack(cdk.Stack):
         self.alarm_topic = self._alarm_topic(alarm_email)
         self.table = self._table()
         self.signing_secret = self._signing_secret()
+        self.playback_session_secret = self._playback_session_secret()
         self.access_logs = self._access_log_bucket()
         self.buckets = {definition.name: self._bucket(definition) for definition in resources.BUCKETS}
         self.media_distribution = self._media_distribution(self.buckets[resources.MEDIA_BUCKET.name])
@@ -81,6 +83,7 @@ class SharedStack(cdk.Stack):
         self._route_media_events()
         self._route_live_events()
         self._route_room_events()
+        self._route_bus_events()
 
     def _table(self) -> dynamodb.Table:
         definition = resources.TABLE
@@ -143,6 +146,30 @@ class SharedStack(cdk.Stack):
         )
         return secret
 
+    def _playback_session_secret(self) -> secretsmanager.Secret:
+        """The keys that sign private videos' playback sessions (chalicelib/playback/domain/session_keys.py):
+        created empty; `python -m infra.keys seed` (make deploy) writes the first ones, the daily
+        rotate_playback_session_keys function rotates them and copies them to the edge's store."""
+        secret = secretsmanager.Secret(
+            self,
+            "PlaybackSessionKeys",
+            description="Videoplane playback session keys (JSON key set; rotated daily by the playback context)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"keys": []}),
+                generate_string_key="filler",
+                exclude_punctuation=True,
+            ),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        common.acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "Rotated daily by the playback context's scheduled function (pending, signing, retired keys, "
+            "so sessions verify through a rotation), which also updates the edge's KeyValueStore; Secrets "
+            "Manager's own rotation protocol would not update the store.",
+        )
+        return secret
+
     def _access_log_bucket(self) -> s3.Bucket:
         """S3 server access logs of the other buckets and CloudFront's standard logs."""
         bucket = s3.Bucket(
@@ -186,6 +213,8 @@ class SharedStack(cdk.Stack):
         if resources.MEDIA_BUCKET.cors is None or len(resources.MEDIA_BUCKET.cors["CORSRules"]) != 1:
             raise ValueError("the media distribution answers CORS from exactly one rule of resources.MEDIA_BUCKET")
         (cors,) = resources.MEDIA_BUCKET.cors["CORSRules"]
+        # Private videos' media need a playback session (infra.edge); the store is the consumers'.
+        self.playback_edge_store, playback_association = playback_check(self)
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             "MediaHeaders",
@@ -224,6 +253,7 @@ class SharedStack(cdk.Stack):
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=headers,
                 compress=True,
+                function_associations=[playback_association],
             ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass[settings.MEDIA_PRICE_CLASS],
@@ -366,6 +396,27 @@ class SharedStack(cdk.Stack):
                 )
             )
 
+    def _route_bus_events(self) -> None:
+        """Domain events and removals a context acts on -> its queue (resources.BUS_ROUTES), as the
+        devstack's route_bus_events."""
+        for route in resources.BUS_ROUTES:
+            rule_id = f"{camel(route.name)}Rule"
+            rule = events.Rule(
+                self,
+                rule_id,
+                description=f"Videoplane: {route.name} events to their consumer",
+                event_bus=self.event_bus,
+                event_pattern=common.event_pattern(route.pattern),
+            )
+            rule.add_target(
+                targets.SqsQueue(
+                    self.queues[route.queue.name],
+                    dead_letter_queue=self._new_dlq(f"{rule_id}Dlq", f"rule {rule_id}"),
+                    retry_attempts=settings.RETRY_ATTEMPTS,
+                    max_event_age=cdk.Duration.hours(24),
+                )
+            )
+
     def _notify_pipeline(self) -> None:
         """Uploads bucket -> one queue per prefix (resources.BUCKET_NOTIFICATIONS), as the devstack's
         notify_pipeline. The queues use SQS-managed encryption, so S3 needs no KMS key; CDK adds the
@@ -430,28 +481,13 @@ class SharedStack(cdk.Stack):
         )
 
     def _route_room_events(self) -> None:
-        """IVS real-time's stage updates (default bus) and sessions' starts (project bus) go to the
-        room-events queue, as the devstack's route_room_events."""
+        """IVS real-time's stage updates (default bus) go to the room-events queue, as the devstack's
+        route_room_events; sessions' starts and ends arrive through resources.BUS_ROUTES."""
         self._route_service_events(
             "RoomEvents",
             "Videoplane: IVS real-time stage updates (participants publishing) for room sessions",
             resources.IVS_STAGE_RULE_PATTERN,
             resources.ROOM_EVENTS_QUEUE,
-        )
-        rule = events.Rule(
-            self,
-            "RoomSessionsRule",
-            description="Videoplane: started room sessions to their poll loop",
-            event_bus=self.event_bus,
-            event_pattern=common.event_pattern(resources.ROOM_SESSION_RULE_PATTERN),
-        )
-        rule.add_target(
-            targets.SqsQueue(
-                self.queues[resources.ROOM_EVENTS_QUEUE.name],
-                dead_letter_queue=self._new_dlq("RoomSessionsRuleDlq", "rule RoomSessionsRule"),
-                retry_attempts=settings.RETRY_ATTEMPTS,
-                max_event_age=cdk.Duration.hours(24),
-            )
         )
 
     def _route_service_events(

@@ -111,6 +111,9 @@ class VideoplaneStack(SharedStack):
             ],
             # Rooms' IVS real-time stages, created per room at run time.
             IVS_STAGES: [self.format_arn(service="ivs", resource="stage", resource_name="*")],
+            # The edge check's store of private video ids and session keys (infra.edge).
+            resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],
+            resources.PLAYBACK_SESSION_SECRET: [self.playback_session_secret.secret_arn],
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {
@@ -122,6 +125,8 @@ class VideoplaneStack(SharedStack):
             resources.MEDIA_BASE_URL_ENV: self.media_base_url,
             # The embed page: the media domain forwards this path to the API (infra.player).
             resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
+            resources.PLAYBACK_EDGE_STORE_ENV: self.playback_edge_store.key_value_store_arn,
+            resources.PLAYBACK_SESSION_SECRET_ENV: self.playback_session_secret.secret_arn,
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]
@@ -155,6 +160,8 @@ class VideoplaneStack(SharedStack):
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api.url)
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "SigningSecretArn", value=self.signing_secret.secret_arn)
+        cdk.CfnOutput(self, "PlaybackSessionSecretArn", value=self.playback_session_secret.secret_arn)
+        cdk.CfnOutput(self, "PlaybackEdgeStoreArn", value=self.playback_edge_store.key_value_store_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
         cdk.CfnOutput(
             self,

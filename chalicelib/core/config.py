@@ -64,6 +64,10 @@ class Settings(BaseModel):
     live_ingest: dict[str, str] = {}
     # Test-only: multiplies the webhook retry schedule (e.g. 0.001) so e2e tests see retries in seconds.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
+    # The edge check's KeyValueStore (AWS only; the devstack's media server reads the table).
+    playback_edge_store_arn: str = ""
+    # The secret holding the playback session keys (AWS); when set it replaces playback_session_keys.
+    playback_session_secret_id: str = ""
 
 
 @cache
@@ -97,6 +101,8 @@ def get_settings() -> Settings:
         "live_channel_type": env.get(resources.LIVE_CHANNEL_TYPE_ENV),
         "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
         "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,
+        "playback_edge_store_arn": env.get(resources.PLAYBACK_EDGE_STORE_ENV),
+        "playback_session_secret_id": env.get(resources.PLAYBACK_SESSION_SECRET_ENV),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],
@@ -172,6 +178,11 @@ def ivs() -> Any:
 def ivs_realtime() -> Any:
     # The devstack sets AWS_ENDPOINT_URL_IVS_REALTIME to its stage plane (moto has no ivs-realtime).
     return _client("ivs-realtime")
+
+
+def cloudfront_keyvaluestore() -> Any:
+    # Signed with SigV4A: needs botocore's CRT extra (awscrt) on AWS; tests stub the client.
+    return _client("cloudfront-keyvaluestore")
 
 
 def reset_caches() -> None:

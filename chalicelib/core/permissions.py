@@ -82,6 +82,14 @@ IVS_STAGES_WATCH = Access(
 ROOM_EVENTS_CONSUME = Access("sqs", _CONSUME, "room-events-queue")
 # The session poll loop's timers: delayed messages to the room-events queue itself.
 ROOM_EVENTS_SEND = Access("sqs", ("SendMessage",), "room-events-queue")
+# The edge check's store (infra/edge.py): private video ids and playback session keys, written with
+# the store's ETag (DescribeKeyValueStore) as IfMatch.
+PLAYBACK_EDGE_WRITE = Access(
+    "cloudfront-keyvaluestore", ("DescribeKeyValueStore", "PutKey", "DeleteKey"), "playback-edge-store"
+)
+PLAYBACK_VIDEOS_CONSUME = Access("sqs", _CONSUME, "playback-videos-queue")
+PLAYBACK_SESSION_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "playback-session-secret")
+PLAYBACK_SESSION_KEYS_WRITE = Access("secretsmanager", ("GetSecretValue", "PutSecretValue"), "playback-session-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).

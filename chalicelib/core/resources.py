@@ -345,9 +345,13 @@ LIVE_QUEUES = (LIVE_EVENTS_QUEUE,)
 ROOM_EVENTS_QUEUE = Queue(name="videoplane-room-events", env="VIDEOPLANE_ROOM_EVENTS_QUEUE_URL",
                           permission="room-events-queue", visibility_timeout=60)  # fmt: skip
 ROOM_QUEUES = (ROOM_EVENTS_QUEUE,)
-QUEUES = (
-    *WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES), *ROOM_QUEUES
-)  # fmt: skip
+# The video events that may change a video's privacy, and video removals → the playback context,
+# which keeps the edge's list of private videos current (BUS_ROUTES below).
+PLAYBACK_VIDEOS_QUEUE = Queue(name="videoplane-playback-videos", env="VIDEOPLANE_PLAYBACK_VIDEOS_QUEUE_URL",
+                              permission="playback-videos-queue", visibility_timeout=60)  # fmt: skip
+PLAYBACK_QUEUES = (PLAYBACK_VIDEOS_QUEUE,)
+QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES),
+          *ROOM_QUEUES, *PLAYBACK_QUEUES)  # fmt: skip
 BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
 
 MEDIA_APP_TAG = APP_NAME
@@ -398,3 +402,35 @@ ROOM_SESSION_RULE_PATTERN: dict[str, Any] = {
     "source": [EVENT_SOURCE],
     "detail-type": ["room.session.started", "room.session.ended"],
 }
+
+
+# -- rules on the project bus for one context's queue -------------------------------------------
+
+
+@dataclass(frozen=True)
+class BusRoute:
+    """A rule on the project bus sending the events `pattern` matches to `queue` (domain events or
+    announced removals a context acts on besides the webhook dispatcher and REMOVAL_ROUTES)."""
+
+    name: str
+    pattern: dict[str, Any]
+    queue: Queue
+
+
+# Video events after which a video's privacy may differ, and removed video items: the playback
+# consumer reads the video again and writes the edge's store (chalicelib.playback.consumers.edge).
+PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
+BUS_ROUTES = (
+    BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
+             PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("playback-video-removals", RemovalRoute("video", PLAYBACK_VIDEOS_QUEUE).pattern, PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
+)  # fmt: skip
+# The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
+# media server reads the table instead. Its symbolic resource in permissions.
+PLAYBACK_EDGE_STORE_ENV = "VIDEOPLANE_PLAYBACK_EDGE_STORE_ARN"
+PLAYBACK_EDGE_STORE = "playback-edge-store"
+# The secret holding the playback session keys on AWS (JSON, chalicelib/playback/domain/session_keys.py),
+# rotated with an overlap and copied to the edge's store.
+PLAYBACK_SESSION_SECRET_ENV = "VIDEOPLANE_PLAYBACK_SESSION_SECRET_ID"
+PLAYBACK_SESSION_SECRET = "playback-session-secret"

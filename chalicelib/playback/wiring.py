@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 from chalicelib.core.wiring import component, media_bucket, table
 
 if TYPE_CHECKING:
+    from chalicelib.playback.adapters.edge_store import KeyValueStoreEdge
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
+    from chalicelib.playback.services.edge import EdgeService
     from chalicelib.playback.services.embed import EmbedService
     from chalicelib.playback.services.playback_keys import PlaybackKeyService
     from chalicelib.playback.services.players import PlayerService
+    from chalicelib.playback.services.session_keys import SessionKeyService
 
 
 @component
@@ -58,6 +61,45 @@ def embed_service() -> EmbedService:
         private_tokens=DynamoPrivateTokens(table()),
         denials=DynamoDenialCounter(table()),
         playback_keys=DynamoPlaybackKeys(table()),
-        session_keys=session_keys(current.playback_session_keys),
+        # AWS: the rotated secret (read through its cache on each use); the devstack: a fixed key.
+        session_keys=service.verifying
+        if (service := session_key_service())
+        else session_keys(current.playback_session_keys),
         clock=utc_now,
     )
+
+
+@component
+def edge_service() -> EdgeService | None:
+    """None where no edge store is configured (the devstack: its media server reads the table)."""
+    from chalicelib.playback.services.edge import EdgeService
+
+    store = edge_store()
+    return EdgeService(public_videos(), store) if store else None
+
+
+@component
+def edge_store() -> KeyValueStoreEdge | None:
+    from chalicelib.core import config
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.edge_store import KeyValueStoreEdge
+
+    arn = settings().playback_edge_store_arn
+    return KeyValueStoreEdge(config.cloudfront_keyvaluestore(), arn) if arn else None
+
+
+@component
+def session_key_service() -> SessionKeyService | None:
+    """None without the secret (the devstack signs with VIDEOPLANE_PLAYBACK_SESSION_KEYS)."""
+    from chalicelib.core import config
+    from chalicelib.core.clock import utc_now
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.session_keys import SecretsManagerSessionKeys
+    from chalicelib.playback.domain.session_keys import KEY_CACHE
+    from chalicelib.playback.services.session_keys import SessionKeyService
+
+    secret_id = settings().playback_session_secret_id
+    if not secret_id:
+        return None
+    secret = SecretsManagerSessionKeys(config.secretsmanager(), secret_id, KEY_CACHE.total_seconds())
+    return SessionKeyService(secret, edge_store(), utc_now)

@@ -304,14 +304,13 @@ def test_project_bus_feeds_the_webhook_queue_and_the_stream_feeds_the_publisher(
         for rule in of_type(template, "AWS::Events::Rule").values()
         if rule["Properties"].get("EventBusName") == {"Ref": ids[resources.EVENT_BUS.permission]}
     ]
-    routes = {resources.WEBHOOK_EVENTS_QUEUE: resources.WEBHOOK_RULE_PATTERN}
-    routes |= {route.queue: route.pattern for route in resources.REMOVAL_ROUTES}
-    routes |= {resources.ROOM_EVENTS_QUEUE: resources.ROOM_SESSION_RULE_PATTERN}
+    routes = [(resources.WEBHOOK_EVENTS_QUEUE, resources.WEBHOOK_RULE_PATTERN)]
+    routes += [(route.queue, route.pattern) for route in (*resources.REMOVAL_ROUTES, *resources.BUS_ROUTES)]
     assert len(rules) == len(routes)
-    for queue, pattern in routes.items():
-        (rule,) = [rule for rule in rules if rule["EventPattern"] == pattern]
+    for queue, pattern in routes:
+        arn = {"Fn::GetAtt": [ids[queue.permission], "Arn"]}
+        (rule,) = [rule for rule in rules if rule["EventPattern"] == pattern and rule["Targets"][0]["Arn"] == arn]
         target = rule["Targets"][0]
-        assert target["Arn"] == {"Fn::GetAtt": [ids[queue.permission], "Arn"]}
         assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     mappings = [m["Properties"] for m in of_type(template, "AWS::Lambda::EventSourceMapping").values()]
     table_id = next(iter(of_type(template, "AWS::DynamoDB::Table")))

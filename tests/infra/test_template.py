@@ -22,7 +22,7 @@ from chalice import Chalice
 
 from chalicelib.core import resources
 from chalicelib.platform.domain.tokens import SigningKeySet
-from infra import checks, keys, settings
+from infra import checks, edge, keys, settings
 from infra.api import DIRECT_UPLOAD_METADATA
 from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, UNSCOPED_ACTIONS
 from infra.model import UnsupportedByInfra, plan
@@ -66,11 +66,20 @@ def only(items: Mapping[str, Any]) -> tuple[str, Any]:
     return next(iter(items.items()))
 
 
+def secret(template: Template, construct_id: str) -> tuple[str, Any]:
+    """The secret of that construct id: SigningKeys (access tokens) or PlaybackSessionKeys."""
+    secrets = of_type(template, "AWS::SecretsManager::Secret")
+    assert len(secrets) == 2, sorted(secrets)
+    return only({k: v for k, v in secrets.items() if k.startswith(construct_id)})
+
+
 # The symbolic resources of chalicelib.core.permissions that infra maps to ARNs.
 SYMBOLIC = {
     "table",
     "table-indexes",
     "signing-secret",
+    resources.PLAYBACK_SESSION_SECRET,
+    resources.PLAYBACK_EDGE_STORE,
     resources.EVENT_BUS.permission,
     *(bucket.permission for bucket in resources.BUCKETS),
     *(role.permission for role in resources.SERVICE_ROLES),
@@ -115,7 +124,9 @@ def platform_ids(template: Template) -> dict[str, str]:
 def classify(resource: Any, template: Template, log_group_id: str) -> str:
     """A statement's Resource in the symbolic vocabulary of chalicelib.core.permissions (or a baseline name)."""
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
-    secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
+    secret_id, _ = secret(template, "SigningKeys")
+    playback_secret_id, _ = secret(template, "PlaybackSessionKeys")
+    store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
     queues = set(of_type(template, "AWS::SQS::Queue"))
     if resource == "*":
         return "*"
@@ -128,6 +139,8 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         (table_arn, "table"),
         ({"Fn::Join": ["", [table_arn, "/index/*"]]}, "table-indexes"),
         ({"Ref": secret_id}, "signing-secret"),
+        ({"Ref": playback_secret_id}, resources.PLAYBACK_SESSION_SECRET),
+        ({"Fn::GetAtt": [store_id, "Arn"]}, resources.PLAYBACK_EDGE_STORE),
         (MEDIACONVERT_ARN, MEDIACONVERT),
         (_ivs_arn("channel"), IVS),
         (_ivs_arn("stream-key"), IVS),
@@ -360,7 +373,9 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     codes = {json.dumps(template["Resources"][fid]["Properties"]["Code"], sort_keys=True) for fid in functions.values()}
     assert len(codes) == 1
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
-    secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
+    secret_id, _ = secret(template, "SigningKeys")
+    playback_secret_id, _ = secret(template, "PlaybackSessionKeys")
+    store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
     ids = platform_ids(template)
     distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
     media_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
@@ -384,6 +399,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: media_url,
             resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
+            resources.PLAYBACK_EDGE_STORE_ENV: {"Fn::GetAtt": [store_id, "Arn"]},
+            resources.PLAYBACK_SESSION_SECRET_ENV: {"Ref": playback_secret_id},
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] > 0
@@ -532,8 +549,8 @@ def test_table_matches_what_the_devstack_creates(synthesized: Synthesized, moto_
 
 
 def test_initial_signing_secret_is_seeded_by_the_rotation(synthesized: Synthesized, moto_aws: None) -> None:
-    _, secret = only(of_type(synthesized.template, "AWS::SecretsManager::Secret"))
-    generator = secret["Properties"]["GenerateSecretString"]
+    _, signing = secret(synthesized.template, "SigningKeys")
+    generator = signing["Properties"]["GenerateSecretString"]
     initial = {**json.loads(generator["SecretStringTemplate"]), generator["GenerateStringKey"]: "x" * 32}
     client = boto3.client("secretsmanager")
     arn = client.create_secret(Name="videoplane-signing", SecretString=json.dumps(initial))["ARN"]
@@ -575,3 +592,39 @@ def test_every_acknowledgement_is_needed(synthesized: Synthesized, tmp_path: Pat
     raised = {finding.rule for finding in checks.nag_findings(bare.outdir)}
     acknowledged = {suppression.rule for suppression in checks.suppressions(synthesized.template)}
     assert acknowledged <= raised, f"stale acknowledgements: {sorted(acknowledged - raised)}"
+
+
+# -- the edge check for private videos (infra/edge.py) ---------------------------------------------
+
+
+def test_the_media_behaviour_checks_playback_sessions_at_the_edge(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
+    function_id, function = only(of_type(template, "AWS::CloudFront::Function"))
+    config = function["Properties"]["FunctionConfig"]
+    assert config["Runtime"] == "cloudfront-js-2.0"
+    assert config["KeyValueStoreAssociations"] == [{"KeyValueStoreARN": {"Fn::GetAtt": [store_id, "Arn"]}}]
+    assert function["Properties"]["AutoPublish"] is True
+    assert function["Properties"]["FunctionCode"] == edge.FUNCTION_CODE.read_text()
+    _, distribution = only(of_type(template, "AWS::CloudFront::Distribution"))
+    settings_ = distribution["Properties"]["DistributionConfig"]
+    association = {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}
+    assert settings_["DefaultCacheBehavior"]["FunctionAssociations"] == [association]
+    # The embed page and oEmbed go to the API: not checked here (the API checks its own tokens).
+    assert all("FunctionAssociations" not in behaviour for behaviour in settings_.get("CacheBehaviors", []))
+
+
+def test_bus_routes_send_their_events_to_their_queue(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    rules = of_type(template, "AWS::Events::Rule")
+    ids = platform_ids(template)
+    for route in resources.BUS_ROUTES:
+        arn = {"Fn::GetAtt": [ids[route.queue.permission], "Arn"]}
+        (target,) = [
+            target
+            for rule in rules.values()
+            if rule["Properties"].get("EventPattern") == route.pattern
+            for target in rule["Properties"]["Targets"]
+            if target["Arn"] == arn
+        ]
+        assert "DeadLetterConfig" in target

@@ -85,9 +85,11 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         ("GET", "/embed/vod/{videoId}"),
         ("GET", "/embed/vod/{videoId}/data"),
         ("GET", "/embed/assets/{file}"),
-        # A private video's token routes (api.video's session and HLS asset).
+        # A private video's token routes (api.video's session, HLS, thumbnail and MP4 assets).
         ("GET", "/embed/vod/{videoId}/token/{privateToken}/session"),
         ("GET", "/embed/vod/{videoId}/token/{privateToken}/hls/manifest.m3u8"),
+        ("GET", "/embed/vod/{videoId}/token/{privateToken}/thumbnail.jpg"),
+        ("GET", "/embed/vod/{videoId}/token/{privateToken}/mp4/source.mp4"),
         # A project's public playback keys (chalicelib/playback/api/playback_keys.py).
         ("GET", "/.well-known/playback-jwks/{projectId}"),
         ("GET", "/oembed"),

@@ -11,10 +11,11 @@ code is never imported. tests/integration/test_embed_api.py holds the two sides 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.core import resources
-from chalicelib.core.adapters.dynamodb import Table, project_partition
+from chalicelib.core.adapters.dynamodb import SK, Table, from_attributes, project_partition
 from chalicelib.playback.domain.embed import PublicVideo, TextTrack
 
 # VOD's index entry on every video item (chalicelib/vod/adapters/records.py): GSI1PK -> GSI1SK = project.
@@ -61,6 +62,28 @@ class DynamoPublicVideos:
             return False
         video = self.table.get(project_partition(project_id, "VIDEO"), video_id)
         return video is not None and not bool(video.get("public", True))
+
+    def privacy(self, project_id: str, video_id: str) -> bool | None:
+        """Whether the video is private, read consistently in its project (the events name it);
+        None when the video has no item."""
+        video = self.table.get(project_partition(project_id, "VIDEO"), video_id)
+        return None if video is None else not bool(video.get("public", True))
+
+    def private_video_ids(self) -> Iterator[tuple[str, str]]:
+        """(project id, video id) of every private video: a Scan of the table, for a one-off backfill
+        of the edge's list (a new store on a stack that already has private videos)."""
+        pages = self.table.client.get_paginator("scan").paginate(
+            TableName=self.table.name,
+            FilterExpression="#entity = :video AND #public = :private",
+            ExpressionAttributeNames={"#entity": "entity", "#public": "public", "#sk": SK},
+            ExpressionAttributeValues={":video": {"S": "video"}, ":private": {"BOOL": False}},
+            ProjectionExpression="project_id, video_id, #sk",
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                video = from_attributes(item)
+                if "#" not in str(video.get(SK, "#")):  # the video's own item, not its media state
+                    yield str(video["project_id"]), str(video["video_id"])
 
     def _project_of(self, video_id: str) -> str | None:
         for item in self.table.query(VIDEO_INDEX_PREFIX + video_id, index=resources.GSI1):

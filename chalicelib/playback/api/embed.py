@@ -4,6 +4,7 @@ what a viewer may see (domain/embed.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.core.permissions import TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
+from chalicelib.core.permissions import PLAYBACK_SESSION_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
 from chalicelib.playback import wiring
 from chalicelib.playback.api import page
 from chalicelib.playback.domain.embed import style_variables
@@ -33,8 +34,8 @@ TAG = "Embed"
 # No credentials, so none of the authenticated routes' access: the video's project is found through
 # the index, then the video, its tracks and its player are read.
 PUBLIC_READ = (TABLE_READ, TABLE_INDEX_READ)
-# A private video's page uses up its token and counts refusals.
-PLAYBACK = (*PUBLIC_READ, TABLE_WRITE)
+# A private video's page uses up its token, counts refusals and signs or checks a session.
+PLAYBACK = (*PUBLIC_READ, TABLE_WRITE, PLAYBACK_SESSION_KEYS_READ)
 # A page or data read holding a playback session (or a token) is that viewer's: never cached.
 PRIVATE_CACHE = {"Cache-Control": "private, no-store"}
 
@@ -47,12 +48,22 @@ class PlaybackQuery(BaseModel):
     avh: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
 
 
+class SessionQuery(BaseModel):
+    """The playback session a private token was already exchanged for (api.video's `avh`)."""
+
+    avh: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+
 def viewing(call: Call, video_id: str) -> Viewing:
     data = {k: v for k in ("token", "avh") if (v := call.single(k)) is not None}
     query = call.query(PlaybackQuery, data)
-    # The embedding page's origin, for a JWT's `aud`: the iframe's request carries it as Referer.
-    origin = origin_of(call.request.headers.get("referer") or call.request.headers.get("origin"))
-    return wiring.embed_service().view(video_id, query.token, query.avh, origin)
+    return wiring.embed_service().view(video_id, query.token, query.avh, embedding_origin(call))
+
+
+def embedding_origin(call: Call) -> str | None:
+    """The embedding page's origin, for a JWT's `aud` and a player's allowed origins: the iframe's
+    request carries it as Referer (a fetch, as Origin)."""
+    return origin_of(call.request.headers.get("referer") or call.request.headers.get("origin"))
 
 
 class OembedQuery(BaseModel):
@@ -116,7 +127,7 @@ def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
 )
 def get_playback_session(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
     """Exchanges a private video's token for a playback session (api.video's `session_token`)"""
-    seen = wiring.embed_service().view(videoId, privateToken)
+    seen = wiring.embed_service().view(videoId, privateToken, origin=embedding_origin(call))
     return Reply(body={"session_token": seen.session}, headers=PRIVATE_CACHE)
 
 
@@ -126,15 +137,59 @@ def get_playback_session(call: Call, videoId: str, privateToken: str) -> Any:  #
     "GET",
     permission=None,
     uses=PLAYBACK,
+    query=SessionQuery,
     status=302,
     errors=(403,),
     tag=TAG,
 )
 def get_private_manifest(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
-    """A private video's `assets.hls`: uses up the token and redirects into a playback session"""
+    """A private video's `assets.hls`: uses up the token (or takes `avh`) and redirects into a playback session"""
+    return private_redirect(call, videoId, privateToken, lambda seen: "hls/manifest.m3u8")
+
+
+@endpoint(
+    bp,
+    "/embed/vod/{videoId}/token/{privateToken}/thumbnail.jpg",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=SessionQuery,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_thumbnail(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private video's `assets.thumbnail`: uses up the token (or takes `avh`) and redirects into a playback session"""
+    return private_redirect(call, videoId, privateToken, lambda seen: seen.video.thumbnail_file)
+
+
+@endpoint(
+    bp,
+    "/embed/vod/{videoId}/token/{privateToken}/mp4/source.mp4",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=SessionQuery,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_mp4(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private video's `assets.mp4`: uses up the token (or takes `avh`) and redirects into a playback session"""
+    return private_redirect(call, videoId, privateToken, lambda seen: "mp4/source.mp4")
+
+
+def private_redirect(call: Call, video_id: str, token: str, file_of: Callable[[Viewing], str | None]) -> Reply:
+    """api.video's private asset URLs: the token is used up here, unless the caller already holds
+    the session it was exchanged for (`?avh=`, as api.video's players pass it to later assets)."""
+    data = {k: v for k in ("avh",) if (v := call.single(k)) is not None}
+    avh = call.query(SessionQuery, data).avh
     service = wiring.embed_service()
-    url = service.media_url(service.view(videoId, privateToken), "hls/manifest.m3u8")
-    return Reply(status=302, headers={"Location": url, **PRIVATE_CACHE})
+    seen = service.view(video_id, None if avh else token, avh, embedding_origin(call))
+    file = file_of(seen)
+    if file is None:
+        raise NotFound(name="videoId")
+    return Reply(status=302, headers={"Location": service.media_url(seen, file), **PRIVATE_CACHE})
 
 
 @endpoint(bp, "/embed/assets/{file}", "GET", permission=None, response_content_type="application/javascript", tag=TAG)

@@ -14,7 +14,7 @@ from chalicelib.core.permissions import MEDIA_OBJECTS_WRITE
 from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.playback import wiring
 from chalicelib.playback.api import presenters
-from chalicelib.playback.domain.players import PlayerCreation, PlayerQuery, PlayerUpdate
+from chalicelib.playback.domain.players import AllowedOrigins, PlayerCreation, PlayerQuery, PlayerUpdate
 
 bp = Blueprint(__name__)
 READ, WRITE = Permission.READ, Permission.WRITE
@@ -140,3 +140,36 @@ def upload_player_logo(call: Call, playerId: str) -> Any:  # noqa: N803
 def delete_player_logo(call: Call, playerId: str) -> Any:  # noqa: N803
     wiring.player_service().delete_logo(call.actor, playerId)
     return Reply(status=204)
+
+
+# -- Videoplane extension: where a player's private videos may be embedded ------------------------
+
+
+@endpoint(
+    bp,
+    "/players/{playerId}/allowed-origins",
+    "GET",
+    permission=READ,
+    authorizer=api_key_authorizer,
+    response="PlayerAllowedOrigins",
+    tag="Player allowed origins",
+)
+def get_player_allowed_origins(call: Call, playerId: str) -> Any:  # noqa: N803
+    """The sites that may open this player's private videos (empty: any)"""
+    return {"origins": list(wiring.player_service().get(call.actor, playerId).allowed_origins)}
+
+
+@endpoint(
+    bp,
+    "/players/{playerId}/allowed-origins",
+    "PUT",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    body=AllowedOrigins,
+    response="PlayerAllowedOrigins",
+    tag="Player allowed origins",
+)
+def put_player_allowed_origins(call: Call, playerId: str) -> Any:  # noqa: N803
+    """Replaces the sites (origins such as `https://shop.example`) that may open this player's private videos"""
+    player = wiring.player_service().set_allowed_origins(call.actor, playerId, call.body(AllowedOrigins))
+    return {"origins": list(player.allowed_origins)}

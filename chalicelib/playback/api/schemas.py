@@ -109,3 +109,9 @@ class PlaybackKeyList(BaseModel):
 
 class Jwks(BaseModel):
     keys: list[dict[str, str]]
+
+
+class PlayerAllowedOrigins(BaseModel):
+    """Videoplane: the sites (origins) that may open the player's private videos; empty: any."""
+
+    origins: list[str]

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import unquote
 
 from chalicelib.core.domain.errors import Forbidden
 
@@ -129,7 +130,13 @@ def media_decision(
 
     `vod/<id>/<file>` is served as is for a public video and refused for a private one;
     `vod/<id>/token/<session>/<file>` is `vod/<id>/<file>` once the session checks out (for a
-    public video too, so a video made public keeps playing in open sessions)."""
+    public video too, so a video made public keeps playing in open sessions).
+
+    A path still percent-encoded (the edge sees the URI as sent; S3 decodes it into the key) is
+    refused when it decodes under `vod/`: media keys never need encoding, and `vod%2F<id>/…` or
+    `%76od/<id>/…` would otherwise name a private video's object past the check."""
+    if "%" in path and _encoded_media(path):
+        return MediaDecision(key=None, denial=Denial.MALFORMED)
     match = _MEDIA_PATH.fullmatch(path)
     if match is None:
         return MediaDecision(key=path)
@@ -141,6 +148,14 @@ def media_decision(
         return MediaDecision(key=key, video_id=video_id)
     denial = check_session(session, video_id, now, keys)
     return MediaDecision(key=None if denial else key, denial=denial, video_id=video_id)
+
+
+def _encoded_media(path: str) -> bool:
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        return True  # not even decodable: never a media key
+    return decoded.startswith("vod/")
 
 
 def session_keys(setting: str) -> tuple[SessionKey, ...]:

@@ -27,6 +27,12 @@ LOGO_EXTENSIONS = "'jpg', 'JPG', 'jpeg', 'JPEG', 'png', 'PNG'"
 LOGO_MAX_BYTES = 100 * 1024
 LOGO_MAX_WIDTH, LOGO_MAX_HEIGHT = 200, 100
 LINK_MAX_LENGTH = 2048
+# Videoplane extension: the sites that may embed a player's private videos, as origins.
+ALLOWED_ORIGINS_MAX = 20
+ORIGIN_PATTERN = (
+    r"^https?://[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[0-9]{1,5})?$"
+)
+Origin = Annotated[StrictStr, StringConstraints(pattern=ORIGIN_PATTERN, max_length=300)]
 
 _BYTE = r"\s*(?:25[0-5]|2[0-4]\d|1?\d?\d)\s*"
 _ALPHA = r"\s*(?:0|1|0?\.\d{1,4}|1\.0{1,4})\s*"
@@ -117,6 +123,8 @@ class Player(BaseModel):
     name: str | None = None
     theme: Theme = Theme()
     logo: Logo | None = None
+    # Videoplane: when not empty, a private video of this player opens only inside these sites.
+    allowed_origins: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -152,6 +160,27 @@ def with_logo(player: Player, logo: Logo, now: datetime) -> Player:
     return player.model_copy(update={"logo": logo, "updated_at": now, "version": player.version + 1})
 
 
+class AllowedOrigins(BaseModel):
+    """`PUT /players/{playerId}/allowed-origins` (Videoplane extension): lowercase origins
+    (`https://shop.example`, a port if not the scheme's default); an empty list lifts the restriction."""
+
+    model_config = ConfigDict(extra="forbid")
+    origins: list[Origin] = Field(max_length=ALLOWED_ORIGINS_MAX)
+
+
+def with_allowed_origins(player: Player, origins: Iterable[str], now: datetime) -> Player:
+    unique = tuple(dict.fromkeys(origins))
+    return player.model_copy(update={"allowed_origins": unique, "updated_at": now, "version": player.version + 1})
+
+
+def origin_allowed(player: Player | None, origin: str | None) -> bool:
+    """Whether a page embedded by `origin` (its Referer's, or Origin) may open a private video of
+    `player`: always without a restriction; never without an origin when there is one."""
+    if player is None or not player.allowed_origins:
+        return True
+    return origin is not None and origin.lower().rstrip("/") in player.allowed_origins
+
+
 def without_logo(player: Player, now: datetime) -> Player:
     return player.model_copy(update={"logo": None, "updated_at": now, "version": player.version + 1})
 
@@ -174,6 +203,8 @@ def changed_fields(before: Player, after: Player) -> list[str]:
     changed += [WIRE_NAMES[n] for n in Theme.model_fields if getattr(before.theme, n) != getattr(after.theme, n)]
     if before.logo != after.logo:
         changed.append("assets")
+    if before.allowed_origins != after.allowed_origins:
+        changed.append("allowedOrigins")
     return changed
 
 
@@ -182,6 +213,7 @@ def snapshot(player: Player) -> dict[str, Any]:
     body: dict[str, Any] = {"playerId": player.player_id, "name": player.name}
     body.update(player.theme.model_dump(mode="json", by_alias=True))
     body["logo"] = player.logo.model_dump(mode="json") if player.logo else None
+    body["allowedOrigins"] = list(player.allowed_origins)
     return body
 
 

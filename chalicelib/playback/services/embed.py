@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.playback.domain import access, embed, playback_keys
+from chalicelib.playback.domain import access, embed, playback_keys, players
 from chalicelib.playback.domain.access import Denial, SessionKey
 from chalicelib.playback.domain.embed import PageTheme, PublicVideo
+from chalicelib.playback.domain.players import Player
 from chalicelib.playback.ports import DenialCounter, PlaybackKeys, PlayerRepository, PrivateTokens, PublicVideos
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class EmbedService:
         player_base_url: str,
         private_tokens: PrivateTokens | None = None,
         denials: DenialCounter | None = None,
-        session_keys: tuple[SessionKey, ...] = (),
+        session_keys: tuple[SessionKey, ...] | Callable[[], tuple[SessionKey, ...]] = (),
         clock: Callable[[], datetime] | None = None,
         playback_keys: PlaybackKeys | None = None,
     ) -> None:
@@ -44,7 +45,8 @@ class EmbedService:
         self.player_base_url = player_base_url.rstrip("/")
         self.private_tokens = private_tokens
         self.denials = denials
-        self.session_keys = session_keys
+        # A fixed tuple, or where to read the current ones (a rotated secret).
+        self._session_keys = session_keys
         self.clock = clock
         self.playback_keys = playback_keys
 
@@ -68,15 +70,22 @@ class EmbedService:
             return Viewing(found, session)
         if token is None:
             self._refuse(found, Denial.NO_TOKEN, now)
-        if not self.session_keys:
-            self._refuse(found, Denial.MALFORMED, now)
+        return self._exchange(found, token, origin, now)
+
+    def _exchange(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
+        """A private token (used up) or a playback JWT for a playback session."""
+        if not self.session_keys():
+            self._refuse(video, Denial.MALFORMED, now)
+        # The player's allowed sites, before a private token is used up (Videoplane extension).
+        if not players.origin_allowed(self._player(video), origin):
+            self._refuse(video, Denial.REFERRER, now)
         if playback_keys.looks_like_jwt(token):
-            return self._signed(found, token, origin, now)
+            return self._signed(video, token, origin, now)
         if not access.is_private_token(token):
-            self._refuse(found, Denial.MALFORMED, now)
-        if self.private_tokens is None or not self.private_tokens.consume(found.project_id, video_id, token, now):
-            self._refuse(found, Denial.USED, now)
-        return Viewing(found, access.issue_session(video_id, now, self.session_keys[0]))
+            self._refuse(video, Denial.MALFORMED, now)
+        if self.private_tokens is None or not self.private_tokens.consume(video.project_id, video.video_id, token, now):
+            self._refuse(video, Denial.USED, now)
+        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys()[0]))
 
     def _signed(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
         keys = self.playback_keys.list_all(video.project_id) if self.playback_keys else []
@@ -85,7 +94,7 @@ class EmbedService:
             self._refuse(video, verdict.denial or Denial.MALFORMED, now)
         # The session ends with the JWT (never later than a private token's would).
         ttl = min(access.SESSION_TTL, datetime.fromtimestamp(verdict.expires, now.tzinfo) - now)
-        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys[0], ttl))
+        return Viewing(video, access.issue_session(video.video_id, now, self.session_keys()[0], ttl))
 
     def page_of(self, viewing: Viewing) -> dict[str, Any]:
         return embed.page_config(viewing.video, self._look(viewing.video), self.media_base_url, viewing.session)
@@ -106,7 +115,11 @@ class EmbedService:
         raise access.PlaybackDenied(name="token", detail=access.DENIAL_DETAILS[denial])
 
     def _keys(self) -> dict[str, bytes]:
-        return {key.kid: key.secret for key in self.session_keys}
+        return {key.kid: key.secret for key in self.session_keys()}
+
+    def session_keys(self) -> tuple[SessionKey, ...]:
+        keys = self._session_keys
+        return keys() if callable(keys) else keys
 
     def _now(self) -> datetime:
         if self.clock is None:
@@ -135,12 +148,15 @@ class EmbedService:
         size = embed.oembed_size(max_width, max_height)
         return embed.oembed(video, self.player_url(video_id), poster, size, self.player_base_url)
 
+    def _player(self, video: PublicVideo) -> Player | None:
+        if video.player_id is None:
+            return None
+        # Looked up in the video's own project: a player of another project is never applied.
+        return self.players.get(video.project_id, video.player_id)
+
     def _look(self, video: PublicVideo) -> PageTheme:
         """The video's player's theme; the default one when it names none (or one since deleted)."""
-        if video.player_id is None:
-            return PageTheme()
-        # Looked up in the video's own project: a player of another project is never applied.
-        player = self.players.get(video.project_id, video.player_id)
+        player = self._player(video)
         if player is None:
             return PageTheme()
         logo = player.logo

@@ -13,7 +13,14 @@ from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
 from chalicelib.core.ports import MediaFiles
 from chalicelib.playback.domain import players
-from chalicelib.playback.domain.players import Logo, Player, PlayerCreation, PlayerQuery, PlayerUpdate
+from chalicelib.playback.domain.players import (
+    AllowedOrigins,
+    Logo,
+    Player,
+    PlayerCreation,
+    PlayerQuery,
+    PlayerUpdate,
+)
 from chalicelib.playback.ports import PlayerRepository
 
 # Changes merge fields, so re-reading and re-applying after a lost race is safe.
@@ -50,6 +57,15 @@ class PlayerService:
 
     def update(self, actor: Actor, player_id: str, payload: PlayerUpdate) -> Player:
         return self._change(actor, player_id, "player.update", lambda p: players.apply_update(p, payload, self.clock()))
+
+    def set_allowed_origins(self, actor: Actor, player_id: str, payload: AllowedOrigins) -> Player:
+        """Videoplane extension: the sites that may open the player's private videos."""
+        return self._change(
+            actor,
+            player_id,
+            "player.origins.update",
+            lambda p: players.with_allowed_origins(p, payload.origins, self.clock()),
+        )
 
     def upload_logo(self, actor: Actor, player_id: str, data: bytes, link: str | None) -> Player:
         """The image is checked by its bytes (format and pixel size from its header), never by

@@ -35,7 +35,7 @@ def video(v: Video, media: MediaState | None = None, private_token: str | None =
     }
     if not v.discarded:
         # From creation, as on api.video: `hls` (and `mp4`) start working once encoded.
-        body["assets"] = assets(v, media) if private_token is None else private_assets(v, private_token)
+        body["assets"] = assets(v, media) if private_token is None else private_assets(v, private_token, media)
     # Omitted rather than null: these are plain strings in the SDK models.
     if v.language is not None:
         body["language"] = v.language
@@ -67,12 +67,13 @@ def assets(v: Video, media: MediaState | None) -> dict[str, str]:
     return body
 
 
-def private_assets(v: Video, token: str) -> dict[str, str]:
+def private_assets(v: Video, token: str, media: MediaState | None = None) -> dict[str, str]:
     """A private video's assets, all through the player's token routes (docs/playback.md): the
-    page, and a redirect from the HLS manifest into a playback session on the media domain."""
+    page, and redirects from the HLS manifest, the thumbnail and the MP4 into a playback session
+    on the media domain (api.video's `…/token/<token>/thumbnail.jpg` and `…/mp4/source.mp4`)."""
     base = f"{get_settings().player_base_url.rstrip('/')}/vod/{v.video_id}"
     player = f"{base}?token={token}"
-    return {
+    body = {
         "hls": f"{base}/token/{token}/hls/manifest.m3u8",
         "iframe": (
             f'<iframe src="{player}" width="100%" height="100%" frameborder="0" scrolling="no" allowfullscreen="">'
@@ -80,6 +81,11 @@ def private_assets(v: Video, token: str) -> dict[str, str]:
         ),
         "player": player,
     }
+    if media is not None and media.thumbnail_file:
+        body["thumbnail"] = f"{base}/token/{token}/thumbnail.jpg"
+    if v.mp4_support:
+        body["mp4"] = f"{base}/token/{token}/mp4/source.mp4"
+    return body
 
 
 def video_status(

@@ -1,0 +1,105 @@
+// Videoplane: who may fetch a private video's media, at the edge (CloudFront Functions,
+// cloudfront-js-2.0, viewer request on the media distribution's S3 behaviour).
+//
+// The same rule as chalicelib/playback/domain/access.py `media_decision` (and the devstack's media
+// server): `/vod/<id>/<file>` passes unless the video is private; `/vod/<id>/token/<session>/<file>`
+// is rewritten to `/vod/<id>/<file>` when the session `<kid>.<expires>.<HMAC-SHA256(id.expires)>`
+// checks out, whatever the video's privacy (a video made public keeps playing in open sessions);
+// everything else passes untouched. A refusal is a 403 naming the reason, as the media server's.
+//
+// The key value store associated with this function holds (infra/edge.py, kept current by the
+// playback context):
+//   `private/<videoId>`   present while the video is private (`public: false`);
+//   `session-key/<kid>`   the base64url secret of each session key that still verifies.
+// Runs before the cache: a cached segment is checked on every request, and the rewritten URI is
+// the cache key, so every session of a video shares one cached copy of each object.
+import cf from 'cloudfront';
+
+const crypto = require('crypto');
+const kvs = cf.kvs();
+
+const MEDIA = /^\/vod\/(vi[0-9A-Za-z]{22})\/(?:token\/([^\/]+)\/)?(.+)$/;
+const SESSION = /^([0-9A-Za-z_-]{1,32})\.([0-9]{1,12})\.([0-9A-Za-z_-]{43})$/;
+
+async function handler(event) {
+    const request = event.request;
+    // The URI as sent; S3 decodes it into the key. Media keys never need encoding, so an encoded
+    // URI that decodes under /vod/ (`/vod%2F<id>/...`, `/%76od/...`) is refused, not let past.
+    if (request.uri.indexOf('%') !== -1 && encodedMedia(request.uri)) {
+        return refuse('malformed-token');
+    }
+    const media = MEDIA.exec(request.uri);
+    if (media === null) {
+        return request;
+    }
+    const videoId = media[1];
+    const session = media[2];
+    if (session === undefined) {
+        return (await kvs.exists('private/' + videoId)) ? refuse('no-token') : request;
+    }
+    const denial = await checkSession(session, videoId, Date.now() / 1000);
+    if (denial !== null) {
+        return refuse(denial);
+    }
+    request.uri = '/vod/' + videoId + '/' + media[3];
+    return request;
+}
+
+async function checkSession(session, videoId, now) {
+    const parts = SESSION.exec(session);
+    if (parts === null) {
+        return 'malformed-token';
+    }
+    let secret;
+    try {
+        secret = await kvs.get('session-key/' + parts[1]);
+    } catch (missing) {
+        return 'unknown-key';
+    }
+    const expires = parts[2].replace(/^0+(?=[0-9])/, '');
+    const key = Buffer.from(secret.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    const expected = crypto.createHmac('sha256', key).update(videoId + '.' + expires).digest('base64')
+        .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    if (!sameText(expected, parts[3])) {
+        return 'bad-signature';
+    }
+    return now >= Number(expires) ? 'expired' : null;
+}
+
+// Decodes each run of %XX as UTF-8 (invalid %-sequences stay as they are), as Python's unquote.
+function encodedMedia(uri) {
+    let invalid = false;
+    const decoded = uri.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+        try {
+            return decodeURIComponent(run);
+        } catch (notUtf8) {
+            invalid = true;
+            return run;
+        }
+    });
+    return invalid || decoded.indexOf('/vod/') === 0;
+}
+
+// Compares every character whatever the first difference (no early exit to time).
+function sameText(a, b) {
+    if (a.length !== b.length) {
+        return false;
+    }
+    let difference = 0;
+    for (let i = 0; i < a.length; i++) {
+        difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+    }
+    return difference === 0;
+}
+
+function refuse(reason) {
+    return {
+        statusCode: 403,
+        statusDescription: 'Forbidden',
+        headers: {
+            'content-type': { value: 'text/plain; charset=utf-8' },
+            'cache-control': { value: 'no-store' },
+        },
+        body: { encoding: 'text', data: 'Forbidden: ' + reason + '\n' },
+    };
+}

