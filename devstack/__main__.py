@@ -19,6 +19,7 @@ from chalicelib.core import resources
 from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
+    from devstack.athenaplane import AthenaPlane
     from devstack.ivsplane import IvsPlane
     from devstack.mediaplane import MediaPlane
     from devstack.mediaserver import MediaServer
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 STATE_DIR = Path(os.environ.get("VIDEOPLANE_DEVSTACK_DIR", ".devstack"))
 STATE_FILE = STATE_DIR / "state.json"
 IVS_STATE_FILE = STATE_DIR / "ivs.json"
+# Event files copied from the emulated S3 for DuckDB (a cache: rebuilt from S3 when missing).
+ANALYTICS_CACHE_DIR = "analytics-cache"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
@@ -55,11 +58,14 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     os.environ[resources.PLAYER_BASE_URL_ENV] = f"{server.url}/embed"
     ivs_plane = start_ivs_plane(os.environ[resources.MEDIA_BASE_URL_ENV], IVS_STATE_FILE)
     ivs_url = os.environ["AWS_ENDPOINT_URL_IVS"]
+    athena_plane = start_athena_plane(STATE_DIR / ANALYTICS_CACHE_DIR)
+    athena_url = os.environ["AWS_ENDPOINT_URL_ATHENA"]
     # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
     own_ports = {
         emulator.port,
         _port_of(plane_url),
         _port_of(ivs_url),
+        _port_of(athena_url),
         _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
         server.port,
     }
@@ -90,6 +96,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "awsEndpoint": emulator.endpoint,
                 "mediaPlane": plane_url,
                 "ivsPlane": ivs_url,
+                "athenaPlane": athena_url,
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
                 "pid": os.getpid(),
                 "emulatorPid": emulator.process.pid,
@@ -115,6 +122,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     server.stop()
     plane.stop()
     ivs_plane.stop()
+    athena_plane.stop()
     media_server.stop()
     emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
@@ -137,6 +145,8 @@ def _banner(
     print(f"API base URL: {api_url}")
     print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
     print(f"Live (IVS):   control plane at {ivs_url}; ingest to come (not served yet): {live_ingest_banner()}")
+    athena = os.environ["AWS_ENDPOINT_URL_ATHENA"]
+    print(f"Analytics:    beacons to {api_url}/embed/beacons; /data in DuckDB (Athena plane at {athena})")
     print(f"Dev project:  {project_id}")
     print(f"Dev API key:  {api_key}   (also in {API_KEY_FILE})")
     print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
@@ -212,6 +222,7 @@ def reset() -> dict[str, Any]:
         API_KEY_FILE,
         STATE_FILE,
         IVS_STATE_FILE,
+        STATE_DIR / ANALYTICS_CACHE_DIR,
     ):
         if path.is_dir():
             shutil.rmtree(path)
@@ -265,6 +276,22 @@ def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
     for protocol, template in LIVE_INGEST_TEMPLATES.items():
         os.environ[resources.LIVE_INGEST_ENVS[protocol]] = template
     return ivs_plane
+
+
+def start_athena_plane(cache_dir: Path | None = None) -> AthenaPlane:
+    """Athena's query API over DuckDB and the analytics bucket; the app's Athena client is pointed at
+    it. The beacons' Firehose stream is created here too: moto keeps no Firehose state across restarts."""
+    import boto3
+
+    from devstack.athenaplane import start_athena_plane as start
+    from devstack.bootstrap import create_delivery_stream
+
+    create_delivery_stream(boto3.client("firehose"))
+    from devstack.emulator import bucket_name
+
+    plane, url = start(boto3.client("s3"), bucket_name(resources.ANALYTICS_BUCKET), cache_dir)
+    os.environ["AWS_ENDPOINT_URL_ATHENA"] = url
+    return plane
 
 
 def live_ingest_banner() -> str:

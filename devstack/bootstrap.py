@@ -12,7 +12,7 @@ from chalicelib.core import resources
 from chalicelib.core.clock import utc_now
 from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
 from chalicelib.platform.services.auth import rotate_signing_keys
-from devstack.emulator import EVENT_BUS_NAME, SIGNING_SECRET_ID, TABLE_NAME, bucket_name
+from devstack.emulator import ACCOUNT_ID, EVENT_BUS_NAME, SIGNING_SECRET_ID, TABLE_NAME, bucket_name
 
 
 def create_table(client: Any, name: str = TABLE_NAME) -> None:
@@ -115,6 +115,24 @@ def route_media_events(events: Any, sqs: Any) -> None:
     events.put_targets(Rule="mediaconvert-jobs", Targets=[{"Id": "media-events", "Arn": arn}])
 
 
+def create_delivery_stream(firehose: Any) -> None:
+    """The beacons' Firehose stream into the analytics bucket, as infra builds it (moto keeps no
+    Firehose state across restarts, so this runs on every start)."""
+    stream = resources.ANALYTICS_STREAM
+    try:
+        firehose.describe_delivery_stream(DeliveryStreamName=stream.name)
+        return
+    except firehose.exceptions.ResourceNotFoundException:
+        pass
+    firehose.create_delivery_stream(
+        DeliveryStreamName=stream.name,
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration=stream.extended_s3(
+            f"arn:aws:s3:::{bucket_name(stream.bucket)}", f"arn:aws:iam::{ACCOUNT_ID}:role/{stream.name}"
+        ),
+    )
+
+
 def bootstrap() -> None:
     create_table(boto3.client("dynamodb"))
     create_signing_secret(boto3.client("secretsmanager"))
@@ -127,3 +145,4 @@ def bootstrap() -> None:
     route_removals(boto3.client("events"), boto3.client("sqs"))
     notify_pipeline(s3, boto3.client("sqs"))
     route_media_events(boto3.client("events"), boto3.client("sqs"))
+    create_delivery_stream(boto3.client("firehose"))

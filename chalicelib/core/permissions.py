@@ -64,6 +64,18 @@ IVS_CHANNELS_CREATE = Access("ivs", ("CreateChannel", "TagResource"), "ivs")
 IVS_STREAM_KEYS_RESET = Access("ivs", ("ListStreamKeys", "DeleteStreamKey", "CreateStreamKey"), "ivs")
 IVS_STREAMS = Access("ivs", ("GetStream", "StopStream"), "ivs")
 IVS_CHANNELS_DELETE = Access("ivs", ("ListChannels", "GetStream", "StopStream", "DeleteChannel"), "ivs")
+# Analytics: beacons into the Firehose stream; /data queries through Athena, which reads the Glue
+# catalog and the bucket's event files and writes its results under the bucket's query-results/.
+ANALYTICS_STREAM_PUT = Access("firehose", ("PutRecordBatch",), "analytics-stream")
+ANALYTICS_QUERIES = Access(
+    "athena",
+    ("StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution"),
+    "analytics-workgroup",
+)
+ANALYTICS_CATALOG_READ = Access("glue", ("GetDatabase", "GetTable", "GetPartitions"), "analytics-catalog")
+ANALYTICS_OBJECTS_QUERY = Access(
+    "s3", ("GetBucketLocation", "ListBucket", "GetObject", "PutObject", "AbortMultipartUpload"), "analytics-bucket"
+)
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
