@@ -41,8 +41,19 @@ def get_beacon_script(call: Call) -> Any:
     )
 
 
-@endpoint(bp, "/embed/beacons", "POST", permission=None, uses=BEACON_ACCESS, status=202, content_types=BEACON_TYPES,
-          body=Beacon, response="BeaconReceipt", errors=(404, 429), tag=TAG)  # fmt: skip
+@endpoint(
+    bp,
+    "/embed/beacons",
+    "POST",
+    permission=None,
+    uses=BEACON_ACCESS,
+    status=202,
+    content_types=BEACON_TYPES,
+    body=Beacon,
+    response="BeaconReceipt",
+    errors=(404, 429),
+    tag=TAG,
+)
 def post_beacon(call: Call) -> Any:
     """Videoplane: a player's playback session events (impression, play, heartbeats, ...)"""
     beacon = _parsed(call, Beacon, "videoplane")
@@ -50,8 +61,18 @@ def post_beacon(call: Call) -> Any:
     return Reply(body={"accepted": accepted}, headers=OPEN)
 
 
-@endpoint(bp, "/embed/watch", "POST", permission=None, uses=BEACON_ACCESS, content_types=BEACON_TYPES,
-          body=WatchBeacon, response="WatchReceipt", errors=(404, 429), tag=TAG)  # fmt: skip
+@endpoint(
+    bp,
+    "/embed/watch",
+    "POST",
+    permission=None,
+    uses=BEACON_ACCESS,
+    content_types=BEACON_TYPES,
+    body=WatchBeacon,
+    response="WatchReceipt",
+    errors=(404, 429),
+    tag=TAG,
+)
 def post_watch_beacon(call: Call) -> Any:
     """api.video's player-analytics v2 beacon (collector.api.video/watch)"""
     beacon = _parsed(call, WatchBeacon, "api.video-v2")

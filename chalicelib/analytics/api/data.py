@@ -56,9 +56,19 @@ class TimeseriesQuery(PagedQuery):
     sortOrder: SortOrder | None = None  # noqa: N815
 
 
-@endpoint(bp, "/data/metrics/{metric}/{aggregation}", "GET", permission=Permission.READ, authorizer=api_key_authorizer, uses=QUERY_ACCESS,
-          query=MetricsQuery, response="AnalyticsAggregatedMetricsResponse", operation_id="GET_aggregated-metrics",
-          errors=(404,), tag=TAG)  # fmt: skip
+@endpoint(
+    bp,
+    "/data/metrics/{metric}/{aggregation}",
+    "GET",
+    permission=Permission.READ,
+    authorizer=api_key_authorizer,
+    uses=QUERY_ACCESS,
+    query=MetricsQuery,
+    response="AnalyticsAggregatedMetricsResponse",
+    operation_id="GET_aggregated-metrics",
+    errors=(404,),
+    tag=TAG,
+)
 def get_aggregated_metrics(call: Call, metric: str, aggregation: str) -> Any:
     """Retrieve aggregated metrics"""
     what = data.aggregation_of(metric, aggregation)
@@ -70,9 +80,19 @@ def get_aggregated_metrics(call: Call, metric: str, aggregation: str) -> Any:
     return presenters.aggregated(metric, aggregation, seconds, frame, value)
 
 
-@endpoint(bp, "/data/buckets/{metric}/{breakdown}", "GET", permission=Permission.READ, authorizer=api_key_authorizer, uses=QUERY_ACCESS,
-          query=BucketsQuery, response="AnalyticsMetricsBreakdownResponse",
-          operation_id="GET_metrics-breakdown", errors=(404,), tag=TAG)  # fmt: skip
+@endpoint(
+    bp,
+    "/data/buckets/{metric}/{breakdown}",
+    "GET",
+    permission=Permission.READ,
+    authorizer=api_key_authorizer,
+    uses=QUERY_ACCESS,
+    query=BucketsQuery,
+    response="AnalyticsMetricsBreakdownResponse",
+    operation_id="GET_metrics-breakdown",
+    errors=(404,),
+    tag=TAG,
+)
 def get_metrics_breakdown(call: Call, metric: str, breakdown: str) -> Any:
     """Retrieve metrics in a breakdown of dimensions"""
     what = data.bucket_metric(metric)
@@ -87,9 +107,19 @@ def get_metrics_breakdown(call: Call, metric: str, breakdown: str) -> Any:
     )
 
 
-@endpoint(bp, "/data/timeseries/{metric}", "GET", permission=Permission.READ, authorizer=api_key_authorizer, uses=QUERY_ACCESS,
-          query=TimeseriesQuery, response="AnalyticsMetricsOverTimeResponse",
-          operation_id="GET_metrics-over-time", errors=(404,), tag=TAG)  # fmt: skip
+@endpoint(
+    bp,
+    "/data/timeseries/{metric}",
+    "GET",
+    permission=Permission.READ,
+    authorizer=api_key_authorizer,
+    uses=QUERY_ACCESS,
+    query=TimeseriesQuery,
+    response="AnalyticsMetricsOverTimeResponse",
+    operation_id="GET_metrics-over-time",
+    errors=(404,),
+    tag=TAG,
+)
 def get_metrics_over_time(call: Call, metric: str) -> Any:
     """Retrieve metrics over time"""
     what = data.bucket_metric(metric)
