@@ -111,12 +111,32 @@ class VideoplaneStack(SharedStack):
             ],
             # Rooms' IVS real-time stages, created per room at run time.
             IVS_STAGES: [self.format_arn(service="ivs", resource="stage", resource_name="*")],
+            # Analytics, by name: the Firehose stream, Glue database and table and Athena workgroup
+            # are not built by infra yet (docs/analytics.md, "left to do").
+            resources.ANALYTICS_STREAM.permission: [
+                self.format_arn(
+                    service="firehose", resource="deliverystream", resource_name=resources.ANALYTICS_STREAM.name
+                )
+            ],
+            "analytics-workgroup": [
+                self.format_arn(service="athena", resource="workgroup", resource_name=resources.ANALYTICS_WORKGROUP)
+            ],
+            "analytics-catalog": [
+                self.format_arn(service="glue", resource="catalog"),
+                self.format_arn(service="glue", resource="database", resource_name=resources.ANALYTICS_DATABASE),
+                self.format_arn(
+                    service="glue",
+                    resource="table",
+                    resource_name=f"{resources.ANALYTICS_DATABASE}/{resources.ANALYTICS_TABLE}",
+                ),
+            ],
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {
             resources.TABLE_ENV: self.table.table_name,
             resources.SIGNING_SECRET_ENV: self.signing_secret.secret_arn,
             resources.EVENT_BUS.env: self.event_bus.event_bus_name,
+            resources.ANALYTICS_STREAM.env: resources.ANALYTICS_STREAM.name,
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
             **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: self.media_base_url,
