@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.playback_startup
 	$(PY) -m benchmarks.rooms
 	$(PY) -m benchmarks.live_latency
+	$(PY) -m benchmarks.analytics
 
 synth: $(STAMP)
 	$(PY) -m infra.synth -c videoplane:stackName=$(STACK)
