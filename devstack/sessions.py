@@ -24,6 +24,22 @@ DEVICES = (("desktop", "Linux", "Chrome"), ("phone", "iOS", "Mobile Safari"), ("
 SESSION_SPACING_MS = 1_000
 
 
+@dataclass(frozen=True)
+class Quality:
+    """Among the sessions that play (counted from 0): every `stall_every`-th stalls once for
+    `stall_ms` after its first heartbeat, every `fail_every`-th ends with an error instead of an end,
+    every `abandon_every`-th leaves after its play request (no start). 0: never."""
+
+    stall_every: int = 0
+    stall_ms: int = 2000
+    fail_every: int = 0
+    abandon_every: int = 0
+
+
+def _every(n: int, index: int) -> bool:
+    return n > 0 and index % n == n - 1
+
+
 @dataclass
 class Expected:
     """What the /data measures must answer for the sessions generated."""
@@ -38,6 +54,11 @@ class Expected:
     plays_by_country: Counter[str] = field(default_factory=Counter)
     plays_by_device: Counter[str] = field(default_factory=Counter)
     plays_by_media: Counter[str] = field(default_factory=Counter)
+    startups_ms: list[int] = field(default_factory=list)
+    stalls: int = 0
+    stalled_seconds: float = 0.0
+    failures: int = 0
+    exits_before_start: int = 0
     events: int = 0
 
 
@@ -50,13 +71,17 @@ def sessions(
     heartbeats: int = 3,
     exit_every: int = 5,
     view_durations: Sequence[int] = (3, 5, 10, 30),
+    quality: Quality | None = None,
 ) -> tuple[list[EventRecord], Expected]:
     """`count` sessions from `start_ms`, one every SESSION_SPACING_MS; every `exit_every`-th leaves
-    before playing. Session i watches `heartbeats + i % 3` heartbeats."""
+    before playing. Session i watches `heartbeats + i % 3` heartbeats. `quality` adds stalls,
+    failures and exits before start (none by default)."""
     records: list[EventRecord] = []
     expected = Expected(views=dict.fromkeys(view_durations, 0))
     for index in range(count):
-        records.extend(_session(project_id, media_ids, index, start_ms, heartbeats, exit_every, expected))
+        records.extend(
+            _session(project_id, media_ids, index, start_ms, heartbeats, exit_every, quality or Quality(), expected)
+        )
     expected.events = len(records)
     return records, expected
 
@@ -68,6 +93,7 @@ def _session(
     start_ms: int,
     heartbeats: int,
     exit_every: int,
+    quality: Quality,
     expected: Expected,
 ) -> Iterator[EventRecord]:
     country, continent = COUNTRIES[index % len(COUNTRIES)]
@@ -104,31 +130,46 @@ def _session(
 
     expected.impressions += 1
     yield record(EventType.IMPRESSION, at)
-    if exit_every and index % exit_every == exit_every - 1:
+    if _every(exit_every, index):
         return
+    playing = expected.plays  # this session's rank among the sessions that play
     startup = 200 + index % 7 * 50
     expected.plays += 1
-    expected.starts += 1
-    expected.ends += 1
-    expected.startup_ms_sum += startup
     expected.plays_by_country[country] += 1
     expected.plays_by_device[device] += 1
     expected.plays_by_media[media_id] += 1
     yield record(EventType.PLAY, at + 100)
+    if _every(quality.abandon_every, playing):
+        expected.exits_before_start += 1
+        return
+    expected.starts += 1
+    expected.startup_ms_sum += startup
+    expected.startups_ms.append(startup)
     yield record(EventType.START, at + 100 + startup, startup_ms=startup)
     beats = heartbeats + index % 3
+    t = at + 100 + startup
+    watched = 0.0
     for beat in range(1, beats + 1):
-        yield record(
-            EventType.HEARTBEAT,
-            at + 100 + startup + beat * HEARTBEAT_SECONDS * 1000,
-            playhead=beat * HEARTBEAT_SECONDS,
-            watched=HEARTBEAT_SECONDS,
-        )
-    watched = beats * HEARTBEAT_SECONDS
+        t += HEARTBEAT_SECONDS * 1000
+        watched += HEARTBEAT_SECONDS
+        yield record(EventType.HEARTBEAT, t, playhead=beat * HEARTBEAT_SECONDS, watched=HEARTBEAT_SECONDS)
+        if beat == 1 and _every(quality.stall_every, playing):
+            stalled = quality.stall_ms / 1000
+            expected.stalls += 1
+            expected.stalled_seconds += stalled
+            watched += stalled
+            yield record(EventType.BUFFER_START, t + 1, playhead=beat * HEARTBEAT_SECONDS)
+            t += quality.stall_ms + 1
+            yield record(EventType.BUFFER_END, t, playhead=beat * HEARTBEAT_SECONDS, watched=stalled)
     expected.watch_seconds += watched
     for duration in expected.views:
         expected.views[duration] += watched >= duration
-    yield record(EventType.END, at + 200 + startup + beats * HEARTBEAT_SECONDS * 1000, playhead=watched)
+    if _every(quality.fail_every, playing):
+        expected.failures += 1
+        yield record(EventType.ERROR, t + 100, playhead=beats * HEARTBEAT_SECONDS)
+        return
+    expected.ends += 1
+    yield record(EventType.END, t + 100, playhead=beats * HEARTBEAT_SECONDS)
 
 
 def write_files(records: Sequence[EventRecord], directory: Path, per_file: int = 50_000) -> list[Path]:

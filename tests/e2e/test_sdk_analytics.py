@@ -202,3 +202,48 @@ def test_hostile_beacons_are_refused_and_never_stored(devstack: Devstack, sdk: A
     with pytest.raises(ApiException) as error:
         analytics.get_metrics_over_time("play", _from=since - timedelta(hours=1), interval="minute")
     assert error.value.status == 400 and "60 minutes" in error.value.body
+
+
+def test_quality_of_experience_counts_startups_stalls_failures_and_exits(devstack: Devstack, api: Any) -> None:
+    """Videoplane's QoE extension of /data (docs/analytics.md): startup time median and p95 (nearest
+    rank), rebuffer percentage and frequency, playback failure and exit-before-start rates."""
+    key = devstack.dev_api_key
+    video = api.create_video(key, title=f"qoe {marker()}")["videoId"]
+    now = int(time.time() * 1000)
+
+    def events(*kinds: tuple[str, int, dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"type": kind, "at": now - 30_000 + at, **extra} for kind, at, extra in kinds]
+
+    sessions = [
+        events(("impression", 0, {}), ("play", 100, {}), ("start", 400, {"startupMs": 300}),
+               ("heartbeat", 5400, {"watched": 5.0}), ("buffer_start", 5500, {}),
+               ("buffer_end", 7500, {"watched": 2.0}), ("heartbeat", 12_500, {"watched": 5.0}),
+               ("end", 12_600, {})),
+        events(("impression", 0, {}), ("play", 100, {}), ("start", 1000, {"startupMs": 900}),
+               ("heartbeat", 6000, {"watched": 5.0}), ("error", 6100, {"error": "MediaError 3"})),
+        events(("impression", 0, {}), ("play", 100, {})),  # left before the first frame
+    ]  # fmt: skip
+    for session in sessions:
+        sent = requests.post(
+            devstack.api_url + "/embed/beacons",
+            json={"session": uuid.uuid4().hex, "media": video, "sentAt": now, "events": session},
+            timeout=10,
+        )
+        assert sent.status_code == 202, sent.text
+    frame = {"from": (datetime.now(UTC) - timedelta(hours=1)).isoformat(), "filterBy[mediaId]": video}
+
+    def metric(name: str, aggregation: str) -> Any:
+        return api.ok("GET", f"/data/metrics/{name}/{aggregation}", key, params=frame)["data"]
+
+    assert eventually(lambda: metric("exit-before-start", "rate"), pytest.approx(1 / 3)) == pytest.approx(1 / 3)
+    assert metric("startup-time", "median") == 300
+    assert metric("startup-time", "p95") == 900
+    assert metric("rebuffer", "percentage") == pytest.approx(2 / 17)
+    assert metric("rebuffer", "frequency") == pytest.approx(60 / 17)
+    assert metric("playback-failure", "rate") == pytest.approx(1 / 3)
+    by_browser = api.ok("GET", "/data/buckets/startup-time-p95/browser", key, params=frame)["data"]
+    assert [(item["dimensionValue"], item["metricValue"]) for item in by_browser] == [("Python Requests", 900)]
+    series = api.ok("GET", "/data/timeseries/startup-time-median", key, params={**frame, "interval": "hour"})
+    assert [point["metricValue"] for point in series["data"] if point["metricValue"] is not None] == [300]
+    # Not a metric: still api.video's 404.
+    assert api.call("GET", "/data/metrics/startup-time/p99", key, params=frame).status_code == 404

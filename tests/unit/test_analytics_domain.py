@@ -163,6 +163,12 @@ def test_metric_and_aggregation_names_map_to_measures_and_unknown_ones_are_404()
         with pytest.raises(UnrecognizedRequestUrl):
             data.aggregation_of(metric, aggregation)
     assert data.bucket_metric("play-rate") == Measure.PLAY_RATE
+    # Videoplane's QoE extension.
+    assert data.aggregation_of("startup-time", "p95") == Measure.STARTUP_TIME_P95
+    assert data.aggregation_of("rebuffer", "percentage") == Measure.REBUFFER_PERCENTAGE
+    assert data.bucket_metric("exit-before-start-rate") == Measure.EXITS_BEFORE_START_RATE
+    with pytest.raises(UnrecognizedRequestUrl):
+        data.aggregation_of("startup-time", "p99")
     with pytest.raises(UnrecognizedRequestUrl):
         data.bucket_metric("watch-time")
 

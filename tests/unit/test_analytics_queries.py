@@ -4,6 +4,7 @@ project's events never count."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from chalicelib.analytics.domain import queries
 from chalicelib.analytics.domain.queries import Dimension, Filters, Interval, Measure, Scope
 from devstack.athenaplane import events_view, run_query
-from devstack.sessions import COUNTRIES, Expected, sessions, write_files
+from devstack.sessions import COUNTRIES, Expected, Quality, sessions, write_files
 
 PROJECT = "pr" + "A" * 22
 OTHER = "pr" + "B" * 22
@@ -152,3 +153,52 @@ def test_a_hostile_filter_value_stays_a_literal(store: tuple[list[Path], Expecte
     assert value(files, queries.measure_sql(Measure.PLAYS, hostile)) is None
     with pytest.raises(ValueError):
         queries.literal("FR\n")
+
+
+# -- quality of experience ----------------------------------------------------------------------
+
+QUALITY = Quality(stall_every=4, stall_ms=3000, fail_every=6, abandon_every=5)
+
+
+@pytest.fixture(scope="module")
+def qoe_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Expected]:
+    records, expected = sessions(PROJECT, MEDIA, 200, START_MS, quality=QUALITY)
+    others, _ = sessions(OTHER, MEDIA, 30, START_MS, quality=Quality(fail_every=1))
+    return write_files([*records, *others], tmp_path_factory.mktemp("qoe"), per_file=500), expected
+
+
+def nearest_rank(values: list[int], fraction: float) -> int:
+    ordered = sorted(values)
+    return ordered[math.ceil(fraction * len(ordered)) - 1]
+
+
+def test_quality_of_experience_matches_the_sessions(qoe_store: tuple[list[Path], Expected]) -> None:
+    files, expected = qoe_store
+    assert expected.stalls > 0 and expected.failures > 0 and expected.exits_before_start > 0
+    assert value(files, queries.measure_sql(Measure.STARTUP_TIME_P50, SCOPE)) == nearest_rank(expected.startups_ms, 0.5)
+    assert value(files, queries.measure_sql(Measure.STARTUP_TIME_P95, SCOPE)) == nearest_rank(
+        expected.startups_ms, 0.95
+    )
+    assert value(files, queries.measure_sql(Measure.REBUFFER_PERCENTAGE, SCOPE)) == pytest.approx(
+        expected.stalled_seconds / expected.watch_seconds
+    )
+    assert value(files, queries.measure_sql(Measure.REBUFFER_FREQUENCY, SCOPE)) == pytest.approx(
+        expected.stalls * 60 / expected.watch_seconds
+    )
+    assert value(files, queries.measure_sql(Measure.PLAYBACK_FAILURE_RATE, SCOPE)) == pytest.approx(
+        expected.failures / expected.plays
+    )
+    assert value(files, queries.measure_sql(Measure.EXITS_BEFORE_START_RATE, SCOPE)) == pytest.approx(
+        expected.exits_before_start / expected.plays
+    )
+
+
+def test_quality_breaks_down_by_viewer_and_time(qoe_store: tuple[list[Path], Expected]) -> None:
+    files, expected = qoe_store
+    by_device = grouped(files, queries.breakdown_sql(Measure.STARTUP_TIME_P50, Dimension.DEVICE_TYPE, SCOPE))
+    assert set(by_device) == set(expected.plays_by_device)
+    assert all(min(expected.startups_ms) <= v <= max(expected.startups_ms) for v in by_device.values())
+    failures = grouped(files, queries.breakdown_sql(Measure.PLAYBACK_FAILURE_RATE, Dimension.COUNTRY, SCOPE))
+    assert set(failures) == set(expected.plays_by_country) and all(0 <= v <= 1 for v in failures.values())
+    daily = grouped(files, queries.timeseries_sql(Measure.STARTUP_TIME_P95, Interval.DAY, SCOPE))
+    assert list(daily.values()) == [nearest_rank(expected.startups_ms, 0.95)]  # one day holds every session

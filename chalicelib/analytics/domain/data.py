@@ -43,6 +43,22 @@ AGGREGATIONS: dict[tuple[str, str], Measure | Special] = {
     ("ccv", "average"): Measure.CCV_AVERAGE,
     ("ccv", "live"): Special.CCV_LIVE,
     ("view", "count"): Measure.VIEWS,
+    # Quality of experience: Videoplane's extension (Mux Data's definitions; api.video has none).
+    ("startup-time", "median"): Measure.STARTUP_TIME_P50,
+    ("startup-time", "p95"): Measure.STARTUP_TIME_P95,
+    ("rebuffer", "percentage"): Measure.REBUFFER_PERCENTAGE,
+    ("rebuffer", "frequency"): Measure.REBUFFER_FREQUENCY,
+    ("playback-failure", "rate"): Measure.PLAYBACK_FAILURE_RATE,
+    ("exit-before-start", "rate"): Measure.EXITS_BEFORE_START_RATE,
+}
+# The QoE measures, by the name breakdowns and timeseries take (Videoplane's extension).
+QOE_METRICS: dict[str, Measure] = {
+    "startup-time-median": Measure.STARTUP_TIME_P50,
+    "startup-time-p95": Measure.STARTUP_TIME_P95,
+    "rebuffer-percentage": Measure.REBUFFER_PERCENTAGE,
+    "rebuffer-frequency": Measure.REBUFFER_FREQUENCY,
+    "playback-failure-rate": Measure.PLAYBACK_FAILURE_RATE,
+    "exit-before-start-rate": Measure.EXITS_BEFORE_START_RATE,
 }
 # Breakdown and timeseries metrics.
 BUCKET_METRICS: dict[str, Measure | Special] = {
@@ -55,6 +71,7 @@ BUCKET_METRICS: dict[str, Measure | Special] = {
     "ccv-peak": Measure.CCV_PEAK,
     "ccv-average": Measure.CCV_AVERAGE,
     "view": Measure.VIEWS,
+    **QOE_METRICS,
 }
 # The SDK rejects these in a response's context (compat A2), so they are never echoed.
 UNECHOED_AGGREGATIONS = frozenset({"peak", "live"})

@@ -37,6 +37,37 @@ class Measure(StrEnum):
     VIEWS = "views"
     CCV_PEAK = "ccv-peak"
     CCV_AVERAGE = "ccv-average"
+    # Quality of experience (Videoplane extension, Mux Data's definitions).
+    STARTUP_TIME_P50 = "startup-time-p50"
+    STARTUP_TIME_P95 = "startup-time-p95"
+    REBUFFER_PERCENTAGE = "rebuffer-percentage"
+    REBUFFER_FREQUENCY = "rebuffer-frequency"
+    PLAYBACK_FAILURE_RATE = "playback-failure-rate"
+    EXITS_BEFORE_START_RATE = "exits-before-start-rate"
+
+
+# Startup time percentiles: the nearest rank of the start events' startup_ms.
+_PERCENTILES = {Measure.STARTUP_TIME_P50: 0.5, Measure.STARTUP_TIME_P95: 0.95}
+
+
+def _ratio(numerator: str, denominator: str) -> str:
+    return f"CAST({numerator} AS DOUBLE) / CAST(NULLIF({denominator}, 0) AS DOUBLE)"
+
+
+# Measures over sessions (one row per session and group, below): a session that requested play
+# is a "view attempt"; it failed with an error, and exited before start without a start event.
+# Watch time includes stalls (the beacon script counts playing and stalled time), so the rebuffer
+# percentage is stalled / watched and the frequency stalls per minute watched.
+_SESSION_EXPRESSIONS = {
+    Measure.REBUFFER_PERCENTAGE: _ratio("SUM(stalled)", "SUM(watched)"),
+    Measure.REBUFFER_FREQUENCY: _ratio("SUM(stalls) * 60", "SUM(watched)"),
+    Measure.PLAYBACK_FAILURE_RATE: _ratio(
+        "SUM(CASE WHEN plays > 0 AND errors > 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN plays > 0 THEN 1 ELSE 0 END)"
+    ),
+    Measure.EXITS_BEFORE_START_RATE: _ratio(
+        "SUM(CASE WHEN plays > 0 AND starts = 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN plays > 0 THEN 1 ELSE 0 END)"
+    ),
+}
 
 
 def _count(event: EventType) -> str:
@@ -159,6 +190,16 @@ def measure_sql(measure: Measure, scope: Scope, group: str | None = None, view_s
         group_by = f" GROUP BY {group}" if group else ""
         return f"SELECT {select_group}{_EVENT_EXPRESSIONS[measure]} AS value FROM {TABLE} WHERE {where}{group_by}"
     keep = "dimension, " if group else ""
+    if measure in _PERCENTILES:
+        return _percentile_sql(_PERCENTILES[measure], where, group)
+    if measure in _SESSION_EXPRESSIONS:
+        inner = (
+            f"SELECT {select_group}session_id, {_count(EventType.PLAY)} AS plays, {_count(EventType.START)} AS starts, "
+            f"{_count(EventType.ERROR)} AS errors, {_count(EventType.BUFFER_START)} AS stalls, "
+            f"SUM(CASE WHEN event = '{EventType.BUFFER_END.value}' THEN watched ELSE 0 END) AS stalled, "
+            f"SUM(watched) AS watched FROM {TABLE} WHERE {where} GROUP BY {group + ', ' if group else ''}session_id"
+        )
+        return f"SELECT {keep}{_SESSION_EXPRESSIONS[measure]} AS value FROM ({inner}) AS sessions{outer_group}"
     if measure == Measure.VIEWS:
         # A view: a session watched at least `view_seconds` (api.video's viewDuration).
         inner = (
@@ -174,6 +215,24 @@ def measure_sql(measure: Measure, scope: Scope, group: str | None = None, view_s
     )
     value = "MAX(viewers)" if measure == Measure.CCV_PEAK else "AVG(CAST(viewers AS DOUBLE))"
     return f"SELECT {keep}{value} AS value FROM ({inner}) AS minutes{outer_group}"
+
+
+def _percentile_sql(fraction: float, where: str, group: str | None) -> str:
+    """The nearest-rank percentile of startup times (window functions: no engine's own percentile
+    function, which Trino and DuckDB name differently)."""
+    partition = f"PARTITION BY {group} " if group else ""
+    select_group = f"{group} AS dimension, " if group else ""
+    inner = (
+        f"SELECT {select_group}startup_ms, ROW_NUMBER() OVER ({partition}ORDER BY startup_ms) AS nth, "
+        f"COUNT(*) OVER ({partition.strip()}) AS total FROM {TABLE} WHERE {where} "
+        f"AND event = '{EventType.START.value}' AND startup_ms IS NOT NULL"
+    )
+    keep = "dimension, " if group else ""
+    outer_group = " GROUP BY dimension" if group else ""
+    return (
+        f"SELECT {keep}MIN(startup_ms) AS value FROM ({inner}) AS starts "
+        f"WHERE nth >= CEIL({fraction} * total){outer_group}"
+    )
 
 
 def live_viewers_sql(project_id: str, now_ms: int, filters: Filters) -> str:

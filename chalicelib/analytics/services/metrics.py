@@ -12,8 +12,19 @@ from chalicelib.analytics.domain.queries import Dimension, Filters, Interval, Me
 from chalicelib.analytics.ports import QueryExecutor
 
 Number = int | float
-# Timeseries buckets with no events answer 0, except ratios (no impressions: no rate).
-_NO_ZERO_FILL = frozenset({Measure.PLAY_RATE})
+# Timeseries buckets with no events answer 0, except ratios and percentiles (no impressions: no
+# rate; no start: no startup time).
+_NO_ZERO_FILL = frozenset(
+    {
+        Measure.PLAY_RATE,
+        Measure.STARTUP_TIME_P50,
+        Measure.STARTUP_TIME_P95,
+        Measure.REBUFFER_PERCENTAGE,
+        Measure.REBUFFER_FREQUENCY,
+        Measure.PLAYBACK_FAILURE_RATE,
+        Measure.EXITS_BEFORE_START_RATE,
+    }
+)
 
 
 class MetricsService:
