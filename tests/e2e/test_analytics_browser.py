@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -73,12 +74,10 @@ def test_a_video_watched_in_the_embed_page_counts_in_data_through_the_sdk(
 
     sent = [event for _, body in answers for event in body["events"]]
     assert {status for status, _ in answers} == {202}
-    assert [e["type"] for e in sent if e["type"] in ("impression", "play", "start", "end")] == [
-        "impression",
-        "play",
-        "start",
-        "end",
-    ]
+    # One of each (a play clicked before the data loaded may precede the impression).
+    kinds = Counter(e["type"] for e in sent)
+    assert [kinds[kind] for kind in ("impression", "play", "start", "end")] == [1, 1, 1, 1], kinds
+    assert next(e for e in sent if e["type"] == "start")["startupMs"] >= 0
     assert {body["media"] for _, body in answers} == {video["videoId"]}
 
     analytics = AnalyticsApi(sdk)
