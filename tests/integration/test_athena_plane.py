@@ -33,7 +33,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     plane = AthenaPlane(lambda: list(files))
     url = plane.start()
     try:
-        yield boto3.client(  # type: ignore[call-overload]
+        yield boto3.client(
             "athena", endpoint_url=url, region_name="us-east-1", aws_access_key_id="unit", aws_secret_access_key="unit"
         )
     finally:
@@ -77,7 +77,7 @@ def test_no_files_is_an_empty_table(tmp_path: Path) -> None:
     plane = AthenaPlane(list)
     url = plane.start()
     try:
-        empty = boto3.client(  # type: ignore[call-overload]
+        empty = boto3.client(
             "athena", endpoint_url=url, region_name="us-east-1", aws_access_key_id="unit", aws_secret_access_key="unit"
         )
         rows = adapter(empty).rows(queries.measure_sql(Measure.PLAYS, Scope(PROJECT, START_MS, START_MS + 1000)))
