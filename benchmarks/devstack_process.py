@@ -18,7 +18,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 60.0
-NO_RATE_LIMITS = {f"VIDEOPLANE_RATE_LIMIT_{name}": str(10**9) for name in ("READS", "WRITES", "UPLOADS")}
+NO_RATE_LIMITS = {f"VIDEOPLANE_RATE_LIMIT_{name}": str(10**9) for name in ("READS", "WRITES", "UPLOADS", "BEACONS")}
 
 
 @dataclass

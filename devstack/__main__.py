@@ -20,6 +20,7 @@ from chalicelib.core import resources
 from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
+    from devstack.athenaplane import AthenaPlane
     from devstack.ivsplane import IvsPlane
     from devstack.liveplane import LivePlane
     from devstack.mediaplane import MediaPlane
@@ -31,6 +32,8 @@ STATE_FILE = STATE_DIR / "state.json"
 IVS_STATE_FILE = STATE_DIR / "ivs.json"
 STAGES_STATE_FILE = STATE_DIR / "stages.json"
 LIVE_HLS_DIR = STATE_DIR / "live"
+# Event files copied from the emulated S3 for DuckDB (a cache: rebuilt from S3 when missing).
+ANALYTICS_CACHE_DIR = "analytics-cache"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
@@ -63,12 +66,15 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     stage_plane = start_stage_plane(STAGES_STATE_FILE)
     # Fixed ingest ports with the fixed API port (encoders keep their settings across restarts).
     live_plane = _bind("ingest", port, lambda: start_live_plane(ivs_plane, media_server, fixed_ports=bool(port)))
+    athena_plane = start_athena_plane(STATE_DIR / ANALYTICS_CACHE_DIR)
+    athena_url = os.environ["AWS_ENDPOINT_URL_ATHENA"]
     # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
     own_ports = {
         emulator.port,
         _port_of(plane_url),
         _port_of(ivs_url),
         _port_of(stage_plane.url),
+        _port_of(athena_url),
         _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
         server.port,
         live_plane.rtmp_port,
@@ -109,6 +115,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "stagePlane": stage_plane.url,
                 "rtmpIngest": live_ingest_url("rtmp"),
                 "srtIngest": live_ingest_url("srt"),
+                "athenaPlane": athena_url,
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
                 "pid": os.getpid(),
                 "emulatorPid": emulator.process.pid,
@@ -125,6 +132,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     live_plane.stop()
     ivs_plane.stop()
     stage_plane.stop()
+    athena_plane.stop()
     media_server.stop()
     emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
@@ -164,6 +172,8 @@ def _banner(
     print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
     print(f"Rooms:        IVS real-time control plane at {stage_url}; WHIP publishers join its stages")
     print(f"Live (IVS):   control plane at {ivs_url}; ingest {live_ingest_banner()} (stream key checked)")
+    athena = os.environ["AWS_ENDPOINT_URL_ATHENA"]
+    print(f"Analytics:    beacons to {api_url}/embed/beacons; /data in DuckDB (Athena plane at {athena})")
     print(f"Dev project:  {project_id}")
     print(f"Dev API key:  {api_key}   (also in {API_KEY_FILE})")
     print("Webhooks may target 127.0.0.1 here (VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS=1; never set on AWS).")
@@ -246,6 +256,7 @@ def reset() -> dict[str, Any]:
         IVS_STATE_FILE,
         STAGES_STATE_FILE,
         LIVE_HLS_DIR,
+        STATE_DIR / ANALYTICS_CACHE_DIR,
     ):
         if path.is_dir():
             shutil.rmtree(path)
@@ -356,6 +367,19 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
 
 def live_ingest_url(protocol: str) -> str:
     return os.environ[resources.LIVE_INGEST_ENVS[protocol]].format(endpoint="127.0.0.1")
+
+
+def start_athena_plane(cache_dir: Path | None = None) -> AthenaPlane:
+    """Athena's query API over DuckDB and the analytics bucket; the app's Athena client is pointed at
+    it (the beacons' Firehose stream is made by bootstrap.upgrade, on every start)."""
+    import boto3
+
+    from devstack.athenaplane import start_athena_plane as start
+    from devstack.emulator import bucket_name
+
+    plane, url = start(boto3.client("s3"), bucket_name(resources.ANALYTICS_BUCKET), cache_dir)
+    os.environ["AWS_ENDPOINT_URL_ATHENA"] = url
+    return plane
 
 
 def live_ingest_banner() -> str:

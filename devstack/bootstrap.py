@@ -12,7 +12,7 @@ from chalicelib.core import resources
 from chalicelib.core.clock import utc_now
 from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
 from chalicelib.platform.services.auth import rotate_signing_keys
-from devstack.emulator import EVENT_BUS_NAME, SIGNING_SECRET_ID, TABLE_NAME, bucket_name
+from devstack.emulator import ACCOUNT_ID, EVENT_BUS_NAME, SIGNING_SECRET_ID, TABLE_NAME, bucket_name
 
 
 def create_table(client: Any, name: str = TABLE_NAME) -> None:
@@ -143,11 +143,38 @@ def route_room_events(events: Any, sqs: Any) -> None:
     events.put_targets(Rule="ivs-stages", Targets=[{"Id": "room-events", "Arn": arn}])
 
 
+def create_delivery_stream(firehose: Any) -> None:
+    """The beacons' Firehose stream into the analytics bucket, as infra builds it (moto keeps no
+    Firehose state across restarts, so this runs on every start)."""
+    stream = resources.ANALYTICS_STREAM
+    try:
+        firehose.describe_delivery_stream(DeliveryStreamName=stream.name)
+        return
+    except firehose.exceptions.ResourceNotFoundException:
+        pass
+    firehose.create_delivery_stream(
+        DeliveryStreamName=stream.name,
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration=stream.extended_s3(
+            f"arn:aws:s3:::{bucket_name(stream.bucket)}", f"arn:aws:iam::{ACCOUNT_ID}:role/{stream.name}"
+        ),
+    )
+
+
+def create_missing_buckets(s3: Any) -> None:
+    """Buckets added since the state was saved (a restored state keeps the ones it has as they are)."""
+    existing = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
+    for definition in resources.BUCKETS:
+        if bucket_name(definition) not in existing:
+            create_bucket(s3, definition)
+
+
 def upgrade() -> None:
-    """What a state saved by an older devstack may lack: every queue and every bus rule (creating
-    a queue again and putting a rule again change nothing that exists)."""
+    """What a state saved by an older devstack may lack: every bucket, queue and bus rule, and the
+    Firehose stream (creating a queue again and putting a rule again change nothing that exists)."""
     sqs = boto3.client("sqs")
     events = boto3.client("events")
+    create_missing_buckets(boto3.client("s3"))
     create_queues(sqs)
     route_events_to_webhooks(events, sqs)
     route_removals(events, sqs)
@@ -155,6 +182,7 @@ def upgrade() -> None:
     route_live_events(events, sqs)
     route_room_events(events, sqs)
     route_bus_events(events, sqs)
+    create_delivery_stream(boto3.client("firehose"))
 
 
 def bootstrap() -> None:

@@ -147,6 +147,7 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         resources.SIGNING_SECRET_ENV: SIGNING_SECRET_ID,
         **{definition.env: bucket_name(definition) for definition in resources.BUCKETS},
         resources.EVENT_BUS.env: EVENT_BUS_NAME,
+        resources.ANALYTICS_STREAM.env: resources.ANALYTICS_STREAM.name,
         **{definition.env: role_arn(definition) for definition in resources.SERVICE_ROLES},
         **{definition.env: f"{endpoint}/{ACCOUNT_ID}/{definition.name}" for definition in resources.QUEUES},
         # Webhook receivers in the devstack live on 127.0.0.1; cloud configuration never sets this.

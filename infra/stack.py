@@ -27,6 +27,7 @@ from constructs import Construct
 from chalicelib.core import resources
 from chalicelib.core.permissions import Access
 from infra import functions, settings
+from infra.analytics import AnalyticsNames, EventStore
 from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
@@ -34,6 +35,9 @@ from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, AppFunction
 from infra.model import FunctionSpec, camel, plan
 from infra.player import add_player_routes
 from infra.shared import ROLE_IDS, SharedStack
+
+# The context whose nested stack holds the event store (infra.analytics).
+ANALYTICS_CONTEXT = "analytics"
 
 
 def in_parent(spec: FunctionSpec) -> bool:
@@ -58,6 +62,7 @@ class VideoplaneStack(SharedStack):
         super().__init__(scope, construct_id, **kwargs)
         self.chalice_app = chalice_app
         self.specs = plan(chalice_app)
+        self.analytics_names = AnalyticsNames.of(self.stack_name)
         self.build_shared(alarm_email)
         for name in sorted(queues_of_several_contexts(self.specs) - set(self.queues)):
             # Visibility grows to 6 x the longest timeout of its consumers as they connect.
@@ -86,6 +91,13 @@ class VideoplaneStack(SharedStack):
                 api=self.api,
                 shared_queues=self.queues,
             )
+            if context == ANALYTICS_CONTEXT:
+                self.event_store = EventStore(
+                    nested,
+                    "EventStore",
+                    names=self.analytics_names,
+                    bucket=self.buckets[resources.ANALYTICS_BUCKET.name],
+                )
             self.contexts[context] = nested
             self.functions.update(nested.functions)
             # Methods are in the nested stacks: the deployment (whose logical id already changes with
@@ -114,12 +126,15 @@ class VideoplaneStack(SharedStack):
             # The edge check's store of private video ids and session keys (infra.edge).
             resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],
             resources.PLAYBACK_SESSION_SECRET: [self.playback_session_secret.secret_arn],
+            # Analytics, by name: built in the analytics nested stack (infra.analytics).
+            **self.analytics_names.arns(self),
         }
         conditions: dict[str, Mapping[str, Any]] = {}
         environment = {
             resources.TABLE_ENV: self.table.table_name,
             resources.SIGNING_SECRET_ENV: self.signing_secret.secret_arn,
             resources.EVENT_BUS.env: self.event_bus.event_bus_name,
+            **self.analytics_names.environment(),
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,
             **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: self.media_base_url,

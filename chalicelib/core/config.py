@@ -25,6 +25,8 @@ class RateLimits(BaseModel):
     reads: int = 500
     writes: int = 200
     uploads: int = 100
+    # Player beacons: public, per project (a player sends one every few seconds while playing).
+    beacons: int = 6000
 
 
 class Settings(BaseModel):
@@ -62,6 +64,10 @@ class Settings(BaseModel):
     live_channel_type: Literal["STANDARD", "BASIC"] = "STANDARD"
     live_recording_configuration_arn: str = ""
     live_ingest: dict[str, str] = {}
+    # Analytics: the Firehose stream beacons go to, the Glue database and Athena workgroup.
+    analytics_stream: str = ""
+    analytics_database: str = resources.ANALYTICS_DATABASE
+    analytics_workgroup: str = resources.ANALYTICS_WORKGROUP
     # Test-only: multiplies the webhook retry schedule (e.g. 0.001) so e2e tests see retries in seconds.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
     # The edge check's KeyValueStore (AWS only; the devstack's media server reads the table).
@@ -75,7 +81,7 @@ def get_settings() -> Settings:
     env = os.environ
     limits = {
         name: int(env[f"VIDEOPLANE_RATE_LIMIT_{name.upper()}"])
-        for name in ("reads", "writes", "uploads")
+        for name in ("reads", "writes", "uploads", "beacons")
         if f"VIDEOPLANE_RATE_LIMIT_{name.upper()}" in env
     }
     optional = {
@@ -98,6 +104,9 @@ def get_settings() -> Settings:
         "allow_loopback_ingest": env.get(resources.ALLOW_LOOPBACK_INGEST_ENV) == "1",
         "webhook_retry_scale": env.get(resources.WEBHOOK_RETRY_SCALE_ENV),
         "loopback_deny_ports": _ports(env.get(resources.LOOPBACK_DENY_PORTS_ENV)),
+        "analytics_stream": env.get(resources.ANALYTICS_STREAM.env),
+        "analytics_database": env.get(resources.ANALYTICS_DATABASE_ENV),
+        "analytics_workgroup": env.get(resources.ANALYTICS_WORKGROUP_ENV),
         "live_channel_type": env.get(resources.LIVE_CHANNEL_TYPE_ENV),
         "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
         "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,
@@ -183,6 +192,15 @@ def ivs_realtime() -> Any:
 def cloudfront_keyvaluestore() -> Any:
     # Signed with SigV4A: needs botocore's CRT extra (awscrt) on AWS; tests stub the client.
     return _client("cloudfront-keyvaluestore")
+
+
+def firehose() -> Any:
+    return _client("firehose")
+
+
+def athena() -> Any:
+    # The devstack sets AWS_ENDPOINT_URL_ATHENA to its DuckDB-backed plane (moto's Athena runs nothing).
+    return _client("athena")
 
 
 def reset_caches() -> None:

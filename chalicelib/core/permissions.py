@@ -74,6 +74,18 @@ IVS_STAGES_CREATE = Access("ivs", ("CreateStage", "TagResource"), "ivs-stages")
 IVS_STAGES_JOIN = Access("ivs", ("GetStage", "ListParticipants", "CreateParticipantToken"), "ivs-stages")
 IVS_STAGES_DELETE = Access("ivs", ("ListStages", "DeleteStage"), "ivs-stages")
 IVS_STAGES_DISCONNECT = Access("ivs", ("DisconnectParticipant",), "ivs-stages")
+# Analytics: beacons into the Firehose stream; /data queries through Athena, which reads the Glue
+# catalog and the bucket's event files and writes its results under the bucket's query-results/.
+ANALYTICS_STREAM_PUT = Access("firehose", ("PutRecordBatch",), "analytics-stream")
+ANALYTICS_QUERIES = Access(
+    "athena",
+    ("StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution"),
+    "analytics-workgroup",
+)
+ANALYTICS_CATALOG_READ = Access("glue", ("GetDatabase", "GetTable", "GetPartitions"), "analytics-catalog")
+ANALYTICS_OBJECTS_QUERY = Access(
+    "s3", ("GetBucketLocation", "ListBucket", "GetObject", "PutObject", "AbortMultipartUpload"), "analytics-bucket"
+)
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 # Room sessions: the poll reads a stage's participants and their events, and ends overlong sessions.
 IVS_STAGES_WATCH = Access(

@@ -201,7 +201,38 @@ MEDIA_BUCKET = Bucket(
     },
 )
 
-BUCKETS = (UPLOADS_BUCKET, MEDIA_BUCKET)
+# Player beacons as Firehose writes them (chalicelib.analytics): newline-delimited JSON, GZIP on AWS,
+# one prefix per project and day, queried by Athena (DuckDB on the devstack). Raw events are kept
+# ANALYTICS_RAW_RETENTION_DAYS (api.video keeps 30 days).
+ANALYTICS_EVENTS_PREFIX = "events/"
+ANALYTICS_ERRORS_PREFIX = "errors/"
+ANALYTICS_QUERY_RESULTS_PREFIX = "query-results/"
+ANALYTICS_RAW_RETENTION_DAYS = 30
+ANALYTICS_BUCKET = Bucket(
+    name="analytics",
+    env="VIDEOPLANE_ANALYTICS_BUCKET",
+    permission="analytics-bucket",
+    lifecycle={
+        "Rules": [
+            _ABORT_INCOMPLETE_MULTIPART_UPLOADS,
+            *(
+                {
+                    "ID": f"expire-{prefix.rstrip('/')}",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": prefix},
+                    "Expiration": {"Days": days},
+                }
+                for prefix, days in (
+                    (ANALYTICS_EVENTS_PREFIX, ANALYTICS_RAW_RETENTION_DAYS),
+                    (ANALYTICS_ERRORS_PREFIX, ANALYTICS_RAW_RETENTION_DAYS),
+                    (ANALYTICS_QUERY_RESULTS_PREFIX, 1),
+                )
+            ),
+        ]
+    },
+)
+
+BUCKETS = (UPLOADS_BUCKET, MEDIA_BUCKET, ANALYTICS_BUCKET)
 
 # The project's own events (video and live stream lifecycle, webhooks). AWS service events
 # (MediaConvert, MediaLive, S3) arrive on the account's default bus, not here.
@@ -434,3 +465,92 @@ PLAYBACK_EDGE_STORE = "playback-edge-store"
 # rotated with an overlap and copied to the edge's store.
 PLAYBACK_SESSION_SECRET_ENV = "VIDEOPLANE_PLAYBACK_SESSION_SECRET_ID"
 PLAYBACK_SESSION_SECRET = "playback-session-secret"
+
+
+# -- analytics (chalicelib.analytics) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryStream:
+    """The Kinesis Data Firehose stream that carries player beacons to the analytics bucket.
+
+    On AWS it partitions by the record's `project` and `dt` (dynamic partitioning, a JQ query)
+    and compresses with GZIP; moto writes each batch as it comes, under the prefix as written
+    (no partitioning, no compression), which the DuckDB executor reads the same way (the records
+    carry `project` and `dt` themselves)."""
+
+    name: str
+    env: str
+    permission: str
+    bucket: Bucket
+    prefix: str
+    error_prefix: str
+    # Seconds and MiB Firehose buffers before it writes an object (its minimum with dynamic
+    # partitioning is 60 s): the freshness of /data on AWS.
+    buffer_seconds: int = 60
+    buffer_mib: int = 64
+
+    def extended_s3(self, bucket_arn: str, role_arn: str) -> dict[str, Any]:
+        """Firehose CreateDeliveryStream's ExtendedS3DestinationConfiguration (infra translates it)."""
+        return {
+            "RoleARN": role_arn,
+            "BucketARN": bucket_arn,
+            "Prefix": self.prefix,
+            "ErrorOutputPrefix": self.error_prefix,
+            "BufferingHints": {"IntervalInSeconds": self.buffer_seconds, "SizeInMBs": self.buffer_mib},
+            "CompressionFormat": "GZIP",
+            "DynamicPartitioningConfiguration": {"Enabled": True},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "MetadataExtraction",
+                        "Parameters": [
+                            {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{project:.project,dt:.dt}"},
+                            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
+                        ],
+                    }
+                ],
+            },
+        }
+
+
+ANALYTICS_STREAM = DeliveryStream(
+    name="videoplane-beacons",
+    env="VIDEOPLANE_ANALYTICS_STREAM",
+    permission="analytics-stream",
+    bucket=ANALYTICS_BUCKET,
+    prefix=ANALYTICS_EVENTS_PREFIX + "project=!{partitionKeyFromQuery:project}/dt=!{partitionKeyFromQuery:dt}/",
+    error_prefix=ANALYTICS_ERRORS_PREFIX + "!{firehose:error-output-type}/",
+)
+# The Glue database and table Athena reads (partition projection on project and dt), and the
+# workgroup that holds the query-result location and a per-query scan limit.
+ANALYTICS_DATABASE = "videoplane_analytics"
+ANALYTICS_TABLE = "events"
+ANALYTICS_WORKGROUP = "videoplane-analytics"
+ANALYTICS_DATABASE_ENV = "VIDEOPLANE_ANALYTICS_DATABASE"
+ANALYTICS_WORKGROUP_ENV = "VIDEOPLANE_ANALYTICS_WORKGROUP"
+# The event table's columns, in Glue's types; the DuckDB executor reads the files with the same.
+ANALYTICS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ts", "bigint"),
+    ("received", "bigint"),
+    ("session_id", "string"),
+    ("media_id", "string"),
+    ("media_type", "string"),
+    ("event", "string"),
+    ("playhead", "double"),
+    ("watched", "double"),
+    ("startup_ms", "bigint"),
+    ("seek_from", "double"),
+    ("rendition", "string"),
+    ("error", "string"),
+    ("player_id", "string"),
+    ("referrer", "string"),
+    ("device_type", "string"),
+    ("operating_system", "string"),
+    ("browser", "string"),
+    ("country", "string"),
+    ("continent", "string"),
+    ("source", "string"),
+)
+ANALYTICS_PARTITIONS: tuple[tuple[str, str], ...] = (("project", "string"), ("dt", "string"))

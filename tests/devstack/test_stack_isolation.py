@@ -47,6 +47,7 @@ def own_services(stack: Devstack) -> dict[str, str]:
         "media server": state["mediaUrl"],
         "ivs plane": state["ivsPlane"],
         "stage plane": state["stagePlane"],
+        "athena plane": state["athenaPlane"],
         "api": stack.api_url,
         "rtmp ingest": state["rtmpIngest"],
         "srt ingest": state["srtIngest"],
@@ -64,7 +65,9 @@ def test_another_projects_source_cannot_be_ingested_through_the_emulator(
     assert "own services" in str(body), body
 
 
-@pytest.mark.parametrize("service", ["emulator", "media plane", "media server", "ivs plane", "stage plane", "api"])
+@pytest.mark.parametrize(
+    "service", ["emulator", "media plane", "media server", "ivs plane", "stage plane", "athena plane", "api"]
+)
 def test_no_url_reaches_the_stacks_own_services(
     api: Api, tenant: Tenant, own_services: dict[str, str], service: str
 ) -> None:

@@ -23,6 +23,9 @@ from chalice import Chalice
 from chalicelib.core import resources
 from chalicelib.platform.domain.tokens import SigningKeySet
 from infra import checks, edge, keys, settings
+from infra.analytics import CATALOG as ANALYTICS_CATALOG
+from infra.analytics import STREAM as ANALYTICS_STREAM
+from infra.analytics import WORKGROUP as ANALYTICS_WORKGROUP
 from infra.api import DIRECT_UPLOAD_METADATA
 from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, UNSCOPED_ACTIONS
 from infra.model import UnsupportedByInfra, plan
@@ -87,6 +90,9 @@ SYMBOLIC = {
     MEDIACONVERT,
     IVS,
     IVS_STAGES,
+    ANALYTICS_STREAM,
+    ANALYTICS_WORKGROUP,
+    ANALYTICS_CATALOG,
 }
 # This account's MediaConvert resources in this region (queues, presets, job templates, jobs).
 MEDIACONVERT_ARN = {
@@ -100,13 +106,39 @@ MEDIACONVERT_ARN = {
 
 def _ivs_arn(kind: str) -> dict[str, Any]:
     """This account's IVS channels, stream keys or stages in this region (created at run time)."""
+    return _arn("ivs", f"{kind}/*")
+
+
+def _arn(service: str, resource: str) -> dict[str, Any]:
+    """A resource of this account in this region, by name, as the template spells it."""
     return {
         "Fn::Join": [
             "",
-            ["arn:", {"Ref": "AWS::Partition"}, ":ivs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
-             f":{kind}/*"],
+            ["arn:", {"Ref": "AWS::Partition"}, f":{service}:", {"Ref": "AWS::Region"}, ":",
+             {"Ref": "AWS::AccountId"}, f":{resource}"],
         ]
     }  # fmt: skip
+
+
+def analytics_arns(template: Template) -> list[tuple[dict[str, Any], str]]:
+    """The ARNs of the event store's resources, named as the template builds them (infra.analytics):
+    a policy that names anything else is not classified, so a policy and a resource that drift apart fail."""
+    if not of_type(template, "AWS::KinesisFirehose::DeliveryStream"):
+        return []  # an app without the analytics context (tests/infra's synthetic apps)
+    _, stream = only(of_type(template, "AWS::KinesisFirehose::DeliveryStream"))
+    _, workgroup = only(of_type(template, "AWS::Athena::WorkGroup"))
+    _, database = only(of_type(template, "AWS::Glue::Database"))
+    _, table = only(of_type(template, "AWS::Glue::Table"))
+    database_name = database["Properties"]["DatabaseInput"]["Name"]
+    assert table["Properties"]["DatabaseName"] == database_name
+    table_name = table["Properties"]["TableInput"]["Name"]
+    return [
+        (_arn("firehose", f"deliverystream/{stream['Properties']['DeliveryStreamName']}"), ANALYTICS_STREAM),
+        (_arn("athena", f"workgroup/{workgroup['Properties']['Name']}"), ANALYTICS_WORKGROUP),
+        (_arn("glue", "catalog"), ANALYTICS_CATALOG),
+        (_arn("glue", f"database/{database_name}"), ANALYTICS_CATALOG),
+        (_arn("glue", f"table/{database_name}/{table_name}"), ANALYTICS_CATALOG),
+    ]
 
 
 def platform_ids(template: Template) -> dict[str, str]:
@@ -147,6 +179,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         (_ivs_arn("stage"), IVS_STAGES),
         ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
         ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
+        *analytics_arns(template),
     ]
     for known, symbol in exact:
         if resource == known:
@@ -379,6 +412,16 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     ids = platform_ids(template)
     distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
     media_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
+    # The event store's names, as its resources are named (infra.analytics).
+    analytics = {
+        resources.ANALYTICS_STREAM.env: only(of_type(template, "AWS::KinesisFirehose::DeliveryStream"))[1][
+            "Properties"
+        ]["DeliveryStreamName"],
+        resources.ANALYTICS_DATABASE_ENV: only(of_type(template, "AWS::Glue::Database"))[1]["Properties"][
+            "DatabaseInput"
+        ]["Name"],
+        resources.ANALYTICS_WORKGROUP_ENV: only(of_type(template, "AWS::Athena::WorkGroup"))[1]["Properties"]["Name"],
+    }
     for name, function_id in functions.items():
         properties = template["Resources"][function_id]["Properties"]
         size = settings.settings_for(specs[name])
@@ -393,6 +436,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             resources.SIGNING_SECRET_ENV: {"Ref": secret_id},
             **{bucket.env: {"Ref": ids[bucket.permission]} for bucket in resources.BUCKETS},
             resources.EVENT_BUS.env: {"Ref": ids[resources.EVENT_BUS.permission]},
+            **analytics,
             **{role.env: {"Fn::GetAtt": [ids[role.permission], "Arn"]} for role in resources.SERVICE_ROLES},
             **{queue.env: {"Ref": ids[queue.permission]} for queue in resources.QUEUES},
             "POWERTOOLS_SERVICE_NAME": settings.POWERTOOLS_SERVICE_NAME,

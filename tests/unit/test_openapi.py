@@ -93,6 +93,11 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         # A project's public playback keys (chalicelib/playback/api/playback_keys.py).
         ("GET", "/.well-known/playback-jwks/{projectId}"),
         ("GET", "/oembed"),
+        # Player beacons and their script (chalicelib/analytics/api/beacons.py): the project comes
+        # from the media id, never from the caller.
+        ("GET", "/embed/analytics.js"),
+        ("POST", "/embed/beacons"),
+        ("POST", "/embed/watch"),
     }
 
 

@@ -73,6 +73,11 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     # S3's multipart upload ids are opaque: letters, digits, `.`, `_` and `-`.
     "uploadId": PathParameter("^[0-9A-Za-z._-]{1,1024}$", "upload-0"),
     "language": PathParameter(LANGUAGE_TAG, "pt-BR", invalid_status=400, max_length=35),
+    # api.video's /data names (and Videoplane's QoE ones, such as `startup-time-p95`); an unknown
+    # one answers 404 (unrecognized-request-url) in the view.
+    "metric": PathParameter("^[a-z][a-z0-9-]{0,31}$", "play"),
+    "aggregation": PathParameter("^[a-z][a-z0-9-]{0,31}$", "count"),
+    "breakdown": PathParameter("^[a-z][a-z-]{0,31}$", "country"),
     "file": PathParameter("^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$", "swagger-ui-bundle.js"),
 }
 

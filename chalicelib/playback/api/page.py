@@ -31,6 +31,7 @@ _PAGE = """<!doctype html>
 <script type="application/json" id="vp-config">{config}</script>
 <script src="../assets/hls.min.js"></script>
 <script src="../assets/player.js"></script>
+<script src="../analytics.js" defer></script>
 </body>
 </html>
 """
@@ -62,7 +63,7 @@ def headers(media_base_url: str) -> dict[str, str]:
             "style-src 'self' 'unsafe-inline'",
             f"img-src {media} data:",
             f"media-src {media} blob:",
-            f"connect-src {media}",
+            f"connect-src 'self' {media}",
             "worker-src blob:",
             "frame-ancestors *",
             "base-uri 'none'",

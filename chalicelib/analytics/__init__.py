@@ -1,0 +1,1 @@
+"""Analytics: player beacons, the event store, api.video's /data."""

@@ -1,0 +1,77 @@
+"""/data bodies as SDK 1.4.7 reads them: it rejects `peak` and `live` as a context's aggregation
+and `view` or `play-total` as its metric (compat A2), so those are never echoed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.analytics.domain.data import UNECHOED_AGGREGATIONS, Timeframe
+from chalicelib.analytics.domain.queries import Interval
+from chalicelib.core.clock import to_atom
+from chalicelib.core.domain.pagination import PageRequest, SortOrder, paginate
+
+Number = int | float
+
+
+def _metric(metric: str, view_seconds: int) -> str:
+    if metric == "view":
+        return f"view-{view_seconds}"
+    return "play" if metric == "play-total" else metric
+
+
+def _timeframe(frame: Timeframe) -> dict[str, str]:
+    return {"from": to_atom(frame.start), "to": to_atom(frame.end)}
+
+
+def aggregated(
+    metric: str, aggregation: str, view_seconds: int, frame: Timeframe, value: Number | None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"metric": _metric(metric, view_seconds), "timeframe": _timeframe(frame)}
+    if aggregation not in UNECHOED_AGGREGATIONS:
+        context["aggregation"] = aggregation
+    return {"context": context, "data": value}
+
+
+def breakdown(
+    metric: str,
+    dimension: str,
+    view_seconds: int,
+    frame: Timeframe,
+    rows: Sequence[tuple[str, Number | None]],
+    query: Any,
+    page: PageRequest,
+    path: str,
+    filters: Sequence[tuple[str, str]],
+) -> dict[str, Any]:
+    by_dimension = query.sortBy == "dimensionValue"
+    descending = (query.sortOrder or (SortOrder.ASC if by_dimension else SortOrder.DESC)) == SortOrder.DESC
+    ordered = sorted(rows, key=lambda r: r[0] if by_dimension else (r[1] or 0, r[0]), reverse=descending)
+    chosen = paginate(ordered, page)
+    items = [{"dimensionValue": value, "metricValue": metric_value} for value, metric_value in chosen.items]
+    context = {"metric": _metric(metric, view_seconds), "breakdown": dimension, "timeframe": _timeframe(frame)}
+    return {"context": context, **chosen.envelope(items, path, filters)}
+
+
+def over_time(
+    metric: str,
+    interval: Interval,
+    view_seconds: int,
+    frame: Timeframe,
+    points: Sequence[tuple[int, Number | None]],
+    query: Any,
+    page: PageRequest,
+    path: str,
+    filters: Sequence[tuple[str, str]],
+) -> dict[str, Any]:
+    by_value = query.sortBy == "metricValue"
+    descending = (query.sortOrder or SortOrder.ASC) == SortOrder.DESC
+    ordered = sorted(points, key=lambda p: (p[1] or 0, p[0]) if by_value else p[0], reverse=descending)
+    chosen = paginate(ordered, page)
+    items = [
+        {"emittedAt": to_atom(datetime.fromtimestamp(at / 1000, tz=UTC)), "metricValue": value}
+        for at, value in chosen.items
+    ]
+    context = {"metric": _metric(metric, view_seconds), "interval": interval.value, "timeframe": _timeframe(frame)}
+    return {"context": context, **chosen.envelope(items, path, filters)}

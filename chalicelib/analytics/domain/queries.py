@@ -1,0 +1,262 @@
+"""The one query builder of the event store: api.video's /data questions as SQL that Athena
+(Trino) and DuckDB both run unchanged, always scoped to one project's partition.
+
+Portable SQL only: no engine-specific functions, integer arithmetic for time buckets (`ts - ts %
+n`: `/` divides integers in Trino but not in DuckDB), `SUM(CASE ...)` for conditional counts, and
+string literals in standard SQL quoting (neither engine reads backslash escapes in them). Every
+value that is not ours (filter values) is a quoted literal; identifiers are never taken from
+input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from chalicelib.analytics.domain.beacons import EventType
+
+TABLE = "events"
+MINUTE_MS = 60_000
+# api.video: `live` is the peak of concurrent viewers over the last 20 seconds.
+LIVE_WINDOW_MS = 20_000
+
+
+class Measure(StrEnum):
+    """What a query computes: api.video's metric and aggregation pairs and breakdown metrics."""
+
+    PLAYS = "plays"
+    STARTS = "starts"
+    ENDS = "ends"
+    IMPRESSIONS = "impressions"
+    PLAY_RATE = "play-rate"
+    IMPRESSION_TIME_SUM = "impression-time-sum"
+    IMPRESSION_TIME_AVERAGE = "impression-time-average"
+    WATCH_TIME_SUM = "watch-time-sum"
+    WATCH_TIME_AVERAGE = "watch-time-average"
+    VIEWS = "views"
+    CCV_PEAK = "ccv-peak"
+    CCV_AVERAGE = "ccv-average"
+    # Quality of experience (Videoplane extension, Mux Data's definitions).
+    STARTUP_TIME_P50 = "startup-time-p50"
+    STARTUP_TIME_P95 = "startup-time-p95"
+    REBUFFER_PERCENTAGE = "rebuffer-percentage"
+    REBUFFER_FREQUENCY = "rebuffer-frequency"
+    PLAYBACK_FAILURE_RATE = "playback-failure-rate"
+    EXITS_BEFORE_START_RATE = "exits-before-start-rate"
+
+
+# Startup time percentiles: the nearest rank of the start events' startup_ms.
+_PERCENTILES = {Measure.STARTUP_TIME_P50: 0.5, Measure.STARTUP_TIME_P95: 0.95}
+
+
+def _ratio(numerator: str, denominator: str) -> str:
+    return f"CAST({numerator} AS DOUBLE) / CAST(NULLIF({denominator}, 0) AS DOUBLE)"
+
+
+# Measures over sessions (one row per session and group, below): a session that requested play
+# is a "view attempt"; it failed with an error, and exited before start without a start event.
+# Watch time includes stalls (the beacon script counts playing and stalled time), so the rebuffer
+# percentage is stalled / watched and the frequency stalls per minute watched.
+_SESSION_EXPRESSIONS = {
+    Measure.REBUFFER_PERCENTAGE: _ratio("SUM(stalled)", "SUM(watched)"),
+    Measure.REBUFFER_FREQUENCY: _ratio("SUM(stalls) * 60", "SUM(watched)"),
+    Measure.PLAYBACK_FAILURE_RATE: _ratio(
+        "SUM(CASE WHEN plays > 0 AND errors > 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN plays > 0 THEN 1 ELSE 0 END)"
+    ),
+    Measure.EXITS_BEFORE_START_RATE: _ratio(
+        "SUM(CASE WHEN plays > 0 AND starts = 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN plays > 0 THEN 1 ELSE 0 END)"
+    ),
+}
+
+
+def _count(event: EventType) -> str:
+    return f"SUM(CASE WHEN event = '{event.value}' THEN 1 ELSE 0 END)"
+
+
+# Measures computed straight from the events of the timeframe.
+_EVENT_EXPRESSIONS = {
+    Measure.PLAYS: _count(EventType.PLAY),
+    Measure.STARTS: _count(EventType.START),
+    Measure.ENDS: _count(EventType.END),
+    Measure.IMPRESSIONS: _count(EventType.IMPRESSION),
+    Measure.PLAY_RATE: (
+        f"CAST({_count(EventType.PLAY)} AS DOUBLE) / CAST(NULLIF({_count(EventType.IMPRESSION)}, 0) AS DOUBLE)"
+    ),
+    Measure.IMPRESSION_TIME_SUM: f"SUM(CASE WHEN event = '{EventType.START.value}' THEN startup_ms END)",
+    Measure.IMPRESSION_TIME_AVERAGE: (
+        f"AVG(CAST(CASE WHEN event = '{EventType.START.value}' THEN startup_ms END AS DOUBLE))"
+    ),
+    Measure.WATCH_TIME_SUM: "SUM(watched)",
+    Measure.WATCH_TIME_AVERAGE: (
+        "SUM(watched) / CAST(NULLIF(COUNT(DISTINCT CASE WHEN watched > 0 THEN session_id END), 0) AS DOUBLE)"
+    ),
+}
+
+
+class Dimension(StrEnum):
+    """api.video's breakdowns, by their column in the event store."""
+
+    MEDIA_ID = "media-id"
+    MEDIA_TYPE = "media-type"
+    CONTINENT = "continent"
+    COUNTRY = "country"
+    DEVICE_TYPE = "device-type"
+    OPERATING_SYSTEM = "operating-system"
+    BROWSER = "browser"
+
+    @property
+    def column(self) -> str:
+        return self.value.replace("-", "_")
+
+
+class Interval(StrEnum):
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+
+    @property
+    def milliseconds(self) -> int:
+        return {"minute": MINUTE_MS, "hour": 60 * MINUTE_MS, "day": 24 * 60 * MINUTE_MS}[self.value]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """api.video's `filterBy`; an empty tuple filters nothing."""
+
+    media_ids: tuple[str, ...] = ()
+    media_type: str | None = None
+    continents: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    device_types: tuple[str, ...] = ()
+    operating_systems: tuple[str, ...] = ()
+    browsers: tuple[str, ...] = ()
+    referrers: tuple[str, ...] = ()
+
+    def conditions(self) -> list[str]:
+        lists = (
+            ("media_id", self.media_ids),
+            ("media_type", (self.media_type,) if self.media_type else ()),
+            ("continent", self.continents),
+            ("country", self.countries),
+            ("device_type", self.device_types),
+            ("operating_system", self.operating_systems),
+            ("browser", self.browsers),
+            ("referrer", self.referrers),
+        )
+        return [f"{column} IN ({', '.join(literal(v) for v in values)})" for column, values in lists if values]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One project's events in [start_ms, end_ms) (None: every retained day), filtered."""
+
+    project_id: str
+    start_ms: int | None
+    end_ms: int | None
+    filters: Filters = field(default_factory=Filters)
+
+    def where(self) -> str:
+        conditions = [f"project = {literal(self.project_id)}"]
+        if self.start_ms is not None:
+            # The partition column first, so Athena reads only the days in the timeframe.
+            conditions.append(f"dt >= {literal(_day(self.start_ms))}")
+            conditions.append(f"ts >= {int(self.start_ms)}")
+        if self.end_ms is not None:
+            conditions.append(f"dt <= {literal(_day(self.end_ms))}")
+            conditions.append(f"ts < {int(self.end_ms)}")
+        return " AND ".join(conditions + self.filters.conditions())
+
+
+def literal(value: str) -> str:
+    """A string as a standard SQL literal. Control characters never reach a query (the API
+    refuses them), and are refused here too, so no input can end the literal."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("control character in a query literal")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+
+
+def measure_sql(measure: Measure, scope: Scope, group: str | None = None, view_seconds: int = 5) -> str:
+    """One row per group (`dimension`, `value`), or a single `value` row without a group.
+    `group` is one of our own expressions (a Dimension's column or a time bucket), never input."""
+    where = scope.where()
+    select_group = f"{group} AS dimension, " if group else ""
+    outer_group = " GROUP BY dimension" if group else ""
+    if measure in _EVENT_EXPRESSIONS:
+        group_by = f" GROUP BY {group}" if group else ""
+        return f"SELECT {select_group}{_EVENT_EXPRESSIONS[measure]} AS value FROM {TABLE} WHERE {where}{group_by}"
+    keep = "dimension, " if group else ""
+    if measure in _PERCENTILES:
+        return _percentile_sql(_PERCENTILES[measure], where, group)
+    if measure in _SESSION_EXPRESSIONS:
+        inner = (
+            f"SELECT {select_group}session_id, {_count(EventType.PLAY)} AS plays, {_count(EventType.START)} AS starts, "
+            f"{_count(EventType.ERROR)} AS errors, {_count(EventType.BUFFER_START)} AS stalls, "
+            f"SUM(CASE WHEN event = '{EventType.BUFFER_END.value}' THEN watched ELSE 0 END) AS stalled, "
+            f"SUM(watched) AS watched FROM {TABLE} WHERE {where} GROUP BY {group + ', ' if group else ''}session_id"
+        )
+        return f"SELECT {keep}{_SESSION_EXPRESSIONS[measure]} AS value FROM ({inner}) AS sessions{outer_group}"
+    if measure == Measure.VIEWS:
+        # A view: a session watched at least `view_seconds` (api.video's viewDuration).
+        inner = (
+            f"SELECT {select_group}session_id, SUM(watched) AS watched FROM {TABLE} WHERE {where} "
+            f"GROUP BY {group + ', ' if group else ''}session_id"
+        )
+        value = f"SUM(CASE WHEN watched >= {int(view_seconds)} THEN 1 ELSE 0 END)"
+        return f"SELECT {keep}{value} AS value FROM ({inner}) AS sessions{outer_group}"
+    # Concurrent viewers: the sessions that sent anything in each minute, then their peak or mean.
+    inner = (
+        f"SELECT {select_group}ts - ts % {MINUTE_MS} AS minute, COUNT(DISTINCT session_id) AS viewers "
+        f"FROM {TABLE} WHERE {where} GROUP BY {group + ', ' if group else ''}ts - ts % {MINUTE_MS}"
+    )
+    value = "MAX(viewers)" if measure == Measure.CCV_PEAK else "AVG(CAST(viewers AS DOUBLE))"
+    return f"SELECT {keep}{value} AS value FROM ({inner}) AS minutes{outer_group}"
+
+
+def _percentile_sql(fraction: float, where: str, group: str | None) -> str:
+    """The nearest-rank percentile of startup times (window functions: no engine's own percentile
+    function, which Trino and DuckDB name differently)."""
+    partition = f"PARTITION BY {group} " if group else ""
+    select_group = f"{group} AS dimension, " if group else ""
+    inner = (
+        f"SELECT {select_group}startup_ms, ROW_NUMBER() OVER ({partition}ORDER BY startup_ms) AS nth, "
+        f"COUNT(*) OVER ({partition.strip()}) AS total FROM {TABLE} WHERE {where} "
+        f"AND event = '{EventType.START.value}' AND startup_ms IS NOT NULL"
+    )
+    keep = "dimension, " if group else ""
+    outer_group = " GROUP BY dimension" if group else ""
+    return (
+        f"SELECT {keep}MIN(startup_ms) AS value FROM ({inner}) AS starts "
+        f"WHERE nth >= CEIL({fraction} * total){outer_group}"
+    )
+
+
+def live_viewers_sql(project_id: str, now_ms: int, filters: Filters) -> str:
+    """Sessions seen in the last LIVE_WINDOW_MS that have not ended: api.video's ccv `live`."""
+    scope = Scope(project_id, now_ms - LIVE_WINDOW_MS, now_ms + 1, filters)
+    return (
+        f"SELECT COUNT(DISTINCT session_id) AS value FROM {TABLE} WHERE {scope.where()} "
+        f"AND event <> '{EventType.END.value}'"
+    )
+
+
+def breakdown_sql(measure: Measure, dimension: Dimension, scope: Scope, view_seconds: int = 5) -> str:
+    return measure_sql(measure, scope, dimension.column, view_seconds)
+
+
+def timeseries_sql(measure: Measure, interval: Interval, scope: Scope, view_seconds: int = 5) -> str:
+    return measure_sql(measure, scope, f"ts - ts % {interval.milliseconds}", view_seconds)
+
+
+def every_query(scope: Scope) -> Sequence[str]:
+    """Every shape the builder makes, for the test that runs them all in DuckDB."""
+    queries: list[str] = [live_viewers_sql(scope.project_id, scope.end_ms or 0, scope.filters)]
+    for measure in Measure:
+        queries.append(measure_sql(measure, scope))
+        queries.extend(breakdown_sql(measure, d, scope) for d in Dimension)
+        queries.extend(timeseries_sql(measure, i, scope) for i in Interval)
+    return queries

@@ -1,0 +1,50 @@
+"""The analytics context's composition root: beacons to Firehose, /data through Athena (the
+devstack points the Athena client at its DuckDB plane). No rules here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib.core.wiring import component, rate_limiter, settings, table
+
+if TYPE_CHECKING:
+    from chalicelib.analytics.services.beacons import BeaconService
+    from chalicelib.analytics.services.metrics import MetricsService
+
+BEACONS_RATE_CLASS = "beacons"
+
+
+@component
+def beacon_service() -> BeaconService:
+    import time
+
+    from chalicelib.analytics.adapters.firehose import FirehoseEventSink
+    from chalicelib.analytics.adapters.media import DynamoMediaDirectory
+    from chalicelib.analytics.adapters.useragents import UaParserViewers
+    from chalicelib.analytics.services.beacons import BeaconService
+    from chalicelib.core import config
+
+    return BeaconService(
+        DynamoMediaDirectory(table()),
+        FirehoseEventSink(config.firehose(), settings().analytics_stream),
+        UaParserViewers(),
+        now_ms=lambda: int(time.time() * 1000),
+        limit=_count_beacon,
+    )
+
+
+def _count_beacon(project_id: str) -> None:
+    rate_limiter().check(project_id, BEACONS_RATE_CLASS)
+
+
+@component
+def metrics_service() -> MetricsService:
+    from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.services.metrics import MetricsService
+    from chalicelib.core import config
+    from chalicelib.core.clock import utc_now
+
+    current = settings()
+    return MetricsService(
+        AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup), utc_now
+    )

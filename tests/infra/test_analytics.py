@@ -1,0 +1,131 @@
+"""The analytics event store in the template (infra.analytics): where it lives, how Firehose writes,
+what Glue describes, where Athena puts results, and how long the bucket keeps raw events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.core import resources
+from infra.analytics import AnalyticsNames
+from tests.infra.conftest import Synthesized, Template, as_list, of_type
+from tests.infra.test_template import only, platform_ids
+
+pytestmark = pytest.mark.integration
+
+STORE_TYPES = (
+    "AWS::KinesisFirehose::DeliveryStream",
+    "AWS::Glue::Database",
+    "AWS::Glue::Table",
+    "AWS::Athena::WorkGroup",
+)
+
+
+def _bucket_arn(template: Template) -> dict[str, Any]:
+    return {"Fn::GetAtt": [platform_ids(template)[resources.ANALYTICS_BUCKET.permission], "Arn"]}
+
+
+def test_the_store_is_in_the_analytics_nested_stack_only(synthesized: Synthesized) -> None:
+    for stack in synthesized.stacks:
+        found = {kind for kind in STORE_TYPES if of_type(stack.template, kind)}
+        assert found == (set(STORE_TYPES) if stack.name.endswith("Analytics") else set()), stack.name
+        if found:
+            # One stream, database, table and workgroup (each `only` fails otherwise).
+            for kind in STORE_TYPES:
+                only(of_type(stack.template, kind))
+
+
+def test_default_names_are_the_devstacks() -> None:
+    names = AnalyticsNames.of(resources.APP_NAME)
+    assert (names.stream, names.database, names.table, names.workgroup) == (
+        resources.ANALYTICS_STREAM.name,
+        resources.ANALYTICS_DATABASE,
+        resources.ANALYTICS_TABLE,
+        resources.ANALYTICS_WORKGROUP,
+    )
+    # Another stack in the same account gets names of its own (Glue: lowercase, underscores).
+    other = AnalyticsNames.of("Video-Staging")
+    assert other.stream == "Video-Staging-beacons"
+    assert other.database == "video_staging_analytics"
+    assert other.workgroup == "Video-Staging-analytics"
+
+
+def test_firehose_partitions_by_project_and_day_compressed_into_the_analytics_bucket(
+    synthesized: Synthesized,
+) -> None:
+    template = synthesized.template
+    _, stream = only(of_type(template, "AWS::KinesisFirehose::DeliveryStream"))
+    properties = stream["Properties"]
+    assert properties["DeliveryStreamType"] == "DirectPut"
+    assert properties["DeliveryStreamEncryptionConfigurationInput"] == {"KeyType": "AWS_OWNED_CMK"}
+    destination = properties["ExtendedS3DestinationConfiguration"]
+    assert destination["BucketARN"] == _bucket_arn(template)
+    assert destination["CompressionFormat"] == "GZIP"
+    assert destination["DynamicPartitioningConfiguration"] == {"Enabled": True}
+    assert destination["Prefix"].startswith(resources.ANALYTICS_EVENTS_PREFIX)
+    assert "partitionKeyFromQuery:project" in destination["Prefix"]
+    assert "partitionKeyFromQuery:dt" in destination["Prefix"]
+    assert destination["ErrorOutputPrefix"].startswith(resources.ANALYTICS_ERRORS_PREFIX)
+    # Firehose's minimum buffer with dynamic partitioning: the freshness of /data on AWS.
+    assert destination["BufferingHints"]["IntervalInSeconds"] >= 60
+
+
+def test_firehose_role_writes_only_the_event_and_error_prefixes(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    _, stream = only(of_type(template, "AWS::KinesisFirehose::DeliveryStream"))
+    role_id = stream["Properties"]["ExtendedS3DestinationConfiguration"]["RoleARN"]["Fn::GetAtt"][0]
+    role = template["Resources"][role_id]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "firehose.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}}
+    bucket = _bucket_arn(template)
+    granted: dict[str, set[str]] = {}
+    for policy in role["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            for resource in as_list(statement["Resource"]):
+                key = "bucket" if resource == bucket else resource["Fn::Join"][1][1]
+                granted.setdefault(key, set()).update(as_list(statement["Action"]))
+    assert granted == {
+        "bucket": {"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"},
+        f"/{resources.ANALYTICS_EVENTS_PREFIX}*": {"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"},
+        f"/{resources.ANALYTICS_ERRORS_PREFIX}*": {"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"},
+    }
+
+
+def test_glue_table_projects_project_and_day_partitions_over_the_event_prefix(synthesized: Synthesized) -> None:
+    _, table = only(of_type(synthesized.template, "AWS::Glue::Table"))
+    table_input = table["Properties"]["TableInput"]
+    assert [(c["Name"], c["Type"]) for c in table_input["PartitionKeys"]] == list(resources.ANALYTICS_PARTITIONS)
+    descriptor = table_input["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == list(resources.ANALYTICS_COLUMNS)
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    parameters = table_input["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.project.type"] == "injected"  # every query names its project
+    assert parameters["projection.dt.type"] == "date"
+    assert parameters["projection.dt.format"] == "yyyy-MM-dd"
+    template_parts = parameters["storage.location.template"]["Fn::Join"][1]
+    assert template_parts[-1] == f"/{resources.ANALYTICS_EVENTS_PREFIX}project=${{project}}/dt=${{dt}}/"
+
+
+def test_athena_workgroup_enforces_encrypted_results_under_query_results(synthesized: Synthesized) -> None:
+    _, workgroup = only(of_type(synthesized.template, "AWS::Athena::WorkGroup"))
+    configuration = workgroup["Properties"]["WorkGroupConfiguration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert configuration["BytesScannedCutoffPerQuery"] > 0
+    results = configuration["ResultConfiguration"]
+    assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+    assert results["OutputLocation"]["Fn::Join"][1][-1] == f"/{resources.ANALYTICS_QUERY_RESULTS_PREFIX}"
+
+
+def test_raw_events_expire_after_the_retention_and_query_results_after_a_day(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    bucket = template["Resources"][platform_ids(template)[resources.ANALYTICS_BUCKET.permission]]
+    rules = {
+        rule.get("Prefix"): rule.get("ExpirationInDays")
+        for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
+    assert rules[resources.ANALYTICS_EVENTS_PREFIX] == resources.ANALYTICS_RAW_RETENTION_DAYS == 30
+    assert rules[resources.ANALYTICS_ERRORS_PREFIX] == resources.ANALYTICS_RAW_RETENTION_DAYS
+    assert rules[resources.ANALYTICS_QUERY_RESULTS_PREFIX] == 1
