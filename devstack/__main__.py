@@ -31,6 +31,8 @@ STATE_FILE = STATE_DIR / "state.json"
 IVS_STATE_FILE = STATE_DIR / "ivs.json"
 STAGES_STATE_FILE = STATE_DIR / "stages.json"
 LIVE_HLS_DIR = STATE_DIR / "live"
+# Recordings being written (each push's whole HLS), until the IVS plane stores them in S3.
+LIVE_RECORDINGS_DIR = STATE_DIR / "live-recordings"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
@@ -79,13 +81,17 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
 
     wiring.reset()  # nothing may have cached settings read before the line above
 
-    from devstack.bootstrap import bootstrap, upgrade
+    import boto3
+
+    from devstack.bootstrap import bootstrap, ensure_recording_configuration, upgrade
     from devstack.pollers import EventSourcePollers
 
     if not emulator.restored:
         bootstrap()
     else:
         upgrade()
+    os.environ[resources.LIVE_RECORDING_CONFIGURATION_ENV] = ensure_recording_configuration(boto3.client("ivs"))
+    wiring.reset()  # the recording configuration is a setting too
     project_id, api_key = _dev_project(emulator.restored)
     pollers = EventSourcePollers(app)
     server.start()
@@ -246,6 +252,7 @@ def reset() -> dict[str, Any]:
         IVS_STATE_FILE,
         STAGES_STATE_FILE,
         LIVE_HLS_DIR,
+        LIVE_RECORDINGS_DIR,
     ):
         if path.is_dir():
             shutil.rmtree(path)
@@ -312,7 +319,7 @@ def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
 
     from devstack.ivsplane import IvsPlane
 
-    ivs_plane = IvsPlane(media_url, state_file=state_file, events=boto3.client("events"))
+    ivs_plane = IvsPlane(media_url, state_file=state_file, events=boto3.client("events"), s3=boto3.client("s3"))
     os.environ["AWS_ENDPOINT_URL_IVS"] = ivs_plane.start()
     return ivs_plane
 
@@ -338,6 +345,7 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
         imageio_ffmpeg.get_ffmpeg_exe(),
         rtmp_port=DEFAULT_RTMP_PORT if fixed_ports else 0,
         srt_port=DEFAULT_SRT_PORT if fixed_ports else 0,
+        recordings_root=LIVE_RECORDINGS_DIR,
     )
     live_plane.start()
     media_server.mount("live/", LIVE_HLS_DIR)

@@ -126,6 +126,31 @@ def route_live_events(events: Any, sqs: Any) -> None:
     events.put_targets(Rule="ivs-streams", Targets=[{"Id": "live-events", "Arn": arn}])
 
 
+def route_live_recordings(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
+    """The live context's recorded broadcasts (project bus) go to the VOD context's queue."""
+    arn = _queue_arn(sqs, resources.LIVE_RECORDINGS_QUEUE.name)
+    events.put_rule(
+        Name="live-recordings", EventBusName=bus, EventPattern=json.dumps(resources.LIVE_RECORDINGS_RULE_PATTERN)
+    )
+    events.put_targets(Rule="live-recordings", EventBusName=bus, Targets=[{"Id": "live-recordings", "Arn": arn}])
+
+
+def recording_configuration_request(bucket: str) -> dict[str, Any]:
+    """IVS CreateRecordingConfiguration's request for the stack's configuration (what infra builds)."""
+    request = json.loads(json.dumps(resources.LIVE_RECORDING_CONFIGURATION))
+    request["destinationConfiguration"]["s3"]["bucketName"] = bucket
+    return dict(request)
+
+
+def ensure_recording_configuration(ivs: Any, bucket: str | None = None) -> str:
+    """The stack's IVS recording configuration (found by name, else created); returns its ARN."""
+    request = recording_configuration_request(bucket or bucket_name(resources.MEDIA_BUCKET))
+    for summary in ivs.list_recording_configurations().get("recordingConfigurations", []):
+        if summary.get("name") == request["name"]:
+            return str(summary["arn"])
+    return str(ivs.create_recording_configuration(**request)["recordingConfiguration"]["arn"])
+
+
 def upgrade() -> None:
     """What a state saved by an older devstack may lack: every queue and every bus rule (creating
     a queue again and putting a rule again change nothing that exists)."""
@@ -136,6 +161,7 @@ def upgrade() -> None:
     route_removals(events, sqs)
     route_media_events(events, sqs)
     route_live_events(events, sqs)
+    route_live_recordings(events, sqs)
 
 
 def bootstrap() -> None:

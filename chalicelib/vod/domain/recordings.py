@@ -4,8 +4,8 @@ video per 12 hours of it (api.video cuts recordings at 12 h), with `liveStreamId
 A broadcast's recordings are IVS recordings, one per push, each under its key prefix in the media
 bucket as IVS lays them out: `events/recording-ended.json` names the HLS renditions
 (`media/hls/<rendition>/playlist.m3u8` and its segments). The video's source is the MPEG-TS
-segments of the highest rendition of every push, in order, joined into one file (MPEG-TS
-concatenates; a reconnect's gap is a timestamp discontinuity, which the pipeline's decoders take).
+segments of the highest rendition of every push, in order, joined into one file, each later push's
+timestamps moved to follow the earlier ones (domain/mpegts.py).
 
 A redelivered event makes no second video: the video ids are derived from the recording (the
 live stream, the first push's prefix and the cut's number), and a video is created only if absent.
@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core import ids
+from chalicelib.vod.domain import mpegts
 from chalicelib.vod.domain.videos import VIDEO_ID_PREFIX, Video
 
 CUT = timedelta(hours=12)
@@ -45,6 +46,25 @@ class RecordedBroadcast(BaseModel):
 class Segment:
     key: str
     seconds: float
+    part: int = 0  # which push (recording) of the broadcast
+
+
+def part_offsets(all_segments: list[Segment], starts: dict[int, int | None]) -> dict[int, int]:
+    """Per push, the shift of its timestamps (mpegts.shift) that puts it right after the pushes
+    before it: `starts` is each push's first timestamp; the first push stays where it is."""
+    offsets: dict[int, int] = {}
+    elapsed = 0.0
+    first: int | None = None
+    for part in sorted({s.part for s in all_segments}):
+        start = starts.get(part)
+        if first is None:
+            first, offsets[part] = start, 0
+        elif start is None:
+            offsets[part] = 0
+        else:
+            offsets[part] = mpegts.offset_between(first, elapsed, start)
+        elapsed += sum(s.seconds for s in all_segments if s.part == part)
+    return offsets
 
 
 class RecordingUnreadable(Exception):
@@ -72,7 +92,7 @@ def _size(rendition: dict[str, Any]) -> tuple[int, int]:
     return int(rendition.get("resolution_height") or 0), int(rendition.get("resolution_width") or 0)
 
 
-def segments(playlist: str, playlist_key: str) -> list[Segment]:
+def segments(playlist: str, playlist_key: str, part: int = 0) -> list[Segment]:
     """The media playlist's segments (URIs relative to the playlist) with their durations."""
     folder = playlist_key.rsplit("/", 1)[0]
     found: list[Segment] = []
@@ -86,7 +106,7 @@ def segments(playlist: str, playlist_key: str) -> list[Segment]:
         elif line and not line.startswith("#"):
             if seconds is None or "://" in line or line.startswith("/") or ".." in line.split("/"):
                 raise RecordingUnreadable(f"{playlist_key}: unexpected segment {line}")
-            found.append(Segment(f"{folder}/{line}", seconds))
+            found.append(Segment(f"{folder}/{line}", seconds, part))
             seconds = None
     return found
 

@@ -19,14 +19,14 @@ from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.errors import RepositoryUnavailable
 from chalicelib.core.domain.urlguard import Resolver
 from chalicelib.core.ports import Bucket
-from chalicelib.vod.domain import ingest
+from chalicelib.vod.domain import ingest, mpegts
 from chalicelib.vod.domain.ingest import FetchFailed, IngestKind, IngestMessage, Source, UrlSource
 from chalicelib.vod.domain.media import IngestMethod, IngestStatus
 from chalicelib.vod.domain.recordings import RecordingUnreadable, cuts
 from chalicelib.vod.domain.uploads import source_key
 from chalicelib.vod.domain.videos import Video
 from chalicelib.vod.ports import MediaRepository, MultipartUploads, SourceFetcher, VideoRepository
-from chalicelib.vod.services.recordings import recording_segments
+from chalicelib.vod.services.recordings import recording_segments, timestamp_offsets
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +180,14 @@ class IngestFetcher:
         """The cut's MPEG-TS segments, in order, streamed into one source file."""
         assert self.recordings is not None, "live recordings need the media bucket"
         try:
-            runs = cuts(recording_segments(self.recordings, message.recordings))
+            all_segments = recording_segments(self.recordings, message.recordings)
         except RecordingUnreadable as unreadable:
             raise FetchFailed(f"The live recording could not be read: {unreadable}.") from unreadable
+        runs = cuts(all_segments)
         if message.cut >= len(runs):
             raise FetchFailed("The live recording is shorter than this video's part of it.")
-        reader = _Joined(self.recordings, [segment.key for segment in runs[message.cut]])
+        offsets = timestamp_offsets(self.recordings, all_segments)
+        reader = _Joined(self.recordings, [(segment.key, offsets[segment.part]) for segment in runs[message.cut]])
         metadata = {"project-id": message.project_id, "video-id": message.video_id, "ingest": "recording"}
         return self.multipart.write_stream(key, reader.read, ingest.FETCH_PART_BYTES, ingest.MAX_FETCH_BYTES, metadata)
 
@@ -203,15 +205,17 @@ class IngestFetcher:
 
 
 class _Joined:
-    """Objects read one after another as one stream (`read(n)`: n bytes, fewer only at the end)."""
+    """MPEG-TS segments read one after another as one stream, each with its timestamps shifted
+    (`read(n)`: n bytes, fewer only at the end)."""
 
-    def __init__(self, store: Bucket, keys: list[str]) -> None:
+    def __init__(self, store: Bucket, segments: list[tuple[str, int]]) -> None:
         self.store = store
-        self.keys = list(reversed(keys))
+        self.segments = list(reversed(segments))
         self.buffer = b""
 
     def read(self, size: int) -> bytes:
-        while len(self.buffer) < size and self.keys:
-            self.buffer += self.store.read_all(self.keys.pop())
+        while len(self.buffer) < size and self.segments:
+            key, offset = self.segments.pop()
+            self.buffer += mpegts.shift(self.store.read_all(key), offset)
         chunk, self.buffer = self.buffer[:size], self.buffer[size:]
         return chunk

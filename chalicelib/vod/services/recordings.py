@@ -17,7 +17,7 @@ from chalicelib.core.domain import audit, events
 from chalicelib.core.domain.errors import Conflict
 from chalicelib.core.observability import logger
 from chalicelib.core.ports import Bucket
-from chalicelib.vod.domain import recordings
+from chalicelib.vod.domain import mpegts, recordings
 from chalicelib.vod.domain.ingest import IngestKind, IngestMessage
 from chalicelib.vod.domain.media import IngestMethod
 from chalicelib.vod.domain.recordings import RecordedBroadcast, RecordingUnreadable, Segment
@@ -31,11 +31,23 @@ if TYPE_CHECKING:
 def recording_segments(store: Bucket, prefixes: tuple[str, ...]) -> list[Segment]:
     """Every push's highest rendition, in order (RecordingUnreadable if a file is missing)."""
     found: list[Segment] = []
-    for prefix in prefixes:
+    for part, prefix in enumerate(prefixes):
         manifest = _read(store, recordings.ended_manifest_key(prefix))
         playlist = recordings.playlist_key(prefix, manifest)
-        found += recordings.segments(_read(store, playlist).decode("utf-8", "replace"), playlist)
+        found += recordings.segments(_read(store, playlist).decode("utf-8", "replace"), playlist, part)
     return found
+
+
+def timestamp_offsets(store: Bucket, all_segments: list[Segment]) -> dict[int, int]:
+    """Per push, the timestamp shift that makes it follow the pushes before it (one read of each
+    push's first segment; nothing to read for a single push)."""
+    firsts: dict[int, str] = {}
+    for segment in all_segments:
+        firsts.setdefault(segment.part, segment.key)
+    if len(firsts) < 2:
+        return dict.fromkeys(firsts, 0)
+    starts = {part: mpegts.first_timestamp(store.read_all(key)) for part, key in firsts.items()}
+    return recordings.part_offsets(all_segments, starts)
 
 
 def _read(store: Bucket, key: str) -> bytes:
