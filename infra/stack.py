@@ -108,6 +108,8 @@ class VideoplaneStack(SharedStack):
             IVS: [
                 self.format_arn(service="ivs", resource="channel", resource_name="*"),
                 self.format_arn(service="ivs", resource="stream-key", resource_name="*"),
+                # CreateChannel names the stack's recording configuration for a recorded stream.
+                self.format_arn(service="ivs", resource="recording-configuration", resource_name="*"),
             ],
             # Rooms' IVS real-time stages, created per room at run time.
             IVS_STAGES: [self.format_arn(service="ivs", resource="stage", resource_name="*")],
@@ -122,6 +124,7 @@ class VideoplaneStack(SharedStack):
             resources.MEDIA_BASE_URL_ENV: self.media_base_url,
             # The embed page: the media domain forwards this path to the API (infra.player).
             resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
+            resources.LIVE_RECORDING_CONFIGURATION_ENV: self.recording_configuration.attr_arn,
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]

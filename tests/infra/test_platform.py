@@ -306,6 +306,7 @@ def test_project_bus_feeds_the_webhook_queue_and_the_stream_feeds_the_publisher(
     ]
     routes = {resources.WEBHOOK_EVENTS_QUEUE: resources.WEBHOOK_RULE_PATTERN}
     routes |= {route.queue: route.pattern for route in resources.REMOVAL_ROUTES}
+    routes[resources.LIVE_RECORDINGS_QUEUE] = resources.LIVE_RECORDINGS_RULE_PATTERN
     assert len(rules) == len(routes)
     for queue, pattern in routes.items():
         (rule,) = [rule for rule in rules if rule["EventPattern"] == pattern]

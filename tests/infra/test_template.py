@@ -131,6 +131,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         (MEDIACONVERT_ARN, MEDIACONVERT),
         (_ivs_arn("channel"), IVS),
         (_ivs_arn("stream-key"), IVS),
+        (_ivs_arn("recording-configuration"), IVS),
         (_ivs_arn("stage"), IVS_STAGES),
         ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
         ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
@@ -363,6 +364,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     secret_id, _ = only(of_type(template, "AWS::SecretsManager::Secret"))
     ids = platform_ids(template)
     distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
+    recording_id, _ = only(of_type(template, "AWS::IVS::RecordingConfiguration"))
     media_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
     for name, function_id in functions.items():
         properties = template["Resources"][function_id]["Properties"]
@@ -384,6 +386,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             **settings.RUNTIME_ENVIRONMENT,
             resources.MEDIA_BASE_URL_ENV: media_url,
             resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
+            resources.LIVE_RECORDING_CONFIGURATION_ENV: {"Fn::GetAtt": [recording_id, "Arn"]},
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] > 0
