@@ -189,3 +189,29 @@ def test_the_service_announces_a_recorded_broadcast_once() -> None:
     assert [p["type"] for p in payloads] == ["live-stream.recording.ended"]
     assert payloads[0]["recordings"] == [PREFIX + "rec-st-1", PREFIX + "rec-st-2"]
     assert first["detail-type"] == recordings.RECORDING_STATE_CHANGE
+
+
+def test_complete_after_the_recordings_ended_announces_the_broadcast() -> None:
+    """The pushes' recordings are in before `complete` ends the waiting broadcast: announced with it."""
+    from tests.unit.test_live_streams import ACTOR, service
+
+    live_service, repository, _ = service()
+    created = live_service.create(ACTOR, creation_recorded())
+    stream = repository.items[(ACTOR.project_id, created.live_stream_id)]
+    assert stream.channel is not None
+    dropped, _ = run(stream, [change(stream, START, "st-1"), change(stream, END, "st-1", seconds=10)])
+    waiting, done = apply_all(
+        dropped.model_copy(update={"channel": stream.channel}), [rec(stream, RecordingStatus.END, "st-1", 11)]
+    )
+    assert done == []
+    repository.items[(ACTOR.project_id, created.live_stream_id)] = waiting
+    live_service.complete(ACTOR, created.live_stream_id)
+    types = [e.payload()["type"] for e in repository.events]
+    assert types[-2:] == ["live-stream.broadcast.ended", "live-stream.recording.ended"]
+    assert repository.events[-1].payload()["recordings"] == [PREFIX + "rec-st-1"]
+
+
+def creation_recorded() -> Any:
+    from chalicelib.live.domain.live_streams import LiveStreamCreation
+
+    return LiveStreamCreation.model_validate({"name": "Show", "record": True, "reconnectWindow": 60})

@@ -30,6 +30,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from chalicelib.core.clock import to_atom
+from chalicelib.core.domain import events
 from chalicelib.live.domain.live_streams import ClosedBroadcast, LiveStream, RecordingPart
 
 RECORDING_STATE_CHANGE = "IVS Recording State Change"
@@ -145,3 +147,14 @@ def settle(stream: LiveStream) -> RecordingOutcome:
         announced = (*announced, *sorted(gone))[-RECORDED_KEPT:]
     settled = stream.model_copy(update={"unrecorded": tuple(waiting), "recordings": recordings, "recorded": announced})
     return RecordingOutcome(settled, tuple(recorded))
+
+
+def announcement(stream: LiveStream, done: RecordedBroadcast, envelope: dict[str, str]) -> events.DomainEvent:
+    """`live-stream.recording.ended` of a recorded broadcast (the VOD context makes its video)."""
+    return events.LiveStreamRecordingEnded(
+        **envelope,
+        liveStreamId=stream.live_stream_id,
+        name=stream.name,
+        broadcastStartedAt=to_atom(done.started_at),
+        recordings=list(done.key_prefixes),
+    )

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.clock import to_atom
 from chalicelib.core.domain import events
 from chalicelib.core.domain.errors import Conflict
 from chalicelib.core.observability import logger
@@ -119,13 +118,7 @@ class BroadcastService:
         self.repository.record_broadcast(settled.stream, stream.version, emitted)
 
     def _recorded(self, stream: LiveStream, done: RecordedBroadcast) -> events.DomainEvent:
-        return events.LiveStreamRecordingEnded(
-            **events.envelope(stream.project_id, self.clock()),
-            liveStreamId=stream.live_stream_id,
-            name=stream.name,
-            broadcastStartedAt=to_atom(done.started_at),
-            recordings=list(done.key_prefixes),
-        )
+        return recordings.announcement(stream, done, events.envelope(stream.project_id, self.clock()))
 
     def _arm(self, stream: LiveStream) -> None:
         left = broadcasts.window_left(stream, self.clock())

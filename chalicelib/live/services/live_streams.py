@@ -11,7 +11,7 @@ from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
-from chalicelib.live.domain import broadcasts, live_streams
+from chalicelib.live.domain import broadcasts, live_streams, recordings
 from chalicelib.live.domain.live_streams import LiveStream, LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
 from chalicelib.live.ports import LiveChannels, LiveStreamRepository
 
@@ -119,14 +119,17 @@ class LiveStreamService:
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, live_stream_id)
             outcome = broadcasts.complete(current, self.clock())
+            # The broadcast's recordings may all be in already: it is announced with its end.
+            settled = recordings.settle(outcome.stream)
             entry = audit.record(actor, "live-stream.complete", RESOURCE, live_stream_id, self.clock())
-            ended = [
+            ended: list[events.DomainEvent] = [
                 events.LiveStreamBroadcastEnded(**self._envelope(actor), liveStreamId=live_stream_id)
                 for flip in outcome.flips
                 if flip == "ended"
             ]
+            ended += [recordings.announcement(settled.stream, done, self._envelope(actor)) for done in settled.recorded]
             try:
-                self.repository.save(outcome.stream, current.version, entry, ended)
+                self.repository.save(settled.stream, current.version, entry, ended)
                 break
             except Conflict:
                 continue
