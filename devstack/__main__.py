@@ -34,6 +34,8 @@ STAGES_STATE_FILE = STATE_DIR / "stages.json"
 LIVE_HLS_DIR = STATE_DIR / "live"
 # Event files copied from the emulated S3 for DuckDB (a cache: rebuilt from S3 when missing).
 ANALYTICS_CACHE_DIR = "analytics-cache"
+# Recordings being written (each push's whole HLS), until the IVS plane stores them in S3.
+LIVE_RECORDINGS_DIR = STATE_DIR / "live-recordings"
 API_KEY_FILE = STATE_DIR / "api-key"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
@@ -41,6 +43,21 @@ WATCH_SECONDS = 0.2
 
 class CliError(Exception):
     """A failure the user can act on: printed as one line, exit code 1, no traceback."""
+
+
+def _prepare_aws(restored: bool) -> None:
+    """The stack's resources in the emulator: all of them on a new state, what a restored one lacks."""
+    import boto3
+
+    from chalicelib.core import wiring
+    from devstack.bootstrap import bootstrap, ensure_recording_configuration, upgrade
+
+    if not restored:
+        bootstrap()
+    else:
+        upgrade()
+    os.environ[resources.LIVE_RECORDING_CONFIGURATION_ENV] = ensure_recording_configuration(boto3.client("ivs"))
+    wiring.reset()  # the recording configuration is a setting too
 
 
 def up(port: int, media_port: int | None, moto_port: int) -> int:
@@ -85,13 +102,9 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
 
     wiring.reset()  # nothing may have cached settings read before the line above
 
-    from devstack.bootstrap import bootstrap, upgrade
     from devstack.pollers import EventSourcePollers
 
-    if not emulator.restored:
-        bootstrap()
-    else:
-        upgrade()
+    _prepare_aws(emulator.restored)
     project_id, api_key = _dev_project(emulator.restored)
     pollers = EventSourcePollers(app)
     server.start()
@@ -257,6 +270,7 @@ def reset() -> dict[str, Any]:
         STAGES_STATE_FILE,
         LIVE_HLS_DIR,
         STATE_DIR / ANALYTICS_CACHE_DIR,
+        LIVE_RECORDINGS_DIR,
     ):
         if path.is_dir():
             shutil.rmtree(path)
@@ -323,7 +337,7 @@ def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
 
     from devstack.ivsplane import IvsPlane
 
-    ivs_plane = IvsPlane(media_url, state_file=state_file, events=boto3.client("events"))
+    ivs_plane = IvsPlane(media_url, state_file=state_file, events=boto3.client("events"), s3=boto3.client("s3"))
     os.environ["AWS_ENDPOINT_URL_IVS"] = ivs_plane.start()
     return ivs_plane
 
@@ -352,6 +366,7 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
         imageio_ffmpeg.get_ffmpeg_exe(),
         rtmp_port=DEFAULT_RTMP_PORT if fixed_ports else 0,
         srt_port=DEFAULT_SRT_PORT if fixed_ports else 0,
+        recordings_root=LIVE_RECORDINGS_DIR,
     )
     live_plane.start()
     media_server.mount("live/", LIVE_HLS_DIR)

@@ -169,6 +169,22 @@ def create_missing_buckets(s3: Any) -> None:
             create_bucket(s3, definition)
 
 
+def recording_configuration_request(bucket: str) -> dict[str, Any]:
+    """IVS CreateRecordingConfiguration's request for the stack's configuration (what infra builds)."""
+    request = json.loads(json.dumps(resources.LIVE_RECORDING_CONFIGURATION))
+    request["destinationConfiguration"]["s3"]["bucketName"] = bucket
+    return dict(request)
+
+
+def ensure_recording_configuration(ivs: Any, bucket: str | None = None) -> str:
+    """The stack's IVS recording configuration (found by name, else created); returns its ARN."""
+    request = recording_configuration_request(bucket or bucket_name(resources.MEDIA_BUCKET))
+    for summary in ivs.list_recording_configurations().get("recordingConfigurations", []):
+        if summary.get("name") == request["name"]:
+            return str(summary["arn"])
+    return str(ivs.create_recording_configuration(**request)["recordingConfiguration"]["arn"])
+
+
 def upgrade() -> None:
     """What a state saved by an older devstack may lack: every bucket, queue and bus rule, and the
     Firehose stream (creating a queue again and putting a rule again change nothing that exists)."""

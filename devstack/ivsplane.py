@@ -12,6 +12,14 @@ StopStream) and puts IVS's own "IVS Stream State Change" events on the account's
 Session Created and Stream Start when a push is admitted and its first segment is out, Stream End
 and Session Ended when it stops. Live streams are not kept across restarts (a restart drops every
 connection, as an IVS outage would).
+
+Recording configurations (Create/Get/ListRecordingConfiguration, to an S3 bucket of the emulated
+account, without a reconnect window): a push to a channel that names one is recorded as IVS
+records it, under `ivs/v1/<account>/<channel id>/<y>/<m>/<d>/<h>/<mm>/<recording id>/`:
+`events/recording-started.json` and "IVS Recording State Change" `Recording Start` when its first
+segment is out, then its HLS (`media/hls/source/playlist.m3u8` and `<n>.ts`; the devstack passes
+the source through, so one rendition) and `events/recording-ended.json` when it ends, and
+`Recording End` (or `Recording Start Failure` / `Recording End Failure` when S3 refuses).
 """
 
 from __future__ import annotations
@@ -44,8 +52,23 @@ _STATUS = {
     "StreamUnavailable": 503,
 }
 STREAM_STATE_CHANGE = "IVS Stream State Change"
+RECORDING_STATE_CHANGE = "IVS Recording State Change"
+MAX_RECORDING_RECONNECT_WINDOW_SECONDS = 300
+# A recording's files under its prefix. The devstack passes the source through: one rendition.
+RECORDING_HLS_PATH = "media/hls"
+RECORDING_PLAYLIST = "playlist.m3u8"
+RECORDING_RENDITION = "source"
 # IVS stream ids: "st-" and 21 alphanumerics.
 STREAM_ID_LENGTH = 21
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Where a recorded push goes, as IVS lays recordings out in the configuration's bucket."""
+
+    bucket: str
+    prefix: str  # ivs/v1/<account>/<channel id>/<y>/<m>/<d>/<h>/<mm>/<recording id>
+    started_at: datetime
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,7 @@ class Admission:
     channel_arn: str
     channel_id: str
     stream_id: str
+    recording: Recording | None = None
 
 
 class Refused(Exception):
@@ -66,6 +90,19 @@ class IvsError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _extinf(line: str) -> float:
+    if not line.startswith("#EXTINF:"):
+        return 0.0
+    try:
+        return float(line[len("#EXTINF:") :].split(",", 1)[0])
+    except ValueError:
+        return 0.0
 
 
 def _token(length: int) -> str:
@@ -81,6 +118,7 @@ class IvsPlane:
         account: str = "123456789012",
         state_file: Path | None = None,
         events: Any = None,
+        s3: Any = None,
     ) -> None:
         self.playback_base_url = playback_base_url.rstrip("/")
         self.ingest_host = ingest_host
@@ -94,12 +132,16 @@ class IvsPlane:
         self._lock = threading.Lock()
         self.channels: dict[str, dict[str, Any]] = {}
         self.stream_keys: dict[str, dict[str, Any]] = {}
+        self.recording_configurations: dict[str, dict[str, Any]] = {}
         if state_file is not None and state_file.exists():
             state = json.loads(state_file.read_text())
             self.channels, self.stream_keys = state["channels"], state["streamKeys"]
+            self.recording_configurations = state.get("recordingConfigurations", {})
         self._server: _Server | None = None
         # EventBridge client of the emulated account: IVS reports on its default bus.
         self.events = events
+        # S3 client of the emulated account: recordings go to their configuration's bucket.
+        self.s3 = s3
         self.live: dict[str, dict[str, Any]] = {}  # channel ARN -> its stream (GetStream's shape)
         # Set by the live plane: ends the push on a channel (StopStream).
         self.disconnect: Callable[[str], None] = lambda channel_arn: None
@@ -137,7 +179,12 @@ class IvsPlane:
 
     def _save(self) -> None:
         if self.state_file is not None:
-            self.state_file.write_text(json.dumps({"channels": self.channels, "streamKeys": self.stream_keys}))
+            state = {
+                "channels": self.channels,
+                "streamKeys": self.stream_keys,
+                "recordingConfigurations": self.recording_configurations,
+            }
+            self.state_file.write_text(json.dumps(state))
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -218,6 +265,41 @@ class IvsPlane:
         self.disconnect(params["channelArn"])
         return {}
 
+    def _CreateRecordingConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        destination = params["destinationConfiguration"].get("s3") or {}
+        if not destination.get("bucketName"):
+            raise IvsError("ValidationException", "destinationConfiguration.s3.bucketName is required.")
+        window = params.get("recordingReconnectWindowSeconds", 0)
+        if not 0 <= window <= MAX_RECORDING_RECONNECT_WINDOW_SECONDS:
+            raise IvsError("ValidationException", "recordingReconnectWindowSeconds is 0 to 300.")
+        if window:
+            # Every push is recorded alone here: joining them is the app's (its streams' own windows).
+            raise IvsError("ValidationException", "The devstack's IVS plane records without a reconnect window.")
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:recording-configuration/{_token(12)}"
+        configuration = {
+            "arn": arn,
+            "name": params.get("name", ""),
+            "destinationConfiguration": params["destinationConfiguration"],
+            "state": "ACTIVE",
+            "tags": params.get("tags", {}),
+            "thumbnailConfiguration": params.get("thumbnailConfiguration", {"recordingMode": "INTERVAL"}),
+            "recordingReconnectWindowSeconds": window,
+            "renditionConfiguration": params.get("renditionConfiguration", {"renditionSelection": "ALL"}),
+        }
+        self.recording_configurations[arn] = configuration
+        return {"recordingConfiguration": configuration}
+
+    def _GetRecordingConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        configuration = self.recording_configurations.get(params["arn"])
+        if configuration is None:
+            raise IvsError("ResourceNotFoundException", f"The recording configuration {params['arn']} does not exist.")
+        return {"recordingConfiguration": configuration}
+
+    def _ListRecordingConfigurations(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        keys = ("arn", "name", "destinationConfiguration", "state", "tags")
+        summaries = [{k: c[k] for k in keys} for c in self.recording_configurations.values()]
+        return {"recordingConfigurations": summaries}
+
     # -- the media side ------------------------------------------------------------------------
 
     def admit(self, stream_key: str) -> Admission:
@@ -231,6 +313,7 @@ class IvsPlane:
             if channel["arn"] in self.live:
                 raise Refused("the channel already has a publisher")
             stream_id = f"st-{_token(STREAM_ID_LENGTH)}"
+            recording = self._recording_of(channel)
             self.live[channel["arn"]] = {
                 "channelArn": channel["arn"],
                 "streamId": stream_id,
@@ -241,7 +324,116 @@ class IvsPlane:
                 "viewerCount": 0,
             }
         self._emit(channel, stream_id, "Session Created")
-        return Admission(channel["arn"], channel["arn"].rsplit("/", 1)[1], stream_id)
+        return Admission(channel["arn"], channel["arn"].rsplit("/", 1)[1], stream_id, recording)
+
+    def _recording_of(self, channel: dict[str, Any]) -> Recording | None:
+        """Where a push to this channel is recorded (None: the channel does not record)."""
+        configuration = self.recording_configurations.get(channel.get("recordingConfigurationArn") or "")
+        if configuration is None:
+            return None
+        now = datetime.now(UTC)
+        channel_id = channel["arn"].rsplit("/", 1)[1]
+        when = f"{now.year}/{now.month}/{now.day}/{now.hour}/{now.minute}"
+        prefix = f"ivs/v1/{self.account}/{channel_id}/{when}/{_token(12)}"
+        return Recording(configuration["destinationConfiguration"]["s3"]["bucketName"], prefix, now)
+
+    def recording_started(self, admission: Admission) -> None:
+        """The push's recording began: events/recording-started.json, then Recording Start."""
+        recording = admission.recording
+        if recording is None or self.s3 is None:
+            return
+        started = {
+            "version": "v1",
+            "recording_started_at": _iso(recording.started_at),
+            "channel_arn": admission.channel_arn,
+            "recording_status": "RECORDING_STARTED",
+            "media": {"hls": {"path": RECORDING_HLS_PATH, "playlist": RECORDING_PLAYLIST, "renditions": []}},
+        }
+        try:
+            self._put_json(recording, "events/recording-started.json", started)
+        except Exception:
+            logger.exception("could not start the recording %s", recording.prefix)
+            self._emit_recording(admission, "Recording Start Failure", reason="S3 write failed")
+            return
+        self._emit_recording(admission, "Recording Start")
+
+    def recording_ended(self, admission: Admission, folder: Path) -> None:
+        """The push is over: its HLS recording (ffmpeg wrote it into `folder`) goes to S3 as IVS
+        writes it (media/hls/<rendition>/, events/recording-ended.json), then Recording End."""
+        recording = admission.recording
+        if recording is None or self.s3 is None:
+            return
+        playlist = folder / RECORDING_PLAYLIST
+        try:
+            if not playlist.exists():
+                raise FileNotFoundError(playlist)
+            text = playlist.read_text()
+            base = f"{recording.prefix}/{RECORDING_HLS_PATH}/{RECORDING_RENDITION}"
+            for segment in sorted(folder.glob("*.ts")):
+                self.s3.put_object(
+                    Bucket=recording.bucket, Key=f"{base}/{segment.name}", Body=segment.read_bytes(),
+                    ContentType="video/MP2T",
+                )  # fmt: skip
+            self.s3.put_object(
+                Bucket=recording.bucket, Key=f"{base}/{RECORDING_PLAYLIST}", Body=text.encode(),
+                ContentType="application/x-mpegURL",
+            )  # fmt: skip
+            duration_ms = round(1000 * sum(_extinf(line) for line in text.splitlines()))
+            rendition = {"path": RECORDING_RENDITION, "playlist": RECORDING_PLAYLIST}
+            ended = {
+                "version": "v1",
+                "recording_started_at": _iso(recording.started_at),
+                "recording_ended_at": _iso(datetime.now(UTC)),
+                "channel_arn": admission.channel_arn,
+                "recording_status": "RECORDING_ENDED",
+                "media": {
+                    "hls": {
+                        "duration_ms": duration_ms,
+                        "path": RECORDING_HLS_PATH,
+                        "playlist": RECORDING_PLAYLIST,
+                        "renditions": [rendition],
+                    }
+                },
+            }
+            self._put_json(recording, "events/recording-ended.json", ended)
+        except Exception:
+            logger.exception("could not end the recording %s", recording.prefix)
+            self._emit_recording(admission, "Recording End Failure", reason="S3 write failed")
+            return
+        self._emit_recording(admission, "Recording End", duration_ms=duration_ms)
+
+    def _put_json(self, recording: Recording, name: str, body: dict[str, Any]) -> None:
+        self.s3.put_object(
+            Bucket=recording.bucket, Key=f"{recording.prefix}/{name}", Body=json.dumps(body).encode(),
+            ContentType="application/json",
+        )  # fmt: skip
+
+    def _emit_recording(self, admission: Admission, status: str, reason: str = "", duration_ms: int = 0) -> None:
+        recording = admission.recording
+        channel = self.channels.get(admission.channel_arn, {"arn": admission.channel_arn, "name": ""})
+        if recording is None or self.events is None:
+            return
+        detail: dict[str, Any] = {
+            "channel_name": channel["name"],
+            "stream_id": admission.stream_id,
+            "recording_status": status,
+            "recording_status_reason": reason,
+            "recording_s3_bucket_name": recording.bucket,
+            "recording_s3_key_prefix": recording.prefix,
+            "recording_duration_ms": duration_ms,
+            "recording_session_id": recording.prefix.rsplit("/", 1)[1],
+            "recording_session_stream_ids": [admission.stream_id],
+        }
+        entry = {
+            "Source": "aws.ivs",
+            "DetailType": RECORDING_STATE_CHANGE,
+            "Resources": [admission.channel_arn],
+            "Detail": json.dumps(detail),
+        }
+        try:
+            self.events.put_events(Entries=[entry])
+        except Exception:  # best effort, as IVS's
+            logger.exception("could not put %s of %s", status, recording.prefix)
 
     def stream_started(self, admission: Admission) -> None:
         """The stream's first segment is out: viewers can watch (Stream Start)."""

@@ -31,13 +31,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from devstack import rtmp, srt
-from devstack.ivsplane import Admission, IvsPlane, Refused
+from devstack.ivsplane import RECORDING_PLAYLIST, Admission, IvsPlane, Refused
 
 logger = logging.getLogger(__name__)
 
 SEGMENT_SECONDS = 1
 PLAYLIST_SEGMENTS = 6
 PLAYLIST = "index.m3u8"
+# IVS's recordings have segments of a few seconds; ffmpeg cuts at keyframes at or after this.
+RECORDING_SEGMENT_SECONDS = 2
 # How long a first segment may take before the stream is reported started anyway.
 FIRST_SEGMENT_TIMEOUT_SECONDS = 15.0
 PLAYLIST_POLL_SECONDS = 0.05
@@ -56,12 +58,16 @@ ENDLIST = "#EXT-X-ENDLIST\n"
 PROBE_MICROSECONDS = 500_000
 
 
-def hls_command(ffmpeg: str, input_format: str, folder: Path, append: bool = False) -> list[str]:
+def hls_command(
+    ffmpeg: str, input_format: str, folder: Path, append: bool = False, recording: Path | None = None
+) -> list[str]:
     """ffmpeg reading a push on stdin and writing live HLS into `folder` (research B2, B5). The
     playlist never ends by itself (the plane ends it); `append` continues the last push's
-    playlist, with `#EXT-X-DISCONTINUITY` (research B4)."""
+    playlist, with `#EXT-X-DISCONTINUITY` (research B4). With `recording`, the same ffmpeg also
+    writes the push's whole HLS there (every segment kept, `<n>.ts` as IVS names them), which the
+    IVS plane stores as the push's recording when it ends."""
     flags = "delete_segments+independent_segments+program_date_time+temp_file+omit_endlist"
-    return [
+    command = [
         ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
         "-fflags", "+genpts", "-f", input_format, "-i", "pipe:0",
         "-c", "copy", "-f", "hls",
@@ -70,6 +76,13 @@ def hls_command(ffmpeg: str, input_format: str, folder: Path, append: bool = Fal
         "-hls_segment_filename", str(folder / "seg_%05d.ts"),
         str(folder / PLAYLIST),
     ]  # fmt: skip
+    if recording is not None:
+        command += [
+            "-c", "copy", "-f", "hls", "-hls_time", str(RECORDING_SEGMENT_SECONDS), "-hls_list_size", "0",
+            "-hls_flags", "independent_segments", "-hls_segment_filename", str(recording / "%d.ts"),
+            str(recording / RECORDING_PLAYLIST),
+        ]  # fmt: skip
+    return command
 
 
 def srt_listener_command(ffmpeg: str, port: int) -> list[str]:
@@ -102,6 +115,8 @@ class Broadcast:
         self.input_format = input_format
         self.abort = abort  # drops the publisher's connection (StopStream)
         self.folder = plane.hls_root / admission.channel_id
+        # The push's recording, written locally, then stored by the IVS plane when it ends.
+        self.recording = plane.recordings_root / admission.stream_id if admission.recording else None
         self.process: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
         self.final = False  # StopStream: the playlist ends with this push
@@ -118,7 +133,10 @@ class Broadcast:
             # A new broadcast starts a new playlist: the last one's segments are gone.
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder.mkdir(parents=True)
-        command = hls_command(self.plane.ffmpeg, self.input_format, self.folder, append=rejoins)
+        if self.recording is not None:
+            shutil.rmtree(self.recording, ignore_errors=True)
+            self.recording.mkdir(parents=True)
+        command = hls_command(self.plane.ffmpeg, self.input_format, self.folder, rejoins, self.recording)
         self.process = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.PIPE)
         self._watch = asyncio.create_task(self._report_start())
 
@@ -144,6 +162,9 @@ class Broadcast:
         else:
             asyncio.get_running_loop().call_later(REJOIN_SECONDS, self._end_if_not_rejoined)
         await asyncio.to_thread(self.plane.ivs.stream_ended, self.admission)
+        if self.recording is not None:
+            await asyncio.to_thread(self.plane.ivs.recording_ended, self.admission, self.recording)
+            shutil.rmtree(self.recording, ignore_errors=True)
 
     def _end_if_not_rejoined(self) -> None:
         current = self.plane.broadcasts.get(self.admission.channel_arn)
@@ -162,12 +183,23 @@ class Broadcast:
         while time.monotonic() < deadline and not (playlist.exists() and playlist.stat().st_mtime > self.started):
             await asyncio.sleep(PLAYLIST_POLL_SECONDS)
         await asyncio.to_thread(self.plane.ivs.stream_started, self.admission)
+        await asyncio.to_thread(self.plane.ivs.recording_started, self.admission)
 
 
 class LivePlane:
-    def __init__(self, ivs: IvsPlane, hls_root: Path, ffmpeg: str, rtmp_port: int = 1935, srt_port: int = 6200) -> None:
+    def __init__(
+        self,
+        ivs: IvsPlane,
+        hls_root: Path,
+        ffmpeg: str,
+        rtmp_port: int = 1935,
+        srt_port: int = 6200,
+        recordings_root: Path | None = None,
+    ) -> None:
         self.ivs = ivs
         self.hls_root = hls_root
+        # Not under hls_root, which the media server serves.
+        self.recordings_root = recordings_root or hls_root.with_name(hls_root.name + "-recordings")
         self.ffmpeg = ffmpeg
         self.rtmp_port = rtmp_port
         self.srt_port = srt_port

@@ -223,7 +223,8 @@ def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
             "resources in this region only: jobs go to the Default queue and get ids only when created.",
         )
     if IVS in declared:
-        for kind in ("channel", "stream-key"):
+        # The recording configuration is the stack's own; CreateChannel authorizes it too.
+        for kind in ("channel", "stream-key", "recording-configuration"):
             common.acknowledge(
                 fn.role,
                 f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ivs:<AWS::Region>:<AWS::AccountId>:{kind}/*]",

@@ -120,6 +120,8 @@ class VideoplaneStack(SharedStack):
             IVS: [
                 self.format_arn(service="ivs", resource="channel", resource_name="*"),
                 self.format_arn(service="ivs", resource="stream-key", resource_name="*"),
+                # CreateChannel names the stack's recording configuration for a recorded stream.
+                self.format_arn(service="ivs", resource="recording-configuration", resource_name="*"),
             ],
             # Rooms' IVS real-time stages, created per room at run time.
             IVS_STAGES: [self.format_arn(service="ivs", resource="stage", resource_name="*")],
@@ -142,6 +144,7 @@ class VideoplaneStack(SharedStack):
             resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
             resources.PLAYBACK_EDGE_STORE_ENV: self.playback_edge_store.key_value_store_arn,
             resources.PLAYBACK_SESSION_SECRET_ENV: self.playback_session_secret.secret_arn,
+            resources.LIVE_RECORDING_CONFIGURATION_ENV: self.recording_configuration.attr_arn,
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]

@@ -40,6 +40,9 @@ ROOM_REMOVALS_CONSUME = Access("sqs", _CONSUME, "room-removals-queue")
 LIVE_EVENTS_CONSUME = Access("sqs", _CONSUME, "live-events-queue")
 # The reconnect window's timers: delayed messages to the live-events queue itself.
 LIVE_EVENTS_SEND = Access("sqs", ("SendMessage",), "live-events-queue")
+LIVE_RECORDINGS_CONSUME = Access("sqs", _CONSUME, "live-recordings-queue")
+# Live recordings (written by IVS to the media bucket) read into a video's source.
+MEDIA_OBJECTS_READ = Access("s3", ("GetObject",), "media-bucket")
 UPLOADS_OBJECTS_WRITE = Access(
     "s3",
     ("GetObject", "PutObject", "DeleteObject", "AbortMultipartUpload", "ListMultipartUploadParts"),

@@ -370,7 +370,11 @@ PIPELINE_QUEUES = (UPLOAD_PARTS_QUEUE, SOURCES_QUEUE, MEDIA_EVENTS_QUEUE)
 # IVS stream state changes (default bus) of this app's channels.
 LIVE_EVENTS_QUEUE = Queue(name="videoplane-live-events", env="VIDEOPLANE_LIVE_EVENTS_QUEUE_URL",
                           permission="live-events-queue", visibility_timeout=60)  # fmt: skip
-LIVE_QUEUES = (LIVE_EVENTS_QUEUE,)
+# A live stream's recorded broadcast (the project bus's live-stream.recording.ended) → its video(s)
+# (chalicelib.vod): the seam between the live and VOD contexts is that event.
+LIVE_RECORDINGS_QUEUE = Queue(name="videoplane-live-recordings", env="VIDEOPLANE_LIVE_RECORDINGS_QUEUE_URL",
+                              permission="live-recordings-queue", visibility_timeout=300)  # fmt: skip
+LIVE_QUEUES = (LIVE_EVENTS_QUEUE, LIVE_RECORDINGS_QUEUE)
 # Rooms' sessions (chalicelib.rooms.consumers.sessions): IVS stage updates (default bus), the
 # `room.session.started` events (project bus) that start a session's poll loop, and its timers.
 ROOM_EVENTS_QUEUE = Queue(name="videoplane-room-events", env="VIDEOPLANE_ROOM_EVENTS_QUEUE_URL",
@@ -407,7 +411,7 @@ PLAYBACK_SESSION_KEYS_ENV = "VIDEOPLANE_PLAYBACK_SESSION_KEYS"
 LIVE_CHANNEL_NAME_PREFIX = f"{APP_NAME}-"
 IVS_RULE_PATTERN: dict[str, Any] = {
     "source": ["aws.ivs"],
-    "detail-type": ["IVS Stream State Change"],
+    "detail-type": ["IVS Stream State Change", "IVS Recording State Change"],
     "detail": {"channel_name": [{"prefix": LIVE_CHANNEL_NAME_PREFIX}]},
 }
 # IVS channel type of new live streams: STANDARD (transcoded ladder) or BASIC (source passed through).
@@ -422,6 +426,21 @@ LIVE_INGEST_ENVS = {
     "srt": "VIDEOPLANE_LIVE_INGEST_SRT",
 }
 
+# The stack's one IVS recording configuration (IVS CreateRecordingConfiguration's request; infra
+# builds it as AWS::IVS::RecordingConfiguration, the devstack creates it on its IVS plane). To the
+# media bucket (`bucketName` is filled in with the stack's), no thumbnails (the VOD pipeline makes
+# the video's), and no reconnect window: IVS's window is per configuration while a live stream's
+# is its own (0-300 s), so every IVS session is recorded alone and the live context joins the
+# sessions of one broadcast (docs/live.md, "Recordings").
+LIVE_RECORDING_CONFIGURATION: dict[str, Any] = {
+    "name": f"{APP_NAME}-recordings",
+    "destinationConfiguration": {"s3": {"bucketName": ""}},
+    "recordingReconnectWindowSeconds": 0,
+    "thumbnailConfiguration": {"recordingMode": "DISABLED"},
+}
+# Recorded broadcasts, announced by the live context on the project bus, to the VOD context.
+LIVE_RECORDING_ENDED = "live-stream.recording.ended"
+LIVE_RECORDINGS_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE], "detail-type": [LIVE_RECORDING_ENDED]}
 
 # -- rooms (chalicelib.rooms) ------------------------------------------------------------------------
 
@@ -456,6 +475,8 @@ BUS_ROUTES = (
              PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-video-removals", RemovalRoute("video", PLAYBACK_VIDEOS_QUEUE).pattern, PLAYBACK_VIDEOS_QUEUE),
     BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
+    # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
+    BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),
 )  # fmt: skip
 # The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
 # media server reads the table instead. Its symbolic resource in permissions.

@@ -35,9 +35,11 @@ def channels() -> IvsChannels:
 @component
 def live_stream_service() -> LiveStreamService:
     from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.players import DynamoPlayerDirectory
     from chalicelib.live.services.live_streams import LiveStreamService
 
-    return LiveStreamService(live_streams(), channels, utc_now)
+    players = DynamoPlayerDirectory(table())
+    return LiveStreamService(live_streams(), channels, utc_now, player_exists=players.exists)
 
 
 @component

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.vod.services.ingest import IngestFetcher, IngestRequests
     from chalicelib.vod.services.pipeline import PipelineService
     from chalicelib.vod.services.purge import PurgeService
+    from chalicelib.vod.services.recordings import RecordingImports
     from chalicelib.vod.services.thumbnails import ThumbnailService
     from chalicelib.vod.services.tracks import TrackService
     from chalicelib.vod.services.uploads import UploadService, UploadTokenService
@@ -230,7 +231,16 @@ def ingest_fetcher() -> IngestFetcher:
         uploads_multipart(),
         GuardedFetcher(allow_loopback=settings().allow_loopback_ingest, denied_ports=settings().loopback_deny_ports),
         clock=utc_now,
+        recordings=media_bucket(),
     )
+
+
+@component
+def recording_imports() -> RecordingImports:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.vod.services.recordings import RecordingImports
+
+    return RecordingImports(videos(), ingest_fetcher, media_bucket(), clock=utc_now)
 
 
 @component

@@ -128,6 +128,21 @@ def test_default_bus_routes_this_apps_mediaconvert_jobs_to_the_media_events_queu
 def test_default_bus_routes_this_apps_ivs_stream_changes_to_the_live_events_queue(synthesized: Synthesized) -> None:
     rule = default_bus_rule_to(synthesized.template, resources.IVS_RULE_PATTERN, resources.LIVE_EVENTS_QUEUE)
     assert rule["EventPattern"]["detail"]["channel_name"] == [{"prefix": "videoplane-"}]
+    assert "IVS Recording State Change" in rule["EventPattern"]["detail-type"]
+
+
+def test_the_stacks_recording_configuration_records_to_the_media_bucket(synthesized: Synthesized) -> None:
+    """One per stack (resources.LIVE_RECORDING_CONFIGURATION), named by every function's settings."""
+    template = synthesized.template
+    ((config_id, config),) = of_type(template, "AWS::IVS::RecordingConfiguration").items()
+    properties = config["Properties"]
+    media = platform_ids(template)[resources.MEDIA_BUCKET.permission]
+    assert properties["DestinationConfiguration"] == {"S3": {"BucketName": {"Ref": media}}}
+    assert properties["RecordingReconnectWindowSeconds"] == 0
+    assert properties["ThumbnailConfiguration"] == {"RecordingMode": "DISABLED"}
+    function_id = next(iter(functions_by_name(template).values()))
+    env = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    assert env[resources.LIVE_RECORDING_CONFIGURATION_ENV] == {"Fn::GetAtt": [config_id, "Arn"]}
 
 
 def test_stage_updates_and_session_starts_reach_the_room_events_queue(synthesized: Synthesized) -> None:

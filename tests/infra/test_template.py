@@ -176,6 +176,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         (MEDIACONVERT_ARN, MEDIACONVERT),
         (_ivs_arn("channel"), IVS),
         (_ivs_arn("stream-key"), IVS),
+        (_ivs_arn("recording-configuration"), IVS),
         (_ivs_arn("stage"), IVS_STAGES),
         ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
         ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
@@ -411,6 +412,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
     ids = platform_ids(template)
     distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
+    recording_id, _ = only(of_type(template, "AWS::IVS::RecordingConfiguration"))
     media_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
     # The event store's names, as its resources are named (infra.analytics).
     analytics = {
@@ -445,6 +447,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
             resources.PLAYBACK_EDGE_STORE_ENV: {"Fn::GetAtt": [store_id, "Arn"]},
             resources.PLAYBACK_SESSION_SECRET_ENV: {"Ref": playback_secret_id},
+            resources.LIVE_RECORDING_CONFIGURATION_ENV: {"Fn::GetAtt": [recording_id, "Arn"]},
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] > 0

@@ -127,3 +127,17 @@ def test_another_project_sees_404(ivs: IvsPlane, tenant: ApiClient, other_tenant
     assert other_tenant.call("POST", f"{path}/stream-key").status_code == 404
     assert other_tenant.call("PUT", f"{path}/complete", b"").status_code == 404
     assert other_tenant.call("GET", "/live-streams").json_body["data"] == []
+
+
+def test_player_id_must_name_a_player_of_the_project(ivs: IvsPlane, tenant: ApiClient, other_tenant: ApiClient) -> None:
+    """The live context reads the playback context's player items by their layout (adapters/players.py)."""
+    player = tenant.call("POST", "/players", {"name": "brand"}).json_body["playerId"]
+    foreign = other_tenant.call("POST", "/players", {"name": "theirs"}).json_body["playerId"]
+    stream = create(tenant, playerId=player)
+    assert stream["playerId"] == player
+    for unknown in (foreign, "pl" + "0" * 22):
+        refused = tenant.call("POST", "/live-streams", {"name": "x", "playerId": unknown})
+        assert refused.status_code == 400 and refused.json_body["name"] == "playerId", refused.body
+        patched = tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"playerId": unknown})
+        assert patched.status_code == 400 and patched.json_body["name"] == "playerId"
+    assert tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body["playerId"] == player

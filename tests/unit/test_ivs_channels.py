@@ -197,3 +197,26 @@ def test_a_validation_error_stays_a_client_error() -> None:
         stubber.add_client_error("create_channel", "ValidationException", http_status_code=400)
         with pytest.raises(ClientError):
             IvsChannels(client).create_channel(NAME, TAGS, record=False)
+
+
+# -- the stack's recording configuration (resources.LIVE_RECORDING_CONFIGURATION) ---------------
+
+
+def test_the_recording_configuration_request_passes_the_model() -> None:
+    """What the devstack sends its IVS plane (and infra builds as AWS::IVS::RecordingConfiguration)."""
+    from devstack.bootstrap import ensure_recording_configuration, recording_configuration_request
+
+    request = recording_configuration_request("videoplane-media")
+    assert request["destinationConfiguration"] == {"s3": {"bucketName": "videoplane-media"}}
+    assert request["recordingReconnectWindowSeconds"] == 0  # each push alone: streams join their own
+    client = ivs()
+    destination = request["destinationConfiguration"]
+    created = {"arn": RECORDING, "name": request["name"], "destinationConfiguration": destination, "state": "ACTIVE"}
+    with Stubber(client) as stubber:
+        checked(stubber, "ListRecordingConfigurations", {"recordingConfigurations": []}, {})
+        checked(stubber, "CreateRecordingConfiguration", {"recordingConfiguration": created}, request)
+        assert ensure_recording_configuration(client, "videoplane-media") == RECORDING
+        # Found by name on the next start: never a second one.
+        checked(stubber, "ListRecordingConfigurations", {"recordingConfigurations": [created]}, {})
+        assert ensure_recording_configuration(client, "videoplane-media") == RECORDING
+        stubber.assert_no_pending_responses()

@@ -65,7 +65,6 @@ class LiveStreamBroadcastEnded(DomainEvent):
 
 class VideoSourceRecorded(VideoEvent):
     api_video = True
-    planned = True
     description = "A live stream's recording became a video, now queued for encoding."
     type: Literal["video.source.recorded"] = "video.source.recorded"
     live_stream_id: str = Field(alias="liveStreamId")
@@ -186,6 +185,20 @@ class LiveStreamDisconnected(LiveStreamEvent):
 class LiveStreamReconnected(LiveStreamEvent):
     description = "A live stream's encoder came back within the reconnect window; the broadcast goes on."
     type: Literal["live-stream.reconnected"] = "live-stream.reconnected"
+
+
+class LiveStreamRecordingEnded(LiveStreamEvent):
+    description = (
+        "A recorded live stream's broadcast ended and every recording of its pushes is stored; it"
+        " becomes one video (more past 12 h) with `video.source.recorded`."
+    )
+    type: Literal["live-stream.recording.ended"] = "live-stream.recording.ended"
+    name: str = Field(description="The live stream's name when the broadcast ended (the video's title)")
+    broadcast_started_at: str = Field(alias="broadcastStartedAt")
+    recordings: list[str] = Field(
+        description="Where the recordings of the broadcast's pushes are, in order: IVS's S3 key prefixes in the"
+        " media bucket"
+    )
 
 
 # -- end of live streams -----------------------------------------------------------------------
@@ -330,6 +343,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         PlayerDeleted,
         LiveStreamDisconnected,
         LiveStreamReconnected,
+        LiveStreamRecordingEnded,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

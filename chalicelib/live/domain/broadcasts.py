@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from chalicelib.live.domain import recordings
 from chalicelib.live.domain.live_streams import CHANNEL_NAME_PREFIX, LiveSession, LiveStream
 
 STREAM_STATE_CHANGE = "IVS Stream State Change"
@@ -120,7 +121,7 @@ def _start(stream: LiveStream, change: StreamStateChange) -> Outcome | None:
             return None  # a repeat, or Session Created after Stream Start
         joined, flips = _went_live(stream, change.time)
         session = current.model_copy(update={"live": True, "started_at": change.time})
-        return Outcome(_with_session(joined, session), flips)
+        return Outcome(_with_session(_joined(joined, change.stream_id), session), flips)
     if current is not None and current.ended_at is None:
         # A newer session while this one is open: its end event was lost (or is late).
         closed = _end(stream, current, change.time)
@@ -128,6 +129,7 @@ def _start(stream: LiveStream, change: StreamStateChange) -> Outcome | None:
     if live:
         stream, joined_flips = _went_live(stream, change.time)
         flips = (*flips, *joined_flips)
+        stream = _joined(stream, change.stream_id)
     session = LiveSession(
         session_id=change.stream_id, connected_at=change.time, live=live, started_at=change.time if live else None
     )
@@ -140,7 +142,8 @@ def _went_live(stream: LiveStream, at: datetime) -> tuple[LiveStream, tuple[Flip
         if at - stream.disconnected_at <= _window(stream):
             return stream.model_copy(update={"disconnected_at": None}), ("reconnected",)
         # The window passed before this start was seen (its expiry is late): a new broadcast.
-        return stream.model_copy(update={"broadcast_started_at": at, "disconnected_at": None}), ("ended", "started")
+        closed = recordings.close_broadcast(stream)
+        return closed.model_copy(update={"broadcast_started_at": at, "disconnected_at": None}), ("ended", "started")
     if stream.broadcast_started_at is not None:
         return stream, ()
     return stream.model_copy(update={"broadcast_started_at": at, "disconnected_at": None}), ("started",)
@@ -189,7 +192,15 @@ def _window(stream: LiveStream) -> timedelta:
 
 
 def _closed(stream: LiveStream) -> LiveStream:
-    return stream.model_copy(update={"broadcast_started_at": None, "disconnected_at": None})
+    closed = recordings.close_broadcast(stream)
+    return closed.model_copy(update={"broadcast_started_at": None, "disconnected_at": None})
+
+
+def _joined(stream: LiveStream, stream_id: str) -> LiveStream:
+    """The push went live in the stream's current broadcast (whose recording will hold it)."""
+    if stream_id in stream.broadcast_sessions:
+        return stream
+    return stream.model_copy(update={"broadcast_sessions": (*stream.broadcast_sessions, stream_id)})
 
 
 def _remember_end(stream: LiveStream, stream_id: str) -> Outcome:

@@ -119,6 +119,26 @@ class LiveSession(BaseModel):
     ended_at: datetime | None = None
 
 
+class RecordingPart(BaseModel):
+    """One IVS recording (of one push, the recording configuration having no reconnect window), as
+    its "IVS Recording State Change" events told it (domain/recordings.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    key_prefix: str  # where IVS writes it (ivs/v1/<account>/<channel>/<y>/<m>/<d>/<h>/<mm>/<id>)
+    stream_ids: tuple[str, ...]  # the pushes (IVS streams) it holds
+    started_at: datetime
+    ended_at: datetime | None = None
+    failed: bool = False
+
+
+class ClosedBroadcast(BaseModel):
+    """A recorded stream's broadcast that ended, waiting for the recordings of its pushes."""
+
+    model_config = ConfigDict(frozen=True)
+    started_at: datetime
+    stream_ids: tuple[str, ...]
+
+
 class LiveStream(BaseModel):
     """The stored live stream. Only the API layer decides its wire shape."""
 
@@ -145,6 +165,13 @@ class LiveStream(BaseModel):
     completed_at: datetime | None = None
     # Stream ids of ended sessions (the latest ones): their late events change nothing.
     ended_sessions: tuple[str, ...] = ()
+    # Recordings (domain/recordings.py): the pushes that went live in the current broadcast, ended
+    # broadcasts waiting for their recordings, recordings not yet made a video, and the key
+    # prefixes of the latest ones that were (their late events change nothing).
+    broadcast_sessions: tuple[str, ...] = ()
+    unrecorded: tuple[ClosedBroadcast, ...] = ()
+    recordings: tuple[RecordingPart, ...] = ()
+    recorded: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
     # Set while provisioning: when the item (and so the channel named after it) is given up.

@@ -11,9 +11,10 @@ from typing import Any
 from chalicelib.core.domain import events
 from chalicelib.core.domain.errors import Conflict
 from chalicelib.core.observability import logger
-from chalicelib.live.domain import broadcasts
+from chalicelib.live.domain import broadcasts, recordings
 from chalicelib.live.domain.broadcasts import Flip, Outcome, StreamStateChange
 from chalicelib.live.domain.live_streams import LiveStream
+from chalicelib.live.domain.recordings import RecordedBroadcast, RecordingStateChange
 from chalicelib.live.ports import LiveStreamRepository, ReconnectTimers
 
 # Another writer (a PATCH, a concurrent event) may win the race: re-read and re-apply.
@@ -30,6 +31,10 @@ class BroadcastService:
 
     def on_plane_event(self, event: dict[str, Any]) -> list[Flip]:
         """Applies one EventBridge event; returns the broadcast flips it made (usually none)."""
+        recording = RecordingStateChange.from_event(event)
+        if recording is not None:
+            self.on_recording(recording)
+            return []
         change = StreamStateChange.from_event(event)
         owner = broadcasts.stream_of_channel(change.channel_name) if change else None
         if change is None or owner is None:
@@ -76,11 +81,44 @@ class BroadcastService:
             return list(outcome.flips)
         raise Conflict(name="liveStreamId")
 
+    def on_recording(self, change: RecordingStateChange) -> list[RecordedBroadcast]:
+        """Applies one recording state change; returns the broadcasts it completed (announced as
+        `live-stream.recording.ended` with the change)."""
+        owner = broadcasts.stream_of_channel(change.channel_name)
+        if owner is None:
+            return []
+        project_id, live_stream_id = owner
+        extra = {"projectId": project_id, "liveStreamId": live_stream_id, "recording": change.key_prefix}
+        for _ in range(APPLY_ATTEMPTS):
+            stream = self.repository.get(project_id, live_stream_id)
+            if stream is None or stream.channel is None or stream.channel.arn != change.channel_arn:
+                logger.info("recording state change of no current live stream", extra=extra)
+                return []
+            outcome = recordings.apply_recording(stream, change)
+            if outcome is None:
+                return []
+            emitted = [self._recorded(outcome.stream, done) for done in outcome.recorded]
+            try:
+                self.repository.record_broadcast(outcome.stream, stream.version, emitted)
+            except Conflict:
+                continue
+            logger.info(
+                "live stream recording", extra={**extra, "status": change.status.value, "recorded": len(emitted)}
+            )
+            return list(outcome.recorded)
+        raise Conflict(name="liveStreamId")
+
     def _record(self, stream: LiveStream, outcome: Outcome | None) -> None:
         if outcome is None:
             return
+        # An ended broadcast whose recordings are all in already is announced with its end.
+        settled = recordings.settle(outcome.stream)
         emitted = [self._event(flip, stream.project_id, stream.live_stream_id) for flip in outcome.flips]
-        self.repository.record_broadcast(outcome.stream, stream.version, emitted)
+        emitted += [self._recorded(settled.stream, done) for done in settled.recorded]
+        self.repository.record_broadcast(settled.stream, stream.version, emitted)
+
+    def _recorded(self, stream: LiveStream, done: RecordedBroadcast) -> events.DomainEvent:
+        return recordings.announcement(stream, done, events.envelope(stream.project_id, self.clock()))
 
     def _arm(self, stream: LiveStream) -> None:
         left = broadcasts.window_left(stream, self.clock())

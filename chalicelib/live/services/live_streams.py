@@ -8,10 +8,10 @@ from datetime import datetime
 
 from chalicelib.core.domain import audit, events
 from chalicelib.core.domain.access import Actor
-from chalicelib.core.domain.errors import Conflict, NotFound
+from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
-from chalicelib.live.domain import broadcasts, live_streams
+from chalicelib.live.domain import broadcasts, live_streams, recordings
 from chalicelib.live.domain.live_streams import LiveStream, LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
 from chalicelib.live.ports import LiveChannels, LiveStreamRepository
 
@@ -28,17 +28,25 @@ class LiveStreamService:
         repository: LiveStreamRepository,
         channels: Callable[[], LiveChannels],
         clock: Callable[[], datetime],
+        player_exists: Callable[[str, str], bool] = lambda project_id, player_id: True,
     ) -> None:
         self.repository = repository
         # Built on first use: reads and lists never touch IVS.
         self.channels = channels
         self.clock = clock
+        self.player_exists = player_exists
+
+    def _require_player(self, actor: Actor, player_id: str | None) -> None:
+        """A live stream plays with a player of its own project (playback context)."""
+        if player_id is not None and not self.player_exists(actor.project_id, player_id):
+            raise InvalidInput([Problem("invalid-attribute", "The player does not exist in this project.", "playerId")])
 
     def create(self, actor: Actor, payload: LiveStreamCreation) -> LiveStream:
         """1. store the stream `provisioning` under its channel's name, expiring in an hour;
         2. create the channel and its key; 3. store it `ready` with its audit entry and event.
         A crash after 1 or 2 leaves an expiring item whose removal deletes the channel by name
         (release): nothing leaks, and no client ever sees the half-made stream."""
+        self._require_player(actor, payload.player_id)
         pending = live_streams.new_live_stream(actor.project_id, payload, self.clock())
         self.repository.reserve(pending)
         tags = {TAG_APP: "videoplane", TAG_PROJECT: actor.project_id, TAG_LIVE_STREAM: pending.live_stream_id}
@@ -75,6 +83,7 @@ class LiveStreamService:
         return paginate(live_streams.select(self.repository.list_all(actor.project_id), query), page)
 
     def update(self, actor: Actor, live_stream_id: str, payload: LiveStreamUpdate) -> LiveStream:
+        self._require_player(actor, payload.player_id)
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, live_stream_id)
             updated = live_streams.apply_update(current, payload.changes(), self.clock())
@@ -110,14 +119,17 @@ class LiveStreamService:
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, live_stream_id)
             outcome = broadcasts.complete(current, self.clock())
+            # The broadcast's recordings may all be in already: it is announced with its end.
+            settled = recordings.settle(outcome.stream)
             entry = audit.record(actor, "live-stream.complete", RESOURCE, live_stream_id, self.clock())
-            ended = [
+            ended: list[events.DomainEvent] = [
                 events.LiveStreamBroadcastEnded(**self._envelope(actor), liveStreamId=live_stream_id)
                 for flip in outcome.flips
                 if flip == "ended"
             ]
+            ended += [recordings.announcement(settled.stream, done, self._envelope(actor)) for done in settled.recorded]
             try:
-                self.repository.save(outcome.stream, current.version, entry, ended)
+                self.repository.save(settled.stream, current.version, entry, ended)
                 break
             except Conflict:
                 continue

@@ -50,6 +50,7 @@ COPY_PART_BYTES = 512 * MIB
 class IngestKind(StrEnum):
     URL = "url"
     COPY = "copy"
+    RECORDING = "recording"  # a live stream's recorded broadcast (domain/recordings.py)
 
 
 @dataclass(frozen=True)
@@ -130,13 +131,20 @@ class IngestMessage:
     video_id: str
     url: str | None = None
     from_video_id: str | None = None
+    # RECORDING: the recording's key prefixes in the media bucket, the cut (of 12 h) this video
+    # is, and the live stream.
+    recordings: tuple[str, ...] = ()
+    cut: int = 0
+    live_stream_id: str | None = None
 
     def body(self) -> str:
         data: dict[str, Any] = {"ingest": self.kind.value, "projectId": self.project_id, "videoId": self.video_id}
         if self.kind is IngestKind.URL:
             data["url"] = self.url
-        else:
+        elif self.kind is IngestKind.COPY:
             data["fromVideoId"] = self.from_video_id
+        else:
+            data.update(recordings=list(self.recordings), cut=self.cut, liveStreamId=self.live_stream_id)
         return json.dumps(data)
 
     @classmethod
@@ -146,8 +154,21 @@ class IngestMessage:
         if not isinstance(data, dict) or "Records" in data or "ingest" not in data:
             return None
         kind = IngestKind(data["ingest"])
-        message = cls(kind, str(data["projectId"]), str(data["videoId"]), data.get("url"), data.get("fromVideoId"))
-        if (kind is IngestKind.URL and not message.url) or (kind is IngestKind.COPY and not message.from_video_id):
+        message = cls(
+            kind,
+            str(data["projectId"]),
+            str(data["videoId"]),
+            data.get("url"),
+            data.get("fromVideoId"),
+            tuple(str(prefix) for prefix in data.get("recordings", ())),
+            int(data.get("cut", 0)),
+            data.get("liveStreamId"),
+        )
+        if (
+            (kind is IngestKind.URL and not message.url)
+            or (kind is IngestKind.COPY and not message.from_video_id)
+            or (kind is IngestKind.RECORDING and not (message.recordings and message.live_stream_id))
+        ):
             raise ValueError(f"ingest message without its {kind.value} origin")
         return message
 

@@ -24,6 +24,7 @@ class IngestMethod(StrEnum):
     UPLOAD = "upload"
     URL = "url"
     COPY = "copy"
+    RECORDING = "recording"
 
 
 class QualityStatus(StrEnum):

@@ -19,12 +19,14 @@ from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.errors import RepositoryUnavailable
 from chalicelib.core.domain.urlguard import Resolver
 from chalicelib.core.ports import Bucket
-from chalicelib.vod.domain import ingest
+from chalicelib.vod.domain import ingest, mpegts
 from chalicelib.vod.domain.ingest import FetchFailed, IngestKind, IngestMessage, Source, UrlSource
 from chalicelib.vod.domain.media import IngestMethod, IngestStatus
+from chalicelib.vod.domain.recordings import RecordingUnreadable, cuts
 from chalicelib.vod.domain.uploads import source_key
 from chalicelib.vod.domain.videos import Video
 from chalicelib.vod.ports import MediaRepository, MultipartUploads, SourceFetcher, VideoRepository
+from chalicelib.vod.services.recordings import recording_segments, timestamp_offsets
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class IngestFetcher:
         multipart: MultipartUploads,
         fetcher: SourceFetcher,
         clock: Callable[[], datetime],
+        recordings: Bucket | None = None,
     ) -> None:
         self.media = media
         self.videos = videos
@@ -115,6 +118,8 @@ class IngestFetcher:
         self.multipart = multipart
         self.fetcher = fetcher
         self.clock = clock
+        # Where IVS writes live recordings (the media bucket).
+        self.recordings = recordings
 
     def handle(self, message: IngestMessage) -> None:
         project_id, video_id = message.project_id, message.video_id
@@ -128,13 +133,18 @@ class IngestFetcher:
         stored = self.store.head(key)
         if stored is not None:
             # A redelivery after the source landed but before it was marked: mark, never refetch.
-            self._ingested(project_id, video_id, key, stored.size)
+            self._ingested(message, key, stored.size)
             return
         now = self.clock()
         if not self.media.lease(project_id, video_id, LEASE_ATTRIBUTE, now, now + LEASE):
             raise IngestInProgress(f"{video_id} is being ingested by another delivery")
         try:
-            size = self._fetch(message, key) if message.kind is IngestKind.URL else self._copy(message, key)
+            if message.kind is IngestKind.URL:
+                size = self._fetch(message, key)
+            elif message.kind is IngestKind.COPY:
+                size = self._copy(message, key)
+            else:
+                size = self._join_recording(message, key)
         except FetchFailed as failed:
             log.info("ingest failed", extra={"videoId": video_id, "reason": failed.reason})
             fail(self.media, project_id, video_id, failed.reason, self.clock())
@@ -143,7 +153,7 @@ class IngestFetcher:
             # Transient (S3, DynamoDB): free the lease so SQS's retry can start over at once.
             self.media.set_fields(project_id, video_id, {LEASE_ATTRIBUTE: to_atom(self.clock())}, self.clock())
             raise
-        self._ingested(project_id, video_id, key, size)
+        self._ingested(message, key, size)
 
     def _fetch(self, message: IngestMessage, key: str) -> int:
         assert message.url is not None
@@ -166,6 +176,46 @@ class IngestFetcher:
         self.multipart.copy(origin.key, key, origin.size)
         return origin.size
 
-    def _ingested(self, project_id: str, video_id: str, key: str, size: int) -> None:
-        uploaded = events.VideoSourceUploaded(**events.envelope(project_id, self.clock()), videoId=video_id)
-        self.media.mark_ingested(project_id, video_id, size, key, [uploaded], self.clock())
+    def _join_recording(self, message: IngestMessage, key: str) -> int:
+        """The cut's MPEG-TS segments, in order, streamed into one source file."""
+        assert self.recordings is not None, "live recordings need the media bucket"
+        try:
+            all_segments = recording_segments(self.recordings, message.recordings)
+        except RecordingUnreadable as unreadable:
+            raise FetchFailed(f"The live recording could not be read: {unreadable}.") from unreadable
+        runs = cuts(all_segments)
+        if message.cut >= len(runs):
+            raise FetchFailed("The live recording is shorter than this video's part of it.")
+        offsets = timestamp_offsets(self.recordings, all_segments)
+        reader = _Joined(self.recordings, [(segment.key, offsets[segment.part]) for segment in runs[message.cut]])
+        metadata = {"project-id": message.project_id, "video-id": message.video_id, "ingest": "recording"}
+        return self.multipart.write_stream(key, reader.read, ingest.FETCH_PART_BYTES, ingest.MAX_FETCH_BYTES, metadata)
+
+    def _ingested(self, message: IngestMessage, key: str, size: int) -> None:
+        project_id, video_id = message.project_id, message.video_id
+        envelope = events.envelope(project_id, self.clock())
+        emitted: list[events.DomainEvent] = [events.VideoSourceUploaded(**envelope, videoId=video_id)]
+        if message.kind is IngestKind.RECORDING and message.live_stream_id:
+            emitted.append(
+                events.VideoSourceRecorded(
+                    **events.envelope(project_id, self.clock()), videoId=video_id, liveStreamId=message.live_stream_id
+                )
+            )
+        self.media.mark_ingested(project_id, video_id, size, key, emitted, self.clock())
+
+
+class _Joined:
+    """MPEG-TS segments read one after another as one stream, each with its timestamps shifted
+    (`read(n)`: n bytes, fewer only at the end)."""
+
+    def __init__(self, store: Bucket, segments: list[tuple[str, int]]) -> None:
+        self.store = store
+        self.segments = list(reversed(segments))
+        self.buffer = b""
+
+    def read(self, size: int) -> bytes:
+        while len(self.buffer) < size and self.segments:
+            key, offset = self.segments.pop()
+            self.buffer += mpegts.shift(self.store.read_all(key), offset)
+        chunk, self.buffer = self.buffer[:size], self.buffer[size:]
+        return chunk
