@@ -202,10 +202,16 @@ def test_two_whip_publishers_make_a_session_whose_records_match_their_connect_ti
             assert peer.wait(timeout=60) == 0, peer.stderr.read() if peer.stderr else ""
             lasted[user] = time.monotonic() - started
 
-        deliveries = hook.wait_for(5, seconds=60)
-        payloads = [verify_both_ways(webhook["signatureSecret"], webhook["webhookId"], d) for d in deliveries]
         session_id = admitted["ada"]["sessionId"]
-        assert {p["sessionId"] for p in payloads} == {session_id}
+        # The project is shared with the other e2e tests: a session of theirs may end (a vanished
+        # peer is noticed ~30 s later) while this one runs, so only this session's events count.
+        deadline = time.monotonic() + 60
+        while True:
+            every = [verify_both_ways(webhook["signatureSecret"], webhook["webhookId"], d) for d in list(hook.requests)]
+            payloads = [p for p in every if p["sessionId"] == session_id]
+            if len(payloads) >= 5 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert sorted(p["type"] for p in payloads) == sorted(
             ["room.session.started", "room.participant.left", "room.participant.left", "room.session.ended",
              "room.cdr.ready"]
