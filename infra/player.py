@@ -33,6 +33,10 @@ OEMBED_QUERY = ("url", "maxwidth", "maxheight", "format")
 PAGE_QUERY = ("token", "avh")
 # A playback JWT's `aud` is checked against the embedding site's origin, sent as Referer.
 PAGE_HEADERS = ("Referer",)
+# A project's geo restriction is checked by the API against the viewer's country, which CloudFront
+# adds to the request: in the cache key (so a page admitted in one country is never served from the
+# cache to another), hence forwarded to the API.
+GEO_HEADERS = ("CloudFront-Viewer-Country",)
 # The routes' own Cache-Control decides; these bound it.
 MAX_TTL = cdk.Duration.days(1)
 
@@ -109,7 +113,7 @@ def _cache_policy(
         min_ttl=cdk.Duration.seconds(0),
         max_ttl=MAX_TTL,
         query_string_behavior=query or cloudfront.CacheQueryStringBehavior.none(),
-        header_behavior=cloudfront.CacheHeaderBehavior.none(),
+        header_behavior=cloudfront.CacheHeaderBehavior.allow_list(*GEO_HEADERS),
         cookie_behavior=cloudfront.CacheCookieBehavior.none(),
         enable_accept_encoding_gzip=True,
         enable_accept_encoding_brotli=True,

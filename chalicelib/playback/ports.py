@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
     from chalicelib.playback.domain.embed import PublicVideo
+    from chalicelib.playback.domain.geo import GeoPolicy
     from chalicelib.playback.domain.playback_keys import PlaybackKey
     from chalicelib.playback.domain.players import Player
 
@@ -57,3 +58,8 @@ class EdgeStore(Protocol):
 
     def put(self, key: str, value: str) -> None: ...
     def delete(self, key: str) -> None: ...
+
+
+class GeoPolicies(Protocol):
+    def get(self, project_id: str) -> GeoPolicy: ...
+    def save(self, policy: GeoPolicy, audit: AuditEvent) -> None: ...

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.services.edge import EdgeService
     from chalicelib.playback.services.embed import EmbedService
+    from chalicelib.playback.services.geo import GeoService
     from chalicelib.playback.services.playback_keys import PlaybackKeyService
     from chalicelib.playback.services.players import PlayerService
     from chalicelib.playback.services.session_keys import SessionKeyService
@@ -36,6 +37,15 @@ def playback_key_service() -> PlaybackKeyService:
 
 
 @component
+def geo_service() -> GeoService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+    from chalicelib.playback.services.geo import GeoService
+
+    return GeoService(DynamoGeoPolicies(table()), utc_now)
+
+
+@component
 def public_videos() -> DynamoPublicVideos:
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
 
@@ -46,6 +56,7 @@ def public_videos() -> DynamoPublicVideos:
 def embed_service() -> EmbedService:
     from chalicelib.core.clock import utc_now
     from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.geo import DynamoGeoPolicies
     from chalicelib.playback.adapters.playback_keys import DynamoPlaybackKeys
     from chalicelib.playback.adapters.players import DynamoPlayerRepository
     from chalicelib.playback.adapters.private_tokens import DynamoDenialCounter, DynamoPrivateTokens
@@ -61,6 +72,7 @@ def embed_service() -> EmbedService:
         private_tokens=DynamoPrivateTokens(table()),
         denials=DynamoDenialCounter(table()),
         playback_keys=DynamoPlaybackKeys(table()),
+        geo_policies=DynamoGeoPolicies(table()),
         # AWS: the rotated secret (read through its cache on each use); the devstack: a fixed key.
         session_keys=service.verifying
         if (service := session_key_service())

@@ -201,6 +201,9 @@ def test_the_media_domain_forwards_the_embed_page_and_oembed_to_the_api(synthesi
         "ParametersInCacheKeyAndForwardedToOrigin"
     ]
     assert set(keys["QueryStringsConfig"]["QueryStrings"]) == {"url", "maxwidth", "maxheight", "format"}
+    # The project's geo restriction: the viewer's country keys the cache and reaches the API.
+    geo = {"HeaderBehavior": "whitelist", "Headers": ["CloudFront-Viewer-Country"]}
+    assert keys["HeadersConfig"] == geo
     # A private video's page: its credentials reach the API, and the embedding site's Referer too.
     page = behaviors[f"{settings.PLAYER_PATH}/*"]
     (cache_id,) = referenced_ids(page["CachePolicyId"])
@@ -208,6 +211,7 @@ def test_the_media_domain_forwards_the_embed_page_and_oembed_to_the_api(synthesi
         "ParametersInCacheKeyAndForwardedToOrigin"
     ]
     assert set(keys["QueryStringsConfig"]["QueryStrings"]) == {"token", "avh"}
+    assert keys["HeadersConfig"] == geo
     (requests_id,) = referenced_ids(page["OriginRequestPolicyId"])
     forwarded = template["Resources"][requests_id]["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]
     assert forwarded == {"HeaderBehavior": "whitelist", "Headers": ["Referer"]}

@@ -16,6 +16,7 @@ from chalicelib.core.domain.errors import NotFound
 from chalicelib.core.permissions import PLAYBACK_SESSION_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
 from chalicelib.playback import wiring
 from chalicelib.playback.api import page
+from chalicelib.playback.domain import geo
 from chalicelib.playback.domain.embed import style_variables
 from chalicelib.playback.domain.playback_keys import origin_of
 from chalicelib.playback.services.embed import Viewing
@@ -57,7 +58,12 @@ class SessionQuery(BaseModel):
 def viewing(call: Call, video_id: str) -> Viewing:
     data = {k: v for k in ("token", "avh") if (v := call.single(k)) is not None}
     query = call.query(PlaybackQuery, data)
-    return wiring.embed_service().view(video_id, query.token, query.avh, embedding_origin(call))
+    return wiring.embed_service().view(video_id, query.token, query.avh, embedding_origin(call), viewer_country(call))
+
+
+def viewer_country(call: Call) -> str | None:
+    """The viewer's country as CloudFront tells it (AWS); on the devstack, as the client sends it."""
+    return geo.viewer_country(call.request.headers.get(geo.VIEWER_COUNTRY_HEADER))
 
 
 def embedding_origin(call: Call) -> str | None:
@@ -127,7 +133,9 @@ def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
 )
 def get_playback_session(call: Call, videoId: str, privateToken: str) -> Any:  # noqa: N803
     """Exchanges a private video's token for a playback session (api.video's `session_token`)"""
-    seen = wiring.embed_service().view(videoId, privateToken, origin=embedding_origin(call))
+    seen = wiring.embed_service().view(
+        videoId, privateToken, origin=embedding_origin(call), country=viewer_country(call)
+    )
     return Reply(body={"session_token": seen.session}, headers=PRIVATE_CACHE)
 
 
@@ -185,7 +193,7 @@ def private_redirect(call: Call, video_id: str, token: str, file_of: Callable[[V
     data = {k: v for k in ("avh",) if (v := call.single(k)) is not None}
     avh = call.query(SessionQuery, data).avh
     service = wiring.embed_service()
-    seen = service.view(video_id, None if avh else token, avh, embedding_origin(call))
+    seen = service.view(video_id, None if avh else token, avh, embedding_origin(call), viewer_country(call))
     file = file_of(seen)
     if file is None:
         raise NotFound(name="videoId")
@@ -209,11 +217,11 @@ def get_embed_asset(call: Call, file: str) -> Any:
     uses=PUBLIC_READ,
     query=OembedQuery,
     response="Oembed",
-    errors=(404,),
+    errors=(403, 404),
     tag=TAG,
 )
 def get_oembed(call: Call) -> Any:
     """oEmbed for a player URL, so CMSs can embed a video"""
     data = {k: v for k in ("url", "maxwidth", "maxheight", "format") if (v := call.single(k)) is not None}
     query = call.query(OembedQuery, data)
-    return wiring.embed_service().oembed(query.url, query.max_width, query.max_height)
+    return wiring.embed_service().oembed(query.url, query.max_width, query.max_height, viewer_country(call))

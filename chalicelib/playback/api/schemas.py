@@ -115,3 +115,10 @@ class PlayerAllowedOrigins(BaseModel):
     """Videoplane: the sites (origins) that may open the player's private videos; empty: any."""
 
     origins: list[str]
+
+
+class PlaybackGeo(BaseModel):
+    """Videoplane: the project's geo restriction; `allow` or `deny` the listed countries, or `off`."""
+
+    mode: str = Field(description="allow | deny | off")
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes, sorted")

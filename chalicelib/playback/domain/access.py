@@ -50,6 +50,7 @@ class Denial(StrEnum):
     OTHER_VIDEO = "other-video"
     USED = "token-not-usable"
     REFERRER = "referrer-not-allowed"
+    GEO = "geo-blocked"
 
 
 DENIAL_DETAILS = {
@@ -61,12 +62,20 @@ DENIAL_DETAILS = {
     Denial.OTHER_VIDEO: "The token was issued for another video.",
     Denial.USED: "The private token is unknown, expired or already used; get the video again for a new one.",
     Denial.REFERRER: "This video may not be embedded on this site.",
+    Denial.GEO: "This video is not available in your country.",
 }
 
 
 class PlaybackDenied(Forbidden):
     slug = "playback-denied"
     title = "Playback of this private video is not allowed with this token."
+
+
+class GeoBlocked(Forbidden):
+    """The project's geo restriction refuses the viewer's country (Videoplane extension)."""
+
+    slug = "geo-blocked"
+    title = "This video is not available in your country."
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,18 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.playback.domain import access, embed, playback_keys, players
+from chalicelib.playback.domain import access, embed, geo, playback_keys, players
 from chalicelib.playback.domain.access import Denial, SessionKey
 from chalicelib.playback.domain.embed import PageTheme, PublicVideo
 from chalicelib.playback.domain.players import Player
-from chalicelib.playback.ports import DenialCounter, PlaybackKeys, PlayerRepository, PrivateTokens, PublicVideos
+from chalicelib.playback.ports import (
+    DenialCounter,
+    GeoPolicies,
+    PlaybackKeys,
+    PlayerRepository,
+    PrivateTokens,
+    PublicVideos,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,7 @@ class EmbedService:
         session_keys: tuple[SessionKey, ...] | Callable[[], tuple[SessionKey, ...]] = (),
         clock: Callable[[], datetime] | None = None,
         playback_keys: PlaybackKeys | None = None,
+        geo_policies: GeoPolicies | None = None,
     ) -> None:
         self.videos = videos
         self.players = players
@@ -49,28 +57,46 @@ class EmbedService:
         self._session_keys = session_keys
         self.clock = clock
         self.playback_keys = playback_keys
+        self.geo_policies = geo_policies
 
     def view(
-        self, video_id: str, token: str | None = None, session: str | None = None, origin: str | None = None
+        self,
+        video_id: str,
+        token: str | None = None,
+        session: str | None = None,
+        origin: str | None = None,
+        country: str | None = None,
     ) -> Viewing:
         """The video, for a viewer holding nothing, a private token (used up here), a playback JWT
         (checked against the embedding page's `origin`) or a playback session (`avh`). A public
         video ignores them: a video made public plays for old links too. A private one without
-        any answers as unknown; with a bad one, 403 and the reason."""
+        any answers as unknown; with a bad one, 403 and the reason. The project's geo restriction
+        applies to the viewer's `country` (None: unknown) once the video may be revealed, and
+        before a private token is used up."""
         found = self.videos.find(video_id)
         if found is None or found.discarded:
             raise NotFound(name="videoId")
         if found.public:
+            self._check_country(found, country)
             return Viewing(found)
         now = self._now()
         if session is not None:
             denial = access.check_session(session, video_id, now, self._keys())
             if denial is not None:
                 self._refuse(found, denial, now)
+            self._check_country(found, country)
             return Viewing(found, session)
         if token is None:
             self._refuse(found, Denial.NO_TOKEN, now)
+        self._check_country(found, country)
         return self._exchange(found, token, origin, now)
+
+    def _check_country(self, video: PublicVideo, country: str | None) -> None:
+        """The video's project's geo restriction (one read; none configured: no restriction)."""
+        if self.geo_policies is None:
+            return
+        if not geo.allowed(self.geo_policies.get(video.project_id), country):
+            self._refuse(video, Denial.GEO, self._now())
 
     def _exchange(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
         """A private token (used up) or a playback JWT for a playback session."""
@@ -112,6 +138,8 @@ class EmbedService:
             self.denials.count(video.project_id, denial.value, now)
         if denial is Denial.NO_TOKEN:
             raise NotFound(name="videoId")  # a private video is not revealed to a stranger
+        if denial is Denial.GEO:
+            raise access.GeoBlocked(name="CloudFront-Viewer-Country", detail=access.DENIAL_DETAILS[denial])
         raise access.PlaybackDenied(name="token", detail=access.DENIAL_DETAILS[denial])
 
     def _keys(self) -> dict[str, bytes]:
@@ -139,11 +167,14 @@ class EmbedService:
     def player_url(self, video_id: str) -> str:
         return f"{self.player_base_url}/vod/{video_id}"
 
-    def oembed(self, url: str, max_width: int | None, max_height: int | None) -> dict[str, Any]:
+    def oembed(
+        self, url: str, max_width: int | None, max_height: int | None, country: str | None = None
+    ) -> dict[str, Any]:
         video_id = embed.video_id_of(url, self.player_base_url)
         if video_id is None:
             raise NotFound(name="url", detail="The URL is not a player URL of this service.")
         video = self.video(video_id)
+        self._check_country(video, country)
         poster = embed.page_config(video, PageTheme(), self.media_base_url)["poster"]
         size = embed.oembed_size(max_width, max_height)
         return embed.oembed(video, self.player_url(video_id), poster, size, self.player_base_url)
