@@ -5,7 +5,9 @@ The app's `boto3.client("athena")` is pointed here with AWS_ENDPOINT_URL_ATHENA:
 records queries but runs none. The SQL the app sends is the SQL Athena runs (one query builder,
 chalicelib/analytics/domain/queries.py); the table `events` is a DuckDB view over the files Firehose
 wrote (newline-delimited JSON, GZIP when the key ends in .gz), with the Glue table's columns
-(resources.ANALYTICS_COLUMNS). Files are copied once from S3 into a local cache by key and ETag.
+(resources.ANALYTICS_COLUMNS). Files are copied once from S3 by key and ETag and rewritten as
+Parquet partitioned by project and day; `hourly` is the rollup (queries.rollup_select) of every
+file, held in memory. The bucket is listed at most every SYNC_SECONDS.
 
 Operations: StartQueryExecution (runs the query at once), GetQueryExecution, GetQueryResults
 (pages of `MaxResults`, header row first as Athena sends it), StopQueryExecution.

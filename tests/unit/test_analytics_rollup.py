@@ -119,3 +119,43 @@ def test_the_athena_rollup_insert_is_one_hour_of_one_day(tmp_path: Path) -> None
         events_view(db, [])
         db.execute(f"CREATE TABLE hourly AS SELECT * FROM ({queries.rollup_select()})")
         db.execute(sql)
+
+
+class DuckDBExecutor:
+    """The QueryExecutor port over the fixture's DuckDB, recording the SQL it runs."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.sql: list[str] = []
+
+    def rows(self, sql: str) -> list[dict[str, str | None]]:
+        self.sql.append(sql)
+        cursor = self.db.execute(sql)
+        names = [d[0] for d in cursor.description or []]
+        return [{n: None if v is None else str(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+
+
+def test_the_service_reads_the_rollup_by_grain_with_the_same_answers(connection: Any) -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.analytics.domain.data import Timeframe
+    from chalicelib.analytics.services.metrics import MetricsService
+
+    def at(ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+    frame, filters = Timeframe(at(START_MS), at(END_MS)), Filters(countries=("FR", "US"))
+    rolled, raw = DuckDBExecutor(connection), DuckDBExecutor(connection)
+    services = [MetricsService(e, lambda: at(END_MS + HOUR_MS), rollup=r) for e, r in ((rolled, True), (raw, False))]
+    for measure in (Measure.PLAYS, Measure.WATCH_TIME_SUM, Measure.VIEWS, Measure.STARTUP_TIME_P50):
+        a, b = (s.aggregate(PROJECT, measure, frame, filters, 5) for s in services)
+        assert a == b and a, measure
+        a, b = (sorted(s.breakdown(PROJECT, measure, Dimension.BROWSER, frame, filters, 5)) for s in services)
+        assert a == b and a, measure
+        for interval in Interval:
+            a, b = (s.timeseries(PROJECT, measure, interval, frame, filters, 5) for s in services)
+            assert a == b and a, (measure, interval)
+    assert not any(queries.ROLLUP_TABLE in sql for sql in raw.sql)
+    used = [queries.ROLLUP_TABLE in sql for sql in rolled.sql]
+    # plays and watch time (aggregate, breakdown, hour and day buckets) from the rollup; the rest raw.
+    assert used.count(True) == 2 * 4 and len(used) == 4 * 5
