@@ -132,7 +132,8 @@ class DuckDBExecutor:
         self.sql.append(sql)
         cursor = self.db.execute(sql)
         names = [d[0] for d in cursor.description or []]
-        return [{n: None if v is None else str(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+        return [{n: None if v is None else str(v) for n, v in zip(names, row, strict=True)} for row in rows]
 
 
 def test_the_service_reads_the_rollup_by_grain_with_the_same_answers(connection: Any) -> None:
@@ -150,11 +151,11 @@ def test_the_service_reads_the_rollup_by_grain_with_the_same_answers(connection:
     for measure in (Measure.PLAYS, Measure.WATCH_TIME_SUM, Measure.VIEWS, Measure.STARTUP_TIME_P50):
         a, b = (s.aggregate(PROJECT, measure, frame, filters, 5) for s in services)
         assert a == b and a, measure
-        a, b = (sorted(s.breakdown(PROJECT, measure, Dimension.BROWSER, frame, filters, 5)) for s in services)
-        assert a == b and a, measure
+        c, d = (sorted(s.breakdown(PROJECT, measure, Dimension.BROWSER, frame, filters, 5)) for s in services)
+        assert c == d and c, measure
         for interval in Interval:
-            a, b = (s.timeseries(PROJECT, measure, interval, frame, filters, 5) for s in services)
-            assert a == b and a, (measure, interval)
+            e, f = (s.timeseries(PROJECT, measure, interval, frame, filters, 5) for s in services)
+            assert e == f and e, (measure, interval)
     assert not any(queries.ROLLUP_TABLE in sql for sql in raw.sql)
     used = [queries.ROLLUP_TABLE in sql for sql in rolled.sql]
     # plays and watch time (aggregate, breakdown, hour and day buckets) from the rollup; the rest raw.
