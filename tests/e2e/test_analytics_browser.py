@@ -87,17 +87,20 @@ def test_a_video_watched_in_the_embed_page_counts_in_data_through_the_sdk(
 
     analytics = AnalyticsApi(sdk)
     only_this = FilterBy2(media_id=[video["videoId"]])
-    reported = sum(e["watched"] for e in sent)
     ended_at = time.monotonic()
-    # Every beacon is stored; /data sees them all within FRESHNESS_SECONDS (the devstack's plane
-    # lists the bucket at most once a second, so the play may show before the last heartbeat).
-    while True:
-        plays = analytics.get_aggregated_metrics("play", "total", filter_by=only_this).data
-        watched = analytics.get_aggregated_metrics("watch-time", "sum", _from=since, filter_by=only_this).data
-        if plays == 1 and watched == pytest.approx(reported, abs=1.0):
-            break
-        assert time.monotonic() - ended_at < FRESHNESS_SECONDS, ("not all in /data", plays, watched, reported)
+    while analytics.get_aggregated_metrics("play", "total", filter_by=only_this).data != 1:
+        assert time.monotonic() - ended_at < FRESHNESS_SECONDS, "the play never reached /data"
         time.sleep(0.2)
+    # What the browser reported, counted by /data within a second. Under load /data once showed
+    # 4.46 s of 8.1 s right after the play appeared (cause not found yet): waiting up to the
+    # freshness goal tells events that show late from events that are miscounted or lost.
+    reported = sum(e["watched"] for e in sent)
+    while True:
+        watched = analytics.get_aggregated_metrics("watch-time", "sum", _from=since, filter_by=only_this).data
+        if watched == pytest.approx(reported, abs=1.0) or time.monotonic() - ended_at > FRESHNESS_SECONDS:
+            break
+        time.sleep(0.2)
+    assert watched == pytest.approx(reported, abs=1.0)
     # Reported watch time is wall-clock time playing or stalled (Mux's definition): at least the
     # media time played (the played ranges), and more only by stalls on a busy machine.
     assert reported >= played - 1.0
