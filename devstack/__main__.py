@@ -394,6 +394,7 @@ def start_athena_plane(cache_dir: Path | None = None) -> AthenaPlane:
 
     plane, url = start(boto3.client("s3"), bucket_name(resources.ANALYTICS_BUCKET), cache_dir)
     os.environ["AWS_ENDPOINT_URL_ATHENA"] = url
+    os.environ[resources.ANALYTICS_ROLLUP_ENV] = "1"  # the plane rolls every file it reads
     return plane
 
 

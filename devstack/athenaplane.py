@@ -5,7 +5,9 @@ The app's `boto3.client("athena")` is pointed here with AWS_ENDPOINT_URL_ATHENA:
 records queries but runs none. The SQL the app sends is the SQL Athena runs (one query builder,
 chalicelib/analytics/domain/queries.py); the table `events` is a DuckDB view over the files Firehose
 wrote (newline-delimited JSON, GZIP when the key ends in .gz), with the Glue table's columns
-(resources.ANALYTICS_COLUMNS). Files are copied once from S3 into a local cache by key and ETag.
+(resources.ANALYTICS_COLUMNS). Files are copied once from S3 by key and ETag and rewritten as
+Parquet partitioned by project and day; `hourly` is the rollup (queries.rollup_select) of every
+file, held in memory. The bucket is listed at most every SYNC_SECONDS.
 
 Operations: StartQueryExecution (runs the query at once), GetQueryExecution, GetQueryResults
 (pages of `MaxResults`, header row first as Athena sends it), StopQueryExecution.
@@ -26,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from chalicelib.analytics.domain import queries
 from chalicelib.core import resources
 
 logger = logging.getLogger(__name__)
@@ -43,8 +46,13 @@ class AthenaError(Exception):
         self.message = message
 
 
+SYNC_SECONDS = 1.0  # the bucket is listed at most this often (a beacon shows up within 10 s)
+
+
 class EventFiles:
-    """The event files under the analytics bucket's prefix, mirrored into a local directory."""
+    """The event files under the analytics bucket's prefix, mirrored into a local directory as
+    Parquet partitioned by project and day (so a query's `dt` condition skips the other days' files),
+    with the hourly rollup of each file (queries.rollup_select) held in DuckDB's memory."""
 
     def __init__(self, s3: Any, bucket: str, cache_dir: Path, prefix: str = resources.ANALYTICS_EVENTS_PREFIX) -> None:
         self.s3 = s3
@@ -52,24 +60,68 @@ class EventFiles:
         self.prefix = prefix
         self.cache_dir = cache_dir
         self._lock = threading.Lock()
-        self._files: dict[str, tuple[str, Path]] = {}
+        self._files: dict[str, tuple[str, str]] = {}  # key → (ETag, the cached files' name stem)
+        self._listed = float("-inf")
+        self.connection = duckdb.connect()
+        hourly = ", ".join(f"{name} {_DUCKDB_TYPES[kind]}" for name, kind in queries.ROLLUP_COLUMNS)
+        self.connection.execute(f"CREATE TABLE hourly_rows (stem VARCHAR, {hourly}, project VARCHAR, dt VARCHAR)")
 
-    def sync(self) -> list[Path]:
+    def sync(self) -> None:
+        if time.monotonic() - self._listed < SYNC_SECONDS:
+            return
+        seen: set[str] = set()
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                key, etag = item["Key"], item["ETag"]
+                seen.add(key)
+                if self._files.get(key, ("", ""))[0] != etag:
+                    self._add(key, etag)
+        for key in set(self._files) - seen:  # expired by the lifecycle rule, or deleted
+            self._remove(key)
+        self._listed = time.monotonic()
+
+    def _add(self, key: str, etag: str) -> None:
+        if key in self._files:
+            self._remove(key)
+        stem = uuid.uuid5(uuid.NAMESPACE_URL, f"{key} {etag}").hex
+        download = self.cache_dir / f"{stem}{'.json.gz' if key.endswith('.gz') else '.json'}"
+        download.write_bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        try:
+            events_view(self.connection, [download])
+            self.connection.execute(
+                f"COPY (SELECT * FROM events) TO '{self.cache_dir / 'raw'}' (FORMAT parquet, "
+                f"PARTITION_BY (project, dt), OVERWRITE_OR_IGNORE, FILENAME_PATTERN '{stem}_{{i}}')"
+            )
+            self.connection.execute(f"INSERT INTO hourly_rows SELECT '{stem}', * FROM ({queries.rollup_select()})")
+        finally:
+            download.unlink(missing_ok=True)
+        self._files[key] = (etag, stem)
+
+    def _remove(self, key: str) -> None:
+        stem = self._files.pop(key)[1]
+        for path in (self.cache_dir / "raw").glob(f"*/*/{stem}_*.parquet"):
+            path.unlink(missing_ok=True)
+        self.connection.execute(f"DELETE FROM hourly_rows WHERE stem = '{stem}'")
+
+    def run(self, sql: str) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
+        """Syncs (at most every SYNC_SECONDS), then runs one query over `events` and `hourly`."""
         with self._lock:
-            seen: set[str] = set()
-            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
-                for item in page.get("Contents", []):
-                    key, etag = item["Key"], item["ETag"]
-                    seen.add(key)
-                    if self._files.get(key, ("", None))[0] == etag:
-                        continue
-                    suffix = ".json.gz" if key.endswith(".gz") else ".json"
-                    path = self.cache_dir / f"{uuid.uuid5(uuid.NAMESPACE_URL, key).hex}{suffix}"
-                    path.write_bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-                    self._files[key] = (etag, path)
-            for key in set(self._files) - seen:  # expired by the lifecycle rule, or deleted
-                self._files.pop(key)[1].unlink(missing_ok=True)
-            return sorted(path for _, path in self._files.values())
+            self.sync()
+            columns = (*resources.ANALYTICS_COLUMNS, *resources.ANALYTICS_PARTITIONS)
+            if any((self.cache_dir / "raw").glob("*/*/*.parquet")):
+                raw = str(self.cache_dir / "raw" / "*" / "*" / "*.parquet").replace("'", "''")
+                names = ", ".join(name for name, _ in columns)
+                self.connection.execute(
+                    f"CREATE OR REPLACE VIEW events AS SELECT {names} FROM read_parquet('{raw}', "
+                    "hive_partitioning = true, hive_types = {'project': 'VARCHAR', 'dt': 'VARCHAR'}, "
+                    "hive_types_autocast = false)"
+                )
+            else:
+                events_view(self.connection, [])
+            names = ", ".join(name for name, _ in (*queries.ROLLUP_COLUMNS, *resources.ANALYTICS_PARTITIONS))
+            self.connection.execute(f"CREATE OR REPLACE VIEW {queries.ROLLUP_TABLE} AS SELECT {names} FROM hourly_rows")
+            cursor = self.connection.execute(sql)
+            return _described(cursor), cursor.fetchall()
 
 
 def events_view(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
@@ -92,13 +144,18 @@ def run_query(files: list[Path], sql: str) -> tuple[list[tuple[str, str]], list[
     with duckdb.connect() as connection:
         events_view(connection, files)
         cursor = connection.execute(sql)
-        names = [(d[0], _ATHENA_TYPES.get(str(d[1]).upper(), "varchar")) for d in cursor.description or []]
-        return names, cursor.fetchall()
+        return _described(cursor), cursor.fetchall()
+
+
+def _described(cursor: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return [(d[0], _ATHENA_TYPES.get(str(d[1]).upper(), "varchar")) for d in cursor.description or []]
 
 
 class AthenaPlane:
-    def __init__(self, files: Callable[[], list[Path]], region: str = "us-east-1") -> None:
-        self.files = files
+    def __init__(
+        self, run: Callable[[str], tuple[list[tuple[str, str]], list[tuple[Any, ...]]]], region: str = "us-east-1"
+    ) -> None:
+        self.run = run
         self.region = region
         self._lock = threading.Lock()
         self.executions: dict[str, dict[str, Any]] = {}
@@ -136,7 +193,7 @@ class AthenaPlane:
             "QueryExecutionContext": params.get("QueryExecutionContext", {}),
         }
         try:
-            columns, rows = run_query(self.files(), query)
+            columns, rows = self.run(query)
             state, reason = "SUCCEEDED", None
         except duckdb.Error as error:
             columns, rows, state, reason = [], [], "FAILED", str(error)
@@ -201,7 +258,7 @@ def _text(value: Any) -> str:
 def start_athena_plane(s3: Any, bucket: str, cache_dir: Path | None = None) -> tuple[AthenaPlane, str]:
     directory = cache_dir or Path(tempfile.mkdtemp(prefix="videoplane-analytics-"))
     directory.mkdir(parents=True, exist_ok=True)
-    plane = AthenaPlane(EventFiles(s3, bucket, directory).sync)
+    plane = AthenaPlane(EventFiles(s3, bucket, directory).run)
     return plane, plane.start()
 
 
@@ -215,6 +272,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body waits for the client's
+    # delayed ACK (~40 ms an answer, three answers a query).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name

@@ -39,12 +39,16 @@ def _count_beacon(project_id: str) -> None:
 
 @component
 def metrics_service() -> MetricsService:
+    import os
+
     from chalicelib.analytics.adapters.athena import AthenaQueries
     from chalicelib.analytics.services.metrics import MetricsService
-    from chalicelib.core import config
+    from chalicelib.core import config, resources
     from chalicelib.core.clock import utc_now
 
     current = settings()
     return MetricsService(
-        AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup), utc_now
+        AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
+        utc_now,
+        rollup=os.environ.get(resources.ANALYTICS_ROLLUP_ENV) == "1",
     )

@@ -551,6 +551,8 @@ ANALYTICS_TABLE = "events"
 ANALYTICS_WORKGROUP = "videoplane-analytics"
 ANALYTICS_DATABASE_ENV = "VIDEOPLANE_ANALYTICS_DATABASE"
 ANALYTICS_WORKGROUP_ENV = "VIDEOPLANE_ANALYTICS_WORKGROUP"
+# "1": the event store has the hourly rollup table (the devstack's plane; infra does not build it yet).
+ANALYTICS_ROLLUP_ENV = "VIDEOPLANE_ANALYTICS_ROLLUP"
 # The event table's columns, in Glue's types; the DuckDB executor reads the files with the same.
 ANALYTICS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ts", "bigint"),

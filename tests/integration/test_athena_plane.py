@@ -18,7 +18,7 @@ from chalicelib.analytics.domain import queries
 from chalicelib.analytics.domain.errors import QueryFailed
 from chalicelib.analytics.domain.queries import Dimension, Measure, Scope
 from chalicelib.core import resources
-from devstack.athenaplane import AthenaPlane
+from devstack.athenaplane import AthenaPlane, run_query
 from devstack.sessions import sessions, write_files
 
 PROJECT = "pr" + "A" * 22
@@ -30,7 +30,7 @@ START_MS = 1_796_000_000_000
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     records, _ = sessions(PROJECT, MEDIA, 90, START_MS)
     files = write_files(records, tmp_path_factory.mktemp("events"), per_file=100)
-    plane = AthenaPlane(lambda: list(files))
+    plane = AthenaPlane(lambda sql: run_query(files, sql))
     url = plane.start()
     try:
         yield boto3.client(
@@ -74,7 +74,7 @@ def test_an_operation_the_plane_lacks_is_refused(client: Any) -> None:
 
 
 def test_no_files_is_an_empty_table(tmp_path: Path) -> None:
-    plane = AthenaPlane(list)
+    plane = AthenaPlane(lambda sql: run_query([], sql))
     url = plane.start()
     try:
         empty = boto3.client(
@@ -84,3 +84,43 @@ def test_no_files_is_an_empty_table(tmp_path: Path) -> None:
     finally:
         plane.stop()
     assert rows == [{"value": None}]
+
+
+def test_the_bucket_is_mirrored_as_partitioned_parquet_with_its_rollup(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files land, change and go in the emulated S3; the plane's raw and rolled answers follow them,
+    and the bucket is listed at most every SYNC_SECONDS."""
+    from devstack import athenaplane
+    from devstack.emulator import bucket_name
+
+    s3, bucket = boto3.client("s3"), bucket_name(resources.ANALYTICS_BUCKET)
+    records, expected = sessions(PROJECT, MEDIA, 90, START_MS)
+    first, second = write_files(records, tmp_path / "upload", per_file=400)[:2]
+    key = resources.ANALYTICS_EVENTS_PREFIX + "project=!{partitionKeyFromQuery:project}/dt=!{partitionKeyFromQuery:dt}/"
+    (tmp_path / "cache").mkdir()
+    files = athenaplane.EventFiles(s3, bucket, tmp_path / "cache")
+    scope = Scope(PROJECT, START_MS, START_MS + 3 * 3600_000)
+    hours = queries.rolled_hours(Measure.IMPRESSIONS, scope, START_MS + 10 * 3600_000)
+    assert hours is not None
+
+    def counts() -> tuple[Any, Any]:
+        raw = files.run(queries.measure_sql(Measure.IMPRESSIONS, scope))[1][0][0]
+        return raw, files.run(queries.rolled_sql(Measure.IMPRESSIONS, scope, hours))[1][0][0]
+
+    assert counts() == (None, None)
+    s3.upload_file(str(first), bucket, key + "one.gz")
+    monkeypatch.setattr(athenaplane, "SYNC_SECONDS", 3600.0)
+    assert counts() == (None, None)  # listed a moment ago
+    monkeypatch.setattr(athenaplane, "SYNC_SECONDS", 0.0)
+    in_first = counts()
+    assert in_first[0] == in_first[1] and 0 < in_first[0] < expected.impressions
+    s3.upload_file(str(second), bucket, key + "two.gz")
+    both = counts()
+    assert both[0] == both[1] > in_first[0]
+    s3.upload_file(str(second), bucket, key + "one.gz")  # replaced: a new ETag
+    assert counts() == (2 * (both[0] - in_first[0]),) * 2
+    s3.delete_object(Bucket=bucket, Key=key + "one.gz")
+    s3.delete_object(Bucket=bucket, Key=key + "two.gz")
+    assert counts() == (None, None)
+    assert not list((tmp_path / "cache").rglob("*.parquet"))

@@ -17,7 +17,10 @@ from enum import StrEnum
 from chalicelib.analytics.domain.beacons import EventType
 
 TABLE = "events"
+# The hourly rollup (below): partial sums per project, media, viewer and hour.
+ROLLUP_TABLE = "hourly"
 MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
 # api.video: `live` is the peak of concurrent viewers over the last 20 seconds.
 LIVE_WINDOW_MS = 20_000
 
@@ -260,3 +263,108 @@ def every_query(scope: Scope) -> Sequence[str]:
         queries.extend(breakdown_sql(measure, d, scope) for d in Dimension)
         queries.extend(timeseries_sql(measure, i, scope) for i in Interval)
     return queries
+
+
+# The rollup: per project, day, hour, media and viewer (every breakdown's column but the
+# referrer), the partial sums the additive measures are made of. Its rows are partial: the same key
+# may appear more than once (the devstack rolls each file it reads), so readers always SUM.
+ROLLUP_DIMENSIONS = tuple(d.column for d in Dimension)
+_START = f"event = '{EventType.START.value}'"
+# partial column → its expression over raw events
+_PARTIALS = {
+    "plays": _count(EventType.PLAY),
+    "starts": _count(EventType.START),
+    "ends": _count(EventType.END),
+    "impressions": _count(EventType.IMPRESSION),
+    "errors": _count(EventType.ERROR),
+    "stalls": _count(EventType.BUFFER_START),
+    "stalled": f"SUM(CASE WHEN event = '{EventType.BUFFER_END.value}' THEN watched ELSE 0 END)",
+    "watched": "SUM(watched)",
+    "startups": f"SUM(CASE WHEN {_START} AND startup_ms IS NOT NULL THEN 1 ELSE 0 END)",
+    "startup_ms": f"SUM(CASE WHEN {_START} THEN startup_ms END)",
+}
+ROLLUP_COLUMNS: tuple[tuple[str, str], ...] = (
+    *((column, "string") for column in ROLLUP_DIMENSIONS),
+    ("hour", "bigint"),
+    *((name, "double" if name in ("stalled", "watched") else "bigint") for name in _PARTIALS),
+)
+# The measures the rollup answers, over the partial columns (the same answers as the raw queries:
+# tests/unit/test_analytics_rollup.py). Session measures (views, ccv, failures, exits, the average
+# watch time per session) and startup percentiles need the raw events.
+_ROLLED = {
+    Measure.PLAYS: "SUM(plays)",
+    Measure.STARTS: "SUM(starts)",
+    Measure.ENDS: "SUM(ends)",
+    Measure.IMPRESSIONS: "SUM(impressions)",
+    Measure.PLAY_RATE: _ratio("SUM(plays)", "SUM(impressions)"),
+    Measure.IMPRESSION_TIME_SUM: "SUM(startup_ms)",
+    Measure.IMPRESSION_TIME_AVERAGE: _ratio("SUM(startup_ms)", "SUM(startups)"),
+    Measure.WATCH_TIME_SUM: "SUM(watched)",
+    Measure.REBUFFER_PERCENTAGE: _ratio("SUM(stalled)", "SUM(watched)"),
+    Measure.REBUFFER_FREQUENCY: _ratio("SUM(stalls) * 60", "SUM(watched)"),
+}
+# Hours end this long before the rollup holds them (AWS: Firehose's buffer, the beacons' 60 s of
+# client spacing, the schedule's minute); what is newer comes from the raw events.
+ROLLUP_DELAY_MS = 15 * MINUTE_MS
+
+
+def rollup_select(where: str = "true") -> str:
+    """The rollup's rows of the events matching `where`, partition columns last (Athena's INSERT
+    INTO takes them last; the devstack's plane runs the same SELECT over each file it reads)."""
+    keys = ", ".join(ROLLUP_DIMENSIONS)
+    partials = ", ".join(f"{expression} AS {name}" for name, expression in _PARTIALS.items())
+    hour = f"ts - ts % {HOUR_MS}"
+    return (
+        f"SELECT {keys}, {hour} AS hour, {partials}, project, dt FROM {TABLE} WHERE {where} "
+        f"GROUP BY project, dt, {keys}, {hour}"
+    )
+
+
+def rollup_insert_sql(hour_ms: int) -> str:
+    """Athena: the rollup of one hour's events (the schedule runs it for the hour before last)."""
+    day = literal(_day(hour_ms))
+    where = f"dt = {day} AND ts >= {int(hour_ms)} AND ts < {int(hour_ms) + HOUR_MS}"
+    return f"INSERT INTO {ROLLUP_TABLE} {rollup_select(where)}"
+
+
+def rolled_hours(
+    measure: Measure, scope: Scope, now_ms: int, interval: Interval | None = None
+) -> tuple[int, int] | None:
+    """The whole hours [first, end) of the scope the rollup answers, or None: raw events only
+    (a measure or filter the rollup cannot answer, minute buckets, or no complete rolled hour)."""
+    if measure not in _ROLLED or scope.filters.referrers or interval == Interval.MINUTE:
+        return None
+    start = scope.start_ms or 0
+    first = start + (-start) % HOUR_MS
+    rolled = now_ms - ROLLUP_DELAY_MS
+    end = min(rolled, scope.end_ms if scope.end_ms is not None else rolled)
+    end -= end % HOUR_MS
+    return (first, end) if first < end else None
+
+
+def rolled_sql(measure: Measure, scope: Scope, hours: tuple[int, int], interval: Interval | None = None,
+               dimension: Dimension | None = None) -> str:  # fmt: skip
+    """`measure_sql`'s answer, with the hours in `hours` read from the rollup and the rest of the
+    scope (a partial first hour, the hours not rolled yet) from the raw events."""
+    first, end = hours
+    rolled_where = [f"project = {literal(scope.project_id)}", f"dt >= {literal(_day(first))}",
+                    f"dt <= {literal(_day(end - 1))}", f"hour >= {first}", f"hour < {end}",
+                    *scope.filters.conditions()]  # fmt: skip
+    raw_where = f"{scope.where()} AND (ts < {first} OR ts >= {end})"
+
+    def group(time_column: str) -> str:
+        if interval is not None:
+            return f"{time_column} - {time_column} % {interval.milliseconds}"
+        return dimension.column if dimension is not None else ""
+
+    def part(source: str, time_column: str, columns: dict[str, str], where: str) -> str:
+        keyed = group(time_column)
+        select = f"{keyed} AS dimension, " if keyed else ""
+        sums = ", ".join(f"{expression} AS {name}" for name, expression in columns.items())
+        return f"SELECT {select}{sums} FROM {source} WHERE {where}" + (f" GROUP BY {keyed}" if keyed else "")
+
+    rolled = part(ROLLUP_TABLE, "hour", {name: f"SUM({name})" for name in _PARTIALS}, " AND ".join(rolled_where))
+    raw = part(TABLE, "ts", _PARTIALS, raw_where)
+    grouped = interval is not None or dimension is not None
+    keep, outer_group = ("dimension, ", " GROUP BY dimension") if grouped else ("", "")
+    return f"SELECT {keep}{_ROLLED[measure]} AS value FROM ({rolled} UNION ALL {raw}) AS parts{outer_group}"

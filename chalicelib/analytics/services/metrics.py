@@ -28,9 +28,29 @@ _NO_ZERO_FILL = frozenset(
 
 
 class MetricsService:
-    def __init__(self, executor: QueryExecutor, now: Callable[[], datetime]) -> None:
+    def __init__(self, executor: QueryExecutor, now: Callable[[], datetime], rollup: bool = False) -> None:
         self.executor = executor
         self.now = now
+        self.rollup = rollup  # the event store has the hourly rollup (queries.ROLLUP_TABLE)
+
+    def _sql(
+        self,
+        measure: Measure,
+        scope: Scope,
+        view_seconds: int,
+        dimension: Dimension | None = None,
+        interval: Interval | None = None,
+    ) -> str:
+        """The rollup where the query's grain allows it (and raw events for the rest), else raw."""
+        now_ms = int(self.now().timestamp() * 1000)
+        hours = queries.rolled_hours(measure, scope, now_ms, interval) if self.rollup else None
+        if hours is not None:
+            return queries.rolled_sql(measure, scope, hours, interval, dimension)
+        if dimension is not None:
+            return queries.breakdown_sql(measure, dimension, scope, view_seconds)
+        if interval is not None:
+            return queries.timeseries_sql(measure, interval, scope, view_seconds)
+        return queries.measure_sql(measure, scope, view_seconds=view_seconds)
 
     def aggregate(
         self, project_id: str, what: Measure | Special, frame: Timeframe, filters: Filters, view_seconds: int
@@ -38,9 +58,9 @@ class MetricsService:
         if what == Special.CCV_LIVE:
             sql = queries.live_viewers_sql(project_id, int(self.now().timestamp() * 1000), filters)
         elif what == Special.PLAY_TOTAL:
-            sql = queries.measure_sql(Measure.PLAYS, Scope(project_id, None, None, filters))
+            sql = self._sql(Measure.PLAYS, Scope(project_id, None, None, filters), view_seconds)
         else:
-            sql = queries.measure_sql(what, self._scope(project_id, frame, filters), view_seconds=view_seconds)
+            sql = self._sql(what, self._scope(project_id, frame, filters), view_seconds)
         rows = self.executor.rows(sql)
         value = _number(rows[0].get("value")) if rows else None
         return value if value is not None or what in _NO_ZERO_FILL else 0
@@ -58,7 +78,7 @@ class MetricsService:
             measure, scope = Measure.PLAYS, Scope(project_id, None, None, filters)
         else:
             measure, scope = _measure(what), self._scope(project_id, frame, filters)
-        rows = self.executor.rows(queries.breakdown_sql(measure, dimension, scope, view_seconds))
+        rows = self.executor.rows(self._sql(measure, scope, view_seconds, dimension=dimension))
         return [(str(row.get("dimension") or ""), _number(row.get("value"))) for row in rows]
 
     def timeseries(
@@ -73,7 +93,7 @@ class MetricsService:
         """One point per interval of the timeframe, oldest first."""
         measure = Measure.PLAYS if what == Special.PLAY_TOTAL else _measure(what)
         scope = self._scope(project_id, frame, filters)
-        rows = self.executor.rows(queries.timeseries_sql(measure, interval, scope, view_seconds))
+        rows = self.executor.rows(self._sql(measure, scope, view_seconds, interval=interval))
         found = {int(float(row["dimension"] or 0)): _number(row.get("value")) for row in rows}
         step = interval.milliseconds
         first = frame.start_ms - frame.start_ms % step
