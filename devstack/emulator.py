@@ -16,12 +16,11 @@ from chalicelib.core import resources
 from devstack import motofixes, persistence
 
 REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"  # moto's default account
-TABLE_NAME = "videoplane"
-SIGNING_SECRET_ID = "videoplane/signing-keys"
 # moto's default account; the media services' roles are never assumed here, so their ARNs only
 # need the right shape.
 ACCOUNT_ID = "123456789012"
+TABLE_NAME = "videoplane"
+SIGNING_SECRET_ID = "videoplane/signing-keys"
 
 
 def bucket_name(definition: resources.Bucket) -> str:
