@@ -71,29 +71,32 @@ def create_queue(client: Any, definition: resources.Queue) -> str:
 
 def route_events_to_webhooks(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
     """The rule on the project bus that feeds the webhook dispatcher."""
-    url = sqs.get_queue_url(QueueName=resources.WEBHOOK_EVENTS_QUEUE.name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="webhooks", EventBusName=bus, EventPattern=json.dumps(resources.WEBHOOK_RULE_PATTERN))
-    events.put_targets(Rule="webhooks", EventBusName=bus, Targets=[{"Id": "webhook-events", "Arn": arn}])
+    _route(
+        events, sqs, "webhooks", resources.WEBHOOK_RULE_PATTERN, resources.WEBHOOK_EVENTS_QUEUE, "webhook-events", bus
+    )
 
 
 def route_removals(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
     """The rules on the project bus that send each announced removal to its context's queue."""
     for route in resources.REMOVAL_ROUTES:
         name = f"removals-{route.entity}"
-        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(route.pattern))
-        events.put_targets(
-            Rule=name, EventBusName=bus, Targets=[{"Id": name, "Arn": _queue_arn(sqs, route.queue.name)}]
-        )
+        _route(events, sqs, name, route.pattern, route.queue, name, bus)
 
 
 def route_bus_events(events: Any, sqs: Any, bus: str = EVENT_BUS_NAME) -> None:
     """The rules on the project bus that send a context the events it acts on (resources.BUS_ROUTES)."""
     for route in resources.BUS_ROUTES:
-        events.put_rule(Name=route.name, EventBusName=bus, EventPattern=json.dumps(route.pattern))
-        events.put_targets(
-            Rule=route.name, EventBusName=bus, Targets=[{"Id": route.name, "Arn": _queue_arn(sqs, route.queue.name)}]
-        )
+        _route(events, sqs, route.name, route.pattern, route.queue, route.name, bus)
+
+
+def _route(
+    events: Any, sqs: Any, rule: str, pattern: dict[str, Any], queue: resources.Queue, target: str, bus: str | None
+) -> None:
+    """A rule (on `bus`, or on the default bus where AWS services report) to a queue, as infra's
+    _route_to_queue; putting a rule or target again changes nothing."""
+    on_bus = {"EventBusName": bus} if bus else {}
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern), **on_bus)
+    events.put_targets(Rule=rule, Targets=[{"Id": target, "Arn": _queue_arn(sqs, queue.name)}], **on_bus)
 
 
 def _queue_arn(sqs: Any, name: str) -> str:
@@ -122,25 +125,22 @@ def notify_pipeline(s3: Any, sqs: Any) -> None:
 
 def route_media_events(events: Any, sqs: Any) -> None:
     """MediaConvert reports on the account's default bus; this app's jobs go to its queue."""
-    events.put_rule(Name="mediaconvert-jobs", EventPattern=json.dumps(resources.MEDIACONVERT_RULE_PATTERN))
-    arn = _queue_arn(sqs, resources.MEDIA_EVENTS_QUEUE.name)
-    events.put_targets(Rule="mediaconvert-jobs", Targets=[{"Id": "media-events", "Arn": arn}])
+    _route(events, sqs, "mediaconvert-jobs", resources.MEDIACONVERT_RULE_PATTERN, resources.MEDIA_EVENTS_QUEUE,
+           "media-events", None)  # fmt: skip
 
 
 def route_live_events(events: Any, sqs: Any) -> None:
     """IVS reports stream state changes on the account's default bus; this app's channels' go to
     the live-events queue."""
-    events.put_rule(Name="ivs-streams", EventPattern=json.dumps(resources.IVS_RULE_PATTERN))
-    arn = _queue_arn(sqs, resources.LIVE_EVENTS_QUEUE.name)
-    events.put_targets(Rule="ivs-streams", Targets=[{"Id": "live-events", "Arn": arn}])
+    _route(events, sqs, "ivs-streams", resources.IVS_RULE_PATTERN, resources.LIVE_EVENTS_QUEUE, "live-events", None)
 
 
 def route_room_events(events: Any, sqs: Any) -> None:
     """IVS real-time's stage updates (default bus) → the room-events queue; sessions' starts come
     from the project bus through resources.BUS_ROUTES."""
-    arn = _queue_arn(sqs, resources.ROOM_EVENTS_QUEUE.name)
-    events.put_rule(Name="ivs-stages", EventPattern=json.dumps(resources.IVS_STAGE_RULE_PATTERN))
-    events.put_targets(Rule="ivs-stages", Targets=[{"Id": "room-events", "Arn": arn}])
+    _route(
+        events, sqs, "ivs-stages", resources.IVS_STAGE_RULE_PATTERN, resources.ROOM_EVENTS_QUEUE, "room-events", None
+    )
 
 
 def create_delivery_stream(firehose: Any) -> None:

@@ -361,63 +361,29 @@ class SharedStack(cdk.Stack):
 
     def _route_bus_to_webhooks(self) -> None:
         """Every event on the project bus reaches the webhook dispatcher's queue."""
-        rule = events.Rule(
-            self,
-            "WebhookEventsRule",
-            description="Videoplane domain events to the webhook dispatcher",
-            event_bus=self.event_bus,
-            event_pattern=common.event_pattern(resources.WEBHOOK_RULE_PATTERN),
-        )
-        rule.add_target(
-            targets.SqsQueue(
-                self.queues[resources.WEBHOOK_EVENTS_QUEUE.name],
-                dead_letter_queue=self._new_dlq("WebhookEventsRuleDlq", "rule WebhookEventsRule"),
-                retry_attempts=settings.RETRY_ATTEMPTS,
-                max_event_age=cdk.Duration.hours(24),
-            )
+        self._route_to_queue(
+            "WebhookEvents",
+            "Videoplane domain events to the webhook dispatcher",
+            resources.WEBHOOK_RULE_PATTERN,
+            resources.WEBHOOK_EVENTS_QUEUE,
+            self.event_bus,
         )
 
     def _route_removals(self) -> None:
         """Announced removals on the project bus -> each entity's queue (resources.REMOVAL_ROUTES), as
         the devstack's route_removals."""
         for route in resources.REMOVAL_ROUTES:
-            rule_id = f"{camel(route.entity)}RemovalsRule"
-            rule = events.Rule(
-                self,
-                rule_id,
-                description=f"Videoplane: removed {route.entity} items to their consumer",
-                event_bus=self.event_bus,
-                event_pattern=common.event_pattern(route.pattern),
-            )
-            rule.add_target(
-                targets.SqsQueue(
-                    self.queues[route.queue.name],
-                    dead_letter_queue=self._new_dlq(f"{rule_id}Dlq", f"rule {rule_id}"),
-                    retry_attempts=settings.RETRY_ATTEMPTS,
-                    max_event_age=cdk.Duration.hours(24),
-                )
+            description = f"Videoplane: removed {route.entity} items to their consumer"
+            self._route_to_queue(
+                f"{camel(route.entity)}Removals", description, route.pattern, route.queue, self.event_bus
             )
 
     def _route_bus_events(self) -> None:
         """Domain events and removals a context acts on -> its queue (resources.BUS_ROUTES), as the
         devstack's route_bus_events."""
         for route in resources.BUS_ROUTES:
-            rule_id = f"{camel(route.name)}Rule"
-            rule = events.Rule(
-                self,
-                rule_id,
-                description=f"Videoplane: {route.name} events to their consumer",
-                event_bus=self.event_bus,
-                event_pattern=common.event_pattern(route.pattern),
-            )
-            rule.add_target(
-                targets.SqsQueue(
-                    self.queues[route.queue.name],
-                    dead_letter_queue=self._new_dlq(f"{rule_id}Dlq", f"rule {rule_id}"),
-                    retry_attempts=settings.RETRY_ATTEMPTS,
-                    max_event_age=cdk.Duration.hours(24),
-                )
-            )
+            description = f"Videoplane: {route.name} events to their consumer"
+            self._route_to_queue(camel(route.name), description, route.pattern, route.queue, self.event_bus)
 
     def _notify_pipeline(self) -> None:
         """Uploads bucket -> one queue per prefix (resources.BUCKET_NOTIFICATIONS), as the devstack's
@@ -465,7 +431,7 @@ class SharedStack(cdk.Stack):
     def _route_media_events(self) -> None:
         """MediaConvert reports on the account's default bus; this app's jobs (its tag in
         userMetadata) go to the media-events queue, as the devstack's route_media_events."""
-        self._route_service_events(
+        self._route_to_queue(
             "MediaEvents",
             "Videoplane: MediaConvert job state changes of this app's jobs",
             resources.MEDIACONVERT_RULE_PATTERN,
@@ -475,7 +441,7 @@ class SharedStack(cdk.Stack):
     def _route_live_events(self) -> None:
         """IVS reports stream state changes on the account's default bus; this app's channels (named
         with its prefix) go to the live-events queue, as the devstack's route_live_events."""
-        self._route_service_events(
+        self._route_to_queue(
             "LiveEvents",
             "Videoplane: IVS stream state changes of this app's live stream channels",
             resources.IVS_RULE_PATTERN,
@@ -485,7 +451,7 @@ class SharedStack(cdk.Stack):
     def _route_room_events(self) -> None:
         """IVS real-time's stage updates (default bus) go to the room-events queue, as the devstack's
         route_room_events; sessions' starts and ends arrive through resources.BUS_ROUTES."""
-        self._route_service_events(
+        self._route_to_queue(
             "RoomEvents",
             "Videoplane: IVS real-time stage updates (participants publishing) for room sessions",
             resources.IVS_STAGE_RULE_PATTERN,
@@ -520,11 +486,23 @@ class SharedStack(cdk.Stack):
         configuration.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3006"]}})
         return configuration
 
-    def _route_service_events(
-        self, name: str, description: str, pattern: Mapping[str, Any], queue: resources.Queue
+    def _route_to_queue(
+        self,
+        name: str,
+        description: str,
+        pattern: Mapping[str, Any],
+        queue: resources.Queue,
+        event_bus: events.IEventBus | None = None,
     ) -> None:
-        """A default-bus rule (AWS services report there) to a queue, with its DLQ and retries."""
-        rule = events.Rule(self, f"{name}Rule", description=description, event_pattern=common.event_pattern(pattern))
+        """A rule (on the default bus, where AWS services report, unless `event_bus`) to a queue, with
+        its DLQ and retries."""
+        rule = events.Rule(
+            self,
+            f"{name}Rule",
+            description=description,
+            event_bus=event_bus,
+            event_pattern=common.event_pattern(pattern),
+        )
         rule.add_target(
             targets.SqsQueue(
                 self.queues[queue.name],
