@@ -4,6 +4,7 @@ emulator's death stops the stack with one clear line, and CLI errors are one lin
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,10 +23,25 @@ EXIT_TIMEOUT_SECONDS = 20
 SNAPSHOT_WAIT_SECONDS = 3.0  # the emulator snapshots at most every second after a change
 
 
-def free_port() -> int:
+def stable_port() -> int:
+    """A free API port whose neighbour (the media port) is free too, both below the kernel's
+    ephemeral range: a port the OS handed out could be taken by any outgoing connection between
+    a stop and the restart, and the restart must find both ports again."""
+    lowest_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        candidate = random.randrange(20_000, lowest_ephemeral - 2)
+        if all(_bindable(candidate + offset) for offset in (0, 1)):
+            return candidate
+    raise RuntimeError("no two free neighbouring ports below the ephemeral range")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def s3(stack: Devstack) -> object:
@@ -52,7 +68,7 @@ def cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_restart_keeps_projects_keys_videos_media_and_webhooks(tmp_path: Path) -> None:
-    port = free_port()
+    port = stable_port()
     stack = Devstack.start(tmp_path, port=port)
     receiver = Receiver().start()
     try:
