@@ -5,8 +5,10 @@ real-time's `stage.endpoints.whip`.
 <participant token>` answers 201 with the SDP answer and `Location: <whip>/<stageId>/<participantId>`
 (the ICE candidates are in the answer: no trickle); `DELETE` on that location ends the publication.
 Each peer connection runs on one asyncio loop in a thread of its own; received frames are counted
-per participant and kind, which is what tests read. aiortc is a full peer, not an SFU: enough for
-a handful of publishers, not a load test.
+per participant and kind, which is what tests read. A publisher's tracks go through one aiortc
+`MediaRelay`, so any number of consumers (the frame counter, WHEP subscribers, a recorder) each get
+every frame: `subscribe_tracks(participant_id)` hands out such copies. aiortc is a full peer, not an
+SFU: enough for a handful of publishers, not a load test.
 
 Only 127.0.0.1 may carry traffic here, and aioice leaves loopback out of its host candidates, so
 the plane gathers on 127.0.0.1 alone (`loopback_only`): there is no STUN or TURN.
@@ -37,6 +39,9 @@ class WhipIngest:
         self.on_gone = on_gone
         self.received: dict[str, Counter[str]] = {}
         self._peers: dict[str, Any] = {}
+        # Participant id -> the tracks its publisher sends, as received (read only through the relay).
+        self._tracks: dict[str, list[Any]] = {}
+        self._relay: Any = None
         # Frame counters run until their track ends; kept here so they are not collected early.
         self._counters: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -53,6 +58,16 @@ class WhipIngest:
         self._run(self._close(participant_id))
         return True
 
+    def subscribe_tracks(self, participant_id: str, buffered: bool = True) -> list[Any]:
+        """A copy of each track the participant publishes (empty when it publishes none), fed by the
+        relay; consume them on this ingest's loop (`run`). `buffered=False` keeps only the newest
+        frame, for live forwarding; buffered copies queue every frame, for recording."""
+        return [self._relay.subscribe(track, buffered=buffered) for track in self._tracks.get(participant_id, [])]
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Runs a coroutine on the loop the peers live on (from another thread) and returns its result."""
+        return self._run(coroutine)
+
     def stop(self) -> None:
         if self._loop is None:
             return
@@ -67,11 +82,13 @@ class WhipIngest:
 
         peer = RTCPeerConnection()
         self._peers[participant_id] = peer
+        self._tracks[participant_id] = []
         counts = self.received.setdefault(participant_id, Counter())
 
         @peer.on("track")
         def _track(track: Any) -> None:
-            task = asyncio.ensure_future(self._count(track, counts))
+            self._tracks[participant_id].append(track)
+            task = asyncio.ensure_future(self._count(self._relay.subscribe(track), counts))
             self._counters.add(task)
             task.add_done_callback(self._counters.discard)
 
@@ -79,6 +96,7 @@ class WhipIngest:
         async def _state() -> None:
             if peer.connectionState in ("failed", "closed") and self._peers.get(participant_id) is peer:
                 del self._peers[participant_id]
+                self._tracks.pop(participant_id, None)
                 self.on_gone(participant_id)
 
         await peer.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
@@ -101,6 +119,7 @@ class WhipIngest:
 
     async def _close(self, participant_id: str) -> None:
         peer = self._peers.pop(participant_id, None)
+        self._tracks.pop(participant_id, None)
         if peer is not None:
             await peer.close()
 
@@ -110,7 +129,10 @@ class WhipIngest:
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._started:
             if self._loop is None:
+                from aiortc.contrib.media import MediaRelay
+
                 loopback_only()
+                self._relay = MediaRelay()
                 self._loop = asyncio.new_event_loop()
                 threading.Thread(target=self._loop.run_forever, name="whip-peers", daemon=True).start()
             return self._loop
