@@ -71,7 +71,8 @@ class JsonApiPlane:
         return {}
 
     def handle_other(self, method: str, path: str, headers: Message, body: bytes) -> RawReply | None:
-        """A request that is not an API call (a media endpoint); None when the plane has none."""
+        """A request that is not an API call (a media endpoint; `path` keeps its query); None when
+        the plane has none."""
         return None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -138,7 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body, path = self._body(), self.path.split("?")[0]
-        if self._other("POST", path, body):
+        # Media endpoints see the query too (API calls carry none).
+        if self._other("POST", self.path, body):
             return
         try:
             params = json.loads(body or b"{}")
@@ -152,7 +154,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_json(status, result)
 
     def do_DELETE(self) -> None:
-        if not self._other("DELETE", self.path.split("?")[0], self._body()):
+        if not self._other("DELETE", self.path, self._body()):
+            self.send_json(404, {"message": "Not found."})
+
+    def do_GET(self) -> None:
+        if not self._other("GET", self.path, b""):
+            self.send_json(404, {"message": "Not found."})
+
+    def do_OPTIONS(self) -> None:
+        # A browser's CORS preflight before it calls a media endpoint from another origin.
+        if not self._other("OPTIONS", self.path, b""):
             self.send_json(404, {"message": "Not found."})
 
     def send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:

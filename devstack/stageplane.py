@@ -18,6 +18,15 @@ published participant until it sends DELETE or its connection fails (aiortc's IC
 a publisher that vanishes without DELETE is DISCONNECTED within about 30 s). `connect(token)` stands for a
 peer without media (tests). A stage's session starts with its first connected participant and ends
 with its last.
+
+Subscribers watch at `<plane>/whep/<stageId>` (`devstack.whep`, a devstack stand-in: IVS has no
+subscribe URL, its Web Broadcast SDK subscribes): `GET` lists the stage's current publishers, `POST`
+an SDP offer (`?participantId=` picks one publisher; without it every other publisher's tracks fill
+the offer's transceivers in turn) for a 201 answer and `Location: /whep/<stageId>/<subscriptionId>`,
+`DELETE` there ends it. The token must carry SUBSCRIBE; a subscriber is a CONNECTED, unpublished
+participant. A participant may hold a publication and any number of subscriptions (its links): it
+stops publishing when its publication ends and leaves when its last link ends. Browsers call from
+another origin (the API's pages), so these media endpoints answer CORS.
 """
 
 from __future__ import annotations
@@ -26,12 +35,15 @@ import json
 import logging
 import secrets
 import string
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from devstack.loopback import JsonApiPlane, PlaneError, RawReply
+from devstack.whep import WhepEgress
 from devstack.whip import WhipIngest
 
 logger = logging.getLogger(__name__)
@@ -39,6 +51,13 @@ ALPHANUMERIC = string.ascii_letters + string.digits
 STAGE_UPDATE = "IVS Stage Update"
 MAX_TOKEN_CONFIGURATIONS = 12
 DEFAULT_TOKEN_MINUTES = 720  # IVS's default participant token duration
+PUBLICATION = "whip"  # the link a participant's WHIP publication holds; subscriptions hold their ids
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Expose-Headers": "Location",
+}
 
 
 def _token(length: int) -> str:
@@ -77,9 +96,15 @@ class StagePlane(JsonApiPlane):
         # Stage ARN -> participant id -> participant.
         self.participants: dict[str, dict[str, dict[str, Any]]] = {}
         self.whip = WhipIngest(self._gone)
+        self.whep = WhepEgress(self.whip, self._unsubscribed)
+        # Participant id -> its live peers (PUBLICATION, subscription ids); peers do not survive a restart.
+        self.links: defaultdict[str, set[str]] = defaultdict(set)
+        # Subscription id -> (stage ARN, participant id).
+        self.subscriptions: dict[str, tuple[str, str]] = {}
         super().__init__(state_file)
 
     def stop(self) -> None:
+        self.whep.stop()
         self.whip.stop()
         super().stop()
 
@@ -151,6 +176,9 @@ class StagePlane(JsonApiPlane):
         if participant is None or participant["state"] != "CONNECTED":
             raise PlaneError("ResourceNotFoundException", "The participant is not connected.")
         self.whip.close(params["participantId"])
+        for subscription_id in self.links.pop(params["participantId"], set()) - {PUBLICATION}:
+            self.subscriptions.pop(subscription_id, None)
+            self.whep.close(subscription_id)
         self._leave(params["stageArn"], params["participantId"])
         return {}
 
@@ -164,27 +192,107 @@ class StagePlane(JsonApiPlane):
     # -- the media side's entry points -----------------------------------------------------------
 
     def handle_other(self, method: str, path: str, headers: Message, body: bytes) -> RawReply | None:
-        parts = path.strip("/").split("/")
-        if parts[0] != "whip" or len(parts) not in (2, 3):
+        url = urlsplit(path)
+        parts = url.path.strip("/").split("/")
+        if parts[0] not in ("whip", "whep") or len(parts) not in (2, 3):
             return None
-        if method == "POST" and len(parts) == 2:
+        reply = self._media(method, parts, parse_qs(url.query), headers, body)
+        reply.headers.update(CORS)
+        return reply
+
+    def _media(
+        self, method: str, parts: list[str], query: dict[str, list[str]], headers: Message, body: bytes
+    ) -> RawReply:
+        if method == "OPTIONS":
+            return RawReply(204)
+        route = (parts[0], method, len(parts))
+        if route == ("whip", "POST", 2):
             return self._publish(parts[1], headers, body)
-        if method == "DELETE" and len(parts) == 3:
+        if route == ("whip", "DELETE", 3):
             return self._unpublish(parts[1], parts[2])
+        if route == ("whep", "GET", 2):
+            return self._publishers(parts[1], headers)
+        if route == ("whep", "POST", 2):
+            return self._subscribe(parts[1], query.get("participantId", [""])[0], headers, body)
+        if route == ("whep", "DELETE", 3):
+            return self._unsubscribe(parts[2])
         return RawReply(405)
 
-    def _publish(self, stage_id: str, headers: Message, body: bytes) -> RawReply:
-        if headers.get_content_type() != "application/sdp":
-            return RawReply(415, b"WHIP takes an SDP offer (application/sdp).")
+    def _grant(self, stage_id: str, headers: Message, capability: str) -> dict[str, Any] | RawReply:
+        """What the Bearer participant token admits to, or the refusal."""
         scheme, _, token = (headers.get("Authorization") or "").partition(" ")
         with self.lock:
             grant = self.tokens.get(token) if scheme.lower() == "bearer" else None
             if grant is None or not grant["stageArn"].endswith(f"/{stage_id}") or _expired(grant):
                 return RawReply(401, b"The participant token is missing, invalid or expired.")
-            if "PUBLISH" not in grant["capabilities"]:
-                return RawReply(403, b"The participant token does not carry the PUBLISH capability.")
+            if capability not in grant["capabilities"]:
+                return RawReply(403, f"The participant token does not carry the {capability} capability.".encode())
+            return {**grant, "token": token}
+
+    def _publishers_of(self, stage_arn: str) -> list[dict[str, Any]]:
+        """The stage's participants publishing now (whose media the ingest has), first joined first."""
+        with self.lock:
+            live = [
+                p
+                for p in self.participants.get(stage_arn, {}).values()
+                if p["state"] == "CONNECTED" and PUBLICATION in self.links.get(p["participantId"], ())
+            ]
+        return sorted(live, key=lambda p: p["firstJoinTime"])
+
+    def _publishers(self, stage_id: str, headers: Message) -> RawReply:
+        grant = self._grant(stage_id, headers, "SUBSCRIBE")
+        if isinstance(grant, RawReply):
+            return grant
+        listed = [
+            {"participantId": p["participantId"], "userId": p["userId"], "attributes": p.get("attributes", {})}
+            for p in self._publishers_of(grant["stageArn"])
+        ]
+        return RawReply(200, json.dumps({"publishers": listed}).encode(), {"Content-Type": "application/json"})
+
+    def _subscribe(self, stage_id: str, publisher_id: str, headers: Message, body: bytes) -> RawReply:
+        if headers.get_content_type() != "application/sdp":
+            return RawReply(415, b"WHEP takes an SDP offer (application/sdp).")
+        grant = self._grant(stage_id, headers, "SUBSCRIBE")
+        if isinstance(grant, RawReply):
+            return grant
+        others = [
+            p["participantId"]
+            for p in self._publishers_of(grant["stageArn"])
+            if p["participantId"] != grant["participantId"]
+        ]
+        if publisher_id and publisher_id not in others:
+            return RawReply(404, b"That participant is not publishing on this stage.")
+        subscription_id = _token(12)
+        answer = self.whep.answer(subscription_id, body.decode(), [publisher_id] if publisher_id else others)
+        self.connect(grant["token"])
+        with self.lock:
+            self.subscriptions[subscription_id] = (grant["stageArn"], grant["participantId"])
+            self.links[grant["participantId"]].add(subscription_id)
+        location = f"/whep/{stage_id}/{subscription_id}"
+        return RawReply(201, answer.encode(), {"Content-Type": "application/sdp", "Location": location})
+
+    def _unsubscribe(self, subscription_id: str) -> RawReply:
+        if not self.whep.close(subscription_id):
+            return RawReply(404)
+        self._unsubscribed(subscription_id)
+        return RawReply(200)
+
+    def _unsubscribed(self, subscription_id: str) -> None:
+        with self.lock:
+            found = self.subscriptions.pop(subscription_id, None)
+            if found is not None:
+                self._unlink(*found, subscription_id)
+
+    def _publish(self, stage_id: str, headers: Message, body: bytes) -> RawReply:
+        if headers.get_content_type() != "application/sdp":
+            return RawReply(415, b"WHIP takes an SDP offer (application/sdp).")
+        grant = self._grant(stage_id, headers, "PUBLISH")
+        if isinstance(grant, RawReply):
+            return grant
         answer = self.whip.answer(grant["participantId"], body.decode())
-        self.connect(token, published=True)
+        self.connect(grant["token"], published=True)
+        with self.lock:
+            self.links[grant["participantId"]].add(PUBLICATION)
         location = f"/whip/{stage_id}/{grant['participantId']}"
         return RawReply(201, answer.encode(), {"Content-Type": "application/sdp", "Location": location})
 
@@ -195,19 +303,39 @@ class StagePlane(JsonApiPlane):
         return RawReply(200)
 
     def _gone(self, participant_id: str) -> None:
+        """The participant's publication ended."""
         with self.lock:
             for stage_arn, participants in self.participants.items():
                 if participants.get(participant_id, {}).get("state") == "CONNECTED":
-                    self._leave(stage_arn, participant_id)
-                    self.save()
+                    self._unlink(stage_arn, participant_id, PUBLICATION)
+
+    def _unlink(self, stage_arn: str, participant_id: str, link: str) -> None:
+        """One of a participant's peers ended: it stops publishing with its publication, and leaves
+        with its last peer."""
+        participant = self.participants.get(stage_arn, {}).get(participant_id)
+        links = self.links.get(participant_id, set())
+        links.discard(link)
+        if participant is None or participant["state"] != "CONNECTED":
+            return
+        if links:
+            if link == PUBLICATION:
+                self._stop_publishing(stage_arn, participant)
+        else:
+            self.links.pop(participant_id, None)
+            self._leave(stage_arn, participant_id)
+        self.save()
 
     def connect(self, token: str, published: bool = False) -> dict[str, Any]:
-        """A peer arrived with this participant token: it joins the stage's session (starting one)."""
+        """A peer arrived with this participant token: it joins the stage's session (starting one);
+        a participant already connected stays in it, and starts publishing if it did not."""
         with self.lock:
             grant = self.tokens.get(token)
             if grant is None or _expired(grant):
                 raise PlaneError("AccessDeniedException", "The participant token is invalid or expired.")
             stage = self._stage(grant["stageArn"])
+            present = self.participants.get(grant["stageArn"], {}).get(grant["participantId"])
+            if present is not None and present["state"] == "CONNECTED":
+                return self._start_publishing(grant, present) if published else present
             if not stage.get("activeSessionId"):
                 stage["activeSessionId"] = "st-" + _token(13)
                 stage.setdefault("sessions", []).append(stage["activeSessionId"])
@@ -215,19 +343,32 @@ class StagePlane(JsonApiPlane):
             participant = {
                 "participantId": grant["participantId"],
                 "userId": grant["userId"],
+                "attributes": grant.get("attributes", {}),
                 "state": "CONNECTED",
                 "firstJoinTime": _iso(now),
-                "published": published and "PUBLISH" in grant["capabilities"],
+                "published": False,
                 "sessionId": stage["activeSessionId"],
                 "events": [{"name": "JOINED", "eventTime": _iso(now)}],
             }
-            if participant["published"]:
-                participant["events"].append({"name": "PUBLISH_STARTED", "eventTime": _iso(now)})
             self.participants.setdefault(grant["stageArn"], {})[grant["participantId"]] = participant
             self.save()
-        if participant["published"]:
-            self._emit(grant["stageArn"], participant, "Participant Published")
+        return self._start_publishing(grant, participant) if published else participant
+
+    def _start_publishing(self, grant: dict[str, Any], participant: dict[str, Any]) -> dict[str, Any]:
+        if "PUBLISH" not in grant["capabilities"] or participant.get("publishing"):
+            return participant
+        with self.lock:
+            # `published` is IVS's "ever published in this session"; `publishing` is now.
+            participant["published"] = participant["publishing"] = True
+            participant["events"].append({"name": "PUBLISH_STARTED", "eventTime": _iso(_now())})
+            self.save()
+        self._emit(grant["stageArn"], participant, "Participant Published")
         return participant
+
+    def _stop_publishing(self, stage_arn: str, participant: dict[str, Any]) -> None:
+        if participant.pop("publishing", False):
+            participant["events"].append({"name": "PUBLISH_STOPPED", "eventTime": _iso(_now())})
+            self._emit(stage_arn, participant, "Participant Unpublished")
 
     def leave(self, stage_arn: str, participant_id: str) -> None:
         with self.lock:
@@ -239,14 +380,10 @@ class StagePlane(JsonApiPlane):
     def _leave(self, stage_arn: str, participant_id: str) -> None:
         participant = self.participants[stage_arn][participant_id]
         participant["state"] = "DISCONNECTED"
-        at = _iso(_now())
-        if participant["published"]:
-            participant["events"].append({"name": "PUBLISH_STOPPED", "eventTime": at})
-        participant["events"].append({"name": "LEFT", "eventTime": at})
+        self._stop_publishing(stage_arn, participant)
+        participant["events"].append({"name": "LEFT", "eventTime": _iso(_now())})
         if not any(p["state"] == "CONNECTED" for p in self.participants[stage_arn].values()):
             self.stages[stage_arn].pop("activeSessionId", None)
-        if participant["published"]:
-            self._emit(stage_arn, participant, "Participant Unpublished")
 
     def _emit(self, stage_arn: str, participant: dict[str, Any], event_name: str) -> None:
         """An `IVS Stage Update` on the default bus, as IVS puts it (best effort, as IVS's)."""
