@@ -351,6 +351,7 @@ def start_stage_plane(state_file: Path | None = None) -> StagePlane:
 
     stage_plane = StagePlane(state_file=state_file, events=boto3.client("events"))
     os.environ["AWS_ENDPOINT_URL_IVS_REALTIME"] = stage_plane.start()
+    os.environ[resources.ROOMS_WHEP_URL_ENV] = stage_plane.url + "/whep/{stageId}"
     return stage_plane
 
 

@@ -64,6 +64,8 @@ class Settings(BaseModel):
     live_channel_type: Literal["STANDARD", "BASIC"] = "STANDARD"
     live_recording_configuration_arn: str = ""
     live_ingest: dict[str, str] = {}
+    # Rooms: the devstack's subscribe URL template (resources.ROOMS_WHEP_URL_ENV); empty on AWS.
+    rooms_whep_url: str = ""
     # Analytics: the Firehose stream beacons go to, the Glue database and Athena workgroup.
     analytics_stream: str = ""
     analytics_database: str = resources.ANALYTICS_DATABASE
@@ -111,6 +113,7 @@ def get_settings() -> Settings:
         "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
         "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,
         "playback_edge_store_arn": env.get(resources.PLAYBACK_EDGE_STORE_ENV),
+        "rooms_whep_url": env.get(resources.ROOMS_WHEP_URL_ENV),
         "playback_session_secret_id": env.get(resources.PLAYBACK_SESSION_SECRET_ENV),
     }
     return Settings(

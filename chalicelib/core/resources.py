@@ -452,6 +452,9 @@ ROOM_SESSION_RULE_PATTERN: dict[str, Any] = {
     "source": [EVENT_SOURCE],
     "detail-type": ["room.session.started", "room.session.ended"],
 }
+# Set only by the devstack: its stage plane's WHEP-style subscribe URL, `{stageId}` in it (IVS has
+# none: its Web Broadcast SDK subscribes with the participant token), answered as `media.whepUrl`.
+ROOMS_WHEP_URL_ENV = "VIDEOPLANE_ROOMS_WHEP_URL"
 
 
 # -- rules on the project bus for one context's queue -------------------------------------------

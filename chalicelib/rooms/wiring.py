@@ -20,7 +20,7 @@ def stages() -> IvsStages:
     from chalicelib.core import config
     from chalicelib.rooms.adapters.stages import IvsStages
 
-    return IvsStages(config.ivs_realtime())
+    return IvsStages(config.ivs_realtime(), settings().rooms_whep_url)
 
 
 @component

@@ -29,13 +29,14 @@ ARGS = (*CLOSED_NETWORK, "--autoplay-policy=no-user-gesture-required")
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless browser; the caller opens pages with `browser.new_page(...)`."""
+def chromium(*extra_args: str) -> Iterator[Any]:
+    """A headless browser; the caller opens pages with `browser.new_page(...)`. `extra_args`: more
+    switches (a fake camera for WebRTC pages)."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(ARGS))
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*ARGS, *extra_args])
         try:
             yield browser
         finally:

@@ -26,6 +26,7 @@ from tests.integration.test_outbox import announced_removals, stream_event
 def stages(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[StagePlane]:
     plane = StagePlane()
     monkeypatch.setenv("AWS_ENDPOINT_URL_IVS_REALTIME", plane.start())
+    monkeypatch.setenv(resources.ROOMS_WHEP_URL_ENV, plane.url + "/whep/{stageId}")
     core_wiring.reset()
     yield plane
     plane.stop()
@@ -174,6 +175,7 @@ def test_a_token_joins_with_the_capabilities_of_its_role(
     assert body["capabilities"] == ["publish", "subscribe"] and body["userRef"] == "teacher"
     (stage,) = stages.stages.values()
     assert body["media"]["whipUrl"] == f"{stages.url}/whip/{stage['arn'].rsplit('/', 1)[1]}"
+    assert body["media"]["whepUrl"] == f"{stages.url}/whep/{stage['arn'].rsplit('/', 1)[1]}"
     grant = stages.tokens[body["media"]["participantToken"]]
     assert grant["participantId"] == body["participantId"] and grant["userId"] == "teacher"
     assert grant["capabilities"] == ["PUBLISH", "SUBSCRIBE"] and grant["attributes"]["role"] == "moderator"
@@ -278,3 +280,19 @@ def test_a_moderators_backend_removes_a_participant(
     gone = tenant.call("DELETE", path)
     assert gone.status_code == 404 and gone.json_body["name"] == "participantId"
     assert tenant.call("DELETE", f"/rooms/{room_id}/participants/no%20such").status_code == 404
+
+
+def test_the_join_page_and_its_script_are_served_without_credentials(
+    stages: StagePlane, chalice_client: Client
+) -> None:
+    page = chalice_client.http.get("/join")
+    script = chalice_client.http.get("/join/join.js")
+    missing = chalice_client.http.get("/join/other.js")
+
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert '<script src="join/join.js">' in page.body.decode()
+    # The page may call the stage plane (WHIP and WHEP) and this origin, nothing else over http.
+    policy = page.headers["Content-Security-Policy"]
+    assert f"connect-src 'self' https: {stages.url};" in policy and "script-src 'self';" in policy
+    assert script.status_code == 200 and b"RTCPeerConnection" in script.body
+    assert missing.status_code == 404

@@ -51,6 +51,17 @@ def test_create_stage_names_and_tags_it_and_reads_its_endpoints() -> None:
         created = IvsStages(ivs).create_stage(NAME, TAGS)
         stubber.assert_no_pending_responses()
     assert created.arn == STAGE and created.whip_endpoint == ENDPOINTS["whip"]
+    # IVS names no subscribe endpoint: only the devstack's template gives one.
+    assert created.whep_endpoint == ""
+
+
+def test_a_subscribe_url_template_names_the_stage() -> None:
+    ivs = client()
+    with Stubber(ivs) as stubber:
+        stage = {"arn": STAGE, "name": NAME, "tags": TAGS, "endpoints": ENDPOINTS}
+        checked(stubber, "CreateStage", {"stage": stage, "participantTokens": []}, {"name": NAME, "tags": TAGS})
+        created = IvsStages(ivs, "http://127.0.0.1:9/whep/{stageId}").create_stage(NAME, TAGS)
+    assert created.whep_endpoint == "http://127.0.0.1:9/whep/" + STAGE.rsplit("/", 1)[1]
 
 
 def test_stage_names_fit_ivs_and_the_walker_catches_a_long_one() -> None:

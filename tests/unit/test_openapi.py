@@ -78,6 +78,9 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         ("POST", "/upload"),
         # A room's join token (in the body) is the credential.
         ("POST", "/join"),
+        # The join page and its assets: the token stays in the page's fragment (chalicelib/rooms/api/page.py).
+        ("GET", "/join"),
+        ("GET", "/join/{file}"),
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/docs/{file}"),

@@ -43,9 +43,15 @@ def translate(error: ClientError) -> Exception:
     return error
 
 
-def stage_from_wire(stage: dict[str, Any]) -> Stage:
+def stage_from_wire(stage: dict[str, Any], whep_url: str = "") -> Stage:
+    """`whep_url`: a subscribe URL template with `{stageId}` (the devstack's; IVS's endpoints have none)."""
     endpoints = stage.get("endpoints") or {}
-    return Stage(arn=stage["arn"], whip_endpoint=endpoints.get("whip", ""), events_endpoint=endpoints.get("events", ""))
+    return Stage(
+        arn=stage["arn"],
+        whip_endpoint=endpoints.get("whip", ""),
+        events_endpoint=endpoints.get("events", ""),
+        whep_endpoint=whep_url.replace("{stageId}", stage["arn"].rsplit("/", 1)[-1]),
+    )
 
 
 def participant_token_request(
@@ -75,11 +81,15 @@ def sighting(participant: dict[str, Any], plane_session: str) -> Sighting:
 
 
 class IvsStages:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, whep_url: str = "") -> None:
         self.client = client
+        self.whep_url = whep_url
+
+    def _stage_from_wire(self, stage: dict[str, Any]) -> Stage:
+        return stage_from_wire(stage, self.whep_url)
 
     def create_stage(self, name: str, tags: dict[str, str]) -> Stage:
-        return stage_from_wire(self._call("create_stage", name=name, tags=tags)["stage"])
+        return self._stage_from_wire(self._call("create_stage", name=name, tags=tags)["stage"])
 
     def delete_stages(self, name: str, arn: str | None) -> int:
         deleted = 0
@@ -95,7 +105,7 @@ class IvsStages:
         stage = self._call("get_stage", arn=stage_arn)["stage"]
         session = stage.get("activeSessionId")
         if not session:
-            return stage_from_wire(stage), set()
+            return self._stage_from_wire(stage), set()
         found: set[str] = set()
         request: dict[str, Any] = {
             "stageArn": stage_arn,
@@ -107,7 +117,7 @@ class IvsStages:
             response = self._call("list_participants", **request)
             found.update(p["participantId"] for p in response.get("participants", []) if p.get("participantId"))
             if not response.get("nextToken"):
-                return stage_from_wire(stage), found
+                return self._stage_from_wire(stage), found
             request["nextToken"] = response["nextToken"]
 
     def stage_room(self, stage_arn: str) -> tuple[str, str] | None:

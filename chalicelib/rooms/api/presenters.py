@@ -70,6 +70,8 @@ def admission(a: Admission) -> dict[str, Any]:
             # WHIP: POST an SDP offer here with `Authorization: Bearer <participantToken>`.
             "whipUrl": stage.whip_endpoint,
             "eventsUrl": stage.events_endpoint,
+            # The devstack's stand-in for the SDK's subscribe: WHEP-style, one POST per publisher.
+            "whepUrl": stage.whep_endpoint or None,
             "expiresAt": to_atom(a.expires_at) if a.expires_at else None,
         },
     }

@@ -57,6 +57,11 @@ class MediaCredentials(BaseModel):
     participantToken: str
     whipUrl: str
     eventsUrl: str
+    whepUrl: str | None = Field(
+        default=None,
+        description="Devstack only: its WHEP-style subscribe (GET lists the publishers, POST ?participantId= "
+        "an SDP offer). null on AWS, where the IVS Web Broadcast SDK subscribes with the participant token.",
+    )
     expiresAt: datetime | None
 
 

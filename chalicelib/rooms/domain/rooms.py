@@ -195,6 +195,8 @@ class Stage(BaseModel):
     arn: str
     whip_endpoint: str = ""
     events_endpoint: str = ""
+    # The devstack's WHEP-style subscribe; none on IVS (its SDK subscribes with the participant token).
+    whep_endpoint: str = ""
 
 
 class Room(BaseModel):
