@@ -1,6 +1,7 @@
 """Rooms on the devstack: join latency, leave-detection delay, and call detail records under churn.
 
-    .venv/bin/python -m benchmarks.rooms [--iterations N] [--leaves N] [--vanishes N] [--churn N] [--json]
+    .venv/bin/python -m benchmarks.rooms [--iterations N] [--subscribes N] [--leaves N] [--vanishes N]
+        [--churn N] [--json]
 
 It starts its own devstack (`python -m devstack up --port 0`) in a temporary directory.
 
@@ -8,6 +9,9 @@ It starts its own devstack (`python -m devstack up --port 0`) in a temporary dir
    WHIP publish of a synthetic video track with aiortc to the `whipUrl` it answers (offer, 201
    answer), until the peer connection is `connected` (ICE and DTLS done: SRTP flows); then WHIP
    DELETE. The same user rejoins each time, so no seat cap is met.
+1b. **Subscribe**: an ffmpeg WHIP publisher in a room; N times a viewer's `POST /join`, then an
+   aiortc WHEP subscribe (`media.whepUrl?participantId=<publisher>`, recvonly offer, 201 answer)
+   until the first decoded video frame arrives; then WHEP DELETE (`--subscribes`).
 2. **Leave → left**: ffmpeg WHIP publishers (one room each) that leave (a) with a WHIP DELETE
    (`--leaves`), or (b) by vanishing (SIGKILL, no DELETE: the plane notices when WebRTC consent
    expires, about 30 s; `--vanishes`). Measured from the leave to the participant's `leftAt` in
@@ -86,6 +90,61 @@ async def publish_once(api_url: str, token: str) -> dict[str, float]:
         "whip_answer_ms": (answered - offered) * 1000,
         "token_to_connected_ms": (flowing - started) * 1000,
     }
+
+
+async def subscribe_once(api_url: str, token: str, publisher_id: str) -> dict[str, float]:
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    started = time.perf_counter()
+    joined = requests.post(f"{api_url}/join", json={"token": token}, timeout=30)
+    joined.raise_for_status()
+    media = joined.json()["media"]
+    peer = RTCPeerConnection()
+    peer.addTransceiver("video", direction="recvonly")
+    video = asyncio.get_running_loop().create_future()
+
+    @peer.on("track")
+    def _track(track: Any) -> None:
+        if track.kind == "video" and not video.done():
+            video.set_result(track)
+
+    await peer.setLocalDescription(await peer.createOffer())
+    offered = time.perf_counter()
+    answer = requests.post(
+        f"{media['whepUrl']}?participantId={publisher_id}",
+        data=peer.localDescription.sdp,
+        headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {media['participantToken']}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    answered = time.perf_counter()
+    await peer.setRemoteDescription(RTCSessionDescription(sdp=answer.text, type="answer"))
+    track = await asyncio.wait_for(video, CONNECT_TIMEOUT_SECONDS)
+    await asyncio.wait_for(track.recv(), CONNECT_TIMEOUT_SECONDS)
+    first_frame = time.perf_counter()
+    requests.delete(media["whepUrl"].rsplit("/whep/", 1)[0] + answer.headers["Location"], timeout=30)
+    await peer.close()
+    return {"whep_answer_ms": (answered - offered) * 1000, "join_to_first_frame_ms": (first_frame - started) * 1000}
+
+
+def subscribes(stack: Stack, count: int) -> list[dict[str, float]]:
+    """One ffmpeg publisher; `count` viewers join and subscribe to it one after another (one warm-up)."""
+    room = stack.call("POST", "/rooms", {"name": "bench-subscribe", "settings": {"mode": "group"}})
+
+    def token(user: str, role: str) -> str:
+        minted = stack.call("POST", f"/rooms/{room['roomId']}/tokens", {"userRef": user, "name": user, "role": role})
+        return str(minted["token"])
+
+    admitted = requests.post(f"{stack.api_url}/join", json={"token": token("pub", "moderator")}, timeout=30).json()
+    publisher = ffmpeg_publisher(admitted["media"], None)
+    try:
+        wait_connected(stack, admitted)
+        viewer = token("viewer", "viewer")
+        asyncio.run(subscribe_once(stack.api_url, viewer, admitted["participantId"]))
+        return [asyncio.run(subscribe_once(stack.api_url, viewer, admitted["participantId"])) for _ in range(count)]
+    finally:
+        publisher.terminate()
+        publisher.wait(timeout=30)
 
 
 class Hooks:
@@ -271,6 +330,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--subscribes", type=int, default=10, help="viewers subscribing to one publisher")
     parser.add_argument("--leaves", type=int, default=5, help="publishers that leave with a WHIP DELETE")
     parser.add_argument("--vanishes", type=int, default=2, help="publishers killed without a DELETE (~30 s each)")
     parser.add_argument("--churn", type=int, default=20, help="participants through one session")
@@ -292,6 +352,7 @@ def main() -> None:
         asyncio.run(publish_once(stack.api_url, token))  # warm-up: imports, first connections
         runs = [asyncio.run(publish_once(stack.api_url, token)) for _ in range(arguments.iterations)]
         bench, hooks = Stack(stack.api_url, stack.api_key), Hooks()
+        subscriptions = subscribes(bench, arguments.subscribes) if arguments.subscribes else []
         with subscribed(bench, hooks):
             leaves = [leave_once(bench, hooks, vanish=False) for _ in range(arguments.leaves)]
             vanishes = [leave_once(bench, hooks, vanish=True) for _ in range(arguments.vanishes)]
@@ -300,6 +361,7 @@ def main() -> None:
     report: dict[str, Any] = {
         "iterations": arguments.iterations,
         **{name: percentiles([run[name] for run in runs]) for name in runs[0]},
+        **{f"subscribe_{k}": percentiles([s[k] for s in subscriptions]) for k in (subscriptions or [{}])[0]},
         **{f"delete_leave_{k}": percentiles([r[k] for r in leaves]) for k in ("detected_ms", "webhook_ms") if leaves},
         **{
             f"vanish_leave_{k}": percentiles([r[k] for r in vanishes])
@@ -314,7 +376,8 @@ def main() -> None:
     print(f"Room join on the devstack, {arguments.iterations} joins (after one warm-up), ms:")
     for name in dict.fromkeys([*runs[0], *(k for k in report if k.endswith("_ms"))]):
         figures = report[name]
-        print(f"  {name:28} p50 {figures['p50']:8.1f}  p95 {figures['p95']:8.1f}  max {figures['max']:8.1f}")
+        print(f"  {name:34} p50 {figures['p50']:8.1f}  p95 {figures['p95']:8.1f}  max {figures['max']:8.1f}")
+    print(f"Subscribes measured: {len(subscriptions)} (subscribe_*: viewer's join -> first decoded video frame).")
     print(f"Leaves measured: {len(leaves)} with WHIP DELETE, {len(vanishes)} vanished (SIGKILL).")
     print(f"Churn, one session, {arguments.churn} participants and a moderator:")
     for name, value in churned.items():
