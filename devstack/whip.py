@@ -73,8 +73,9 @@ class WhipIngest:
             return
         for participant_id in list(self._peers):
             self.close(participant_id)
-        # A peer that failed (it vanished) leaves its track counters waiting: end them before the loop.
-        self._run(self._end_counters())
+        # A peer that failed (it vanished) leaves its track counters and relay readers waiting: end
+        # them before the loop.
+        self._run(self._end_tasks())
         self._loop.call_soon_threadsafe(self._loop.stop)
 
     async def _answer(self, participant_id: str, offer: str) -> str:
@@ -112,10 +113,11 @@ class WhipIngest:
                 await track.recv()
                 counts[track.kind] += 1
 
-    async def _end_counters(self) -> None:
-        for task in list(self._counters):
+    async def _end_tasks(self) -> None:
+        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*self._counters, return_exceptions=True)
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _close(self, participant_id: str) -> None:
         peer = self._peers.pop(participant_id, None)
