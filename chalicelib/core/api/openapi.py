@@ -259,6 +259,10 @@ def _request_body(operation: Operation, models: _Models) -> dict[str, Any] | Non
     return {"required": operation.body_required, "content": {JSON_BODY: {"schema": models.body(operation.body)}}}
 
 
+# Refusals API Gateway answers itself (the authorizer's, the body limits), in problem JSON.
+GATEWAY_STATUSES = (401, 413, 415)
+
+
 def _responses(method: str, path: str, operation: Operation, models: _Models) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     if operation.status == 204 or (operation.response is None and operation.response_content_type == JSON_BODY):
@@ -284,11 +288,13 @@ def _responses(method: str, path: str, operation: Operation, models: _Models) ->
             "description": "Success.",
             "content": {operation.response_content_type: {"schema": schema}},
         }
+    own = models.problem
+    if operation.error_response is not None:
+        assert operation.response_package is not None
+        own = models.response(operation.response_package, operation.error_response)
     for status, description in _errors(method, path, operation):
-        responses[str(status)] = {
-            "description": description,
-            "content": {JSON_BODY: {"schema": models.problem}},
-        }
+        schema = models.problem if status in GATEWAY_STATUSES else own
+        responses[str(status)] = {"description": description, "content": {JSON_BODY: {"schema": schema}}}
     return responses
 
 
