@@ -261,6 +261,7 @@ def _request_body(operation: Operation, models: _Models) -> dict[str, Any] | Non
 
 # Refusals API Gateway answers itself (the authorizer's, the body limits), in problem JSON.
 GATEWAY_STATUSES = (401, 413, 415)
+PROBLEMS_LISTED = ": every invalid attribute is listed in `problems`"
 
 
 def _responses(method: str, path: str, operation: Operation, models: _Models) -> dict[str, Any]:
@@ -294,7 +295,8 @@ def _responses(method: str, path: str, operation: Operation, models: _Models) ->
         own = models.response(operation.response_package, operation.error_response)
     for status, description in _errors(method, path, operation):
         schema = models.problem if status in GATEWAY_STATUSES else own
-        responses[str(status)] = {"description": description, "content": {JSON_BODY: {"schema": schema}}}
+        said = description if schema is models.problem else description.replace(PROBLEMS_LISTED, "")
+        responses[str(status)] = {"description": said, "content": {JSON_BODY: {"schema": schema}}}
     return responses
 
 
@@ -302,7 +304,7 @@ def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int,
     takes_input = bool(operation.body or operation.query or operation.paged or parameter_names(path))
     takes_input = takes_input or MULTIPART in operation.content_types or bool(operation.query_fields)
     if takes_input or (operation.authenticated and method in ("POST", "PATCH")):
-        yield 400, "Bad request: every invalid attribute is listed in `problems`."
+        yield 400, f"Bad request{PROBLEMS_LISTED}."
     if operation.authenticated or 401 in operation.errors:
         yield 401, "Missing, invalid or expired credentials."
     if operation.authenticated or 403 in operation.errors:

@@ -144,7 +144,7 @@ class EnableXJoinWindow(BaseModel):
     until: str
 
 
-class EnableXRoom(BaseModel):
+class EnableXRoomInfo(BaseModel):
     room_id: str
     name: str
     owner_ref: str
@@ -157,13 +157,13 @@ class EnableXRoom(BaseModel):
 
 class EnableXRoomResult(BaseModel):
     result: int
-    room: EnableXRoom
+    room: EnableXRoomInfo
 
 
 class EnableXRoomList(BaseModel):
     result: int
     total: str = Field(description="How many rooms the project has (Videoplane's addition)")
-    rooms: list[EnableXRoom]
+    rooms: list[EnableXRoomInfo]
 
 
 class EnableXTokenResult(BaseModel):

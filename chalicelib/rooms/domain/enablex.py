@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.rooms.domain.rooms import Lifetime, Mode, Room, RoomCreation, RoomUpdate, window
@@ -35,7 +35,7 @@ def _count(value: Any) -> Any:
     return value
 
 
-Count = Annotated[int, BeforeValidator(_count), Field(ge=0, strict=False)]
+Count = Annotated[StrictInt, BeforeValidator(_count), Field(ge=0)]
 Text = Annotated[StrictStr, StringConstraints(max_length=1024)]
 
 
@@ -259,8 +259,8 @@ def cdr_out(record: CallRecord, room: Room | None, app_id: str) -> dict[str, Any
             "hold_duration": "0",
         },
         "published_track": {
-            "audio": record.published_seconds > 0,
-            "video": record.published_seconds > 0,
+            "audio": record.published,
+            "video": record.published,
             "data": False,
             "screen": False,
             "url": "",
