@@ -281,7 +281,6 @@ def cdr_out(record: CallRecord, room: Room | None, app_id: str) -> dict[str, Any
 # EnableX's own result codes where its Video API documents one (its "Error Handling" page, Rooms).
 # Every other refusal answers its HTTP status as the code (401, 403, 404, 409, 429, 503).
 FIELD_CODES: dict[str, int] = {
-    "room_id": 10001,
     "name": 10002,
     "settings[scheduled]": 10003,
     "settings[adhoc]": 10003,
