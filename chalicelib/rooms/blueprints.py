@@ -3,8 +3,17 @@
 Chalice consumes a blueprint's route options when it registers them, so one process builds one app
 from these: app.py locally, handler.py on Lambda."""
 
-from chalicelib.rooms.api import joins, page, rooms, sessions, tokens
+from chalicelib.rooms.api import enablex, joins, page, rooms, sessions, tokens
 from chalicelib.rooms.consumers import sessions as session_polls
 from chalicelib.rooms.consumers import stages
 
-BLUEPRINTS = (rooms.bp, tokens.bp, joins.bp, page.bp, sessions.bp, stages.bp, session_polls.bp)
+BLUEPRINTS = (
+    rooms.bp,
+    tokens.bp,
+    joins.bp,
+    page.bp,
+    sessions.bp,
+    enablex.bp,
+    stages.bp,
+    session_polls.bp,
+)

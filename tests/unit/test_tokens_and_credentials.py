@@ -94,6 +94,18 @@ def test_authorization_header_schemes() -> None:
             parse_authorization(bad)
 
 
+def test_enablex_basic_carries_the_project_id_as_user_and_the_key_as_password() -> None:
+    key = issue_secret(API_KEY_PREFIX, PRINCIPAL.project_id, PRINCIPAL.key_id).value
+    enablex = parse_authorization("Basic " + base64.b64encode(f"{PRINCIPAL.project_id}:{key}".encode()).decode())
+    assert (enablex.scheme, enablex.value, enablex.project_id) == ("basic", key, PRINCIPAL.project_id)
+    # Videoplane's own Basic (the key as the user name) names no project; a password that is not a
+    # key leaves the user name as the key (refused later as an unknown one).
+    own = parse_authorization("Basic " + base64.b64encode(f"{key}:anything".encode()).decode())
+    assert (own.value, own.project_id) == (key, None)
+    other = parse_authorization("Basic " + base64.b64encode(b"app-id:app-key").decode())
+    assert (other.value, other.project_id) == ("app-id", None)
+
+
 def test_roles() -> None:
     assert role_allows(Role.VIEWER, Permission.READ) and not role_allows(Role.VIEWER, Permission.WRITE)
     assert role_allows(Role.OPERATOR, Permission.WRITE) and not role_allows(Role.OPERATOR, Permission.ADMIN)

@@ -149,6 +149,8 @@ def endpoint(
     response_content_type: str = "application/json",
     errors: tuple[int, ...] = (),
     tag: str | None = None,
+    render_error: Callable[[DomainError, dict[str, str]], Response] = problem_response,
+    error_response: str | None = None,
 ) -> Callable[[View], View]:
     """Registers a view. `permission=None` means the route takes no credentials.
 
@@ -159,7 +161,9 @@ def endpoint(
     view parses, the `response` model's name in the package's `schemas` module (a `paged` list of
     them in api.video's envelope), api.video's `operation_id` where it has the operation, and a
     `summary` (else the view's docstring), `errors` it answers beyond those its shape implies, and
-    a `tag` (else the path's first segment)."""
+    a `tag` (else the path's first segment).
+    `render_error` answers a refusal (else api.video's problem JSON): a facade of another API
+    (`/enablex/v2/…`) answers in that API's error shape, `error_response` names its model."""
 
     paths.require_known(path, paths.parameter_names(path))
 
@@ -179,7 +183,7 @@ def endpoint(
                 call = Call(request, actor, bp.lambda_context)
                 reply = _run(call, view, path_params, method, status, replayable)
             except DomainError as error:
-                return problem_response(error, extra_headers)
+                return render_error(error, extra_headers)
             headers = {**extra_headers, **reply.pop("headers")}
             if reply.get("replayed"):
                 headers["Idempotent-Replayed"] = "true"
@@ -208,6 +212,7 @@ def endpoint(
             response_content_type=response_content_type,
             errors=errors,
             tag=tag,
+            error_response=error_response,
         )
         kwargs: dict[str, Any] = {"methods": [method], "content_types": list(content_types)}
         if authorizer is not None:

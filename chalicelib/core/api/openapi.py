@@ -259,6 +259,11 @@ def _request_body(operation: Operation, models: _Models) -> dict[str, Any] | Non
     return {"required": operation.body_required, "content": {JSON_BODY: {"schema": models.body(operation.body)}}}
 
 
+# Refusals API Gateway answers itself (the authorizer's, the body limits), in problem JSON.
+GATEWAY_STATUSES = (401, 413, 415)
+PROBLEMS_LISTED = ": every invalid attribute is listed in `problems`"
+
+
 def _responses(method: str, path: str, operation: Operation, models: _Models) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     if operation.status == 204 or (operation.response is None and operation.response_content_type == JSON_BODY):
@@ -284,11 +289,14 @@ def _responses(method: str, path: str, operation: Operation, models: _Models) ->
             "description": "Success.",
             "content": {operation.response_content_type: {"schema": schema}},
         }
+    own = models.problem
+    if operation.error_response is not None:
+        assert operation.response_package is not None
+        own = models.response(operation.response_package, operation.error_response)
     for status, description in _errors(method, path, operation):
-        responses[str(status)] = {
-            "description": description,
-            "content": {JSON_BODY: {"schema": models.problem}},
-        }
+        schema = models.problem if status in GATEWAY_STATUSES else own
+        said = description if schema is models.problem else description.replace(PROBLEMS_LISTED, "")
+        responses[str(status)] = {"description": said, "content": {JSON_BODY: {"schema": schema}}}
     return responses
 
 
@@ -296,7 +304,7 @@ def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int,
     takes_input = bool(operation.body or operation.query or operation.paged or parameter_names(path))
     takes_input = takes_input or MULTIPART in operation.content_types or bool(operation.query_fields)
     if takes_input or (operation.authenticated and method in ("POST", "PATCH")):
-        yield 400, "Bad request: every invalid attribute is listed in `problems`."
+        yield 400, f"Bad request{PROBLEMS_LISTED}."
     if operation.authenticated or 401 in operation.errors:
         yield 401, "Missing, invalid or expired credentials."
     if operation.authenticated or 403 in operation.errors:

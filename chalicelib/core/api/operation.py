@@ -42,3 +42,6 @@ class Operation:
     response_package: str | None = None
     # Statuses the route answers besides those its shape implies (credentials in the body: 401).
     errors: tuple[int, ...] = ()
+    # The model (in the package's `schemas`) of the route's own refusals, where they are not
+    # api.video's problem JSON; the gateway's (401, 413, 415) stay problems.
+    error_response: str | None = None

@@ -20,6 +20,8 @@ _ID_BODY = "[0-9A-Za-z]{22}"
 # to four subtags after the language ("zh-Hant-TW", "sr-Latn-RS"). A plain pattern and a length:
 # a lookahead would do both, but fuzzers cannot generate values from one.
 LANGUAGE_TAG = "^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,4}$"
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+DATE_TITLE = "The date must be a day as YYYY-MM-DD."
 LANGUAGE_TITLE = 'The language must be an IETF language tag with dashes only, such as "en", "fr" or "pt-BR".'
 
 
@@ -29,6 +31,8 @@ class PathParameter:
     example: str  # a well-formed value, for the description and tests
     invalid_status: int = 404
     max_length: int | None = None
+    # What a malformed value answers when `invalid_status` is 400.
+    invalid_title: str = LANGUAGE_TITLE
     _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +83,9 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "aggregation": PathParameter("^[a-z][a-z0-9-]{0,31}$", "count"),
     "breakdown": PathParameter("^[a-z][a-z-]{0,31}$", "country"),
     "file": PathParameter("^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$", "swagger-ui-bundle.js"),
+    # The EnableX facade's periods (`/enablex/v2/cdr/period/{fromDate}/{toDate}`): UTC days.
+    "fromDate": PathParameter(DATE, "2026-01-01", invalid_status=400, invalid_title=DATE_TITLE),
+    "toDate": PathParameter(DATE, "2026-01-31", invalid_status=400, invalid_title=DATE_TITLE),
 }
 
 
@@ -107,5 +114,5 @@ def check(params: dict[str, str]) -> None:
 
 def _invalid(name: str, parameter: PathParameter) -> DomainError:
     if parameter.invalid_status == 400:
-        return InvalidInput([Problem("invalid-attribute", LANGUAGE_TITLE, name)])
+        return InvalidInput([Problem("invalid-attribute", parameter.invalid_title, name)])
     return NotFound(name=name)

@@ -55,10 +55,13 @@ class TokenPair:
 class Credentials:
     scheme: str
     value: str
+    # EnableX's form of Basic: APP_ID (the project id) as the user name, the API key as the password.
+    project_id: str | None = None
 
 
 def parse_authorization(header: str | None) -> Credentials:
-    """`Bearer <jwt>` or `Basic base64(<api key>:)`; schemes are case-insensitive."""
+    """`Bearer <jwt>`, `Basic base64(<api key>:)` or, as EnableX's app servers send it,
+    `Basic base64(<project id>:<api key>)`; schemes are case-insensitive."""
     if header is None or not header.strip():
         raise MissingAuthorizationHeader()
     scheme, _, value = header.strip().partition(" ")
@@ -71,7 +74,9 @@ def parse_authorization(header: str | None) -> Credentials:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise InvalidAuthorizationHeader() from exc
-        username, _, _password = decoded.partition(":")
+        username, _, password = decoded.partition(":")
+        if parse_api_key(username) is None and parse_api_key(password) is not None:
+            return Credentials("basic", password, project_id=username)
         if username:
             return Credentials("basic", username)
     raise InvalidAuthorizationHeader()
@@ -142,6 +147,9 @@ class AuthService:
         credentials = parse_authorization(authorization)
         if credentials.scheme == "basic":
             key = self._active_key(credentials.value, request_id)
+            if credentials.project_id is not None and credentials.project_id != key.project_id:
+                self._record_failure(key.project_id, key.key_id, request_id, "API key sent with another project id")
+                raise InvalidApiKey()
             return Principal(project_id=key.project_id, key_id=key.key_id, role=key.role)
         principal = self._verify(credentials.value)
         current = self.credentials.get_key(principal.project_id, principal.key_id)

@@ -112,3 +112,135 @@ class CallDetailRecord(BaseModel):
     leaveReason: Literal["left", "removed", "disconnected", "session-ended"] | None
     duration: int = Field(description="Seconds connected: from connectedAt to leftAt")
     publishedDuration: int = Field(description="Seconds publishing media")
+
+
+# -- the EnableX facade (/enablex/v2/…): EnableX's snake_case shapes ------------------------------
+
+
+class EnableXResult(BaseModel):
+    result: int = Field(description="0: done")
+
+
+class EnableXError(BaseModel):
+    result: int = Field(description="EnableX's code where it documents one (100xx), else the HTTP status")
+    error: str
+    desc: str
+
+
+class EnableXRoomSettings(BaseModel):
+    mode: Literal["group", "lecture", "p2p"]
+    scheduled: bool
+    adhoc: bool
+    scheduled_time: str | None = Field(default=None, description="YYYY-MM-DD HH:MM:SS, UTC")
+    duration: str = Field(description="Minutes, as a string; 0: no limit")
+    moderators: str
+    participants: str
+    auto_recording: bool
+    quality: Literal["HD", "SD", "LD"]
+    wait_for_moderator: bool
+
+
+class EnableXSip(BaseModel):
+    enabled: bool
+
+
+class EnableXJoinWindow(BaseModel):
+    from_: str = Field(alias="from")
+    until: str
+
+
+class EnableXRoomInfo(BaseModel):
+    room_id: str
+    name: str
+    owner_ref: str
+    settings: EnableXRoomSettings
+    sip: EnableXSip
+    created: str
+    updated: str
+    joinable: EnableXJoinWindow | None = None
+
+
+class EnableXRoomResult(BaseModel):
+    result: int
+    room: EnableXRoomInfo
+
+
+class EnableXRoomList(BaseModel):
+    result: int
+    total: str = Field(description="How many rooms the project has (Videoplane's addition)")
+    rooms: list[EnableXRoomInfo]
+
+
+class EnableXTokenResult(BaseModel):
+    result: int
+    token: str = Field(description="The join token (a JWT) for POST /join")
+
+
+class EnableXCdrRoomDetails(BaseModel):
+    name: str | None = None
+    owner_ref: str | None = None
+
+
+class EnableXCdrRoom(BaseModel):
+    room_id: str
+    connect_dt: str
+    disconnect_dt: str
+    duration: str = Field(description="Minutes connected")
+    room_details: EnableXCdrRoomDetails
+
+
+class EnableXCdrUser(BaseModel):
+    role: Literal["moderator", "participant", "viewer"]
+    name: str
+    ref: str
+    ip: str
+    agent: str
+
+
+class EnableXCdrSignalling(BaseModel):
+    connect_dt: str
+    disconnect_dt: str
+    duration: str
+    hold_duration: str
+
+
+class EnableXCdrTracks(BaseModel):
+    audio: bool
+    video: bool
+    data: bool
+    screen: bool
+    url: str
+
+
+class EnableXCdrUsage(BaseModel):
+    connect_minutes: str
+    room_connect_minutes: str
+    published_minutes: str
+    subscribed_minutes: str
+    screen_minutes: str
+
+
+class EnableXCdr(BaseModel):
+    cdr_id: str
+    trans_date: str
+    app_id: str = Field(description="The project id")
+    conf_num: str = Field(description="The session id")
+    call_num: str = Field(description="The participant id")
+    call_log_id: str
+    sip: bool
+    room: EnableXCdrRoom
+    user: EnableXCdrUser
+    sigserver: EnableXCdrSignalling
+    published_track: EnableXCdrTracks
+    usage: EnableXCdrUsage
+    stats_quality: dict[str, object] = Field(description="Not collected yet: empty")
+
+
+class EnableXReport(BaseModel):
+    result: str = Field(description='"0": done (EnableX sends it as a string here)')
+    cdr: list[EnableXCdr]
+
+
+class EnableXArchive(BaseModel):
+    result: str
+    archive: list[dict[str, object]] = Field(description="Recordings: empty until rooms record")

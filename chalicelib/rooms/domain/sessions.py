@@ -138,6 +138,8 @@ class CallRecord:
     leave_reason: LeaveReason | None
     duration_seconds: int
     published_seconds: int
+    # Published at all (a publication shorter than a second rounds to 0 seconds).
+    published: bool = False
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,7 @@ def call_records(session: Session) -> list[CallRecord]:
             leave_reason=a.leave_reason,
             duration_seconds=duration_seconds(a),
             published_seconds=published_seconds(a),
+            published=any(mark is Mark.PUBLISH_STARTED for _, mark in a.publishing),
         )
         for a in sorted(session.attendance.values(), key=lambda a: (a.joined_at, a.participant_id))
     ]

@@ -12,6 +12,7 @@ end `room.session.ended` and `room.cdr.ready`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.core.domain import events
@@ -29,6 +30,14 @@ POLL_ATTEMPTS = 3
 LIMIT_REASON = "The room's session reached its duration limit."
 # Stage Update event names → the participant event they stand for.
 STAGE_UPDATES = {"Participant Published": "PUBLISH_STARTED", "Participant Unpublished": "PUBLISH_STOPPED"}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Call detail records with the rooms they took place in (a room deleted since is left out)."""
+
+    records: list[CallRecord]
+    rooms: dict[str, Room]
 
 
 class SessionService:
@@ -65,6 +74,24 @@ class SessionService:
     def records_between(self, actor: Actor, since: datetime, until: datetime, page: PageRequest) -> Page[CallRecord]:
         ended = self.repository.ended_between(actor.project_id, since, until)
         return paginate([r for s in ended for r in sessions.call_records(s)], page)
+
+    def room_report(self, actor: Actor, room_id: str) -> Report:
+        """Every record of a room's ended sessions (EnableX's `/cdr/room/{room_id}`)."""
+        room = self.rooms(actor.project_id, room_id)
+        ended = [s for s in self.repository.of_room(actor.project_id, room_id) if not s.active]
+        return Report([r for s in ended for r in sessions.call_records(s)], {room_id: room})
+
+    def report_between(self, actor: Actor, since: datetime, until: datetime) -> Report:
+        """Every record of the sessions that ended in [since, until), with their rooms."""
+        ended = self.repository.ended_between(actor.project_id, since, until)
+        records = [r for s in ended for r in sessions.call_records(s)]
+        rooms: dict[str, Room] = {}
+        for room_id in sorted({r.room_id for r in records}):
+            try:
+                rooms[room_id] = self.rooms(actor.project_id, room_id)
+            except NotFound:
+                continue
+        return Report(records, rooms)
 
     def removed(self, project_id: str, room_id: str, participant_id: str) -> None:
         """A moderator removed this participant (RoomService.remove_participant): its leave is
