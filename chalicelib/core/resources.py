@@ -470,10 +470,13 @@ class BusRoute:
 # Video events after which a video's privacy may differ, and removed video items: the playback
 # consumer reads the video again and writes the edge's store (chalicelib.playback.consumers.edge).
 PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
+# A project's geo restriction changed: the same consumer writes it to the edge's store.
+PLAYBACK_GEO_EVENT = "playback-geo.updated"
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-video-removals", RemovalRoute("video", PLAYBACK_VIDEOS_QUEUE).pattern, PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("playback-geo", {"source": [EVENT_SOURCE], "detail-type": [PLAYBACK_GEO_EVENT]}, PLAYBACK_VIDEOS_QUEUE),
     BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
     # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
     BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),

@@ -84,10 +84,11 @@ def embed_service() -> EmbedService:
 @component
 def edge_service() -> EdgeService | None:
     """None where no edge store is configured (the devstack: its media server reads the table)."""
+    from chalicelib.playback.adapters.geo import DynamoGeoPolicies
     from chalicelib.playback.services.edge import EdgeService
 
     store = edge_store()
-    return EdgeService(public_videos(), store) if store else None
+    return EdgeService(public_videos(), store, DynamoGeoPolicies(table())) if store else None
 
 
 @component

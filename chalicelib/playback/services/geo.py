@@ -1,11 +1,12 @@
-"""A project's geo restriction (Videoplane extension): read and replace, audited when it changes."""
+"""A project's geo restriction (Videoplane extension): read and replace, audited when it changes and
+announced (`playback-geo.updated`, through the outbox) so the edge applies it to media."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
-from chalicelib.core.domain import audit
+from chalicelib.core.domain import audit, events
 from chalicelib.core.domain.access import Actor
 from chalicelib.playback.domain import geo
 from chalicelib.playback.domain.geo import GeoPolicy, GeoRestriction
@@ -33,5 +34,8 @@ class GeoService:
             actor, "playback_geo.update", RESOURCE, actor.project_id, now,
             before=geo.snapshot(current), after=geo.snapshot(updated),
         )  # fmt: skip
-        self.policies.save(updated, entry)
+        changed = events.PlaybackGeoUpdated(
+            **events.envelope(actor.project_id, now), mode=updated.mode, countries=list(updated.countries)
+        )
+        self.policies.save(updated, entry, changed)
         return updated
