@@ -63,6 +63,11 @@ class EdgeStore(Protocol):
 
     def put(self, key: str, value: str) -> None: ...
     def delete(self, key: str) -> None: ...
+
+
+class BatchEdgeStore(EdgeStore, Protocol):
+    """The store with batched puts, for a project's videos at once."""
+
     def put_many(self, entries: dict[str, str]) -> None: ...
 
 

@@ -227,10 +227,10 @@ def test_python_geo_rule(vector: GeoVector) -> None:
 
 @pytest.fixture(scope="module")
 def edge_geo_results() -> list[dict[str, object]]:
-    cases: list[dict[str, object]] = [
-        {"uri": f"/{vector.path}", "now": NOW.timestamp(), **({} if vector.country is None else {"country": vector.country})}
-        for vector in GEO_VECTORS
-    ]
+    cases: list[dict[str, object]] = []
+    for vector in GEO_VECTORS:
+        header = {} if vector.country is None else {"country": vector.country}
+        cases.append({"uri": f"/{vector.path}", "now": NOW.timestamp(), **header})
     return run_edge(geo_store(), cases)
 
 

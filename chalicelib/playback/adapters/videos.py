@@ -92,6 +92,10 @@ class DynamoPublicVideos:
                 if "#" not in str(video.get(SK, "#")):  # the video's own item, not its media state
                     yield str(video["project_id"]), str(video["video_id"])
 
+    def project_of(self, video_id: str) -> str | None:
+        """The video's project (GSI1), None for an unknown video."""
+        return self._project_of(video_id)
+
     def _project_of(self, video_id: str) -> str | None:
         for item in self.table.query(VIDEO_INDEX_PREFIX + video_id, index=resources.GSI1):
             return str(item[resources.GSI1_SORT_KEY])

@@ -24,13 +24,13 @@ from chalicelib.playback.domain.edge import (
     private_entry,
     video_project_entry,
 )
-from chalicelib.playback.ports import EdgeStore, GeoPolicies, VideoPrivacy
+from chalicelib.playback.ports import BatchEdgeStore, GeoPolicies, VideoPrivacy
 
 
 @dataclass(frozen=True)
 class EdgeService:
     videos: VideoPrivacy
-    store: EdgeStore
+    store: BatchEdgeStore
     policies: GeoPolicies
 
     def sync(self, project_id: str, video_id: str, listed: bool = True) -> bool:
