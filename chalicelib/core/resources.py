@@ -402,6 +402,14 @@ PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"
 # Keys that sign private videos' playback sessions, `kid:base64url,...`, the signing one first
 # (chalicelib/playback/domain/access.py); the media server (the edge on AWS) checks with them.
 PLAYBACK_SESSION_KEYS_ENV = "VIDEOPLANE_PLAYBACK_SESSION_KEYS"
+# The viewer's country (CloudFront-Viewer-Country) is believed only on requests that came through
+# the media distribution: CloudFront adds CDN_ORIGIN_HEADER with the value of the secret named by
+# CDN_ORIGIN_SECRET_ENV (AWS). The devstack has no CDN and believes the header as sent
+# (TRUST_VIEWER_COUNTRY_ENV = "1"; cloud configuration never sets it). docs/playback.md.
+CDN_ORIGIN_HEADER = "X-Videoplane-Origin-Verify"
+CDN_ORIGIN_SECRET_ENV = "VIDEOPLANE_CDN_ORIGIN_SECRET_ID"
+CDN_ORIGIN_SECRET = "cdn-origin-secret"
+TRUST_VIEWER_COUNTRY_ENV = "VIDEOPLANE_TRUST_VIEWER_COUNTRY"
 
 
 # -- live streams (chalicelib.live) ----------------------------------------------------------------

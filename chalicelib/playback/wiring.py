@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.services.edge import EdgeService
     from chalicelib.playback.services.embed import EmbedService
-    from chalicelib.playback.services.geo import GeoService
+    from chalicelib.playback.services.geo import GeoService, ViewerCountries
     from chalicelib.playback.services.playback_keys import PlaybackKeyService
     from chalicelib.playback.services.players import PlayerService
     from chalicelib.playback.services.session_keys import SessionKeyService
@@ -79,6 +79,18 @@ def embed_service() -> EmbedService:
         else session_keys(current.playback_session_keys),
         clock=utc_now,
     )
+
+
+@component
+def viewer_countries() -> ViewerCountries:
+    from chalicelib.core import config
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.origin_secret import SecretsManagerOriginSecret
+    from chalicelib.playback.services.geo import ViewerCountries
+
+    secret_id = settings().cdn_origin_secret_id
+    secret = SecretsManagerOriginSecret(config.secretsmanager(), secret_id).value if secret_id else None
+    return ViewerCountries(settings().trust_viewer_country, secret)
 
 
 @component
