@@ -283,17 +283,15 @@ def reset() -> dict[str, Any]:
 
 
 def private_media() -> PrivateMedia:
-    """The media server's private video check, over the app's table and session keys."""
+    """The media server's private video and geo check, over the app's table and session keys."""
     import boto3
 
     from chalicelib.core.adapters.dynamodb import Table
-    from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.domain.access import session_keys
-    from devstack.mediaserver import PrivateMedia
+    from devstack.mediaserver import table_private_media
 
     keys = {key.kid: key.secret for key in session_keys(os.environ.get(resources.PLAYBACK_SESSION_KEYS_ENV, ""))}
-    videos = DynamoPublicVideos(Table(boto3.client("dynamodb"), os.environ[resources.TABLE_ENV]))
-    return PrivateMedia(keys, videos.is_private)
+    return table_private_media(keys, Table(boto3.client("dynamodb"), os.environ[resources.TABLE_ENV]))
 
 
 def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:

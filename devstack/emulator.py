@@ -155,6 +155,8 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         resources.ALLOW_LOOPBACK_INGEST_ENV: "1",
         # Signs private videos' playback sessions; the devstack's media server checks them.
         resources.PLAYBACK_SESSION_KEYS_ENV: PLAYBACK_SESSION_KEYS,
+        # No CDN in front of the API: a client's CloudFront-Viewer-Country is believed (testing geo).
+        resources.TRUST_VIEWER_COUNTRY_ENV: "1",
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
     }

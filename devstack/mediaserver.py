@@ -18,11 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from chalicelib.playback.domain.access import MediaDecision, media_decision
+from chalicelib.playback.domain.access import MediaDecision, geo_decision, media_decision
+from chalicelib.playback.domain.geo import viewer_country
 
 logger = logging.getLogger(__name__)
 
@@ -30,32 +31,92 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 LOCAL_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
 
 
-class PrivateMedia:
-    """The check CloudFront's function makes on AWS (infra/player.py), with the same rule
-    (chalicelib/playback/domain/access.py): a private video's files only through a valid
-    playback session in the path. Whether a video is private is read from the table and kept for
-    `privacy_seconds` (the edge's KeyValueStore lags the same way); a session path needs no read."""
+# A video's project and that project's restriction (mode, countries), None for either when unknown
+# or unrestricted: what the edge reads from `project/<videoId>` and `geo-project/<projectId>`.
+T = TypeVar("T")
+Place = tuple[str | None, tuple[str, tuple[str, ...]] | None]
 
-    def __init__(self, keys: dict[str, bytes], is_private: Callable[[str], bool], privacy_seconds: float = 1.0) -> None:
+
+class PrivateMedia:
+    """The check CloudFront's function makes on AWS (infra/edge/playback_check.js), with the same
+    rules (chalicelib/playback/domain/access.py): a video of a project that restricts countries only
+    for a viewer in an admitted country, then a private video's files only through a valid playback
+    session in the path. Whether a video is private, and its project's restriction, are read from
+    the table and kept for `privacy_seconds` (the edge's KeyValueStore lags the same way); a
+    session path of an unrestricted video needs no read beyond that.
+
+    The viewer's country is the `CloudFront-Viewer-Country` header the client sent: the devstack
+    has no GeoIP and trusts it, for testing (on AWS CloudFront sets it). Refusals of a video whose
+    project is known are counted with the API's denial counters (`count(project, reason)`)."""
+
+    def __init__(
+        self,
+        keys: dict[str, bytes],
+        is_private: Callable[[str], bool],
+        privacy_seconds: float = 1.0,
+        place: Callable[[str], Place] | None = None,
+        count: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.keys = keys
         self._is_private = is_private
+        self._place = place
+        self._count = count
         self.privacy_seconds = privacy_seconds
         self._privacy: dict[str, tuple[float, bool]] = {}
+        self._places: dict[str, tuple[float, Place]] = {}
         self._lock = threading.Lock()
 
-    def decide(self, path: str) -> MediaDecision:
-        return media_decision(path, datetime.now(UTC), self.keys, self.is_private)
+    def decide(self, path: str, country_header: str | None = None) -> MediaDecision:
+        decision = media_decision(path, datetime.now(UTC), self.keys, self.is_private)
+        if self._place is None:
+            return decision
+        decision = geo_decision(decision, viewer_country(country_header), lambda video: self.place(video)[1])
+        if decision.denial is not None and decision.video_id is not None and self._count is not None:
+            project_id = self.place(decision.video_id)[0]
+            if project_id is not None:
+                self._count(project_id, decision.denial.value)
+        return decision
 
     def is_private(self, video_id: str) -> bool:
+        return self._cached(self._privacy, video_id, self._is_private)
+
+    def place(self, video_id: str) -> Place:
+        assert self._place is not None
+        return self._cached(self._places, video_id, self._place)
+
+    def _cached(self, cache: dict[str, tuple[float, T]], video_id: str, read: Callable[[str], T]) -> T:
         now = time.monotonic()
         with self._lock:
-            known = self._privacy.get(video_id)
+            known = cache.get(video_id)
         if known is not None and now - known[0] < self.privacy_seconds:
             return known[1]
-        private = self._is_private(video_id)
+        value = read(video_id)
         with self._lock:
-            self._privacy[video_id] = (now, private)
-        return private
+            cache[video_id] = (now, value)
+        return value
+
+
+def table_private_media(keys: dict[str, bytes], table: Any) -> PrivateMedia:
+    """The check over the app's table: privacy and geo restriction read as the API reads them, and
+    refusals counted in the API's denial counters."""
+    from chalicelib.core.clock import utc_now
+    from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+    from chalicelib.playback.adapters.private_tokens import DynamoDenialCounter
+    from chalicelib.playback.adapters.videos import DynamoPublicVideos
+
+    videos, policies, counter = DynamoPublicVideos(table), DynamoGeoPolicies(table), DynamoDenialCounter(table)
+
+    def place(video_id: str) -> Place:
+        project_id = videos.project_of(video_id)
+        if project_id is None:
+            return None, None
+        policy = policies.get(project_id)
+        return project_id, None if policy.mode == "off" else (policy.mode, policy.countries)
+
+    def count(project_id: str, reason: str) -> None:
+        counter.count(project_id, reason, utc_now())
+
+    return PrivateMedia(keys, videos.is_private, place=place, count=count)
 
 
 class MediaServer:
@@ -160,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
         media = self.server.media
         key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
         if media.private_media is not None:
-            decision = media.private_media.decide(key)
+            decision = media.private_media.decide(key, self.headers.get("CloudFront-Viewer-Country"))
             if decision.key is None:
                 # A log line per refusal (the edge's function logs the same way on AWS).
                 logger.info("mediaserver: playback denied (%s) for %s", decision.denial, decision.video_id)

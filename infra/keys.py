@@ -48,6 +48,7 @@ def seed_edge(secret_id: str, store_arn: str, table_name: str, secretsmanager: A
     from chalicelib.core.adapters.dynamodb import Table
     from chalicelib.core.clock import utc_now
     from chalicelib.playback.adapters.edge_store import KeyValueStoreEdge
+    from chalicelib.playback.adapters.geo import DynamoGeoPolicies
     from chalicelib.playback.adapters.session_keys import SecretsManagerSessionKeys
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.services.edge import EdgeService
@@ -55,8 +56,9 @@ def seed_edge(secret_id: str, store_arn: str, table_name: str, secretsmanager: A
 
     store = KeyValueStoreEdge(kvs, store_arn)
     SessionKeyService(SecretsManagerSessionKeys(secretsmanager, secret_id, 0), store, utc_now).ensure()
-    videos = DynamoPublicVideos(Table(dynamodb, table_name))
-    return EdgeService(videos, store).backfill(videos.private_video_ids())
+    table = Table(dynamodb, table_name)
+    videos = DynamoPublicVideos(table)
+    return EdgeService(videos, store, DynamoGeoPolicies(table)).backfill(videos.private_video_ids())
 
 
 def rotate(secret_id: str, secretsmanager: Any) -> Any:

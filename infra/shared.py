@@ -32,7 +32,7 @@ from constructs import Construct, IConstruct
 
 from chalicelib.core import resources
 from infra import common, settings
-from infra.edge import playback_check
+from infra.edge import playback_check, viewer_country_requests
 from infra.model import camel
 
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
@@ -254,6 +254,7 @@ class SharedStack(cdk.Stack):
                 cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=headers,
+                origin_request_policy=viewer_country_requests(self),
                 compress=True,
                 function_associations=[playback_association],
             ),

@@ -33,7 +33,7 @@ from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
 from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, AppFunction
 from infra.model import FunctionSpec, camel, plan
-from infra.player import add_player_routes
+from infra.player import add_player_routes, origin_secret
 from infra.shared import ROLE_IDS, SharedStack
 
 # The context whose nested stack holds the event store (infra.analytics).
@@ -67,6 +67,7 @@ class VideoplaneStack(SharedStack):
         for name in sorted(queues_of_several_contexts(self.specs) - set(self.queues)):
             # Visibility grows to 6 x the longest timeout of its consumers as they connect.
             self.queues[name] = new_queue(self, name, 0, self.alarm_topic)
+        self.cdn_origin_secret = origin_secret(self)
         self.runtime = self._runtime(registry, code_zip, reserve_concurrency)
         self.functions: dict[str, AppFunction] = {
             spec.name: functions.build(self, spec, self.runtime) for spec in self.specs if in_parent(spec)
@@ -79,7 +80,7 @@ class VideoplaneStack(SharedStack):
             uploads_bucket=self.buckets[resources.UPLOADS_BUCKET.name],
             alarm_topic=self.alarm_topic,
         )
-        add_player_routes(self, self.media_distribution, self.api.api)
+        add_player_routes(self, self.media_distribution, self.api.api, self.cdn_origin_secret)
         contexts = sorted({spec.context for spec in self.specs if not in_parent(spec)})
         self.contexts: dict[str, ContextStack] = {}
         for context in contexts:
@@ -128,6 +129,7 @@ class VideoplaneStack(SharedStack):
             # The edge check's store of private video ids and session keys (infra.edge).
             resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],
             resources.PLAYBACK_SESSION_SECRET: [self.playback_session_secret.secret_arn],
+            resources.CDN_ORIGIN_SECRET: [self.cdn_origin_secret.secret_arn],
             # Analytics, by name: built in the analytics nested stack (infra.analytics).
             **self.analytics_names.arns(self),
         }
@@ -144,6 +146,7 @@ class VideoplaneStack(SharedStack):
             resources.PLAYER_BASE_URL_ENV: f"{self.media_base_url}{settings.PLAYER_PATH}",
             resources.PLAYBACK_EDGE_STORE_ENV: self.playback_edge_store.key_value_store_arn,
             resources.PLAYBACK_SESSION_SECRET_ENV: self.playback_session_secret.secret_arn,
+            resources.CDN_ORIGIN_SECRET_ENV: self.cdn_origin_secret.secret_arn,
             resources.LIVE_RECORDING_CONFIGURATION_ENV: self.recording_configuration.attr_arn,
         }
         for bucket_definition in resources.BUCKETS:

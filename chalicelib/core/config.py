@@ -76,6 +76,10 @@ class Settings(BaseModel):
     playback_edge_store_arn: str = ""
     # The secret holding the playback session keys (AWS); when set it replaces playback_session_keys.
     playback_session_secret_id: str = ""
+    # Whose CloudFront-Viewer-Country the API believes (resources.CDN_ORIGIN_HEADER): the secret
+    # CloudFront sends (AWS), or every client (the devstack, which has no CDN).
+    cdn_origin_secret_id: str = ""
+    trust_viewer_country: bool = False
 
 
 @cache
@@ -115,6 +119,8 @@ def get_settings() -> Settings:
         "playback_edge_store_arn": env.get(resources.PLAYBACK_EDGE_STORE_ENV),
         "rooms_whep_url": env.get(resources.ROOMS_WHEP_URL_ENV),
         "playback_session_secret_id": env.get(resources.PLAYBACK_SESSION_SECRET_ENV),
+        "cdn_origin_secret_id": env.get(resources.CDN_ORIGIN_SECRET_ENV),
+        "trust_viewer_country": env.get(resources.TRUST_VIEWER_COUNTRY_ENV) == "1",
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],

@@ -100,10 +100,12 @@ ROOM_EVENTS_SEND = Access("sqs", ("SendMessage",), "room-events-queue")
 # The edge check's store (infra/edge.py): private video ids and playback session keys, written with
 # the store's ETag (DescribeKeyValueStore) as IfMatch.
 PLAYBACK_EDGE_WRITE = Access(
-    "cloudfront-keyvaluestore", ("DescribeKeyValueStore", "PutKey", "DeleteKey"), "playback-edge-store"
+    "cloudfront-keyvaluestore", ("DescribeKeyValueStore", "PutKey", "DeleteKey", "UpdateKeys"), "playback-edge-store"
 )
 PLAYBACK_VIDEOS_CONSUME = Access("sqs", _CONSUME, "playback-videos-queue")
 PLAYBACK_SESSION_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "playback-session-secret")
+# The value CloudFront sends the API as resources.CDN_ORIGIN_HEADER (infra/player.py).
+CDN_ORIGIN_SECRET_READ = Access("secretsmanager", ("GetSecretValue",), "cdn-origin-secret")
 PLAYBACK_SESSION_KEYS_WRITE = Access("secretsmanager", ("GetSecretValue", "PutSecretValue"), "playback-session-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);

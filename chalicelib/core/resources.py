@@ -402,6 +402,14 @@ PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"
 # Keys that sign private videos' playback sessions, `kid:base64url,...`, the signing one first
 # (chalicelib/playback/domain/access.py); the media server (the edge on AWS) checks with them.
 PLAYBACK_SESSION_KEYS_ENV = "VIDEOPLANE_PLAYBACK_SESSION_KEYS"
+# The viewer's country (CloudFront-Viewer-Country) is believed only on requests that came through
+# the media distribution: CloudFront adds CDN_ORIGIN_HEADER with the value of the secret named by
+# CDN_ORIGIN_SECRET_ENV (AWS). The devstack has no CDN and believes the header as sent
+# (TRUST_VIEWER_COUNTRY_ENV = "1"; cloud configuration never sets it). docs/playback.md.
+CDN_ORIGIN_HEADER = "X-Videoplane-Origin-Verify"
+CDN_ORIGIN_SECRET_ENV = "VIDEOPLANE_CDN_ORIGIN_SECRET_ID"
+CDN_ORIGIN_SECRET = "cdn-origin-secret"
+TRUST_VIEWER_COUNTRY_ENV = "VIDEOPLANE_TRUST_VIEWER_COUNTRY"
 
 
 # -- live streams (chalicelib.live) ----------------------------------------------------------------
@@ -473,10 +481,13 @@ class BusRoute:
 # Video events after which a video's privacy may differ, and removed video items: the playback
 # consumer reads the video again and writes the edge's store (chalicelib.playback.consumers.edge).
 PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
+# A project's geo restriction changed: the same consumer writes it to the edge's store.
+PLAYBACK_GEO_EVENT = "playback-geo.updated"
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-video-removals", RemovalRoute("video", PLAYBACK_VIDEOS_QUEUE).pattern, PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("playback-geo", {"source": [EVENT_SOURCE], "detail-type": [PLAYBACK_GEO_EVENT]}, PLAYBACK_VIDEOS_QUEUE),
     BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
     # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
     BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),

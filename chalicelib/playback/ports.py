@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
 
     from chalicelib.core.domain.audit import AuditEvent
@@ -52,6 +53,10 @@ class VideoPrivacy(Protocol):
         """Whether the video is private now; None when it has no item (removed)."""
         ...
 
+    def video_ids(self, project_id: str) -> Iterator[str]:
+        """Every video of the project (discarded ones included)."""
+        ...
+
 
 class EdgeStore(Protocol):
     """The store the edge check reads (chalicelib/playback/domain/edge.py names its entries)."""
@@ -60,6 +65,12 @@ class EdgeStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class BatchEdgeStore(EdgeStore, Protocol):
+    """The store with batched puts, for a project's videos at once."""
+
+    def put_many(self, entries: dict[str, str]) -> None: ...
+
+
 class GeoPolicies(Protocol):
     def get(self, project_id: str) -> GeoPolicy: ...
-    def save(self, policy: GeoPolicy, audit: AuditEvent) -> None: ...
+    def save(self, policy: GeoPolicy, audit: AuditEvent, event: DomainEvent) -> None: ...

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.services.edge import EdgeService
     from chalicelib.playback.services.embed import EmbedService
-    from chalicelib.playback.services.geo import GeoService
+    from chalicelib.playback.services.geo import GeoService, ViewerCountries
     from chalicelib.playback.services.playback_keys import PlaybackKeyService
     from chalicelib.playback.services.players import PlayerService
     from chalicelib.playback.services.session_keys import SessionKeyService
@@ -82,12 +82,25 @@ def embed_service() -> EmbedService:
 
 
 @component
+def viewer_countries() -> ViewerCountries:
+    from chalicelib.core import config
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.origin_secret import SecretsManagerOriginSecret
+    from chalicelib.playback.services.geo import ViewerCountries
+
+    secret_id = settings().cdn_origin_secret_id
+    secret = SecretsManagerOriginSecret(config.secretsmanager(), secret_id).value if secret_id else None
+    return ViewerCountries(settings().trust_viewer_country, secret)
+
+
+@component
 def edge_service() -> EdgeService | None:
     """None where no edge store is configured (the devstack: its media server reads the table)."""
+    from chalicelib.playback.adapters.geo import DynamoGeoPolicies
     from chalicelib.playback.services.edge import EdgeService
 
     store = edge_store()
-    return EdgeService(public_videos(), store) if store else None
+    return EdgeService(public_videos(), store, DynamoGeoPolicies(table())) if store else None
 
 
 @component

@@ -10,7 +10,13 @@
 // The key value store associated with this function holds (infra/edge.py, kept current by the
 // playback context):
 //   `private/<videoId>`   present while the video is private (`public: false`);
-//   `session-key/<kid>`   the base64url secret of each session key that still verifies.
+//   `session-key/<kid>`   the base64url secret of each session key that still verifies;
+//   `project/<videoId>`   the video's project, for the videos of projects that restrict countries;
+//   `geo-project/<id>`    that project's restriction, `allow:FR,BE` or `deny:CN,RU`.
+// A video of a restricted project is refused (`geo-blocked`) to a viewer whose country
+// (CloudFront-Viewer-Country) the restriction refuses, before its session or privacy is looked at;
+// an unknown country passes a deny list and fails an allow list (chalicelib/playback/domain/geo.py).
+// Every refusal logs one line (CloudWatch Logs, us-east-1), which a metric filter counts by reason.
 // Runs before the cache: a cached segment is checked on every request, and the rewritten URI is
 // the cache key, so every session of a video shares one cached copy of each object.
 import cf from 'cloudfront';
@@ -34,15 +40,34 @@ async function handler(event) {
     }
     const videoId = media[1];
     const session = media[2];
+    if (await geoBlocked(videoId, request.headers['cloudfront-viewer-country'])) {
+        return refuse('geo-blocked', videoId);
+    }
     if (session === undefined) {
-        return (await kvs.exists('private/' + videoId)) ? refuse('no-token') : request;
+        return (await kvs.exists('private/' + videoId)) ? refuse('no-token', videoId) : request;
     }
     const denial = await checkSession(session, videoId, Date.now() / 1000);
     if (denial !== null) {
-        return refuse(denial);
+        return refuse(denial, videoId);
     }
     request.uri = '/vod/' + videoId + '/' + media[3];
     return request;
+}
+
+// Whether the video's project refuses this viewer's country (no entry: no restriction).
+async function geoBlocked(videoId, header) {
+    let policy;
+    try {
+        policy = await kvs.get('geo-project/' + await kvs.get('project/' + videoId));
+    } catch (unrestricted) {
+        return false;
+    }
+    const value = header === undefined ? '' : header.value.trim().toUpperCase();
+    const country = /^[A-Z]{2}$/.test(value) ? value : null;
+    const colon = policy.indexOf(':');
+    const listed = country !== null && policy.slice(colon + 1).split(',').indexOf(country) !== -1;
+    const mode = policy.slice(0, colon);
+    return mode === 'allow' ? !listed : mode === 'deny' && listed;
 }
 
 async function checkSession(session, videoId, now) {
@@ -92,7 +117,8 @@ function sameText(a, b) {
     return difference === 0;
 }
 
-function refuse(reason) {
+function refuse(reason, videoId) {
+    console.log('playback-denied ' + reason + ' ' + (videoId || '-'));
     return {
         statusCode: 403,
         statusDescription: 'Forbidden',

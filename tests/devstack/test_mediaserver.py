@@ -37,8 +37,13 @@ def base_url() -> Iterator[str]:
             server.stop()
 
 
-def fetch(url: str, method: str = "GET", range_header: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, method=method, headers={"Range": range_header} if range_header else {})
+def fetch(
+    url: str, method: str = "GET", range_header: str | None = None, country: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Range": range_header} if range_header else {}
+    if country is not None:
+        headers["CloudFront-Viewer-Country"] = country
+    request = urllib.request.Request(url, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()
@@ -174,3 +179,50 @@ def test_private_media_needs_a_session_in_the_path(guarded_url: str) -> None:
     assert (status, body) == (403, b"Forbidden: expired\n")
     foreign = issue_session(PUBLIC_VIDEO, now, SESSION_KEY)
     assert fetch(f"{guarded_url}/vod/{PRIVATE_VIDEO}/token/{foreign}/hls/manifest.m3u8")[0] == 403
+
+
+RESTRICTED_PROJECT = "pr" + "r" * 22
+PLACES = {PRIVATE_VIDEO: (RESTRICTED_PROJECT, ("deny", ("XX",))), PUBLIC_VIDEO: (RESTRICTED_PROJECT, ("deny", ("XX",)))}
+
+
+@pytest.fixture(scope="module")
+def geo_guarded() -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """A media server whose videos' project denies XX (a fixed answer), its refusals collected."""
+    counted: list[tuple[str, str]] = []
+    for aws in start_aws():
+        for video in (PRIVATE_VIDEO, PUBLIC_VIDEO, "vi" + "u" * 22):
+            aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=f"vod/{video}/hls/manifest.m3u8", Body=b"#EXTM3U\n")
+        private = PrivateMedia(
+            {SESSION_KEY.kid: SESSION_KEY.secret},
+            lambda video_id: video_id == PRIVATE_VIDEO,
+            place=lambda video_id: PLACES.get(video_id, (None, None)),
+            count=lambda project_id, reason: counted.append((project_id, reason)),
+        )
+        server = MediaServer(aws.s3, MEDIA_BUCKET, private_media=private)
+        try:
+            yield server.start(), counted
+        finally:
+            server.stop()
+
+
+def test_a_denied_country_is_refused_and_counted(geo_guarded: tuple[str, list[tuple[str, str]]]) -> None:
+    url, counted = geo_guarded
+    manifest = f"{url}/vod/{PUBLIC_VIDEO}/hls/manifest.m3u8"
+    assert fetch(manifest, country="XX")[::2] == (403, b"Forbidden: geo-blocked\n")
+    assert fetch(manifest, country="xx")[0] == 403
+    assert fetch(manifest, country="FR")[0] == 200
+    assert fetch(manifest)[0] == 200  # unknown country: a deny list admits it
+    # Geo first: a valid session does not help in a denied country.
+    session = issue_session(PRIVATE_VIDEO, datetime.now(UTC), SESSION_KEY)
+    through = f"{url}/vod/{PRIVATE_VIDEO}/token/{session}/hls/manifest.m3u8"
+    assert fetch(through, country="XX")[::2] == (403, b"Forbidden: geo-blocked\n")
+    assert fetch(through, country="FR")[0] == 200
+    assert fetch(f"{url}/vod/{PRIVATE_VIDEO}/hls/manifest.m3u8", country="FR")[::2] == (403, b"Forbidden: no-token\n")
+    # A video of no known project: served, and a refusal of it could not be counted.
+    assert fetch(f"{url}/vod/vi{'u' * 22}/hls/manifest.m3u8", country="XX")[0] == 200
+    assert counted == [
+        (RESTRICTED_PROJECT, "geo-blocked"),
+        (RESTRICTED_PROJECT, "geo-blocked"),
+        (RESTRICTED_PROJECT, "geo-blocked"),
+        (RESTRICTED_PROJECT, "no-token"),
+    ]

@@ -4,6 +4,7 @@ same (lifecycle, CORS) as what the devstack creates."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -188,6 +189,11 @@ def test_the_media_domain_forwards_the_embed_page_and_oembed_to_the_api(synthesi
         assert api_id in referenced_ids(origin["DomainName"])
         assert origin["OriginPath"] == f"/{settings.API_STAGE}"
         assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+        # The header the API believes the viewer's country by: the secret, resolved at deploy.
+        (header,) = origin["OriginCustomHeaders"]
+        assert header["HeaderName"] == resources.CDN_ORIGIN_HEADER
+        value = json.dumps(header["HeaderValue"])
+        assert "{{resolve:secretsmanager:" in value and "CdnOriginSecret" in value
         assert behavior["ViewerProtocolPolicy"] == "https-only"
         assert set(behavior["AllowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}
         (headers_id,) = referenced_ids(behavior["ResponseHeadersPolicyId"])

@@ -70,9 +70,10 @@ def only(items: Mapping[str, Any]) -> tuple[str, Any]:
 
 
 def secret(template: Template, construct_id: str) -> tuple[str, Any]:
-    """The secret of that construct id: SigningKeys (access tokens) or PlaybackSessionKeys."""
+    """The secret of that construct id: SigningKeys (access tokens), PlaybackSessionKeys or
+    CdnOriginSecret."""
     secrets = of_type(template, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 2, sorted(secrets)
+    assert len(secrets) == 3, sorted(secrets)
     return only({k: v for k, v in secrets.items() if k.startswith(construct_id)})
 
 
@@ -82,6 +83,7 @@ SYMBOLIC = {
     "table-indexes",
     "signing-secret",
     resources.PLAYBACK_SESSION_SECRET,
+    resources.CDN_ORIGIN_SECRET,
     resources.PLAYBACK_EDGE_STORE,
     resources.EVENT_BUS.permission,
     *(bucket.permission for bucket in resources.BUCKETS),
@@ -158,6 +160,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
     secret_id, _ = secret(template, "SigningKeys")
     playback_secret_id, _ = secret(template, "PlaybackSessionKeys")
+    origin_secret_id, _ = secret(template, "CdnOriginSecret")
     store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
     queues = set(of_type(template, "AWS::SQS::Queue"))
     if resource == "*":
@@ -172,6 +175,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         ({"Fn::Join": ["", [table_arn, "/index/*"]]}, "table-indexes"),
         ({"Ref": secret_id}, "signing-secret"),
         ({"Ref": playback_secret_id}, resources.PLAYBACK_SESSION_SECRET),
+        ({"Ref": origin_secret_id}, resources.CDN_ORIGIN_SECRET),
         ({"Fn::GetAtt": [store_id, "Arn"]}, resources.PLAYBACK_EDGE_STORE),
         (MEDIACONVERT_ARN, MEDIACONVERT),
         (_ivs_arn("channel"), IVS),
@@ -409,6 +413,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     table_id, _ = only(of_type(template, "AWS::DynamoDB::Table"))
     secret_id, _ = secret(template, "SigningKeys")
     playback_secret_id, _ = secret(template, "PlaybackSessionKeys")
+    origin_secret_id, _ = secret(template, "CdnOriginSecret")
     store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
     ids = platform_ids(template)
     distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
@@ -447,6 +452,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             resources.PLAYER_BASE_URL_ENV: {"Fn::Join": ["", [*media_url["Fn::Join"][1], settings.PLAYER_PATH]]},
             resources.PLAYBACK_EDGE_STORE_ENV: {"Fn::GetAtt": [store_id, "Arn"]},
             resources.PLAYBACK_SESSION_SECRET_ENV: {"Ref": playback_secret_id},
+            # Never TRUST_VIEWER_COUNTRY_ENV: on AWS the country is believed only through the CDN.
+            resources.CDN_ORIGIN_SECRET_ENV: {"Ref": origin_secret_id},
             resources.LIVE_RECORDING_CONFIGURATION_ENV: {"Fn::GetAtt": [recording_id, "Arn"]},
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
@@ -657,8 +664,45 @@ def test_the_media_behaviour_checks_playback_sessions_at_the_edge(synthesized: S
     settings_ = distribution["Properties"]["DistributionConfig"]
     association = {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}
     assert settings_["DefaultCacheBehavior"]["FunctionAssociations"] == [association]
+    # The viewer's country reaches the function (an origin request policy), not the cache key.
+    default = settings_["DefaultCacheBehavior"]
+    (requests_id,) = referenced_ids(default["OriginRequestPolicyId"])
+    forwarded = template["Resources"][requests_id]["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]
+    assert forwarded == {"HeaderBehavior": "whitelist", "Headers": ["CloudFront-Viewer-Country"]}
     # The embed page and oEmbed go to the API: not checked here (the API checks its own tokens).
     assert all("FunctionAssociations" not in behaviour for behaviour in settings_.get("CacheBehaviors", []))
+
+
+def test_edge_refusals_are_counted_by_reason_from_the_functions_log(synthesized: Synthesized) -> None:
+    """One metric filter per refusal reason on the function's log group, which CloudFront writes in
+    us-east-1: both exist only when the stack is there (a condition on the region)."""
+    template = synthesized.template
+    function_id, _ = only(of_type(template, "AWS::CloudFront::Function"))
+    group_id, group = only(
+        {k: v for k, v in of_type(template, "AWS::Logs::LogGroup").items() if k.startswith("PlaybackCheckLog")}
+    )
+    name = group["Properties"]["LogGroupName"]
+    assert name["Fn::Join"][1][0] == "/aws/cloudfront/function/"
+    assert group["Properties"]["RetentionInDays"] > 0
+    condition = template["Conditions"][group["Condition"]]
+    assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    filters = of_type(template, "AWS::Logs::MetricFilter")
+    counted = {}
+    for metric_filter in filters.values():
+        properties = metric_filter["Properties"]
+        if properties["LogGroupName"] != {"Ref": group_id}:
+            continue
+        assert metric_filter["Condition"] == group["Condition"]
+        (transformation,) = properties["MetricTransformations"]
+        assert transformation["MetricNamespace"] == edge.DENIAL_NAMESPACE and transformation["MetricValue"] == "1"
+        counted[transformation["MetricName"]] = properties["FilterPattern"]
+    assert counted == {
+        f"{edge.DENIAL_METRIC_PREFIX}{reason}": f'"playback-denied {reason} "' for reason in edge.EDGE_DENIALS
+    }
+    # The reasons the function can log are the ones counted.
+    code = edge.FUNCTION_CODE.read_text()
+    assert {reason for reason in edge.EDGE_DENIALS if f"'{reason}'" in code} == set(edge.EDGE_DENIALS)
+    assert function_id
 
 
 def test_bus_routes_send_their_events_to_their_queue(synthesized: Synthesized) -> None:

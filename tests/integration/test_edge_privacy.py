@@ -14,9 +14,10 @@ import pytest
 from chalicelib.core import resources
 from chalicelib.core.wiring import table
 from chalicelib.playback import wiring
+from chalicelib.playback.adapters.geo import DynamoGeoPolicies
 from chalicelib.playback.adapters.videos import DynamoPublicVideos
 from chalicelib.playback.consumers.edge import sync_edge_privacy
-from chalicelib.playback.domain.edge import PRIVATE_VALUE, private_entry
+from chalicelib.playback.domain.edge import PRIVATE_VALUE, geo_project_entry, private_entry, video_project_entry
 from chalicelib.playback.services.edge import EdgeService
 from devstack.emulator import TABLE_NAME
 from tests.integration.conftest import ApiClient
@@ -36,11 +37,17 @@ class MemoryStore:
         self.entries.pop(key, None)
         self.writes += 1
 
+    def put_many(self, entries: dict[str, str]) -> None:
+        self.entries.update(entries)
+        self.writes += 1
+
 
 @pytest.fixture
 def store(aws: None, monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
     memory = MemoryStore()
-    monkeypatch.setattr(wiring, "edge_service", lambda: EdgeService(DynamoPublicVideos(table()), memory))
+    monkeypatch.setattr(
+        wiring, "edge_service", lambda: EdgeService(DynamoPublicVideos(table()), memory, DynamoGeoPolicies(table()))
+    )
     return memory
 
 
@@ -136,3 +143,57 @@ def test_only_privacy_changes_write_to_the_store(tenant: ApiClient, store: Memor
     answer, kinds = deliver()
     assert {"video.updated", resources.ITEM_REMOVED} <= set(kinds) and answer == {"batchItemFailures": []}
     assert store.writes == 0 and store.entries == {}
+
+
+# -- geo restrictions: `playback-geo.updated` and the videos of restricted projects ----------------
+
+
+def test_a_restriction_reaches_the_store_with_the_projects_videos(tenant: ApiClient, store: MemoryStore) -> None:
+    before = tenant.call("POST", "/videos", {"title": "Older"}).json_body["videoId"]
+    deliver()
+    assert store.entries == {}
+    assert tenant.call("PUT", "/playback-geo", {"mode": "deny", "countries": ["RU", "CN"]}).status_code == 200
+    answer, kinds = deliver()
+    assert "playback-geo.updated" in kinds and answer == {"batchItemFailures": []}
+    project = tenant.project_id
+    assert store.entries == {geo_project_entry(project): "deny:CN,RU", video_project_entry(before): project}
+
+    # A video created while the project is restricted is mapped; one created under `off` is not.
+    after = tenant.call("POST", "/videos", {"title": "Newer"}).json_body["videoId"]
+    deliver()
+    assert store.entries[video_project_entry(after)] == project
+    tenant.call("PUT", "/playback-geo", {"mode": "allow", "countries": ["FR"]})
+    deliver()
+    assert store.entries[geo_project_entry(project)] == "allow:FR"
+
+    # Lifted: the policy goes; the videos' entries lead nowhere and go with their videos.
+    tenant.call("PUT", "/playback-geo", {"mode": "off", "countries": []})
+    deliver()
+    assert geo_project_entry(project) not in store.entries
+    unrestricted = tenant.call("POST", "/videos", {"title": "Free"}).json_body["videoId"]
+    key = {"PK": {"S": f"P#{project}#VIDEO"}, "SK": {"S": before}}
+    boto3.client("dynamodb").delete_item(TableName=TABLE_NAME, Key=key)
+    answer, _ = deliver()
+    assert answer == {"batchItemFailures": []}
+    assert store.entries == {video_project_entry(after): project}
+    assert video_project_entry(unrestricted) not in store.entries
+
+
+def test_the_geo_event_writes_the_policy_as_it_is_now(tenant: ApiClient, store: MemoryStore) -> None:
+    """Two changes handled after both were written: each event reads the table, the last one wins
+    whatever the order, and a redelivery changes nothing."""
+    tenant.call("PUT", "/playback-geo", {"mode": "deny", "countries": ["XX"]})
+    tenant.call("PUT", "/playback-geo", {"mode": "deny", "countries": ["YY"]})
+    answer, kinds = deliver()
+    assert kinds.count("playback-geo.updated") == 2 and answer == {"batchItemFailures": []}
+    assert store.entries == {geo_project_entry(tenant.project_id): "deny:YY"}
+
+
+def test_another_projects_restriction_maps_only_its_videos(
+    tenant: ApiClient, other_tenant: ApiClient, store: MemoryStore
+) -> None:
+    mine = tenant.call("POST", "/videos", {"title": "Mine"}).json_body["videoId"]
+    theirs = other_tenant.call("POST", "/videos", {"title": "Theirs"}).json_body["videoId"]
+    other_tenant.call("PUT", "/playback-geo", {"mode": "deny", "countries": ["XX"]})
+    deliver()
+    assert video_project_entry(theirs) in store.entries and video_project_entry(mine) not in store.entries

@@ -5,13 +5,15 @@ honours the header a client sends)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib.core import resources
+from chalicelib.core import config, resources
 from chalicelib.core import wiring as core_wiring
 from tests.integration.conftest import ApiClient
 from tests.integration.test_embed_api import PLAYER_BASE
@@ -112,3 +114,60 @@ def test_an_allow_list_admits_only_its_countries_and_refuses_before_a_token_is_u
     # A session opened in France is not a pass elsewhere.
     assert viewer(chalice_client, f"/embed/vod/{video_id}/data?avh={avh}", "US").status_code == 403
     assert viewer(chalice_client, f"/embed/vod/{video_id}/data?avh={avh}", "FR").status_code == 200
+
+
+# -- the country is believed only through the CDN (AWS: the secret origin header) ----------------
+ORIGIN_VALUE = "Zq8originsecretvalueofaboutfortyeightcharacters0"
+
+
+@pytest.fixture
+def through_cdn_only(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """As deployed: the origin secret in Secrets Manager, no trust in a client's header; counts the
+    secret's reads."""
+    arn = boto3.client("secretsmanager").create_secret(Name="videoplane-cdn-origin", SecretString=ORIGIN_VALUE)["ARN"]
+    monkeypatch.setenv(resources.CDN_ORIGIN_SECRET_ENV, arn)
+    monkeypatch.delenv(resources.TRUST_VIEWER_COUNTRY_ENV, raising=False)
+    core_wiring.reset()
+    reads = {"count": 0}
+    real = config.secretsmanager
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real(), name)
+
+        def get_secret_value(self, **kwargs: Any) -> Any:
+            reads["count"] += kwargs.get("SecretId") == arn
+            return real().get_secret_value(**kwargs)
+
+    monkeypatch.setattr(config, "secretsmanager", Counting)
+    yield reads
+    core_wiring.reset()
+
+
+def cdn(client: Client, path: str, country: str | None, origin: str | None) -> Any:
+    headers = {} if country is None else {"CloudFront-Viewer-Country": country}
+    if origin is not None:
+        headers[resources.CDN_ORIGIN_HEADER] = origin
+    return client.http.get(path, headers=headers)
+
+
+def test_a_forged_country_off_the_cdn_is_refused_by_a_restricted_project(
+    chalice_client: Client, tenant: ApiClient, other_tenant: ApiClient, through_cdn_only: dict[str, int]
+) -> None:
+    video_id = tenant.call("POST", "/videos", {"title": "Match"}).json_body["videoId"]
+    free = other_tenant.call("POST", "/videos", {"title": "Free"}).json_body["videoId"]
+    tenant.call("PUT", "/playback-geo", {"mode": "deny", "countries": ["RU"]})
+    page = f"/embed/vod/{video_id}"
+    # Through CloudFront (the secret header): the country counts.
+    assert cdn(chalice_client, page, "FR", ORIGIN_VALUE).status_code == 200
+    assert cdn(chalice_client, page, "RU", ORIGIN_VALUE).status_code == 403
+    assert cdn(chalice_client, page, None, ORIGIN_VALUE).status_code == 200  # placed nowhere: a deny list admits
+    # Straight to the API: a claimed country is not believed, and a restricted project refuses, even
+    # under a deny list that an unknown country would pass.
+    for origin in (None, "", "guess", ORIGIN_VALUE[:-1]):
+        refused = cdn(chalice_client, page, "FR", origin)
+        assert refused.status_code == 403 and refused.json_body["type"].endswith("geo-blocked"), origin
+    # An unrestricted project's page is the same anywhere.
+    assert cdn(chalice_client, f"/embed/vod/{free}", "FR", None).status_code == 200
+    # The secret is read once and kept (a function instance's cache), not once per request.
+    assert through_cdn_only["count"] == 1

@@ -1,6 +1,8 @@
 // Runs infra/edge/playback_check.js in Node as CloudFront would, for tests/unit/test_edge_function.py.
-// stdin: {"source": path, "store": {key: value}, "cases": [{"uri": ..., "now": epoch seconds}]};
-// stdout: one result per case: {"uri": rewritten} when the request goes on, or the response.
+// stdin: {"source": path, "store": {key: value}, "cases": [{"uri": ..., "now": epoch seconds,
+// "country": optional CloudFront-Viewer-Country value}]};
+// stdout: one result per case: {"uri": rewritten} when the request goes on, or the response; with
+// "log": the lines the function logged (console.log, CloudWatch Logs on AWS) when it logged any.
 // With "repeat": n, every case is then run n times more and stderr gets the median nanoseconds
 // per call of each case (benchmarks/edge_check.py).
 // The `cloudfront` module is shimmed: `cf.kvs()` reads `store`, with the documented behaviour
@@ -30,7 +32,14 @@ const importLine = "import cf from 'cloudfront';";
 if (!source.includes(importLine)) {
     throw new Error('the function no longer imports the cloudfront module as documented');
 }
-const handler = new Function('cf', 'require', source.replace(importLine, '') + '\nreturn handler;')(cloudfront, require);
+let logged = [];
+const console = { log: (line) => logged.push(String(line)) };
+const handler = new Function('cf', 'require', 'console', source.replace(importLine, '') + '\nreturn handler;')(
+    cloudfront, require, console);
+
+function headers(c) {
+    return c.country === undefined ? {} : { 'cloudfront-viewer-country': { value: c.country } };
+}
 
 (async () => {
     const results = [];
@@ -38,15 +47,20 @@ const handler = new Function('cf', 'require', source.replace(importLine, '') + '
     for (const c of input.cases) {
         Date.now = () => c.now * 1000;
         const event = { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '192.0.2.1' },
-            request: { method: 'GET', uri: c.uri, querystring: {}, headers: {}, cookies: {} } };
+            request: { method: 'GET', uri: c.uri, querystring: {}, headers: headers(c), cookies: {} } };
+        logged = [];
         const out = await handler(event);
-        results.push(out.statusCode === undefined ? { uri: out.uri } : out);
+        const result = out.statusCode === undefined ? { uri: out.uri } : out;
+        if (logged.length > 0) {
+            result.log = logged;
+        }
+        results.push(result);
     }
     if (input.repeat) {
         const medians = [];
         for (const c of input.cases) {
             Date.now = () => c.now * 1000;
-            const event = { request: { method: 'GET', uri: c.uri, querystring: {}, headers: {}, cookies: {} } };
+            const event = { request: { method: 'GET', uri: c.uri, querystring: {}, headers: headers(c), cookies: {} } };
             const times = [];
             for (let i = 0; i < input.repeat; i++) {
                 event.request.uri = c.uri;

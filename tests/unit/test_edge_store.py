@@ -109,3 +109,31 @@ def test_entries_fit_the_store_and_the_walker_catches_a_long_key() -> None:
                                                      "IfMatch": "E1"}) == []  # fmt: skip
     long = {"KvsARN": ARN, "Key": "k" * 1025, "Value": "1", "IfMatch": "E1"}
     assert any(f.startswith("Key") for f in strict_model.findings(SERVICE, "PutKey", long))
+
+
+def test_put_many_batches_update_keys_and_threads_the_etag() -> None:
+    """A project's videos and its policy: UpdateKeys with at most BATCH puts per call, each naming
+    the ETag the previous call answered; a conflict on the second batch reads the ETag again."""
+    from chalicelib.playback.adapters.edge_store import BATCH
+    from chalicelib.playback.domain.edge import geo_project_entry, video_project_entry
+
+    project = ids.new_id("pr")
+    entries = {video_project_entry(ids.new_id("vi")): project for _ in range(BATCH)}
+    entries[geo_project_entry(project)] = "deny:CN,RU"
+    items = [{"Key": key, "Value": value} for key, value in entries.items()]
+    kvs = client()
+    with Stubber(kvs) as stubber:
+        describe(stubber, "E1")
+        checked(stubber, "UpdateKeys", {**SIZES, "ETag": "E2"}, {"KvsARN": ARN, "IfMatch": "E1", "Puts": items[:BATCH]})
+        stubber.add_client_error("update_keys", "ConflictException", http_status_code=409)
+        describe(stubber, "E7")
+        checked(stubber, "UpdateKeys", {**SIZES, "ETag": "E8"}, {"KvsARN": ARN, "IfMatch": "E7", "Puts": items[BATCH:]})
+        KeyValueStoreEdge(kvs, ARN).put_many(entries)
+        stubber.assert_no_pending_responses()
+
+
+def test_put_many_of_nothing_calls_nothing() -> None:
+    kvs = client()
+    with Stubber(kvs) as stubber:
+        KeyValueStoreEdge(kvs, ARN).put_many({})
+        stubber.assert_no_pending_responses()

@@ -17,6 +17,10 @@ VECTORS = [
     ("allow", ("FR", "BE"), "BE", True),
     ("allow", ("FR", "BE"), "US", False),
     ("allow", ("FR",), None, False),
+    # Not placed by the CDN (a direct call to the API): any restriction refuses it.
+    ("off", ("FR",), geo.UNVERIFIED, True),
+    ("deny", ("RU",), geo.UNVERIFIED, False),
+    ("allow", ("FR",), geo.UNVERIFIED, False),
 ]
 
 
@@ -41,3 +45,38 @@ def test_a_restriction_is_normalised_and_checked() -> None:
     for bad in ({"mode": "allow"}, {"mode": "allow", "countries": []}, {"mode": "deny", "countries": ["fr"]}):
         with pytest.raises(ValidationError):
             geo.GeoRestriction.model_validate(bad)
+
+
+def test_the_country_is_believed_only_with_the_origin_secret() -> None:
+    from chalicelib.playback.services.geo import ViewerCountries
+
+    reads: list[int] = []
+
+    def secret() -> str:
+        reads.append(1)
+        return "s3cret"
+
+    through = ViewerCountries(trust_all=False, origin_secret=secret)
+    assert through.country("fr", "s3cret") == "FR"
+    assert through.country(None, "s3cret") is None
+    assert through.country("FR", "s3cre") == geo.UNVERIFIED
+    assert through.country("FR", "s3cret ") == geo.UNVERIFIED
+    assert len(reads) == 4
+    # No header: unverified without reading the secret.
+    assert through.country("FR", None) == geo.UNVERIFIED and len(reads) == 4
+    # No secret configured (and no trust): nothing is believed.
+    assert ViewerCountries(trust_all=False, origin_secret=None).country("FR", "s3cret") == geo.UNVERIFIED
+    # The devstack: the header as sent.
+    assert ViewerCountries(trust_all=True, origin_secret=None).country("fr", None) == "FR"
+
+
+@pytest.mark.parametrize(
+    ("mode", "countries", "value"),
+    [("deny", ("CN", "RU"), "deny:CN,RU"), ("allow", ("FR",), "allow:FR"), ("off", ("FR",), None)],
+)
+def test_the_edge_value_is_compact_and_reads_back(mode: str, countries: tuple[str, ...], value: str | None) -> None:
+    from chalicelib.playback.domain.edge import geo_value, parse_geo_value
+
+    assert geo_value(mode, countries) == value
+    if value is not None:
+        assert parse_geo_value(value) == (mode, countries)

@@ -304,6 +304,13 @@ class PlayerDeleted(PlayerEvent):
     type: Literal["player.deleted"] = "player.deleted"
 
 
+class PlaybackGeoUpdated(DomainEvent):
+    description = "A project's geo restriction (PUT /playback-geo) changed; the edge applies it to media."
+    type: Literal["playback-geo.updated"] = "playback-geo.updated"
+    mode: Literal["allow", "deny", "off"]
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes, sorted")
+
+
 # -- end of players ----------------------------------------------------------------------------
 
 
@@ -341,6 +348,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         PlayerCreated,
         PlayerUpdated,
         PlayerDeleted,
+        PlaybackGeoUpdated,
         LiveStreamDisconnected,
         LiveStreamReconnected,
         LiveStreamRecordingEnded,

@@ -18,6 +18,9 @@ from botocore.exceptions import ClientError
 from chalicelib.playback.domain.edge import EdgeStoreUnavailable
 
 ATTEMPTS = 5
+# Keys per UpdateKeys call. The API reference states no bound; 50 keeps a request small (Terraform's
+# provider batches by the same number by default).
+BATCH = 50
 
 
 class KeyValueStoreEdge:
@@ -33,6 +36,13 @@ class KeyValueStoreEdge:
     def delete(self, key: str) -> None:
         """Deletes `key`; a key that is not there is deleted already."""
         self._write(lambda etag: self.client.delete_key(KvsARN=self.arn, Key=key, IfMatch=etag), absent_ok=True)
+
+    def put_many(self, entries: dict[str, str]) -> None:
+        """Puts many keys with UpdateKeys, `BATCH` keys a call (each call all or nothing)."""
+        items = [{"Key": key, "Value": value} for key, value in entries.items()]
+        for start in range(0, len(items), BATCH):
+            batch = items[start : start + BATCH]
+            self._write(lambda etag, batch=batch: self.client.update_keys(KvsARN=self.arn, IfMatch=etag, Puts=batch))  # type: ignore[misc]
 
     def _write(self, call: Callable[[str], dict[str, Any]], absent_ok: bool = False) -> None:
         for _ in range(self.attempts):

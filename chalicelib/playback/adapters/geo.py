@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.adapters.dynamodb import PK, SK, Put, Table, project_partition
-from chalicelib.core.adapters.records import audit_put, item_body
+from chalicelib.core.adapters.records import audit_put, item_body, outbox_put
 from chalicelib.core.domain.audit import AuditEvent
+from chalicelib.core.domain.events import DomainEvent
 from chalicelib.playback.domain.geo import GeoPolicy, unrestricted
 
 COLLECTION = "PLAYBACKGEO"
@@ -31,6 +32,7 @@ class DynamoGeoPolicies:
         item = self.table.get(project_partition(project_id, COLLECTION), POLICY_SK)
         return unrestricted(project_id) if item is None else GeoPolicy.model_validate(item_body(item))
 
-    def save(self, policy: GeoPolicy, audit: AuditEvent) -> None:
-        """The policy and its audit entry in one transaction (a whole replacement: last write wins)."""
-        self.table.write([Put(item=geo_item(policy)), audit_put(audit)])
+    def save(self, policy: GeoPolicy, audit: AuditEvent, event: DomainEvent) -> None:
+        """The policy, its audit entry and its event in one transaction (a whole replacement: last
+        write wins)."""
+        self.table.write([Put(item=geo_item(policy)), audit_put(audit), outbox_put(event)])

@@ -69,6 +69,13 @@ class DynamoPublicVideos:
         video = self.table.get(project_partition(project_id, "VIDEO"), video_id)
         return None if video is None else not bool(video.get("public", True))
 
+    def video_ids(self, project_id: str) -> Iterator[str]:
+        """Every video of the project, read consistently (a restriction set a moment ago must reach
+        the videos created just before it)."""
+        for item in self.table.query(project_partition(project_id, "VIDEO"), consistent=True):
+            if MEDIA_SUFFIX[0] not in str(item[SK]):  # the video's own item, not its media state
+                yield str(item[SK])
+
     def private_video_ids(self) -> Iterator[tuple[str, str]]:
         """(project id, video id) of every private video: a Scan of the table, for a one-off backfill
         of the edge's list (a new store on a stack that already has private videos)."""
@@ -84,6 +91,10 @@ class DynamoPublicVideos:
                 video = from_attributes(item)
                 if "#" not in str(video.get(SK, "#")):  # the video's own item, not its media state
                     yield str(video["project_id"]), str(video["video_id"])
+
+    def project_of(self, video_id: str) -> str | None:
+        """The video's project (GSI1), None for an unknown video."""
+        return self._project_of(video_id)
 
     def _project_of(self, video_id: str) -> str | None:
         for item in self.table.query(VIDEO_INDEX_PREFIX + video_id, index=resources.GSI1):

@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.core.permissions import PLAYBACK_SESSION_KEYS_READ, TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE
+from chalicelib.core.permissions import (
+    CDN_ORIGIN_SECRET_READ,
+    PLAYBACK_SESSION_KEYS_READ,
+    TABLE_INDEX_READ,
+    TABLE_READ,
+    TABLE_WRITE,
+)
+from chalicelib.core.resources import CDN_ORIGIN_HEADER
 from chalicelib.playback import wiring
 from chalicelib.playback.api import page
 from chalicelib.playback.domain import geo
@@ -36,7 +43,7 @@ TAG = "Embed"
 # the index, then the video, its tracks and its player are read.
 PUBLIC_READ = (TABLE_READ, TABLE_INDEX_READ)
 # A private video's page uses up its token, counts refusals and signs or checks a session.
-PLAYBACK = (*PUBLIC_READ, TABLE_WRITE, PLAYBACK_SESSION_KEYS_READ)
+PLAYBACK = (*PUBLIC_READ, TABLE_WRITE, PLAYBACK_SESSION_KEYS_READ, CDN_ORIGIN_SECRET_READ)
 # A page or data read holding a playback session (or a token) is that viewer's: never cached.
 PRIVATE_CACHE = {"Cache-Control": "private, no-store"}
 
@@ -62,8 +69,10 @@ def viewing(call: Call, video_id: str) -> Viewing:
 
 
 def viewer_country(call: Call) -> str | None:
-    """The viewer's country as CloudFront tells it (AWS); on the devstack, as the client sends it."""
-    return geo.viewer_country(call.request.headers.get(geo.VIEWER_COUNTRY_HEADER))
+    """The viewer's country as CloudFront tells it (AWS: only through the CDN, else unverified); on
+    the devstack, as the client sends it."""
+    headers = call.request.headers
+    return wiring.viewer_countries().country(headers.get(geo.VIEWER_COUNTRY_HEADER), headers.get(CDN_ORIGIN_HEADER))
 
 
 def embedding_origin(call: Call) -> str | None:
@@ -214,7 +223,7 @@ def get_embed_asset(call: Call, file: str) -> Any:
     "/oembed",
     "GET",
     permission=None,
-    uses=PUBLIC_READ,
+    uses=(*PUBLIC_READ, CDN_ORIGIN_SECRET_READ),
     query=OembedQuery,
     response="Oembed",
     errors=(403, 404),

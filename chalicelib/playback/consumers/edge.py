@@ -1,4 +1,5 @@
-"""The edge's private video ids: video events and removed video items → the edge check's store.
+"""The edge's private video ids and geo restrictions: video events, removed video items and
+`playback-geo.updated` → the edge check's store.
 
 The project bus sends `video.created` and `video.updated`, and the removal of video items, to the
 playback-videos queue (resources.BUS_ROUTES). A message that can change the video's privacy (a
@@ -6,6 +7,10 @@ creation, an update whose `changed` names `public`, the removal of a private vid
 store agree with the table for its video (services.edge); the others write nothing, so the store's
 API calls (billed per thousand) follow privacy changes, not every edit. On the devstack no store
 is configured (its media server reads the table) and messages are only acknowledged.
+
+A `playback-geo.updated` event (its own bus rule, the same queue) writes the project's policy as
+the table holds it now, and the projects of its videos (services.edge); a created video is mapped
+to its project when that project restricts playback, a removed one unmapped.
 
 A failed write names its message in `batchItemFailures`: it comes back until the queue's
 maxReceiveCount parks it in the DLQ.
@@ -37,11 +42,13 @@ class Change:
     removed: bool = False
     # A new video has no entry yet: a public one needs no write at all.
     created: bool = False
+    private: bool = False
+    geo: bool = False
 
 
 def change_of(message_body: str) -> Change | None:
-    """What a message asks of the store; None when the video's privacy cannot have changed (an
-    update of other fields, the removal of a public video or of a video's other items)."""
+    """What a message asks of the store; None when neither the video's privacy nor its geo entry can
+    have changed (an update of other fields, the removal of a video's other items)."""
     event = json.loads(message_body)
     detail = event.get("detail") or {}
     kind = event.get("detail-type")
@@ -49,10 +56,13 @@ def change_of(message_body: str) -> Change | None:
         from chalicelib.core.consumers.removals import removed_item
 
         item = removed_item(message_body)
-        # The video's own item (`<videoId>#media` is its media state), and only a private one.
-        if item.get("entity") != "video" or "#" in str(item.get("SK", "#")) or item.get("public", True):
+        # The video's own item (`<videoId>#media` is its media state).
+        if item.get("entity") != "video" or "#" in str(item.get("SK", "#")):
             return None
-        return Change(str(item["project_id"]), str(item["video_id"]), removed=True)
+        private = not item.get("public", True)
+        return Change(str(item["project_id"]), str(item["video_id"]), removed=True, private=private)
+    if kind == resources.PLAYBACK_GEO_EVENT:
+        return Change(str(detail["projectId"]), "", geo=True)
     if kind == "video.created":
         return Change(str(detail["projectId"]), str(detail["videoId"]), created=True)
     if kind == "video.updated" and "public" in detail.get("changed", []):
@@ -67,13 +77,20 @@ def sync(message_body: str) -> None:
         return
     extra = {"projectId": change.project_id, "videoId": change.video_id}
     try:
+        if change.geo:
+            logger.info("edge geo synced", extra={**extra, "policy": service.sync_geo(change.project_id)})
+            return
         if change.removed:
-            service.forget(change.video_id)
+            if change.private:
+                service.forget(change.video_id)
+            service.unmap_video(change.project_id, change.video_id)
             private = False
         else:
             private = service.sync(change.project_id, change.video_id, listed=not change.created)
+            if change.created:
+                service.map_video(change.project_id, change.video_id)
     except Exception:
-        logger.exception("edge privacy sync failed", extra=extra)
+        logger.exception("edge sync failed", extra=extra)
         raise
     logger.info("edge privacy synced", extra={**extra, "private": private})
 

@@ -30,6 +30,7 @@ from enum import StrEnum
 from urllib.parse import unquote
 
 from chalicelib.core.domain.errors import Forbidden
+from chalicelib.playback.domain import geo
 
 # api.video: a session token lives 24 h; a private token that nobody uses, a day as well.
 SESSION_TTL = timedelta(hours=24)
@@ -157,6 +158,20 @@ def media_decision(
         return MediaDecision(key=key, video_id=video_id)
     denial = check_session(session, video_id, now, keys)
     return MediaDecision(key=None if denial else key, denial=denial, video_id=video_id)
+
+
+def geo_decision(
+    decision: MediaDecision, country: str | None, restriction: Callable[[str], tuple[str, tuple[str, ...]] | None]
+) -> MediaDecision:
+    """`decision` unless the video's project restricts `country` (then `geo-blocked`, whatever the
+    session or privacy: the edge function checks the country first). `restriction(video_id)` is the
+    project's (mode, countries), None when the project restricts nothing."""
+    if decision.video_id is None:
+        return decision
+    policy = restriction(decision.video_id)
+    if policy is None or geo.geo_allowed(policy[0], policy[1], country):
+        return decision
+    return MediaDecision(key=None, denial=Denial.GEO, video_id=decision.video_id)
 
 
 def _encoded_media(path: str) -> bool:

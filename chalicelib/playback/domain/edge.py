@@ -39,3 +39,32 @@ def edge_entries(private_videos: Iterable[str], keys: Iterable[SessionKey]) -> d
 
 class EdgeStoreUnavailable(Exception):
     """The edge store could not be written (the message is retried, then parked in its DLQ)."""
+
+
+# -- geo restrictions on media (docs/playback.md, "Geo restrictions") ------------------------------
+# `geo-project/<projectId>` → `deny:CN,RU` or `allow:FR` while the project restricts playback;
+# `project/<videoId>` → `<projectId>` for the videos of such projects only (the store holds 5 MB:
+# listing every video would spend it on videos nobody restricts).
+GEO_PROJECT_PREFIX = "geo-project/"
+VIDEO_PROJECT_PREFIX = "project/"
+
+
+def geo_project_entry(project_id: str) -> str:
+    return f"{GEO_PROJECT_PREFIX}{project_id}"
+
+
+def video_project_entry(video_id: str) -> str:
+    return f"{VIDEO_PROJECT_PREFIX}{video_id}"
+
+
+def geo_value(mode: str, countries: Iterable[str]) -> str | None:
+    """The compact policy the edge reads; None when the project restricts nothing (`off`)."""
+    if mode not in ("allow", "deny"):
+        return None
+    return f"{mode}:{','.join(countries)}"
+
+
+def parse_geo_value(value: str) -> tuple[str, tuple[str, ...]]:
+    """(mode, countries) of a stored value, the inverse of `geo_value` (the media server's rule)."""
+    mode, _, countries = value.partition(":")
+    return mode, tuple(country for country in countries.split(",") if country)

@@ -18,6 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 GEO_BLOCKED = "geo-blocked"
 VIEWER_COUNTRY_HEADER = "cloudfront-viewer-country"
+# The country of a request that did not come through the CDN (AWS: no valid origin secret header):
+# any header it carries may be forged, so a project that restricts countries refuses it, whatever
+# its mode (an unknown country would pass a deny list, and a direct call could pose as unknown).
+UNVERIFIED = "unverified"
 # ISO 3166-1 has 249 alpha-2 codes.
 COUNTRIES_MAX = 249
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
@@ -78,7 +82,10 @@ def viewer_country(header: str | None) -> str | None:
 
 
 def geo_allowed(mode: str, countries: tuple[str, ...] | list[str], country: str | None) -> bool:
-    """Whether a viewer in `country` (None: unknown) may play under this restriction."""
+    """Whether a viewer in `country` (None: unknown, UNVERIFIED: not placed by the CDN) may play
+    under this restriction."""
+    if country == UNVERIFIED:
+        return mode not in ("allow", "deny")
     if mode == "allow":
         return country is not None and country in countries
     if mode == "deny":

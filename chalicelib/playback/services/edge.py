@@ -4,6 +4,12 @@ Each video event that may change a video's privacy (its creation, an update of `
 the video; the service reads the video as it is now and puts or deletes its entry. Reading the
 current state rather than applying the event makes redeliveries and events out of order harmless:
 the last one handled writes what the table holds. A removed video item deletes the entry.
+
+Geo restrictions reach the edge the same way: a `playback-geo.updated` event makes the store hold
+the project's policy as it is now (`geo-project/<projectId>`) and, while it restricts anything, the
+project of each of its videos (`project/<videoId>`); a video created in a restricted project gets
+its entry too. Lifting a restriction deletes the policy only: the videos' entries then lead nowhere
+(the edge finds no policy) and are deleted with their video, not in a fan-out of deletes.
 """
 
 from __future__ import annotations
@@ -11,14 +17,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chalicelib.playback.domain.edge import PRIVATE_VALUE, private_entry
-from chalicelib.playback.ports import EdgeStore, VideoPrivacy
+from chalicelib.playback.domain.edge import (
+    PRIVATE_VALUE,
+    geo_project_entry,
+    geo_value,
+    private_entry,
+    video_project_entry,
+)
+from chalicelib.playback.ports import BatchEdgeStore, GeoPolicies, VideoPrivacy
 
 
 @dataclass(frozen=True)
 class EdgeService:
     videos: VideoPrivacy
-    store: EdgeStore
+    store: BatchEdgeStore
+    policies: GeoPolicies
 
     def sync(self, project_id: str, video_id: str, listed: bool = True) -> bool:
         """Writes the video's entry from its item; True when it is now listed as private.
@@ -33,6 +46,30 @@ class EdgeService:
 
     def forget(self, video_id: str) -> None:
         self.store.delete(private_entry(video_id))
+
+    def sync_geo(self, project_id: str) -> str | None:
+        """Writes the project's policy as it is now, with its videos' entries first so the project
+        switches at once; returns the value written (None: the restriction was lifted)."""
+        policy = self.policies.get(project_id)
+        value = geo_value(policy.mode, policy.countries)
+        if value is None:
+            self.store.delete(geo_project_entry(project_id))
+            return None
+        entries = {video_project_entry(video_id): project_id for video_id in self.videos.video_ids(project_id)}
+        self.store.put_many({**entries, geo_project_entry(project_id): value})
+        return value
+
+    def map_video(self, project_id: str, video_id: str) -> bool:
+        """A new video's entry when its project restricts playback now; True when written."""
+        if geo_value(self.policies.get(project_id).mode, ()) is None:
+            return False
+        self.store.put(video_project_entry(video_id), project_id)
+        return True
+
+    def unmap_video(self, project_id: str, video_id: str) -> None:
+        """A removed video's entry, when its project ever set a restriction (else none was written)."""
+        if self.policies.get(project_id).updated_at is not None:
+            self.store.delete(video_project_entry(video_id))
 
     def backfill(self, videos: Iterable[tuple[str, str]]) -> int:
         """Syncs each (project, video) listed (the private ones, for a new store); how many."""
