@@ -35,11 +35,14 @@ def channels() -> IvsChannels:
 @component
 def live_stream_service() -> LiveStreamService:
     from chalicelib.core.clock import utc_now
+    from chalicelib.core.wiring import media_bucket
     from chalicelib.live.adapters.players import DynamoPlayerDirectory
     from chalicelib.live.services.live_streams import LiveStreamService
 
     players = DynamoPlayerDirectory(table())
-    return LiveStreamService(live_streams(), channels, utc_now, player_exists=players.exists)
+    return LiveStreamService(
+        live_streams(), channels, utc_now, player_exists=players.exists, files=media_bucket
+    )
 
 
 @component

@@ -6,10 +6,11 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.core.api.files import FILE_BODY, uploaded_file
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.errors import InvalidInput, Problem
-from chalicelib.core.permissions import IVS_CHANNELS_CREATE, IVS_STREAM_KEYS_RESET, IVS_STREAMS
+from chalicelib.core.permissions import IVS_CHANNELS_CREATE, IVS_STREAM_KEYS_RESET, IVS_STREAMS, MEDIA_OBJECTS_WRITE
 from chalicelib.live import wiring
 from chalicelib.live.api import presenters
 from chalicelib.live.domain.live_streams import LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
@@ -136,3 +137,34 @@ def complete_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803
 def reset_live_stream_key(call: Call, liveStreamId: str) -> Any:  # noqa: N803
     """Reset the stream key (Videoplane): the old key stops working, the new one is returned."""
     return presenters.live_stream(wiring.live_stream_service().reset_stream_key(call.actor, liveStreamId))
+
+
+@endpoint(
+    bp,
+    "/live-streams/{liveStreamId}/thumbnail",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    content_types=FILE_BODY,
+    response="LiveStream",
+    operation_id="POST_live-streams-liveStreamId-thumbnail",
+)
+def upload_live_stream_thumbnail(call: Call, liveStreamId: str) -> Any:  # noqa: N803
+    form = uploaded_file(call)
+    return presenters.live_stream(wiring.live_stream_service().upload_thumbnail(call.actor, liveStreamId, form.data))
+
+
+@endpoint(
+    bp,
+    "/live-streams/{liveStreamId}/thumbnail",
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    operation_id="DELETE_live-streams-liveStreamId-thumbnail",
+)
+def delete_live_stream_thumbnail(call: Call, liveStreamId: str) -> Any:  # noqa: N803
+    wiring.live_stream_service().delete_thumbnail(call.actor, liveStreamId)
+    return Reply(status=204)

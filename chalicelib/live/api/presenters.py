@@ -49,5 +49,8 @@ def assets(s: LiveStream) -> dict[str, str]:
             "</iframe>"
         ),
         "player": player,
-        "thumbnail": f"{media}/thumbnail.jpg",
+        # An uploaded one (POST /live-streams/{id}/thumbnail), else where the live frame would be.
+        "thumbnail": (
+            f"{settings.media_base_url.rstrip('/')}/{s.thumbnail.key}" if s.thumbnail else f"{media}/thumbnail.jpg"
+        ),
     }
