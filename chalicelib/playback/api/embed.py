@@ -123,6 +123,46 @@ def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
 
 @endpoint(
     bp,
+    "/embed/live/{liveStreamId}",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=PlaybackQuery,
+    response_content_type=page.HTML,
+    errors=(403,),
+    tag=TAG,
+)
+def get_live_embed_page(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - named as in api.video
+    """The embed page of a live stream: plays its live HLS with its player's theme"""
+    service = wiring.embed_service()
+    seen = service.view_live(liveStreamId, viewer_country(call))
+    config = service.live_page_of(seen)
+    body = page.render(config, style_variables(config), service.live_player_url(liveStreamId))
+    headers = page.headers(service.media_base_url, seen.hls) | (PRIVATE_CACHE if seen.private else {})
+    return Reply(body=body, content_type=page.HTML, headers=headers)
+
+
+@endpoint(
+    bp,
+    "/embed/live/{liveStreamId}/data",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=PlaybackQuery,
+    response="EmbedData",
+    errors=(403,),
+    tag=TAG,
+)
+def get_live_embed_data(call: Call, liveStreamId: str) -> Any:  # noqa: N803
+    """What a viewer may see of a live stream: name, poster, live HLS, theme"""
+    service = wiring.embed_service()
+    seen = service.view_live(liveStreamId, viewer_country(call))
+    cache = PRIVATE_CACHE if seen.private else {"Cache-Control": "public, max-age=60"}
+    return Reply(body=service.live_page_of(seen), headers=cache)
+
+
+@endpoint(
+    bp,
     "/embed/vod/{videoId}/token/{privateToken}/session",
     "GET",
     permission=None,
