@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
@@ -370,6 +371,7 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
     )
     live_plane.start()
     media_server.mount("live/", LIVE_HLS_DIR)
+    enforce_private_live(ivs_plane, media_server)
     templates = {
         "rtmps": RTMPS_TEMPLATE,
         "rtmp": f"rtmp://{{endpoint}}:{live_plane.rtmp_port}/app/",
@@ -378,6 +380,25 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
     for protocol, template in templates.items():
         os.environ[resources.LIVE_INGEST_ENVS[protocol]] = template
     return live_plane
+
+
+def enforce_private_live(ivs_plane: IvsPlane, media_server: MediaServer) -> None:
+    """As on AWS: the stack's playback public key is imported into IVS, and private channels' live
+    HLS plays only with a JWT signed by its private half (the app's VIDEOPLANE_LIVE_PLAYBACK_KEY)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from devstack.ivsplane import IvsError
+    from devstack.mediaserver import PrivateLive
+
+    key = serialization.load_pem_private_key(os.environ[resources.LIVE_PLAYBACK_KEY_ENV].encode(), password=None)
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    with contextlib.suppress(IvsError):  # imported before this restart (its state is kept)
+        ivs_plane.call("/ImportPlaybackKeyPair", {"publicKeyMaterial": public, "name": "videoplane-devstack"})
+    media_server.private_live = PrivateLive(ivs_plane.playback_denial)
 
 
 def live_ingest_url(protocol: str) -> str:

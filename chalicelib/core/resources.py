@@ -402,6 +402,7 @@ PLAYER_BASE_URL_ENV = "VIDEOPLANE_PLAYER_BASE_URL"
 # Keys that sign private videos' playback sessions, `kid:base64url,...`, the signing one first
 # (chalicelib/playback/domain/access.py); the media server (the edge on AWS) checks with them.
 PLAYBACK_SESSION_KEYS_ENV = "VIDEOPLANE_PLAYBACK_SESSION_KEYS"
+LIVE_PLAYBACK_KEY_ENV = "VIDEOPLANE_LIVE_PLAYBACK_KEY"
 
 
 # -- live streams (chalicelib.live) ----------------------------------------------------------------

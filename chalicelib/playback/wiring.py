@@ -75,6 +75,7 @@ def embed_service() -> EmbedService:
         playback_keys=DynamoPlaybackKeys(table()),
         geo_policies=DynamoGeoPolicies(table()),
         live_streams=DynamoPublicLiveStreams(table()),
+        live_playback_key=current.live_playback_key,
         # AWS: the rotated secret (read through its cache on each use); the devstack: a fixed key.
         session_keys=service.verifying
         if (service := session_key_service())

@@ -4,13 +4,17 @@ thumbnail, player) from the shared table; these tests hold the two layouts toget
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from chalice.test import Client
+from cryptography.hazmat.primitives import serialization
 
 from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
+from chalicelib.playback.domain import ivs_tokens
+from devstack.emulator import LIVE_PLAYBACK_KEY
 from devstack.ivsplane import IvsPlane
 from tests.integration.conftest import ApiClient
 from tests.integration.files import png, upload
@@ -34,7 +38,8 @@ def test_a_public_live_stream_plays_its_channel_with_the_player_theme(
     player = create_player(tenant, name="live", trackPlayed="rgba(0, 128, 0, 1)", forceAutoplay=True)
     stream = create(tenant, name="Launch <b>night</b>", playerId=player["playerId"])
     live_stream_id = stream["liveStreamId"]
-    assert upload(tenant, f"/live-streams/{live_stream_id}/thumbnail", "p.png", png(8, 8), "image/png").status_code == 200
+    thumbnail = upload(tenant, f"/live-streams/{live_stream_id}/thumbnail", "p.png", png(8, 8), "image/png")
+    assert thumbnail.status_code == 200
     assets = tenant.call("GET", f"/live-streams/{live_stream_id}").json_body["assets"]
     assert assets["player"] == f"{PLAYER_BASE}/live/{live_stream_id}" and assets["player"] in assets["iframe"]
 
@@ -64,3 +69,46 @@ def test_unknown_and_private_live_streams_answer_404(ivs: IvsPlane, chalice_clie
     # Made public: plays at once.
     assert tenant.call("PATCH", f"/live-streams/{private}", {"public": True}).status_code == 200
     assert public_get(chalice_client, f"/embed/live/{private}").status_code == 200
+
+
+def public_key(private_pem: str) -> str:
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    encoded = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return encoded.decode()
+
+
+def test_a_private_live_stream_plays_once_per_token_with_an_ivs_playback_jwt(
+    ivs: IvsPlane, chalice_client: Client, tenant: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(resources.LIVE_PLAYBACK_KEY_ENV, LIVE_PLAYBACK_KEY)
+    core_wiring.reset()
+    stream = create(tenant, public=False)
+    (channel,) = ivs.channels.values()
+    assert channel["authorized"] is True
+    player = stream["assets"]["player"]
+    assert player.startswith(f"{PLAYER_BASE}/live/{stream['liveStreamId']}?token=")
+
+    page = public_get(chalice_client, player.removeprefix(PLAYER_BASE).replace("/live/", "/embed/live/", 1))
+    assert page.status_code == 200, page.body
+    assert page.headers["Cache-Control"] == "private, no-store"
+    hls = page_config(page)["hls"]
+    assert hls.startswith(channel["playbackUrl"] + "?token=")
+    signed = hls.split("?token=", 1)[1]
+    now = datetime.now(UTC)
+    assert ivs_tokens.token_denial(signed, channel["arn"], [public_key(LIVE_PLAYBACK_KEY)], now) is None
+    other = channel["arn"] + "x"
+    assert ivs_tokens.token_denial(signed, other, [public_key(LIVE_PLAYBACK_KEY)], now) == "other-channel"
+
+    # Single use, as a private video's token.
+    used = public_get(chalice_client, player.removeprefix(PLAYER_BASE).replace("/live/", "/embed/live/", 1))
+    assert used.status_code == 403 and used.json_body["name"] == "token"
+    # `assets.hls` of another read: uses its token and redirects to the channel with a JWT.
+    hls_asset = tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body["assets"]["hls"]
+    redirect = public_get(chalice_client, hls_asset.removeprefix(PLAYER_BASE).replace("/live/", "/embed/live/", 1))
+    assert redirect.status_code == 302 and redirect.headers["Location"].startswith(channel["playbackUrl"] + "?token=")
+
+    # Made public: the channel stops asking for tokens (new viewer sessions), the page plays bare.
+    assert tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"public": True}).status_code == 200
+    assert channel["authorized"] is False
+    bare = public_get(chalice_client, f"/embed/live/{stream['liveStreamId']}")
+    assert page_config(bare)["hls"] == channel["playbackUrl"]

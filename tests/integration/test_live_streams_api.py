@@ -49,8 +49,11 @@ def test_create_get_list_update_round_trip(ivs: IvsPlane, tenant: ApiClient) -> 
     (channel,) = ivs.channels.values()
     assert channel["name"].endswith(stream["liveStreamId"]) and channel["latencyMode"] == "LOW"
     assert channel["tags"]["videoplane:liveStreamId"] == stream["liveStreamId"]
-    assert stream["assets"]["hls"] == channel["playbackUrl"]
-    assert tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body == stream
+    # Private: an authorized channel, and assets through a single-use token (a new one per read).
+    assert channel["authorized"] is True and "/token/" in stream["assets"]["hls"]
+    again = tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body
+    assert again["assets"]["player"] != stream["assets"]["player"]
+    assert {k: v for k, v in again.items() if k != "assets"} == {k: v for k, v in stream.items() if k != "assets"}
 
     patched = tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"name": "Renamed", "restreams": []})
     assert patched.status_code == 200 and patched.json_body["name"] == "Renamed"

@@ -12,8 +12,8 @@ from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
-from chalicelib.live.domain import broadcasts, live_streams, recordings
 from chalicelib.core.ports import MediaFiles
+from chalicelib.live.domain import broadcasts, live_streams, recordings
 from chalicelib.live.domain.live_streams import (
     LiveStream,
     LiveStreamCreation,
@@ -61,7 +61,9 @@ class LiveStreamService:
         self.repository.reserve(pending)
         tags = {TAG_APP: "videoplane", TAG_PROJECT: actor.project_id, TAG_LIVE_STREAM: pending.live_stream_id}
         try:
-            channel, key = self.channels().create_channel(pending.channel_name, tags, pending.record)
+            channel, key = self.channels().create_channel(
+                pending.channel_name, tags, pending.record, authorized=not pending.public
+            )
             ready = live_streams.provisioned(pending, channel, key)
             entry = audit.record(
                 actor, "live-stream.create", RESOURCE, ready.live_stream_id, self.clock(),
@@ -94,6 +96,12 @@ class LiveStreamService:
 
     def update(self, actor: Actor, live_stream_id: str, payload: LiveStreamUpdate) -> LiveStream:
         self._require_player(actor, payload.player_id)
+        if payload.public is not None:
+            current = self.get(actor, live_stream_id)
+            if current.public != payload.public and current.channel is not None:
+                # The channel first: a stream stored private never has a public channel. A retry
+                # after a failed save sets the same value again.
+                self.channels().set_authorized(current.channel.arn, not payload.public)
         return self._change(
             actor,
             live_stream_id,

@@ -19,7 +19,7 @@ from chalicelib.playback.api import page
 from chalicelib.playback.domain import geo
 from chalicelib.playback.domain.embed import style_variables
 from chalicelib.playback.domain.playback_keys import origin_of
-from chalicelib.playback.services.embed import Viewing
+from chalicelib.playback.services.embed import LiveViewing, Viewing
 
 bp = Blueprint(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent / "embed_assets"
@@ -59,6 +59,11 @@ def viewing(call: Call, video_id: str) -> Viewing:
     data = {k: v for k in ("token", "avh") if (v := call.single(k)) is not None}
     query = call.query(PlaybackQuery, data)
     return wiring.embed_service().view(video_id, query.token, query.avh, embedding_origin(call), viewer_country(call))
+
+
+def live_viewing(call: Call, live_stream_id: str) -> LiveViewing:
+    token = call.query(PlaybackQuery, {k: v for k in ("token",) if (v := call.single(k)) is not None}).token
+    return wiring.embed_service().view_live(live_stream_id, token, embedding_origin(call), viewer_country(call))
 
 
 def viewer_country(call: Call) -> str | None:
@@ -135,7 +140,7 @@ def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
 def get_live_embed_page(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - named as in api.video
     """The embed page of a live stream: plays its live HLS with its player's theme"""
     service = wiring.embed_service()
-    seen = service.view_live(liveStreamId, viewer_country(call))
+    seen = live_viewing(call, liveStreamId)
     config = service.live_page_of(seen)
     body = page.render(config, style_variables(config), service.live_player_url(liveStreamId))
     headers = page.headers(service.media_base_url, seen.hls) | (PRIVATE_CACHE if seen.private else {})
@@ -156,9 +161,25 @@ def get_live_embed_page(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - n
 def get_live_embed_data(call: Call, liveStreamId: str) -> Any:  # noqa: N803
     """What a viewer may see of a live stream: name, poster, live HLS, theme"""
     service = wiring.embed_service()
-    seen = service.view_live(liveStreamId, viewer_country(call))
+    seen = live_viewing(call, liveStreamId)
     cache = PRIVATE_CACHE if seen.private else {"Cache-Control": "public, max-age=60"}
     return Reply(body=service.live_page_of(seen), headers=cache)
+
+
+@endpoint(
+    bp,
+    "/embed/live/{liveStreamId}/token/{privateToken}/hls/manifest.m3u8",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_live_manifest(call: Call, liveStreamId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private live stream's `assets.hls`: uses up the token, redirects to the channel's HLS with an IVS token"""
+    seen = wiring.embed_service().view_live(liveStreamId, privateToken, embedding_origin(call), viewer_country(call))
+    return Reply(status=302, headers={"Location": seen.hls, **PRIVATE_CACHE})
 
 
 @endpoint(

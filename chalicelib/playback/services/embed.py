@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.playback.domain import access, embed, geo, playback_keys, players
+from chalicelib.playback.domain import access, embed, geo, ivs_tokens, playback_keys, players
 from chalicelib.playback.domain.access import Denial, SessionKey
 from chalicelib.playback.domain.embed import PageTheme, PublicLiveStream, PublicVideo
 from chalicelib.playback.domain.players import Player
@@ -57,6 +57,7 @@ class EmbedService:
         playback_keys: PlaybackKeys | None = None,
         geo_policies: GeoPolicies | None = None,
         live_streams: PublicLiveStreams | None = None,
+        live_playback_key: str = "",
     ) -> None:
         self.videos = videos
         self.players = players
@@ -70,6 +71,8 @@ class EmbedService:
         self.playback_keys = playback_keys
         self.geo_policies = geo_policies
         self.live_streams = live_streams
+        # Signs IVS playback JWTs of private live streams (ES384 PEM); empty: they cannot play.
+        self.live_playback_key = live_playback_key
 
     def view(
         self,
@@ -112,16 +115,41 @@ class EmbedService:
 
     # -- live streams ----------------------------------------------------------------------------
 
-    def view_live(self, live_stream_id: str, country: str | None = None) -> LiveViewing:
-        """A live stream's page: its channel's live HLS. A private stream without a token answers
-        as unknown, as a private video does."""
+    def view_live(
+        self, live_stream_id: str, token: str | None = None, origin: str | None = None, country: str | None = None
+    ) -> LiveViewing:
+        """A live stream's page: its channel's live HLS. A private stream plays for a private token
+        (used up here) or a playback JWT (`sub` = the stream), as a private video does, through an
+        IVS playback JWT on its channel's URL; without either it answers as unknown."""
         found = self.live_streams.find(live_stream_id) if self.live_streams else None
         if found is None:
             raise NotFound(name="liveStreamId")
-        if not found.public:
-            self._refuse(found, Denial.NO_TOKEN, self._now())
+        if found.public:
+            self._check_country(found, country)
+            return LiveViewing(found, found.hls)
+        now = self._now()
+        if token is None:
+            self._refuse(found, Denial.NO_TOKEN, now)
         self._check_country(found, country)
-        return LiveViewing(found, found.hls)
+        if not self.live_playback_key:
+            self._refuse(found, Denial.MALFORMED, now)
+        if not players.origin_allowed(self._player(found), origin):
+            self._refuse(found, Denial.REFERRER, now)
+        if playback_keys.looks_like_jwt(token):
+            keys = self.playback_keys.list_all(found.project_id) if self.playback_keys else []
+            verdict = playback_keys.verify(token, live_stream_id, keys, now, origin)
+            if verdict.denial is not None:
+                self._refuse(found, verdict.denial, now)
+        elif not access.is_private_token(token):
+            self._refuse(found, Denial.MALFORMED, now)
+        elif not self._consume(found.project_id, live_stream_id, token, now):
+            self._refuse(found, Denial.USED, now)
+        # The page's own origin fetches the HLS (hls.js inside the iframe), so any origin may.
+        signed = ivs_tokens.ivs_token(found.channel_arn, self.live_playback_key, now)
+        return LiveViewing(found, f"{found.hls}?token={signed}", private=True)
+
+    def _consume(self, project_id: str, subject_id: str, token: str, now: datetime) -> bool:
+        return self.private_tokens is not None and self.private_tokens.consume(project_id, subject_id, token, now)
 
     def live_page_of(self, viewing: LiveViewing) -> dict[str, Any]:
         return embed.live_page_config(viewing.stream, self._look(viewing.stream), self.media_base_url, viewing.hls)
@@ -165,7 +193,7 @@ class EmbedService:
     def _refuse(self, video: PublicVideo | PublicLiveStream, denial: Denial, now: datetime) -> NoReturn:
         # Counted per project, day and reason (the analytics context reads the counters).
         live = isinstance(video, PublicLiveStream)
-        subject = video.live_stream_id if live else video.video_id
+        subject = video.live_stream_id if isinstance(video, PublicLiveStream) else video.video_id
         logger.info("playback denied", extra={"video_id": subject, "reason": denial.value})
         if self.denials is not None:
             self.denials.count(video.project_id, denial.value, now)
