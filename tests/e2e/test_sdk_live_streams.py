@@ -61,18 +61,23 @@ def test_live_stream_lifecycle_with_the_sdk(sdk: Any, api: Api, devstack: Devsta
         live.get(live_stream_id)
     # The channel goes with the stream: the table's stream → the outbox publisher's removal
     # announcement → the bus rule → the live-stream-removals queue → release_live_channels.
-    ivs = boto3.client(
+    ivs = ivs_client(devstack)
+    channel = f"videoplane-{project_a.project_id}-{live_stream_id}"
+    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
+    while ivs.list_channels(filterByName=channel)["channels"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ivs.list_channels(filterByName=channel)["channels"] == []
+
+
+def ivs_client(devstack: Devstack) -> Any:
+    """boto3's IVS client on the devstack's IVS plane."""
+    return boto3.client(
         "ivs",
         endpoint_url=devstack.state()["ivsPlane"],
         region_name="us-east-1",
         aws_access_key_id="devstack",
         aws_secret_access_key="devstack",
     )
-    channel = f"videoplane-{project_a.project_id}-{live_stream_id}"
-    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
-    while ivs.list_channels(filterByName=channel)["channels"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ivs.list_channels(filterByName=channel)["channels"] == []
 
 
 def test_another_project_sees_404(sdk: Any, devstack: Devstack, project_b: Tenant) -> None:
