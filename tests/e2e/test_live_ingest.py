@@ -18,7 +18,7 @@ from apivideo.apis import LiveStreamsApi
 from apivideo.model.live_stream_creation_payload import LiveStreamCreationPayload
 
 from .receivers import Receiver, verify_both_ways
-from .support import Api, Tenant, marker
+from .support import Api, Devstack, Tenant, marker
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 BROADCAST_EVENTS = ["live-stream.broadcast.started", "live-stream.broadcast.ended"]
@@ -29,7 +29,7 @@ REFUSAL_SECONDS = 15.0
 
 def push(url: str, protocol: str, seconds: int = 60) -> subprocess.Popen[bytes]:
     """An encoder: a test pattern and a tone, 1 s keyframes (1 s segments), in real time."""
-    container = {"rtmp": "flv", "srt": "mpegts"}[protocol]
+    container = {"rtmp": "flv", "rtmps": "flv", "srt": "mpegts"}[protocol]
     return subprocess.Popen(
         [FFMPEG, "-hide_banner", "-loglevel", "error", "-re",
          "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
@@ -162,6 +162,22 @@ def test_wrong_and_reset_keys_are_refused(live: LiveStreamsApi, api: Api, projec
     api.ok("POST", f"/live-streams/{stream.live_stream_id}/stream-key", project_a.api_key)
     refused(ingest["rtmp"]["url"], "rtmp")  # the old key, reset
     assert not live.get(stream.live_stream_id).broadcasting
+
+
+def test_an_rtmps_push_with_its_key_broadcasts_and_a_wrong_key_is_refused(
+    live: LiveStreamsApi, api: Api, devstack: Devstack, project_a: Tenant
+) -> None:
+    """RTMPS: the RTMP front door behind TLS (a self-signed certificate; ffmpeg does not verify)."""
+    stream = live.create(LiveStreamCreationPayload(name=f"rtmps {marker()}"))
+    ingest = api.ok("GET", f"/live-streams/{stream.live_stream_id}", project_a.api_key)["ingest"]
+    assert ingest["rtmps"]["url"] == f"{devstack.state()['rtmpsIngest']}{stream.stream_key}"
+    assert "Refused" in refused(f"{ingest['rtmps']['server']}sk_not_a_key", "rtmps")
+    encoder = push(ingest["rtmps"]["url"], "rtmps")
+    try:
+        wait_until(lambda: live.get(stream.live_stream_id).broadcasting)
+    finally:
+        stop(encoder)
+    wait_until(lambda: not live.get(stream.live_stream_id).broadcasting, 90)
 
 
 def test_an_srt_push_dropped_and_back_within_the_window_is_one_broadcast_until_complete(
