@@ -1,6 +1,7 @@
 """A self-signed certificate for the devstack's TLS front doors (RTMPS ingest), made once and kept
-in the state folder: encoders that pin it keep working across restarts. Encoders such as ffmpeg
-do not verify by default; OBS users accept it once."""
+in the state folder: encoders that pin it keep working across restarts. FFmpeg verifies server
+certificates, so point it at the certificate (`-ca_file .devstack/tls/ingest.crt`) or pass
+`-tls_verify 0`."""
 
 from __future__ import annotations
 
