@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
@@ -95,6 +96,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
         server.port,
         live_plane.rtmp_port,
+        live_plane.rtmps_port,
         live_plane.srt_port,
     }
     os.environ[resources.LOOPBACK_DENY_PORTS_ENV] = ",".join(str(p) for p in sorted(own_ports))
@@ -127,6 +129,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "ivsPlane": ivs_url,
                 "stagePlane": stage_plane.url,
                 "rtmpIngest": live_ingest_url("rtmp"),
+                "rtmpsIngest": live_ingest_url("rtmps"),
                 "srtIngest": live_ingest_url("srt"),
                 "athenaPlane": athena_url,
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
@@ -321,11 +324,11 @@ def start_media_plane(media_port: int = 0) -> tuple[MediaPlane, MediaServer]:
     return plane, media_server
 
 
-# The live ingest front door's ports: IVS's RTMP port, and api.video's SRT port. RTMPS is not
-# served locally (no certificate); its URL keeps IVS's shape.
+# The live ingest front door's ports: IVS's RTMP port, and api.video's SRT port; RTMPS beside RTMP
+# with a self-signed certificate kept in the state folder (devstack/tls.py).
 DEFAULT_RTMP_PORT = 1935
+DEFAULT_RTMPS_PORT = 1936
 DEFAULT_SRT_PORT = 6200
-RTMPS_TEMPLATE = "rtmps://{endpoint}:1936/app/"
 
 
 def start_ivs_plane(media_url: str, state_file: Path | None = None) -> IvsPlane:
@@ -358,6 +361,7 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
     import imageio_ffmpeg
 
     from devstack.liveplane import LivePlane
+    from devstack.tls import server_context
 
     live_plane = LivePlane(
         ivs_plane,
@@ -366,17 +370,39 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
         rtmp_port=DEFAULT_RTMP_PORT if fixed_ports else 0,
         srt_port=DEFAULT_SRT_PORT if fixed_ports else 0,
         recordings_root=LIVE_RECORDINGS_DIR,
+        rtmps_port=DEFAULT_RTMPS_PORT if fixed_ports else 0,
+        tls=server_context(STATE_DIR / "tls"),
     )
     live_plane.start()
     media_server.mount("live/", LIVE_HLS_DIR)
+    enforce_private_live(ivs_plane, media_server)
     templates = {
-        "rtmps": RTMPS_TEMPLATE,
+        "rtmps": f"rtmps://{{endpoint}}:{live_plane.rtmps_port}/app/",
         "rtmp": f"rtmp://{{endpoint}}:{live_plane.rtmp_port}/app/",
         "srt": f"srt://{{endpoint}}:{live_plane.srt_port}",
     }
     for protocol, template in templates.items():
         os.environ[resources.LIVE_INGEST_ENVS[protocol]] = template
     return live_plane
+
+
+def enforce_private_live(ivs_plane: IvsPlane, media_server: MediaServer) -> None:
+    """As on AWS: the stack's playback public key is imported into IVS, and private channels' live
+    HLS plays only with a JWT signed by its private half (the app's VIDEOPLANE_LIVE_PLAYBACK_KEY)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from devstack.ivsplane import IvsError
+    from devstack.mediaserver import PrivateLive
+
+    key = serialization.load_pem_private_key(os.environ[resources.LIVE_PLAYBACK_KEY_ENV].encode(), password=None)
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    with contextlib.suppress(IvsError):  # imported before this restart (its state is kept)
+        ivs_plane.call("/ImportPlaybackKeyPair", {"publicKeyMaterial": public, "name": "videoplane-devstack"})
+    media_server.private_live = PrivateLive(ivs_plane.playback_denial)
 
 
 def live_ingest_url(protocol: str) -> str:
@@ -398,7 +424,8 @@ def start_athena_plane(cache_dir: Path | None = None) -> AthenaPlane:
 
 
 def live_ingest_banner() -> str:
-    return f"{live_ingest_url('rtmp')}{{key}}, {live_ingest_url('srt')}?streamid={{key}} (RTMPS not served locally)"
+    rtmp, rtmps, srt = (live_ingest_url(p) for p in ("rtmp", "rtmps", "srt"))
+    return f"{rtmp}{{key}}, {rtmps}{{key}} (self-signed), {srt}?streamid={{key}}"
 
 
 def _attach() -> None:

@@ -132,6 +132,15 @@ def serve(port: int, state_dir: Path | None) -> None:
 
 # A fixed local key (`kid:base64url secret`): sessions outlive a devstack restart, like on AWS.
 PLAYBACK_SESSION_KEYS = "devstack1:ZGV2c3RhY2sgcGxheWJhY2sgc2Vzc2lvbiBrZXkgb25lISE"
+# A fixed local ES384 key signing IVS playback JWTs of private live streams; the devstack imports
+# its public half into its IVS plane (ImportPlaybackKeyPair), as a deployment does into IVS.
+LIVE_PLAYBACK_KEY = """-----BEGIN PRIVATE KEY-----
+MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDCQP/yR0vMIUFLmBuGz
+rpPeyIVE8v5Poc447GflKSOP81AT2MMKEOLofiLj4xAdUXOhZANiAAQC/2ub1g8N
+AVfDeve+jq7r+kOG1B+Eun/saF2yNPTIm/xlzmKKg+4szJXxk4Dhdfs8EJr0QhCd
+GqlZWvDJ6URbOfWgrdi4Dn8xqlnzLZ1u6ZbdanXPPN0BK+OQw5kNKz0=
+-----END PRIVATE KEY-----
+"""
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:
@@ -157,6 +166,7 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         resources.PLAYBACK_SESSION_KEYS_ENV: PLAYBACK_SESSION_KEYS,
         # No CDN in front of the API: a client's CloudFront-Viewer-Country is believed (testing geo).
         resources.TRUST_VIEWER_COUNTRY_ENV: "1",
+        resources.LIVE_PLAYBACK_KEY_ENV: LIVE_PLAYBACK_KEY,
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
     }

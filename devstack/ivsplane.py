@@ -24,6 +24,7 @@ the source through, so one rendition) and `events/recording-ended.json` when it 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -37,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+
+from chalicelib.playback.domain import ivs_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +136,12 @@ class IvsPlane:
         self.channels: dict[str, dict[str, Any]] = {}
         self.stream_keys: dict[str, dict[str, Any]] = {}
         self.recording_configurations: dict[str, dict[str, Any]] = {}
+        self.playback_key_pairs: dict[str, dict[str, Any]] = {}
         if state_file is not None and state_file.exists():
             state = json.loads(state_file.read_text())
             self.channels, self.stream_keys = state["channels"], state["streamKeys"]
             self.recording_configurations = state.get("recordingConfigurations", {})
+            self.playback_key_pairs = state.get("playbackKeyPairs", {})
         self._server: _Server | None = None
         # EventBridge client of the emulated account: IVS reports on its default bus.
         self.events = events
@@ -183,6 +188,7 @@ class IvsPlane:
                 "channels": self.channels,
                 "streamKeys": self.stream_keys,
                 "recordingConfigurations": self.recording_configurations,
+                "playbackKeyPairs": self.playback_key_pairs,
             }
             self.state_file.write_text(json.dumps(state))
 
@@ -208,6 +214,42 @@ class IvsPlane:
         }
         self.channels[arn] = channel
         return {"channel": channel, "streamKey": self._new_key(arn)}
+
+    def _UpdateChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = self._channel(params["arn"])
+        changeable = ("name", "latencyMode", "type", "authorized", "insecureIngest", "recordingConfigurationArn")
+        channel.update({k: v for k, v in params.items() if k in changeable})
+        return {"channel": channel}
+
+    def _ImportPlaybackKeyPair(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        material = params["publicKeyMaterial"]
+        if any(pair["material"] == material for pair in self.playback_key_pairs.values()):
+            raise IvsError("ConflictException", "This public key is already imported.")
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:playback-key/{_token(12)}"
+        fingerprint = hashlib.sha256(material.encode()).hexdigest()
+        pair = {"arn": arn, "name": params.get("name", ""), "fingerprint": fingerprint, "tags": params.get("tags", {})}
+        self.playback_key_pairs[arn] = {**pair, "material": material}
+        return {"keyPair": pair}
+
+    def _ListPlaybackKeyPairs(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"keyPairs": [{k: p[k] for k in ("arn", "name", "tags")} for p in self.playback_key_pairs.values()]}
+
+    def _DeletePlaybackKeyPair(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self.playback_key_pairs.pop(params["arn"], None) is None:
+            raise IvsError("ResourceNotFoundException", "The playback key pair does not exist.")
+        return {}
+
+    def playback_denial(self, channel_id: str, token: str | None) -> str | None:
+        """IVS's check on a channel's playback: None when the channel is not `authorized`, or when
+        `token` is an ES384 JWT for it signed by an imported key pair; else why not."""
+        with self._lock:
+            channel = next((c for a, c in self.channels.items() if a.rsplit("/", 1)[1] == channel_id), None)
+            keys = [pair["material"] for pair in self.playback_key_pairs.values()]
+        if channel is None or not channel.get("authorized"):
+            return None
+        if not token:
+            return "no-token"
+        return ivs_tokens.token_denial(token, channel["arn"], keys, datetime.now(UTC))
 
     def _GetChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"channel": self._channel(params["arn"])}

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import shutil
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -195,6 +196,8 @@ class LivePlane:
         rtmp_port: int = 1935,
         srt_port: int = 6200,
         recordings_root: Path | None = None,
+        rtmps_port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.ivs = ivs
         self.hls_root = hls_root
@@ -203,6 +206,10 @@ class LivePlane:
         self.ffmpeg = ffmpeg
         self.rtmp_port = rtmp_port
         self.srt_port = srt_port
+        # RTMPS: the RTMP front door behind TLS (a self-signed certificate; devstack/tls.py).
+        self.rtmps_port = rtmps_port
+        self.tls = tls
+        self._rtmps: asyncio.Server | None = None
         self.broadcasts: dict[str, Broadcast] = {}  # channel ARN -> its push
         self.last_push: dict[str, Broadcast] = {}  # channel ARN -> its latest push, live or not
         self._loop = asyncio.new_event_loop()
@@ -222,6 +229,9 @@ class LivePlane:
     async def _listen(self) -> tuple[int, int]:
         self._rtmp = await asyncio.start_server(self._rtmp_client, "127.0.0.1", self.rtmp_port)
         self.rtmp_port = int(self._rtmp.sockets[0].getsockname()[1])
+        if self.tls is not None:
+            self._rtmps = await asyncio.start_server(self._rtmp_client, "127.0.0.1", self.rtmps_port, ssl=self.tls)
+            self.rtmps_port = int(self._rtmps.sockets[0].getsockname()[1])
         transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
             lambda: SrtFrontDoor(self), local_addr=("127.0.0.1", self.srt_port)
         )
@@ -239,6 +249,8 @@ class LivePlane:
     async def _close(self) -> None:
         if self._rtmp is not None:
             self._rtmp.close()
+        if self._rtmps is not None:
+            self._rtmps.close()
         if self._srt is not None:
             self._srt.close()
         for broadcast in list(self.broadcasts.values()):

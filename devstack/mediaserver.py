@@ -119,6 +119,37 @@ def table_private_media(keys: dict[str, bytes], table: Any) -> PrivateMedia:
     return PrivateMedia(keys, videos.is_private, place=place, count=count)
 
 
+_LIVE_FILE = re.compile(r"^live/(?P<channel>[0-9A-Za-z]{1,64})/[^/]+$")
+
+
+class PrivateLive:
+    """IVS's check on a private (`authorized`) channel's live HLS: its playlist and segments only
+    with `?token=<ES384 JWT>` for that channel (the IVS plane decides, devstack/ivsplane.py). IVS
+    carries the viewer's authorization into the URLs of the playlists it serves; here the media
+    playlist's segment URIs get the same token, so players (which resolve segments relative to
+    the playlist and drop its query) keep fetching with it."""
+
+    def __init__(self, denial: Callable[[str, str | None], str | None]) -> None:
+        self._denial = denial
+
+    def check(self, key: str, query: str) -> tuple[str | None, str | None]:
+        """(why refused or None, the token to carry into a playlist's URIs)."""
+        match = _LIVE_FILE.fullmatch(key)
+        if match is None:
+            return None, None
+        token = urllib.parse.parse_qs(query).get("token", [None])[-1]
+        denial = self._denial(match["channel"], token)
+        return denial, token if denial is None else None
+
+    @staticmethod
+    def carry(playlist: bytes, token: str) -> bytes:
+        """The playlist with `?token=` on each URI line (segments, variant playlists)."""
+        suffix = "?token=" + urllib.parse.quote(token, safe="")
+        lines = playlist.decode().split("\n")
+        carried = (line + suffix if line.strip() and not line.startswith("#") else line for line in lines)
+        return "\n".join(carried).encode()
+
+
 class MediaServer:
     def __init__(self, s3_client: Any, bucket: str, port: int = 0, private_media: PrivateMedia | None = None) -> None:
         self.s3 = s3_client
@@ -128,6 +159,8 @@ class MediaServer:
         self.private_media = private_media
         self._server: _Server | None = None
         self.mounts: dict[str, Path] = {}
+        # Private live channels (set by the devstack with its IVS plane); None: all live is public.
+        self.private_live: PrivateLive | None = None
 
     def mount(self, prefix: str, folder: Path) -> None:
         """Serves `folder`'s files at `/{prefix}...` (before the bucket's keys under that prefix)."""
@@ -219,7 +252,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, body: bool) -> None:
         media = self.server.media
-        key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
+        url = urllib.parse.urlsplit(self.path)
+        key = urllib.parse.unquote(url.path.lstrip("/"))
         if media.private_media is not None:
             decision = media.private_media.decide(key, self.headers.get("CloudFront-Viewer-Country"))
             if decision.key is None:
@@ -228,9 +262,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._plain(403, f"Forbidden: {decision.denial}\n".encode(), body=body)
                 return
             key = decision.key
+        live_token = None
+        if media.private_live is not None:
+            refused, live_token = media.private_live.check(key, url.query)
+            if refused is not None:
+                logger.info("mediaserver: live playback denied (%s) for %s", refused, key)
+                self._plain(403, f"Forbidden: {refused}\n".encode(), body=body)
+                return
         local = media.local_file(key)
         if local is not None:
-            self._local(local, body=body)
+            self._local(local, body=body, token=live_token)
             return
         try:
             head = media.s3.head_object(Bucket=media.bucket, Key=key) if key else None
@@ -282,12 +323,14 @@ class _Handler(BaseHTTPRequestHandler):
         for chunk in iter(lambda: stream.read(256 * 1024), b""):
             self.wfile.write(chunk)
 
-    def _local(self, path: Path, *, body: bool) -> None:
+    def _local(self, path: Path, *, body: bool, token: str | None = None) -> None:
         try:
             content = path.read_bytes()
         except FileNotFoundError:  # a live segment deleted since it was found
             self._plain(404, b"Not found\n", body=body)
             return
+        if token and path.suffix == ".m3u8":
+            content = PrivateLive.carry(content, token)
         self.send_response(200)
         self._cors()
         self.send_header("Content-Type", LOCAL_CONTENT_TYPES.get(path.suffix, "application/octet-stream"))

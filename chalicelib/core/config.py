@@ -44,6 +44,9 @@ class Settings(BaseModel):
     # Private videos' playback session keys (resources.PLAYBACK_SESSION_KEYS_ENV); none: private
     # videos cannot be played.
     playback_session_keys: str = ""
+    # ES384 (P-384) private key, PEM, signing IVS playback JWTs of private live streams; its public
+    # half is imported into IVS (resources.LIVE_PLAYBACK_KEY_ENV). None: private live cannot play.
+    live_playback_key: str = ""
     # Names of the stack's resources (resources.py says which variable carries each).
     uploads_bucket: str = ""
     media_bucket: str = ""
@@ -97,6 +100,7 @@ def get_settings() -> Settings:
         "media_base_url": env.get(resources.MEDIA_BASE_URL_ENV),
         "player_base_url": env.get(resources.PLAYER_BASE_URL_ENV),
         "playback_session_keys": env.get(resources.PLAYBACK_SESSION_KEYS_ENV),
+        "live_playback_key": env.get(resources.LIVE_PLAYBACK_KEY_ENV),
         "uploads_bucket": env.get(resources.UPLOADS_BUCKET.env),
         "media_bucket": env.get(resources.MEDIA_BUCKET.env),
         "event_bus": env.get(resources.EVENT_BUS.env),

@@ -70,6 +70,8 @@ MEDIACONVERT_PASS_ROLE = Access("iam", ("PassRole",), "mediaconvert-role")
 IVS_CHANNELS_CREATE = Access("ivs", ("CreateChannel", "TagResource"), "ivs")
 IVS_STREAM_KEYS_RESET = Access("ivs", ("ListStreamKeys", "DeleteStreamKey", "CreateStreamKey"), "ivs")
 IVS_STREAMS = Access("ivs", ("GetStream", "StopStream"), "ivs")
+# `public` flips the channel's `authorized` (private streams need playback JWTs).
+IVS_CHANNELS_UPDATE = Access("ivs", ("UpdateChannel",), "ivs")
 IVS_CHANNELS_DELETE = Access("ivs", ("ListChannels", "GetStream", "StopStream", "DeleteChannel"), "ivs")
 # Rooms: one IVS real-time stage per room, created at run time (never in the template). ListStages
 # has no resource type (granted on "*"); the rest act on this account's stages in the region.

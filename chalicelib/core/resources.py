@@ -410,6 +410,7 @@ CDN_ORIGIN_HEADER = "X-Videoplane-Origin-Verify"
 CDN_ORIGIN_SECRET_ENV = "VIDEOPLANE_CDN_ORIGIN_SECRET_ID"
 CDN_ORIGIN_SECRET = "cdn-origin-secret"
 TRUST_VIEWER_COUNTRY_ENV = "VIDEOPLANE_TRUST_VIEWER_COUNTRY"
+LIVE_PLAYBACK_KEY_ENV = "VIDEOPLANE_LIVE_PLAYBACK_KEY"
 
 
 # -- live streams (chalicelib.live) ----------------------------------------------------------------

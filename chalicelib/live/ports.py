@@ -41,7 +41,13 @@ class LiveStreamRepository(Protocol):
 class LiveChannels(Protocol):
     """The live plane's control API (IVS): one channel and one stream key per live stream."""
 
-    def create_channel(self, name: str, tags: dict[str, str], record: bool) -> tuple[Channel, StreamKey]: ...
+    def create_channel(
+        self, name: str, tags: dict[str, str], record: bool, authorized: bool = False
+    ) -> tuple[Channel, StreamKey]: ...
+    def set_authorized(self, channel_arn: str, authorized: bool) -> None:
+        """A private stream's channel requires playback tokens; a public one does not."""
+        ...
+
     def reset_stream_key(self, channel_arn: str) -> StreamKey:
         """Deletes every key of the channel, then creates one: safe to repeat after a crash."""
         ...
@@ -51,6 +57,13 @@ class LiveChannels(Protocol):
     def delete_channels(self, name: str) -> int:
         """Deletes every channel with this name (0 when none is left); returns how many."""
         ...
+
+
+class PrivateTokenMint(Protocol):
+    """api.video's single-use private tokens, one minted each time a private stream is shown
+    (the playback context uses them up)."""
+
+    def mint(self, project_id: str, live_stream_id: str, now: datetime) -> str: ...
 
 
 class ReconnectTimers(Protocol):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from chalicelib.core.wiring import component, settings, table
 
 if TYPE_CHECKING:
+    from chalicelib.core.adapters.private_tokens import DynamoPrivateTokenMint
     from chalicelib.live.adapters.ivs import IvsChannels
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
     from chalicelib.live.adapters.timers import SqsReconnectTimers
@@ -35,11 +36,12 @@ def channels() -> IvsChannels:
 @component
 def live_stream_service() -> LiveStreamService:
     from chalicelib.core.clock import utc_now
+    from chalicelib.core.wiring import media_bucket
     from chalicelib.live.adapters.players import DynamoPlayerDirectory
     from chalicelib.live.services.live_streams import LiveStreamService
 
     players = DynamoPlayerDirectory(table())
-    return LiveStreamService(live_streams(), channels, utc_now, player_exists=players.exists)
+    return LiveStreamService(live_streams(), channels, utc_now, player_exists=players.exists, files=media_bucket)
 
 
 @component
@@ -56,6 +58,13 @@ def reconnect_timers() -> SqsReconnectTimers:
     from chalicelib.live.adapters.timers import SqsReconnectTimers
 
     return SqsReconnectTimers(config.sqs(), settings().live_events_queue_url)
+
+
+@component
+def private_tokens() -> DynamoPrivateTokenMint:
+    from chalicelib.core.adapters.private_tokens import DynamoPrivateTokenMint
+
+    return DynamoPrivateTokenMint(table())
 
 
 @component

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
-    from chalicelib.playback.domain.embed import PublicVideo
+    from chalicelib.playback.domain.embed import PublicLiveStream, PublicVideo
     from chalicelib.playback.domain.geo import GeoPolicy
     from chalicelib.playback.domain.playback_keys import PlaybackKey
     from chalicelib.playback.domain.players import Player
@@ -32,6 +32,13 @@ class PublicVideos(Protocol):
     private videos."""
 
     def find(self, video_id: str) -> PublicVideo | None: ...
+
+
+class PublicLiveStreams(Protocol):
+    """The live context's streams, read as the embed page needs them (no credentials, no project
+    given): None for an unknown stream or one still being provisioned."""
+
+    def find(self, live_stream_id: str) -> PublicLiveStream | None: ...
 
 
 class PrivateTokens(Protocol):

@@ -57,6 +57,7 @@ def embed_service() -> EmbedService:
     from chalicelib.core.clock import utc_now
     from chalicelib.core.wiring import settings
     from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+    from chalicelib.playback.adapters.live_streams import DynamoPublicLiveStreams
     from chalicelib.playback.adapters.playback_keys import DynamoPlaybackKeys
     from chalicelib.playback.adapters.players import DynamoPlayerRepository
     from chalicelib.playback.adapters.private_tokens import DynamoDenialCounter, DynamoPrivateTokens
@@ -73,6 +74,8 @@ def embed_service() -> EmbedService:
         denials=DynamoDenialCounter(table()),
         playback_keys=DynamoPlaybackKeys(table()),
         geo_policies=DynamoGeoPolicies(table()),
+        live_streams=DynamoPublicLiveStreams(table()),
+        live_playback_key=current.live_playback_key,
         # AWS: the rotated secret (read through its cache on each use); the devstack: a fixed key.
         session_keys=service.verifying
         if (service := session_key_service())

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.playback.domain.access import SessionKey, issue_session
-from devstack.mediaserver import MediaServer, PrivateMedia, byte_range
+from devstack.mediaserver import MediaServer, PrivateLive, PrivateMedia, byte_range
 from tests.devstack.media_fixtures import MEDIA_BUCKET, start_aws
 
 pytestmark = pytest.mark.integration
@@ -142,6 +142,40 @@ def test_mounted_live_folders_are_served_uncached_and_never_outside(tmp_path_fac
             assert fetch(f"{base}/live/ch1/seg_99999.ts")[0] == 404
             # Keys under the prefix that are no file of the folder still come from the bucket.
             assert fetch(f"{base}/live/li1/thumbnail.jpg")[2] == b"jpeg"
+        finally:
+            server.stop()
+
+
+def test_a_private_live_channel_needs_its_token_which_the_playlist_carries(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """IVS's check on an authorized channel (the IVS plane decides): playlist and segments only
+    with `?token=`, and the playlist hands the token on to its segment URIs."""
+    root = tmp_path_factory.mktemp("private-live")
+    (root / "priv").mkdir()
+    (root / "priv" / "index.m3u8").write_bytes(b"#EXTM3U\n#EXTINF:1.0,\nseg_00000.ts\n")
+    (root / "priv" / "seg_00000.ts").write_bytes(b"G" * 188)
+    asked: list[tuple[str, str | None]] = []
+
+    def denial(channel_id: str, token: str | None) -> str | None:
+        asked.append((channel_id, token))
+        if channel_id != "priv":
+            return None
+        return None if token == "good.jwt" else ("no-token" if token is None else "bad-signature")
+
+    for aws in start_aws():
+        server = MediaServer(aws.s3, MEDIA_BUCKET)
+        server.mount("live/", root)
+        server.private_live = PrivateLive(denial)
+        base = server.start()
+        try:
+            assert fetch(f"{base}/live/priv/index.m3u8")[0:3:2] == (403, b"Forbidden: no-token\n")
+            assert fetch(f"{base}/live/priv/index.m3u8?token=forged")[2] == b"Forbidden: bad-signature\n"
+            assert fetch(f"{base}/live/priv/seg_00000.ts")[0] == 403
+            status, _, body = fetch(f"{base}/live/priv/index.m3u8?token=good.jwt")
+            assert (status, body) == (200, b"#EXTM3U\n#EXTINF:1.0,\nseg_00000.ts?token=good.jwt\n")
+            assert fetch(f"{base}/live/priv/seg_00000.ts?token=good.jwt")[0:3:2] == (200, b"G" * 188)
+            assert ("priv", "good.jwt") in asked
         finally:
             server.stop()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import imageio_ffmpeg
@@ -18,7 +19,7 @@ from apivideo.apis import LiveStreamsApi
 from apivideo.model.live_stream_creation_payload import LiveStreamCreationPayload
 
 from .receivers import Receiver, verify_both_ways
-from .support import Api, Tenant, marker
+from .support import Api, Devstack, Tenant, marker
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 BROADCAST_EVENTS = ["live-stream.broadcast.started", "live-stream.broadcast.ended"]
@@ -27,14 +28,16 @@ WAIT_SECONDS = 20.0
 REFUSAL_SECONDS = 15.0
 
 
-def push(url: str, protocol: str, seconds: int = 60) -> subprocess.Popen[bytes]:
-    """An encoder: a test pattern and a tone, 1 s keyframes (1 s segments), in real time."""
-    container = {"rtmp": "flv", "srt": "mpegts"}[protocol]
+def push(url: str, protocol: str, seconds: int = 60, ca_file: Path | None = None) -> subprocess.Popen[bytes]:
+    """An encoder: a test pattern and a tone, 1 s keyframes (1 s segments), in real time. RTMPS
+    verifies the server against `ca_file` (FFmpeg verifies certificates by default)."""
+    container = {"rtmp": "flv", "rtmps": "flv", "srt": "mpegts"}[protocol]
+    trust = ["-ca_file", str(ca_file), "-tls_verify", "1"] if ca_file else []
     return subprocess.Popen(
         [FFMPEG, "-hide_banner", "-loglevel", "error", "-re",
          "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
          "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
-         "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", container, url],
+         "-pix_fmt", "yuv420p", "-c:a", "aac", *trust, "-f", container, url],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
 
@@ -62,9 +65,9 @@ def wait_until(check: Callable[[], Any], seconds: float = WAIT_SECONDS) -> Any:
     raise AssertionError(f"not within {seconds} s")
 
 
-def refused(url: str, protocol: str) -> str:
+def refused(url: str, protocol: str, ca_file: Path | None = None) -> str:
     """The encoder fails on its own (no one stops it); its error output."""
-    encoder = push(url, protocol, seconds=30)
+    encoder = push(url, protocol, seconds=30, ca_file=ca_file)
     try:
         encoder.wait(timeout=REFUSAL_SECONDS)
     except subprocess.TimeoutExpired:
@@ -162,6 +165,25 @@ def test_wrong_and_reset_keys_are_refused(live: LiveStreamsApi, api: Api, projec
     api.ok("POST", f"/live-streams/{stream.live_stream_id}/stream-key", project_a.api_key)
     refused(ingest["rtmp"]["url"], "rtmp")  # the old key, reset
     assert not live.get(stream.live_stream_id).broadcasting
+
+
+def test_an_rtmps_push_with_its_key_broadcasts_and_a_wrong_key_is_refused(
+    live: LiveStreamsApi, api: Api, devstack: Devstack, project_a: Tenant
+) -> None:
+    """RTMPS: the RTMP front door behind TLS; the encoder verifies the devstack's self-signed
+    certificate from the state folder, as an encoder pinned to it would."""
+    certificate = devstack.state_dir / "tls" / "ingest.crt"
+    stream = live.create(LiveStreamCreationPayload(name=f"rtmps {marker()}"))
+    ingest = api.ok("GET", f"/live-streams/{stream.live_stream_id}", project_a.api_key)["ingest"]
+    assert ingest["rtmps"]["url"] == f"{devstack.state()['rtmpsIngest']}{stream.stream_key}"
+    assert "certificate verify failed" in refused(ingest["rtmps"]["url"], "rtmps")  # without trusting it
+    assert "Refused" in refused(f"{ingest['rtmps']['server']}sk_not_a_key", "rtmps", certificate)
+    encoder = push(ingest["rtmps"]["url"], "rtmps", ca_file=certificate)
+    try:
+        wait_until(lambda: live.get(stream.live_stream_id).broadcasting)
+    finally:
+        stop(encoder)
+    wait_until(lambda: not live.get(stream.live_stream_id).broadcasting, 90)
 
 
 def test_an_srt_push_dropped_and_back_within_the_window_is_one_broadcast_until_complete(

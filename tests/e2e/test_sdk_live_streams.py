@@ -5,18 +5,22 @@ project sees 404."""
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import apivideo
 import boto3
 import pytest
 from apivideo.apis import LiveStreamsApi
-from apivideo.exceptions import NotFoundException
+from apivideo.exceptions import ApiException, NotFoundException
 from apivideo.model.live_stream_creation_payload import LiveStreamCreationPayload
 from apivideo.model.live_stream_update_payload import LiveStreamUpdatePayload
 from apivideo.model.restreams_request_object import RestreamsRequestObject
 
 from .support import Api, Devstack, Tenant, marker
+from .test_sdk_subresources import png
 
 RELEASE_WAIT_SECONDS = 30
 
@@ -57,18 +61,23 @@ def test_live_stream_lifecycle_with_the_sdk(sdk: Any, api: Api, devstack: Devsta
         live.get(live_stream_id)
     # The channel goes with the stream: the table's stream → the outbox publisher's removal
     # announcement → the bus rule → the live-stream-removals queue → release_live_channels.
-    ivs = boto3.client(
+    ivs = ivs_client(devstack)
+    channel = f"videoplane-{project_a.project_id}-{live_stream_id}"
+    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
+    while ivs.list_channels(filterByName=channel)["channels"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ivs.list_channels(filterByName=channel)["channels"] == []
+
+
+def ivs_client(devstack: Devstack) -> Any:
+    """boto3's IVS client on the devstack's IVS plane."""
+    return boto3.client(
         "ivs",
         endpoint_url=devstack.state()["ivsPlane"],
         region_name="us-east-1",
         aws_access_key_id="devstack",
         aws_secret_access_key="devstack",
     )
-    channel = f"videoplane-{project_a.project_id}-{live_stream_id}"
-    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
-    while ivs.list_channels(filterByName=channel)["channels"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ivs.list_channels(filterByName=channel)["channels"] == []
 
 
 def test_another_project_sees_404(sdk: Any, devstack: Devstack, project_b: Tenant) -> None:
@@ -84,3 +93,28 @@ def test_another_project_sees_404(sdk: Any, devstack: Devstack, project_b: Tenan
             LiveStreamsApi(other).delete(stream.live_stream_id)
         assert all(s.live_stream_id != stream.live_stream_id for s in LiveStreamsApi(other).list().data)
     LiveStreamsApi(sdk).delete(stream.live_stream_id)
+
+
+def test_thumbnail_upload_and_delete_with_the_sdk(sdk: Any, tmp_path: Path) -> None:
+    live = LiveStreamsApi(sdk)
+    stream = live.create(LiveStreamCreationPayload(name=f"thumb {marker()}"))
+    image = tmp_path / "poster.png"
+    image.write_bytes(png(320, 180))
+    with image.open("rb") as file:
+        returned = live.upload_thumbnail(stream.live_stream_id, file)
+    assert returned.live_stream_id == stream.live_stream_id
+    uploaded = returned.assets.thumbnail
+    assert f"/live/{stream.live_stream_id}/thumbnail-" in uploaded and uploaded.endswith(".png")
+    with urllib.request.urlopen(uploaded, timeout=10) as served:
+        assert served.read() == png(320, 180)
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    with text.open("rb") as file, pytest.raises(ApiException) as refused:
+        live.upload_thumbnail(stream.live_stream_id, file)
+    assert refused.value.status == 400 and "uploaded-file-extension-invalid" in refused.value.body
+
+    live.delete_thumbnail(stream.live_stream_id)
+    assert live.get(stream.live_stream_id).assets.thumbnail != uploaded
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(uploaded, timeout=10)
+    assert gone.value.code == 404

@@ -16,6 +16,7 @@ from chalicelib.live.consumers.channels import release_live_channels
 from devstack.emulator import TABLE_NAME
 from devstack.ivsplane import IvsPlane, Refused
 from tests.integration.conftest import ApiClient
+from tests.integration.files import jpeg, media_keys, media_object, png, upload
 from tests.integration.test_outbox import announced_removals
 
 
@@ -48,8 +49,11 @@ def test_create_get_list_update_round_trip(ivs: IvsPlane, tenant: ApiClient) -> 
     (channel,) = ivs.channels.values()
     assert channel["name"].endswith(stream["liveStreamId"]) and channel["latencyMode"] == "LOW"
     assert channel["tags"]["videoplane:liveStreamId"] == stream["liveStreamId"]
-    assert stream["assets"]["hls"] == channel["playbackUrl"]
-    assert tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body == stream
+    # Private: an authorized channel, and assets through a single-use token (a new one per read).
+    assert channel["authorized"] is True and "/token/" in stream["assets"]["hls"]
+    again = tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body
+    assert again["assets"]["player"] != stream["assets"]["player"]
+    assert {k: v for k, v in again.items() if k != "assets"} == {k: v for k, v in stream.items() if k != "assets"}
 
     patched = tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"name": "Renamed", "restreams": []})
     assert patched.status_code == 200 and patched.json_body["name"] == "Renamed"
@@ -141,3 +145,34 @@ def test_player_id_must_name_a_player_of_the_project(ivs: IvsPlane, tenant: ApiC
         patched = tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"playerId": unknown})
         assert patched.status_code == 400 and patched.json_body["name"] == "playerId"
     assert tenant.call("GET", f"/live-streams/{stream['liveStreamId']}").json_body["playerId"] == player
+
+
+def thumbnail_key(stream: dict[str, Any]) -> str:
+    return str(stream["assets"]["thumbnail"]).removeprefix(core_wiring.media_base_url() + "/")
+
+
+def test_thumbnail_upload_replace_and_delete(ivs: IvsPlane, tenant: ApiClient, other_tenant: ApiClient) -> None:
+    live_stream_id = create(tenant)["liveStreamId"]
+    path = f"/live-streams/{live_stream_id}/thumbnail"
+    first = upload(tenant, path, "poster.jpg", jpeg(320, 180), "image/jpeg")
+    assert first.status_code == 200, first.body
+    key = thumbnail_key(first.json_body)
+    assert key.startswith(f"live/{live_stream_id}/thumbnail-") and key.endswith(".jpg")
+    assert media_object(key) == (jpeg(320, 180), "image/jpeg")
+    assert tenant.call("GET", f"/live-streams/{live_stream_id}").json_body["assets"] == first.json_body["assets"]
+    assert first.json_body["updatedAt"] >= first.json_body["createdAt"]
+
+    # Read by its bytes: a PNG named .jpg is stored as what it is, and replaces the JPEG.
+    second = upload(tenant, path, "poster.jpg", png(64, 36), "image/jpeg")
+    assert second.status_code == 200 and thumbnail_key(second.json_body).endswith(".png")
+    assert media_keys(f"live/{live_stream_id}/") == [thumbnail_key(second.json_body)]
+
+    refused = upload(tenant, path, "poster.jpg", b"GIF89a not an image", "image/gif")
+    assert refused.status_code == 400 and refused.json_body["type"].endswith("uploaded-file-extension-invalid")
+    assert upload(other_tenant, path, "poster.jpg", jpeg(), "image/jpeg").status_code == 404
+
+    assert tenant.call("DELETE", path).status_code == 204
+    assert tenant.call("DELETE", path).status_code == 204  # nothing left: still done
+    assert media_keys(f"live/{live_stream_id}/") == []
+    after = tenant.call("GET", f"/live-streams/{live_stream_id}").json_body
+    assert after["assets"]["thumbnail"] == f"{core_wiring.media_base_url()}/live/{live_stream_id}/thumbnail.jpg"

@@ -220,3 +220,16 @@ def test_the_recording_configuration_request_passes_the_model() -> None:
         checked(stubber, "ListRecordingConfigurations", {"recordingConfigurations": [created]}, {})
         assert ensure_recording_configuration(client, "videoplane-media") == RECORDING
         stubber.assert_no_pending_responses()
+
+
+def test_a_private_streams_channel_is_authorized_and_public_flips_it() -> None:
+    client = ivs()
+    with Stubber(client) as stubber:
+        request = create_channel_request(NAME, TAGS, False, "STANDARD", "", authorized=True)
+        assert request["authorized"] is True
+        checked(stubber, "CreateChannel", {"channel": channel_wire(), "streamKey": key_wire()}, request)
+        checked(stubber, "UpdateChannel", {"channel": channel_wire()}, {"arn": CHANNEL, "authorized": False})
+        channels = IvsChannels(client)
+        channels.create_channel(NAME, TAGS, record=False, authorized=True)
+        channels.set_authorized(CHANNEL, False)
+        stubber.assert_no_pending_responses()

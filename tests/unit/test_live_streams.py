@@ -94,15 +94,22 @@ class FakeChannels:
         self.live: set[str] = set()
         self.stopped: list[str] = []
         self.fail_create = False
+        self.authorized: dict[str, bool] = {}  # arn -> private (playback tokens required)
 
-    def create_channel(self, name: str, tags: dict[str, str], record: bool) -> tuple[Channel, StreamKey]:
+    def create_channel(
+        self, name: str, tags: dict[str, str], record: bool, authorized: bool = False
+    ) -> tuple[Channel, StreamKey]:
         if self.fail_create:
             raise ChannelUnavailable()
         arn = f"arn:aws:ivs:us-east-1:123456789012:channel/{ids.random_base62(12)}"
         self.channels[arn] = name
+        self.authorized[arn] = authorized
         self.keys[arn] = StreamKey(arn=arn.replace("channel", "stream-key"), value=f"sk_{ids.random_base62(8)}")
         channel = Channel(arn=arn, ingest_endpoint="ingest.example", playback_url=f"https://play.example/{name}.m3u8")
         return channel, self.keys[arn]
+
+    def set_authorized(self, channel_arn: str, authorized: bool) -> None:
+        self.authorized[channel_arn] = authorized
 
     def reset_stream_key(self, channel_arn: str) -> StreamKey:
         self.keys[channel_arn] = StreamKey(arn=channel_arn + "-k", value=f"sk_{ids.random_base62(8)}")

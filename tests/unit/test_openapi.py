@@ -87,6 +87,9 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         # The embed page, its data and oEmbed answer any viewer (chalicelib/playback/api/embed.py).
         ("GET", "/embed/vod/{videoId}"),
         ("GET", "/embed/vod/{videoId}/data"),
+        ("GET", "/embed/live/{liveStreamId}"),
+        ("GET", "/embed/live/{liveStreamId}/data"),
+        ("GET", "/embed/live/{liveStreamId}/token/{privateToken}/hls/manifest.m3u8"),
         ("GET", "/embed/assets/{file}"),
         # A private video's token routes (api.video's session, HLS, thumbnail and MP4 assets).
         ("GET", "/embed/vod/{videoId}/token/{privateToken}/session"),

@@ -60,7 +60,12 @@ def stream_key_from_wire(key: dict[str, Any]) -> StreamKey:
 
 
 def create_channel_request(
-    name: str, tags: dict[str, str], record: bool, channel_type: ChannelType, recording_configuration_arn: str
+    name: str,
+    tags: dict[str, str],
+    record: bool,
+    channel_type: ChannelType,
+    recording_configuration_arn: str,
+    authorized: bool = False,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "name": name,
@@ -68,7 +73,8 @@ def create_channel_request(
         "type": channel_type,
         # RTMP (not only RTMPS) is one of the ingest protocols a live stream offers.
         "insecureIngest": True,
-        "authorized": False,
+        # A private stream's channel plays only with a playback JWT (ES384, the stack's key pair).
+        "authorized": authorized,
         "tags": tags,
     }
     if record and recording_configuration_arn:
@@ -84,10 +90,18 @@ class IvsChannels:
         self.channel_type = channel_type
         self.recording_configuration_arn = recording_configuration_arn
 
-    def create_channel(self, name: str, tags: dict[str, str], record: bool) -> tuple[Channel, StreamKey]:
-        request = create_channel_request(name, tags, record, self.channel_type, self.recording_configuration_arn)
+    def create_channel(
+        self, name: str, tags: dict[str, str], record: bool, authorized: bool = False
+    ) -> tuple[Channel, StreamKey]:
+        request = create_channel_request(
+            name, tags, record, self.channel_type, self.recording_configuration_arn, authorized
+        )
         response = self._call("create_channel", **request)
         return channel_from_wire(response["channel"]), stream_key_from_wire(response["streamKey"])
+
+    def set_authorized(self, channel_arn: str, authorized: bool) -> None:
+        """Private (playback JWTs required) or public; IVS applies it to new viewer sessions."""
+        self._call("update_channel", arn=channel_arn, authorized=authorized)
 
     def reset_stream_key(self, channel_arn: str) -> StreamKey:
         for arn in self._stream_key_arns(channel_arn):

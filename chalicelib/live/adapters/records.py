@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.live.domain.live_streams import LiveStream
 
 ENTITY = "liveStream"
+# The public embed page names only the stream: its index entry gives the project (playback context).
+PUBLIC_LIVE_STREAM_INDEX_PREFIX = "LIVE#"
 
 
 def live_stream_key(project_id: str, live_stream_id: str) -> tuple[str, str]:
@@ -20,7 +23,15 @@ def live_stream_item(stream: LiveStream) -> dict[str, Any]:
     pk, sk = live_stream_key(stream.project_id, stream.live_stream_id)
     # A provisioning stream expires (DynamoDB TTL); its removal releases the channel by name.
     ttl = epoch_seconds(stream.expires_at) if stream.expires_at else None
-    return {PK: pk, SK: sk, "entity": ENTITY, TTL: ttl, **stream.model_dump(mode="json")}
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": ENTITY,
+        TTL: ttl,
+        resources.GSI1_PARTITION_KEY: PUBLIC_LIVE_STREAM_INDEX_PREFIX + stream.live_stream_id,
+        resources.GSI1_SORT_KEY: stream.project_id,
+        **stream.model_dump(mode="json"),
+    }
 
 
 def live_stream_from_item(item: dict[str, Any]) -> LiveStream:

@@ -6,10 +6,17 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.core.api.files import FILE_BODY, uploaded_file
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.errors import InvalidInput, Problem
-from chalicelib.core.permissions import IVS_CHANNELS_CREATE, IVS_STREAM_KEYS_RESET, IVS_STREAMS
+from chalicelib.core.permissions import (
+    IVS_CHANNELS_CREATE,
+    IVS_CHANNELS_UPDATE,
+    IVS_STREAM_KEYS_RESET,
+    IVS_STREAMS,
+    MEDIA_OBJECTS_WRITE,
+)
 from chalicelib.live import wiring
 from chalicelib.live.api import presenters
 from chalicelib.live.domain.live_streams import LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
@@ -42,7 +49,7 @@ def live_stream_update(call: Call) -> LiveStreamUpdate:
     operation_id="POST_live-streams",
 )
 def create_live_stream(call: Call) -> Any:
-    return presenters.live_stream(wiring.live_stream_service().create(call.actor, call.body(LiveStreamCreation)))
+    return presenters.shown(wiring.live_stream_service().create(call.actor, call.body(LiveStreamCreation)))
 
 
 @endpoint(
@@ -59,7 +66,7 @@ def create_live_stream(call: Call) -> Any:
 def list_live_streams(call: Call) -> Any:
     query = call.query(LiveStreamQuery, {k: v[-1] for k, v in call.query_values().items() if k in LIST_FILTERS})
     page = wiring.live_stream_service().list(call.actor, query, call.page())
-    return page.envelope([presenters.live_stream(s) for s in page.items], "/live-streams", call.filters(*LIST_FILTERS))
+    return page.envelope([presenters.shown(s) for s in page.items], "/live-streams", call.filters(*LIST_FILTERS))
 
 
 @endpoint(
@@ -72,7 +79,7 @@ def list_live_streams(call: Call) -> Any:
     operation_id="GET_live-streams-liveStreamId",
 )
 def get_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - path parameter named as in api.video
-    return presenters.live_stream(wiring.live_stream_service().get(call.actor, liveStreamId))
+    return presenters.shown(wiring.live_stream_service().get(call.actor, liveStreamId))
 
 
 @endpoint(
@@ -81,14 +88,13 @@ def get_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - path 
     "PATCH",
     permission=WRITE,
     authorizer=api_key_authorizer,
+    uses=(IVS_CHANNELS_UPDATE,),
     body=LiveStreamUpdate,
     response="LiveStream",
     operation_id="PATCH_live-streams-liveStreamId",
 )
 def update_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803
-    return presenters.live_stream(
-        wiring.live_stream_service().update(call.actor, liveStreamId, live_stream_update(call))
-    )
+    return presenters.shown(wiring.live_stream_service().update(call.actor, liveStreamId, live_stream_update(call)))
 
 
 @endpoint(
@@ -135,4 +141,35 @@ def complete_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803
 )
 def reset_live_stream_key(call: Call, liveStreamId: str) -> Any:  # noqa: N803
     """Reset the stream key (Videoplane): the old key stops working, the new one is returned."""
-    return presenters.live_stream(wiring.live_stream_service().reset_stream_key(call.actor, liveStreamId))
+    return presenters.shown(wiring.live_stream_service().reset_stream_key(call.actor, liveStreamId))
+
+
+@endpoint(
+    bp,
+    "/live-streams/{liveStreamId}/thumbnail",
+    "POST",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    content_types=FILE_BODY,
+    response="LiveStream",
+    operation_id="POST_live-streams-liveStreamId-thumbnail",
+)
+def upload_live_stream_thumbnail(call: Call, liveStreamId: str) -> Any:  # noqa: N803
+    form = uploaded_file(call)
+    return presenters.shown(wiring.live_stream_service().upload_thumbnail(call.actor, liveStreamId, form.data))
+
+
+@endpoint(
+    bp,
+    "/live-streams/{liveStreamId}/thumbnail",
+    "DELETE",
+    permission=WRITE,
+    authorizer=api_key_authorizer,
+    status=204,
+    uses=(MEDIA_OBJECTS_WRITE,),
+    operation_id="DELETE_live-streams-liveStreamId-thumbnail",
+)
+def delete_live_stream_thumbnail(call: Call, liveStreamId: str) -> Any:  # noqa: N803
+    wiring.live_stream_service().delete_thumbnail(call.actor, liveStreamId)
+    return Reply(status=204)

@@ -6,21 +6,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.clock import to_atom
+from chalicelib.core.clock import to_atom, utc_now
 from chalicelib.core.config import get_settings
 from chalicelib.live import wiring
 from chalicelib.live.domain import broadcasts
 from chalicelib.live.domain.live_streams import LiveStream, ingest_points
 
 
-def live_stream(s: LiveStream) -> dict[str, Any]:
+def shown(s: LiveStream) -> dict[str, Any]:
+    """The wire shape; a private stream's assets carry a new single-use token each time (api.video)."""
+    if s.public:
+        return live_stream(s)
+    return live_stream(s, wiring.private_tokens().mint(s.project_id, s.live_stream_id, utc_now()))
+
+
+def live_stream(s: LiveStream, private_token: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "liveStreamId": s.live_stream_id,
         "name": s.name,
         "streamKey": s.stream_key.value if s.stream_key else None,
         "record": s.record,
         "public": s.public,
-        "assets": assets(s),
+        "assets": assets(s) if private_token is None else private_assets(s, private_token),
         "broadcasting": s.broadcasting,
         # Required by the SDK (a missing `restreams` is a TypeError), so always a list.
         "restreams": [{"name": r.name, "serverUrl": r.server_url, "streamKey": r.stream_key} for r in s.restreams],
@@ -49,5 +56,25 @@ def assets(s: LiveStream) -> dict[str, str]:
             "</iframe>"
         ),
         "player": player,
-        "thumbnail": f"{media}/thumbnail.jpg",
+        # An uploaded one (POST /live-streams/{id}/thumbnail), else where the live frame would be.
+        "thumbnail": (
+            f"{settings.media_base_url.rstrip('/')}/{s.thumbnail.key}" if s.thumbnail else f"{media}/thumbnail.jpg"
+        ),
+    }
+
+
+def private_assets(s: LiveStream, token: str) -> dict[str, str]:
+    """A private stream's: the player page takes the token (`?token=`, used up there), and `hls`
+    is the playback context's route that uses it up and redirects to the channel with a playback
+    JWT (api.video's private live URLs are alike in spirit: a token per view)."""
+    player_base = f"{get_settings().player_base_url.rstrip('/')}/live/{s.live_stream_id}"
+    player = f"{player_base}?token={token}"
+    return {
+        **assets(s),
+        "hls": f"{player_base}/token/{token}/hls/manifest.m3u8",
+        "iframe": (
+            f'<iframe src="{player}" width="100%" height="100%" frameborder="0" scrolling="no" allowfullscreen="">'
+            "</iframe>"
+        ),
+        "player": player,
     }

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, StringConstraints, field_validator
 
 from chalicelib.core import ids
+from chalicelib.core.domain.images import ImageFormat, ImageInfo
 
 LIVE_STREAM_ID_PREFIX = "li"
 MAX_RESTREAMS = 5
@@ -139,6 +140,22 @@ class ClosedBroadcast(BaseModel):
     stream_ids: tuple[str, ...]
 
 
+class LiveThumbnail(BaseModel):
+    """An uploaded thumbnail: the media-bucket object `assets.thumbnail` names."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str
+    content_type: str
+    width: int
+    height: int
+
+
+# api.video: "Only [jpeg, jpg, JPG, JPEG] extensions are supported." for live thumbnails, yet its
+# schema text names PNG too; PNG is taken, as for a video's thumbnail (issue 11).
+THUMBNAIL_FORMATS = (ImageFormat.JPEG, ImageFormat.PNG)
+THUMBNAIL_EXTENSIONS = "jpeg, jpg, JPG, JPEG, png, PNG"
+
+
 class LiveStream(BaseModel):
     """The stored live stream. Only the API layer decides its wire shape."""
 
@@ -150,6 +167,7 @@ class LiveStream(BaseModel):
     public: bool = True
     player_id: str | None = None
     restreams: tuple[Restream, ...] = ()
+    thumbnail: LiveThumbnail | None = None
     state: LiveStreamState = LiveStreamState.PROVISIONING
     channel_name: str
     channel: Channel | None = None
@@ -227,12 +245,28 @@ def apply_update(stream: LiveStream, changes: dict[str, Any], now: datetime) -> 
     return stream.model_copy(update={**fields, "updated_at": now, "version": stream.version + 1})
 
 
+def thumbnail_key(live_stream_id: str, image: ImageInfo, upload_id: str) -> str:
+    """A new object name per upload, so a CDN never serves a replaced thumbnail from its cache."""
+    return f"live/{live_stream_id}/thumbnail-{upload_id}.{image.format.extension}"
+
+
+def with_thumbnail(stream: LiveStream, thumbnail: LiveThumbnail | None, now: datetime) -> LiveStream:
+    return stream.model_copy(update={"thumbnail": thumbnail, "updated_at": now, "version": stream.version + 1})
+
+
 def with_stream_key(stream: LiveStream, key: StreamKey, now: datetime) -> LiveStream:
     return stream.model_copy(update={"stream_key": key, "updated_at": now, "version": stream.version + 1})
 
 
-_WIRE_NAMES = {"player_id": "playerId", "stream_key": "streamKey", "reconnect_window_seconds": "reconnectWindow"}
-_COMPARED = ("name", "record", "public", "player_id", "restreams", "stream_key", "reconnect_window_seconds")
+_WIRE_NAMES = {
+    "player_id": "playerId",
+    "stream_key": "streamKey",
+    "reconnect_window_seconds": "reconnectWindow",
+    "thumbnail": "assets",  # as a player's logo change: `assets.thumbnail` changed
+}
+_COMPARED = (
+    "name", "record", "public", "player_id", "restreams", "stream_key", "reconnect_window_seconds", "thumbnail",
+)  # fmt: skip
 
 
 def changed_fields(before: LiveStream, after: LiveStream) -> list[str]:

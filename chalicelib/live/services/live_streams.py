@@ -6,13 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from chalicelib.core.domain import audit, events
+from chalicelib.core import ids
+from chalicelib.core.domain import audit, events, images
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
+from chalicelib.core.ports import MediaFiles
 from chalicelib.live.domain import broadcasts, live_streams, recordings
-from chalicelib.live.domain.live_streams import LiveStream, LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
+from chalicelib.live.domain.live_streams import (
+    LiveStream,
+    LiveStreamCreation,
+    LiveStreamQuery,
+    LiveStreamUpdate,
+    LiveThumbnail,
+)
 from chalicelib.live.ports import LiveChannels, LiveStreamRepository
 
 # A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
@@ -29,12 +37,14 @@ class LiveStreamService:
         channels: Callable[[], LiveChannels],
         clock: Callable[[], datetime],
         player_exists: Callable[[str, str], bool] = lambda project_id, player_id: True,
+        files: Callable[[], MediaFiles] | None = None,
     ) -> None:
         self.repository = repository
         # Built on first use: reads and lists never touch IVS.
         self.channels = channels
         self.clock = clock
         self.player_exists = player_exists
+        self.files = files
 
     def _require_player(self, actor: Actor, player_id: str | None) -> None:
         """A live stream plays with a player of its own project (playback context)."""
@@ -51,7 +61,9 @@ class LiveStreamService:
         self.repository.reserve(pending)
         tags = {TAG_APP: "videoplane", TAG_PROJECT: actor.project_id, TAG_LIVE_STREAM: pending.live_stream_id}
         try:
-            channel, key = self.channels().create_channel(pending.channel_name, tags, pending.record)
+            channel, key = self.channels().create_channel(
+                pending.channel_name, tags, pending.record, authorized=not pending.public
+            )
             ready = live_streams.provisioned(pending, channel, key)
             entry = audit.record(
                 actor, "live-stream.create", RESOURCE, ready.live_stream_id, self.clock(),
@@ -84,11 +96,79 @@ class LiveStreamService:
 
     def update(self, actor: Actor, live_stream_id: str, payload: LiveStreamUpdate) -> LiveStream:
         self._require_player(actor, payload.player_id)
+        if payload.public is not None:
+            current = self.get(actor, live_stream_id)
+            if current.public != payload.public and current.channel is not None:
+                # The channel first: a stream stored private never has a public channel. A retry
+                # after a failed save sets the same value again.
+                self.channels().set_authorized(current.channel.arn, not payload.public)
+        return self._change(
+            actor,
+            live_stream_id,
+            "live-stream.update",
+            lambda s: live_streams.apply_update(s, payload.changes(), self.clock()),
+        )
+
+    def upload_thumbnail(self, actor: Actor, live_stream_id: str, data: bytes) -> LiveStream:
+        """Checked by its bytes as a video's thumbnail is; stored under a new name before the
+        stream points at it, the replaced one deleted after."""
+        self.get(actor, live_stream_id)
+        image = images.require_image(data, live_streams.THUMBNAIL_FORMATS, live_streams.THUMBNAIL_EXTENSIONS)
+        key = live_streams.thumbnail_key(live_stream_id, image, ids.random_base62(12))
+        thumbnail = LiveThumbnail(
+            key=key, content_type=image.format.content_type, width=image.width, height=image.height
+        )
+        files = self._files()
+        files.put(key, data, thumbnail.content_type)
+        try:
+            before = self.get(actor, live_stream_id).thumbnail
+            updated = self._change(
+                actor,
+                live_stream_id,
+                "live-stream.thumbnail.upload",
+                lambda s: live_streams.with_thumbnail(s, thumbnail, self.clock()),
+            )
+        except Exception:
+            self._forget(key)
+            raise
+        if before is not None and before.key != key:
+            self._forget(before.key)
+        return updated
+
+    def delete_thumbnail(self, actor: Actor, live_stream_id: str) -> None:
+        """Idempotent: a stream without a thumbnail is left as it is."""
+        before = self.get(actor, live_stream_id).thumbnail
+        if before is None:
+            return
+        self._change(
+            actor,
+            live_stream_id,
+            "live-stream.thumbnail.delete",
+            lambda s: live_streams.with_thumbnail(s, None, self.clock()),
+        )
+        self._forget(before.key)
+
+    def _files(self) -> MediaFiles:
+        if self.files is None:
+            raise RuntimeError("LiveStreamService needs the media files for thumbnails")
+        return self.files()
+
+    def _forget(self, key: str) -> None:
+        """Best effort: an unreferenced image costs a few KiB, never a broken stream."""
+        try:
+            self._files().delete(key)
+        except Exception:  # noqa: BLE001 - the stream is already consistent
+            logger.warning("thumbnail object left behind", extra={"key": key})
+
+    def _change(
+        self, actor: Actor, live_stream_id: str, action: str, change: Callable[[LiveStream], LiveStream]
+    ) -> LiveStream:
+        """A change re-applied to the latest stream after a lost race."""
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, live_stream_id)
-            updated = live_streams.apply_update(current, payload.changes(), self.clock())
+            updated = change(current)
             try:
-                self._save(actor, "live-stream.update", current, updated)
+                self._save(actor, action, current, updated)
                 return updated
             except Conflict:
                 continue

@@ -26,7 +26,7 @@ from chalicelib.playback.api import page
 from chalicelib.playback.domain import geo
 from chalicelib.playback.domain.embed import style_variables
 from chalicelib.playback.domain.playback_keys import origin_of
-from chalicelib.playback.services.embed import Viewing
+from chalicelib.playback.services.embed import LiveViewing, Viewing
 
 bp = Blueprint(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent / "embed_assets"
@@ -66,6 +66,11 @@ def viewing(call: Call, video_id: str) -> Viewing:
     data = {k: v for k in ("token", "avh") if (v := call.single(k)) is not None}
     query = call.query(PlaybackQuery, data)
     return wiring.embed_service().view(video_id, query.token, query.avh, embedding_origin(call), viewer_country(call))
+
+
+def live_viewing(call: Call, live_stream_id: str) -> LiveViewing:
+    token = call.query(PlaybackQuery, {k: v for k in ("token",) if (v := call.single(k)) is not None}).token
+    return wiring.embed_service().view_live(live_stream_id, token, embedding_origin(call), viewer_country(call))
 
 
 def viewer_country(call: Call) -> str | None:
@@ -128,6 +133,62 @@ def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
     seen = viewing(call, videoId)
     cache = PRIVATE_CACHE if seen.session else {"Cache-Control": "public, max-age=60"}
     return Reply(body=wiring.embed_service().page_of(seen), headers=cache)
+
+
+@endpoint(
+    bp,
+    "/embed/live/{liveStreamId}",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=PlaybackQuery,
+    response_content_type=page.HTML,
+    errors=(403,),
+    tag=TAG,
+)
+def get_live_embed_page(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - named as in api.video
+    """The embed page of a live stream: plays its live HLS with its player's theme"""
+    service = wiring.embed_service()
+    seen = live_viewing(call, liveStreamId)
+    config = service.live_page_of(seen)
+    body = page.render(config, style_variables(config), service.live_player_url(liveStreamId))
+    headers = page.headers(service.media_base_url, seen.hls) | (PRIVATE_CACHE if seen.private else {})
+    return Reply(body=body, content_type=page.HTML, headers=headers)
+
+
+@endpoint(
+    bp,
+    "/embed/live/{liveStreamId}/data",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    query=PlaybackQuery,
+    response="EmbedData",
+    errors=(403,),
+    tag=TAG,
+)
+def get_live_embed_data(call: Call, liveStreamId: str) -> Any:  # noqa: N803
+    """What a viewer may see of a live stream: name, poster, live HLS, theme"""
+    service = wiring.embed_service()
+    seen = live_viewing(call, liveStreamId)
+    cache = PRIVATE_CACHE if seen.private else {"Cache-Control": "public, max-age=60"}
+    return Reply(body=service.live_page_of(seen), headers=cache)
+
+
+@endpoint(
+    bp,
+    "/embed/live/{liveStreamId}/token/{privateToken}/hls/manifest.m3u8",
+    "GET",
+    permission=None,
+    uses=PLAYBACK,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_live_manifest(call: Call, liveStreamId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private live stream's `assets.hls`: uses up the token, redirects to the channel's HLS with an IVS token"""
+    seen = wiring.embed_service().view_live(liveStreamId, privateToken, embedding_origin(call), viewer_country(call))
+    return Reply(status=302, headers={"Location": seen.hls, **PRIVATE_CACHE})
 
 
 @endpoint(

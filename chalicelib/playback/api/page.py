@@ -51,11 +51,12 @@ def render(config: dict[str, Any], variables: str, player_url: str) -> str:
     )
 
 
-def headers(media_base_url: str) -> dict[str, str]:
+def headers(media_base_url: str, live_hls: str | None = None) -> dict[str, str]:
     """Embeddable anywhere (frame-ancestors *); scripts only from this origin; media, posters,
-    logos and tracks only from the media CDN (hls.js feeds the video through blob: URLs)."""
-    parts = urlsplit(media_base_url)
-    media = f"{parts.scheme}://{parts.netloc}"
+    logos and tracks only from the media CDN (hls.js feeds the video through blob: URLs), and a
+    live stream's HLS from its channel's playback origin (IVS's CDN on AWS)."""
+    origins = {_origin(media_base_url), *([_origin(live_hls)] if live_hls else [])}
+    media = " ".join(sorted(origins))
     policy = "; ".join(
         (
             "default-src 'none'",
@@ -71,3 +72,8 @@ def headers(media_base_url: str) -> dict[str, str]:
         )
     )
     return {"Content-Security-Policy": policy, "Cache-Control": f"public, max-age={PAGE_CACHE_SECONDS}"}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.playback.domain.players import COLOUR_PATTERN, Theme
 
 VIDEO_ID = re.compile(r"^vi[0-9A-Za-z]{22}$")
+LIVE_STREAM_ID = re.compile(r"^li[0-9A-Za-z]{22}$")
 _COLOUR = re.compile(COLOUR_PATTERN)
 # oEmbed sizes when the consumer gives no bounds: 16:9 at a common embed width.
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 360
@@ -47,6 +48,22 @@ class PublicVideo(BaseModel):
     chapters: tuple[TextTrack, ...] = ()
 
 
+class PublicLiveStream(BaseModel):
+    """A live stream as the live context stores it, reduced to what its embed page needs.
+    `hls` is the channel's playback URL (IVS's CDN on AWS, the media server locally)."""
+
+    model_config = ConfigDict(frozen=True)
+    project_id: str
+    live_stream_id: str
+    name: str
+    public: bool
+    broadcasting: bool
+    hls: str
+    channel_arn: str
+    player_id: str | None = None
+    thumbnail_key: str | None = None
+
+
 class PageTheme(BaseModel):
     """The player's look, as the page applies it."""
 
@@ -65,7 +82,6 @@ def page_config(video: PublicVideo, look: PageTheme, media_base_url: str, sessio
     """The per-video data of the embed page (also served as JSON for custom players). A private
     video's media URLs carry its playback `session` in their path (domain/access.py)."""
     base = f"{media_base_url.rstrip('/')}/vod/{video.video_id}" + (f"/token/{session}" if session else "")
-    theme = look.theme
     return {
         "videoId": video.video_id,
         "title": video.title,
@@ -82,6 +98,32 @@ def page_config(video: PublicVideo, look: PageTheme, media_base_url: str, sessio
             for c in video.captions
         ],
         "chapters": [{"language": c.language, "src": f"{base}/chapters/{c.language}.vtt"} for c in video.chapters],
+        **look_config(look),
+    }
+
+
+def live_page_config(stream: PublicLiveStream, look: PageTheme, media_base_url: str, hls: str) -> dict[str, Any]:
+    """A live stream's embed page data: its live HLS (`hls`: with the viewer's playback token when
+    the stream is private), its thumbnail as poster, its player's theme. `live` tells the page to
+    play from the live edge."""
+    return {
+        "liveStreamId": stream.live_stream_id,
+        "title": stream.name,
+        "live": True,
+        "playable": True,
+        "broadcasting": stream.broadcasting,
+        "hls": hls,
+        "poster": f"{media_base_url.rstrip('/')}/{stream.thumbnail_key}" if stream.thumbnail_key else None,
+        "captions": [],
+        "chapters": [],
+        **look_config(look),
+    }
+
+
+def look_config(look: PageTheme) -> dict[str, Any]:
+    """The page's `theme` (switches and checked colours) and `logo`."""
+    theme = look.theme
+    return {
         "theme": {
             **{k: v for k, v in theme.model_dump(mode="json", by_alias=True).items() if isinstance(v, bool)},
             **colours(theme),

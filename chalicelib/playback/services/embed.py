@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
-from chalicelib.playback.domain import access, embed, geo, playback_keys, players
+from chalicelib.playback.domain import access, embed, geo, ivs_tokens, playback_keys, players
 from chalicelib.playback.domain.access import Denial, SessionKey
-from chalicelib.playback.domain.embed import PageTheme, PublicVideo
+from chalicelib.playback.domain.embed import PageTheme, PublicLiveStream, PublicVideo
 from chalicelib.playback.domain.players import Player
 from chalicelib.playback.ports import (
     DenialCounter,
@@ -19,6 +19,7 @@ from chalicelib.playback.ports import (
     PlaybackKeys,
     PlayerRepository,
     PrivateTokens,
+    PublicLiveStreams,
     PublicVideos,
 )
 
@@ -31,6 +32,15 @@ class Viewing:
 
     video: PublicVideo
     session: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveViewing:
+    """A live stream a viewer may watch, and the HLS URL its page plays."""
+
+    stream: PublicLiveStream
+    hls: str
+    private: bool = False
 
 
 class EmbedService:
@@ -46,6 +56,8 @@ class EmbedService:
         clock: Callable[[], datetime] | None = None,
         playback_keys: PlaybackKeys | None = None,
         geo_policies: GeoPolicies | None = None,
+        live_streams: PublicLiveStreams | None = None,
+        live_playback_key: str = "",
     ) -> None:
         self.videos = videos
         self.players = players
@@ -58,6 +70,9 @@ class EmbedService:
         self.clock = clock
         self.playback_keys = playback_keys
         self.geo_policies = geo_policies
+        self.live_streams = live_streams
+        # Signs IVS playback JWTs of private live streams (ES384 PEM); empty: they cannot play.
+        self.live_playback_key = live_playback_key
 
     def view(
         self,
@@ -91,12 +106,56 @@ class EmbedService:
         self._check_country(found, country)
         return self._exchange(found, token, origin, now)
 
-    def _check_country(self, video: PublicVideo, country: str | None) -> None:
+    def _check_country(self, video: PublicVideo | PublicLiveStream, country: str | None) -> None:
         """The video's project's geo restriction (one read; none configured: no restriction)."""
         if self.geo_policies is None:
             return
         if not geo.allowed(self.geo_policies.get(video.project_id), country):
             self._refuse(video, Denial.GEO, self._now())
+
+    # -- live streams ----------------------------------------------------------------------------
+
+    def view_live(
+        self, live_stream_id: str, token: str | None = None, origin: str | None = None, country: str | None = None
+    ) -> LiveViewing:
+        """A live stream's page: its channel's live HLS. A private stream plays for a private token
+        (used up here) or a playback JWT (`sub` = the stream), as a private video does, through an
+        IVS playback JWT on its channel's URL; without either it answers as unknown."""
+        found = self.live_streams.find(live_stream_id) if self.live_streams else None
+        if found is None:
+            raise NotFound(name="liveStreamId")
+        if found.public:
+            self._check_country(found, country)
+            return LiveViewing(found, found.hls)
+        now = self._now()
+        if token is None:
+            self._refuse(found, Denial.NO_TOKEN, now)
+        self._check_country(found, country)
+        if not self.live_playback_key:
+            self._refuse(found, Denial.MALFORMED, now)
+        if not players.origin_allowed(self._player(found), origin):
+            self._refuse(found, Denial.REFERRER, now)
+        if playback_keys.looks_like_jwt(token):
+            keys = self.playback_keys.list_all(found.project_id) if self.playback_keys else []
+            verdict = playback_keys.verify(token, live_stream_id, keys, now, origin)
+            if verdict.denial is not None:
+                self._refuse(found, verdict.denial, now)
+        elif not access.is_private_token(token):
+            self._refuse(found, Denial.MALFORMED, now)
+        elif not self._consume(found.project_id, live_stream_id, token, now):
+            self._refuse(found, Denial.USED, now)
+        # The page's own origin fetches the HLS (hls.js inside the iframe), so any origin may.
+        signed = ivs_tokens.ivs_token(found.channel_arn, self.live_playback_key, now)
+        return LiveViewing(found, f"{found.hls}?token={signed}", private=True)
+
+    def _consume(self, project_id: str, subject_id: str, token: str, now: datetime) -> bool:
+        return self.private_tokens is not None and self.private_tokens.consume(project_id, subject_id, token, now)
+
+    def live_page_of(self, viewing: LiveViewing) -> dict[str, Any]:
+        return embed.live_page_config(viewing.stream, self._look(viewing.stream), self.media_base_url, viewing.hls)
+
+    def live_player_url(self, live_stream_id: str) -> str:
+        return f"{self.player_base_url}/live/{live_stream_id}"
 
     def _exchange(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
         """A private token (used up) or a playback JWT for a playback session."""
@@ -131,13 +190,16 @@ class EmbedService:
         token = f"/token/{viewing.session}" if viewing.session else ""
         return f"{self.media_base_url}/vod/{video_id}{token}/{file}"
 
-    def _refuse(self, video: PublicVideo, denial: Denial, now: datetime) -> NoReturn:
+    def _refuse(self, video: PublicVideo | PublicLiveStream, denial: Denial, now: datetime) -> NoReturn:
         # Counted per project, day and reason (the analytics context reads the counters).
-        logger.info("playback denied", extra={"video_id": video.video_id, "reason": denial.value})
+        live = isinstance(video, PublicLiveStream)
+        subject = video.live_stream_id if isinstance(video, PublicLiveStream) else video.video_id
+        logger.info("playback denied", extra={"video_id": subject, "reason": denial.value})
         if self.denials is not None:
             self.denials.count(video.project_id, denial.value, now)
         if denial is Denial.NO_TOKEN:
-            raise NotFound(name="videoId")  # a private video is not revealed to a stranger
+            # A private video or stream is not revealed to a stranger.
+            raise NotFound(name="liveStreamId" if live else "videoId")
         if denial is Denial.GEO:
             raise access.GeoBlocked(name="CloudFront-Viewer-Country", detail=access.DENIAL_DETAILS[denial])
         raise access.PlaybackDenied(name="token", detail=access.DENIAL_DETAILS[denial])
@@ -179,13 +241,13 @@ class EmbedService:
         size = embed.oembed_size(max_width, max_height)
         return embed.oembed(video, self.player_url(video_id), poster, size, self.player_base_url)
 
-    def _player(self, video: PublicVideo) -> Player | None:
+    def _player(self, video: PublicVideo | PublicLiveStream) -> Player | None:
         if video.player_id is None:
             return None
         # Looked up in the video's own project: a player of another project is never applied.
         return self.players.get(video.project_id, video.player_id)
 
-    def _look(self, video: PublicVideo) -> PageTheme:
+    def _look(self, video: PublicVideo | PublicLiveStream) -> PageTheme:
         """The video's player's theme; the default one when it names none (or one since deleted)."""
         player = self._player(video)
         if player is None:
