@@ -3,8 +3,8 @@
 Chalice consumes a blueprint's route options when it registers them, so one process builds one app
 from these: app.py locally, handler.py on Lambda."""
 
-from chalicelib.rooms.api import joins, rooms, sessions, tokens
+from chalicelib.rooms.api import joins, recordings, rooms, sessions, tokens
 from chalicelib.rooms.consumers import sessions as session_polls
 from chalicelib.rooms.consumers import stages
 
-BLUEPRINTS = (rooms.bp, tokens.bp, joins.bp, sessions.bp, stages.bp, session_polls.bp)
+BLUEPRINTS = (rooms.bp, tokens.bp, joins.bp, sessions.bp, recordings.bp, stages.bp, session_polls.bp)
