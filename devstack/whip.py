@@ -37,6 +37,10 @@ class WhipIngest:
         self.on_gone = on_gone
         self.received: dict[str, Counter[str]] = {}
         self._peers: dict[str, Any] = {}
+        # Each publisher's received tracks, relayed: several readers (the counter, a recorder, a
+        # subscriber) each get their own copy of the frames.
+        self._tracks: dict[str, list[Any]] = {}
+        self._relay: Any = None
         # Frame counters run until their track ends; kept here so they are not collected early.
         self._counters: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -45,6 +49,14 @@ class WhipIngest:
     def answer(self, participant_id: str, offer: str) -> str:
         """The SDP answer to a publisher's offer; its media is counted from then on."""
         return self._run(self._answer(participant_id, offer))
+
+    def subscribe_tracks(self, participant_id: str) -> list[Any]:
+        """A new reader of each track the participant publishes (aiortc MediaRelay proxies)."""
+        return [self._relay.subscribe(track) for track in self._tracks.get(participant_id, [])]
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Runs a coroutine on the peers' loop (where the tracks live) and returns its result."""
+        return self._run(coroutine)
 
     def close(self, participant_id: str) -> bool:
         """Ends a publication; False when there was none."""
@@ -64,14 +76,18 @@ class WhipIngest:
 
     async def _answer(self, participant_id: str, offer: str) -> str:
         from aiortc import RTCPeerConnection, RTCSessionDescription
+        from aiortc.contrib.media import MediaRelay
 
         peer = RTCPeerConnection()
         self._peers[participant_id] = peer
         counts = self.received.setdefault(participant_id, Counter())
+        self._relay = self._relay or MediaRelay()
+        self._tracks[participant_id] = []
 
         @peer.on("track")
         def _track(track: Any) -> None:
-            task = asyncio.ensure_future(self._count(track, counts))
+            self._tracks[participant_id].append(track)
+            task = asyncio.ensure_future(self._count(self._relay.subscribe(track), counts))
             self._counters.add(task)
             task.add_done_callback(self._counters.discard)
 

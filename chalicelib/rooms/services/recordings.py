@@ -5,7 +5,7 @@ video), and the video's id back from `room.recording.ready`. Rules: chalicelib.r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from chalicelib.core.clock import to_atom
@@ -88,7 +88,7 @@ class RecordingService:
 
     # -- the plane's reports ---------------------------------------------------------------------
 
-    def on_composition_event(self, composition_arn: str, detail: dict[str, object], at: datetime) -> None:
+    def on_composition_event(self, composition_arn: str, detail: Mapping[str, object], at: datetime) -> None:
         """`IVS Composition State Change`: "Session End" (stored) or "Session Failure"."""
         state = recordings.COMPOSITION_EVENTS.get(str(detail.get("event_name", "")))
         if state is None:
