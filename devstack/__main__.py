@@ -58,7 +58,19 @@ def _prepare_aws(restored: bool) -> None:
     else:
         upgrade()
     os.environ[resources.LIVE_RECORDING_CONFIGURATION_ENV] = ensure_recording_configuration(boto3.client("ivs"))
+    _prepare_room_recordings()
     wiring.reset()  # the recording configuration is a setting too
+
+
+def _prepare_room_recordings() -> None:
+    """Rooms' compositions record with the stack's storage and encoder configurations (on the stage plane)."""
+    import boto3
+
+    from devstack.bootstrap import ensure_room_recording_configurations
+
+    storage, encoder = ensure_room_recording_configurations(boto3.client("ivs-realtime"))
+    os.environ[resources.ROOM_STORAGE_CONFIGURATION_ENV] = storage
+    os.environ[resources.ROOM_ENCODER_CONFIGURATION_ENV] = encoder
 
 
 def up(port: int, media_port: int | None, moto_port: int) -> int:
@@ -350,7 +362,7 @@ def start_stage_plane(state_file: Path | None = None) -> StagePlane:
 
     from devstack.stageplane import StagePlane
 
-    stage_plane = StagePlane(state_file=state_file, events=boto3.client("events"))
+    stage_plane = StagePlane(state_file=state_file, events=boto3.client("events"), s3=boto3.client("s3"))
     os.environ["AWS_ENDPOINT_URL_IVS_REALTIME"] = stage_plane.start()
     os.environ[resources.ROOMS_WHEP_URL_ENV] = stage_plane.url + "/whep/{stageId}"
     return stage_plane

@@ -185,6 +185,25 @@ def ensure_recording_configuration(ivs: Any, bucket: str | None = None) -> str:
     return str(ivs.create_recording_configuration(**request)["recordingConfiguration"]["arn"])
 
 
+def ensure_room_recording_configurations(ivs_realtime: Any, bucket: str | None = None) -> tuple[str, str]:
+    """The stack's IVS real-time storage configuration (to the media bucket) and encoder
+    configuration for rooms' compositions, found by name or created: their ARNs."""
+    storage = json.loads(json.dumps(resources.ROOM_STORAGE_CONFIGURATION))
+    storage["s3"]["bucketName"] = bucket or bucket_name(resources.MEDIA_BUCKET)
+    storage_arn = next(
+        (c["arn"] for c in ivs_realtime.list_storage_configurations().get("storageConfigurations", [])
+         if c.get("name") == storage["name"]),
+        None,
+    ) or ivs_realtime.create_storage_configuration(**storage)["storageConfiguration"]["arn"]  # fmt: skip
+    encoder = resources.ROOM_ENCODER_CONFIGURATION
+    encoder_arn = next(
+        (c["arn"] for c in ivs_realtime.list_encoder_configurations().get("encoderConfigurations", [])
+         if c.get("name") == encoder["name"]),
+        None,
+    ) or ivs_realtime.create_encoder_configuration(**encoder)["encoderConfiguration"]["arn"]  # fmt: skip
+    return str(storage_arn), str(encoder_arn)
+
+
 def upgrade() -> None:
     """What a state saved by an older devstack may lack: every bucket, queue and bus rule, and the
     Firehose stream (creating a queue again and putting a rule again change nothing that exists)."""

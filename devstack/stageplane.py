@@ -35,6 +35,7 @@ import json
 import logging
 import secrets
 import string
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -42,13 +43,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import imageio_ffmpeg
+
 from devstack.loopback import JsonApiPlane, PlaneError, RawReply
+from devstack.stagerecorder import StageRecorder
 from devstack.whep import WhepEgress
 from devstack.whip import WhipIngest
 
 logger = logging.getLogger(__name__)
 ALPHANUMERIC = string.ascii_letters + string.digits
 STAGE_UPDATE = "IVS Stage Update"
+COMPOSITION_STATE_CHANGE = "IVS Composition State Change"
 MAX_TOKEN_CONFIGURATIONS = 12
 DEFAULT_TOKEN_MINUTES = 720  # IVS's default participant token duration
 PUBLICATION = "whip"  # the link a participant's WHIP publication holds; subscriptions hold their ids
@@ -85,6 +90,7 @@ class StagePlane(JsonApiPlane):
         account: str = "123456789012",
         state_file: Path | None = None,
         events: Any = None,
+        s3: Any = None,
     ) -> None:
         self.region = region
         self.account = account
@@ -101,6 +107,12 @@ class StagePlane(JsonApiPlane):
         self.links: defaultdict[str, set[str]] = defaultdict(set)
         # Subscription id -> (stage ARN, participant id).
         self.subscriptions: dict[str, tuple[str, str]] = {}
+        # Storage and encoder configurations (kept); compositions (in memory: a restart ends them).
+        self.storage_configurations: dict[str, dict[str, Any]] = {}
+        self.encoder_configurations: dict[str, dict[str, Any]] = {}
+        self.compositions: dict[str, dict[str, Any]] = {}
+        # The emulated S3 that compositions write to; None: StartComposition is refused.
+        self.recorder = StageRecorder(s3, imageio_ffmpeg.get_ffmpeg_exe(), self.whip) if s3 is not None else None
         super().__init__(state_file)
 
     def stop(self) -> None:
@@ -110,9 +122,17 @@ class StagePlane(JsonApiPlane):
 
     def load(self, state: dict[str, Any]) -> None:
         self.stages, self.tokens, self.participants = state["stages"], state["tokens"], state["participants"]
+        self.storage_configurations = state.get("storageConfigurations", {})
+        self.encoder_configurations = state.get("encoderConfigurations", {})
 
     def dump(self) -> dict[str, Any]:
-        return {"stages": self.stages, "tokens": self.tokens, "participants": self.participants}
+        return {
+            "stages": self.stages,
+            "tokens": self.tokens,
+            "participants": self.participants,
+            "storageConfigurations": self.storage_configurations,
+            "encoderConfigurations": self.encoder_configurations,
+        }
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -188,6 +208,126 @@ class StagePlane(JsonApiPlane):
         if participant is None or participant["sessionId"] != params["sessionId"]:
             return {"events": []}
         return {"events": [{"participantId": params["participantId"], **e} for e in participant.get("events", [])]}
+
+    # -- recording: storage and encoder configurations, compositions -----------------------------
+
+    def _CreateStorageConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:storage-configuration/{_token(12)}"
+        configuration = {"arn": arn, "name": params.get("name", ""), "s3": params["s3"], "tags": params.get("tags", {})}
+        self.storage_configurations[arn] = configuration
+        return {"storageConfiguration": configuration}
+
+    def _ListStorageConfigurations(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"storageConfigurations": list(self.storage_configurations.values())}
+
+    def _CreateEncoderConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:encoder-configuration/{_token(12)}"
+        configuration = {"arn": arn, "name": params.get("name", ""), "tags": params.get("tags", {})}
+        configuration["video"] = params.get("video", {})
+        self.encoder_configurations[arn] = configuration
+        return {"encoderConfiguration": configuration}
+
+    def _ListEncoderConfigurations(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        summaries = [{k: c[k] for k in ("arn", "name", "tags")} for c in self.encoder_configurations.values()]
+        return {"encoderConfigurations": summaries}
+
+    def _StartComposition(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        stage_arn = params["stageArn"]
+        self._stage(stage_arn)
+        token = params.get("idempotencyToken")
+        for composition in self.compositions.values():
+            if token and composition["stageArn"] == stage_arn and composition.get("idempotencyToken") == token:
+                return {"composition": self._composition_view(composition)}
+        if any(c["stageArn"] == stage_arn and c["state"] == "ACTIVE" for c in self.compositions.values()):
+            raise PlaneError("ConflictException", "The stage already has an active composition.")
+        destinations = params["destinations"]
+        if len(destinations) != 1 or "s3" not in destinations[0]:
+            raise PlaneError("ValidationException", "This plane records to one S3 destination only.")
+        s3 = destinations[0]["s3"]
+        storage = self.storage_configurations.get(s3["storageConfigurationArn"])
+        if storage is None or any(arn not in self.encoder_configurations for arn in s3["encoderConfigurationArns"]):
+            raise PlaneError("ResourceNotFoundException", "The storage or encoder configuration does not exist.")
+        if self.recorder is None:
+            raise PlaneError("ServiceQuotaExceededException", "This plane has no S3 to record to.")
+        composition_id, destination_id = _token(12), _token(12)
+        arn = f"arn:aws:ivs:{self.region}:{self.account}:composition/{composition_id}"
+        prefix = f"{storage['arn'].rsplit('/', 1)[1]}/{composition_id}/{destination_id}/composite"
+        composition = {
+            "arn": arn,
+            "stageArn": stage_arn,
+            "state": "ACTIVE",
+            "idempotencyToken": token,
+            "startTime": _iso(_now()),
+            "tags": params.get("tags", {}),
+            "layout": params.get("layout") or {"grid": {}},
+            "destinations": [
+                {
+                    "id": destination_id,
+                    "state": "ACTIVE",
+                    "configuration": destinations[0],
+                    "detail": {"s3": {"recordingPrefix": prefix}},
+                    "startTime": _iso(_now()),
+                }
+            ],
+        }
+        self.compositions[arn] = composition
+        self.recorder.start(composition_id, storage["s3"]["bucketName"], prefix, stage_arn)
+        publishers = [
+            p["participantId"]
+            for p in self.participants.get(stage_arn, {}).values()
+            if p["state"] == "CONNECTED" and p.get("publishing")
+        ]
+        # Not under the plane's lock: the peers' loop may be waiting for it (a peer leaving).
+        threading.Thread(target=self._add_all, args=(composition_id, publishers), daemon=True).start()
+        self._emit_composition(composition, "Session Start")
+        self._emit_composition(composition, "Destination Start")
+        return {"composition": self._composition_view(composition)}
+
+    def _add_all(self, composition_id: str, participant_ids: list[str]) -> None:
+        assert self.recorder is not None
+        for participant_id in participant_ids:
+            self.recorder.add(composition_id, participant_id)
+
+    def _GetComposition(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"composition": self._composition_view(self._composition(params["arn"]))}
+
+    def _StopComposition(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        composition = self._composition(params["arn"])
+        if composition["state"] == "ACTIVE":
+            composition["state"] = "STOPPING"
+            # Composing and uploading take seconds: the reply does not wait (IVS's stop is asynchronous too).
+            threading.Thread(target=self._finish, args=(composition,), name="composition-stop", daemon=True).start()
+        return {}
+
+    def _finish(self, composition: dict[str, Any]) -> None:
+        assert self.recorder is not None
+        duration_ms = self.recorder.stop(composition["arn"].rsplit("/", 1)[1], composition["stageArn"])
+        with self.lock:
+            failed = duration_ms is None
+            composition["state"] = "FAILED" if failed else "STOPPED"
+            composition["endTime"] = _iso(_now())
+            for destination in composition["destinations"]:
+                destination["state"], destination["endTime"] = composition["state"], composition["endTime"]
+        self._emit_composition(composition, "Destination Failure" if failed else "Destination End")
+        self._emit_composition(composition, "Session Failure" if failed else "Session End")
+
+    def _composition(self, arn: str) -> dict[str, Any]:
+        composition = self.compositions.get(arn)
+        if composition is None:
+            raise PlaneError("ResourceNotFoundException", f"The composition {arn} does not exist.")
+        return composition
+
+    @staticmethod
+    def _composition_view(composition: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in composition.items() if k != "idempotencyToken"}
+
+    def _emit_composition(self, composition: dict[str, Any], event_name: str) -> None:
+        """An `IVS Composition State Change` on the default bus: the composition's ARN in
+        `resources`, the stage's in the detail, as IVS puts them."""
+        detail: dict[str, Any] = {"event_name": event_name, "stage_arn": composition["stageArn"]}
+        if event_name.startswith("Destination"):
+            detail["destination_id"] = composition["destinations"][0]["id"]
+        self._put_event(COMPOSITION_STATE_CHANGE, composition["arn"], detail)
 
     # -- the media side's entry points -----------------------------------------------------------
 
@@ -363,12 +503,21 @@ class StagePlane(JsonApiPlane):
             participant["events"].append({"name": "PUBLISH_STARTED", "eventTime": _iso(_now())})
             self.save()
         self._emit(grant["stageArn"], participant, "Participant Published")
+        self._record(grant["stageArn"], participant["participantId"])
         return participant
 
     def _stop_publishing(self, stage_arn: str, participant: dict[str, Any]) -> None:
         if participant.pop("publishing", False):
             participant["events"].append({"name": "PUBLISH_STOPPED", "eventTime": _iso(_now())})
             self._emit(stage_arn, participant, "Participant Unpublished")
+
+    def _record(self, stage_arn: str, participant_id: str) -> None:
+        """A new publisher joins the stage's active composition, if any."""
+        if self.recorder is None:
+            return
+        for composition in list(self.compositions.values()):
+            if composition["stageArn"] == stage_arn and composition["state"] == "ACTIVE":
+                self.recorder.add(composition["arn"].rsplit("/", 1)[1], participant_id)
 
     def leave(self, stage_arn: str, participant_id: str) -> None:
         with self.lock:
@@ -395,16 +544,16 @@ class StagePlane(JsonApiPlane):
             "user_id": participant["userId"],
             "participant_id": participant["participantId"],
         }
-        entry = {
-            "Source": "aws.ivs",
-            "DetailType": STAGE_UPDATE,
-            "Resources": [stage_arn],
-            "Detail": json.dumps(detail),
-        }
+        self._put_event(STAGE_UPDATE, stage_arn, detail)
+
+    def _put_event(self, detail_type: str, resource: str, detail: dict[str, Any]) -> None:
+        if self.events is None:
+            return
+        entry = {"Source": "aws.ivs", "DetailType": detail_type, "Resources": [resource], "Detail": json.dumps(detail)}
         try:
             self.events.put_events(Entries=[entry])
         except Exception:
-            logger.exception("could not put %s of %s", event_name, stage_arn)
+            logger.exception("could not put %s %s of %s", detail_type, detail.get("event_name"), resource)
 
     def _stage(self, arn: str) -> dict[str, Any]:
         stage = self.stages.get(arn)

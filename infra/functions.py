@@ -31,6 +31,8 @@ MEDIACONVERT = "mediaconvert"
 IVS = "ivs"
 # The symbolic resource of IVS real-time stages (chalicelib.core.permissions.IVS_STAGES_*).
 IVS_STAGES = "ivs-stages"
+# ...and of rooms' compositions (chalicelib.core.permissions.IVS_COMPOSITIONS).
+IVS_COMPOSITIONS = "ivs-compositions"
 INLINE_POLICY_NAME = "access"
 # Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
 # lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
@@ -195,6 +197,21 @@ def build(scope: Construct, spec: FunctionSpec, runtime: Runtime) -> AppFunction
     return function
 
 
+def _acknowledge_stages(fn: AppFunction, declared: set[str]) -> None:
+    """IVS real-time actions on stage/* (and, for recordings, composition/*) of this account."""
+    kinds = (["stage"] if declared & {IVS_STAGES, IVS_COMPOSITIONS} else []) + (
+        ["composition"] if IVS_COMPOSITIONS in declared else []
+    )
+    for kind in kinds:
+        common.acknowledge(
+            fn.role,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ivs:<AWS::Region>:<AWS::AccountId>:{kind}/*]",
+            f"IVS real-time actions (declared in chalicelib.core.permissions) on this account's {kind}s in this "
+            "region only: stages are created per room and compositions per recording at run time, so their ids "
+            "are not known in advance.",
+        )
+
+
 def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
     name = fn.spec.name
     common.acknowledge(
@@ -231,13 +248,7 @@ def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
                 f"IVS actions (declared in chalicelib.core.permissions) on this account's {kind}s in this region "
                 "only: channels are created per live stream at run time, so their ids are not known in advance.",
             )
-    if IVS_STAGES in declared:
-        common.acknowledge(
-            fn.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ivs:<AWS::Region>:<AWS::AccountId>:stage/*]",
-            "IVS real-time actions (declared in chalicelib.core.permissions) on this account's stages in this "
-            "region only: stages are created per room at run time, so their ids are not known in advance.",
-        )
+    _acknowledge_stages(fn, declared)
     for bucket_definition in resources.BUCKETS:
         if bucket_definition.permission in declared:
             bucket_arn = common.nag_arn(fn, runtime.buckets[bucket_definition.name])

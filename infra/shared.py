@@ -86,6 +86,7 @@ class SharedStack(cdk.Stack):
         self._route_room_events()
         self._route_bus_events()
         self.recording_configuration = self._recording_configuration()
+        self.room_storage_configuration, self.room_encoder_configuration = self._room_recording_configurations()
 
     def _table(self) -> dynamodb.Table:
         definition = resources.TABLE
@@ -486,6 +487,47 @@ class SharedStack(cdk.Stack):
         # with IVS, where the stack is deployed (docs/live.md).
         configuration.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3006"]}})
         return configuration
+
+    def _room_recording_configurations(self) -> tuple[ivs.CfnStorageConfiguration, ivs.CfnEncoderConfiguration]:
+        """Rooms' compositions (resources.ROOM_STORAGE_CONFIGURATION / ROOM_ENCODER_CONFIGURATION):
+        HLS to the media bucket, 720p30. IVS's composite service writes with its own principal, which
+        the bucket's policy allows here (IVS would otherwise edit a policy this stack owns)."""
+        bucket = self.buckets[resources.MEDIA_BUCKET.name]
+        storage_definition = resources.ROOM_STORAGE_CONFIGURATION
+        storage = ivs.CfnStorageConfiguration(
+            self,
+            "RoomStorageConfiguration",
+            name=storage_definition["name"],
+            s3=ivs.CfnStorageConfiguration.S3StorageConfigurationProperty(bucket_name=bucket.bucket_name),
+        )
+        video = resources.ROOM_ENCODER_CONFIGURATION["video"]
+        encoder = ivs.CfnEncoderConfiguration(
+            self,
+            "RoomEncoderConfiguration",
+            name=resources.ROOM_ENCODER_CONFIGURATION["name"],
+            video=ivs.CfnEncoderConfiguration.VideoProperty(
+                width=video["width"], height=video["height"], framerate=video["framerate"], bitrate=video["bitrate"]
+            ),
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="IvsCompositeWrite",
+                principals=[iam.ServicePrincipal(f"ivs-composite.{cdk.Aws.REGION}.amazonaws.com")],
+                actions=["s3:PutObject", "s3:PutObjectAcl"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={
+                    "StringEquals": {
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                        "aws:SourceAccount": cdk.Aws.ACCOUNT_ID,
+                    },
+                    "Bool": {"aws:SecureTransport": "true"},
+                },
+            )
+        )
+        for configuration in (storage, encoder):
+            # IVS real-time is not in every region cfn-lint checks, as the recording configuration.
+            configuration.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3006"]}})
+        return storage, encoder
 
     def _route_to_queue(
         self,

@@ -31,7 +31,7 @@ from infra.analytics import AnalyticsNames, EventStore
 from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
-from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, AppFunction
+from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, AppFunction
 from infra.model import FunctionSpec, camel, plan
 from infra.player import add_player_routes, origin_secret
 from infra.shared import ROLE_IDS, SharedStack
@@ -126,6 +126,14 @@ class VideoplaneStack(SharedStack):
             ],
             # Rooms' IVS real-time stages, created per room at run time.
             IVS_STAGES: [self.format_arn(service="ivs", resource="stage", resource_name="*")],
+            # Rooms' recordings: StartComposition on a stage with the stack's two configurations,
+            # making a (tagged) composition; StopComposition on it.
+            IVS_COMPOSITIONS: [
+                self.format_arn(service="ivs", resource="stage", resource_name="*"),
+                self.format_arn(service="ivs", resource="composition", resource_name="*"),
+                self.room_storage_configuration.attr_arn,
+                self.room_encoder_configuration.attr_arn,
+            ],
             # The edge check's store of private video ids and session keys (infra.edge).
             resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],
             resources.PLAYBACK_SESSION_SECRET: [self.playback_session_secret.secret_arn],
@@ -148,6 +156,8 @@ class VideoplaneStack(SharedStack):
             resources.PLAYBACK_SESSION_SECRET_ENV: self.playback_session_secret.secret_arn,
             resources.CDN_ORIGIN_SECRET_ENV: self.cdn_origin_secret.secret_arn,
             resources.LIVE_RECORDING_CONFIGURATION_ENV: self.recording_configuration.attr_arn,
+            resources.ROOM_STORAGE_CONFIGURATION_ENV: self.room_storage_configuration.attr_arn,
+            resources.ROOM_ENCODER_CONFIGURATION_ENV: self.room_encoder_configuration.attr_arn,
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]

@@ -69,6 +69,9 @@ class Settings(BaseModel):
     live_ingest: dict[str, str] = {}
     # Rooms: the devstack's subscribe URL template (resources.ROOMS_WHEP_URL_ENV); empty on AWS.
     rooms_whep_url: str = ""
+    # Rooms' recordings (IVS compositions): the storage and encoder configurations; empty: not recorded.
+    room_storage_configuration_arn: str = ""
+    room_encoder_configuration_arn: str = ""
     # Analytics: the Firehose stream beacons go to, the Glue database and Athena workgroup.
     analytics_stream: str = ""
     analytics_database: str = resources.ANALYTICS_DATABASE
@@ -119,6 +122,8 @@ def get_settings() -> Settings:
         "analytics_workgroup": env.get(resources.ANALYTICS_WORKGROUP_ENV),
         "live_channel_type": env.get(resources.LIVE_CHANNEL_TYPE_ENV),
         "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
+        "room_storage_configuration_arn": env.get(resources.ROOM_STORAGE_CONFIGURATION_ENV),
+        "room_encoder_configuration_arn": env.get(resources.ROOM_ENCODER_CONFIGURATION_ENV),
         "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,
         "playback_edge_store_arn": env.get(resources.PLAYBACK_EDGE_STORE_ENV),
         "rooms_whep_url": env.get(resources.ROOMS_WHEP_URL_ENV),

@@ -79,6 +79,10 @@ IVS_STAGES_CREATE = Access("ivs", ("CreateStage", "TagResource"), "ivs-stages")
 IVS_STAGES_JOIN = Access("ivs", ("GetStage", "ListParticipants", "CreateParticipantToken"), "ivs-stages")
 IVS_STAGES_DELETE = Access("ivs", ("ListStages", "DeleteStage"), "ivs-stages")
 IVS_STAGES_DISCONNECT = Access("ivs", ("DisconnectParticipant",), "ivs-stages")
+# Rooms' recordings: StartComposition acts on the stage, the storage and encoder configurations
+# and the new composition (tagged); StopComposition on the composition ("ivs-stages" covers
+# this account's stages and compositions, and the stack's own two configurations, in infra).
+IVS_COMPOSITIONS = Access("ivs", ("StartComposition", "StopComposition", "TagResource"), "ivs-compositions")
 # Analytics: beacons into the Firehose stream; /data queries through Athena, which reads the Glue
 # catalog and the bucket's event files and writes its results under the bucket's query-results/.
 ANALYTICS_STREAM_PUT = Access("firehose", ("PutRecordBatch",), "analytics-stream")

@@ -449,21 +449,42 @@ LIVE_RECORDING_CONFIGURATION: dict[str, Any] = {
 }
 # Recorded broadcasts, announced by the live context on the project bus, to the VOD context.
 LIVE_RECORDING_ENDED = "live-stream.recording.ended"
-LIVE_RECORDINGS_RULE_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE], "detail-type": [LIVE_RECORDING_ENDED]}
+LIVE_RECORDINGS_RULE_PATTERN: dict[str, Any] = {
+    "source": [EVENT_SOURCE],
+    "detail-type": [LIVE_RECORDING_ENDED, "room.recording.ended"],
+}
 
 # -- rooms (chalicelib.rooms) ------------------------------------------------------------------------
 
 # IVS real-time's participant publish/unpublish events of every stage in the account (the event has
 # no stage name to filter on; the consumer keeps the stages tagged as this app's).
-IVS_STAGE_RULE_PATTERN: dict[str, Any] = {"source": ["aws.ivs"], "detail-type": ["IVS Stage Update"]}
+# Also its compositions' state changes (a room's recording: "Session End" means it is stored).
+IVS_STAGE_RULE_PATTERN: dict[str, Any] = {
+    "source": ["aws.ivs"],
+    "detail-type": ["IVS Stage Update", "IVS Composition State Change"],
+}
 # A session's start (its first poll) and end (an ad hoc room goes with it), from the outbox on the project bus.
 ROOM_SESSION_RULE_PATTERN: dict[str, Any] = {
     "source": [EVENT_SOURCE],
-    "detail-type": ["room.session.started", "room.session.ended"],
+    "detail-type": ["room.session.started", "room.session.ended", "room.recording.ready"],
 }
 # Set only by the devstack: its stage plane's WHEP-style subscribe URL, `{stageId}` in it (IVS has
 # none: its Web Broadcast SDK subscribes with the participant token), answered as `media.whepUrl`.
 ROOMS_WHEP_URL_ENV = "VIDEOPLANE_ROOMS_WHEP_URL"
+# Rooms' recordings are IVS compositions to the media bucket (docs/rooms.md, "Recordings"): one
+# storage configuration and one encoder configuration per stack (infra builds them; the devstack
+# creates them on its stage plane); their ARNs reach the functions through these variables.
+ROOM_STORAGE_CONFIGURATION_ENV = "VIDEOPLANE_ROOM_STORAGE_CONFIGURATION_ARN"
+ROOM_ENCODER_CONFIGURATION_ENV = "VIDEOPLANE_ROOM_ENCODER_CONFIGURATION_ARN"
+ROOM_STORAGE_CONFIGURATION: dict[str, Any] = {"name": f"{APP_NAME}-room-recordings", "s3": {"bucketName": ""}}
+# 720p30 (IVS's composition default, and the most a stage takes from a publisher).
+ROOM_ENCODER_CONFIGURATION: dict[str, Any] = {
+    "name": f"{APP_NAME}-room-recordings",
+    "video": {"width": 1280, "height": 720, "framerate": 30, "bitrate": 2_500_000},
+}
+# A room's stored recording, announced by the rooms context, to the VOD context's import (as
+# live-stream.recording.ended: the same queue and service).
+ROOM_RECORDING_ENDED = "room.recording.ended"
 
 
 # -- rules on the project bus for one context's queue -------------------------------------------

@@ -3,7 +3,7 @@
 Chalice consumes a blueprint's route options when it registers them, so one process builds one app
 from these: app.py locally, handler.py on Lambda."""
 
-from chalicelib.rooms.api import enablex, joins, page, rooms, sessions, tokens
+from chalicelib.rooms.api import enablex, joins, page, recordings, rooms, sessions, tokens
 from chalicelib.rooms.consumers import sessions as session_polls
 from chalicelib.rooms.consumers import stages
 
@@ -13,6 +13,7 @@ BLUEPRINTS = (
     joins.bp,
     page.bp,
     sessions.bp,
+    recordings.bp,
     enablex.bp,
     stages.bp,
     session_polls.bp,

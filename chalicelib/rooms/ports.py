@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
+    from chalicelib.rooms.domain.recordings import Recording
     from chalicelib.rooms.domain.rooms import Room, Stage
     from chalicelib.rooms.domain.sessions import PlaneEvent, Session, Sighting
     from chalicelib.rooms.domain.tokens import Capability, JoinToken
@@ -106,4 +107,33 @@ class Stages(Protocol):
         attributes: dict[str, str],
     ) -> tuple[str, str, datetime | None]:
         """(participant id, token, expiry) of a new IVS participant token."""
+        ...
+
+
+class RecordingRepository(Protocol):
+    """Recordings of room sessions (IVS compositions), by id and by session."""
+
+    def get(self, project_id: str, recording_id: str) -> Recording | None: ...
+    def of_session(self, project_id: str, session_id: str) -> list[Recording]:
+        """The session's recordings, oldest first."""
+        ...
+
+    def save(
+        self,
+        recording: Recording,
+        expected_version: int | None,
+        audit: AuditEvent | None,
+        events: Sequence[DomainEvent],
+    ) -> None: ...
+
+
+class Compositions(Protocol):
+    """The plane's recorder: IVS real-time server-side composition to the media bucket."""
+
+    def start_composition(self, stage_arn: str, idempotency_token: str, tags: dict[str, str]) -> tuple[str, str]:
+        """Starts recording the stage: the composition's ARN and the S3 prefix it writes under."""
+        ...
+
+    def stop_composition(self, composition_arn: str) -> bool:
+        """Stops it; False when it was already gone."""
         ...

@@ -10,6 +10,7 @@ from chalicelib.core.wiring import component, settings, table
 if TYPE_CHECKING:
     from chalicelib.rooms.adapters.stages import IvsStages
     from chalicelib.rooms.adapters.timers import SqsSessionTimers
+    from chalicelib.rooms.services.recordings import RecordingService
     from chalicelib.rooms.services.rooms import RoomService
     from chalicelib.rooms.services.sessions import SessionService
     from chalicelib.rooms.services.tokens import JoinTokenService
@@ -20,7 +21,13 @@ def stages() -> IvsStages:
     from chalicelib.core import config
     from chalicelib.rooms.adapters.stages import IvsStages
 
-    return IvsStages(config.ivs_realtime(), settings().rooms_whep_url)
+    current = settings()
+    return IvsStages(
+        config.ivs_realtime(),
+        whep_url=current.rooms_whep_url,
+        storage_configuration_arn=current.room_storage_configuration_arn,
+        encoder_configuration_arn=current.room_encoder_configuration_arn,
+    )
 
 
 @component
@@ -66,3 +73,19 @@ def session_timers() -> SqsSessionTimers:
     from chalicelib.rooms.adapters.timers import SqsSessionTimers
 
     return SqsSessionTimers(config.sqs(), settings().room_events_queue_url)
+
+
+@component
+def recording_service() -> RecordingService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.rooms.adapters.rooms import DynamoRecordingRepository, DynamoSessionRepository
+    from chalicelib.rooms.services.recordings import RecordingService
+
+    return RecordingService(
+        room_service().find,
+        DynamoSessionRepository(table()),
+        DynamoRecordingRepository(table()),
+        stages,
+        stages,
+        utc_now,
+    )

@@ -148,3 +148,80 @@ def test_a_publisher_that_vanishes_without_delete_is_disconnected(plane: StagePl
         stageArn=stage["arn"], sessionId=session, participantId=listed["participantId"]
     )
     assert [e["name"] for e in events["events"]][-1] == "LEFT"
+
+
+class RecordingS3:
+    """What the plane writes to the media bucket (the emulated S3's put_object)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
+        self.objects[(Bucket, Key)] = Body
+
+
+class RecordingBus:
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> None:
+        self.entries.extend(Entries)
+
+
+def test_a_composition_records_the_publishers_into_s3_as_ivs_lays_it_out(tmp_path: Any) -> None:
+    import json
+
+    s3, bus = RecordingS3(), RecordingBus()
+    plane = StagePlane(events=bus, s3=s3)
+    plane.start()
+    try:
+        ivs = client(plane)
+        storage = ivs.create_storage_configuration(name="rec", s3={"bucketName": "media"})["storageConfiguration"]
+        encoder = ivs.create_encoder_configuration(name="rec", video={"width": 1280, "height": 720})
+        stage = ivs.create_stage(name="videoplane-rec")["stage"]
+        token = ivs.create_participant_token(stageArn=stage["arn"], capabilities=["PUBLISH"])["participantToken"]
+        destination = {
+            "s3": {
+                "storageConfigurationArn": storage["arn"],
+                "encoderConfigurationArns": [encoder["encoderConfiguration"]["arn"]],
+            }
+        }
+        started = ivs.start_composition(stageArn=stage["arn"], idempotencyToken="t1", destinations=[destination])
+        composition = started["composition"]
+        again = ivs.start_composition(stageArn=stage["arn"], idempotencyToken="t1", destinations=[destination])
+        assert again["composition"]["arn"] == composition["arn"]  # the same token: the same composition
+        with pytest.raises(ClientError, match="ConflictException"):
+            ivs.start_composition(stageArn=stage["arn"], idempotencyToken="t2", destinations=[destination])
+        prefix = composition["destinations"][0]["detail"]["s3"]["recordingPrefix"]
+
+        result = publish(stage["endpoints"]["whip"], token["token"])
+        assert result.returncode == 0, result.stderr
+        ivs.stop_composition(arn=composition["arn"])
+        deadline = time.monotonic() + 60
+        while ivs.get_composition(arn=composition["arn"])["composition"]["state"] == "STOPPING":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert ivs.get_composition(arn=composition["arn"])["composition"]["state"] == "STOPPED"
+    finally:
+        plane.stop()
+
+    ended = json.loads(s3.objects[("media", f"{prefix}/events/recording-ended.json")])
+    assert ended["recording_status"] == "RECORDING_ENDED" and ended["stage_arn"] == stage["arn"]
+    (rendition,) = ended["media"]["hls"]["renditions"]
+    folder = f"{prefix}/{ended['media']['hls']['path']}/{rendition['path']}"
+    playlist = s3.objects[("media", f"{folder}/{rendition['playlist']}")].decode()
+    segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    joined = tmp_path / "recording.ts"
+    joined.write_bytes(b"".join(s3.objects[("media", f"{folder}/{name}")] for name in segments))
+    probe = subprocess.run(
+        [mediatools.ffmpeg(), "-hide_banner", "-i", str(joined), "-f", "null", "-"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    # The composition ran from before the publisher to after it: at least its media, little more.
+    assert PUBLISH_SECONDS - 0.5 <= ended["media"]["hls"]["duration_ms"] / 1000 <= PUBLISH_SECONDS + 5, ended
+    names = [
+        json.loads(e["Detail"])["event_name"] for e in bus.entries if e["DetailType"] == "IVS Composition State Change"
+    ]
+    assert names == ["Session Start", "Destination Start", "Destination End", "Session End"]
+    assert all(e["Resources"] == [composition["arn"]] for e in bus.entries if "Composition" in e["DetailType"])

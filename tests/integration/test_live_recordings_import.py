@@ -102,3 +102,39 @@ def test_a_missing_recording_makes_no_video(chalice_client: Client, tenant: ApiC
     assert deliver(chalice_client, recording_ended(tenant.project_id, [PREFIX + "gone"])) == {"batchItemFailures": []}
     assert tenant.call("GET", f"/videos?liveStreamId={LIVE_STREAM_ID}").json_body["data"] == []
     assert recordings.ended_manifest_key(PREFIX + "gone/") == PREFIX + "gone/events/recording-ended.json"
+
+
+def room_recording_ended(project_id: str, prefix: str) -> dict[str, Any]:
+    event = events.RoomRecordingEnded(
+        **events.envelope(project_id, datetime.now(UTC)),
+        roomId="ro4k2Pq7Rz9YxWb3Nc8Vd1Ef",
+        sessionId="rs4k2Pq7Rz9YxWb3Nc8Vd1Ef",
+        recordingId="CoMpOsItIoN1",
+        name="Standup",
+        startedAt="2026-03-01T12:00:00+00:00",
+        recordings=[prefix],
+    )
+    return {"source": resources.EVENT_SOURCE, "detail-type": event.type, "detail": event.payload()}
+
+
+def test_a_rooms_recording_takes_the_same_path_and_is_announced_ready_once(
+    chalice_client: Client, tenant: ApiClient
+) -> None:
+    # An IVS composition lays its recording out as a channel's (docs/rooms.md, "Recordings").
+    prefix = put_recording("composite", [b"R" * 10, b"S" * 10])
+    event = room_recording_ended(tenant.project_id, prefix)
+    assert deliver(chalice_client, event) == {"batchItemFailures": []}
+    assert deliver(chalice_client, event) == {"batchItemFailures": []}  # redelivered
+
+    (ready,) = outbox(tenant.project_id, "room.recording.ready")
+    assert (ready["roomId"], ready["sessionId"], ready["recordingId"]) == (
+        "ro4k2Pq7Rz9YxWb3Nc8Vd1Ef",
+        "rs4k2Pq7Rz9YxWb3Nc8Vd1Ef",
+        "CoMpOsItIoN1",
+    )
+    video = tenant.call("GET", f"/videos/{ready['videoId']}").json_body
+    assert video["title"] == "Standup (2026-03-01 12:00 UTC)"
+    assert video.get("liveStreamId") is None
+    assert stored(tenant.project_id, ready["videoId"]) == b"R" * 10 + b"S" * 10
+    # Not a live stream's: no video.source.recorded (api.video's event names a live stream).
+    assert outbox(tenant.project_id, "video.source.recorded") == []

@@ -264,11 +264,26 @@ class RoomParticipantLeft(RoomEvent):
     reason: Literal["left", "removed", "disconnected", "session-ended"]
 
 
+class RoomRecordingEnded(RoomEvent):
+    description = (
+        "A recording of a room's session (an IVS composition of its publishers) ended and is stored; it"
+        " becomes a video, announced by `room.recording.ready`."
+    )
+    type: Literal["room.recording.ended"] = "room.recording.ended"
+    session_id: str = Field(alias="sessionId")
+    recording_id: str = Field(alias="recordingId")
+    name: str = Field(description="The room's name (the video's title)")
+    started_at: str = Field(alias="startedAt")
+    recordings: list[str] = Field(description="Where the recording is: its S3 key prefix in the media bucket")
+
+
 class RoomRecordingReady(RoomEvent):
-    planned = True
-    description = "A session's recording became a video in the VOD pipeline."
+    description = (
+        "A recording of a room's session became a video in the VOD pipeline (`video.created`; it plays once encoded)."
+    )
     type: Literal["room.recording.ready"] = "room.recording.ready"
     session_id: str = Field(alias="sessionId")
+    recording_id: str = Field(alias="recordingId")
     video_id: str = Field(alias="videoId")
 
 
@@ -343,6 +358,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         RoomSessionEnded,
         RoomParticipantJoined,
         RoomParticipantLeft,
+        RoomRecordingEnded,
         RoomRecordingReady,
         RoomCdrReady,
         PlayerCreated,

@@ -9,6 +9,7 @@ from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
 from chalicelib.core.clock import epoch_seconds
+from chalicelib.rooms.domain.recordings import Recording
 from chalicelib.rooms.domain.rooms import Room
 from chalicelib.rooms.domain.sessions import Session
 from chalicelib.rooms.domain.tokens import JoinToken
@@ -108,3 +109,29 @@ def ended_sort_key(moment: datetime) -> str:
 
 def session_from_item(item: dict[str, Any]) -> Session:
     return Session.model_validate(item_body(item))
+
+
+def recording_key(project_id: str, recording_id: str) -> tuple[str, str]:
+    """A recording by its composition's id: what a composition event finds it by."""
+    return project_partition(project_id, "ROOM_RECORDING"), recording_id
+
+
+def session_recordings_index(project_id: str, session_id: str) -> str:
+    return project_partition(project_id, f"ROOM_RECORDINGS#{session_id}")
+
+
+def recording_item(recording: Recording) -> dict[str, Any]:
+    pk, sk = recording_key(recording.project_id, recording.recording_id)
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": "roomRecording",
+        resources.GSI1_PARTITION_KEY: session_recordings_index(recording.project_id, recording.session_id),
+        resources.GSI1_SORT_KEY: f"{ended_sort_key(recording.started_at)}#{recording.recording_id}",
+        TTL: epoch_seconds(recording.started_at + SESSION_RETENTION),
+        **recording.model_dump(mode="json"),
+    }
+
+
+def recording_from_item(item: dict[str, Any]) -> Recording:
+    return Recording.model_validate(item_body(item))

@@ -18,6 +18,9 @@ from chalicelib.rooms.adapters.records import (
     ended_item,
     ended_partition,
     ended_sort_key,
+    recording_from_item,
+    recording_item,
+    recording_key,
     room_from_item,
     room_item,
     room_key,
@@ -25,10 +28,12 @@ from chalicelib.rooms.adapters.records import (
     session_from_item,
     session_item,
     session_key,
+    session_recordings_index,
     token_from_item,
     token_item,
     token_key,
 )
+from chalicelib.rooms.domain.recordings import Recording
 from chalicelib.rooms.domain.rooms import Room
 from chalicelib.rooms.domain.sessions import Session
 from chalicelib.rooms.domain.tokens import JoinToken
@@ -139,3 +144,36 @@ class DynamoSessionRepository:
         else:
             gone = versioned_delete(*active_session_key(session.project_id, session.room_id), expected_version)
             self.table.write([gone, Put(item=session_item(session)), Put(item=ended_item(session)), *outbox])
+
+
+class DynamoRecordingRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, project_id: str, recording_id: str) -> Recording | None:
+        item = self.table.get(*recording_key(project_id, recording_id))
+        return None if item is None else recording_from_item(item)
+
+    def of_session(self, project_id: str, session_id: str) -> list[Recording]:
+        index = session_recordings_index(project_id, session_id)
+        return [recording_from_item(item) for item in self.table.query(index, index=resources.GSI1)]
+
+    def save(
+        self,
+        recording: Recording,
+        expected_version: int | None,
+        audit: AuditEvent | None,
+        events: Sequence[DomainEvent],
+    ) -> None:
+        """Creates (`expected_version` None) or updates the recording, with its audit entry and
+        events, in one transaction; Conflict when another change came first."""
+        item = recording_item(recording)
+        put = (
+            Put(item=item, **CREATE_ONLY)  # type: ignore[arg-type]
+            if expected_version is None
+            else versioned_put(item, expected_version)
+        )
+        writes: list[Write] = [put, *(outbox_put(event) for event in events)]
+        if audit is not None:
+            writes.append(audit_put(audit))
+        self.table.write(writes)

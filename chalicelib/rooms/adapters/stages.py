@@ -18,7 +18,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.rooms.domain.errors import StageNotFound, StageQuotaExceeded, StageUnavailable
+from chalicelib.rooms.domain.errors import (
+    RecordingUnavailable,
+    StageNotFound,
+    StageQuotaExceeded,
+    StageUnavailable,
+)
 from chalicelib.rooms.domain.rooms import Stage, tagged_room
 from chalicelib.rooms.domain.sessions import PlaneEvent, Sighting
 from chalicelib.rooms.domain.tokens import Capability
@@ -80,13 +85,62 @@ def sighting(participant: dict[str, Any], plane_session: str) -> Sighting:
     )
 
 
+def composition_request(
+    stage_arn: str, idempotency_token: str, tags: dict[str, str], storage_arn: str, encoder_arn: str
+) -> dict[str, Any]:
+    """A grid of every publisher (IVS's default layout) as HLS to the stack's storage configuration."""
+    return {
+        "stageArn": stage_arn,
+        "idempotencyToken": idempotency_token,
+        "destinations": [
+            {
+                "name": "recording",
+                "s3": {
+                    "storageConfigurationArn": storage_arn,
+                    "encoderConfigurationArns": [encoder_arn],
+                    "recordingConfiguration": {"format": "HLS"},
+                },
+            }
+        ],
+        "tags": tags,
+    }
+
+
 class IvsStages:
-    def __init__(self, client: Any, whep_url: str = "") -> None:
+    def __init__(
+        self,
+        client: Any,
+        whep_url: str = "",
+        storage_configuration_arn: str = "",
+        encoder_configuration_arn: str = "",
+    ) -> None:
         self.client = client
         self.whep_url = whep_url
+        self.storage_configuration_arn = storage_configuration_arn
+        self.encoder_configuration_arn = encoder_configuration_arn
 
     def _stage_from_wire(self, stage: dict[str, Any]) -> Stage:
         return stage_from_wire(stage, self.whep_url)
+
+    def start_composition(self, stage_arn: str, idempotency_token: str, tags: dict[str, str]) -> tuple[str, str]:
+        if not (self.storage_configuration_arn and self.encoder_configuration_arn):
+            raise RecordingUnavailable()
+        request = composition_request(
+            stage_arn, idempotency_token, tags, self.storage_configuration_arn, self.encoder_configuration_arn
+        )
+        composition = self._call("start_composition", **request)["composition"]
+        for destination in composition.get("destinations", []):
+            prefix = ((destination.get("detail") or {}).get("s3") or {}).get("recordingPrefix")
+            if prefix:
+                return composition["arn"], str(prefix)
+        raise RecordingUnavailable()
+
+    def stop_composition(self, composition_arn: str) -> bool:
+        try:
+            self._call("stop_composition", arn=composition_arn)
+        except StageNotFound:
+            return False
+        return True
 
     def create_stage(self, name: str, tags: dict[str, str]) -> Stage:
         return self._stage_from_wire(self._call("create_stage", name=name, tags=tags)["stage"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.core.clock import to_atom
 from chalicelib.rooms.domain import sessions
+from chalicelib.rooms.domain.recordings import Recording
 from chalicelib.rooms.domain.rooms import Room, window
 from chalicelib.rooms.domain.sessions import CallRecord, Session
 from chalicelib.rooms.services.tokens import Admission, Minted
@@ -81,9 +82,23 @@ def _at(moment: datetime | None) -> str | None:
     return None if moment is None else to_atom(moment)
 
 
-def session(s: Session) -> dict[str, Any]:
-    total = sessions.totals(s)
+def recording(r: Recording) -> dict[str, Any]:
     return {
+        "recordingId": r.recording_id,
+        "sessionId": r.session_id,
+        "roomId": r.room_id,
+        "status": r.state.value,
+        "startedAt": to_atom(r.started_at),
+        "endedAt": _at(r.ended_at),
+        "videoId": r.video_id,
+    }
+
+
+def session(s: Session, recordings: list[Recording] | None = None) -> dict[str, Any]:
+    total = sessions.totals(s)
+    extra = {} if recordings is None else {"recordings": [recording(r) for r in recordings]}
+    return {
+        **extra,
         "sessionId": s.session_id,
         "roomId": s.room_id,
         "status": "active" if s.active else "ended",

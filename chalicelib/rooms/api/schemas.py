@@ -87,6 +87,16 @@ class SessionParticipant(BaseModel):
     leaveReason: Literal["left", "removed", "disconnected", "session-ended"] | None
 
 
+class SessionRecording(BaseModel):
+    recordingId: str = Field(description="The IVS composition's id")
+    sessionId: str
+    roomId: str
+    status: Literal["recording", "stopping", "ended", "failed"]
+    startedAt: datetime
+    endedAt: datetime | None
+    videoId: str | None = Field(description="The video it became (null until `room.recording.ready`)")
+
+
 class Session(BaseModel):
     sessionId: str
     roomId: str
@@ -97,6 +107,9 @@ class Session(BaseModel):
     participants: list[SessionParticipant]
     participantMinutes: float = Field(description="Connected minutes of every participant so far")
     publishedMinutes: float
+    recordings: list[SessionRecording] | None = Field(
+        default=None, description="GET /sessions/{sessionId} only: the session's recordings, oldest first"
+    )
 
 
 class CallDetailRecord(BaseModel):

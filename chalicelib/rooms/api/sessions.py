@@ -55,10 +55,14 @@ def list_room_sessions(call: Call, roomId: str) -> Any:  # noqa: N803 - path par
     return page.envelope([presenters.session(s) for s in page.items], f"/rooms/{roomId}/sessions", [])
 
 
-@endpoint(bp, "/sessions/{sessionId}", "GET", permission=READ, authorizer=api_key_authorizer, response="Session")
+@endpoint(
+    bp, "/sessions/{sessionId}", "GET", permission=READ, authorizer=api_key_authorizer, uses=(TABLE_INDEX_READ,),
+    response="Session",
+)  # fmt: skip
 def get_session(call: Call, sessionId: str) -> Any:  # noqa: N803
-    """Get a room session, with its participants."""
-    return presenters.session(wiring.session_service().get(call.actor, sessionId))
+    """Get a room session, with its participants and recordings."""
+    session = wiring.session_service().get(call.actor, sessionId)
+    return presenters.session(session, wiring.recording_service().of_session(call.actor.project_id, sessionId))
 
 
 @endpoint(

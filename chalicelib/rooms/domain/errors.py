@@ -79,3 +79,15 @@ class WaitingForModerator(JoinRefused):
 class CapabilityNotGranted(JoinRefused):
     slug = "room-capability-not-granted"
     title = "The token's role does not grant the capability asked for."
+
+
+class RecordingUnavailable(RepositoryUnavailable):
+    """The stack has no recording configuration, or the plane answered no place to record to."""
+
+    title = "Recording is not available on this stack right now."
+
+
+class NoActiveSession(DomainError):
+    status = 409
+    slug = "room-no-active-session"
+    title = "The room has no active session to record; recording starts with a session."

@@ -1,6 +1,7 @@
 """Live-to-VOD: the live context's `live-stream.recording.ended` (project bus → a rule → the
 live-recordings queue) → the recorded broadcast's video(s), their sources joined from the
-recording (chalicelib.vod.services.recordings).
+recording (chalicelib.vod.services.recordings). The rooms context's `room.recording.ended` (an IVS
+composition of a session, laid out as IVS lays out a channel's recording) comes the same way.
 
 The event is the seam between the two contexts: the live context knows broadcasts and IVS's
 recordings, this one knows videos. A failed import is a batch item failure that comes again; it
@@ -41,7 +42,8 @@ declare(
 
 def handle(body: str) -> None:
     event = json.loads(body)
-    if event.get("detail-type") != resources.LIVE_RECORDING_ENDED or not isinstance(event.get("detail"), dict):
+    kinds = (resources.LIVE_RECORDING_ENDED, resources.ROOM_RECORDING_ENDED)
+    if event.get("detail-type") not in kinds or not isinstance(event.get("detail"), dict):
         return
     detail: dict[str, Any] = event["detail"]
     wiring.recording_imports().import_broadcast(detail, str(detail.get("eventId", "")))
@@ -49,5 +51,5 @@ def handle(body: str) -> None:
 
 @bp.on_sqs_message(queue=resources.LIVE_RECORDINGS_QUEUE.name, batch_size=BATCH_SIZE)
 def import_live_recordings(event: SQSEvent) -> dict[str, Any]:
-    """A recorded broadcast of a live stream becomes its video(s)."""
+    """A recorded broadcast of a live stream, or a room's recording, becomes its video(s)."""
     return batch_item_failures(event, handle)

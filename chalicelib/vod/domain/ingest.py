@@ -50,7 +50,7 @@ COPY_PART_BYTES = 512 * MIB
 class IngestKind(StrEnum):
     URL = "url"
     COPY = "copy"
-    RECORDING = "recording"  # a live stream's recorded broadcast (domain/recordings.py)
+    RECORDING = "recording"  # a live stream's recorded broadcast or a room's recording (domain/recordings.py)
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class IngestMessage:
     url: str | None = None
     from_video_id: str | None = None
     # RECORDING: the recording's key prefixes in the media bucket, the cut (of 12 h) this video
-    # is, and the live stream.
+    # is, and the live stream (none for a room's recording).
     recordings: tuple[str, ...] = ()
     cut: int = 0
     live_stream_id: str | None = None
@@ -167,7 +167,7 @@ class IngestMessage:
         if (
             (kind is IngestKind.URL and not message.url)
             or (kind is IngestKind.COPY and not message.from_video_id)
-            or (kind is IngestKind.RECORDING and not (message.recordings and message.live_stream_id))
+            or (kind is IngestKind.RECORDING and not message.recordings)
         ):
             raise ValueError(f"ingest message without its {kind.value} origin")
         return message

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.core import ids
 from chalicelib.vod.domain import mpegts
@@ -32,14 +32,30 @@ TITLE_LIMIT = 256
 
 
 class RecordedBroadcast(BaseModel):
-    """The `live-stream.recording.ended` event's payload, as the VOD context reads it."""
+    """The `live-stream.recording.ended` event's payload, as the VOD context reads it; or
+    `room.recording.ended`'s (a room session's recording: an IVS composition, laid out the same)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
     project_id: str = Field(alias="projectId")
-    live_stream_id: str = Field(alias="liveStreamId")
+    live_stream_id: str | None = Field(default=None, alias="liveStreamId")
+    room_id: str | None = Field(default=None, alias="roomId")
+    session_id: str | None = Field(default=None, alias="sessionId")
+    recording_id: str | None = Field(default=None, alias="recordingId")
     name: str
-    broadcast_started_at: datetime = Field(alias="broadcastStartedAt")
+    broadcast_started_at: datetime = Field(validation_alias=AliasChoices("broadcastStartedAt", "startedAt"))
     recordings: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> RecordedBroadcast:
+        room = (self.room_id, self.session_id, self.recording_id)
+        if (self.live_stream_id is None) == (None in room):
+            raise ValueError("a recording is of a live stream or of a room's session")
+        return self
+
+    @property
+    def origin(self) -> str:
+        """What recorded it: the live stream or the room."""
+        return self.live_stream_id or str(self.room_id)
 
 
 @dataclass(frozen=True)
@@ -129,7 +145,7 @@ def cuts(all_segments: list[Segment], limit: timedelta = CUT) -> list[list[Segme
 
 def recorded_video_id(recorded: RecordedBroadcast, cut: int) -> str:
     """The same id for the same cut of the same recording, whatever delivers it."""
-    seed = f"{recorded.project_id}/{recorded.live_stream_id}/{recorded.recordings[0]}/{cut}".encode()
+    seed = f"{recorded.project_id}/{recorded.origin}/{recorded.recordings[0]}/{cut}".encode()
     number = int.from_bytes(hashlib.sha256(seed).digest(), "big")
     body = ""
     for _ in range(ids.ID_BODY_LENGTH):

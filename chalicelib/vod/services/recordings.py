@@ -1,5 +1,7 @@
 """Live-to-VOD: a recorded broadcast (`live-stream.recording.ended`, from the live context through
 the project bus) → one video per 12 h of it, whose source is the recording (domain/recordings.py).
+A room session's recording (`room.recording.ended`, from the rooms context) takes the same path;
+its video's creation also publishes `room.recording.ready` naming it.
 
 Each video is created `ingesting` (with `video.created`) unless it exists already, then the ingest
 fetcher joins the recording's segments into the video's source, which starts the pipeline like
@@ -72,7 +74,7 @@ class RecordingImports:
     def import_broadcast(self, payload: dict[str, Any], event_id: str) -> list[str]:
         """The videos of the recorded broadcast (created now or by an earlier delivery)."""
         recorded = RecordedBroadcast.model_validate(payload)
-        extra = {"projectId": recorded.project_id, "liveStreamId": recorded.live_stream_id}
+        extra = {"projectId": recorded.project_id, "liveStreamId": recorded.live_stream_id, "roomId": recorded.room_id}
         try:
             runs = recordings.cuts(recording_segments(self.store, recorded.recordings))
         except RecordingUnreadable as unreadable:
@@ -82,7 +84,7 @@ class RecordingImports:
         video_ids: list[str] = []
         for cut in range(len(runs)):
             video = recordings.recorded_video(recorded, cut, len(runs), self.clock())
-            self._create(video, event_id)
+            self._create(video, event_id, recorded)
             message = IngestMessage(
                 IngestKind.RECORDING,
                 recorded.project_id,
@@ -96,7 +98,7 @@ class RecordingImports:
         logger.info("live recording imported", extra={**extra, "videos": video_ids})
         return video_ids
 
-    def _create(self, video: recordings.Video, event_id: str) -> None:
+    def _create(self, video: recordings.Video, event_id: str, recorded: RecordedBroadcast) -> None:
         if self.videos.get(video.project_id, video.video_id) is not None:
             return
         now = self.clock()
@@ -108,8 +110,20 @@ class RecordingImports:
         created = events.VideoCreated(
             **events.envelope(video.project_id, now), videoId=video.video_id, title=video.title
         )
+        emitted: list[events.DomainEvent] = [created]
+        if recorded.room_id and recorded.session_id and recorded.recording_id:
+            # The room's recording is a video from now on (and once: the video is created once).
+            emitted.append(
+                events.RoomRecordingReady(
+                    **events.envelope(video.project_id, now),
+                    roomId=recorded.room_id,
+                    sessionId=recorded.session_id,
+                    recordingId=recorded.recording_id,
+                    videoId=video.video_id,
+                )
+            )
         key = source_key(video.project_id, video.video_id)
         try:
-            self.videos.create_ingesting(video, entry, [created], IngestMethod.RECORDING, key, now)
+            self.videos.create_ingesting(video, entry, emitted, IngestMethod.RECORDING, key, now)
         except Conflict:
             return  # another delivery created it first
