@@ -21,6 +21,7 @@ from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
     from devstack.athenaplane import AthenaPlane
+    from devstack.ecsplane import EcsPlane
     from devstack.ivsplane import IvsPlane
     from devstack.liveplane import LivePlane
     from devstack.mediaplane import MediaPlane
@@ -92,6 +93,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         _port_of(ivs_url),
         _port_of(stage_plane.url),
         _port_of(athena_url),
+        _port_of(os.environ["AWS_ENDPOINT_URL_ECS"]),
         _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
         server.port,
         live_plane.rtmp_port,
@@ -354,6 +356,17 @@ def start_stage_plane(state_file: Path | None = None) -> StagePlane:
     return stage_plane
 
 
+def start_relay_plane(ffmpeg: str) -> EcsPlane:
+    """Restream relays: the ECS API the app's relay adapter calls, running each relay task as a
+    local process (devstack/ecsplane.py)."""
+    from devstack.ecsplane import EcsPlane
+
+    relay_plane = EcsPlane(ffmpeg)
+    os.environ["AWS_ENDPOINT_URL_ECS"] = relay_plane.start()
+    os.environ[resources.LIVE_RELAYS_ENV] = relay_plane.settings()
+    return relay_plane
+
+
 def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports: bool = True) -> LivePlane:
     """The ingest front doors (RTMP, SRT) and live HLS, served by the media server under live/."""
     import imageio_ffmpeg
@@ -369,6 +382,7 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
         recordings_root=LIVE_RECORDINGS_DIR,
     )
     live_plane.start()
+    live_plane.relays = start_relay_plane(live_plane.ffmpeg)
     media_server.mount("live/", LIVE_HLS_DIR)
     templates = {
         "rtmps": RTMPS_TEMPLATE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -64,6 +65,8 @@ class Settings(BaseModel):
     live_channel_type: Literal["STANDARD", "BASIC"] = "STANDARD"
     live_recording_configuration_arn: str = ""
     live_ingest: dict[str, str] = {}
+    # Restream relays' ECS task (resources.LIVE_RELAYS_ENV); empty: relays cannot start.
+    live_relays: dict[str, Any] = {}
     # Analytics: the Firehose stream beacons go to, the Glue database and Athena workgroup.
     analytics_stream: str = ""
     analytics_database: str = resources.ANALYTICS_DATABASE
@@ -111,6 +114,7 @@ def get_settings() -> Settings:
         "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
         "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,
         "playback_edge_store_arn": env.get(resources.PLAYBACK_EDGE_STORE_ENV),
+        "live_relays": json.loads(env[resources.LIVE_RELAYS_ENV]) if env.get(resources.LIVE_RELAYS_ENV) else None,
         "playback_session_secret_id": env.get(resources.PLAYBACK_SESSION_SECRET_ENV),
     }
     return Settings(
@@ -182,6 +186,11 @@ def mediaconvert() -> MediaConvertClient:
 def ivs() -> Any:
     # The devstack sets AWS_ENDPOINT_URL_IVS to its IVS control plane (moto's IVS has channels only).
     return _client("ivs")
+
+
+def ecs() -> Any:
+    # Restream relays' tasks; the devstack sets AWS_ENDPOINT_URL_ECS to its relay plane.
+    return _client("ecs")
 
 
 def ivs_realtime() -> Any:

@@ -1,5 +1,6 @@
 """IVS stream state changes (default bus → the aws.ivs rule → the live-events queue) → live streams;
-and the reconnect window's timers, which come back on the same queue.
+the reconnect window's timers, which come back on the same queue; and the restream relays' state
+reports, which the relays send to it.
 
 EventBridge delivers at least once and out of order: the rules are idempotent and order-tolerant
 (chalicelib.live.domain.broadcasts), and a failed message is a batch item failure that comes again.
@@ -27,10 +28,14 @@ declare("track_live_streams", (LIVE_EVENTS_CONSUME, LIVE_EVENTS_SEND, TABLE_READ
 def handle(body: str) -> None:
     # Imported here: it pulls in botocore, which the API functions importing app.py need not load.
     from chalicelib.live.adapters.timers import parse_timer
+    from chalicelib.live.domain.restreams import RelayReport
 
     message = json.loads(body)
     timer = parse_timer(message)
-    if timer is not None:
+    report = RelayReport.from_message(message)
+    if report is not None:
+        wiring.restream_service().on_report(report)
+    elif timer is not None:
         wiring.broadcast_service().on_window_expired(*timer)
     else:
         wiring.broadcast_service().on_plane_event(message)

@@ -14,6 +14,7 @@ from chalicelib.core.observability import logger
 from chalicelib.live.domain import broadcasts, live_streams, recordings
 from chalicelib.live.domain.live_streams import LiveStream, LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
 from chalicelib.live.ports import LiveChannels, LiveStreamRepository
+from chalicelib.live.services.restreams import RestreamService
 
 # A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
 UPDATE_ATTEMPTS = 3
@@ -29,8 +30,11 @@ class LiveStreamService:
         channels: Callable[[], LiveChannels],
         clock: Callable[[], datetime],
         player_exists: Callable[[str, str], bool] = lambda project_id, player_id: True,
+        restreams: RestreamService | None = None,
     ) -> None:
         self.repository = repository
+        # A PATCH of `restreams` while broadcasting changes only the relays of the targets it changes.
+        self.restreams = restreams
         # Built on first use: reads and lists never touch IVS.
         self.channels = channels
         self.clock = clock
@@ -87,11 +91,16 @@ class LiveStreamService:
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, live_stream_id)
             updated = live_streams.apply_update(current, payload.changes(), self.clock())
+            planned = self.restreams.plan(updated) if self.restreams is not None else None
+            if planned is not None:
+                updated = planned.stream
             try:
                 self._save(actor, "live-stream.update", current, updated)
-                return updated
             except Conflict:
                 continue
+            if self.restreams is not None and planned is not None:
+                self.restreams.carry_out(updated, planned.stop)
+            return updated
         raise Conflict(name="liveStreamId")
 
     def reset_stream_key(self, actor: Actor, live_stream_id: str) -> LiveStream:
@@ -128,13 +137,18 @@ class LiveStreamService:
                 if flip == "ended"
             ]
             ended += [recordings.announcement(settled.stream, done, self._envelope(actor)) for done in settled.recorded]
+            # A broadcast that ends here stops its relays (one still pushing stops with its push).
+            planned = self.restreams.plan(settled.stream) if self.restreams is not None else None
+            written = planned.stream if planned is not None else settled.stream
             try:
-                self.repository.save(settled.stream, current.version, entry, ended)
+                self.repository.save(written, current.version, entry, ended)
                 break
             except Conflict:
                 continue
         else:
             raise Conflict(name="liveStreamId")
+        if self.restreams is not None and planned is not None:
+            self.restreams.carry_out(written, planned.stop)
         assert current.channel is not None
         channels = self.channels()
         if channels.is_live(current.channel.arn):
