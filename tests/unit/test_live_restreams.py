@@ -172,9 +172,9 @@ def test_a_patch_while_live_starts_and_stops_only_the_changed_targets() -> None:
     )
     for relay in stream.relays:  # both relays reported: they are running
         current = repository.items[(ACTOR.project_id, stream.live_stream_id)]
-        repository.items[(ACTOR.project_id, stream.live_stream_id)] = apply_report(
-            current, report(relay.relay_id, "live", 1)
-        ) or current
+        repository.items[(ACTOR.project_id, stream.live_stream_id)] = (
+            apply_report(current, report(relay.relay_id, "live", 1)) or current
+        )
     service = LiveStreamService(repository, lambda: FakeChannels(), lambda: T0, restreams=restream_service)
     service.update(ACTOR, stream.live_stream_id, LiveStreamUpdate.model_validate({"restreams": [A, C]}))
     assert relays.started == ["c"] and relays.stopped == ["rl2"]
