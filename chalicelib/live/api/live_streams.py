@@ -9,7 +9,13 @@ from chalice import Blueprint
 from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.errors import InvalidInput, Problem
-from chalicelib.core.permissions import IVS_CHANNELS_CREATE, IVS_STREAM_KEYS_RESET, IVS_STREAMS
+from chalicelib.core.permissions import (
+    IVS_CHANNELS_CREATE,
+    IVS_STREAM_KEYS_RESET,
+    IVS_STREAMS,
+    RESTREAM_RELAYS,
+    RESTREAM_RELAYS_PASS_ROLE,
+)
 from chalicelib.live import wiring
 from chalicelib.live.api import presenters
 from chalicelib.live.domain.live_streams import LiveStreamCreation, LiveStreamQuery, LiveStreamUpdate
@@ -83,6 +89,8 @@ def get_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - path 
     authorizer=api_key_authorizer,
     body=LiveStreamUpdate,
     response="LiveStream",
+    # Restreams changed while broadcasting start and stop their targets' relays.
+    uses=(RESTREAM_RELAYS, RESTREAM_RELAYS_PASS_ROLE),
     operation_id="PATCH_live-streams-liveStreamId",
 )
 def update_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803
@@ -112,7 +120,7 @@ def delete_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803
     permission=WRITE,
     authorizer=api_key_authorizer,
     status=202,
-    uses=(IVS_STREAMS,),
+    uses=(IVS_STREAMS, RESTREAM_RELAYS, RESTREAM_RELAYS_PASS_ROLE),
     operation_id="PUT_live-streams-liveStreamId-complete",
 )
 def complete_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803

@@ -16,13 +16,25 @@ from chalice.app import SQSEvent
 
 from chalicelib.core import resources
 from chalicelib.core.consumers.batches import batch_item_failures
-from chalicelib.core.permissions import LIVE_EVENTS_CONSUME, LIVE_EVENTS_SEND, TABLE_READ, TABLE_WRITE, declare
+from chalicelib.core.permissions import (
+    LIVE_EVENTS_CONSUME,
+    LIVE_EVENTS_SEND,
+    RESTREAM_RELAYS,
+    RESTREAM_RELAYS_PASS_ROLE,
+    TABLE_READ,
+    TABLE_WRITE,
+    declare,
+)
 from chalicelib.live import wiring
 
 bp = Blueprint(__name__)
 BATCH_SIZE = 10
 
-declare("track_live_streams", (LIVE_EVENTS_CONSUME, LIVE_EVENTS_SEND, TABLE_READ, TABLE_WRITE))
+# Broadcasts start and stop their restream relays.
+declare(
+    "track_live_streams",
+    (LIVE_EVENTS_CONSUME, LIVE_EVENTS_SEND, TABLE_READ, TABLE_WRITE, RESTREAM_RELAYS, RESTREAM_RELAYS_PASS_ROLE),
+)
 
 
 def handle(body: str) -> None:
