@@ -29,6 +29,7 @@ class RtmpReceiver:
 
     def __init__(self, folder: Path, name: str) -> None:
         self.port = free_tcp_port()
+        folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{name}.flv"
         self.server_url = f"rtmp://127.0.0.1:{self.port}/live"
         self.process = subprocess.Popen(
