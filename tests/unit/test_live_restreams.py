@@ -26,15 +26,15 @@ from tests.unit import strict_model
 from tests.unit.test_live_broadcasts import T0, event, ready_stream, service_with
 from tests.unit.test_live_streams import ACTOR, FakeChannels, FakeRepository
 
-A = Restream(name="a", serverUrl="rtmp://a.example/live", streamKey="ka")
-B = Restream(name="b", serverUrl="rtmps://b.example:443/app", streamKey="kb")
-C = Restream(name="c", serverUrl="srt://c.example:9000?latency=200", streamKey="kc")
+A = Restream(name="a", server_url="rtmp://a.example/live", stream_key="ka")
+B = Restream(name="b", server_url="rtmps://b.example:443/app", stream_key="kb")
+C = Restream(name="c", server_url="srt://c.example:9000?latency=200", stream_key="kc")
 QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/videoplane-live-events"
 SETTINGS = RelayTaskSettings(
     cluster="videoplane-relays",
-    taskDefinition="arn:aws:ecs:us-east-1:123456789012:task-definition/videoplane-restream-relay:3",
+    task_definition="arn:aws:ecs:us-east-1:123456789012:task-definition/videoplane-restream-relay:3",
     subnets=("subnet-0123456789abcdef0",),
-    securityGroups=("sg-0123456789abcdef0",),
+    security_groups=("sg-0123456789abcdef0",),
 )
 
 
@@ -89,8 +89,8 @@ def test_a_failed_relay_is_not_restarted_by_an_unrelated_edit() -> None:
 
 def report(relay_id: str, state: str, sequence: int, reason: str | None = None) -> RelayReport:
     return RelayReport(
-        projectId="p", liveStreamId="l", relayId=relay_id, state=RelayState(state), reason=reason, sequence=sequence,
-        time=T0 + timedelta(seconds=sequence),
+        project_id="p", live_stream_id="l", relay_id=relay_id, state=RelayState(state), reason=reason,
+        sequence=sequence, time=T0 + timedelta(seconds=sequence),
     )  # fmt: skip
 
 
@@ -175,7 +175,7 @@ def test_a_patch_while_live_starts_and_stops_only_the_changed_targets() -> None:
         repository.items[(ACTOR.project_id, stream.live_stream_id)] = (
             apply_report(current, report(relay.relay_id, "live", 1)) or current
         )
-    service = LiveStreamService(repository, lambda: FakeChannels(), lambda: T0, restreams=restream_service)
+    service = LiveStreamService(repository, FakeChannels, lambda: T0, restreams=restream_service)
     service.update(ACTOR, stream.live_stream_id, LiveStreamUpdate.model_validate({"restreams": [A, C]}))
     assert relays.started == ["c"] and relays.stopped == ["rl2"]
 
