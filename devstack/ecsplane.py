@@ -69,9 +69,10 @@ class Task:
 class EcsPlane(JsonApiPlane):
     service = "ecs"
 
-    def __init__(self, ffmpeg: str, python: str = sys.executable) -> None:
+    def __init__(self, ffmpeg: str, program: Path = RELAY_PROGRAM, python: str = sys.executable) -> None:
         super().__init__()
         self.ffmpeg = ffmpeg
+        self.program = program  # what a task runs (tests give their own)
         self.python = python
         self.tasks: dict[str, Task] = {}
         self._by_token: dict[str, Task] = {}
@@ -124,7 +125,7 @@ class EcsPlane(JsonApiPlane):
             item["name"]: item["value"] for o in overrides if o.get("name") == CONTAINER for item in o["environment"]
         }
         process = subprocess.Popen(
-            [self.python, str(RELAY_PROGRAM)],
+            [self.python, str(self.program)],
             env={**os.environ, **environment, "RELAY_FFMPEG": self.ffmpeg},
             stdin=subprocess.DEVNULL,
         )
