@@ -267,7 +267,8 @@ def restream_main(runs: int) -> int:
             first, second = restream_run(stack, api, Path(folder) / str(run))
             to_first += [first] if first is not None else []
             to_second += [second] if second is not None else []
-            print(f"run {run}: first target {first} s after broadcasting; second {second} s after its PATCH")
+            shown = [f"{value:.2f} s" if value is not None else "never" for value in (first, second)]
+            print(f"run {run}: first target's media {shown[0]} after broadcasting; second's {shown[1]} after its PATCH")
         errors = stack.log_errors()
     print(f"\nRestream relays on the devstack ({runs} runs)")
     print(f"broadcasting -> first target's first media: {percentiles(to_first)}")
