@@ -187,6 +187,7 @@ def _banner(
     print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
     print(f"Rooms:        IVS real-time control plane at {stage_url}; WHIP publishers join its stages")
     print(f"Live (IVS):   control plane at {ivs_url}; ingest {live_ingest_banner()} (stream key checked)")
+    print(f"Restreams:    one relay per target, run by the ECS plane at {os.environ.get('AWS_ENDPOINT_URL_ECS')}")
     athena = os.environ["AWS_ENDPOINT_URL_ATHENA"]
     print(f"Analytics:    beacons to {api_url}/embed/beacons; /data in DuckDB (Athena plane at {athena})")
     print(f"Dev project:  {project_id}")
