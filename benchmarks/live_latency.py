@@ -16,7 +16,15 @@ GOP, + AAC) pushing to its RTMP (or SRT) ingest URL, fed raw frames by this scri
   stream's 60 s reconnect window) and starts again: from its relaunch to the first segment of the
   new push listed in the same playlist (after its discontinuity). Goal <= 2 s.
 
+- **Restream start** (`--restream`): a stream with one restream target (a listening ffmpeg RTMP
+  receiver on loopback) broadcasts; once that target gets media, a PATCH adds a second target:
+  from sending the PATCH to the second receiver's recording holding its first media (past the FLV
+  preamble), and from `broadcasting: true` to the first target's first media. Both include the
+  relay's start (a process on the devstack; an ECS task start on AWS adds its 20-60 s) and its HLS
+  read from the newest segment.
+
     python -m benchmarks.live_latency [--runs 5] [--seconds 12] [--drop 10] [--protocol rtmp|srt]
+    python -m benchmarks.live_latency --restream [--runs 5]
 """
 
 from __future__ import annotations
@@ -26,16 +34,19 @@ import base64
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urljoin
 
 import imageio_ffmpeg
 import requests
 
 from benchmarks.devstack_process import Devstack, running_devstack
+from tests.e2e.rtmp_receivers import RtmpReceiver
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 BITS = 42  # epoch milliseconds fit in 41 bits until 2039
@@ -46,6 +57,7 @@ POLL_SECONDS = 0.05
 BLACK, WHITE = 16, 235
 BROADCAST_GOAL, GLASS_GOAL, RESUME_GOAL = 2.0, 4.0, 2.0
 RESUME_TIMEOUT_SECONDS = 20.0
+RESTREAM_TIMEOUT_SECONDS = 30.0
 
 
 def barcode(millis: int) -> bytes:
@@ -222,6 +234,49 @@ def _until_resumed(watch: PlaylistWatch, relaunched: float) -> float | None:
     return None
 
 
+def restream_run(stack: Devstack, api: requests.Session, folder: Path) -> tuple[float | None, float | None]:
+    """(broadcasting -> first target's first media, PATCH adding a second target -> its first media)."""
+    first, second = RtmpReceiver(folder, "first"), RtmpReceiver(folder, "second")
+    targets = [{"name": r.path.stem, "serverUrl": r.server_url, "streamKey": "k"} for r in (first, second)]
+    stream = api.post(
+        f"{stack.api_url}/live-streams", json={"name": "restream latency", "restreams": targets[:1]}, timeout=10
+    ).json()
+    encoder = Encoder(stream["ingest"]["rtmp"]["url"], "rtmp")
+    try:
+        broadcasting = encoder.launched + _until_broadcasting(
+            stack, api, stream["liveStreamId"], encoder.launched, RESTREAM_TIMEOUT_SECONDS
+        )
+        to_first = first.first_media_after(broadcasting, RESTREAM_TIMEOUT_SECONDS)
+        patched = time.time()
+        api.patch(f"{stack.api_url}/live-streams/{stream['liveStreamId']}", json={"restreams": targets}, timeout=10)
+        to_second = second.first_media_after(patched, RESTREAM_TIMEOUT_SECONDS)
+    finally:
+        encoder.stop()
+        api.delete(f"{stack.api_url}/live-streams/{stream['liveStreamId']}", timeout=10)
+        first.stop()
+        second.stop()
+    return to_first, to_second
+
+
+def restream_main(runs: int) -> int:
+    to_first: list[float] = []
+    to_second: list[float] = []
+    with running_devstack("vp-restream-latency-") as stack, tempfile.TemporaryDirectory() as folder:
+        api = http(stack)
+        for run in range(1, runs + 1):
+            first, second = restream_run(stack, api, Path(folder) / str(run))
+            to_first += [first] if first is not None else []
+            to_second += [second] if second is not None else []
+            shown = [f"{value:.2f} s" if value is not None else "never" for value in (first, second)]
+            print(f"run {run}: first target's media {shown[0]} after broadcasting; second's {shown[1]} after its PATCH")
+        errors = stack.log_errors()
+    print(f"\nRestream relays on the devstack ({runs} runs)")
+    print(f"broadcasting -> first target's first media: {percentiles(to_first)}")
+    print(f"PATCH adding a target -> its first media: {percentiles(to_second)}")
+    print(f"errors in the devstack log: {errors}")
+    return 0
+
+
 def percentiles(values: Sequence[float]) -> str:
     if not values:
         return "no samples"
@@ -236,7 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=12.0, help="push length per run")
     parser.add_argument("--drop", type=float, default=10.0, help="seconds the encoder stops (0: no drop)")
     parser.add_argument("--protocol", choices=["rtmp", "srt"], default="rtmp")
+    parser.add_argument("--restream", action="store_true", help="measure restream relays instead")
     args = parser.parse_args(argv)
+    if args.restream:
+        return restream_main(args.runs)
 
     broadcasting: list[float] = []
     oldest: list[float] = []

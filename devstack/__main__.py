@@ -22,6 +22,7 @@ from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
     from devstack.athenaplane import AthenaPlane
+    from devstack.ecsplane import EcsPlane
     from devstack.ivsplane import IvsPlane
     from devstack.liveplane import LivePlane
     from devstack.mediaplane import MediaPlane
@@ -105,6 +106,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         _port_of(ivs_url),
         _port_of(stage_plane.url),
         _port_of(athena_url),
+        _port_of(os.environ["AWS_ENDPOINT_URL_ECS"]),
         _port_of(os.environ[resources.MEDIA_BASE_URL_ENV]),
         server.port,
         live_plane.rtmp_port,
@@ -200,6 +202,7 @@ def _banner(
     print(f"Media:        {os.environ[resources.MEDIA_BASE_URL_ENV]} (ffmpeg MediaConvert plane at {plane_url})")
     print(f"Rooms:        IVS real-time control plane at {stage_url}; WHIP publishers join its stages")
     print(f"Live (IVS):   control plane at {ivs_url}; ingest {live_ingest_banner()} (stream key checked)")
+    print(f"Restreams:    one relay per target, run by the ECS plane at {os.environ.get('AWS_ENDPOINT_URL_ECS')}")
     athena = os.environ["AWS_ENDPOINT_URL_ATHENA"]
     print(f"Analytics:    beacons to {api_url}/embed/beacons; /data in DuckDB (Athena plane at {athena})")
     print(f"Dev project:  {project_id}")
@@ -368,6 +371,17 @@ def start_stage_plane(state_file: Path | None = None) -> StagePlane:
     return stage_plane
 
 
+def start_relay_plane(ffmpeg: str) -> EcsPlane:
+    """Restream relays: the ECS API the app's relay adapter calls, running each relay task as a
+    local process (devstack/ecsplane.py)."""
+    from devstack.ecsplane import EcsPlane
+
+    relay_plane = EcsPlane(ffmpeg)
+    os.environ["AWS_ENDPOINT_URL_ECS"] = relay_plane.start()
+    os.environ[resources.LIVE_RELAYS_ENV] = relay_plane.settings()
+    return relay_plane
+
+
 def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports: bool = True) -> LivePlane:
     """The ingest front doors (RTMP, SRT) and live HLS, served by the media server under live/."""
     import imageio_ffmpeg
@@ -386,6 +400,7 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
         tls=server_context(STATE_DIR / "tls"),
     )
     live_plane.start()
+    live_plane.relays = start_relay_plane(live_plane.ffmpeg)
     media_server.mount("live/", LIVE_HLS_DIR)
     enforce_private_live(ivs_plane, media_server)
     templates = {

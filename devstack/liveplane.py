@@ -29,10 +29,13 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from devstack import rtmp, srt
 from devstack.ivsplane import RECORDING_PLAYLIST, Admission, IvsPlane, Refused
+
+if TYPE_CHECKING:
+    from devstack.ecsplane import EcsPlane
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +219,8 @@ class LivePlane:
         self._thread = threading.Thread(target=self._loop.run_forever, name="liveplane", daemon=True)
         self._rtmp: asyncio.Server | None = None
         self._srt: asyncio.DatagramTransport | None = None
+        # Restream relays (the devstack's ECS plane), stopped with the ingest.
+        self.relays: EcsPlane | None = None
         ivs.disconnect = self.disconnect
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -245,6 +250,8 @@ class LivePlane:
         self._run(self._close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(STOP_TIMEOUT_SECONDS)
+        if self.relays is not None:
+            self.relays.stop()
 
     async def _close(self) -> None:
         if self._rtmp is not None:

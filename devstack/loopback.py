@@ -96,6 +96,11 @@ class JsonApiPlane:
         handler = getattr(self, f"_{operation}", None) if operation else None
         if operation is None or handler is None:
             raise PlaneError("ValidationException", f"The devstack's {self.service} plane does not implement {path}.")
+        return self.invoke(operation, params)
+
+    def invoke(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Checks the request's members against the model and runs the plane's `_<operation>`."""
+        handler = getattr(self, f"_{operation}")
         shape = self._model.operation_model(operation).input_shape
         assert shape is not None, operation
         unknown = set(params) - set(shape.members)

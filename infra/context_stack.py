@@ -14,10 +14,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from chalicelib.core import resources
 from infra import functions
 from infra.api import Api
 from infra.consumers import Consumers
 from infra.model import FunctionSpec, camel
+from infra.relays import RELAYS_CONTEXT, RestreamRelays
 
 
 def stack_id(context: str) -> str:
@@ -39,7 +41,15 @@ class ContextStack(cdk.NestedStack):
         super().__init__(scope, stack_id(context), description=f"Videoplane {context}: its functions and routes")
         self.context = context
         self.specs = list(specs)
+        relays = None
+        if context == RELAYS_CONTEXT:
+            # Restream relays (infra.relays): the live functions start and stop them.
+            reports = shared_queues[resources.LIVE_EVENTS_QUEUE.name]
+            relays = RestreamRelays(self, "RestreamRelays", report_queue=reports)
+            runtime = relays.runtime(runtime)
         self.functions = {spec.name: functions.build(self, spec, runtime) for spec in self.specs}
+        if relays is not None:
+            relays.acknowledge_users(self.functions, runtime)
         consumers = Consumers(self, shared_queues=shared_queues, table=runtime.table, alarm_topic=runtime.alarm_topic)
         for spec in self.specs:
             if spec.route is not None:

@@ -37,8 +37,9 @@ INLINE_POLICY_NAME = "access"
 # Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
 # lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
 # Probe reads a file by URL and acts on no MediaConvert resource; IVS's ListChannels and ListStages
-# list the account's.
-UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe", "ivs:ListChannels", "ivs:ListStages"})
+# list the account's. ECR's GetAuthorizationToken (the restream relay task's image pull, infra.relays)
+# names no repository.
+UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe", "ivs:ListChannels", "ivs:ListStages", "ecr:GetAuthorizationToken"})
 
 
 def policy_statements(

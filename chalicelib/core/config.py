@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -72,6 +73,8 @@ class Settings(BaseModel):
     # Rooms' recordings (IVS compositions): the storage and encoder configurations; empty: not recorded.
     room_storage_configuration_arn: str = ""
     room_encoder_configuration_arn: str = ""
+    # Restream relays' ECS task (resources.LIVE_RELAYS_ENV); empty: relays cannot start.
+    live_relays: dict[str, Any] = {}
     # Analytics: the Firehose stream beacons go to, the Glue database and Athena workgroup.
     analytics_stream: str = ""
     analytics_database: str = resources.ANALYTICS_DATABASE
@@ -127,6 +130,7 @@ def get_settings() -> Settings:
         "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,
         "playback_edge_store_arn": env.get(resources.PLAYBACK_EDGE_STORE_ENV),
         "rooms_whep_url": env.get(resources.ROOMS_WHEP_URL_ENV),
+        "live_relays": json.loads(env[resources.LIVE_RELAYS_ENV]) if env.get(resources.LIVE_RELAYS_ENV) else None,
         "playback_session_secret_id": env.get(resources.PLAYBACK_SESSION_SECRET_ENV),
         "cdn_origin_secret_id": env.get(resources.CDN_ORIGIN_SECRET_ENV),
         "trust_viewer_country": env.get(resources.TRUST_VIEWER_COUNTRY_ENV) == "1",
@@ -200,6 +204,11 @@ def mediaconvert() -> MediaConvertClient:
 def ivs() -> Any:
     # The devstack sets AWS_ENDPOINT_URL_IVS to its IVS control plane (moto's IVS has channels only).
     return _client("ivs")
+
+
+def ecs() -> Any:
+    # Restream relays' tasks; the devstack sets AWS_ENDPOINT_URL_ECS to its relay plane.
+    return _client("ecs")
 
 
 def ivs_realtime() -> Any:

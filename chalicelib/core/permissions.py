@@ -73,6 +73,10 @@ IVS_STREAMS = Access("ivs", ("GetStream", "StopStream"), "ivs")
 # `public` flips the channel's `authorized` (private streams need playback JWTs).
 IVS_CHANNELS_UPDATE = Access("ivs", ("UpdateChannel",), "ivs")
 IVS_CHANNELS_DELETE = Access("ivs", ("ListChannels", "GetStream", "StopStream", "DeleteChannel"), "ivs")
+# Restream relays: one ECS task per restream target (chalicelib.live.adapters.relays), of the stack's
+# relay task definition on its relay cluster; RunTask passes the task's roles to ECS.
+RESTREAM_RELAYS = Access("ecs", ("RunTask", "ListTasks", "StopTask"), "restream-relays")
+RESTREAM_RELAYS_PASS_ROLE = Access("iam", ("PassRole",), "restream-relay-roles")
 # Rooms: one IVS real-time stage per room, created at run time (never in the template). ListStages
 # has no resource type (granted on "*"); the rest act on this account's stages in the region.
 IVS_STAGES_CREATE = Access("ivs", ("CreateStage", "TagResource"), "ivs-stages")

@@ -427,6 +427,9 @@ IVS_RULE_PATTERN: dict[str, Any] = {
 LIVE_CHANNEL_TYPE_ENV = "VIDEOPLANE_LIVE_CHANNEL_TYPE"
 # The IVS recording configuration recorded streams use (to the media bucket); empty: not recorded yet.
 LIVE_RECORDING_CONFIGURATION_ENV = "VIDEOPLANE_LIVE_RECORDING_CONFIGURATION_ARN"
+# Where restream relays run (JSON: cluster, taskDefinition, container, subnets, securityGroups;
+# chalicelib.live.adapters.relays.RelayTaskSettings): infra's relay cluster, the devstack's ECS plane.
+LIVE_RELAYS_ENV = "VIDEOPLANE_LIVE_RELAYS"
 # Ingest URL templates per protocol (`{endpoint}` is the channel's); IVS's ports by default, the
 # devstack's loopback ports there.
 LIVE_INGEST_ENVS = {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
-    from chalicelib.live.domain.live_streams import Channel, LiveStream, StreamKey
+    from chalicelib.live.domain.live_streams import Channel, LiveStream, Relay, Restream, StreamKey
 
 
 class LiveStreamRepository(Protocol):
@@ -70,3 +70,17 @@ class ReconnectTimers(Protocol):
     """Calls back (BroadcastService.on_window_expired) once a drop's reconnect window has passed."""
 
     def arm(self, project_id: str, live_stream_id: str, disconnected_at: datetime, delay_seconds: float) -> None: ...
+
+
+class RestreamRelays(Protocol):
+    """Runs one relay per restream target (an ECS task on AWS): it reads the channel's live HLS,
+    pushes it unchanged to the target, and reports its state back (RelayReport messages on the
+    live-events queue)."""
+
+    def start(self, stream: LiveStream, relay: Relay, target: Restream) -> None:
+        """Idempotent per relay id: starting the same relay again runs no second one."""
+        ...
+
+    def stop(self, relay: Relay) -> None:
+        """Idempotent: a relay already gone counts as stopped."""
+        ...

@@ -11,10 +11,12 @@ if TYPE_CHECKING:
     from chalicelib.core.adapters.private_tokens import DynamoPrivateTokenMint
     from chalicelib.live.adapters.ivs import IvsChannels
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
+    from chalicelib.live.adapters.relays import EcsRestreamRelays
     from chalicelib.live.adapters.timers import SqsReconnectTimers
     from chalicelib.live.domain.live_streams import IngestTemplates
     from chalicelib.live.services.broadcasts import BroadcastService
     from chalicelib.live.services.live_streams import LiveStreamService
+    from chalicelib.live.services.restreams import RestreamService
 
 
 @component
@@ -41,7 +43,14 @@ def live_stream_service() -> LiveStreamService:
     from chalicelib.live.services.live_streams import LiveStreamService
 
     players = DynamoPlayerDirectory(table())
-    return LiveStreamService(live_streams(), channels, utc_now, player_exists=players.exists, files=media_bucket)
+    return LiveStreamService(
+        live_streams(),
+        channels,
+        utc_now,
+        player_exists=players.exists,
+        files=media_bucket,
+        restreams=restream_service(),
+    )
 
 
 @component
@@ -49,7 +58,29 @@ def broadcast_service() -> BroadcastService:
     from chalicelib.core.clock import utc_now
     from chalicelib.live.services.broadcasts import BroadcastService
 
-    return BroadcastService(live_streams(), reconnect_timers, utc_now)
+    return BroadcastService(live_streams(), reconnect_timers, utc_now, restreams=restream_service())
+
+
+@component
+def restream_service() -> RestreamService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.services.restreams import RestreamService
+
+    return RestreamService(live_streams(), restream_relays, utc_now)
+
+
+@component
+def restream_relays() -> EcsRestreamRelays:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.relays import EcsRestreamRelays, RelayTaskSettings
+    from chalicelib.live.domain.errors import RelayUnavailable
+
+    current = settings()
+    if not current.live_relays:
+        raise RelayUnavailable(detail="No restream relay cluster is configured (VIDEOPLANE_LIVE_RELAYS).")
+    return EcsRestreamRelays(
+        config.ecs(), RelayTaskSettings.model_validate(current.live_relays), current.live_events_queue_url
+    )
 
 
 @component

@@ -36,7 +36,8 @@ def test_live_stream_lifecycle_with_the_sdk(sdk: Any, api: Api, devstack: Devsta
 
     # Videoplane's extensions, read over plain HTTP (the SDK discards unknown keys).
     raw = api.ok("GET", f"/live-streams/{live_stream_id}", project_a.api_key)
-    assert raw["status"] == {"state": "idle"}
+    idle = {"name": "yt", "serverUrl": "rtmp://127.0.0.1:1/live2", "state": "idle"}  # its relay: none yet
+    assert raw["status"] == {"state": "idle", "restreams": [idle]}
     state = devstack.state()  # the stack's ingest ports (free ones here; 1935 and 6200 with `make run`)
     assert raw["ingest"]["rtmp"]["url"] == f"{state['rtmpIngest']}{created.stream_key}"
     assert raw["ingest"]["srt"]["url"].startswith(f"{state['srtIngest']}?streamid={created.stream_key}")

@@ -44,7 +44,9 @@ def test_create_get_list_update_round_trip(ivs: IvsPlane, tenant: ApiClient) -> 
     stream = create(tenant, record=True, public=False, restreams=[restream])
     assert stream["liveStreamId"].startswith("li") and len(stream["liveStreamId"]) == 24
     assert stream["broadcasting"] is False and stream["restreams"] == [restream] and stream["public"] is False
-    assert stream["status"] == {"state": "idle"} and stream["streamKey"].startswith("sk_")
+    # Each restream target's relay state (Videoplane): none has run yet.
+    idle = {"name": "yt", "serverUrl": restream["serverUrl"], "state": "idle"}
+    assert stream["status"] == {"state": "idle", "restreams": [idle]} and stream["streamKey"].startswith("sk_")
     assert stream["ingest"]["srt"]["url"].startswith("srt://127.0.0.1:9000?streamid=" + stream["streamKey"])
     (channel,) = ivs.channels.values()
     assert channel["name"].endswith(stream["liveStreamId"]) and channel["latencyMode"] == "LOW"

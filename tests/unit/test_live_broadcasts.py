@@ -335,3 +335,15 @@ def test_complete_makes_the_running_pushs_end_final_and_ends_a_waiting_broadcast
     # The next push, after complete, is a new broadcast with its own window again.
     _, flips = run(waiting.stream, [change(stream, START, "st-2", seconds=30), change(stream, END, "st-2", seconds=40)])
     assert flips == ["started", "disconnected"]
+
+
+def test_key_reuse_a_push_right_after_complete_is_a_new_broadcast() -> None:
+    """docs/live.md "Key reuse": the key is free at once after `complete` (and once the window has
+    passed after a drop); within the window a push resumes the broadcast instead."""
+    stream = ready_stream(window=60)
+    live, _ = run(stream, [change(stream, START, "st-1")])
+    completed = broadcasts.complete(live, T0 + timedelta(seconds=5)).stream
+    ended, flips = run(completed, [change(stream, END, "st-1", seconds=6)])
+    assert flips == ["ended"]  # no window after complete
+    _, flips = run(ended, [change(stream, START, "st-2", seconds=7)])
+    assert flips == ["started"]

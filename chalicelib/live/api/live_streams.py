@@ -16,6 +16,8 @@ from chalicelib.core.permissions import (
     IVS_STREAM_KEYS_RESET,
     IVS_STREAMS,
     MEDIA_OBJECTS_WRITE,
+    RESTREAM_RELAYS,
+    RESTREAM_RELAYS_PASS_ROLE,
 )
 from chalicelib.live import wiring
 from chalicelib.live.api import presenters
@@ -88,7 +90,9 @@ def get_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - path 
     "PATCH",
     permission=WRITE,
     authorizer=api_key_authorizer,
-    uses=(IVS_CHANNELS_UPDATE,),
+    # `public` flips the channel's authorization; restreams changed while broadcasting start and
+    # stop their targets' relays.
+    uses=(IVS_CHANNELS_UPDATE, RESTREAM_RELAYS, RESTREAM_RELAYS_PASS_ROLE),
     body=LiveStreamUpdate,
     response="LiveStream",
     operation_id="PATCH_live-streams-liveStreamId",
@@ -118,7 +122,7 @@ def delete_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803
     permission=WRITE,
     authorizer=api_key_authorizer,
     status=202,
-    uses=(IVS_STREAMS,),
+    uses=(IVS_STREAMS, RESTREAM_RELAYS, RESTREAM_RELAYS_PASS_ROLE),
     operation_id="PUT_live-streams-liveStreamId-complete",
 )
 def complete_live_stream(call: Call, liveStreamId: str) -> Any:  # noqa: N803

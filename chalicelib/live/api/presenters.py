@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.core.clock import to_atom, utc_now
 from chalicelib.core.config import get_settings
 from chalicelib.live import wiring
-from chalicelib.live.domain import broadcasts
+from chalicelib.live.domain import broadcasts, restreams
 from chalicelib.live.domain.live_streams import LiveStream, ingest_points
 
 
@@ -36,12 +36,16 @@ def live_stream(s: LiveStream, private_token: str | None = None) -> dict[str, An
         "ingest": ingest_points(s, wiring.ingest_templates()),
         # Videoplane: seconds a dropped encoder has to come back and continue the broadcast.
         "reconnectWindow": s.reconnect_window_seconds,
-        "status": {k: to_atom(v) if isinstance(v, datetime) else v for k, v in broadcasts.status(s).items()},
+        "status": {**_atoms(broadcasts.status(s)), "restreams": [_atoms(r) for r in restreams.statuses(s)]},
     }
     # Omitted rather than null: a plain string in the SDK model.
     if s.player_id is not None:
         body["playerId"] = s.player_id
     return body
+
+
+def _atoms(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: to_atom(v) if isinstance(v, datetime) else v for k, v in body.items()}
 
 
 def assets(s: LiveStream) -> dict[str, str]:

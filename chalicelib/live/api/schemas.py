@@ -38,6 +38,20 @@ class LiveStreamIngest(BaseModel):
     srt: IngestPoint
 
 
+class RestreamStatus(BaseModel):
+    """Videoplane extension: a restream target's relay (never its stream key)."""
+
+    name: str
+    serverUrl: str
+    state: Literal["idle", "connecting", "live", "retrying", "failed", "stopped"] = Field(
+        description="idle: no broadcast has run its relay yet; connecting; live: media reaches the target; "
+        "retrying: the last attempt failed (see reason); failed: the relay gave up; stopped: the target was "
+        "removed or the broadcast ended"
+    )
+    since: datetime | None = Field(default=None, description="When the relay entered this state")
+    reason: str | None = Field(default=None, description="The relay's last error (retrying, failed)")
+
+
 class LiveStreamStatus(BaseModel):
     """Videoplane extension: the live plane's view of the stream's latest push."""
 
@@ -50,6 +64,9 @@ class LiveStreamStatus(BaseModel):
     broadcastStartedAt: datetime | None = Field(default=None, description="When viewers could first watch it")
     endedAt: datetime | None = None
     disconnectedAt: datetime | None = Field(default=None, description="When the encoder dropped (disconnected)")
+    restreams: list[RestreamStatus] = Field(
+        default=[], description="Each restream target's relay state, in the order of `restreams`"
+    )
 
 
 class LiveStream(BaseModel):

@@ -20,3 +20,9 @@ class ChannelQuotaExceeded(DomainError):
 
 class ChannelNotFound(Exception):
     """The channel (or key) is already gone: for deletes, the work is done."""
+
+
+class RelayUnavailable(RepositoryUnavailable):
+    """A restream relay could not be started or stopped for a reason a retry may fix."""
+
+    title = "The restream relays are temporarily unavailable; retry the request."

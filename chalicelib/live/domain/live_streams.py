@@ -132,6 +132,30 @@ class RecordingPart(BaseModel):
     failed: bool = False
 
 
+class RelayState(StrEnum):
+    """A restream relay's state (domain/restreams.py): `connecting` until media reaches the target,
+    `live` while it does, `retrying` after a failure (with its reason), `failed` once it gave up,
+    `stopped` when the target was removed or the broadcast ended."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class Relay(BaseModel):
+    """The relay of one restream target in the current (or last) broadcast."""
+
+    model_config = ConfigDict(frozen=True)
+    relay_id: str
+    target_id: str  # domain/restreams.target_id of the target it pushes to
+    state: RelayState = RelayState.CONNECTING
+    reason: str | None = None
+    changed_at: datetime
+    sequence: int = 0  # of the latest report applied (0: none yet)
+
+
 class ClosedBroadcast(BaseModel):
     """A recorded stream's broadcast that ended, waiting for the recordings of its pushes."""
 
@@ -190,6 +214,8 @@ class LiveStream(BaseModel):
     unrecorded: tuple[ClosedBroadcast, ...] = ()
     recordings: tuple[RecordingPart, ...] = ()
     recorded: tuple[str, ...] = ()
+    # One relay per restream target while a broadcast is on (domain/restreams.py).
+    relays: tuple[Relay, ...] = ()
     created_at: datetime
     updated_at: datetime
     # Set while provisioning: when the item (and so the channel named after it) is given up.

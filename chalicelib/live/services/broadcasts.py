@@ -13,9 +13,10 @@ from chalicelib.core.domain.errors import Conflict
 from chalicelib.core.observability import logger
 from chalicelib.live.domain import broadcasts, recordings
 from chalicelib.live.domain.broadcasts import Flip, Outcome, StreamStateChange
-from chalicelib.live.domain.live_streams import LiveStream
+from chalicelib.live.domain.live_streams import LiveStream, Relay
 from chalicelib.live.domain.recordings import RecordedBroadcast, RecordingStateChange
 from chalicelib.live.ports import LiveStreamRepository, ReconnectTimers
+from chalicelib.live.services.restreams import RestreamService
 
 # Another writer (a PATCH, a concurrent event) may win the race: re-read and re-apply.
 APPLY_ATTEMPTS = 5
@@ -23,11 +24,17 @@ APPLY_ATTEMPTS = 5
 
 class BroadcastService:
     def __init__(
-        self, repository: LiveStreamRepository, timers: Callable[[], ReconnectTimers], clock: Callable[[], datetime]
+        self,
+        repository: LiveStreamRepository,
+        timers: Callable[[], ReconnectTimers],
+        clock: Callable[[], datetime],
+        restreams: RestreamService | None = None,
     ) -> None:
         self.repository = repository
         self.timers = timers
         self.clock = clock
+        # Relays start with a broadcast and stop at its end (None: a stream's targets are not run).
+        self.restreams = restreams
 
     def on_plane_event(self, event: dict[str, Any]) -> list[Flip]:
         """Applies one EventBridge event; returns the broadcast flips it made (usually none)."""
@@ -49,7 +56,7 @@ class BroadcastService:
                 return []
             outcome = broadcasts.apply_change(stream, change)
             try:
-                self._record(stream, outcome)
+                written, stop = self._record(stream, outcome)
             except Conflict:
                 continue
             if outcome is not None:
@@ -57,8 +64,9 @@ class BroadcastService:
                     "live stream state", extra={**extra, "event": change.event_name.value, "flips": outcome.flips}
                 )
             # Armed after the write (and again on a redelivery): a timer that fires early or twice
-            # changes nothing.
-            self._arm(outcome.stream if outcome else stream)
+            # changes nothing. Relays likewise.
+            self._arm(written)
+            self._relay(written, stop)
             return list(outcome.flips) if outcome else []
         raise Conflict(name="liveStreamId")
 
@@ -74,10 +82,11 @@ class BroadcastService:
                     self._arm(stream)  # early (timers are not exact): once more for the rest
                 return []
             try:
-                self._record(stream, outcome)
+                written, stop = self._record(stream, outcome)
             except Conflict:
                 continue
             logger.info("reconnect window passed", extra={"projectId": project_id, "liveStreamId": live_stream_id})
+            self._relay(written, stop)
             return list(outcome.flips)
         raise Conflict(name="liveStreamId")
 
@@ -108,14 +117,25 @@ class BroadcastService:
             return list(outcome.recorded)
         raise Conflict(name="liveStreamId")
 
-    def _record(self, stream: LiveStream, outcome: Outcome | None) -> None:
+    def _record(self, stream: LiveStream, outcome: Outcome | None) -> tuple[LiveStream, tuple[Relay, ...]]:
+        """Writes the outcome; returns the stream as written and the relays to stop."""
         if outcome is None:
-            return
+            return stream, ()
         # An ended broadcast whose recordings are all in already is announced with its end.
         settled = recordings.settle(outcome.stream)
+        written = settled.stream
+        stop: tuple[Relay, ...] = ()
+        if self.restreams is not None:
+            planned = self.restreams.plan(written)
+            written, stop = planned.stream, planned.stop
         emitted = [self._event(flip, stream.project_id, stream.live_stream_id) for flip in outcome.flips]
         emitted += [self._recorded(settled.stream, done) for done in settled.recorded]
-        self.repository.record_broadcast(settled.stream, stream.version, emitted)
+        self.repository.record_broadcast(written, stream.version, emitted)
+        return written, stop
+
+    def _relay(self, stream: LiveStream, stop: tuple[Relay, ...]) -> None:
+        if self.restreams is not None:
+            self.restreams.carry_out(stream, stop)
 
     def _recorded(self, stream: LiveStream, done: RecordedBroadcast) -> events.DomainEvent:
         return recordings.announcement(stream, done, events.envelope(stream.project_id, self.clock()))

@@ -22,6 +22,7 @@ from chalicelib.live.domain.live_streams import (
     LiveThumbnail,
 )
 from chalicelib.live.ports import LiveChannels, LiveStreamRepository
+from chalicelib.live.services.restreams import RestreamService
 
 # A PATCH merges fields, so re-reading and re-applying after a lost race is safe.
 UPDATE_ATTEMPTS = 3
@@ -38,8 +39,11 @@ class LiveStreamService:
         clock: Callable[[], datetime],
         player_exists: Callable[[str, str], bool] = lambda project_id, player_id: True,
         files: Callable[[], MediaFiles] | None = None,
+        restreams: RestreamService | None = None,
     ) -> None:
         self.repository = repository
+        # A PATCH of `restreams` while broadcasting changes only the relays of the targets it changes.
+        self.restreams = restreams
         # Built on first use: reads and lists never touch IVS.
         self.channels = channels
         self.clock = clock
@@ -107,6 +111,7 @@ class LiveStreamService:
             live_stream_id,
             "live-stream.update",
             lambda s: live_streams.apply_update(s, payload.changes(), self.clock()),
+            replan=True,
         )
 
     def upload_thumbnail(self, actor: Actor, live_stream_id: str, data: bytes) -> LiveStream:
@@ -161,17 +166,28 @@ class LiveStreamService:
             logger.warning("thumbnail object left behind", extra={"key": key})
 
     def _change(
-        self, actor: Actor, live_stream_id: str, action: str, change: Callable[[LiveStream], LiveStream]
+        self,
+        actor: Actor,
+        live_stream_id: str,
+        action: str,
+        change: Callable[[LiveStream], LiveStream],
+        replan: bool = False,
     ) -> LiveStream:
-        """A change re-applied to the latest stream after a lost race."""
+        """A change re-applied to the latest stream after a lost race; with `replan`, the restream
+        relays follow the saved targets."""
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, live_stream_id)
             updated = change(current)
+            planned = self.restreams.plan(updated) if replan and self.restreams is not None else None
+            if planned is not None:
+                updated = planned.stream
             try:
                 self._save(actor, action, current, updated)
-                return updated
             except Conflict:
                 continue
+            if self.restreams is not None and planned is not None:
+                self.restreams.carry_out(updated, planned.stop)
+            return updated
         raise Conflict(name="liveStreamId")
 
     def reset_stream_key(self, actor: Actor, live_stream_id: str) -> LiveStream:
@@ -208,13 +224,18 @@ class LiveStreamService:
                 if flip == "ended"
             ]
             ended += [recordings.announcement(settled.stream, done, self._envelope(actor)) for done in settled.recorded]
+            # A broadcast that ends here stops its relays (one still pushing stops with its push).
+            planned = self.restreams.plan(settled.stream) if self.restreams is not None else None
+            written = planned.stream if planned is not None else settled.stream
             try:
-                self.repository.save(settled.stream, current.version, entry, ended)
+                self.repository.save(written, current.version, entry, ended)
                 break
             except Conflict:
                 continue
         else:
             raise Conflict(name="liveStreamId")
+        if self.restreams is not None and planned is not None:
+            self.restreams.carry_out(written, planned.stop)
         assert current.channel is not None
         channels = self.channels()
         if channels.is_live(current.channel.arn):
