@@ -6,7 +6,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.analytics.domain.beacons import EventRecord, Viewer
+    from chalicelib.analytics.domain.usage import Count, UsageDay
+    from chalicelib.core.domain.events import UsageDailyReady
 
 
 class MediaDirectory(Protocol):
@@ -27,3 +31,36 @@ class QueryExecutor(Protocol):
     def rows(self, sql: str) -> list[dict[str, str | None]]:
         """Runs one query; every row by column name, values as the engine's text (None: NULL)."""
         ...
+
+
+class UsageCounters(Protocol):
+    """The usage counters per project and day, each event counted once (keyed by its id)."""
+
+    def count(self, count: Count, closing: str | None = None) -> bool:
+        """Adds the count; False when its event was counted already. `closing`: the live stream
+        whose open broadcast is removed in the same write."""
+        ...
+
+    def counted(self, project_id: str, event_id: str) -> bool: ...
+
+    def open_broadcast(self, project_id: str, live_stream_id: str, started_at: datetime) -> None: ...
+
+    def broadcast_start(self, project_id: str, live_stream_id: str) -> datetime | None: ...
+
+    def days(self, project_id: str, first: str, last: str) -> dict[str, UsageDay]: ...
+
+    def measure_storage(self, project_id: str, day: str, stored_bytes: int) -> None: ...
+
+    def report(self, event: UsageDailyReady) -> bool:
+        """Writes the day's event to the outbox once per project and day; False when it was already."""
+        ...
+
+
+class MediaStorage(Protocol):
+    def stored_bytes(self, project_id: str) -> int:
+        """Bytes the project's media takes in the media bucket now."""
+        ...
+
+
+class ProjectDirectory(Protocol):
+    def project_ids(self) -> list[str]: ...

@@ -68,6 +68,8 @@ class Settings(BaseModel):
     analytics_stream: str = ""
     analytics_database: str = resources.ANALYTICS_DATABASE
     analytics_workgroup: str = resources.ANALYTICS_WORKGROUP
+    # GET /account's quotaTotal, in minutes encoded per calendar month (0: no quota).
+    usage_quota_minutes: int = Field(default=0, ge=0)
     # Test-only: multiplies the webhook retry schedule (e.g. 0.001) so e2e tests see retries in seconds.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
     # The edge check's KeyValueStore (AWS only; the devstack's media server reads the table).
@@ -107,6 +109,7 @@ def get_settings() -> Settings:
         "analytics_stream": env.get(resources.ANALYTICS_STREAM.env),
         "analytics_database": env.get(resources.ANALYTICS_DATABASE_ENV),
         "analytics_workgroup": env.get(resources.ANALYTICS_WORKGROUP_ENV),
+        "usage_quota_minutes": env.get(resources.USAGE_QUOTA_MINUTES_ENV),
         "live_channel_type": env.get(resources.LIVE_CHANNEL_TYPE_ENV),
         "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
         "live_ingest": {k: env[name] for k, name in resources.LIVE_INGEST_ENVS.items() if name in env} or None,

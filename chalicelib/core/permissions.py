@@ -103,6 +103,8 @@ PLAYBACK_EDGE_WRITE = Access(
     "cloudfront-keyvaluestore", ("DescribeKeyValueStore", "PutKey", "DeleteKey"), "playback-edge-store"
 )
 PLAYBACK_VIDEOS_CONSUME = Access("sqs", _CONSUME, "playback-videos-queue")
+USAGE_EVENTS_CONSUME = Access("sqs", _CONSUME, "usage-events-queue")
+MEDIA_LIST = Access("s3", ("ListBucket",), "media-bucket")
 PLAYBACK_SESSION_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "playback-session-secret")
 PLAYBACK_SESSION_KEYS_WRITE = Access("secretsmanager", ("GetSecretValue", "PutSecretValue"), "playback-session-secret")
 

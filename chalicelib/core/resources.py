@@ -385,8 +385,12 @@ ROOM_QUEUES = (ROOM_EVENTS_QUEUE,)
 PLAYBACK_VIDEOS_QUEUE = Queue(name="videoplane-playback-videos", env="VIDEOPLANE_PLAYBACK_VIDEOS_QUEUE_URL",
                               permission="playback-videos-queue", visibility_timeout=60)  # fmt: skip
 PLAYBACK_QUEUES = (PLAYBACK_VIDEOS_QUEUE,)
+# The domain events the usage counters count → the analytics context (BUS_ROUTES below).
+USAGE_EVENTS_QUEUE = Queue(name="videoplane-usage-events", env="VIDEOPLANE_USAGE_EVENTS_QUEUE_URL",
+                           permission="usage-events-queue", visibility_timeout=60)  # fmt: skip
+ANALYTICS_QUEUES = (USAGE_EVENTS_QUEUE,)
 QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES),
-          *ROOM_QUEUES, *PLAYBACK_QUEUES)  # fmt: skip
+          *ROOM_QUEUES, *PLAYBACK_QUEUES, *ANALYTICS_QUEUES)  # fmt: skip
 BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
 
 MEDIA_APP_TAG = APP_NAME
@@ -470,6 +474,7 @@ class BusRoute:
 # Video events after which a video's privacy may differ, and removed video items: the playback
 # consumer reads the video again and writes the edge's store (chalicelib.playback.consumers.edge).
 PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
+USAGE_EVENT_TYPES = ("video.ready", "live-stream.broadcast.started", "live-stream.broadcast.ended")
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),
@@ -477,6 +482,8 @@ BUS_ROUTES = (
     BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
     # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
     BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),
+    # Encoded videos and live broadcasts to the usage counters (chalicelib.analytics, docs/analytics.md).
+    BusRoute("usage-events", {"source": [EVENT_SOURCE], "detail-type": list(USAGE_EVENT_TYPES)}, USAGE_EVENTS_QUEUE),
 )  # fmt: skip
 # The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
 # media server reads the table instead. Its symbolic resource in permissions.
@@ -551,6 +558,8 @@ ANALYTICS_TABLE = "events"
 ANALYTICS_WORKGROUP = "videoplane-analytics"
 ANALYTICS_DATABASE_ENV = "VIDEOPLANE_ANALYTICS_DATABASE"
 ANALYTICS_WORKGROUP_ENV = "VIDEOPLANE_ANALYTICS_WORKGROUP"
+# GET /account's quota: minutes encoded per calendar month (config.Settings.usage_quota_minutes).
+USAGE_QUOTA_MINUTES_ENV = "VIDEOPLANE_USAGE_QUOTA_MINUTES"
 # "1": the event store has the hourly rollup table (the devstack's plane; infra does not build it yet).
 ANALYTICS_ROLLUP_ENV = "VIDEOPLANE_ANALYTICS_ROLLUP"
 # The event table's columns, in Glue's types; the DuckDB executor reads the files with the same.
