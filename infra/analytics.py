@@ -80,9 +80,12 @@ class AnalyticsNames:
 
 
 class EventStore(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, names: AnalyticsNames, bucket: s3.IBucket) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, names: AnalyticsNames, bucket: s3.IBucket, raw_days: int
+    ) -> None:
         super().__init__(scope, construct_id)
         self.names = names
+        self.raw_days = raw_days
         self.stream = self._stream(bucket)
         self.database = glue.CfnDatabase(
             self,
@@ -145,7 +148,7 @@ class EventStore(Construct):
 
     def _table(self, bucket: s3.IBucket) -> glue.CfnTable:
         location = f"s3://{bucket.bucket_name}/{resources.ANALYTICS_EVENTS_PREFIX}"
-        days = resources.ANALYTICS_RAW_RETENTION_DAYS
+        days = self.raw_days
         parameters: Mapping[str, str] = {
             "classification": "json",
             "compressionType": "gzip",

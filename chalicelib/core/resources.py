@@ -208,11 +208,18 @@ ANALYTICS_EVENTS_PREFIX = "events/"
 ANALYTICS_ERRORS_PREFIX = "errors/"
 ANALYTICS_QUERY_RESULTS_PREFIX = "query-results/"
 ANALYTICS_RAW_RETENTION_DAYS = 30
-ANALYTICS_BUCKET = Bucket(
-    name="analytics",
-    env="VIDEOPLANE_ANALYTICS_BUCKET",
-    permission="analytics-bucket",
-    lifecycle={
+# The hourly rollup (Parquet, written by Athena's INSERT INTO on AWS) is kept longer: 13 months
+# lets a tenant compare a month with the same month a year before. Infra takes both from CDK
+# context (infra/retention.py).
+ANALYTICS_ROLLUP_PREFIX = "rollup/"
+ANALYTICS_ROLLUP_RETENTION_DAYS = 400
+
+
+def analytics_lifecycle(
+    raw_days: int = ANALYTICS_RAW_RETENTION_DAYS, rollup_days: int = ANALYTICS_ROLLUP_RETENTION_DAYS
+) -> dict[str, Any]:
+    """The analytics bucket's LifecycleConfiguration for these retentions."""
+    return {
         "Rules": [
             _ABORT_INCOMPLETE_MULTIPART_UPLOADS,
             *(
@@ -223,13 +230,21 @@ ANALYTICS_BUCKET = Bucket(
                     "Expiration": {"Days": days},
                 }
                 for prefix, days in (
-                    (ANALYTICS_EVENTS_PREFIX, ANALYTICS_RAW_RETENTION_DAYS),
-                    (ANALYTICS_ERRORS_PREFIX, ANALYTICS_RAW_RETENTION_DAYS),
+                    (ANALYTICS_EVENTS_PREFIX, raw_days),
+                    (ANALYTICS_ERRORS_PREFIX, raw_days),
                     (ANALYTICS_QUERY_RESULTS_PREFIX, 1),
+                    (ANALYTICS_ROLLUP_PREFIX, rollup_days),
                 )
             ),
         ]
-    },
+    }
+
+
+ANALYTICS_BUCKET = Bucket(
+    name="analytics",
+    env="VIDEOPLANE_ANALYTICS_BUCKET",
+    permission="analytics-bucket",
+    lifecycle=analytics_lifecycle(),
 )
 
 BUCKETS = (UPLOADS_BUCKET, MEDIA_BUCKET, ANALYTICS_BUCKET)

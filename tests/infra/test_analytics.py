@@ -3,13 +3,16 @@ what Glue describes, where Athena puts results, and how long the bucket keeps ra
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
 from chalicelib.core import resources
 from infra.analytics import AnalyticsNames
-from tests.infra.conftest import Synthesized, Template, as_list, of_type
+from infra.retention import RAW_CONTEXT, ROLLUP_CONTEXT, Retention
+from tests.infra.conftest import Synthesized, Template, as_list, of_type, synthesize
 from tests.infra.test_template import only, platform_ids
 
 pytestmark = pytest.mark.integration
@@ -129,3 +132,31 @@ def test_raw_events_expire_after_the_retention_and_query_results_after_a_day(syn
     assert rules[resources.ANALYTICS_EVENTS_PREFIX] == resources.ANALYTICS_RAW_RETENTION_DAYS == 30
     assert rules[resources.ANALYTICS_ERRORS_PREFIX] == resources.ANALYTICS_RAW_RETENTION_DAYS
     assert rules[resources.ANALYTICS_QUERY_RESULTS_PREFIX] == 1
+    # The rollup outlives the raw events it is made of.
+    assert rules[resources.ANALYTICS_ROLLUP_PREFIX] == resources.ANALYTICS_ROLLUP_RETENTION_DAYS > 30
+
+
+def test_retentions_follow_the_cdk_context(tmp_path: Path) -> None:
+    context = {RAW_CONTEXT: "45", ROLLUP_CONTEXT: "730"}
+    synthesized = synthesize(tmp_path / "cdk.out", context=context)
+    template = synthesized.template
+    bucket = template["Resources"][platform_ids(template)[resources.ANALYTICS_BUCKET.permission]]
+    rules = {
+        rule.get("Prefix"): rule.get("ExpirationInDays")
+        for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
+    assert rules[resources.ANALYTICS_EVENTS_PREFIX] == rules[resources.ANALYTICS_ERRORS_PREFIX] == 45
+    assert rules[resources.ANALYTICS_ROLLUP_PREFIX] == 730
+    # Athena's partition projection covers the raw retention.
+    tables = of_type(template, "AWS::Glue::Table").values()
+    ranges = {t["Properties"]["TableInput"]["Parameters"].get("projection.dt.range") for t in tables}
+    assert "NOW-45DAYS,NOW+1DAYS" in ranges
+
+
+def test_a_rollup_kept_shorter_than_its_raw_events_is_refused() -> None:
+    app = cdk.App(context={RAW_CONTEXT: "60", ROLLUP_CONTEXT: "30"})
+    with pytest.raises(ValueError, match="rollupRetentionDays"):
+        Retention.of(app.node)
+    with pytest.raises(ValueError, match="at least 1"):
+        Retention.of(cdk.App(context={RAW_CONTEXT: "0"}).node)
+    assert Retention.of(cdk.App().node) == Retention(30, resources.ANALYTICS_ROLLUP_RETENTION_DAYS)
