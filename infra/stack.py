@@ -99,6 +99,7 @@ class VideoplaneStack(SharedStack):
                     names=self.analytics_names,
                     bucket=self.buckets[resources.ANALYTICS_BUCKET.name],
                     raw_days=Retention.of(self.node).raw_days,
+                    rollup_days=Retention.of(self.node).rollup_days,
                 )
             self.contexts[context] = nested
             self.functions.update(nested.functions)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from chalicelib.analytics.domain.beacons import EventRecord, Viewer
+    from chalicelib.analytics.domain.rollup import RollupRun
     from chalicelib.analytics.domain.usage import Count, UsageDay
     from chalicelib.core.domain.events import UsageDailyReady
 
@@ -64,3 +65,26 @@ class MediaStorage(Protocol):
 
 class ProjectDirectory(Protocol):
     def project_ids(self) -> list[str]: ...
+
+
+class StatementRunner(Protocol):
+    def run(self, sql: str, started: Callable[[str], None] = ...) -> str | None:
+        """Runs a statement to its end; the S3 URI of its data manifest (None: it wrote nothing).
+        `started` gets the execution id as soon as it exists."""
+        ...
+
+    def manifest_of(self, execution_id: str) -> str | None: ...
+
+
+class RollupRuns(Protocol):
+    """The record of each hour's rollup run, and the files runs wrote."""
+
+    def last(self, hour_ms: int) -> RollupRun | None: ...
+
+    def record(self, hour_ms: int, run: RollupRun) -> None: ...
+
+    def written(self, manifest_uri: str) -> list[str]:
+        """The keys a data manifest lists."""
+        ...
+
+    def remove(self, keys: Sequence[str]) -> None: ...

@@ -66,6 +66,7 @@ class Settings(BaseModel):
     live_ingest: dict[str, str] = {}
     # Analytics: the Firehose stream beacons go to, the Glue database and Athena workgroup.
     analytics_stream: str = ""
+    analytics_bucket: str = ""
     analytics_database: str = resources.ANALYTICS_DATABASE
     analytics_workgroup: str = resources.ANALYTICS_WORKGROUP
     # GET /account's quotaTotal, in minutes encoded per calendar month (0: no quota).
@@ -107,6 +108,7 @@ def get_settings() -> Settings:
         "webhook_retry_scale": env.get(resources.WEBHOOK_RETRY_SCALE_ENV),
         "loopback_deny_ports": _ports(env.get(resources.LOOPBACK_DENY_PORTS_ENV)),
         "analytics_stream": env.get(resources.ANALYTICS_STREAM.env),
+        "analytics_bucket": env.get(resources.ANALYTICS_BUCKET.env),
         "analytics_database": env.get(resources.ANALYTICS_DATABASE_ENV),
         "analytics_workgroup": env.get(resources.ANALYTICS_WORKGROUP_ENV),
         "usage_quota_minutes": env.get(resources.USAGE_QUOTA_MINUTES_ENV),

@@ -89,6 +89,11 @@ ANALYTICS_CATALOG_READ = Access("glue", ("GetDatabase", "GetTable", "GetPartitio
 ANALYTICS_OBJECTS_QUERY = Access(
     "s3", ("GetBucketLocation", "ListBucket", "GetObject", "PutObject", "AbortMultipartUpload"), "analytics-bucket"
 )
+# The hourly rollup's INSERT INTO adds the hour's partitions and replaces an earlier run's files.
+ANALYTICS_CATALOG_WRITE = Access(
+    "glue", ("GetPartition", "CreatePartition", "BatchCreatePartition"), "analytics-catalog"
+)
+ANALYTICS_ROLLUP_REPLACE = Access("s3", ("DeleteObject",), "analytics-bucket")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 # Room sessions: the poll reads a stage's participants and their events, and ends overlong sessions.
 IVS_STAGES_WATCH = Access(

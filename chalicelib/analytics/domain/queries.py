@@ -384,3 +384,8 @@ def usage_sql(project_id: str, first_day: str, last_day: str) -> str:
         f"SELECT dt AS day, rendition, SUM(watched) AS watched FROM ({sessions}) AS sessions "
         "GROUP BY dt, rendition HAVING SUM(watched) > 0"
     )
+
+
+def rollup_hour(now_ms: int) -> int:
+    """The hour the schedule rolls up: the last one that has ended."""
+    return now_ms - now_ms % HOUR_MS - HOUR_MS
