@@ -169,7 +169,8 @@ def test_a_rollup_kept_shorter_than_its_raw_events_is_refused() -> None:
 
 
 def test_the_rollup_table_is_parquet_under_rollup_partitioned_like_the_events(synthesized: Synthesized) -> None:
-    tables = {t["Properties"]["TableInput"]["Name"]: t["Properties"] for t in of_type(synthesized.template, "AWS::Glue::Table").values()}
+    glue_tables = of_type(synthesized.template, "AWS::Glue::Table").values()
+    tables = {t["Properties"]["TableInput"]["Name"]: t["Properties"] for t in glue_tables}
     rollup = tables[ROLLUP_TABLE]["TableInput"]
     storage = rollup["StorageDescriptor"]
     assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(ROLLUP_COLUMNS)
