@@ -177,8 +177,8 @@ def test_the_account_sums_the_term_so_far_and_measures_storage_now(service: Usag
 
 
 def test_the_daily_event_is_emitted_once_per_project_and_day(service: UsageService, counters: MemoryCounters) -> None:
-    assert service.report_yesterday() == 2
-    assert service.report_yesterday() == 0  # a rerun emits nothing twice
+    assert service.report(usage.yesterday(NOW)) == 2
+    assert service.report(usage.yesterday(NOW)) == 0  # a rerun emits nothing twice
     event = counters.reports[(PROJECT, "2026-12-05")]
     assert (event.watched_minutes, event.stored_bytes, event.day) == (3.0, 5_000_000, "2026-12-05")
     assert counters.reports[(OTHER, "2026-12-05")].watched_minutes == 0.0

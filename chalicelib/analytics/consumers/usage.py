@@ -9,12 +9,14 @@ redelivers it) until the start is in, or the queue's maxReceiveCount parks it in
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint, Cron
 from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib.analytics import wiring
+from chalicelib.analytics.domain import usage
 from chalicelib.core import resources
 from chalicelib.core.consumers.batches import batch_item_failures
 from chalicelib.core.domain import events
@@ -55,5 +57,7 @@ def count_usage(event: SQSEvent) -> dict[str, Any]:
 # 00:15 UTC: yesterday's beacons are in the event store by then (Firehose buffers 60 s).
 @bp.schedule(Cron(15, 0, "*", "*", "?", "*"))
 def report_daily_usage(event: CloudWatchEvent) -> None:
-    reported = wiring.usage_service().report_yesterday()
-    logger.info("daily usage reported", extra={"projects": reported})
+    # The day before the scheduled time, not the clock's: a late retry still reports the same day.
+    day = usage.yesterday(datetime.fromisoformat(event.time))
+    reported = wiring.usage_service().report(day)
+    logger.info("daily usage reported", extra={"day": day, "projects": reported})

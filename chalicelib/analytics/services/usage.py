@@ -77,11 +77,10 @@ class UsageService:
         summed = usage.total(rows).model_copy(update={"stored_bytes": stored})
         return Account(term, usage.quota(rows, self.quota_minutes), summed)
 
-    def report_yesterday(self) -> int:
-        """The daily usage event of yesterday for every project, once per project and day (a rerun
+    def report(self, day: str) -> int:
+        """The daily usage event of `day` for every project, once per project and day (a rerun
         emits nothing twice). Bytes stored are measured when the report runs."""
         now = self.now()
-        day = usage.yesterday(now)
         reported = 0
         for project_id in self.projects.project_ids():
             stored = self.storage.stored_bytes(project_id)
