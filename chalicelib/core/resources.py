@@ -575,7 +575,7 @@ ANALYTICS_DATABASE_ENV = "VIDEOPLANE_ANALYTICS_DATABASE"
 ANALYTICS_WORKGROUP_ENV = "VIDEOPLANE_ANALYTICS_WORKGROUP"
 # GET /account's quota: minutes encoded per calendar month (config.Settings.usage_quota_minutes).
 USAGE_QUOTA_MINUTES_ENV = "VIDEOPLANE_USAGE_QUOTA_MINUTES"
-# "1": the event store has the hourly rollup table (the devstack's plane; infra does not build it yet).
+# "1": the event store has the hourly rollup table (the devstack's plane; on AWS the Glue `hourly` table).
 ANALYTICS_ROLLUP_ENV = "VIDEOPLANE_ANALYTICS_ROLLUP"
 # The event table's columns, in Glue's types; the DuckDB executor reads the files with the same.
 ANALYTICS_COLUMNS: tuple[tuple[str, str], ...] = (
