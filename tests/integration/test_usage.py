@@ -171,3 +171,11 @@ def test_the_daily_usage_event_is_written_once_per_project_and_day(
     assert payloads[0]["day"] == YESTERDAY.date().isoformat()
     assert payloads[0]["watchedMinutes"] == pytest.approx(watched / 60, abs=0.001)
     events.parse(payloads[0])  # the catalogue's model reads it
+
+
+def test_a_late_start_of_an_earlier_broadcast_does_not_replace_a_later_one(tenant: ApiClient, watched: float) -> None:
+    counters = DynamoUsageCounters(table())
+    later, earlier = NOW - timedelta(minutes=5), NOW - timedelta(hours=2)
+    counters.open_broadcast(tenant.project_id, "li3", later)
+    counters.open_broadcast(tenant.project_id, "li3", earlier)
+    assert counters.broadcast_start(tenant.project_id, "li3") == later

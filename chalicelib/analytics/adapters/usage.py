@@ -74,10 +74,13 @@ class DynamoUsageCounters:
         return self.table.get(**_pk_sk(project_id, "USAGE_EVENT", event_id)) is not None
 
     def open_broadcast(self, project_id: str, live_stream_id: str, started_at: datetime) -> None:
-        # A redelivered start writes the same item again; a later broadcast's start replaces it.
+        # A later broadcast's start replaces an earlier one's; a late redelivery of an earlier start
+        # never replaces a later one (ATOM strings in UTC sort as times).
         item = {**_key(project_id, "USAGE_BROADCAST", live_stream_id), "entity": "usageBroadcast"}
         item["startedAt"] = to_atom(started_at)
-        self.table.write([Put(item=item)])
+        condition = "attribute_not_exists(#pk) OR #started < :started"
+        names = {"#pk": PK, "#started": "startedAt"}
+        self.table.write_if([Put(item=item, condition=condition, names=names, values={":started": item["startedAt"]})])
 
     def broadcast_start(self, project_id: str, live_stream_id: str) -> datetime | None:
         item = self.table.get(**_pk_sk(project_id, "USAGE_BROADCAST", live_stream_id))
