@@ -499,6 +499,19 @@ def rotate_signing_keys() -> dict[str, Any]:
     return {"activeKid": keyset.active_kid, "kids": [k.kid for k in keyset.keys]}
 
 
+def report_usage(day: str | None) -> dict[str, Any]:
+    """What the daily schedule does on AWS (report_daily_usage): the usage event of `day`
+    (default: yesterday) for every project, through the running devstack's outbox."""
+    _attach()
+    from chalicelib.analytics import wiring as analytics_wiring
+    from chalicelib.analytics.domain.usage import yesterday
+    from chalicelib.core.clock import utc_now
+
+    os.environ["AWS_ENDPOINT_URL_ATHENA"] = json.loads(STATE_FILE.read_text())["athenaPlane"]
+    chosen = day or yesterday(utc_now())
+    return {"day": chosen, "reported": analytics_wiring.usage_service().report(chosen)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -515,6 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     key_create.add_argument("--role", choices=["admin", "operator", "viewer"], default="operator")
     key_create.add_argument("--name", default="API key")
     commands.add_parser("signing-keys").add_subparsers(dest="action", required=True).add_parser("rotate")
+    usage = commands.add_parser("usage").add_subparsers(dest="action", required=True).add_parser("report")
+    usage.add_argument("--day", default=None, help="UTC day YYYY-MM-DD (default: yesterday)")
     args = parser.parse_args(argv)
 
     try:
@@ -536,6 +551,8 @@ def _run(args: argparse.Namespace) -> int:
         result = create_project(args.name)
     elif args.command == "key":
         result = create_key(args.project, args.role, args.name)
+    elif args.command == "usage":
+        result = report_usage(args.day)
     else:
         result = rotate_signing_keys()
     print(json.dumps(result))

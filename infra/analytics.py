@@ -24,6 +24,7 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from chalicelib.analytics.domain.queries import ROLLUP_COLUMNS, ROLLUP_TABLE
 from chalicelib.core import resources
 from infra import common
 
@@ -64,6 +65,8 @@ class AnalyticsNames:
             resources.ANALYTICS_STREAM.env: self.stream,
             resources.ANALYTICS_DATABASE_ENV: self.database,
             resources.ANALYTICS_WORKGROUP_ENV: self.workgroup,
+            # The Glue `hourly` table exists (EventStore): /data reads whole hours from it.
+            resources.ANALYTICS_ROLLUP_ENV: "1",
         }
 
     def arns(self, stack: cdk.Stack) -> dict[str, Sequence[str]]:
@@ -75,14 +78,26 @@ class AnalyticsNames:
                 stack.format_arn(service="glue", resource="catalog"),
                 stack.format_arn(service="glue", resource="database", resource_name=self.database),
                 stack.format_arn(service="glue", resource="table", resource_name=f"{self.database}/{self.table}"),
+                stack.format_arn(service="glue", resource="table", resource_name=f"{self.database}/{ROLLUP_TABLE}"),
             ],
         }
 
 
 class EventStore(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, names: AnalyticsNames, bucket: s3.IBucket) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: AnalyticsNames,
+        bucket: s3.IBucket,
+        raw_days: int,
+        rollup_days: int,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.names = names
+        self.raw_days = raw_days
+        self.rollup_days = rollup_days
         self.stream = self._stream(bucket)
         self.database = glue.CfnDatabase(
             self,
@@ -94,6 +109,8 @@ class EventStore(Construct):
         )
         self.table = self._table(bucket)
         self.table.add_dependency(self.database)
+        self.rollup = self._rollup(bucket)
+        self.rollup.add_dependency(self.database)
         self.workgroup = self._workgroup(bucket)
 
     def _stream(self, bucket: s3.IBucket) -> firehose.CfnDeliveryStream:
@@ -145,7 +162,7 @@ class EventStore(Construct):
 
     def _table(self, bucket: s3.IBucket) -> glue.CfnTable:
         location = f"s3://{bucket.bucket_name}/{resources.ANALYTICS_EVENTS_PREFIX}"
-        days = resources.ANALYTICS_RAW_RETENTION_DAYS
+        days = self.raw_days
         parameters: Mapping[str, str] = {
             "classification": "json",
             "compressionType": "gzip",
@@ -181,6 +198,47 @@ class EventStore(Construct):
                     output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
                     serde_info=glue.CfnTable.SerdeInfoProperty(
                         serialization_library=_JSON_SERDE, parameters={"ignore.malformed.json": "true"}
+                    ),
+                ),
+            ),
+        )
+
+    def _rollup(self, bucket: s3.IBucket) -> glue.CfnTable:
+        """The hourly rollup (queries.ROLLUP_COLUMNS), Parquet under rollup/, partitioned like the raw
+        events and projected over the rollup's retention; the hourly schedule's INSERT INTO writes it
+        in Hive's layout (`project=…/dt=…/`)."""
+        location = f"s3://{bucket.bucket_name}/{resources.ANALYTICS_ROLLUP_PREFIX}"
+        parameters: Mapping[str, str] = {
+            "classification": "parquet",
+            "parquet.compression": "SNAPPY",
+            "projection.enabled": "true",
+            "projection.project.type": "injected",
+            "projection.dt.type": "date",
+            "projection.dt.format": _DAY_FORMAT,
+            "projection.dt.range": f"NOW-{self.rollup_days}DAYS,NOW+1DAYS",
+            "projection.dt.interval": "1",
+            "projection.dt.interval.unit": "DAYS",
+        }
+        return glue.CfnTable(
+            self,
+            "RollupTable",
+            catalog_id=cdk.Aws.ACCOUNT_ID,
+            database_name=self.names.database,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=ROLLUP_TABLE,
+                description="Hourly partial sums of the player events (chalicelib.analytics.domain.queries)",
+                table_type="EXTERNAL_TABLE",
+                parameters=dict(parameters),
+                partition_keys=[
+                    glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in resources.ANALYTICS_PARTITIONS
+                ],
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=[glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in ROLLUP_COLUMNS],
+                    location=location,
+                    input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                    output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                    serde_info=glue.CfnTable.SerdeInfoProperty(
+                        serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
                     ),
                 ),
             ),

@@ -71,6 +71,10 @@ OVERRIDES: dict[str, dict[str, int | None]] = {
     "authorize_upload": {"timeout_seconds": 10, "reserved_concurrency": 20},
     # Fetches a source from a URL into S3 (streamed, up to 30 GiB) or copies one: Lambda's maximum.
     "ingest_sources": {"timeout_seconds": 900},
+    # Athena: the hour's INSERT INTO (chalicelib.analytics.wiring.ROLLUP_TIMEOUT_SECONDS), and one usage
+    # query per project for the daily usage event.
+    "roll_up_analytics_hour": {"timeout_seconds": 300},
+    "report_daily_usage": {"timeout_seconds": 900},
 }
 
 

@@ -34,6 +34,7 @@ from chalicelib.core import resources
 from infra import common, settings
 from infra.edge import playback_check, viewer_country_requests
 from infra.model import camel
+from infra.retention import Retention
 
 EVENT_BUS_POLICY_SID = "OwnAccountOnly"
 # Construct id prefix of the Lambda function CDK adds to apply S3 bucket notifications.
@@ -205,12 +206,16 @@ class SharedStack(cdk.Stack):
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=_lifecycle_rules(definition.lifecycle),
+            lifecycle_rules=_lifecycle_rules(self._lifecycle(definition)),
             cors=_cors_rules(definition.cors) if definition.cors else None,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"s3/{definition.name}/",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+
+    def _lifecycle(self, definition: resources.Bucket) -> dict[str, Any]:
+        """The analytics bucket's retentions come from CDK context (infra/retention.py)."""
+        return Retention.of(self.node).lifecycle() if definition is resources.ANALYTICS_BUCKET else definition.lifecycle
 
     def _media_distribution(self, bucket: s3.Bucket) -> cloudfront.Distribution:
         if resources.MEDIA_BUCKET.cors is None or len(resources.MEDIA_BUCKET.cors["CORSRules"]) != 1:

@@ -34,6 +34,7 @@ from infra.context_stack import ContextStack
 from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, AppFunction
 from infra.model import FunctionSpec, camel, plan
 from infra.player import add_player_routes, origin_secret
+from infra.retention import Retention
 from infra.shared import ROLE_IDS, SharedStack
 
 # The context whose nested stack holds the event store (infra.analytics).
@@ -98,6 +99,8 @@ class VideoplaneStack(SharedStack):
                     "EventStore",
                     names=self.analytics_names,
                     bucket=self.buckets[resources.ANALYTICS_BUCKET.name],
+                    raw_days=Retention.of(self.node).raw_days,
+                    rollup_days=Retention.of(self.node).rollup_days,
                 )
             self.contexts[context] = nested
             self.functions.update(nested.functions)

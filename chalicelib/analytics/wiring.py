@@ -10,8 +10,12 @@ from chalicelib.core.wiring import component, rate_limiter, settings, table
 if TYPE_CHECKING:
     from chalicelib.analytics.services.beacons import BeaconService
     from chalicelib.analytics.services.metrics import MetricsService
+    from chalicelib.analytics.services.rollup import RollupService
+    from chalicelib.analytics.services.usage import UsageService
 
 BEACONS_RATE_CLASS = "beacons"
+# The rollup's INSERT of one hour may take minutes (its function's timeout is 300 s: infra/settings.py).
+ROLLUP_TIMEOUT_SECONDS = 240.0
 
 
 @component
@@ -51,4 +55,42 @@ def metrics_service() -> MetricsService:
         AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
         utc_now,
         rollup=os.environ.get(resources.ANALYTICS_ROLLUP_ENV) == "1",
+    )
+
+
+@component
+def usage_service() -> UsageService:
+    from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.usage import DynamoProjectDirectory, DynamoUsageCounters, S3MediaStorage
+    from chalicelib.analytics.services.usage import UsageService
+    from chalicelib.core import config
+    from chalicelib.core.clock import utc_now
+
+    current = settings()
+    return UsageService(
+        DynamoUsageCounters(table()),
+        AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
+        S3MediaStorage(table(), config.s3(), current.media_bucket),
+        DynamoProjectDirectory(table()),
+        utc_now,
+        quota_minutes=current.usage_quota_minutes,
+    )
+
+
+@component
+def rollup_service() -> RollupService:
+    from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.rollup import S3RollupRuns
+    from chalicelib.analytics.services.rollup import RollupService
+    from chalicelib.core import config
+    from chalicelib.core.clock import utc_now
+    from chalicelib.core.wiring import bucket
+
+    current = settings()
+    return RollupService(
+        AthenaQueries(
+            config.athena(), current.analytics_database, current.analytics_workgroup, timeout=ROLLUP_TIMEOUT_SECONDS
+        ),
+        S3RollupRuns(bucket(current.analytics_bucket)),
+        utc_now,
     )

@@ -77,8 +77,11 @@ class Settings(BaseModel):
     live_relays: dict[str, Any] = {}
     # Analytics: the Firehose stream beacons go to, the Glue database and Athena workgroup.
     analytics_stream: str = ""
+    analytics_bucket: str = ""
     analytics_database: str = resources.ANALYTICS_DATABASE
     analytics_workgroup: str = resources.ANALYTICS_WORKGROUP
+    # GET /account's quotaTotal, in minutes encoded per calendar month (0: no quota).
+    usage_quota_minutes: int = Field(default=0, ge=0)
     # Test-only: multiplies the webhook retry schedule (e.g. 0.001) so e2e tests see retries in seconds.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
     # The edge check's KeyValueStore (AWS only; the devstack's media server reads the table).
@@ -121,8 +124,10 @@ def get_settings() -> Settings:
         "webhook_retry_scale": env.get(resources.WEBHOOK_RETRY_SCALE_ENV),
         "loopback_deny_ports": _ports(env.get(resources.LOOPBACK_DENY_PORTS_ENV)),
         "analytics_stream": env.get(resources.ANALYTICS_STREAM.env),
+        "analytics_bucket": env.get(resources.ANALYTICS_BUCKET.env),
         "analytics_database": env.get(resources.ANALYTICS_DATABASE_ENV),
         "analytics_workgroup": env.get(resources.ANALYTICS_WORKGROUP_ENV),
+        "usage_quota_minutes": env.get(resources.USAGE_QUOTA_MINUTES_ENV),
         "live_channel_type": env.get(resources.LIVE_CHANNEL_TYPE_ENV),
         "live_recording_configuration_arn": env.get(resources.LIVE_RECORDING_CONFIGURATION_ENV),
         "room_storage_configuration_arn": env.get(resources.ROOM_STORAGE_CONFIGURATION_ENV),

@@ -99,6 +99,11 @@ ANALYTICS_CATALOG_READ = Access("glue", ("GetDatabase", "GetTable", "GetPartitio
 ANALYTICS_OBJECTS_QUERY = Access(
     "s3", ("GetBucketLocation", "ListBucket", "GetObject", "PutObject", "AbortMultipartUpload"), "analytics-bucket"
 )
+# The hourly rollup's INSERT INTO adds the hour's partitions and replaces an earlier run's files.
+ANALYTICS_CATALOG_WRITE = Access(
+    "glue", ("GetPartition", "CreatePartition", "BatchCreatePartition"), "analytics-catalog"
+)
+ANALYTICS_ROLLUP_REPLACE = Access("s3", ("DeleteObject",), "analytics-bucket")
 SIGNING_KEYS_WRITE = Access("secretsmanager", ("PutSecretValue",), "signing-secret")
 # Room sessions: the poll reads a stage's participants and their events, and ends overlong sessions.
 IVS_STAGES_WATCH = Access(
@@ -113,6 +118,8 @@ PLAYBACK_EDGE_WRITE = Access(
     "cloudfront-keyvaluestore", ("DescribeKeyValueStore", "PutKey", "DeleteKey", "UpdateKeys"), "playback-edge-store"
 )
 PLAYBACK_VIDEOS_CONSUME = Access("sqs", _CONSUME, "playback-videos-queue")
+USAGE_EVENTS_CONSUME = Access("sqs", _CONSUME, "usage-events-queue")
+MEDIA_LIST = Access("s3", ("ListBucket",), "media-bucket")
 PLAYBACK_SESSION_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "playback-session-secret")
 # The value CloudFront sends the API as resources.CDN_ORIGIN_HEADER (infra/player.py).
 CDN_ORIGIN_SECRET_READ = Access("secretsmanager", ("GetSecretValue",), "cdn-origin-secret")

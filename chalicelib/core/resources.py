@@ -208,11 +208,18 @@ ANALYTICS_EVENTS_PREFIX = "events/"
 ANALYTICS_ERRORS_PREFIX = "errors/"
 ANALYTICS_QUERY_RESULTS_PREFIX = "query-results/"
 ANALYTICS_RAW_RETENTION_DAYS = 30
-ANALYTICS_BUCKET = Bucket(
-    name="analytics",
-    env="VIDEOPLANE_ANALYTICS_BUCKET",
-    permission="analytics-bucket",
-    lifecycle={
+# The hourly rollup (Parquet, written by Athena's INSERT INTO on AWS) is kept longer: 13 months
+# lets a tenant compare a month with the same month a year before. Infra takes both from CDK
+# context (infra/retention.py).
+ANALYTICS_ROLLUP_PREFIX = "rollup/"
+ANALYTICS_ROLLUP_RETENTION_DAYS = 400
+
+
+def analytics_lifecycle(
+    raw_days: int = ANALYTICS_RAW_RETENTION_DAYS, rollup_days: int = ANALYTICS_ROLLUP_RETENTION_DAYS
+) -> dict[str, Any]:
+    """The analytics bucket's LifecycleConfiguration for these retentions."""
+    return {
         "Rules": [
             _ABORT_INCOMPLETE_MULTIPART_UPLOADS,
             *(
@@ -223,13 +230,21 @@ ANALYTICS_BUCKET = Bucket(
                     "Expiration": {"Days": days},
                 }
                 for prefix, days in (
-                    (ANALYTICS_EVENTS_PREFIX, ANALYTICS_RAW_RETENTION_DAYS),
-                    (ANALYTICS_ERRORS_PREFIX, ANALYTICS_RAW_RETENTION_DAYS),
+                    (ANALYTICS_EVENTS_PREFIX, raw_days),
+                    (ANALYTICS_ERRORS_PREFIX, raw_days),
                     (ANALYTICS_QUERY_RESULTS_PREFIX, 1),
+                    (ANALYTICS_ROLLUP_PREFIX, rollup_days),
                 )
             ),
         ]
-    },
+    }
+
+
+ANALYTICS_BUCKET = Bucket(
+    name="analytics",
+    env="VIDEOPLANE_ANALYTICS_BUCKET",
+    permission="analytics-bucket",
+    lifecycle=analytics_lifecycle(),
 )
 
 BUCKETS = (UPLOADS_BUCKET, MEDIA_BUCKET, ANALYTICS_BUCKET)
@@ -385,8 +400,12 @@ ROOM_QUEUES = (ROOM_EVENTS_QUEUE,)
 PLAYBACK_VIDEOS_QUEUE = Queue(name="videoplane-playback-videos", env="VIDEOPLANE_PLAYBACK_VIDEOS_QUEUE_URL",
                               permission="playback-videos-queue", visibility_timeout=60)  # fmt: skip
 PLAYBACK_QUEUES = (PLAYBACK_VIDEOS_QUEUE,)
+# The domain events the usage counters count → the analytics context (BUS_ROUTES below).
+USAGE_EVENTS_QUEUE = Queue(name="videoplane-usage-events", env="VIDEOPLANE_USAGE_EVENTS_QUEUE_URL",
+                           permission="usage-events-queue", visibility_timeout=60)  # fmt: skip
+ANALYTICS_QUEUES = (USAGE_EVENTS_QUEUE,)
 QUEUES = (*WEBHOOK_QUEUES, *PIPELINE_QUEUES, *LIVE_QUEUES, *(route.queue for route in REMOVAL_ROUTES),
-          *ROOM_QUEUES, *PLAYBACK_QUEUES)  # fmt: skip
+          *ROOM_QUEUES, *PLAYBACK_QUEUES, *ANALYTICS_QUEUES)  # fmt: skip
 BUCKET_NOTIFICATIONS = ((INCOMING_PREFIX, UPLOAD_PARTS_QUEUE), (SOURCES_PREFIX, SOURCES_QUEUE))
 
 MEDIA_APP_TAG = APP_NAME
@@ -508,6 +527,7 @@ class BusRoute:
 PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
 # A project's geo restriction changed: the same consumer writes it to the edge's store.
 PLAYBACK_GEO_EVENT = "playback-geo.updated"
+USAGE_EVENT_TYPES = ("video.ready", "live-stream.broadcast.started", "live-stream.broadcast.ended")
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),
@@ -516,6 +536,8 @@ BUS_ROUTES = (
     BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
     # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
     BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),
+    # Encoded videos and live broadcasts to the usage counters (chalicelib.analytics, docs/analytics.md).
+    BusRoute("usage-events", {"source": [EVENT_SOURCE], "detail-type": list(USAGE_EVENT_TYPES)}, USAGE_EVENTS_QUEUE),
 )  # fmt: skip
 # The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
 # media server reads the table instead. Its symbolic resource in permissions.
@@ -590,7 +612,9 @@ ANALYTICS_TABLE = "events"
 ANALYTICS_WORKGROUP = "videoplane-analytics"
 ANALYTICS_DATABASE_ENV = "VIDEOPLANE_ANALYTICS_DATABASE"
 ANALYTICS_WORKGROUP_ENV = "VIDEOPLANE_ANALYTICS_WORKGROUP"
-# "1": the event store has the hourly rollup table (the devstack's plane; infra does not build it yet).
+# GET /account's quota: minutes encoded per calendar month (config.Settings.usage_quota_minutes).
+USAGE_QUOTA_MINUTES_ENV = "VIDEOPLANE_USAGE_QUOTA_MINUTES"
+# "1": the event store has the hourly rollup table (the devstack's plane; on AWS the Glue `hourly` table).
 ANALYTICS_ROLLUP_ENV = "VIDEOPLANE_ANALYTICS_ROLLUP"
 # The event table's columns, in Glue's types; the DuckDB executor reads the files with the same.
 ANALYTICS_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -3,13 +3,19 @@ what Glue describes, where Athena puts results, and how long the bucket keeps ra
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
+from chalicelib.analytics.domain.queries import ROLLUP_COLUMNS, ROLLUP_TABLE
 from chalicelib.core import resources
 from infra.analytics import AnalyticsNames
-from tests.infra.conftest import Synthesized, Template, as_list, of_type
+from infra.retention import RAW_CONTEXT, ROLLUP_CONTEXT, Retention
+from tests.infra.conftest import Synthesized, Template, as_list, functions_by_name, of_type, referenced_ids, synthesize
+from tests.infra.test_pipeline import statements_of
 from tests.infra.test_template import only, platform_ids
 
 pytestmark = pytest.mark.integration
@@ -129,3 +135,87 @@ def test_raw_events_expire_after_the_retention_and_query_results_after_a_day(syn
     assert rules[resources.ANALYTICS_EVENTS_PREFIX] == resources.ANALYTICS_RAW_RETENTION_DAYS == 30
     assert rules[resources.ANALYTICS_ERRORS_PREFIX] == resources.ANALYTICS_RAW_RETENTION_DAYS
     assert rules[resources.ANALYTICS_QUERY_RESULTS_PREFIX] == 1
+    # The rollup outlives the raw events it is made of.
+    assert rules[resources.ANALYTICS_ROLLUP_PREFIX] == resources.ANALYTICS_ROLLUP_RETENTION_DAYS > 30
+
+
+def test_retentions_follow_the_cdk_context(tmp_path: Path) -> None:
+    context = {RAW_CONTEXT: "45", ROLLUP_CONTEXT: "730"}
+    synthesized = synthesize(tmp_path / "cdk.out", context=context)
+    template = synthesized.template
+    bucket = template["Resources"][platform_ids(template)[resources.ANALYTICS_BUCKET.permission]]
+    rules = {
+        rule.get("Prefix"): rule.get("ExpirationInDays")
+        for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
+    assert rules[resources.ANALYTICS_EVENTS_PREFIX] == rules[resources.ANALYTICS_ERRORS_PREFIX] == 45
+    assert rules[resources.ANALYTICS_ROLLUP_PREFIX] == 730
+    # Athena's partition projection covers the raw retention.
+    tables = of_type(template, "AWS::Glue::Table").values()
+    ranges = {t["Properties"]["TableInput"]["Parameters"].get("projection.dt.range") for t in tables}
+    assert "NOW-45DAYS,NOW+1DAYS" in ranges
+
+
+def test_a_rollup_kept_shorter_than_its_raw_events_is_refused() -> None:
+    app = cdk.App(context={RAW_CONTEXT: "60", ROLLUP_CONTEXT: "30"})
+    with pytest.raises(ValueError, match="rollupRetentionDays"):
+        Retention.of(app.node)
+    with pytest.raises(ValueError, match="at least 1"):
+        Retention.of(cdk.App(context={RAW_CONTEXT: "0"}).node)
+    assert Retention.of(cdk.App().node) == Retention(30, resources.ANALYTICS_ROLLUP_RETENTION_DAYS)
+
+
+# -- the hourly rollup and the usage schedule ------------------------------------------------------
+
+
+def test_the_rollup_table_is_parquet_under_rollup_partitioned_like_the_events(synthesized: Synthesized) -> None:
+    glue_tables = of_type(synthesized.template, "AWS::Glue::Table").values()
+    tables = {t["Properties"]["TableInput"]["Name"]: t["Properties"] for t in glue_tables}
+    rollup = tables[ROLLUP_TABLE]["TableInput"]
+    storage = rollup["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(ROLLUP_COLUMNS)
+    assert [(c["Name"], c["Type"]) for c in rollup["PartitionKeys"]] == list(resources.ANALYTICS_PARTITIONS)
+    assert storage["Location"]["Fn::Join"][1][-1] == f"/{resources.ANALYTICS_ROLLUP_PREFIX}"
+    assert storage["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+    parameters = rollup["Parameters"]
+    assert parameters["projection.dt.range"] == f"NOW-{resources.ANALYTICS_ROLLUP_RETENTION_DAYS}DAYS,NOW+1DAYS"
+    # Hive's layout (what INSERT INTO writes), so no location template.
+    assert "storage.location.template" not in parameters
+
+
+def _rules(template: Template) -> dict[str, dict[str, Any]]:
+    functions = functions_by_name(template)
+    return {
+        name: rule["Properties"]
+        for rule in of_type(template, "AWS::Events::Rule").values()
+        for name, function_id in functions.items()
+        if function_id in referenced_ids(rule["Properties"]["Targets"])
+    }
+
+
+def test_the_rollup_runs_hourly_and_the_usage_report_daily(synthesized: Synthesized) -> None:
+    rules = _rules(synthesized.template)
+    assert rules["roll_up_analytics_hour"]["ScheduleExpression"] == "cron(5 * * * ? *)"
+    assert rules["report_daily_usage"]["ScheduleExpression"] == "cron(15 0 * * ? *)"
+    # The app reads whole hours from the rollup once the table exists.
+    for name in ("get_aggregated_metrics", "roll_up_analytics_hour"):
+        function = synthesized.template["Resources"][functions_by_name(synthesized.template)[name]]
+        assert function["Properties"]["Environment"]["Variables"][resources.ANALYTICS_ROLLUP_ENV] == "1"
+
+
+def test_the_rollup_may_replace_files_and_add_partitions_only_in_the_analytics_store(
+    synthesized: Synthesized,
+) -> None:
+    template = synthesized.template
+    statements = statements_of(template, "roll_up_analytics_hour")
+    actions = {action for s in statements for action in as_list(s["Action"])}
+    assert {"s3:DeleteObject", "glue:BatchCreatePartition", "athena:StartQueryExecution"} <= actions
+    assert not {a for a in actions if a.startswith(("dynamodb:", "sqs:", "events:"))}
+    deleting = [s for s in statements if "s3:DeleteObject" in as_list(s["Action"])]
+    bucket_id = platform_ids(template)[resources.ANALYTICS_BUCKET.permission]
+    assert all(bucket_id in json.dumps(s["Resource"]) for s in deleting)
+    # No other function deletes analytics files.
+    for name in set(functions_by_name(template)) - {"roll_up_analytics_hour"}:
+        for statement in statements_of(template, name):
+            if "s3:DeleteObject" in as_list(statement["Action"]):
+                assert bucket_id not in json.dumps(statement["Resource"]), name

@@ -4,6 +4,7 @@ change writes, the multivariant playlist and its subtitles, thumbnails."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -152,6 +153,9 @@ def test_job_events_in_any_order_write_each_event_once(
     events = types(tenant)
     assert events.count("video.encoding.quality.completed") == 5  # four HLS rungs and the MP4
     assert events.count("video.ready") == 1 and "video.encoding.failed" not in events
+    # The usage counters' minutes encoded: the 12 s source once per encoded output (the HLS rungs and the MP4).
+    (ready,) = [json.loads(i["payload"]) for i in outbox(tenant) if i["eventType"] == "video.ready"]
+    assert ready["encodedSeconds"] == 12.0 * (events.count("video.encoding.quality.completed"))
     qualities = {(q["type"], q["quality"]): q["status"] for q in
                  tenant.call("GET", f"/videos/{video_id}/status").json_body["encoding"]["qualities"]}  # fmt: skip
     assert qualities[("hls", "1080p")] == "failed" and qualities[("mp4", "1080p")] == "encoded"

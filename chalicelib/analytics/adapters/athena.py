@@ -25,32 +25,68 @@ class AthenaQueries:
         workgroup: str,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self.client = client
         self.database = database
         self.workgroup = workgroup
         self.sleep = sleep
         self.clock = clock
+        self.timeout = timeout
 
     def rows(self, sql: str) -> list[dict[str, str | None]]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            execution_id = self.client.start_query_execution(
-                QueryString=sql, QueryExecutionContext={"Database": self.database}, WorkGroup=self.workgroup
-            )["QueryExecutionId"]
+            execution_id = self._start(sql)
             self._wait(execution_id)
             return self._results(execution_id)
         except (ClientError, BotoCoreError) as error:
             raise EventStoreUnavailable() from error
 
-    def _wait(self, execution_id: str) -> None:
-        deadline = self.clock() + TIMEOUT_SECONDS
+    def run(self, sql: str, started: Callable[[str], None] = lambda _: None) -> str | None:
+        """A statement (the rollup's INSERT) to its end: the S3 URI of its data manifest, the list
+        of files it wrote (None: it wrote none). `started` gets the execution id first."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            execution_id = self._start(sql)
+            started(execution_id)
+            execution = self._wait(execution_id)
+        except (ClientError, BotoCoreError) as error:
+            raise EventStoreUnavailable() from error
+        manifest: str | None = execution.get("Statistics", {}).get("DataManifestLocation")
+        return manifest
+
+    def manifest_of(self, execution_id: str) -> str | None:
+        """The data manifest of an earlier execution (None: it wrote none, or is unknown)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            execution = self.client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "InvalidRequestException":
+                return None
+            raise EventStoreUnavailable() from error
+        except BotoCoreError as error:
+            raise EventStoreUnavailable() from error
+        manifest: str | None = execution.get("Statistics", {}).get("DataManifestLocation")
+        return manifest
+
+    def _start(self, sql: str) -> str:
+        execution_id: str = self.client.start_query_execution(
+            QueryString=sql, QueryExecutionContext={"Database": self.database}, WorkGroup=self.workgroup
+        )["QueryExecutionId"]
+        return execution_id
+
+    def _wait(self, execution_id: str) -> dict[str, Any]:
+        deadline = self.clock() + self.timeout
         delay = FIRST_POLL_SECONDS
         while True:
-            status = self.client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
+            execution: dict[str, Any] = self.client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
+            status = execution["Status"]
             if status["State"] == "SUCCEEDED":
-                return
+                return execution
             if status["State"] in FINISHED:
                 raise QueryFailed(detail=status.get("StateChangeReason"))
             if self.clock() > deadline:

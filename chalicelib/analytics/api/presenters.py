@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.analytics.domain.data import UNECHOED_AGGREGATIONS, Timeframe
 from chalicelib.analytics.domain.queries import Interval
+from chalicelib.analytics.domain.usage import FEATURES, UsageDay
 from chalicelib.core.clock import to_atom
 from chalicelib.core.domain.pagination import PageRequest, SortOrder, paginate
+
+if TYPE_CHECKING:
+    from chalicelib.analytics.services.usage import Account
 
 Number = int | float
 
@@ -75,3 +79,31 @@ def over_time(
     ]
     context = {"metric": _metric(metric, view_seconds), "interval": interval.value, "timeframe": _timeframe(frame)}
     return {"context": context, **chosen.envelope(items, path, filters)}
+
+
+def usage(row: UsageDay) -> dict[str, Any]:
+    """Videoplane's usage figures (minutes to the millisecond, bytes whole)."""
+    return {
+        "encodedMinutes": round(row.encoded_seconds / 60, 3),
+        "storedBytes": row.stored_bytes,
+        "watchedMinutes": round(row.watched_seconds / 60, 3),
+        "deliveredBytes": row.delivered_bytes,
+        "liveMinutes": round(row.live_seconds / 60, 3),
+    }
+
+
+def account(account: Account) -> dict[str, Any]:
+    return {
+        "quota": {
+            "quotaUsed": account.quota.used,
+            "quotaRemaining": account.quota.remaining,
+            "quotaTotal": account.quota.total,
+        },
+        "term": {"startAt": account.term.start.isoformat(), "endAt": account.term.end.isoformat()},
+        "features": list(FEATURES),
+        "usage": usage(account.usage),
+    }
+
+
+def usage_days(rows: Sequence[UsageDay]) -> dict[str, Any]:
+    return {"data": [{"day": row.day, **usage(row)} for row in rows]}

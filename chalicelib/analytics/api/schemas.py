@@ -73,3 +73,45 @@ class AnalyticsMetricsOverTimeResponse(BaseModel):
     context: OverTimeContext
     data: list[OverTimeData]
     pagination: Pagination
+
+
+class AccountQuota(BaseModel):
+    """Minutes encoded in the term; quotaTotal 0: no quota (VIDEOPLANE_USAGE_QUOTA_MINUTES)."""
+
+    quotaUsed: int
+    quotaRemaining: int
+    quotaTotal: int
+
+
+class AccountTerm(BaseModel):
+    """The calendar month (UTC)."""
+
+    startAt: str
+    endAt: str
+
+
+class Usage(BaseModel):
+    """Videoplane extension: usage figures (docs/analytics.md, "Usage")."""
+
+    encodedMinutes: float
+    storedBytes: int | None = Field(description="Bytes in the media bucket (null: not measured that day)")
+    watchedMinutes: float
+    deliveredBytes: int = Field(description="Estimated: watch time times the rendition's bitrate")
+    liveMinutes: float
+
+
+class Account(BaseModel):
+    """api.video's account resource, with the term's usage so far."""
+
+    quota: AccountQuota
+    term: AccountTerm
+    features: list[str]
+    usage: Usage
+
+
+class UsageDay(Usage):
+    day: str = Field(description="UTC day, YYYY-MM-DD")
+
+
+class UsageDays(BaseModel):
+    data: list[UsageDay]

@@ -368,3 +368,24 @@ def rolled_sql(measure: Measure, scope: Scope, hours: tuple[int, int], interval:
     grouped = interval is not None or dimension is not None
     keep, outer_group = ("dimension, ", " GROUP BY dimension") if grouped else ("", "")
     return f"SELECT {keep}{_ROLLED[measure]} AS value FROM ({rolled} UNION ALL {raw}) AS parts{outer_group}"
+
+
+def usage_sql(project_id: str, first_day: str, last_day: str) -> str:
+    """Seconds watched per UTC day and rendition over [first_day, last_day]: each session's watch
+    time of a day at the last rendition it reported that day (NULL: none reported). Reads only the
+    days' partitions. `max_by` is in both Trino and DuckDB."""
+    where = f"project = {literal(project_id)} AND dt >= {literal(first_day)} AND dt <= {literal(last_day)}"
+    sessions = (
+        "SELECT dt, session_id, SUM(watched) AS watched, "
+        "max_by(rendition, CASE WHEN rendition IS NOT NULL THEN ts END) AS rendition "
+        f"FROM {TABLE} WHERE {where} GROUP BY dt, session_id"
+    )
+    return (
+        f"SELECT dt AS day, rendition, SUM(watched) AS watched FROM ({sessions}) AS sessions "
+        "GROUP BY dt, rendition HAVING SUM(watched) > 0"
+    )
+
+
+def rollup_hour(now_ms: int) -> int:
+    """The hour the schedule rolls up: the last one that has ended."""
+    return now_ms - now_ms % HOUR_MS - HOUR_MS

@@ -107,6 +107,12 @@ class VideoPlayable(VideoEvent):
 class VideoReady(VideoEvent):
     description = "Every rendition of the video is encoded."
     type: Literal["video.ready"] = "video.ready"
+    encoded_seconds: float | None = Field(
+        default=None,
+        alias="encodedSeconds",
+        description="Seconds of output encoded: the source's duration times the renditions (and MP4) encoded;"
+        " the usage counters' minutes encoded",
+    )
 
 
 class VideoEncodingFailed(VideoEvent):
@@ -329,6 +335,28 @@ class PlaybackGeoUpdated(DomainEvent):
 # -- end of players ----------------------------------------------------------------------------
 
 
+# -- usage (chalicelib.analytics) --------------------------------------------------------------
+
+
+class UsageDailyReady(DomainEvent):
+    description = (
+        "A project's usage of one UTC day, for billing systems: emitted once per project and day, after the"
+        " day ended (chalicelib.analytics, docs/analytics.md)."
+    )
+    type: Literal["usage.daily.ready"] = "usage.daily.ready"
+    day: str = Field(description="The UTC day, YYYY-MM-DD")
+    encoded_minutes: float = Field(alias="encodedMinutes", description="Minutes of VOD output encoded")
+    stored_bytes: int = Field(alias="storedBytes", description="Bytes in the media bucket when the day was reported")
+    watched_minutes: float = Field(alias="watchedMinutes", description="Minutes watched (player beacons)")
+    delivered_bytes: int = Field(
+        alias="deliveredBytes", description="Estimated bytes delivered: watch time times the rendition's bitrate"
+    )
+    live_minutes: float = Field(alias="liveMinutes", description="Minutes of live broadcast ingested")
+
+
+# -- end of usage ------------------------------------------------------------------------------
+
+
 CATALOGUE: dict[str, type[DomainEvent]] = {
     model.model_fields["type"].default: model
     for model in (
@@ -368,6 +396,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         LiveStreamDisconnected,
         LiveStreamReconnected,
         LiveStreamRecordingEnded,
+        UsageDailyReady,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

@@ -79,6 +79,15 @@ class MediaState(BaseModel):
         ]
         return sorted(names, key=QUALITY_ORDER.index)
 
+    def encoded_seconds(self) -> float | None:
+        """Seconds of output encoded (the usage counters' minutes encoded): the source's duration
+        once per encoded HLS rendition and MP4; None while the duration is unknown."""
+        duration = self.metadata.get("duration")
+        if not duration:
+            return None
+        outputs = sum(1 for status in self.qualities.values() if status is QualityStatus.ENCODED)
+        return round(float(duration) * outputs, 3)
+
 
 def quality_rows(state: MediaState) -> list[dict[str, str]]:
     """VideoStatus.encoding.qualities: HLS rungs in ladder order, then the MP4."""

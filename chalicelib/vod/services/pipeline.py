@@ -362,7 +362,9 @@ class PipelineService:
         if state is None or not state.settled:
             return
         if state.encoded("hls"):
-            ready = events.VideoReady(**events.envelope(project_id, self.clock()), videoId=video_id)
+            ready = events.VideoReady(
+                **events.envelope(project_id, self.clock()), videoId=video_id, encodedSeconds=state.encoded_seconds()
+            )
             self.media.flag_once(project_id, video_id, "ready", self.clock(), [ready])
         else:
             reason = state.failure or "Every rendition failed to encode."

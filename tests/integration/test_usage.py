@@ -1,0 +1,181 @@
+"""Usage per project on moto: domain events go from the outbox through the publisher, the bus rule
+(resources.BUS_ROUTES "usage-events") and the usage queue to the counters, each counted once
+however often it is delivered; GET /account and /account/usage read the counters, the media
+bucket and the event store (DuckDB over event files, the devstack's executor); the daily usage
+event is written to the outbox once per project and day."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.analytics import wiring
+from chalicelib.analytics.adapters.usage import DynamoProjectDirectory, DynamoUsageCounters, S3MediaStorage
+from chalicelib.analytics.consumers.usage import count_usage, report_daily_usage
+from chalicelib.analytics.services.usage import UsageService
+from chalicelib.core import config, resources
+from chalicelib.core.adapters.records import outbox_put
+from chalicelib.core.clock import to_atom
+from chalicelib.core.domain import events
+from chalicelib.core.wiring import settings, table
+from devstack.athenaplane import run_query
+from devstack.emulator import TABLE_NAME
+from devstack.sessions import sessions, write_files
+from tests.integration.conftest import ApiClient
+from tests.integration.test_outbox import drain, publish, published, stream_event
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+YESTERDAY = NOW - timedelta(days=1)
+SCHEDULED = {
+    "version": "0",
+    "id": "1",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": to_atom(NOW),
+    "region": "us-east-1",
+    "resources": [],
+    "detail": {},
+}
+
+
+class EventFiles:
+    """The devstack's executor: the query in DuckDB over event files."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = files
+
+    def rows(self, sql: str) -> list[dict[str, str | None]]:
+        columns, rows = run_query(self.files, sql)
+        names = [name for name, _ in columns]
+        return [{name: None if v is None else str(v) for name, v in zip(names, row, strict=True)} for row in rows]
+
+
+@pytest.fixture
+def watched(tenant: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> float:
+    """Twelve synthetic sessions of the tenant's, yesterday; the service reads them with DuckDB."""
+    start_ms = int(YESTERDAY.replace(hour=12, minute=0, second=0).timestamp() * 1000)
+    records, expected = sessions(tenant.project_id, ("vi" + "a" * 22,), 12, start_ms)
+    files = write_files(records, tmp_path)
+    current = settings()
+    service = UsageService(
+        DynamoUsageCounters(table()),
+        EventFiles(files),
+        S3MediaStorage(table(), config.s3(), current.media_bucket),
+        DynamoProjectDirectory(table()),
+        lambda: NOW,
+        quota_minutes=600,
+    )
+    monkeypatch.setattr(wiring, "usage_service", lambda: service)
+    return expected.watch_seconds
+
+
+def deliver(times: int = 1) -> dict[str, Any]:
+    """Publishes the stream, then hands the usage queue's messages to the consumer `times` times
+    (redeliveries), as Lambda would; the last answer."""
+    assert publish(stream_event()) == {"batchItemFailures": []}
+    published()
+    records = [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{resources.USAGE_EVENTS_QUEUE.name}",
+            "awsRegion": "us-east-1",
+        }
+        for message in drain(resources.USAGE_EVENTS_QUEUE)
+    ]
+    answer: dict[str, Any] = {}
+    for _ in range(times):
+        answer = count_usage({"Records": records}, None)
+    return answer
+
+
+def emit(*emitted: events.DomainEvent) -> None:
+    table().write([outbox_put(event) for event in emitted])
+
+
+def envelope(project_id: str, at: datetime, event_id: str) -> dict[str, str]:
+    return {"projectId": project_id, "eventId": event_id, "emittedAt": to_atom(at)}
+
+
+def test_encoded_and_live_minutes_count_once_and_the_account_shows_them(
+    tenant: ApiClient, other_tenant: ApiClient, watched: float
+) -> None:
+    video = tenant.call("POST", "/videos", {"title": "Counted"}).json_body["videoId"]
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=settings().media_bucket, Key=f"vod/{video}/hls/720p.m3u8", Body=b"x" * 1000)
+    s3.put_object(Bucket=settings().media_bucket, Key=f"vod/{video}/hls/720p_0.ts", Body=b"x" * 4000)
+    project = tenant.project_id
+    start = NOW - timedelta(minutes=20)
+    emit(events.VideoReady(**envelope(project, NOW, "evusage1"), videoId=video, encodedSeconds=300.0))
+    emit(events.LiveStreamBroadcastStarted(**envelope(project, start, "evusage2"), liveStreamId="li1"))
+    emit(events.LiveStreamBroadcastEnded(**envelope(project, NOW, "evusage3"), liveStreamId="li1"))
+    assert deliver(times=2) == {"batchItemFailures": []}
+
+    account = tenant.call("GET", "/account")
+    assert account.status_code == 200, account.body
+    body = account.json_body
+    assert body["quota"] == {"quotaUsed": 5, "quotaRemaining": 595, "quotaTotal": 600}
+    assert body["term"]["startAt"] == NOW.date().replace(day=1).isoformat()
+    term_start = NOW.replace(day=1, hour=0, minute=0, second=0)
+    assert body["usage"]["encodedMinutes"] == 5.0
+    assert body["usage"]["liveMinutes"] == pytest.approx((NOW - max(start, term_start)).total_seconds() / 60)
+    assert body["usage"]["storedBytes"] == 5000
+    # Another project sees none of it.
+    assert other_tenant.call("GET", "/account").json_body["usage"]["encodedMinutes"] == 0
+
+    days = tenant.call("GET", f"/account/usage?from={YESTERDAY.date()}&to={NOW.date()}").json_body["data"]
+    assert [row["day"] for row in days] == [YESTERDAY.date().isoformat(), NOW.date().isoformat()]
+    assert days[0]["watchedMinutes"] == pytest.approx(watched / 60, abs=0.001)
+    assert days[0]["deliveredBytes"] > 0
+    assert days[1]["encodedMinutes"] == 5.0
+    # The broadcast's 20 minutes, cut at midnight when it ran across one.
+    assert days[0]["liveMinutes"] + days[1]["liveMinutes"] == pytest.approx(20.0)
+
+
+def test_a_broadcast_end_before_its_start_is_retried(tenant: ApiClient, watched: float) -> None:
+    emit(events.LiveStreamBroadcastEnded(**envelope(tenant.project_id, NOW, "evusage4"), liveStreamId="li2"))
+    assert len(deliver()["batchItemFailures"]) == 1
+
+
+def test_hostile_usage_ranges_are_problems(tenant: ApiClient, watched: float) -> None:
+    for query in ("from=2026-02-02&to=2026-02-01", "from=2026-01-01&to=2026-12-01", "from=yesterday&to=x", ""):
+        response = tenant.call("GET", f"/account/usage?{query}")
+        assert response.status_code == 400, (query, response.body)
+        assert response.json_body["status"] == 400
+
+
+def test_the_daily_usage_event_is_written_once_per_project_and_day(
+    tenant: ApiClient, other_tenant: ApiClient, watched: float
+) -> None:
+    report_daily_usage(SCHEDULED, None)
+    report_daily_usage(SCHEDULED, None)  # a rerun (EventBridge delivers at least once)
+    ddb = boto3.client("dynamodb")
+    outbox = ddb.query(
+        TableName=TABLE_NAME,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"P#{tenant.project_id}#OUTBOX"}},
+    )["Items"]
+    payloads = [json.loads(item["payload"]["S"]) for item in outbox if item["eventType"]["S"] == "usage.daily.ready"]
+    assert len(payloads) == 1
+    assert payloads[0]["day"] == YESTERDAY.date().isoformat()
+    assert payloads[0]["watchedMinutes"] == pytest.approx(watched / 60, abs=0.001)
+    events.parse(payloads[0])  # the catalogue's model reads it
+
+
+def test_a_late_start_of_an_earlier_broadcast_does_not_replace_a_later_one(tenant: ApiClient, watched: float) -> None:
+    counters = DynamoUsageCounters(table())
+    later, earlier = NOW - timedelta(minutes=5), NOW - timedelta(hours=2)
+    counters.open_broadcast(tenant.project_id, "li3", later)
+    counters.open_broadcast(tenant.project_id, "li3", earlier)
+    assert counters.broadcast_start(tenant.project_id, "li3") == later
