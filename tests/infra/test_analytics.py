@@ -37,9 +37,15 @@ def test_the_store_is_in_the_analytics_nested_stack_only(synthesized: Synthesize
         found = {kind for kind in STORE_TYPES if of_type(stack.template, kind)}
         assert found == (set(STORE_TYPES) if stack.name.endswith("Analytics") else set()), stack.name
         if found:
-            # One stream, database, table and workgroup (each `only` fails otherwise).
+            # One stream, database and workgroup (each `only` fails otherwise); two tables: the raw
+            # events and their hourly rollup.
             for kind in STORE_TYPES:
-                only(of_type(stack.template, kind))
+                if kind != "AWS::Glue::Table":
+                    only(of_type(stack.template, kind))
+            names = {
+                t["Properties"]["TableInput"]["Name"] for t in of_type(stack.template, "AWS::Glue::Table").values()
+            }
+            assert len(names) == 2 and ROLLUP_TABLE in names, names
 
 
 def test_default_names_are_the_devstacks() -> None:
@@ -100,8 +106,11 @@ def test_firehose_role_writes_only_the_event_and_error_prefixes(synthesized: Syn
 
 
 def test_glue_table_projects_project_and_day_partitions_over_the_event_prefix(synthesized: Synthesized) -> None:
-    _, table = only(of_type(synthesized.template, "AWS::Glue::Table"))
-    table_input = table["Properties"]["TableInput"]
+    (table_input,) = [
+        t["Properties"]["TableInput"]
+        for t in of_type(synthesized.template, "AWS::Glue::Table").values()
+        if t["Properties"]["TableInput"]["Name"] != ROLLUP_TABLE
+    ]
     assert [(c["Name"], c["Type"]) for c in table_input["PartitionKeys"]] == list(resources.ANALYTICS_PARTITIONS)
     descriptor = table_input["StorageDescriptor"]
     assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == list(resources.ANALYTICS_COLUMNS)

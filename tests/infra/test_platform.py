@@ -157,7 +157,12 @@ def test_media_bucket_is_served_by_cloudfront_with_origin_access_control(synthes
         if referenced_ids(p["Properties"]["Bucket"]) == {media_id}
     ]
     allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-    (allow,) = allows
+    # Besides CloudFront's read, only IVS's composite writer may put room recordings (infra.shared).
+    (allow,) = [s for s in allows if s.get("Sid") != "IvsCompositeWrite"]
+    (composite,) = [s for s in allows if s.get("Sid") == "IvsCompositeWrite"]
+    assert set(as_list(composite["Action"])) == {"s3:PutObject", "s3:PutObjectAcl"}
+    assert composite["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+    assert "aws:SourceAccount" in composite["Condition"]["StringEquals"]
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert as_list(allow["Action"]) == ["s3:GetObject"]
     assert distribution_id in referenced_ids(allow["Condition"])

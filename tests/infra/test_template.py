@@ -27,7 +27,7 @@ from infra.analytics import CATALOG as ANALYTICS_CATALOG
 from infra.analytics import STREAM as ANALYTICS_STREAM
 from infra.analytics import WORKGROUP as ANALYTICS_WORKGROUP
 from infra.api import DIRECT_UPLOAD_METADATA
-from infra.functions import IVS, IVS_STAGES, MEDIACONVERT, UNSCOPED_ACTIONS
+from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, UNSCOPED_ACTIONS
 from infra.model import UnsupportedByInfra, plan
 from infra.relays import RELAY_ROLES, RELAYS, RELAYS_CONTEXT
 from infra.shared import NOTIFICATIONS_HANDLER_PREFIX
@@ -93,6 +93,7 @@ SYMBOLIC = {
     MEDIACONVERT,
     IVS,
     IVS_STAGES,
+    IVS_COMPOSITIONS,
     ANALYTICS_STREAM,
     ANALYTICS_WORKGROUP,
     ANALYTICS_CATALOG,
@@ -133,16 +134,18 @@ def analytics_arns(template: Template) -> list[tuple[dict[str, Any], str]]:
     _, stream = only(of_type(template, "AWS::KinesisFirehose::DeliveryStream"))
     _, workgroup = only(of_type(template, "AWS::Athena::WorkGroup"))
     _, database = only(of_type(template, "AWS::Glue::Database"))
-    _, table = only(of_type(template, "AWS::Glue::Table"))
     database_name = database["Properties"]["DatabaseInput"]["Name"]
-    assert table["Properties"]["DatabaseName"] == database_name
-    table_name = table["Properties"]["TableInput"]["Name"]
+    tables = of_type(template, "AWS::Glue::Table").values()  # the raw events and their hourly rollup
+    assert all(table["Properties"]["DatabaseName"] == database_name for table in tables)
     return [
         (_arn("firehose", f"deliverystream/{stream['Properties']['DeliveryStreamName']}"), ANALYTICS_STREAM),
         (_arn("athena", f"workgroup/{workgroup['Properties']['Name']}"), ANALYTICS_WORKGROUP),
         (_arn("glue", "catalog"), ANALYTICS_CATALOG),
         (_arn("glue", f"database/{database_name}"), ANALYTICS_CATALOG),
-        (_arn("glue", f"table/{database_name}/{table_name}"), ANALYTICS_CATALOG),
+        *(
+            (_arn("glue", f"table/{database_name}/{table['Properties']['TableInput']['Name']}"), ANALYTICS_CATALOG)
+            for table in tables
+        ),
     ]
 
 
@@ -185,6 +188,12 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         (_ivs_arn("stream-key"), IVS),
         (_ivs_arn("recording-configuration"), IVS),
         (_ivs_arn("stage"), IVS_STAGES),
+        (_ivs_arn("composition"), IVS_COMPOSITIONS),
+        *(
+            ({"Fn::GetAtt": [configuration_id, "Arn"]}, IVS_COMPOSITIONS)
+            for kind in ("AWS::IVS::StorageConfiguration", "AWS::IVS::EncoderConfiguration")
+            for configuration_id in of_type(template, kind)
+        ),
         ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
         ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
         *analytics_arns(template),
@@ -229,8 +238,11 @@ def check_policies(template: Template, registry: Mapping[str, frozenset[Any]], c
         for statement in role_statements(template, role_id):
             assert statement["Effect"] == "Allow"
             assert "NotAction" not in statement and "NotResource" not in statement
-            for resource in as_list(statement["Resource"]):
-                granted[classify(resource, template, log_group_id)].update(as_list(statement["Action"]))
+            symbols = [classify(resource, template, log_group_id) for resource in as_list(statement["Resource"])]
+            if IVS_COMPOSITIONS in symbols:  # a composition starts on a stage: stage/* is part of that grant
+                symbols = [IVS_COMPOSITIONS if symbol == IVS_STAGES else symbol for symbol in symbols]
+            for symbol in symbols:
+                granted[symbol].update(as_list(statement["Action"]))
         declared: dict[str, set[str]] = defaultdict(set)
         for access in registry[name]:
             declared[access.resource].update(access.iam_actions())
@@ -442,6 +454,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     ids = platform_ids(template)
     distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
     recording_id, _ = only(of_type(template, "AWS::IVS::RecordingConfiguration"))
+    room_storage_id, _ = only(of_type(template, "AWS::IVS::StorageConfiguration"))
+    room_encoder_id, _ = only(of_type(template, "AWS::IVS::EncoderConfiguration"))
     media_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
     # The event store's names, as its resources are named (infra.analytics).
     analytics = {
@@ -452,6 +466,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             "DatabaseInput"
         ]["Name"],
         resources.ANALYTICS_WORKGROUP_ENV: only(of_type(template, "AWS::Athena::WorkGroup"))[1]["Properties"]["Name"],
+        resources.ANALYTICS_ROLLUP_ENV: "1",
     }
     relays_task_id, _ = only(of_type(template, "AWS::ECS::TaskDefinition"))
     relays_cluster_id, _ = only(of_type(template, "AWS::ECS::Cluster"))
@@ -486,6 +501,8 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             # Never TRUST_VIEWER_COUNTRY_ENV: on AWS the country is believed only through the CDN.
             resources.CDN_ORIGIN_SECRET_ENV: {"Ref": origin_secret_id},
             resources.LIVE_RECORDING_CONFIGURATION_ENV: {"Fn::GetAtt": [recording_id, "Arn"]},
+            resources.ROOM_STORAGE_CONFIGURATION_ENV: {"Fn::GetAtt": [room_storage_id, "Arn"]},
+            resources.ROOM_ENCODER_CONFIGURATION_ENV: {"Fn::GetAtt": [room_encoder_id, "Arn"]},
         }
         log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] > 0
