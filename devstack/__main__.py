@@ -146,6 +146,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "rtmpsIngest": live_ingest_url("rtmps"),
                 "srtIngest": live_ingest_url("srt"),
                 "athenaPlane": athena_url,
+                "ecsPlane": os.environ["AWS_ENDPOINT_URL_ECS"],
                 "mediaUrl": os.environ[resources.MEDIA_BASE_URL_ENV],
                 "pid": os.getpid(),
                 "emulatorPid": emulator.process.pid,

@@ -49,7 +49,9 @@ def own_services(stack: Devstack) -> dict[str, str]:
         "stage plane": state["stagePlane"],
         "athena plane": state["athenaPlane"],
         "api": stack.api_url,
+        "ecs plane": state["ecsPlane"],
         "rtmp ingest": state["rtmpIngest"],
+        "rtmps ingest": state["rtmpsIngest"],
         "srt ingest": state["srtIngest"],
     }
 

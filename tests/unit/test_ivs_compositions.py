@@ -35,7 +35,9 @@ def test_start_composition_records_the_stage_as_hls_to_the_stacks_storage_and_an
     request = composition_request(STAGE, "rs0123456789abcdefghijkl-0", SESSION_TAGS, STORAGE, ENCODER)
     with Stubber(ivs) as stubber:
         checked(stubber, "StartComposition", {"composition": composition()}, request)
-        started = IvsStages(ivs, STORAGE, ENCODER).start_composition(STAGE, "rs0123456789abcdefghijkl-0", SESSION_TAGS)
+        started = IvsStages(
+            ivs, storage_configuration_arn=STORAGE, encoder_configuration_arn=ENCODER
+        ).start_composition(STAGE, "rs0123456789abcdefghijkl-0", SESSION_TAGS)
         stubber.assert_no_pending_responses()
     assert started == (COMPOSITION, PREFIX)
     assert request["destinations"][0]["s3"]["recordingConfiguration"] == {"format": "HLS"}
@@ -58,7 +60,9 @@ def test_no_configuration_or_no_prefix_is_recording_unavailable() -> None:
         request = composition_request(STAGE, "t", TAGS, STORAGE, ENCODER)
         checked(stubber, "StartComposition", {"composition": composition(None)}, request)
         with pytest.raises(RecordingUnavailable):
-            IvsStages(ivs, STORAGE, ENCODER).start_composition(STAGE, "t", TAGS)
+            IvsStages(ivs, storage_configuration_arn=STORAGE, encoder_configuration_arn=ENCODER).start_composition(
+                STAGE, "t", TAGS
+            )
 
 
 def test_stop_composition_and_a_composition_already_gone() -> None:
@@ -66,7 +70,7 @@ def test_stop_composition_and_a_composition_already_gone() -> None:
     with Stubber(ivs) as stubber:
         checked(stubber, "StopComposition", {}, {"arn": COMPOSITION})
         stubber.add_client_error("stop_composition", "ResourceNotFoundException", http_status_code=404)
-        stages = IvsStages(ivs, STORAGE, ENCODER)
+        stages = IvsStages(ivs, storage_configuration_arn=STORAGE, encoder_configuration_arn=ENCODER)
         assert stages.stop_composition(COMPOSITION) is True
         assert stages.stop_composition(COMPOSITION) is False
         stubber.assert_no_pending_responses()
@@ -77,4 +81,6 @@ def test_a_throttled_start_is_retryable() -> None:
     with Stubber(ivs) as stubber:
         stubber.add_client_error("start_composition", "ThrottlingException", http_status_code=429)
         with pytest.raises(StageUnavailable):
-            IvsStages(ivs, STORAGE, ENCODER).start_composition(STAGE, "t", TAGS)
+            IvsStages(ivs, storage_configuration_arn=STORAGE, encoder_configuration_arn=ENCODER).start_composition(
+                STAGE, "t", TAGS
+            )
