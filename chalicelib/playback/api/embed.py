@@ -163,7 +163,7 @@ def get_live_embed_page(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - n
     permission=None,
     uses=PLAYBACK,
     query=PlaybackQuery,
-    response="EmbedData",
+    response="LiveEmbedData",
     errors=(403,),
     tag=TAG,
 )

@@ -69,6 +69,22 @@ class EmbedData(BaseModel):
     logo: EmbedLogo | None = None
 
 
+class LiveEmbedData(BaseModel):
+    """Videoplane: what a viewer may see of a live stream, as the embed page uses it."""
+
+    liveStreamId: str
+    title: str
+    live: bool = Field(description="Always true: the page plays from the live edge")
+    playable: bool
+    broadcasting: bool
+    hls: str = Field(description="The live HLS (with the viewer's playback token when the stream is private)")
+    poster: str | None = None
+    captions: list[EmbedCaption]
+    chapters: list[EmbedChapter]
+    theme: dict[str, str | bool] = Field(description="The player's colours and switches, by api.video's names")
+    logo: EmbedLogo | None = None
+
+
 class Oembed(BaseModel):
     """An oEmbed 1.0 `video` response."""
 
