@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -125,18 +126,30 @@ class StageRecorder:
 
     def _compose(self, takes: list[_Take], total: float, out: Path) -> None:
         """The takes on a black canvas of the composition's length, in a grid, as HLS."""
-        takes = [t for t in takes if t.path.exists() and t.path.stat().st_size > 0]
+        # The kinds the file holds, not the kinds subscribed to: a track whose first frame had not
+        # arrived when the recorder stopped has no stream in the file (seen on a loaded CI machine).
+        recorded = [(t, self._kinds_in(t.path)) for t in takes if t.path.exists() and t.path.stat().st_size > 0]
+        recorded = [(t, kinds) for t, kinds in recorded if kinds]
         command = [self.ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
-        for take in takes:
+        for take, _ in recorded:
             command += ["-i", str(take.path)]
-        command += ["-filter_complex", grid_filter([(t.offset, t.kinds) for t in takes], total)]
+        command += ["-filter_complex", grid_filter([(t.offset, kinds) for t, kinds in recorded], total)]
         command += ["-map", "[v]", "-map", "[a]", "-t", f"{total:.3f}"]
         command += ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-r", str(RATE)]
         command += ["-g", str(RATE * SEGMENT_SECONDS), "-keyint_min", str(RATE * SEGMENT_SECONDS)]
         command += ["-sc_threshold", "0", "-c:a", "aac", "-ar", "48000", "-ac", "2"]
         command += ["-f", "hls", "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod"]
         command += ["-hls_segment_filename", str(out / "%d.ts"), str(out / PLAYLIST)]
-        subprocess.run(command, check=True, timeout=COMPOSE_TIMEOUT_SECONDS, capture_output=True)
+        done = subprocess.run(command, timeout=COMPOSE_TIMEOUT_SECONDS, capture_output=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"ffmpeg exited {done.returncode}: {done.stderr.decode(errors='replace')[-2000:]}")
+
+    def _kinds_in(self, path: Path) -> frozenset[str]:
+        """The stream kinds of a recorded file, from ffmpeg's listing of its input (no ffprobe here)."""
+        listing = subprocess.run(
+            [self.ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, timeout=30, check=False
+        ).stderr.decode(errors="replace")
+        return frozenset(kind.lower() for kind in re.findall(r"Stream #0:\d+.*?: (Video|Audio):", listing))
 
     def _upload(self, composite: Composite, out: Path, stage_arn: str) -> int:
         base = f"{composite.prefix}/{HLS_PATH}/{RENDITION}"
