@@ -98,7 +98,7 @@ def main() -> None:
         ]
         tag = f"load{random.randrange(10**9)}"
         results = Results()
-        cpu_before = stack.cpu_seconds()
+        cpu_before, emulator_before = stack.cpu_seconds(), stack.emulator_cpu_seconds()
         started = time.monotonic()
         until = started + args.seconds
         threads = [
@@ -111,6 +111,7 @@ def main() -> None:
             thread.join()
         elapsed = time.monotonic() - started
         cpu = stack.cpu_seconds() - cpu_before
+        emulator_cpu = stack.emulator_cpu_seconds() - emulator_before
         seen = listed(base, token, tag)
         log_errors = stack.log_errors()
     everything = [seconds for values in results.latencies.values() for seconds in values]
@@ -129,6 +130,10 @@ def main() -> None:
     print(f"  created:    {len(results.created)}; listed once: {len(results.created) - len(lost)}; lost: {len(lost)};")
     print(f"              listed more than once: {len(twice)}")
     print(f"  devstack process CPU: {cpu:.1f} s ({cpu / elapsed * 100:.0f}% of one core); log errors: {log_errors}")
+    print(
+        f"  AWS emulator CPU:     {emulator_cpu:.1f} s ({emulator_cpu / elapsed * 100:.0f}% of one core;"
+        f" {emulator_cpu / max(1, len(everything)) * 1000:.1f} ms a request)"
+    )
 
 
 if __name__ == "__main__":

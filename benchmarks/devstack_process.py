@@ -93,13 +93,16 @@ class Devstack:
 
     def cpu_seconds(self) -> float:
         """user + system CPU time of the devstack process so far (Linux /proc)."""
+        return float("nan") if self.process is None else _cpu_seconds(self.process.pid)
+
+    def emulator_cpu_seconds(self) -> float:
+        """The same for the AWS emulator, the devstack's child process running moto."""
         if self.process is None:
             return float("nan")
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for child in _children(self.process.pid):
+            if b"devstack.emulator" in _read(f"/proc/{child}/cmdline"):
+                return _cpu_seconds(child)
+        return float("nan")
 
     def log_errors(self) -> int:
         text = self.log_file.read_text(errors="replace")
@@ -115,3 +118,22 @@ def running_devstack(prefix: str) -> Iterator[Devstack]:
             yield stack
         finally:
             stack.stop()
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in _read(f"/proc/{pid}/task/{pid}/children").split()]
+
+
+def _cpu_seconds(pid: int) -> float:
+    stat = _read(f"/proc/{pid}/stat")
+    if not stat:
+        return float("nan")
+    fields = stat.rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

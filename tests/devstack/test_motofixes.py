@@ -342,3 +342,31 @@ def test_a_message_sent_while_another_is_deleted_is_kept(sqs: Any, monkeypatch: 
     monkeypatch.undo()
     bodies = [message["Body"] for message in sqs.receive_message(QueueUrl=url).get("Messages", [])]
     assert bodies == ["second"]
+
+
+def test_an_input_path_is_parsed_once_and_still_transforms_every_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jsonpath_ng.ext.parser
+
+    motofixes.apply()
+    built: list[object] = []
+    original_init = jsonpath_ng.ext.parser.ExtendedJsonPathParser.__init__
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(jsonpath_ng.ext.parser.ExtendedJsonPathParser, "__init__", counting_init)
+    field = f"field{id(built)}"  # a path no earlier test parsed
+    with mock_aws():
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="transformed")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="r", EventPattern=json.dumps({"source": ["test"]}))
+        transformer = {"InputPathsMap": {"v": f"$.detail.{field}"}, "InputTemplate": '{"value": <v>}'}
+        events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn, "InputTransformer": transformer}])
+        for number in range(3):
+            events.put_events(Entries=[{"Source": "test", "DetailType": "t", "Detail": json.dumps({field: number})}])
+        bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert sorted(body["value"] for body in bodies) == [0, 1, 2]
+    assert len(built) == 1
