@@ -363,8 +363,19 @@ def test_an_input_path_is_parsed_once_and_still_transforms_every_event(monkeypat
         url = sqs.create_queue(QueueName="transformed")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(Name="r", EventPattern=json.dumps({"source": ["test"]}))
-        transformer = {"InputPathsMap": {"v": f"$.detail.{field}"}, "InputTemplate": '{"value": <v>}'}
-        events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn, "InputTransformer": transformer}])
+        events.put_targets(
+            Rule="r",
+            Targets=[
+                {
+                    "Id": "q",
+                    "Arn": arn,
+                    "InputTransformer": {
+                        "InputPathsMap": {"v": f"$.detail.{field}"},
+                        "InputTemplate": '{"value": <v>}',
+                    },
+                }
+            ],
+        )
         for number in range(3):
             events.put_events(Entries=[{"Source": "test", "DetailType": "t", "Detail": json.dumps({field: number})}])
         bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
