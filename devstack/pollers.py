@@ -9,17 +9,18 @@ handled, and a stream shard is checkpointed only after its batch succeeds.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import boto3
+import urllib3
 from botocore.config import Config
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from chalice import Chalice
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
@@ -42,6 +43,7 @@ MAX_RETRY_BACKOFF_SECONDS = 1.0
 SHARD_REFRESH_SECONDS = 10.0
 ERROR_BACKOFF_SECONDS = (0.5, 5.0)
 STOP_TIMEOUT_SECONDS = 5.0
+GET_RECORDS_TIMEOUT_SECONDS = 30.0
 LAMBDA_TIMEOUT_MS = 60_000  # Chalice's default lambda_timeout
 
 
@@ -289,6 +291,7 @@ class _StreamPoller:
         self._dynamodb = boto3.client("dynamodb")
         # botocore's account-based streams endpoint is not routed by moto.
         self._streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+        self._http = urllib3.PoolManager(maxsize=1)
 
     def reset(self) -> None:
         self._stream_arn = None
@@ -347,7 +350,7 @@ class _StreamPoller:
             shard.iterator = self._streams.get_shard_iterator(StreamArn=arn, ShardId=shard.shard_id, **position)[
                 "ShardIterator"
             ]
-        response = self._streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+        response = self._get_records(shard.iterator)
         shard.pending = [self._record(arn, raw) for raw in response.get("Records", [])]
         shard.batch_limit = self._config.batch_size  # a bisection only lasts for the read it started in
         if "NextShardIterator" not in response:
@@ -357,14 +360,45 @@ class _StreamPoller:
             # stores every iterator it hands out forever, two a second when idle.
             shard.iterator = response["NextShardIterator"]
 
+    def _get_records(self, iterator: str) -> dict[str, Any]:
+        """GetRecords as its wire JSON, which is already what Lambda hands a function (attribute
+        values typed, binary base64, times in epoch seconds). botocore would parse every
+        attribute of every image into Python and `_record` would turn it back: that round trip
+        was most of the devstack process's CPU under API load, as every table write (rate
+        counters and idempotency records included) is a stream record."""
+        try:
+            response = self._request(iterator)
+        except urllib3.exceptions.HTTPError as error:
+            raise EndpointConnectionError(endpoint_url=self._streams.meta.endpoint_url, error=error) from error
+        body: dict[str, Any] = json.loads(response.data or b"{}")
+        if response.status != 200:
+            code = str(body.get("__type", "")).rsplit("#", 1)[-1] or str(response.status)
+            message = str(body.get("message", body.get("Message", "")))
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "GetRecords")
+        return body
+
+    def _request(self, iterator: str) -> urllib3.BaseHTTPResponse:
+        return self._http.request(
+            "POST",
+            self._streams.meta.endpoint_url,
+            body=json.dumps({"ShardIterator": iterator, "Limit": 1000}),
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "DynamoDBStreams_20120810.GetRecords",
+                # moto routes a request by the service in its credential scope.
+                "Authorization": "AWS4-HMAC-SHA256 Credential=devstack/20000101/"
+                f"{self._streams.meta.region_name}/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            },
+            timeout=GET_RECORDS_TIMEOUT_SECONDS,
+            retries=False,
+        )
+
     def _record(self, arn: str, raw: dict[str, Any]) -> dict[str, Any]:
-        record: dict[str, Any] = _jsonable(raw)
-        created = record["dynamodb"].get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            # Lambda sends epoch seconds, and Chalice's DynamoDBRecord needs a number here.
-            aware = created if created.tzinfo else created.replace(tzinfo=UTC)
-            record["dynamodb"]["ApproximateCreationDateTime"] = int(aware.timestamp())
-        return {**record, "awsRegion": self._streams.meta.region_name, "eventSourceARN": arn}
+        created = raw["dynamodb"].get("ApproximateCreationDateTime")
+        if created is not None:
+            # Lambda sends whole epoch seconds, and Chalice's DynamoDBRecord needs a number here.
+            raw["dynamodb"]["ApproximateCreationDateTime"] = int(created)
+        return {**raw, "awsRegion": self._streams.meta.region_name, "eventSourceARN": arn}
 
     def _deliver(self, arn: str, shard: _Shard) -> None:
         batch = shard.pending[: shard.batch_limit]

@@ -287,11 +287,11 @@ def test_poller_survives_a_missing_queue_and_picks_it_up_later(pollers: EventSou
 
 def test_stream_changes_arrive_in_order_with_images(pollers: EventSourcePollers) -> None:
     client = create_table()
-    client.put_item(TableName="t", Item={"id": {"S": "v1"}, "status": {"S": "created"}})
+    client.put_item(TableName="t", Item={"id": {"S": "v1"}, "status": {"S": "created"}, "payload": {"B": b"\x00\x01"}})
     client.update_item(
         TableName="t",
         Key={"id": {"S": "v1"}},
-        UpdateExpression="SET #s = :s",
+        UpdateExpression="SET #s = :s REMOVE payload",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": {"S": "ready"}},
     )
@@ -303,7 +303,9 @@ def test_stream_changes_arrive_in_order_with_images(pollers: EventSourcePollers)
     records = [r for d in RECORDER.stream for r in d.records]
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
     insert, modify, remove = (r["dynamodb"] for r in records)
-    assert insert["NewImage"] == {"id": {"S": "v1"}, "status": {"S": "created"}} and "OldImage" not in insert
+    # Binary values arrive base64-encoded, as Lambda delivers them.
+    assert insert["NewImage"] == {"id": {"S": "v1"}, "status": {"S": "created"}, "payload": {"B": "AAE="}}
+    assert "OldImage" not in insert
     assert modify["OldImage"]["status"] == {"S": "created"} and modify["NewImage"]["status"] == {"S": "ready"}
     assert remove["OldImage"]["status"] == {"S": "ready"} and "NewImage" not in remove
     assert all(r["Keys"] == {"id": {"S": "v1"}} for r in (insert, modify, remove))
