@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from chalice import Chalice
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
+from chalicelib.core import resources
 from devstack.gateway import LambdaContext
 
 log = logging.getLogger(__name__)
@@ -274,9 +275,25 @@ class _Shard:
     retry_at: float = 0.0
 
 
+def matches_filter(pattern: dict[str, Any], value: Any) -> bool:
+    """Lambda's event filtering for the literal-list patterns the app declares: every key present,
+    nested objects matched recursively, a leaf one of the listed values."""
+    for key, expected in pattern.items():
+        if not isinstance(value, dict) or key not in value:
+            return False
+        if isinstance(expected, dict):
+            if not matches_filter(expected, value[key]):
+                return False
+        elif value[key] not in expected:
+            return False
+    return True
+
+
 class _StreamPoller:
     def __init__(self, config: DynamoDBEventConfig, handler: Handler, stop: threading.Event) -> None:
         self.name = config.name
+        # As the deployed mapping's FilterCriteria: records matching none are skipped, never delivered.
+        self._filters = resources.STREAM_FILTERS.get(config.name, ())
         self._config = config
         self._handler = handler
         self._stop = stop
@@ -403,8 +420,11 @@ class _StreamPoller:
     def _deliver(self, arn: str, shard: _Shard) -> None:
         batch = shard.pending[: shard.batch_limit]
         sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in batch]
-        ok, result = _invoke(self._handler, self.name, {"Records": batch})
-        failed = _failed_items(result, sequence_numbers) if ok else None
+        wanted = [record for record in batch if self._wanted(record)]
+        failed: set[str] | None = set()
+        if wanted:
+            ok, result = _invoke(self._handler, self.name, {"Records": wanted})
+            failed = _failed_items(result, [record["dynamodb"]["SequenceNumber"] for record in wanted]) if ok else None
         accepted = len(batch) if failed == set() else 0
         if failed:
             # Lambda checkpoints just before the lowest failed sequence number and retries from there.
@@ -415,6 +435,9 @@ class _StreamPoller:
             shard.attempts = 0
         if accepted < len(batch):
             self._retry(shard, len(batch) - accepted)
+
+    def _wanted(self, record: dict[str, Any]) -> bool:
+        return not self._filters or any(matches_filter(pattern, record) for pattern in self._filters)
 
     def _retry(self, shard: _Shard, failing: int) -> None:
         # MaximumRetryAttempts + BisectBatchOnFunctionError: split a failing batch, then skip

@@ -21,6 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 from constructs import Construct
 
+from chalicelib.core import resources
 from infra import common, settings
 from infra.functions import AppFunction
 from infra.model import FunctionSpec, camel
@@ -91,6 +92,7 @@ class Consumers:
                     bisect_batch_on_error=True,
                     retry_attempts=settings.RETRY_ATTEMPTS,
                     on_failure=sources.SqsDlq(self._dead_letter_queue(target)),
+                    filters=[lambda_.FilterCriteria.filter(p) for p in resources.STREAM_FILTERS.get(source.name, ())],
                 )
             )
         elif isinstance(source, CloudWatchEventConfig | ScheduledEventConfig):

@@ -337,6 +337,16 @@ REMOVAL_ROUTES = (
     RemovalRoute("liveStream", LIVE_STREAM_REMOVALS_QUEUE),
     RemovalRoute("room", ROOM_REMOVALS_QUEUE),
 )
+# Lambda's event filtering on the table stream's mapping (FilterCriteria; the devstack's poller
+# applies the same patterns): the outbox publisher is invoked for inserted outbox items and the
+# removals it announces, not for every rate counter, idempotency record or item write the API makes.
+OUTBOX_ENTITY = "outbox"
+TABLE_STREAM_FILTERS: tuple[dict[str, Any], ...] = (
+    {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": [OUTBOX_ENTITY]}}}},
+    {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"entity": {"S": sorted({r.entity for r in REMOVAL_ROUTES})}}}},
+)
+# By the consuming function's name.
+STREAM_FILTERS: dict[str, tuple[dict[str, Any], ...]] = {"publish_outbox": TABLE_STREAM_FILTERS}
 # Set only by the devstack: webhook receivers there live on 127.0.0.1.
 ALLOW_LOOPBACK_WEBHOOKS_ENV = "VIDEOPLANE_ALLOW_LOOPBACK_WEBHOOKS"
 # Its sibling for ingest URLs, and the test-only retry-schedule multiplier (config.Settings).

@@ -396,3 +396,47 @@ def test_stop_returns_promptly_and_ends_the_threads(pollers: EventSourcePollers)
 
     assert time.monotonic() - started < 3
     assert not [t for t in threading.enumerate() if t.name.startswith("poller-")]
+
+
+def _stream_record(event_name: str, image: str, entity: str) -> dict[str, Any]:
+    return {"eventName": event_name, "dynamodb": {image: {"PK": {"S": "P#p1#X"}, "entity": {"S": entity}}}}
+
+
+@pytest.mark.parametrize(
+    ("record", "delivered"),
+    [
+        (_stream_record("INSERT", "NewImage", "outbox"), True),
+        (_stream_record("REMOVE", "OldImage", "video"), True),
+        (_stream_record("REMOVE", "OldImage", "liveStream"), True),
+        (_stream_record("INSERT", "NewImage", "video"), False),
+        (_stream_record("MODIFY", "NewImage", "outbox"), False),
+        (_stream_record("REMOVE", "OldImage", "outbox"), False),  # an event leaving by its TTL
+        ({"eventName": "MODIFY", "dynamodb": {"NewImage": {"count": {"N": "3"}}}}, False),  # a rate counter
+        ({"eventName": "INSERT", "dynamodb": {}}, False),
+    ],
+)
+def test_the_outbox_publisher_sees_only_what_its_filters_let_through(record: dict[str, Any], delivered: bool) -> None:
+    from chalicelib.core import resources
+
+    patterns = resources.STREAM_FILTERS["publish_outbox"]
+    assert any(pollers_module.matches_filter(pattern, record) for pattern in patterns) is delivered
+
+
+def test_records_no_filter_lets_through_are_skipped_and_the_shard_moves_past_them(
+    aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.core import resources
+
+    monkeypatch.setitem(resources.STREAM_FILTERS, "on_change", ({"dynamodb": {"NewImage": {"id": {"S": ["a", "c"]}}}},))
+    pollers = EventSourcePollers(app)
+    client = create_table()
+    put(client, "a", "b")
+    pollers.start()
+    try:
+        eventually(lambda: RECORDER.stream_keys() == ["a"])
+        put(client, "b2", "c")
+        eventually(lambda: RECORDER.stream_keys() == ["a", "c"])
+        time.sleep(1)  # nothing else arrives, and nothing is delivered twice
+        assert RECORDER.stream_keys() == ["a", "c"]
+    finally:
+        pollers.stop()

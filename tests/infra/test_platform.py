@@ -332,6 +332,9 @@ def test_project_bus_feeds_the_webhook_queue_and_the_stream_feeds_the_publisher(
     stream = {"Fn::GetAtt": [table_id, "StreamArn"]}
     from_stream = [m for m in mappings if m["EventSourceArn"] == stream]
     assert from_stream and all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in from_stream)
+    # The outbox publisher is invoked only for what it publishes, as the devstack's poller does.
+    patterns = [{"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in resources.TABLE_STREAM_FILTERS]
+    assert [m.get("FilterCriteria") for m in from_stream] == [{"Filters": patterns}] * len(from_stream)
 
 
 def test_devstack_routes_bus_events_to_the_webhook_queue(moto_aws: None) -> None:

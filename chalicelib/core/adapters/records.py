@@ -39,7 +39,7 @@ def outbox_put(event: DomainEvent) -> Put:
     item = {
         PK: project_partition(event.project_id, "OUTBOX"),
         SK: event.event_id,
-        "entity": "outbox",
+        "entity": resources.OUTBOX_ENTITY,
         "eventType": event.type,
         "payload": json.dumps(event.payload(), separators=(",", ":")),
         TTL: epoch_seconds(from_atom(event.emitted_at) + OUTBOX_RETENTION),

@@ -45,7 +45,7 @@ def outbox_events(event: DynamoDBEvent) -> list[tuple[str, OutgoingEvent]]:
     for record in event:
         if record.event_name == "INSERT" and record.new_image:
             item = from_attributes(record.new_image)
-            if item.get("entity") != "outbox":
+            if item.get("entity") != resources.OUTBOX_ENTITY:
                 continue
             outgoing = OutgoingEvent(event_id=item["SK"], event_type=item["eventType"], payload_json=item["payload"])
             found.append((record.sequence_number, outgoing))
