@@ -44,7 +44,7 @@ MAX_RETRY_BACKOFF_SECONDS = 1.0
 SHARD_REFRESH_SECONDS = 10.0
 ERROR_BACKOFF_SECONDS = (0.5, 5.0)
 STOP_TIMEOUT_SECONDS = 5.0
-GET_RECORDS_TIMEOUT_SECONDS = 30.0
+WIRE_TIMEOUT_SECONDS = 30.0  # above SQS_WAIT_SECONDS: a long poll is not a timeout
 LAMBDA_TIMEOUT_MS = 60_000  # Chalice's default lambda_timeout
 
 
@@ -152,6 +152,49 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class WireClient:
+    """A JSON-protocol AWS call sent and answered as wire JSON, for the calls the pollers make
+    several times a second. Through botocore each spent more CPU on signing, endpoint rules and
+    parsing than the emulator spent answering it: most of the devstack process's CPU under API
+    load went to its event-source pollers. The emulator checks no signature; it routes by the
+    credential scope's service."""
+
+    def __init__(self, client: Any) -> None:
+        metadata = client.meta.service_model.metadata
+        self._url = client.meta.endpoint_url
+        self._target = metadata["targetPrefix"]
+        self._content_type = f"application/x-amz-json-{metadata.get('jsonVersion', '1.0')}"
+        service = metadata.get("signingName", metadata["endpointPrefix"])
+        self._authorization = (
+            f"AWS4-HMAC-SHA256 Credential=devstack/20000101/{client.meta.region_name}/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        )
+        self._http = urllib3.PoolManager(maxsize=1)
+
+    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = self._http.request(
+                "POST",
+                self._url,
+                body=json.dumps(params),
+                headers={
+                    "Content-Type": self._content_type,
+                    "X-Amz-Target": f"{self._target}.{operation}",
+                    "Authorization": self._authorization,
+                },
+                timeout=WIRE_TIMEOUT_SECONDS,
+                retries=False,
+            )
+        except urllib3.exceptions.HTTPError as error:
+            raise EndpointConnectionError(endpoint_url=self._url, error=error) from error
+        body: dict[str, Any] = json.loads(response.data or b"{}")
+        if response.status != 200:
+            code = str(body.get("__type", "")).rsplit("#", 1)[-1] or str(response.status)
+            message = str(body.get("message", body.get("Message", "")))
+            raise ClientError({"Error": {"Code": code, "Message": message}}, operation)
+        return body
+
+
 class _SqsPoller:
     """One of a queue's pollers. The lead always long-polls; the others join while the queue has
     traffic (as Lambda scales its pollers), so an idle devstack makes one call per queue a second."""
@@ -166,11 +209,13 @@ class _SqsPoller:
         self._traffic = traffic
         self._lead = lead
         self._client: Any = None
+        self._wire: WireClient | None = None
         self._queue_url: str | None = None
         self._queue_arn = ""
 
     def connect(self) -> None:
         self._client = boto3.client("sqs")
+        self._wire = WireClient(self._client)
 
     def reset(self) -> None:
         self._queue_url = None
@@ -210,13 +255,15 @@ class _SqsPoller:
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + self._config.maximum_batching_window_in_seconds
         while len(messages) < self._config.batch_size and not self._stop.is_set():
-            response = self._client.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=min(self._config.batch_size - len(messages), 10),
-                WaitTimeSeconds=SQS_WAIT_SECONDS,
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            )
+            assert self._wire is not None
+            request = {
+                "QueueUrl": url,
+                "MaxNumberOfMessages": min(self._config.batch_size - len(messages), 10),
+                "WaitTimeSeconds": SQS_WAIT_SECONDS,
+                "MessageSystemAttributeNames": ["All"],
+                "MessageAttributeNames": ["All"],
+            }
+            response = self._wire.call("ReceiveMessage", request)
             messages.extend(response.get("Messages", []))
             if not messages or time.monotonic() >= deadline:
                 break
@@ -308,7 +355,7 @@ class _StreamPoller:
         self._dynamodb = boto3.client("dynamodb")
         # botocore's account-based streams endpoint is not routed by moto.
         self._streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
-        self._http = urllib3.PoolManager(maxsize=1)
+        self._wire = WireClient(self._streams)
 
     def reset(self) -> None:
         self._stream_arn = None
@@ -367,7 +414,9 @@ class _StreamPoller:
             shard.iterator = self._streams.get_shard_iterator(StreamArn=arn, ShardId=shard.shard_id, **position)[
                 "ShardIterator"
             ]
-        response = self._get_records(shard.iterator)
+        # Its wire JSON is already what Lambda hands a function (attribute values typed, binary
+        # base64, times in epoch seconds), so botocore does not parse it only for _record to undo.
+        response = self._wire.call("GetRecords", {"ShardIterator": shard.iterator, "Limit": 1000})
         shard.pending = [self._record(arn, raw) for raw in response.get("Records", [])]
         shard.batch_limit = self._config.batch_size  # a bisection only lasts for the read it started in
         if "NextShardIterator" not in response:
@@ -376,39 +425,6 @@ class _StreamPoller:
             # An empty read leaves the position unchanged, so the current iterator is kept: moto
             # stores every iterator it hands out forever, two a second when idle.
             shard.iterator = response["NextShardIterator"]
-
-    def _get_records(self, iterator: str) -> dict[str, Any]:
-        """GetRecords as its wire JSON, which is already what Lambda hands a function (attribute
-        values typed, binary base64, times in epoch seconds). botocore would parse every
-        attribute of every image into Python and `_record` would turn it back: that round trip
-        was most of the devstack process's CPU under API load, as every table write (rate
-        counters and idempotency records included) is a stream record."""
-        try:
-            response = self._request(iterator)
-        except urllib3.exceptions.HTTPError as error:
-            raise EndpointConnectionError(endpoint_url=self._streams.meta.endpoint_url, error=error) from error
-        body: dict[str, Any] = json.loads(response.data or b"{}")
-        if response.status != 200:
-            code = str(body.get("__type", "")).rsplit("#", 1)[-1] or str(response.status)
-            message = str(body.get("message", body.get("Message", "")))
-            raise ClientError({"Error": {"Code": code, "Message": message}}, "GetRecords")
-        return body
-
-    def _request(self, iterator: str) -> urllib3.BaseHTTPResponse:
-        return self._http.request(
-            "POST",
-            self._streams.meta.endpoint_url,
-            body=json.dumps({"ShardIterator": iterator, "Limit": 1000}),
-            headers={
-                "Content-Type": "application/x-amz-json-1.0",
-                "X-Amz-Target": "DynamoDBStreams_20120810.GetRecords",
-                # moto routes a request by the service in its credential scope.
-                "Authorization": "AWS4-HMAC-SHA256 Credential=devstack/20000101/"
-                f"{self._streams.meta.region_name}/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
-            },
-            timeout=GET_RECORDS_TIMEOUT_SECONDS,
-            retries=False,
-        )
 
     def _record(self, arn: str, raw: dict[str, Any]) -> dict[str, Any]:
         created = raw["dynamodb"].get("ApproximateCreationDateTime")
