@@ -34,23 +34,29 @@ PROVIDER = Path(__file__).resolve().parent / "ivs_key_provider.py"
 RESOURCE_TYPE = "Custom::IvsPlaybackKeyPair"
 # Zips of the provider beside the code asset: keep the newest few.
 KEEP_ZIPS = 3
+# What of the code asset is the app's (infra.bundle.source_files); the rest is requirements.txt's wheels.
+APP_FOLDERS = ("chalicelib/", "chalice/")
 
 
 def provider_zip(code_zip: Path) -> Path:
-    """The app's code asset (its wheels: boto3, cryptography) plus the provider module at the root,
-    built once per pair of contents next to it."""
+    """The app's wheels (boto3, cryptography: the code asset without the app's own folders) plus the
+    provider module at the root, built next to the code asset. Named after the wheels' entries and
+    the module, so a change to the app alone makes no new provider asset (nor updates its function)."""
     source = PROVIDER.read_bytes()
-    digest = hashlib.sha256(code_zip.name.encode() + b"\0" + source).hexdigest()[:20]
-    target = code_zip.with_name(f"ivs-key-provider-{digest}.zip")
-    if not target.exists():
-        partial = target.with_suffix(".partial")
-        partial.write_bytes(code_zip.read_bytes())
-        with zipfile.ZipFile(partial, "a") as archive:
-            info = zipfile.ZipInfo(PROVIDER.name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (0o644 | 0o100000) << 16
-            archive.writestr(info, source)
-        partial.replace(target)
+    with zipfile.ZipFile(code_zip) as code:
+        wheels = [info for info in code.infolist() if not info.filename.startswith(APP_FOLDERS)]
+        listing = "".join(f"{info.filename}:{info.CRC}\n" for info in wheels).encode()
+        target = code_zip.with_name(f"ivs-key-provider-{hashlib.sha256(listing + source).hexdigest()[:20]}.zip")
+        if not target.exists():
+            partial = target.with_suffix(".partial")
+            with zipfile.ZipFile(partial, "w") as archive:
+                for info in wheels:
+                    archive.writestr(info, code.read(info))
+                entry = zipfile.ZipInfo(PROVIDER.name, date_time=(1980, 1, 1, 0, 0, 0))
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = (0o644 | 0o100000) << 16
+                archive.writestr(entry, source)
+            partial.replace(target)
     builds = sorted(code_zip.parent.glob("ivs-key-provider-*.zip"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in [b for b in builds if b != target][KEEP_ZIPS - 1 :]:
         old.unlink(missing_ok=True)

@@ -88,12 +88,18 @@ def test_only_the_routes_that_sign_live_playback_tokens_read_the_key(synthesized
 
 
 def test_the_provider_code_is_the_apps_wheels_and_the_one_module(tmp_path: Path) -> None:
-    code = tmp_path / "code-x.zip"
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("cryptography/__init__.py", "")
-    built = live_playback_key.provider_zip(code)
-    assert built == live_playback_key.provider_zip(code)  # cached by contents
+    def code(name: str, app_source: str) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("cryptography/__init__.py", "")
+            archive.writestr("chalice/app.py", "")
+            archive.writestr("chalicelib/live/x.py", app_source)
+        return path
+
+    built = live_playback_key.provider_zip(code("code-a.zip", "a = 1"))
     with zipfile.ZipFile(built) as archive:
-        names = set(archive.namelist())
-        assert names == {"cryptography/__init__.py", "ivs_key_provider.py"}
+        assert set(archive.namelist()) == {"cryptography/__init__.py", "ivs_key_provider.py"}
         assert archive.read("ivs_key_provider.py") == live_playback_key.PROVIDER.read_bytes()
+    content = built.read_bytes()
+    # Another version of the app alone: the same provider asset.
+    assert live_playback_key.provider_zip(code("code-b.zip", "a = 2")) == built and built.read_bytes() == content
