@@ -453,7 +453,7 @@ def start_athena_plane(cache_dir: Path | None = None) -> AthenaPlane:
 
 def live_ingest_banner() -> str:
     rtmp, rtmps, srt = (live_ingest_url(p) for p in ("rtmp", "rtmps", "srt"))
-    return f"{rtmp}{{key}}, {rtmps}{{key}} (self-signed), {srt}?streamid={{key}}"
+    return f"{rtmp}{{key}}, {rtmps}{{key}} (self-signed), {srt}?streamid={{key}}&passphrase={{passphrase}}"
 
 
 def _attach() -> None:

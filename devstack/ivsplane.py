@@ -88,6 +88,10 @@ class Refused(Exception):
     """A push the plane turns away (unknown or reset key, channel already live)."""
 
 
+class WrongPassphrase(Refused):
+    """An SRT push whose key material the channel's passphrase does not open."""
+
+
 class IvsError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -106,6 +110,10 @@ def _extinf(line: str) -> float:
         return float(line[len("#EXTINF:") :].split(",", 1)[0])
     except ValueError:
         return 0.0
+
+
+# A random SRT passphrase per channel, as IVS gives each (SRT takes 10 to 79 characters).
+SRT_PASSPHRASE_LENGTH = 32
 
 
 def _token(length: int) -> str:
@@ -208,9 +216,8 @@ class IvsPlane:
             "authorized": params.get("authorized", False),
             "insecureIngest": params.get("insecureIngest", False),
             "tags": params.get("tags", {}),
-            # No passphrase: the SRT front door must pick a caller's listener before it knows the
-            # caller's channel, so only the stream key (streamid) admits a push here.
-            "srt": {"endpoint": self.ingest_host},
+            # As IVS's: an SRT push needs the channel's passphrase (the front door checks it).
+            "srt": {"endpoint": self.ingest_host, "passphrase": _token(SRT_PASSPHRASE_LENGTH)},
         }
         self.channels[arn] = channel
         return {"channel": channel, "streamKey": self._new_key(arn)}
@@ -344,14 +351,18 @@ class IvsPlane:
 
     # -- the media side ------------------------------------------------------------------------
 
-    def admit(self, stream_key: str) -> Admission:
-        """A new stream on the channel of this key; Refused for an unknown (or reset) key or a
-        channel that already has a publisher. Emits Session Created."""
+    def admit(self, stream_key: str, srt_passphrase: Callable[[str], bool] | None = None) -> Admission:
+        """A new stream on the channel of this key; Refused for an unknown (or reset) key, a
+        channel that already has a publisher, or an SRT push whose `srt_passphrase` check refuses
+        the channel's passphrase. Emits Session Created."""
         with self._lock:
             key = next((k for k in self.stream_keys.values() if k["value"] == stream_key), None)
             if key is None or key["channelArn"] not in self.channels:
                 raise Refused("unknown stream key")
             channel = self.channels[key["channelArn"]]
+            # A channel saved before channels had passphrases has none: no SRT push opens it.
+            if srt_passphrase is not None and not srt_passphrase(channel["srt"].get("passphrase", "")):
+                raise WrongPassphrase("wrong SRT passphrase")
             if channel["arn"] in self.live:
                 raise Refused("the channel already has a publisher")
             stream_id = f"st-{_token(STREAM_ID_LENGTH)}"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import shutil
 import socket
 import ssl
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from devstack import rtmp, srt
-from devstack.ivsplane import RECORDING_PLAYLIST, Admission, IvsPlane, Refused
+from devstack.ivsplane import RECORDING_PLAYLIST, Admission, IvsPlane, Refused, WrongPassphrase
 
 if TYPE_CHECKING:
     from devstack.ecsplane import EcsPlane
@@ -89,12 +90,13 @@ def hls_command(
     return command
 
 
-def srt_listener_command(ffmpeg: str, port: int) -> list[str]:
+def srt_listener_command(ffmpeg: str, port: int, passphrase: str) -> list[str]:
     """An SRT listener for one caller, passing its media to stdout as FLV (which opens with its
-    codecs' headers, so the HLS ffmpeg need not probe again)."""
+    codecs' headers, so the HLS ffmpeg need not probe again). Its passphrase is its own: the front
+    door wraps the caller's stream key for it (devstack/srt.py)."""
     url = (
         f"srt://127.0.0.1:{port}?mode=listener&latency={SRT_LATENCY_MICROSECONDS}"
-        f"&listen_timeout={SRT_LISTEN_TIMEOUT_MICROSECONDS}"
+        f"&listen_timeout={SRT_LISTEN_TIMEOUT_MICROSECONDS}&passphrase={passphrase}"
     )
     return [
         ffmpeg, "-hide_banner", "-loglevel", "fatal", "-nostdin",
@@ -278,9 +280,15 @@ class LivePlane:
 
     # -- admission -----------------------------------------------------------------------------
 
-    async def admit(self, key: str, input_format: str, abort: Callable[[], None]) -> Broadcast:
-        """Raises Refused for a key the IVS plane turns away."""
-        admission = await asyncio.to_thread(self.ivs.admit, key)
+    async def admit(
+        self,
+        key: str,
+        input_format: str,
+        abort: Callable[[], None],
+        srt_passphrase: Callable[[str], bool] | None = None,
+    ) -> Broadcast:
+        """Raises Refused for a key (or an SRT passphrase) the IVS plane turns away."""
+        admission = await asyncio.to_thread(self.ivs.admit, key, srt_passphrase)
         broadcast = Broadcast(self, admission, input_format, abort)
         self.broadcasts[admission.channel_arn] = broadcast
         self.last_push[admission.channel_arn] = broadcast
@@ -369,6 +377,10 @@ class SrtCaller:
         self.deciding = False
         self.refused = False
         self.tasks: set[asyncio.Task[None]] = set()  # held, or the loop may collect them mid-run
+        # The listener's own passphrase, and the channel's once the caller's key material opened
+        # with it: the key material crosses the relay wrapped for each side's (devstack/srt.py).
+        self.passphrase = secrets.token_hex(16)
+        self.channel_passphrase: str | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
@@ -376,7 +388,7 @@ class SrtCaller:
         task.add_done_callback(self.tasks.discard)
 
     async def start(self) -> None:
-        command = srt_listener_command(self.plane.ffmpeg, self.port)
+        command = srt_listener_command(self.plane.ffmpeg, self.port, self.passphrase)
         self.listener = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
         self.upstream, _ = await asyncio.get_running_loop().create_datagram_endpoint(
             lambda: _Upstream(self), remote_addr=("127.0.0.1", self.port)
@@ -387,20 +399,52 @@ class SrtCaller:
         if self.refused or self.deciding:
             return  # the caller retransmits its conclusion until it has an answer
         handshake = srt.parse_handshake(datagram)
-        if handshake is not None and handshake.handshake_type == srt.CONCLUSION and self.broadcast is None:
-            self.deciding = True
-            self.spawn(self._decide(datagram, handshake.stream_id or ""))
-            return
+        if handshake is not None and handshake.handshake_type == srt.CONCLUSION:
+            if self.broadcast is None:
+                self.deciding = True
+                self.spawn(self._decide(datagram, handshake.stream_id or ""))
+                return
+            datagram = self._rewrapped(datagram, srt.KMREQ_EXTENSION, self.channel_passphrase, self.passphrase)
         if self.upstream is not None:
             self.upstream.sendto(datagram)
 
+    def to_caller(self, datagram: bytes) -> None:
+        handshake = srt.parse_handshake(datagram)
+        if handshake is not None and handshake.handshake_type == srt.CONCLUSION:
+            datagram = self._rewrapped(datagram, srt.KMRSP_EXTENSION, self.passphrase, self.channel_passphrase)
+        self.door.send(datagram, self.address)
+
+    @staticmethod
+    def _rewrapped(handshake: bytes, kind: int, passphrase: str | None, new_passphrase: str | None) -> bytes:
+        """The handshake with its key material wrapped for the other side (as it is when it has
+        none, or a one-word KMRSP status)."""
+        material = srt.key_material(handshake, kind)
+        if material is None or passphrase is None or new_passphrase is None:
+            return handshake
+        rewrapped = srt.rewrap(material, passphrase, new_passphrase)
+        return srt.with_key_material(handshake, rewrapped, kind) if rewrapped else handshake
+
+    def _opens(self, material: bytes | None) -> Callable[[str], bool]:
+        """The IVS plane's check of the channel's passphrase against the caller's key material."""
+
+        def check(passphrase: str) -> bool:
+            if material is None or not passphrase or srt.unwrap(material, passphrase) is None:
+                return False
+            self.channel_passphrase = passphrase
+            return True
+
+        return check
+
     async def _decide(self, conclusion: bytes, stream_id: str) -> None:
+        material = srt.key_material(conclusion)
         try:
-            self.broadcast = await self.plane.admit(stream_id, "flv", self.stop_listener)
+            self.broadcast = await self.plane.admit(stream_id, "flv", self.stop_listener, self._opens(material))
+            conclusion = self._rewrapped(conclusion, srt.KMREQ_EXTENSION, self.channel_passphrase, self.passphrase)
         except Refused as refusal:
             logger.info("live: SRT push refused: %s", refusal)
             self.refused = True
-            self.door.send(srt.rejection(conclusion), self.address)
+            reason = srt.REJECT_BAD_SECRET if isinstance(refusal, WrongPassphrase) else srt.REJECT_FORBIDDEN
+            self.door.send(srt.rejection(conclusion, reason), self.address)
             self.stop_listener()
             return
         finally:
@@ -437,7 +481,7 @@ class _Upstream(asyncio.DatagramProtocol):
         self.caller = caller
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.caller.door.send(data, self.caller.address)
+        self.caller.to_caller(data)
 
     def error_received(self, exc: Exception) -> None:
         pass  # the listener is not up yet: the caller retransmits its handshake

@@ -38,8 +38,16 @@ INLINE_POLICY_NAME = "access"
 # lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
 # Probe reads a file by URL and acts on no MediaConvert resource; IVS's ListChannels and ListStages
 # list the account's. ECR's GetAuthorizationToken (the restream relay task's image pull, infra.relays)
-# names no repository.
-UNSCOPED_ACTIONS = frozenset({"mediaconvert:Probe", "ivs:ListChannels", "ivs:ListStages", "ecr:GetAuthorizationToken"})
+# names no repository. IVS's ListPlaybackKeyPairs (the live playback key's provider, infra.live_playback_key) neither.
+UNSCOPED_ACTIONS = frozenset(
+    {
+        "mediaconvert:Probe",
+        "ivs:ListChannels",
+        "ivs:ListStages",
+        "ecr:GetAuthorizationToken",
+        "ivs:ListPlaybackKeyPairs",
+    }
+)
 
 
 def policy_statements(

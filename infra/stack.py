@@ -32,6 +32,7 @@ from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
 from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, AppFunction
+from infra.live_playback_key import LivePlaybackKey
 from infra.model import FunctionSpec, camel, plan
 from infra.player import add_player_routes, origin_secret
 from infra.retention import Retention
@@ -69,6 +70,7 @@ class VideoplaneStack(SharedStack):
             # Visibility grows to 6 x the longest timeout of its consumers as they connect.
             self.queues[name] = new_queue(self, name, 0, self.alarm_topic)
         self.cdn_origin_secret = origin_secret(self)
+        self.live_playback_key = LivePlaybackKey(self, "LivePlaybackKey", code_zip=code_zip)
         self.runtime = self._runtime(registry, code_zip, reserve_concurrency)
         self.functions: dict[str, AppFunction] = {
             spec.name: functions.build(self, spec, self.runtime) for spec in self.specs if in_parent(spec)
@@ -141,6 +143,7 @@ class VideoplaneStack(SharedStack):
             resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],
             resources.PLAYBACK_SESSION_SECRET: [self.playback_session_secret.secret_arn],
             resources.CDN_ORIGIN_SECRET: [self.cdn_origin_secret.secret_arn],
+            resources.LIVE_PLAYBACK_KEY_SECRET: [self.live_playback_key.secret.secret_arn],
             # Analytics, by name: built in the analytics nested stack (infra.analytics).
             **self.analytics_names.arns(self),
         }
@@ -158,6 +161,7 @@ class VideoplaneStack(SharedStack):
             resources.PLAYBACK_EDGE_STORE_ENV: self.playback_edge_store.key_value_store_arn,
             resources.PLAYBACK_SESSION_SECRET_ENV: self.playback_session_secret.secret_arn,
             resources.CDN_ORIGIN_SECRET_ENV: self.cdn_origin_secret.secret_arn,
+            resources.LIVE_PLAYBACK_KEY_SECRET_ENV: self.live_playback_key.secret.secret_arn,
             resources.LIVE_RECORDING_CONFIGURATION_ENV: self.recording_configuration.attr_arn,
             resources.ROOM_STORAGE_CONFIGURATION_ENV: self.room_storage_configuration.attr_arn,
             resources.ROOM_ENCODER_CONFIGURATION_ENV: self.room_encoder_configuration.attr_arn,

@@ -92,6 +92,9 @@ class Settings(BaseModel):
     # CloudFront sends (AWS), or every client (the devstack, which has no CDN).
     cdn_origin_secret_id: str = ""
     trust_viewer_country: bool = False
+    # The secret holding live_playback_key on AWS (resources.LIVE_PLAYBACK_KEY_SECRET_ENV); when set
+    # it replaces live_playback_key.
+    live_playback_key_secret_id: str = ""
 
 
 @cache
@@ -139,6 +142,7 @@ def get_settings() -> Settings:
         "playback_session_secret_id": env.get(resources.PLAYBACK_SESSION_SECRET_ENV),
         "cdn_origin_secret_id": env.get(resources.CDN_ORIGIN_SECRET_ENV),
         "trust_viewer_country": env.get(resources.TRUST_VIEWER_COUNTRY_ENV) == "1",
+        "live_playback_key_secret_id": env.get(resources.LIVE_PLAYBACK_KEY_SECRET_ENV),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],

@@ -124,6 +124,8 @@ PLAYBACK_SESSION_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "play
 # The value CloudFront sends the API as resources.CDN_ORIGIN_HEADER (infra/player.py).
 CDN_ORIGIN_SECRET_READ = Access("secretsmanager", ("GetSecretValue",), "cdn-origin-secret")
 PLAYBACK_SESSION_KEYS_WRITE = Access("secretsmanager", ("GetSecretValue", "PutSecretValue"), "playback-session-secret")
+# The P-384 key signing IVS playback JWTs of private live streams (infra/live_playback_key.py).
+LIVE_PLAYBACK_KEY_READ = Access("secretsmanager", ("GetSecretValue",), "live-playback-key-secret")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).

@@ -440,6 +440,10 @@ CDN_ORIGIN_SECRET_ENV = "VIDEOPLANE_CDN_ORIGIN_SECRET_ID"
 CDN_ORIGIN_SECRET = "cdn-origin-secret"
 TRUST_VIEWER_COUNTRY_ENV = "VIDEOPLANE_TRUST_VIEWER_COUNTRY"
 LIVE_PLAYBACK_KEY_ENV = "VIDEOPLANE_LIVE_PLAYBACK_KEY"
+# On AWS the same key is in a secret the stack makes at deploy time (infra/live_playback_key.py);
+# this variable names it and replaces LIVE_PLAYBACK_KEY_ENV (which stays the devstack's inline PEM).
+LIVE_PLAYBACK_KEY_SECRET_ENV = "VIDEOPLANE_LIVE_PLAYBACK_KEY_SECRET"
+LIVE_PLAYBACK_KEY_SECRET = "live-playback-key-secret"
 
 
 # -- live streams (chalicelib.live) ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from chalicelib.core.wiring import component, media_bucket, table
 
 if TYPE_CHECKING:
     from chalicelib.playback.adapters.edge_store import KeyValueStoreEdge
+    from chalicelib.playback.adapters.live_playback_key import SecretsManagerLivePlaybackKey
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.services.edge import EdgeService
     from chalicelib.playback.services.embed import EmbedService
@@ -75,13 +76,25 @@ def embed_service() -> EmbedService:
         playback_keys=DynamoPlaybackKeys(table()),
         geo_policies=DynamoGeoPolicies(table()),
         live_streams=DynamoPublicLiveStreams(table()),
-        live_playback_key=current.live_playback_key,
+        # AWS: the stack's secret (read once per container); the devstack: the PEM itself.
+        live_playback_key=secret.value if (secret := live_playback_key_secret()) else current.live_playback_key,
         # AWS: the rotated secret (read through its cache on each use); the devstack: a fixed key.
         session_keys=service.verifying
         if (service := session_key_service())
         else session_keys(current.playback_session_keys),
         clock=utc_now,
     )
+
+
+@component
+def live_playback_key_secret() -> SecretsManagerLivePlaybackKey | None:
+    """None without the secret (the devstack's key is inline, VIDEOPLANE_LIVE_PLAYBACK_KEY)."""
+    from chalicelib.core import config
+    from chalicelib.core.wiring import settings
+    from chalicelib.playback.adapters.live_playback_key import SecretsManagerLivePlaybackKey
+
+    secret_id = settings().live_playback_key_secret_id
+    return SecretsManagerLivePlaybackKey(config.secretsmanager(), secret_id) if secret_id else None
 
 
 @component

@@ -167,6 +167,29 @@ def test_wrong_and_reset_keys_are_refused(live: LiveStreamsApi, api: Api, projec
     assert not live.get(stream.live_stream_id).broadcasting
 
 
+def test_an_srt_push_needs_its_channels_passphrase(live: LiveStreamsApi, api: Api, project_a: Tenant) -> None:
+    """As IVS: the key alone does not open a channel over SRT. A wrong passphrase, or none, is
+    refused at the handshake (the front door checks the caller's key material); with it, the push
+    broadcasts (the key material rewrapped for the front door's listener decrypts)."""
+    stream = live.create(LiveStreamCreationPayload(name=f"srt passphrase {marker()}"))
+    srt = api.ok("GET", f"/live-streams/{stream.live_stream_id}", project_a.api_key)["ingest"]["srt"]
+    passphrase = srt["passphrase"]
+    assert srt["url"] == f"{srt['server']}?streamid={stream.stream_key}&passphrase={passphrase}"
+    wrong = refused(srt["url"].replace(passphrase, "not-the-channels-passphrase"), "srt")
+    none = refused(f"{srt['server']}?streamid={stream.stream_key}", "srt")
+    # libsrt names the rejection's reason (SRT_REJ_BADSECRET): "Incorrect passphrase".
+    assert "BADSECRET" in wrong, wrong
+    assert "Input/output error" in none, none
+    # Refused before IVS would open a session: the stream never saw a push.
+    assert api.ok("GET", f"/live-streams/{stream.live_stream_id}", project_a.api_key)["status"]["state"] == "idle"
+    encoder = push(srt["url"], "srt")
+    try:
+        wait_until(lambda: live.get(stream.live_stream_id).broadcasting)
+        plays(stream.assets.hls, seconds=2)
+    finally:
+        stop(encoder)
+
+
 def test_an_rtmps_push_with_its_key_broadcasts_and_a_wrong_key_is_refused(
     live: LiveStreamsApi, api: Api, devstack: Devstack, project_a: Tenant
 ) -> None:

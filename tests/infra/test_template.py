@@ -71,10 +71,10 @@ def only(items: Mapping[str, Any]) -> tuple[str, Any]:
 
 
 def secret(template: Template, construct_id: str) -> tuple[str, Any]:
-    """The secret of that construct id: SigningKeys (access tokens), PlaybackSessionKeys or
-    CdnOriginSecret."""
+    """The secret of that construct id: SigningKeys (access tokens), PlaybackSessionKeys,
+    CdnOriginSecret or LivePlaybackKeySecret."""
     secrets = of_type(template, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 3, sorted(secrets)
+    assert len(secrets) == 4, sorted(secrets)
     return only({k: v for k, v in secrets.items() if k.startswith(construct_id)})
 
 
@@ -85,6 +85,7 @@ SYMBOLIC = {
     "signing-secret",
     resources.PLAYBACK_SESSION_SECRET,
     resources.CDN_ORIGIN_SECRET,
+    resources.LIVE_PLAYBACK_KEY_SECRET,
     resources.PLAYBACK_EDGE_STORE,
     resources.EVENT_BUS.permission,
     *(bucket.permission for bucket in resources.BUCKETS),
@@ -167,6 +168,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
     secret_id, _ = secret(template, "SigningKeys")
     playback_secret_id, _ = secret(template, "PlaybackSessionKeys")
     origin_secret_id, _ = secret(template, "CdnOriginSecret")
+    live_key_secret_id, _ = secret(template, "LivePlaybackKeySecret")
     store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
     queues = set(of_type(template, "AWS::SQS::Queue"))
     if resource == "*":
@@ -182,6 +184,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         ({"Ref": secret_id}, "signing-secret"),
         ({"Ref": playback_secret_id}, resources.PLAYBACK_SESSION_SECRET),
         ({"Ref": origin_secret_id}, resources.CDN_ORIGIN_SECRET),
+        ({"Ref": live_key_secret_id}, resources.LIVE_PLAYBACK_KEY_SECRET),
         ({"Fn::GetAtt": [store_id, "Arn"]}, resources.PLAYBACK_EDGE_STORE),
         (MEDIACONVERT_ARN, MEDIACONVERT),
         (_ivs_arn("channel"), IVS),
@@ -270,10 +273,12 @@ def test_function_set_equals_routes_consumers_and_authorizers(synthesized: Synth
     missing, extra = function_set_drift(chalice_app, synthesized.template)
     assert (missing, extra) == (set(), set())
     # Every Lambda function in the template is one of the app's (no shared or stray functions), but
-    # for CDK's handler that writes the uploads bucket's notification configuration at deploy time.
+    # for CDK's handler that writes the uploads bucket's notification configuration at deploy time
+    # and the live playback key's custom resource (infra/live_playback_key.py).
     others = set(of_type(synthesized.template, "AWS::Lambda::Function")) - set(
         functions_by_name(synthesized.template).values()
     )
+    others = {other for other in others if not other.startswith("LivePlaybackKeyFunction")}
     assert len(others) == 1 and next(iter(others)).startswith(NOTIFICATIONS_HANDLER_PREFIX)
     assert len(functions_by_name(synthesized.template)) == len(expected_function_names(chalice_app))
 
@@ -450,6 +455,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
     secret_id, _ = secret(template, "SigningKeys")
     playback_secret_id, _ = secret(template, "PlaybackSessionKeys")
     origin_secret_id, _ = secret(template, "CdnOriginSecret")
+    live_key_secret_id, _ = secret(template, "LivePlaybackKeySecret")
     store_id, _ = only(of_type(template, "AWS::CloudFront::KeyValueStore"))
     ids = platform_ids(template)
     distribution_id, _ = only(of_type(template, "AWS::CloudFront::Distribution"))
@@ -500,6 +506,7 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
             resources.PLAYBACK_SESSION_SECRET_ENV: {"Ref": playback_secret_id},
             # Never TRUST_VIEWER_COUNTRY_ENV: on AWS the country is believed only through the CDN.
             resources.CDN_ORIGIN_SECRET_ENV: {"Ref": origin_secret_id},
+            resources.LIVE_PLAYBACK_KEY_SECRET_ENV: {"Ref": live_key_secret_id},
             resources.LIVE_RECORDING_CONFIGURATION_ENV: {"Fn::GetAtt": [recording_id, "Arn"]},
             resources.ROOM_STORAGE_CONFIGURATION_ENV: {"Fn::GetAtt": [room_storage_id, "Arn"]},
             resources.ROOM_ENCODER_CONFIGURATION_ENV: {"Fn::GetAtt": [room_encoder_id, "Arn"]},
@@ -539,11 +546,19 @@ def test_a_route_of_a_context_without_a_handler_module_is_refused() -> None:
         plan(place_routes(app, "app"))
 
 
+def code_asset(outdir: Path) -> Path:
+    """The app's code asset (the other zip is the live playback key's provider, infra/live_playback_key.py)."""
+    (asset,) = [
+        path for path in outdir.glob("asset.*.zip") if "ivs_key_provider.py" not in zipfile.ZipFile(path).namelist()
+    ]
+    return asset
+
+
 def test_every_handler_imports_from_the_code_asset_alone(
     synthesized: Synthesized, chalice_app: Any, tmp_path: Path
 ) -> None:
     """What Lambda would do: only the standard library and the asset on sys.path (python -S)."""
-    (asset,) = synthesized.outdir.glob("asset.*.zip")
+    asset = code_asset(synthesized.outdir)
     with zipfile.ZipFile(asset) as code:
         code.extractall(tmp_path)
     handlers = sorted({spec.handler for spec in plan(chalice_app)})
@@ -574,7 +589,7 @@ def test_each_handler_loads_only_its_own_module_and_a_context_app_serves_its_rou
     """Each handler module alone, in a fresh interpreter on the code asset: it never imports app.py
     (which holds every context), and a context's app has exactly the routes of that context's
     functions (Chalice finds a route by resourcePath and httpMethod in the app the handler names)."""
-    (asset,) = synthesized.outdir.glob("asset.*.zip")
+    asset = code_asset(synthesized.outdir)
     with zipfile.ZipFile(asset) as code:
         assert "app.py" not in code.namelist()
         code.extractall(tmp_path)

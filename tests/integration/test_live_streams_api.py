@@ -14,7 +14,7 @@ from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.live.consumers.channels import release_live_channels
 from devstack.emulator import TABLE_NAME
-from devstack.ivsplane import IvsPlane, Refused
+from devstack.ivsplane import IvsPlane, Refused, WrongPassphrase
 from tests.integration.conftest import ApiClient
 from tests.integration.files import jpeg, media_keys, media_object, png, upload
 from tests.integration.test_outbox import announced_removals
@@ -48,6 +48,11 @@ def test_create_get_list_update_round_trip(ivs: IvsPlane, tenant: ApiClient) -> 
     idle = {"name": "yt", "serverUrl": restream["serverUrl"], "state": "idle"}
     assert stream["status"] == {"state": "idle", "restreams": [idle]} and stream["streamKey"].startswith("sk_")
     assert stream["ingest"]["srt"]["url"].startswith("srt://127.0.0.1:9000?streamid=" + stream["streamKey"])
+    # The channel's SRT passphrase (the devstack's IVS plane gives each channel one, as IVS does).
+    (channel,) = ivs.channels.values()
+    passphrase = channel["srt"]["passphrase"]
+    assert stream["ingest"]["srt"]["passphrase"] == passphrase and len(passphrase) >= 10
+    assert stream["ingest"]["srt"]["url"].endswith(f"&passphrase={passphrase}")
     (channel,) = ivs.channels.values()
     assert channel["name"].endswith(stream["liveStreamId"]) and channel["latencyMode"] == "LOW"
     assert channel["tags"]["videoplane:liveStreamId"] == stream["liveStreamId"]
@@ -75,6 +80,24 @@ def test_validation_answers_as_api_video(ivs: IvsPlane, tenant: ApiClient) -> No
     null = tenant.call("PATCH", f"/live-streams/{stream['liveStreamId']}", {"name": None})
     assert null.status_code == 400 and null.json_body["name"] == "name"
     assert ivs.channels and len(ivs.channels) == 1  # refused payloads made no channel
+
+
+def test_an_srt_push_is_admitted_only_when_the_channels_passphrase_opens_its_key_material(
+    ivs: IvsPlane, tenant: ApiClient
+) -> None:
+    stream = create(tenant)
+    passphrase = stream["ingest"]["srt"]["passphrase"]
+    seen: list[str] = []
+
+    def wrong(offered: str) -> bool:
+        seen.append(offered)
+        return False
+
+    with pytest.raises(WrongPassphrase):
+        ivs.admit(stream["streamKey"], wrong)
+    assert seen == [passphrase] and not ivs.live  # refused before a session (no Session Created)
+    admitted = ivs.admit(stream["streamKey"], lambda offered: offered == passphrase)
+    assert ivs.live[admitted.channel_arn]["streamId"] == admitted.stream_id
 
 
 def test_reset_key_complete_and_delete_release_the_channel(ivs: IvsPlane, tenant: ApiClient) -> None:

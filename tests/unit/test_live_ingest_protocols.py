@@ -177,3 +177,48 @@ def test_the_rejection_answers_the_callers_socket_with_a_failure_type() -> None:
     assert parsed is not None and parsed.handshake_type == srt.REJECTION_BASE + srt.REJECT_FORBIDDEN
     assert struct.unpack(">I", rejected[12:16])[0] == 0xCAFE
     assert len(rejected) == srt.HEADER_SIZE + srt.HANDSHAKE_CIF_SIZE  # no extensions
+
+
+# Key material as ffmpeg 9's libsrt sent it in a conclusion with `passphrase=listenerpass123`
+# (captured on loopback): AES-CTR, a 16-byte salt, one 16-byte even key wrapped.
+CAPTURED_KM = bytes.fromhex(
+    "12202901000000000200020000000404208907371971421fb3687a46ae891cdcfaf9f711f63d882f30e0f5785ca3acb618c0bae7890ac115"
+)
+CAPTURED_PASSPHRASE = "listenerpass123"
+
+
+def km(content: bytes, kind: int = srt.KMREQ_EXTENSION) -> bytes:
+    return struct.pack(">HH", kind, len(content) // 4) + content
+
+
+def test_key_material_opens_only_with_its_passphrase() -> None:
+    assert srt.unwrap(CAPTURED_KM, CAPTURED_PASSPHRASE) == bytes.fromhex("b6eb8a863ad71e3c5b306d9729cb3fe0")
+    assert srt.unwrap(CAPTURED_KM, "listenerpass124") is None
+    assert srt.unwrap(CAPTURED_KM[:-8], CAPTURED_PASSPHRASE) is None  # truncated
+    assert srt.unwrap(b"\x00" * 40, CAPTURED_PASSPHRASE) is None  # not key material
+
+
+def test_rewrapping_keeps_the_stream_key_and_comes_back_the_same() -> None:
+    listener = srt.rewrap(CAPTURED_KM, CAPTURED_PASSPHRASE, "the-listeners-own-0")
+    assert listener is not None and len(listener) == len(CAPTURED_KM) and listener != CAPTURED_KM
+    assert listener[:32] == CAPTURED_KM[:32]  # header and salt as sent
+    assert srt.unwrap(listener, "the-listeners-own-0") == srt.unwrap(CAPTURED_KM, CAPTURED_PASSPHRASE)
+    # The listener's KMRSP echoes its material; wrapped back, it is what the caller sent.
+    assert srt.rewrap(listener, "the-listeners-own-0", CAPTURED_PASSPHRASE) == CAPTURED_KM
+    assert srt.rewrap(CAPTURED_KM, "wrong-passphrase", "x" * 10) is None
+
+
+def test_the_key_material_of_a_conclusion_is_found_and_replaced_in_place() -> None:
+    hsreq = struct.pack(">HH", 1, 3) + bytes(12)
+    conclusion = handshake(srt.CONCLUSION, hsreq + sid("sk_key") + km(CAPTURED_KM))
+    assert srt.key_material(conclusion) == CAPTURED_KM
+    assert srt.key_material(conclusion, srt.KMRSP_EXTENSION) is None
+    other = bytes(len(CAPTURED_KM))
+    replaced = srt.with_key_material(conclusion, other)
+    assert len(replaced) == len(conclusion) and srt.key_material(replaced) == other
+    parsed = srt.parse_handshake(replaced)
+    assert parsed is not None and parsed.stream_id == "sk_key"
+    with pytest.raises(ValueError):
+        srt.with_key_material(conclusion, other[:-4])
+    response = handshake(srt.CONCLUSION, hsreq + km(CAPTURED_KM, srt.KMRSP_EXTENSION))
+    assert srt.key_material(response, srt.KMRSP_EXTENSION) == CAPTURED_KM

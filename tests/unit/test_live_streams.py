@@ -288,6 +288,7 @@ def test_ingest_points_per_protocol() -> None:
     }
     assert points["rtmp"]["url"] == "rtmp://in.example:1935/app/sk_1"
     assert points["srt"]["url"] == "srt://srt.example:9000?streamid=sk_1&passphrase=pw"
+    assert points["srt"]["passphrase"] == "pw" and "passphrase" not in points["rtmp"]
 
 
 def test_snapshot_keeps_secrets_out() -> None:

@@ -30,12 +30,19 @@ class IngestPoint(BaseModel):
     url: str = Field(description="The full URL, with the key (SRT: as `streamid`)")
 
 
+class SrtIngestPoint(IngestPoint):
+    passphrase: str | None = Field(
+        default=None,
+        description="The channel's SRT passphrase (also in `url`); a push without it, or with another, is refused",
+    )
+
+
 class LiveStreamIngest(BaseModel):
     """Videoplane extension: where encoders push, per protocol."""
 
     rtmps: IngestPoint
     rtmp: IngestPoint
-    srt: IngestPoint
+    srt: SrtIngestPoint
 
 
 class RestreamStatus(BaseModel):

@@ -366,7 +366,8 @@ class IngestTemplates(BaseModel):
 
 def ingest_points(stream: LiveStream, templates: IngestTemplates) -> dict[str, dict[str, str]]:
     """Per protocol, the server to enter in an encoder and the full URL with the key. SRT carries
-    the key as `streamid` (and IVS's passphrase when the channel has one)."""
+    the key as `streamid` and IVS's passphrase, which is also given alone (encoders such as OBS
+    ask for it in a field of its own)."""
     if stream.channel is None or stream.stream_key is None:
         return {}
     channel, key = stream.channel, stream.stream_key.value
@@ -377,4 +378,6 @@ def ingest_points(stream: LiveStream, templates: IngestTemplates) -> dict[str, d
     srt_server = templates.srt.format(endpoint=channel.srt_endpoint or channel.ingest_endpoint)
     query = f"streamid={key}" + (f"&passphrase={channel.srt_passphrase}" if channel.srt_passphrase else "")
     points["srt"] = {"server": srt_server, "streamKey": key, "url": f"{srt_server}?{query}"}
+    if channel.srt_passphrase:
+        points["srt"]["passphrase"] = channel.srt_passphrase
     return points

@@ -15,6 +15,7 @@ from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.errors import NotFound
 from chalicelib.core.permissions import (
     CDN_ORIGIN_SECRET_READ,
+    LIVE_PLAYBACK_KEY_READ,
     PLAYBACK_SESSION_KEYS_READ,
     TABLE_INDEX_READ,
     TABLE_READ,
@@ -44,6 +45,8 @@ TAG = "Embed"
 PUBLIC_READ = (TABLE_READ, TABLE_INDEX_READ)
 # A private video's page uses up its token, counts refusals and signs or checks a session.
 PLAYBACK = (*PUBLIC_READ, TABLE_WRITE, PLAYBACK_SESSION_KEYS_READ, CDN_ORIGIN_SECRET_READ)
+# A private live stream's page, data and HLS sign an IVS playback JWT with the stack's key.
+LIVE_PLAYBACK = (*PLAYBACK, LIVE_PLAYBACK_KEY_READ)
 # A page or data read holding a playback session (or a token) is that viewer's: never cached.
 PRIVATE_CACHE = {"Cache-Control": "private, no-store"}
 
@@ -140,7 +143,7 @@ def get_embed_data(call: Call, videoId: str) -> Any:  # noqa: N803
     "/embed/live/{liveStreamId}",
     "GET",
     permission=None,
-    uses=PLAYBACK,
+    uses=LIVE_PLAYBACK,
     query=PlaybackQuery,
     response_content_type=page.HTML,
     errors=(403,),
@@ -161,7 +164,7 @@ def get_live_embed_page(call: Call, liveStreamId: str) -> Any:  # noqa: N803 - n
     "/embed/live/{liveStreamId}/data",
     "GET",
     permission=None,
-    uses=PLAYBACK,
+    uses=LIVE_PLAYBACK,
     query=PlaybackQuery,
     response="LiveEmbedData",
     errors=(403,),
@@ -180,7 +183,7 @@ def get_live_embed_data(call: Call, liveStreamId: str) -> Any:  # noqa: N803
     "/embed/live/{liveStreamId}/token/{privateToken}/hls/manifest.m3u8",
     "GET",
     permission=None,
-    uses=PLAYBACK,
+    uses=LIVE_PLAYBACK,
     status=302,
     errors=(403,),
     tag=TAG,

@@ -57,7 +57,7 @@ class EmbedService:
         playback_keys: PlaybackKeys | None = None,
         geo_policies: GeoPolicies | None = None,
         live_streams: PublicLiveStreams | None = None,
-        live_playback_key: str = "",
+        live_playback_key: str | Callable[[], str] = "",
     ) -> None:
         self.videos = videos
         self.players = players
@@ -71,8 +71,9 @@ class EmbedService:
         self.playback_keys = playback_keys
         self.geo_policies = geo_policies
         self.live_streams = live_streams
-        # Signs IVS playback JWTs of private live streams (ES384 PEM); empty: they cannot play.
-        self.live_playback_key = live_playback_key
+        # Signs IVS playback JWTs of private live streams (ES384 PEM), or where to read it (a
+        # secret, on AWS); empty: they cannot play.
+        self._live_playback_key = live_playback_key
 
     def view(
         self,
@@ -131,7 +132,8 @@ class EmbedService:
         if token is None:
             self._refuse(found, Denial.NO_TOKEN, now)
         self._check_country(found, country)
-        if not self.live_playback_key:
+        signing_key = self.live_playback_key()
+        if not signing_key:
             self._refuse(found, Denial.MALFORMED, now)
         if not players.origin_allowed(self._player(found), origin):
             self._refuse(found, Denial.REFERRER, now)
@@ -145,7 +147,7 @@ class EmbedService:
         elif not self._consume(found.project_id, live_stream_id, token, now):
             self._refuse(found, Denial.USED, now)
         # The page's own origin fetches the HLS (hls.js inside the iframe), so any origin may.
-        signed = ivs_tokens.ivs_token(found.channel_arn, self.live_playback_key, now)
+        signed = ivs_tokens.ivs_token(found.channel_arn, signing_key, now)
         return LiveViewing(found, f"{found.hls}?token={signed}", private=True)
 
     def _consume(self, project_id: str, subject_id: str, token: str, now: datetime) -> bool:
@@ -210,6 +212,10 @@ class EmbedService:
     def session_keys(self) -> tuple[SessionKey, ...]:
         keys = self._session_keys
         return keys() if callable(keys) else keys
+
+    def live_playback_key(self) -> str:
+        key = self._live_playback_key
+        return key() if callable(key) else key
 
     def _now(self) -> datetime:
         if self.clock is None:
