@@ -99,6 +99,7 @@ def main() -> None:
         tag = f"load{random.randrange(10**9)}"
         results = Results()
         cpu_before, emulator_before = stack.cpu_seconds(), stack.emulator_cpu_seconds()
+        snapshots_before = stack.emulator_cpu_seconds(snapshots=True)
         started = time.monotonic()
         until = started + args.seconds
         threads = [
@@ -112,6 +113,7 @@ def main() -> None:
         elapsed = time.monotonic() - started
         cpu = stack.cpu_seconds() - cpu_before
         emulator_cpu = stack.emulator_cpu_seconds() - emulator_before
+        snapshots_cpu = stack.emulator_cpu_seconds(snapshots=True) - snapshots_before
         seen = listed(base, token, tag)
         log_errors = stack.log_errors()
     everything = [seconds for values in results.latencies.values() for seconds in values]
@@ -134,6 +136,7 @@ def main() -> None:
         f"  AWS emulator CPU:     {emulator_cpu:.1f} s ({emulator_cpu / elapsed * 100:.0f}% of one core;"
         f" {emulator_cpu / max(1, len(everything)) * 1000:.1f} ms a request)"
     )
+    print(f"  its snapshot writers: {snapshots_cpu:.1f} s ({snapshots_cpu / elapsed * 100:.0f}% of one core)")
 
 
 if __name__ == "__main__":

@@ -95,13 +95,14 @@ class Devstack:
         """user + system CPU time of the devstack process so far (Linux /proc)."""
         return float("nan") if self.process is None else _cpu_seconds(self.process.pid)
 
-    def emulator_cpu_seconds(self) -> float:
-        """The same for the AWS emulator, the devstack's child process running moto."""
+    def emulator_cpu_seconds(self, snapshots: bool = False) -> float:
+        """The same for the AWS emulator, the devstack's child process running moto; with
+        `snapshots`, that of the children it forked to write its snapshots (devstack.persistence)."""
         if self.process is None:
             return float("nan")
         for child in _children(self.process.pid):
             if b"devstack.emulator" in _read(f"/proc/{child}/cmdline"):
-                return _cpu_seconds(child)
+                return _cpu_seconds(child, children=snapshots)
         return float("nan")
 
     def log_errors(self) -> int:
@@ -131,9 +132,11 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in _read(f"/proc/{pid}/task/{pid}/children").split()]
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, children: bool = False) -> float:
+    """utime + stime, or with `children` those of its children it has waited for (cutime + cstime)."""
     stat = _read(f"/proc/{pid}/stat")
     if not stat:
         return float("nan")
     fields = stat.rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")

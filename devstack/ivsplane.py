@@ -150,6 +150,10 @@ class IvsPlane:
             self.channels, self.stream_keys = state["channels"], state["streamKeys"]
             self.recording_configurations = state.get("recordingConfigurations", {})
             self.playback_key_pairs = state.get("playbackKeyPairs", {})
+            for channel in self.channels.values():
+                # A channel saved before channels had passphrases gets one, as IVS gives every channel.
+                srt = channel.setdefault("srt", {"endpoint": channel.get("ingestEndpoint", "")})
+                srt.setdefault("passphrase", _token(SRT_PASSPHRASE_LENGTH))
         self._server: _Server | None = None
         # EventBridge client of the emulated account: IVS reports on its default bus.
         self.events = events
@@ -360,7 +364,6 @@ class IvsPlane:
             if key is None or key["channelArn"] not in self.channels:
                 raise Refused("unknown stream key")
             channel = self.channels[key["channelArn"]]
-            # A channel saved before channels had passphrases has none: no SRT push opens it.
             if srt_passphrase is not None and not srt_passphrase(channel["srt"].get("passphrase", "")):
                 raise WrongPassphrase("wrong SRT passphrase")
             if channel["arn"] in self.live:

@@ -202,6 +202,12 @@ class Snapshotter:
         if pid == 0:  # the child: a frozen image of the emulator; pickle it and leave at once
             code = 0
             try:
+                # Restore drops them anyway, and they are every write the stack ever made: pickled,
+                # they made each snapshot cost more than the last (the child's copy, so the running
+                # emulator keeps them).
+                for regions in _backends()["dynamodb"].values():
+                    for dynamodb in regions.values():
+                        _drop_stream_records(dynamodb.tables.values())
                 save(self.directory)
             except BaseException:  # noqa: BLE001 - reported through the exit code
                 code = 1
