@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
+    from chalicelib.live.domain.live_event_templates import LiveEventTemplate
     from chalicelib.live.domain.live_streams import Channel, LiveStream, Relay, Restream, StreamKey
 
 
@@ -84,3 +85,13 @@ class RestreamRelays(Protocol):
     def stop(self, relay: Relay) -> None:
         """Idempotent: a relay already gone counts as stopped."""
         ...
+
+
+class LiveEventTemplateRepository(Protocol):
+    def get(self, project_id: str, template_id: str) -> LiveEventTemplate | None: ...
+    def list_all(self, project_id: str) -> list[LiveEventTemplate]: ...
+    def save(self, changes: Sequence[tuple[LiveEventTemplate, int | None]], audit: AuditEvent) -> None:
+        """Templates at their expected versions (None: new), with the audit entry, in one transaction."""
+        ...
+
+    def delete(self, template: LiveEventTemplate, audit: AuditEvent) -> None: ...

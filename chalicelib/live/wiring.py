@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.live.adapters.timers import SqsReconnectTimers
     from chalicelib.live.domain.live_streams import IngestTemplates
     from chalicelib.live.services.broadcasts import BroadcastService
+    from chalicelib.live.services.live_event_templates import LiveEventTemplateService
     from chalicelib.live.services.live_streams import LiveStreamService
     from chalicelib.live.services.restreams import RestreamService
 
@@ -103,3 +104,12 @@ def ingest_templates() -> IngestTemplates:
     from chalicelib.live.domain.live_streams import IngestTemplates
 
     return IngestTemplates(**settings().live_ingest)
+
+
+@component
+def live_event_template_service() -> LiveEventTemplateService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.live_event_templates import DynamoLiveEventTemplateRepository
+    from chalicelib.live.services.live_event_templates import LiveEventTemplateService
+
+    return LiveEventTemplateService(DynamoLiveEventTemplateRepository(table()), utc_now)

@@ -8,6 +8,7 @@ from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
 from chalicelib.core.clock import epoch_seconds
+from chalicelib.live.domain.live_event_templates import LiveEventTemplate
 from chalicelib.live.domain.live_streams import LiveStream
 
 ENTITY = "liveStream"
@@ -36,3 +37,19 @@ def live_stream_item(stream: LiveStream) -> dict[str, Any]:
 
 def live_stream_from_item(item: dict[str, Any]) -> LiveStream:
     return LiveStream.model_validate(item_body(item))
+
+
+TEMPLATE_ENTITY = "liveEventTemplate"
+
+
+def template_key(project_id: str, template_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "LIVE_EVENT_TEMPLATE"), template_id
+
+
+def template_item(template: LiveEventTemplate) -> dict[str, Any]:
+    pk, sk = template_key(template.project_id, template.template_id)
+    return {PK: pk, SK: sk, "entity": TEMPLATE_ENTITY, **template.model_dump(mode="json")}
+
+
+def template_from_item(item: dict[str, Any]) -> LiveEventTemplate:
+    return LiveEventTemplate.model_validate(item_body(item))

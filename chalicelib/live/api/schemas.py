@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from chalicelib.live.domain.live_event_templates import LiveEventTemplateCreation
+
 
 class LiveStreamAssets(BaseModel):
     hls: str
@@ -87,3 +89,15 @@ class LiveStream(BaseModel):
         "the same broadcast"
     )
     status: LiveStreamStatus
+
+
+# -- managed live events (Videoplane) -------------------------------------------------------------
+
+
+class LiveEventTemplate(LiveEventTemplateCreation):
+    """A live event template: the profile an event's MediaLive channel is built from."""
+
+    templateId: str
+    version: int = Field(description="Bumped by every change; events record the version they applied")
+    createdAt: datetime
+    updatedAt: datetime
