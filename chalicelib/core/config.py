@@ -92,6 +92,10 @@ class Settings(BaseModel):
     # CloudFront sends (AWS), or every client (the devstack, which has no CDN).
     cdn_origin_secret_id: str = ""
     trust_viewer_country: bool = False
+    # Managed live events (MediaLive): the channels' role, who may push, the SRT passphrase secret.
+    medialive_role_arn: str = ""
+    live_event_ingest_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    live_event_srt_secret_arn: str = ""
 
 
 @cache
@@ -139,6 +143,9 @@ def get_settings() -> Settings:
         "playback_session_secret_id": env.get(resources.PLAYBACK_SESSION_SECRET_ENV),
         "cdn_origin_secret_id": env.get(resources.CDN_ORIGIN_SECRET_ENV),
         "trust_viewer_country": env.get(resources.TRUST_VIEWER_COUNTRY_ENV) == "1",
+        "medialive_role_arn": env.get(resources.MEDIALIVE_ROLE.env),
+        "live_event_ingest_cidrs": _cidrs(env.get(resources.LIVE_EVENT_INGEST_CIDRS_ENV)),
+        "live_event_srt_secret_arn": env.get(resources.LIVE_EVENT_SRT_SECRET_ENV),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],
@@ -150,6 +157,10 @@ def get_settings() -> Settings:
 
 def _ports(value: str | None) -> frozenset[int] | None:
     return frozenset(int(port) for port in value.split(",") if port.strip()) if value else None
+
+
+def _cidrs(value: str | None) -> tuple[str, ...] | None:
+    return tuple(cidr.strip() for cidr in value.split(",") if cidr.strip()) if value else None
 
 
 @cache
@@ -224,6 +235,11 @@ def ivs_realtime() -> Any:
 def cloudfront_keyvaluestore() -> Any:
     # Signed with SigV4A: needs botocore's CRT extra (awscrt) on AWS; tests stub the client.
     return _client("cloudfront-keyvaluestore")
+
+
+def medialive() -> Any:
+    # Managed live events' channels; the devstack sets AWS_ENDPOINT_URL_MEDIALIVE to its MediaLive plane.
+    return _client("medialive")
 
 
 def firehose() -> Any:

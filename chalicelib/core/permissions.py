@@ -125,6 +125,25 @@ PLAYBACK_SESSION_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "play
 CDN_ORIGIN_SECRET_READ = Access("secretsmanager", ("GetSecretValue",), "cdn-origin-secret")
 PLAYBACK_SESSION_KEYS_WRITE = Access("secretsmanager", ("GetSecretValue", "PutSecretValue"), "playback-session-secret")
 
+# Managed live events: one MediaLive channel, its inputs and security group per event, made when
+# it is armed (tagged at creation: CreateTags) and deleted when it ends; the channel runs as the
+# MediaLive role (iam:PassRole). The List* actions name no resource (infra.functions.UNSCOPED_ACTIONS).
+MEDIALIVE_CHANNELS_ARM = Access(
+    "medialive",
+    ("ListInputSecurityGroups", "CreateInputSecurityGroup", "ListInputs", "CreateInput", "DescribeInput",
+     "ListChannels", "CreateChannel", "DescribeChannel", "StartChannel", "CreateTags"),
+    "medialive",
+)  # fmt: skip
+MEDIALIVE_PASS_ROLE = Access("iam", ("PassRole",), "medialive-role")
+MEDIALIVE_CHANNELS_RELEASE = Access(
+    "medialive",
+    ("ListChannels", "DescribeChannel", "StopChannel", "DeleteChannel", "ListInputs", "DeleteInput",
+     "ListInputSecurityGroups", "DeleteInputSecurityGroup"),
+    "medialive",
+)  # fmt: skip
+# The operator's route override: an immediate input switch in the channel's schedule.
+MEDIALIVE_SCHEDULE = Access("medialive", ("BatchUpdateSchedule",), "medialive")
+
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).
 AUTHENTICATED = (TABLE_READ, TABLE_WRITE)

@@ -457,6 +457,12 @@ LIVE_INGEST_ENVS = {
     "srt": "VIDEOPLANE_LIVE_INGEST_SRT",
 }
 
+# Managed live events (MediaLive): the CIDRs allowed to push to their inputs (comma-separated;
+# 0.0.0.0/0 by default, loopback on the devstack), and the Secrets Manager secret holding the SRT
+# passphrase SRT_LISTENER inputs decrypt with (unset: SRT routes are refused).
+LIVE_EVENT_INGEST_CIDRS_ENV = "VIDEOPLANE_LIVE_EVENT_INGEST_CIDRS"
+LIVE_EVENT_SRT_SECRET_ENV = "VIDEOPLANE_LIVE_EVENT_SRT_SECRET_ARN"
+
 # The stack's one IVS recording configuration (IVS CreateRecordingConfiguration's request; infra
 # builds it as AWS::IVS::RecordingConfiguration, the devstack creates it on its IVS plane). To the
 # media bucket (`bucketName` is filled in with the stack's), no thumbnails (the VOD pipeline makes

@@ -4,14 +4,25 @@ with the Stubber and the strict model walk in tests/unit/test_medialive_channels
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
+import pytest
 from chalice.test import Client
 
+from chalicelib.core import wiring as core_wiring
 from chalicelib.core.domain.access import Role
+from chalicelib.live import wiring
+from chalicelib.live.domain.errors import ChannelRefused
+from chalicelib.live.domain.live_events import ChannelResources, Ingest, LiveEvent, RouteName
 from chalicelib.platform import wiring as platform_wiring
 from chalicelib.platform.services.projects import KeyCreation
+from devstack.emulator import TABLE_NAME
+from devstack.ivsplane import IvsPlane
 from tests.integration.conftest import ApiClient
+from tests.integration.test_live_streams_api import create as create_live_stream
 
 
 def with_role(client: Client, tenant: ApiClient, role: Role) -> ApiClient:
@@ -83,9 +94,246 @@ def test_operators_read_templates_but_only_admins_change_them(chalice_client: Cl
     assert operator.call("POST", "/live-event-templates", {"name": "mine"}).status_code == 403
 
 
-def test_another_project_sees_404(tenant: ApiClient, other_tenant: ApiClient) -> None:
+def test_another_project_sees_404_for_templates(tenant: ApiClient, other_tenant: ApiClient) -> None:
     template = create_template(tenant)
     path = f"/live-event-templates/{template['templateId']}"
     assert other_tenant.call("GET", path).status_code == 404
     assert other_tenant.call("PATCH", path, {"name": "x"}).status_code == 404
     assert other_tenant.call("DELETE", path).status_code == 404
+
+
+# -- live events --------------------------------------------------------------------------------
+
+
+class FakeChannels:
+    """MediaLive at the adapter boundary (the LiveEventChannels port): what was armed, released and
+    switched, and a refusal on demand."""
+
+    def __init__(self) -> None:
+        self.armed: list[str] = []
+        self.released: list[str] = []
+        self.switched: list[tuple[str, RouteName]] = []
+        self.refuse: str | None = None
+
+    def arm(self, event: LiveEvent) -> ChannelResources:
+        if self.refuse:
+            raise ChannelRefused(detail=self.refuse)
+        self.armed.append(event.live_event_id)
+        ingest = tuple(
+            Ingest(
+                route=RouteName(name),
+                protocol=route.protocol,
+                input_id=f"in-{name}",
+                url=f"rtmp://10.0.0.{n}:1935/{event.live_event_id}/{name}",
+            )
+            for n, (name, route) in enumerate((("primary", event.routes.primary), ("backup", event.routes.backup)))
+            if route is not None
+        )
+        return ChannelResources(
+            channel_id="1234567",
+            channel_arn=f"arn:aws:medialive:us-east-1:123456789012:channel:{event.live_event_id}",
+            input_ids=tuple(i.input_id for i in ingest),
+            ingest=ingest,
+            playback_url=f"https://media.example/live-events/{event.live_event_id}/index.m3u8",
+        )
+
+    def release(self, event: LiveEvent) -> None:
+        self.released.append(event.live_event_id)
+
+    def switch_input(self, event: LiveEvent, route: RouteName) -> None:
+        self.switched.append((event.live_event_id, route))
+
+
+@pytest.fixture
+def plane(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[IvsPlane]:
+    """IVS behind the live streams events reference (as tests/integration/test_live_streams_api.py)."""
+    ivs = IvsPlane("http://127.0.0.1:9/media")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IVS", ivs.start())
+    core_wiring.reset()
+    yield ivs
+    ivs.stop()
+
+
+@pytest.fixture
+def medialive(aws: None, monkeypatch: pytest.MonkeyPatch) -> FakeChannels:
+    fake = FakeChannels()
+    monkeypatch.setattr(wiring, "live_event_channels", lambda: fake)
+    core_wiring.reset()
+    return fake
+
+
+def schedule(start_in: timedelta = timedelta(hours=1), length: timedelta = timedelta(hours=1)) -> dict[str, str]:
+    start = datetime.now(UTC).replace(microsecond=0) + start_in
+    return {"startAt": start.isoformat(), "endAt": (start + length).isoformat()}
+
+
+def create_event(api: ApiClient, live_stream_id: str, **fields: Any) -> dict[str, Any]:
+    body = {"name": "Town hall", "liveStreamId": live_stream_id, "schedule": schedule(), **fields}
+    response = api.call("POST", "/live-events", body)
+    assert response.status_code == 201, response.body
+    return dict(response.json_body)
+
+
+def outbox_types(project_id: str) -> list[str]:
+    items = boto3.client("dynamodb").query(
+        TableName=TABLE_NAME, KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"P#{project_id}#OUTBOX"}},
+    )["Items"]  # fmt: skip
+    return [item["eventType"]["S"] for item in items]
+
+
+def test_an_event_is_created_armed_and_ended_once_each(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    stream = create_live_stream(tenant)
+    template = create_template(tenant, allowOverrides=["record"])
+    event = create_event(tenant, stream["liveStreamId"], templateId=template["templateId"], overrides={"record": True})
+    assert event["state"] == "draft" and event["liveEventId"].startswith("le")
+    assert event["templateVersion"] == 1 and event["profile"]["record"] is True and event["ingest"] == {}
+    start = datetime.fromisoformat(event["schedule"]["startAt"])
+    assert datetime.fromisoformat(event["schedule"]["armAt"]) == start - timedelta(minutes=5)
+    path = f"/live-events/{event['liveEventId']}"
+
+    armed = tenant.call("POST", f"{path}/arm")
+    assert armed.status_code == 200, armed.body
+    assert armed.json_body["state"] == "armed" and armed.json_body["ingest"]["backup"]["url"].startswith("rtmp://")
+    assert armed.json_body["playbackUrl"].endswith("/index.m3u8")
+    again = tenant.call("POST", f"{path}/arm")  # a retry: nothing made again, nothing announced again
+    assert again.status_code == 200 and medialive.armed == [event["liveEventId"]]
+
+    assert tenant.call("DELETE", path).status_code == 409  # end it first
+    ended = tenant.call("POST", f"{path}/end")
+    assert ended.status_code == 200 and ended.json_body["state"] == "ended"
+    assert tenant.call("POST", f"{path}/end").json_body["state"] == "ended"
+    assert medialive.released == [event["liveEventId"]]
+    assert sorted(t for t in outbox_types(tenant.project_id) if t.startswith("live-event.")) == [
+        "live-event.armed",
+        "live-event.ended",
+    ]
+    assert tenant.call("POST", f"{path}/arm").status_code == 409  # ended is final
+    assert tenant.call("DELETE", path).status_code == 204
+
+
+def test_a_forbidden_override_is_refused_naming_the_field(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    stream = create_live_stream(tenant)
+    template = create_template(tenant, allowOverrides=["record"])
+    body = {
+        "name": "x", "liveStreamId": stream["liveStreamId"], "schedule": schedule(),
+        "templateId": template["templateId"], "overrides": {"failover": {"inputLossMs": 200}},
+    }  # fmt: skip
+    refused = tenant.call("POST", "/live-events", body)
+    assert refused.status_code == 400 and refused.json_body["name"] == "overrides[failover]"
+    assert template["templateId"] in refused.json_body["detail"]
+
+
+def test_schedules_sources_and_routes_are_validated(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    stream = create_live_stream(tenant)
+    base = {"name": "x", "liveStreamId": stream["liveStreamId"]}
+    backwards = {"startAt": "2030-01-01T10:00:00Z", "endAt": "2030-01-01T09:00:00Z"}
+    assert tenant.call("POST", "/live-events", {**base, "schedule": backwards}).status_code == 400
+    late_arm = {**schedule(), "armAt": "2099-01-01T00:00:00Z"}
+    assert tenant.call("POST", "/live-events", {**base, "schedule": late_arm}).status_code == 400
+    both = {**base, "videoId": "vi" + "A" * 22, "schedule": schedule()}
+    assert tenant.call("POST", "/live-events", both).status_code == 400
+    missing = {"name": "x", "liveStreamId": "li" + "A" * 22, "schedule": schedule()}
+    response = tenant.call("POST", "/live-events", missing)
+    assert response.status_code == 400 and response.json_body["name"] == "liveStreamId"
+    no_video = {"name": "x", "videoId": "vi" + "A" * 22, "schedule": schedule()}
+    assert tenant.call("POST", "/live-events", no_video).json_body["name"] == "videoId"
+    srt = {**base, "schedule": schedule(), "routes": {"primary": {"protocol": "srt"}}}
+    refused = tenant.call("POST", "/live-events", srt)  # no SRT passphrase secret configured
+    assert refused.status_code == 400 and refused.json_body["name"] == "routes[primary][protocol]"
+
+
+def test_a_draft_changes_freely_a_live_one_only_its_name_and_end(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
+    path = f"/live-events/{event['liveEventId']}"
+    patched = tenant.call("PATCH", path, {"name": "Renamed", "overrides": {"segmentSeconds": 4}})
+    assert patched.status_code == 200 and patched.json_body["profile"]["segmentSeconds"] == 4
+    assert tenant.call("POST", f"{path}/arm").status_code == 200
+    refused = tenant.call("PATCH", path, {"overrides": {"segmentSeconds": 6}})
+    assert refused.status_code == 409 and refused.json_body["name"] == "overrides"
+    later = {
+        **event["schedule"],
+        "endAt": (datetime.fromisoformat(event["schedule"]["endAt"]) + timedelta(hours=1)).isoformat(),
+    }
+    del later["armAt"]
+    later["armAt"] = event["schedule"]["armAt"]
+    extended = tenant.call("PATCH", path, {"name": "Longer", "schedule": later})
+    assert extended.status_code == 200, extended.body
+    assert extended.json_body["schedule"]["endAt"] == later["endAt"] and extended.json_body["name"] == "Longer"
+    earlier = {**later, "startAt": later["armAt"]}
+    assert tenant.call("PATCH", path, {"schedule": earlier}).status_code == 409
+
+
+def test_a_refused_channel_fails_the_event(plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient) -> None:
+    event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
+    medialive.refuse = "Bad encoder settings"
+    response = tenant.call("POST", f"/live-events/{event['liveEventId']}/arm")
+    assert response.status_code == 422 and response.json_body["detail"] == "Bad encoder settings"
+    failed = tenant.call("GET", f"/live-events/{event['liveEventId']}").json_body
+    assert failed["state"] == "failed" and failed["failure"] == "Bad encoder settings"
+    assert "live-event.failed" in outbox_types(tenant.project_id)
+    medialive.refuse = None  # fixed: a failed event may be armed again
+    assert tenant.call("POST", f"/live-events/{event['liveEventId']}/arm").json_body["state"] == "armed"
+
+
+def test_the_route_override_needs_equal_preference_and_is_audited_with_the_actor(
+    chalice_client: Client, plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    stream = create_live_stream(tenant)
+    preferred = create_event(tenant, stream["liveStreamId"])
+    path = f"/live-events/{preferred['liveEventId']}"
+    tenant.call("POST", f"{path}/arm")
+    refused = tenant.call("POST", f"{path}/route", {"mode": "backup"})
+    assert refused.status_code == 409 and "EQUAL_INPUT_PREFERENCE" in refused.json_body["detail"]
+
+    equal = {"failover": {"inputPreference": "EQUAL_INPUT_PREFERENCE"}}
+    event = create_event(tenant, stream["liveStreamId"], overrides=equal)
+    path = f"/live-events/{event['liveEventId']}"
+    operator = with_role(chalice_client, tenant, Role.OPERATOR)
+    viewer = with_role(chalice_client, tenant, Role.VIEWER)
+    assert operator.call("POST", f"{path}/route", {"mode": "backup"}).status_code == 409  # not armed yet
+    operator.call("POST", f"{path}/arm")
+    assert viewer.call("POST", f"{path}/route", {"mode": "backup"}).status_code == 403
+    forced = operator.call("POST", f"{path}/route", {"mode": "backup"})
+    assert forced.status_code == 200 and forced.json_body["routeMode"] == "backup"
+    assert medialive.switched == [(event["liveEventId"], RouteName.BACKUP)]
+    assert operator.call("POST", f"{path}/route", {"mode": "backup"}).status_code == 200  # a retry
+    back = operator.call("POST", f"{path}/route", {"mode": "automatic"})
+    assert back.json_body["routeMode"] == "automatic" and len(medialive.switched) == 1
+    assert operator.call("POST", f"{path}/route", {"mode": "sideways"}).status_code == 400
+
+    entries = tenant.call("GET", f"{path}/timeline?pageSize=100").json_body["data"]
+    requests = [e for e in entries if e["kind"] == "request"]
+    assert [e["summary"] for e in requests] == [
+        "live-event.create",
+        "live-event.arm",
+        "live-event.route",
+        "live-event.route",
+    ]
+    assert {e["actorKeyId"] for e in requests[1:]} == {operator.issued.key.key_id}
+    assert all(e["requestId"] for e in requests)
+    kinds = [e["kind"] for e in entries]
+    assert "transition" in kinds and "route" in kinds
+    assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
+    health = tenant.call("GET", f"{path}/health").json_body
+    assert health["routeMode"] == "automatic" and [i["route"] for i in health["inputs"]] == ["primary", "backup"]
+
+
+def test_another_project_sees_404_for_events(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient, other_tenant: ApiClient
+) -> None:
+    event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
+    path = f"/live-events/{event['liveEventId']}"
+    assert other_tenant.call("GET", path).status_code == 404
+    assert other_tenant.call("POST", f"{path}/arm").status_code == 404
+    assert other_tenant.call("GET", f"{path}/timeline").status_code == 404
+    assert other_tenant.call("GET", "/live-events").json_body["data"] == []
+    assert medialive.armed == []
