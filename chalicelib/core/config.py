@@ -57,6 +57,7 @@ class Settings(BaseModel):
     webhook_dead_letters_queue_url: str = ""
     sources_queue_url: str = ""
     live_events_queue_url: str = ""
+    live_event_channels_queue_url: str = ""
     room_events_queue_url: str = ""
     # Set only by the devstack and its tests: their receivers and files are served from 127.0.0.1.
     # Each egress is opened on its own switch, on purpose; never set on AWS.
@@ -122,6 +123,7 @@ def get_settings() -> Settings:
         "webhook_dead_letters_queue_url": env.get(resources.WEBHOOK_DEAD_LETTERS_QUEUE.env),
         "sources_queue_url": env.get(resources.SOURCES_QUEUE.env),
         "live_events_queue_url": env.get(resources.LIVE_EVENTS_QUEUE.env),
+        "live_event_channels_queue_url": env.get(resources.LIVE_EVENT_CHANNELS_QUEUE.env),
         "room_events_queue_url": env.get(resources.ROOM_EVENTS_QUEUE.env),
         "allow_loopback_webhooks": env.get(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV) == "1",
         "allow_loopback_ingest": env.get(resources.ALLOW_LOOPBACK_INGEST_ENV) == "1",

@@ -41,6 +41,9 @@ LIVE_EVENTS_CONSUME = Access("sqs", _CONSUME, "live-events-queue")
 # The reconnect window's timers: delayed messages to the live-events queue itself.
 LIVE_EVENTS_SEND = Access("sqs", ("SendMessage",), "live-events-queue")
 LIVE_RECORDINGS_CONSUME = Access("sqs", _CONSUME, "live-recordings-queue")
+LIVE_EVENT_CHANNELS_CONSUME = Access("sqs", _CONSUME, "live-event-channels-queue")
+# Managed live events' schedule timers (delayed messages to that queue).
+LIVE_EVENT_CHANNELS_SEND = Access("sqs", ("SendMessage",), "live-event-channels-queue")
 # Live recordings (written by IVS to the media bucket) read into a video's source.
 MEDIA_OBJECTS_READ = Access("s3", ("GetObject",), "media-bucket")
 UPLOADS_OBJECTS_WRITE = Access(

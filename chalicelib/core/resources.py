@@ -389,7 +389,12 @@ LIVE_EVENTS_QUEUE = Queue(name="videoplane-live-events", env="VIDEOPLANE_LIVE_EV
 # (chalicelib.vod): the seam between the live and VOD contexts is that event.
 LIVE_RECORDINGS_QUEUE = Queue(name="videoplane-live-recordings", env="VIDEOPLANE_LIVE_RECORDINGS_QUEUE_URL",
                               permission="live-recordings-queue", visibility_timeout=300)  # fmt: skip
-LIVE_QUEUES = (LIVE_EVENTS_QUEUE, LIVE_RECORDINGS_QUEUE)
+# Managed live events (chalicelib.live): MediaLive's channel events (default bus) and the schedule's
+# timers (arm at armAt, end at endAt), which come back on the same queue.
+LIVE_EVENT_CHANNELS_QUEUE = Queue(name="videoplane-live-event-channels",
+                                  env="VIDEOPLANE_LIVE_EVENT_CHANNELS_QUEUE_URL",
+                                  permission="live-event-channels-queue", visibility_timeout=120)  # fmt: skip
+LIVE_QUEUES = (LIVE_EVENTS_QUEUE, LIVE_RECORDINGS_QUEUE, LIVE_EVENT_CHANNELS_QUEUE)
 # Rooms' sessions (chalicelib.rooms.consumers.sessions): IVS stage updates (default bus), the
 # `room.session.started` events (project bus) that start a session's poll loop, and its timers.
 ROOM_EVENTS_QUEUE = Queue(name="videoplane-room-events", env="VIDEOPLANE_ROOM_EVENTS_QUEUE_URL",
@@ -474,6 +479,12 @@ LIVE_RECORDING_CONFIGURATION: dict[str, Any] = {
     "destinationConfiguration": {"s3": {"bucketName": ""}},
     "recordingReconnectWindowSeconds": 0,
     "thumbnailConfiguration": {"recordingMode": "DISABLED"},
+}
+# MediaLive's channel events of the account (they name the channel only by ARN, so no pattern
+# can keep other channels' out: the consumer drops channels no live event holds).
+MEDIALIVE_RULE_PATTERN: dict[str, Any] = {
+    "source": ["aws.medialive"],
+    "detail-type": ["MediaLive Channel State Change", "MediaLive Channel Alert", "MediaLive Channel Input Change"],
 }
 # Recorded broadcasts, announced by the live context on the project bus, to the VOD context.
 LIVE_RECORDING_ENDED = "live-stream.recording.ended"

@@ -139,3 +139,9 @@ class VideoSources(Protocol):
     def source_url(self, project_id: str, video_id: str) -> str | None:
         """Where MediaLive reads it (s3ssl://bucket/key); None when the video or its source is missing."""
         ...
+
+
+class LiveEventTimers(Protocol):
+    """Calls back (LiveEventPlaneService.on_timer) at `due_at`, or sooner: the callee checks."""
+
+    def arm(self, project_id: str, live_event_id: str, due_at: datetime, now: datetime) -> None: ...

@@ -13,10 +13,11 @@ if TYPE_CHECKING:
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
     from chalicelib.live.adapters.medialive import MediaLiveChannels
     from chalicelib.live.adapters.relays import EcsRestreamRelays
-    from chalicelib.live.adapters.timers import SqsReconnectTimers
+    from chalicelib.live.adapters.timers import SqsLiveEventTimers, SqsReconnectTimers
     from chalicelib.live.adapters.videos import DynamoVideoSources
     from chalicelib.live.domain.live_streams import IngestTemplates
     from chalicelib.live.services.broadcasts import BroadcastService
+    from chalicelib.live.services.live_event_plane import LiveEventPlaneService
     from chalicelib.live.services.live_event_templates import LiveEventTemplateService
     from chalicelib.live.services.live_events import LiveEventService
     from chalicelib.live.services.live_streams import LiveStreamService
@@ -162,4 +163,24 @@ def live_event_service() -> LiveEventService:
         video_exists=lambda project_id, video_id: video_sources().exists(project_id, video_id),
         audit_log=audit_log,
         srt_enabled=bool(settings().live_event_srt_secret_arn),
+        timers=live_event_timers,
+    )
+
+
+@component
+def live_event_timers() -> SqsLiveEventTimers:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.timers import SqsLiveEventTimers
+
+    return SqsLiveEventTimers(config.sqs(), settings().live_event_channels_queue_url)
+
+
+@component
+def live_event_plane_service() -> LiveEventPlaneService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.live_events import DynamoLiveEventRepository
+    from chalicelib.live.services.live_event_plane import LiveEventPlaneService
+
+    return LiveEventPlaneService(
+        DynamoLiveEventRepository(table()), live_event_service(), live_event_channels, live_event_timers, utc_now
     )

@@ -4,6 +4,7 @@ with the Stubber and the strict model walk in tests/unit/test_medialive_channels
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,9 +13,11 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.core.domain.access import Role
 from chalicelib.live import wiring
+from chalicelib.live.consumers.live_events import track_live_events
 from chalicelib.live.domain.errors import ChannelRefused
 from chalicelib.live.domain.live_events import ChannelResources, Ingest, LiveEvent, RouteName
 from chalicelib.platform import wiring as platform_wiring
@@ -23,6 +26,7 @@ from devstack.emulator import TABLE_NAME
 from devstack.ivsplane import IvsPlane
 from tests.integration.conftest import ApiClient
 from tests.integration.test_live_streams_api import create as create_live_stream
+from tests.integration.test_outbox import drain
 
 
 def with_role(client: Client, tenant: ApiClient, role: Role) -> ApiClient:
@@ -337,3 +341,104 @@ def test_another_project_sees_404_for_events(
     assert other_tenant.call("GET", f"{path}/timeline").status_code == 404
     assert other_tenant.call("GET", "/live-events").json_body["data"] == []
     assert medialive.armed == []
+
+
+# -- MediaLive's reports and the schedule, through the bus rule and the queue -------------------------
+
+
+def medialive_event(detail_type: str, channel_arn: str, seconds: int, **detail: Any) -> Any:
+    when = datetime.now(UTC) + timedelta(seconds=seconds)
+    return {
+        "Source": "aws.medialive",
+        "DetailType": detail_type,
+        "Resources": [channel_arn],
+        "Time": when,
+        "Detail": json.dumps({"channel_arn": channel_arn, **detail}),
+    }
+
+
+def consume() -> dict[str, Any]:
+    """What waits on the live-event-channels queue, handed to its consumer as Lambda would."""
+    records = [
+        {
+            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {},
+            "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+            "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{resources.LIVE_EVENT_CHANNELS_QUEUE.name}",
+        }
+        for m in drain(resources.LIVE_EVENT_CHANNELS_QUEUE)
+    ]  # fmt: skip
+    result: dict[str, Any] = track_live_events({"Records": records}, None)
+    return result
+
+
+def test_medialive_reports_make_the_event_live_fail_over_and_end(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
+    path = f"/live-events/{event['liveEventId']}"
+    assert tenant.call("POST", f"{path}/arm").status_code == 200
+    arn = f"arn:aws:medialive:us-east-1:123456789012:channel:{event['liveEventId']}"  # FakeChannels' ARN
+    drain(resources.LIVE_EVENT_CHANNELS_QUEUE)  # the schedule's end timer is not what this is about
+    reports = [
+        medialive_event("MediaLive Channel State Change", arn, 1, state="RUNNING", message="Channel started"),
+        medialive_event("MediaLive Channel Input Change", arn, 2, active_input_attachment_name="primary"),
+        medialive_event(
+            "MediaLive Channel Alert",
+            arn,
+            3,
+            alarm_state="SET",
+            alarm_id="a1",
+            alert_type="RTMP Has No Audio/Video",
+            pipeline="0",
+            message="no input",
+        ),
+        medialive_event("MediaLive Channel Input Change", arn, 4, active_input_attachment_name="backup"),
+        # Another channel of the account: dropped.
+        medialive_event("MediaLive Channel State Change", arn + "0", 5, state="RUNNING"),
+    ]
+    events_client = boto3.client("events")
+    assert events_client.put_events(Entries=reports)["FailedEntryCount"] == 0
+    assert consume() == {"batchItemFailures": []}
+
+    live = tenant.call("GET", path).json_body
+    assert live["state"] == "live" and live["activeRoute"] == "backup"
+    health = tenant.call("GET", f"{path}/health").json_body
+    assert health["activeRoute"] == "backup" and health["channelState"] == "RUNNING"
+    assert [a["alertType"] for a in health["alerts"]] == ["RTMP Has No Audio/Video"]
+    assert [i["active"] for i in health["inputs"]] == [False, True]
+    types = outbox_types(tenant.project_id)
+    assert types.count("live-event.started") == 1 and types.count("live-event.failover") == 1
+
+    # Redelivered (EventBridge is at least once): nothing announced twice.
+    assert events_client.put_events(Entries=reports[:4])["FailedEntryCount"] == 0
+    assert consume() == {"batchItemFailures": []}
+    assert outbox_types(tenant.project_id).count("live-event.failover") == 1
+
+    stopped = medialive_event("MediaLive Channel State Change", arn, 60, state="IDLE", message="Channel stopped")
+    events_client.put_events(Entries=[stopped])
+    assert consume() == {"batchItemFailures": []}
+    assert tenant.call("GET", path).json_body["state"] == "ended" and medialive.released == [event["liveEventId"]]
+    kinds = [e["kind"] for e in tenant.call("GET", f"{path}/timeline?pageSize=100").json_body["data"]]
+    assert {"request", "transition", "health", "failover"} <= set(kinds)
+
+
+def test_the_schedule_arms_a_due_event_without_a_human(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    stream = create_live_stream(tenant)
+    drain(resources.LIVE_EVENT_CHANNELS_QUEUE)
+    soon = create_event(tenant, stream["liveStreamId"], schedule=schedule(start_in=timedelta(minutes=1)))
+    later = create_event(tenant, stream["liveStreamId"])  # its timer waits (15 min at most per delay)
+    assert consume() == {"batchItemFailures": []}
+    assert medialive.armed == [soon["liveEventId"]]
+    armed = tenant.call("GET", f"/live-events/{soon['liveEventId']}").json_body
+    assert armed["state"] == "armed"
+    assert tenant.call("GET", f"/live-events/{later['liveEventId']}").json_body["state"] == "draft"
+    # The arm by the schedule has no actor: the timeline shows the transition, no request.
+    entries = tenant.call("GET", f"/live-events/{soon['liveEventId']}/timeline").json_body["data"]
+    assert [e["summary"] for e in entries if e["kind"] == "request"] == ["live-event.create"]
+    # A timer of a due time the event no longer has (moved by an update) does nothing.
+    wiring.live_event_plane_service().on_timer(
+        tenant.project_id, later["liveEventId"], datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    assert medialive.armed == [soon["liveEventId"]]

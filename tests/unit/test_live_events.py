@@ -130,6 +130,8 @@ def test_a_manual_switch_needs_equal_input_preference() -> None:
 def test_due_times() -> None:
     draft = event()
     assert not live_events.due_to_arm(draft, NOW) and live_events.due_to_arm(draft, NOW + timedelta(minutes=55))
-    assert live_events.due_to_end(event(S.LIVE), NOW + timedelta(hours=2)) and not live_events.due_to_end(
-        draft, NOW + timedelta(hours=3)
-    )
+    assert live_events.due_to_end(event(S.LIVE), NOW + timedelta(hours=2))
+    # A draft whose slot passed is ended, never armed.
+    assert live_events.due_to_end(draft, NOW + timedelta(hours=3)) and not live_events.due_to_end(draft, NOW)
+    assert live_events.next_due(draft) == draft.schedule.arm_time
+    assert live_events.next_due(event(S.LIVE)) == draft.schedule.end_at and live_events.next_due(event(S.ENDED)) is None

@@ -227,7 +227,6 @@ class LiveEventArmed(LiveEventEvent):
 
 
 class LiveEventStarted(LiveEventEvent):
-    planned = True
     description = "A managed live event went live: its MediaLive channel runs and writes its output."
     type: Literal["live-event.started"] = "live-event.started"
 
@@ -244,7 +243,6 @@ class LiveEventFailed(LiveEventEvent):
 
 
 class LiveEventFailover(LiveEventEvent):
-    planned = True
     description = (
         "A managed live event's channel switched contribution routes (MediaLive's automatic input failover,"
         " or an operator's switch)."

@@ -209,8 +209,12 @@ class LiveEvent(BaseModel):
     alerts: tuple[Alert, ...] = ()
     # Alarm ids cleared, with when: a SET delivered after its CLEAR is not reopened.
     cleared_alarms: tuple[tuple[str, datetime], ...] = ()
+    # MediaLive's latest reported channel state, and the latest RUNNING and IDLE it reported (by
+    # their times: domain/event_plane.py judges start and stop from them, whatever the arrival order).
     plane_state: str | None = None
     plane_state_at: datetime | None = None
+    running_at: datetime | None = None
+    idle_at: datetime | None = None
     seen: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     created_at: datetime
@@ -294,7 +298,11 @@ def transition(
     if channel is not None:
         update["channel"] = channel
     if target is LiveEventState.ARMED:
-        update.update(route_mode=RouteMode.AUTOMATIC, active_route=None, active_route_at=None, alerts=())
+        # A new channel: nothing its predecessor reported counts.
+        update.update(
+            route_mode=RouteMode.AUTOMATIC, active_route=None, active_route_at=None, alerts=(),
+            running_at=None, idle_at=None, plane_state=None, plane_state_at=None,
+        )  # fmt: skip
     if target in (LiveEventState.ENDED, LiveEventState.FAILED):
         # The channel is released with the transition: no alert stays open on a channel that is gone.
         update["alerts"] = ()
@@ -315,7 +323,19 @@ def due_to_arm(event: LiveEvent, now: datetime) -> bool:
 
 
 def due_to_end(event: LiveEvent, now: datetime) -> bool:
+    """Armed or live past its end; or a draft whose whole slot passed (it is never armed then)."""
+    if event.state is LiveEventState.DRAFT:
+        return event.schedule.end_at <= now
     return event.state in (LiveEventState.ARMED, LiveEventState.LIVE) and event.schedule.end_at <= now
+
+
+def next_due(event: LiveEvent) -> datetime | None:
+    """When the schedule next changes the event by itself: arm at armAt, end at endAt."""
+    if event.state is LiveEventState.DRAFT:
+        return event.schedule.arm_time
+    if event.state in (LiveEventState.ARMED, LiveEventState.LIVE):
+        return event.schedule.end_at
+    return None
 
 
 # -- changes by request ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from chalicelib.live.domain.live_events import (
     RouteMode,
     RouteName,
 )
-from chalicelib.live.ports import LiveEventChannels, LiveEventRepository, LiveStreamRepository
+from chalicelib.live.ports import LiveEventChannels, LiveEventRepository, LiveEventTimers, LiveStreamRepository
 from chalicelib.live.services.live_event_templates import LiveEventTemplateService
 
 UPDATE_ATTEMPTS = 3
@@ -42,6 +42,7 @@ class LiveEventService:
         video_exists: Callable[[str, str], bool] = lambda project_id, video_id: True,
         audit_log: Callable[[], AuditLog] | None = None,
         srt_enabled: bool = False,
+        timers: Callable[[], LiveEventTimers] | None = None,
     ) -> None:
         self.repository = repository
         self.templates = templates
@@ -52,6 +53,8 @@ class LiveEventService:
         self.video_exists = video_exists
         self.audit_log = audit_log
         self.srt_enabled = srt_enabled
+        # The schedule (arm at armAt, end at endAt): a timer per next due time (services/live_event_plane.py).
+        self.timers = timers
 
     # -- CRUD --
 
@@ -66,6 +69,8 @@ class LiveEventService:
         entry = audit.record(
             actor, "live-event.create", RESOURCE, event.live_event_id, self.clock(), after=live_events.snapshot(event)
         )
+        # The timer first: one that finds no event (the write failed) does nothing.
+        self.schedule(event)
         self.repository.create(event, entry)
         return event
 
@@ -96,6 +101,8 @@ class LiveEventService:
                 self._save(actor, "live-event.update", current, updated, [])
             except Conflict:
                 continue
+            if live_events.next_due(updated) != live_events.next_due(current):
+                self.schedule(updated)
             return updated
         raise Conflict(name="liveEventId")
 
@@ -113,7 +120,7 @@ class LiveEventService:
         """Creates and starts the channel, then stores the event armed with it. Idempotent: an event
         armed (or live) already is returned as it is; a retry after a crash finds the channel made."""
         for _ in range(UPDATE_ATTEMPTS):
-            current = self._find(project_id, live_event_id)
+            current = self.find(project_id, live_event_id)
             if current.state in (LiveEventState.ARMED, LiveEventState.LIVE):
                 return current
             if not live_events.can_transition(current.state, LiveEventState.ARMED):
@@ -134,13 +141,14 @@ class LiveEventService:
             except Conflict:
                 continue
             logger.info("live event armed", extra={"liveEventId": live_event_id, "channelId": channel.channel_id})
+            self.schedule(armed)
             return armed
         raise Conflict(name="liveEventId")
 
     def end(self, actor: Actor | None, project_id: str, live_event_id: str) -> LiveEvent:
         """Stops and deletes the channel and its inputs, then stores the event ended. Idempotent."""
         for _ in range(UPDATE_ATTEMPTS):
-            current = self._find(project_id, live_event_id)
+            current = self.find(project_id, live_event_id)
             if current.state is LiveEventState.ENDED:
                 return current
             ended = live_events.transition(current, LiveEventState.ENDED, self.clock())
@@ -185,6 +193,12 @@ class LiveEventService:
         except Conflict:
             logger.warning("live event failure not recorded", extra={"liveEventId": current.live_event_id})
 
+    def schedule(self, event: LiveEvent) -> None:
+        """Sets the timer of the event's next scheduled transition, if it has one."""
+        due = live_events.next_due(event)
+        if due is not None and self.timers is not None:
+            self.timers().arm(event.project_id, event.live_event_id, due, self.clock())
+
     # -- reading --
 
     def timeline(self, actor: Actor, live_event_id: str, page: PageRequest) -> Page[timeline.Entry]:
@@ -199,7 +213,8 @@ class LiveEventService:
 
     # -- helpers --
 
-    def _find(self, project_id: str, live_event_id: str) -> LiveEvent:
+    def find(self, project_id: str, live_event_id: str) -> LiveEvent:
+        """By the project the caller names (the schedule's timers carry it, not a principal)."""
         event = self.repository.get(project_id, live_event_id)
         if event is None:
             raise NotFound(name="liveEventId")
