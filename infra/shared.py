@@ -324,14 +324,15 @@ class SharedStack(cdk.Stack):
         )
         for bucket_name, actions in sorted(definition.object_access.items()):
             bucket = self.buckets[bucket_name]
+            prefix = definition.object_prefixes.get(bucket_name, "")
             role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects("*")]
+                    actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects(f"{prefix}*")]
                 )
             )
             common.acknowledge(
                 role,
-                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(common.cfn(bucket))}.Arn>/*]",
+                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(common.cfn(bucket))}.Arn>/{prefix}*]",
                 f"{definition.service_principal} reads or writes objects whose keys the jobs choose, in this "
                 f"one bucket ({bucket_name}) only.",
             )

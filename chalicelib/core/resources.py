@@ -133,6 +133,8 @@ class ServiceRole:
     service_principal: str
     # Bucket name -> S3 actions on its objects.
     object_access: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Bucket name -> the key prefix those actions are limited to (none: the whole bucket).
+    object_prefixes: dict[str, str] = field(default_factory=dict)
 
 
 # Incomplete multipart uploads are billed as storage until aborted.
@@ -260,12 +262,17 @@ MEDIACONVERT_ROLE = ServiceRole(
     service_principal="mediaconvert.amazonaws.com",
     object_access={UPLOADS_BUCKET.name: ("GetObject",), MEDIA_BUCKET.name: ("PutObject",)},
 )
+# Where managed live events' channels write their HLS in the media bucket.
+LIVE_EVENTS_PREFIX = "live-events/"
 MEDIALIVE_ROLE = ServiceRole(
     name="medialive",
     env="VIDEOPLANE_MEDIALIVE_ROLE_ARN",
     permission="medialive-role",
     service_principal="medialive.amazonaws.com",
-    object_access={MEDIA_BUCKET.name: ("PutObject",)},
+    # Channels write their HLS under the live events' prefix of the media bucket; a premiere's
+    # channel reads its video's source (chalicelib.live.domain.live_events.output_prefix).
+    object_access={MEDIA_BUCKET.name: ("PutObject",), UPLOADS_BUCKET.name: ("GetObject",)},
+    object_prefixes={MEDIA_BUCKET.name: LIVE_EVENTS_PREFIX, UPLOADS_BUCKET.name: SOURCES_PREFIX},
 )
 
 SERVICE_ROLES = (MEDIACONVERT_ROLE, MEDIALIVE_ROLE)

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, StrictStr, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
-from chalicelib.core import ids
+from chalicelib.core import ids, resources
 from chalicelib.core.domain.errors import Conflict, InvalidInput, Problem
 from chalicelib.live.domain.live_event_templates import LiveProfile, ProfileOverrides
 
@@ -412,8 +412,8 @@ def resource_name(event: LiveEvent, role: str) -> str:
 
 
 def output_prefix(event: LiveEvent) -> str:
-    """Where the channel writes its HLS in the media bucket."""
-    return f"live-events/{event.project_id}/{event.live_event_id}/"
+    """Where the channel writes its HLS in the media bucket (the MediaLive role writes only there)."""
+    return f"{resources.LIVE_EVENTS_PREFIX}{event.project_id}/{event.live_event_id}/"
 
 
 def snapshot(event: LiveEvent) -> dict[str, Any]:
