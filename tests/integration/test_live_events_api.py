@@ -5,6 +5,7 @@ with the Stubber and the strict model walk in tests/unit/test_medialive_channels
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from chalicelib.platform.services.projects import KeyCreation
 from devstack.emulator import TABLE_NAME
 from devstack.ivsplane import IvsPlane
 from tests.integration.conftest import ApiClient
+from tests.integration.files import create_video
 from tests.integration.test_live_streams_api import create as create_live_stream
 from tests.integration.test_outbox import drain
 
@@ -131,7 +133,7 @@ class FakeChannels:
                 url=f"rtmp://10.0.0.{n}:1935/{event.live_event_id}/{name}",
             )
             for n, (name, route) in enumerate((("primary", event.routes.primary), ("backup", event.routes.backup)))
-            if route is not None
+            if route is not None and not event.premiere
         )
         return ChannelResources(
             channel_id="1234567",
@@ -216,6 +218,17 @@ def test_an_event_is_created_armed_and_ended_once_each(
     ]
     assert tenant.call("POST", f"{path}/arm").status_code == 409  # ended is final
     assert tenant.call("DELETE", path).status_code == 204
+
+
+def test_a_retried_create_with_its_idempotency_key_makes_one_event(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    body = {"name": "Once", "liveStreamId": create_live_stream(tenant)["liveStreamId"], "schedule": schedule()}
+    first = tenant.call("POST", "/live-events", body, headers={"idempotency-key": "create-once"})
+    again = tenant.call("POST", "/live-events", body, headers={"idempotency-key": "create-once"})
+    assert first.status_code == again.status_code == 201
+    assert first.json_body["liveEventId"] == again.json_body["liveEventId"]
+    assert len(tenant.call("GET", "/live-events").json_body["data"]) == 1
 
 
 def test_a_forbidden_override_is_refused_naming_the_field(
@@ -442,3 +455,24 @@ def test_the_schedule_arms_a_due_event_without_a_human(
         tenant.project_id, later["liveEventId"], datetime(2000, 1, 1, tzinfo=UTC)
     )
     assert medialive.armed == [soon["liveEventId"]]
+
+
+def test_a_premiere_plays_a_videos_uploaded_source(medialive: FakeChannels, tenant: ApiClient) -> None:
+    video_id = create_video(tenant, "Keynote")
+    body = {"name": "Premiere", "videoId": video_id, "schedule": schedule()}
+    missing = tenant.call("POST", "/live-events", body)
+    assert missing.status_code == 400 and missing.json_body["name"] == "videoId"  # no source uploaded yet
+    boto3.client("s3").put_object(
+        Bucket=os.environ[resources.UPLOADS_BUCKET.env], Key=f"sources/{tenant.project_id}/{video_id}", Body=b"mp4"
+    )
+    created = tenant.call("POST", "/live-events", {**body, "routes": {"primary": {"protocol": "rtmp"}}})
+    assert created.status_code == 201, created.body
+    event = created.json_body
+    assert event["videoId"] == video_id and event["routes"] is None  # a file: no routes
+    assert wiring.video_sources().source_url(tenant.project_id, video_id) == (
+        f"s3ssl://{os.environ[resources.UPLOADS_BUCKET.env]}/sources/{tenant.project_id}/{video_id}"
+    )
+    armed = tenant.call("POST", f"/live-events/{event['liveEventId']}/arm").json_body
+    assert armed["state"] == "armed" and armed["ingest"] == {}  # a file: nothing to push to
+    refused = tenant.call("POST", f"/live-events/{event['liveEventId']}/route", {"mode": "backup"})
+    assert refused.status_code == 409

@@ -31,7 +31,8 @@ def live_event(e: LiveEvent) -> dict[str, Any]:
             "startAt": to_atom(e.schedule.start_at),
             "endAt": to_atom(e.schedule.end_at),
         },
-        "routes": e.routes.model_dump(mode="json", by_alias=True),
+        # A premiere plays a file: it has no routes.
+        "routes": None if e.premiere else e.routes.model_dump(mode="json", by_alias=True),
         "routeMode": e.route_mode.value,
         "activeRoute": e.active_route.value if e.active_route else None,
         # Where encoders push, per route, once armed (MediaLive's input destinations).

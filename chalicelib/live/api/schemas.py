@@ -138,7 +138,7 @@ class LiveEvent(BaseModel):
     overrides: dict[str, Any]
     profile: LiveProfile = Field(description="The settings applied: the template's with the overrides")
     schedule: LiveEventSchedule
-    routes: LiveEventRoutes
+    routes: LiveEventRoutes | None = Field(description="None for a premiere (a file plays)")
     routeMode: Literal["automatic", "primary", "backup"]
     activeRoute: Literal["primary", "backup"] | None = None
     ingest: dict[str, LiveEventIngestPoint] = Field(description="Per route, once armed")
