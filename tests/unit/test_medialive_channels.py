@@ -107,6 +107,8 @@ def test_the_channel_request_passes_the_model(record: bool, latency: str) -> Non
         f"s3ssl://videoplane-media/live-events/{live.project_id}/{live.live_event_id}/index"
     )
     assert request["ChannelClass"] == "SINGLE_PIPELINE" and request["RoleArn"] == ROLE
+    # MediaLive's idempotency token: a racing second arm of this version gets the same channel.
+    assert request["RequestId"] == f"{live.live_event_id}-channel-v{live.version}"
 
 
 def test_without_a_backup_there_is_no_failover_and_a_premiere_plays_its_file() -> None:

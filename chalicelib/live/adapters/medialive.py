@@ -84,6 +84,12 @@ def tags(event: LiveEvent) -> dict[str, str]:
 # -- requests (pure, so the unit tests walk them against the model) --------------------------------
 
 
+def request_id(event: LiveEvent, role: str) -> str:
+    """MediaLive's idempotency token (CreateInput, CreateChannel): two arms of the same event version
+    racing past the lookup get one resource, not two."""
+    return f"{event.live_event_id}-{role}-v{event.version}"
+
+
 def security_group_request(event: LiveEvent, cidrs: Sequence[str]) -> dict[str, Any]:
     return {"WhitelistRules": [{"Cidr": cidr} for cidr in cidrs], "Tags": tags(event)}
 
@@ -93,6 +99,7 @@ def push_input_request(
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "Name": live_events.resource_name(event, route.value),
+        "RequestId": request_id(event, route.value),
         "InputSecurityGroups": [security_group_id],
         "Tags": tags(event),
     }
@@ -112,6 +119,7 @@ def push_input_request(
 def file_input_request(event: LiveEvent, source_url: str) -> dict[str, Any]:
     return {
         "Name": live_events.resource_name(event, "file"),
+        "RequestId": request_id(event, "file"),
         "Type": "MP4_FILE",
         "Sources": [{"Url": source_url}],
         "Tags": tags(event),
@@ -270,6 +278,7 @@ def output_url(event: LiveEvent, bucket: str) -> str:
 def create_channel_request(event: LiveEvent, input_ids: dict[str, str], settings: MediaLiveSettings) -> dict[str, Any]:
     return {
         "Name": live_events.resource_name(event, "channel"),
+        "RequestId": request_id(event, "channel"),
         "ChannelClass": "SINGLE_PIPELINE",
         "RoleArn": settings.role_arn,
         "InputSpecification": {"Codec": "AVC", "Resolution": "HD", "MaximumBitrate": "MAX_20_MBPS"},
