@@ -339,6 +339,9 @@ def test_the_route_override_needs_equal_preference_and_is_audited_with_the_actor
     assert all(e["requestId"] for e in requests)
     kinds = [e["kind"] for e in entries]
     assert "transition" in kinds and "route" in kinds
+    # What a request caused carries its request id: the operator's switch and its audit entry correlate.
+    (forced_entry,) = [e for e in entries if e["kind"] == "route" and e["detail"]["to"] == "backup"]
+    assert forced_entry["requestId"] == requests[2]["requestId"]
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     health = tenant.call("GET", f"{path}/health").json_body
     assert health["routeMode"] == "automatic" and [i["route"] for i in health["inputs"]] == ["primary", "backup"]

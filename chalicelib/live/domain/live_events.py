@@ -184,6 +184,8 @@ class HistoryEntry(BaseModel):
     kind: HistoryKind
     summary: str
     detail: dict[str, Any] = {}
+    # The API request that caused it (None: the schedule or MediaLive), so the timeline correlates.
+    request_id: str | None = None
 
 
 class LiveEvent(BaseModel):
@@ -282,6 +284,7 @@ def transition(
     channel: ChannelResources | None = None,
     failure: str | None = None,
     strict: bool = True,
+    request_id: str | None = None,
 ) -> LiveEvent | None:
     """The event in `target`; None when it is there already (a retry or a repeated plane event).
     An illegal transition raises InvalidTransition (`strict`, for requests) or is ignored (None, for
@@ -370,7 +373,9 @@ def apply_update(event: LiveEvent, payload: LiveEventUpdate, profile: LiveProfil
     return event.model_copy(update={**changes, "updated_at": now, "version": event.version + 1})
 
 
-def with_route_mode(event: LiveEvent, mode: RouteMode, now: datetime) -> LiveEvent | None:
+def with_route_mode(
+    event: LiveEvent, mode: RouteMode, now: datetime, request_id: str | None = None
+) -> LiveEvent | None:
     """The operator's override, recorded; None when it is the mode already (a retry)."""
     if event.state not in (LiveEventState.ARMED, LiveEventState.LIVE):
         raise InvalidTransition(name="mode", detail="Routes are switched while the event is armed or live.")
@@ -380,7 +385,7 @@ def with_route_mode(event: LiveEvent, mode: RouteMode, now: datetime) -> LiveEve
         return None
     entry = HistoryEntry(
         at=now, kind=HistoryKind.ROUTE, summary=f"route mode {event.route_mode.value} → {mode.value}",
-        detail={"from": event.route_mode.value, "to": mode.value},
+        detail={"from": event.route_mode.value, "to": mode.value}, request_id=request_id,
     )  # fmt: skip
     return bump(event.model_copy(update={"route_mode": mode}), now, entry)
 

@@ -39,5 +39,8 @@ def merge(event: LiveEvent, requests: Sequence[AuditEvent]) -> list[Entry]:
         )
         for r in sorted(requests, key=lambda r: (r.at, r.event_id))
     ]
-    entries += [Entry(at=h.at, kind=h.kind.value, summary=h.summary, detail=dict(h.detail)) for h in event.history]
+    entries += [
+        Entry(at=h.at, kind=h.kind.value, summary=h.summary, detail=dict(h.detail), request_id=h.request_id)
+        for h in event.history
+    ]
     return sorted(entries, key=lambda e: (e.at, e.kind != REQUEST))

@@ -31,6 +31,10 @@ UPDATE_ATTEMPTS = 3
 RESOURCE = "liveEvent"
 
 
+def _request(actor: Actor | None) -> str | None:
+    return actor.request_id if actor is not None else None
+
+
 class LiveEventService:
     def __init__(
         self,
@@ -130,7 +134,9 @@ class LiveEventService:
             except ChannelRefused as refused:
                 self._fail(actor, current, refused.detail or refused.title)
                 raise
-            armed = live_events.transition(current, LiveEventState.ARMED, self.clock(), channel=channel)
+            armed = live_events.transition(
+                current, LiveEventState.ARMED, self.clock(), channel=channel, request_id=_request(actor)
+            )
             assert armed is not None
             announced = events.LiveEventArmed(
                 **self._envelope(project_id), liveEventId=live_event_id,
@@ -151,7 +157,7 @@ class LiveEventService:
             current = self.find(project_id, live_event_id)
             if current.state is LiveEventState.ENDED:
                 return current
-            ended = live_events.transition(current, LiveEventState.ENDED, self.clock())
+            ended = live_events.transition(current, LiveEventState.ENDED, self.clock(), request_id=_request(actor))
             assert ended is not None
             if current.channel is not None:
                 self.channels().release(current)
@@ -168,7 +174,7 @@ class LiveEventService:
         `automatic` leaves MediaLive's failover to act on the next failure (docs/live.md)."""
         for _ in range(UPDATE_ATTEMPTS):
             current = self.get(actor, live_event_id)
-            changed = live_events.with_route_mode(current, mode, self.clock())
+            changed = live_events.with_route_mode(current, mode, self.clock(), request_id=actor.request_id)
             if changed is None:
                 return current
             if mode is not RouteMode.AUTOMATIC:
@@ -182,7 +188,9 @@ class LiveEventService:
         raise Conflict(name="liveEventId")
 
     def _fail(self, actor: Actor | None, current: LiveEvent, reason: str) -> None:
-        failed = live_events.transition(current, LiveEventState.FAILED, self.clock(), failure=reason, strict=False)
+        failed = live_events.transition(
+            current, LiveEventState.FAILED, self.clock(), failure=reason, strict=False, request_id=_request(actor)
+        )
         if failed is None:
             return
         announced = events.LiveEventFailed(
