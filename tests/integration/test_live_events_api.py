@@ -271,8 +271,13 @@ def test_a_draft_changes_freely_a_live_one_only_its_name_and_end(
 ) -> None:
     event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
     path = f"/live-events/{event['liveEventId']}"
+    assert event["templateId"] == "default"  # the built-in: the project had no default template
+    template = create_template(tenant, default=True, latencyMode="low")
     patched = tenant.call("PATCH", path, {"name": "Renamed", "overrides": {"segmentSeconds": 4}})
     assert patched.status_code == 200 and patched.json_body["profile"]["segmentSeconds"] == 4
+    # Overrides are applied anew to the project's default of today, and it is recorded.
+    assert patched.json_body["templateId"] == template["templateId"] and patched.json_body["templateVersion"] == 1
+    assert patched.json_body["profile"]["latencyMode"] == "low"
     assert tenant.call("POST", f"{path}/arm").status_code == 200
     refused = tenant.call("PATCH", path, {"overrides": {"segmentSeconds": 6}})
     assert refused.status_code == 409 and refused.json_body["name"] == "overrides"

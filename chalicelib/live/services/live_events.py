@@ -100,7 +100,10 @@ class LiveEventService:
                 profile = templates.applied_profile(template, payload.overrides)
             updated = live_events.apply_update(current, payload, profile, self.clock())
             if profile is not None:
-                updated = updated.model_copy(update={"template_version": template.version})
+                # The built-in id resolves to the project's default of today: record which one applied.
+                updated = updated.model_copy(
+                    update={"template_id": template.template_id, "template_version": template.version}
+                )
             try:
                 self._save(actor, "live-event.update", current, updated, [])
             except Conflict:
