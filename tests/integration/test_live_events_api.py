@@ -458,11 +458,24 @@ def test_the_schedule_arms_a_due_event_without_a_human(
     # The arm by the schedule has no actor: the timeline shows the transition, no request.
     entries = tenant.call("GET", f"/live-events/{soon['liveEventId']}/timeline").json_body["data"]
     assert [e["summary"] for e in entries if e["kind"] == "request"] == ["live-event.create"]
+    # An early timer (SQS delays reach 15 minutes) is set again for the same time.
+    url = os.environ[resources.LIVE_EVENT_CHANNELS_QUEUE.env]
+
+    def waiting() -> int:
+        names: Any = ["ApproximateNumberOfMessagesDelayed"]
+        attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesDelayed"])
+
+    before = waiting()
+    due = datetime.fromisoformat(later["schedule"]["armAt"])
+    wiring.live_event_plane_service().on_timer(tenant.project_id, later["liveEventId"], due)
+    assert waiting() == before + 1 and medialive.armed == [soon["liveEventId"]]
     # A timer of a due time the event no longer has (moved by an update) does nothing.
     wiring.live_event_plane_service().on_timer(
         tenant.project_id, later["liveEventId"], datetime(2000, 1, 1, tzinfo=UTC)
     )
     assert medialive.armed == [soon["liveEventId"]]
+    assert waiting() == before + 1  # and sets no timer again
 
 
 def test_a_premiere_plays_a_videos_uploaded_source(medialive: FakeChannels, tenant: ApiClient) -> None:
