@@ -135,6 +135,13 @@ def route_live_events(events: Any, sqs: Any) -> None:
     _route(events, sqs, "ivs-streams", resources.IVS_RULE_PATTERN, resources.LIVE_EVENTS_QUEUE, "live-events", None)
 
 
+def route_live_event_channels(events: Any, sqs: Any) -> None:
+    """MediaLive reports channel state changes, alerts and input changes on the account's default
+    bus; they go to the live-event-channels queue (managed live events)."""
+    _route(events, sqs, "medialive-channels", resources.MEDIALIVE_RULE_PATTERN, resources.LIVE_EVENT_CHANNELS_QUEUE,
+           "live-event-channels", None)  # fmt: skip
+
+
 def route_room_events(events: Any, sqs: Any) -> None:
     """IVS real-time's stage updates (default bus) → the room-events queue; sessions' starts come
     from the project bus through resources.BUS_ROUTES."""
@@ -215,6 +222,7 @@ def upgrade() -> None:
     route_removals(events, sqs)
     route_media_events(events, sqs)
     route_live_events(events, sqs)
+    route_live_event_channels(events, sqs)
     route_room_events(events, sqs)
     route_bus_events(events, sqs)
     create_delivery_stream(boto3.client("firehose"))

@@ -167,6 +167,8 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         # No CDN in front of the API: a client's CloudFront-Viewer-Country is believed (testing geo).
         resources.TRUST_VIEWER_COUNTRY_ENV: "1",
         resources.LIVE_PLAYBACK_KEY_ENV: LIVE_PLAYBACK_KEY,
+        # Managed live events' encoders push from this machine only (the MediaLive plane's inputs).
+        resources.LIVE_EVENT_INGEST_CIDRS_ENV: "127.0.0.1/32",
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoplane",
     }

@@ -33,6 +33,8 @@ IVS = "ivs"
 IVS_STAGES = "ivs-stages"
 # ...and of rooms' compositions (chalicelib.core.permissions.IVS_COMPOSITIONS).
 IVS_COMPOSITIONS = "ivs-compositions"
+# ...and of managed live events' MediaLive channels, inputs and input security groups.
+MEDIALIVE = "medialive"
 INLINE_POLICY_NAME = "access"
 # Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
 # lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
@@ -41,13 +43,12 @@ INLINE_POLICY_NAME = "access"
 # names no repository. IVS's ListPlaybackKeyPairs (the live playback key's provider, infra.live_playback_key) neither.
 UNSCOPED_ACTIONS = frozenset(
     {
-        "mediaconvert:Probe",
-        "ivs:ListChannels",
-        "ivs:ListStages",
-        "ecr:GetAuthorizationToken",
+        "mediaconvert:Probe", "ivs:ListChannels", "ivs:ListStages", "ecr:GetAuthorizationToken",
         "ivs:ListPlaybackKeyPairs",
+        # MediaLive's lists of the account's channels, inputs and input security groups.
+        "medialive:ListChannels", "medialive:ListInputs", "medialive:ListInputSecurityGroups",
     }
-)
+)  # fmt: skip
 
 
 def policy_statements(
@@ -221,6 +222,19 @@ def _acknowledge_stages(fn: AppFunction, declared: set[str]) -> None:
         )
 
 
+def _acknowledge_medialive(fn: AppFunction, declared: set[str]) -> None:
+    """MediaLive actions on the account's channels, inputs and input security groups."""
+    if MEDIALIVE not in declared:
+        return
+    for kind in ("channel", "input", "inputSecurityGroup"):
+        common.acknowledge(
+            fn.role,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:medialive:<AWS::Region>:<AWS::AccountId>:{kind}:*]",
+            f"MediaLive actions (declared in chalicelib.core.permissions) on this account's {kind}s in this region "
+            "only: they are created per managed live event at run time, so their ids are not known in advance.",
+        )
+
+
 def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
     name = fn.spec.name
     common.acknowledge(
@@ -257,6 +271,7 @@ def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
                 f"IVS actions (declared in chalicelib.core.permissions) on this account's {kind}s in this region "
                 "only: channels are created per live stream at run time, so their ids are not known in advance.",
             )
+    _acknowledge_medialive(fn, declared)
     _acknowledge_stages(fn, declared)
     for bucket_definition in resources.BUCKETS:
         if bucket_definition.permission in declared:

@@ -84,6 +84,7 @@ class SharedStack(cdk.Stack):
         self._notify_pipeline()
         self._route_media_events()
         self._route_live_events()
+        self._route_live_event_channels()
         self._route_room_events()
         self._route_bus_events()
         self.recording_configuration = self._recording_configuration()
@@ -323,14 +324,15 @@ class SharedStack(cdk.Stack):
         )
         for bucket_name, actions in sorted(definition.object_access.items()):
             bucket = self.buckets[bucket_name]
+            prefix = definition.object_prefixes.get(bucket_name, "")
             role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects("*")]
+                    actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects(f"{prefix}*")]
                 )
             )
             common.acknowledge(
                 role,
-                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(common.cfn(bucket))}.Arn>/*]",
+                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(common.cfn(bucket))}.Arn>/{prefix}*]",
                 f"{definition.service_principal} reads or writes objects whose keys the jobs choose, in this "
                 f"one bucket ({bucket_name}) only.",
             )
@@ -453,6 +455,16 @@ class SharedStack(cdk.Stack):
             "Videoplane: IVS stream state changes of this app's live stream channels",
             resources.IVS_RULE_PATTERN,
             resources.LIVE_EVENTS_QUEUE,
+        )
+
+    def _route_live_event_channels(self) -> None:
+        """MediaLive reports channel state changes, alerts and input changes on the account's default
+        bus; they go to the live-event-channels queue, as the devstack's route_live_event_channels."""
+        self._route_to_queue(
+            "LiveEventChannels",
+            "Videoplane: MediaLive channel events for managed live events",
+            resources.MEDIALIVE_RULE_PATTERN,
+            resources.LIVE_EVENT_CHANNELS_QUEUE,
         )
 
     def _route_room_events(self) -> None:

@@ -31,7 +31,7 @@ from infra.analytics import AnalyticsNames, EventStore
 from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
-from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, AppFunction
+from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, MEDIALIVE, AppFunction
 from infra.live_playback_key import LivePlaybackKey
 from infra.model import FunctionSpec, camel, plan
 from infra.player import add_player_routes, origin_secret
@@ -138,6 +138,28 @@ class VideoplaneStack(SharedStack):
                 self.format_arn(service="ivs", resource="composition", resource_name="*"),
                 self.room_storage_configuration.attr_arn,
                 self.room_encoder_configuration.attr_arn,
+            ],
+            # Managed live events' MediaLive channels, inputs and input security groups, made per
+            # event at run time (tagged at creation), and their schedules.
+            MEDIALIVE: [
+                self.format_arn(
+                    service="medialive",
+                    resource="channel",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                ),
+                self.format_arn(
+                    service="medialive",
+                    resource="input",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                ),
+                self.format_arn(
+                    service="medialive",
+                    resource="inputSecurityGroup",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                ),
             ],
             # The edge check's store of private video ids and session keys (infra.edge).
             resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],

@@ -57,6 +57,7 @@ class Settings(BaseModel):
     webhook_dead_letters_queue_url: str = ""
     sources_queue_url: str = ""
     live_events_queue_url: str = ""
+    live_event_channels_queue_url: str = ""
     room_events_queue_url: str = ""
     # Set only by the devstack and its tests: their receivers and files are served from 127.0.0.1.
     # Each egress is opened on its own switch, on purpose; never set on AWS.
@@ -95,6 +96,10 @@ class Settings(BaseModel):
     # The secret holding live_playback_key on AWS (resources.LIVE_PLAYBACK_KEY_SECRET_ENV); when set
     # it replaces live_playback_key.
     live_playback_key_secret_id: str = ""
+    # Managed live events (MediaLive): the channels' role, who may push, the SRT passphrase secret.
+    medialive_role_arn: str = ""
+    live_event_ingest_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    live_event_srt_secret_arn: str = ""
 
 
 @cache
@@ -121,6 +126,7 @@ def get_settings() -> Settings:
         "webhook_dead_letters_queue_url": env.get(resources.WEBHOOK_DEAD_LETTERS_QUEUE.env),
         "sources_queue_url": env.get(resources.SOURCES_QUEUE.env),
         "live_events_queue_url": env.get(resources.LIVE_EVENTS_QUEUE.env),
+        "live_event_channels_queue_url": env.get(resources.LIVE_EVENT_CHANNELS_QUEUE.env),
         "room_events_queue_url": env.get(resources.ROOM_EVENTS_QUEUE.env),
         "allow_loopback_webhooks": env.get(resources.ALLOW_LOOPBACK_WEBHOOKS_ENV) == "1",
         "allow_loopback_ingest": env.get(resources.ALLOW_LOOPBACK_INGEST_ENV) == "1",
@@ -143,6 +149,9 @@ def get_settings() -> Settings:
         "cdn_origin_secret_id": env.get(resources.CDN_ORIGIN_SECRET_ENV),
         "trust_viewer_country": env.get(resources.TRUST_VIEWER_COUNTRY_ENV) == "1",
         "live_playback_key_secret_id": env.get(resources.LIVE_PLAYBACK_KEY_SECRET_ENV),
+        "medialive_role_arn": env.get(resources.MEDIALIVE_ROLE.env),
+        "live_event_ingest_cidrs": _cidrs(env.get(resources.LIVE_EVENT_INGEST_CIDRS_ENV)),
+        "live_event_srt_secret_arn": env.get(resources.LIVE_EVENT_SRT_SECRET_ENV),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],
@@ -154,6 +163,10 @@ def get_settings() -> Settings:
 
 def _ports(value: str | None) -> frozenset[int] | None:
     return frozenset(int(port) for port in value.split(",") if port.strip()) if value else None
+
+
+def _cidrs(value: str | None) -> tuple[str, ...] | None:
+    return tuple(cidr.strip() for cidr in value.split(",") if cidr.strip()) if value else None
 
 
 @cache
@@ -228,6 +241,11 @@ def ivs_realtime() -> Any:
 def cloudfront_keyvaluestore() -> Any:
     # Signed with SigV4A: needs botocore's CRT extra (awscrt) on AWS; tests stub the client.
     return _client("cloudfront-keyvaluestore")
+
+
+def medialive() -> Any:
+    # Managed live events' channels; the devstack sets AWS_ENDPOINT_URL_MEDIALIVE to its MediaLive plane.
+    return _client("medialive")
 
 
 def firehose() -> Any:

@@ -41,6 +41,9 @@ LIVE_EVENTS_CONSUME = Access("sqs", _CONSUME, "live-events-queue")
 # The reconnect window's timers: delayed messages to the live-events queue itself.
 LIVE_EVENTS_SEND = Access("sqs", ("SendMessage",), "live-events-queue")
 LIVE_RECORDINGS_CONSUME = Access("sqs", _CONSUME, "live-recordings-queue")
+LIVE_EVENT_CHANNELS_CONSUME = Access("sqs", _CONSUME, "live-event-channels-queue")
+# Managed live events' schedule timers (delayed messages to that queue).
+LIVE_EVENT_CHANNELS_SEND = Access("sqs", ("SendMessage",), "live-event-channels-queue")
 # Live recordings (written by IVS to the media bucket) read into a video's source.
 MEDIA_OBJECTS_READ = Access("s3", ("GetObject",), "media-bucket")
 UPLOADS_OBJECTS_WRITE = Access(
@@ -126,6 +129,25 @@ CDN_ORIGIN_SECRET_READ = Access("secretsmanager", ("GetSecretValue",), "cdn-orig
 PLAYBACK_SESSION_KEYS_WRITE = Access("secretsmanager", ("GetSecretValue", "PutSecretValue"), "playback-session-secret")
 # The P-384 key signing IVS playback JWTs of private live streams (infra/live_playback_key.py).
 LIVE_PLAYBACK_KEY_READ = Access("secretsmanager", ("GetSecretValue",), "live-playback-key-secret")
+
+# Managed live events: one MediaLive channel, its inputs and security group per event, made when
+# it is armed (tagged at creation: CreateTags) and deleted when it ends; the channel runs as the
+# MediaLive role (iam:PassRole). The List* actions name no resource (infra.functions.UNSCOPED_ACTIONS).
+MEDIALIVE_CHANNELS_ARM = Access(
+    "medialive",
+    ("ListInputSecurityGroups", "CreateInputSecurityGroup", "ListInputs", "CreateInput", "DescribeInput",
+     "ListChannels", "CreateChannel", "DescribeChannel", "StartChannel", "CreateTags"),
+    "medialive",
+)  # fmt: skip
+MEDIALIVE_PASS_ROLE = Access("iam", ("PassRole",), "medialive-role")
+MEDIALIVE_CHANNELS_RELEASE = Access(
+    "medialive",
+    ("ListChannels", "DescribeChannel", "StopChannel", "DeleteChannel", "ListInputs", "DeleteInput",
+     "ListInputSecurityGroups", "DeleteInputSecurityGroup"),
+    "medialive",
+)  # fmt: skip
+# The operator's route override: an immediate input switch in the channel's schedule.
+MEDIALIVE_SCHEDULE = Access("medialive", ("BatchUpdateSchedule",), "medialive")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).

@@ -133,6 +133,8 @@ class ServiceRole:
     service_principal: str
     # Bucket name -> S3 actions on its objects.
     object_access: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Bucket name -> the key prefix those actions are limited to (none: the whole bucket).
+    object_prefixes: dict[str, str] = field(default_factory=dict)
 
 
 # Incomplete multipart uploads are billed as storage until aborted.
@@ -260,12 +262,17 @@ MEDIACONVERT_ROLE = ServiceRole(
     service_principal="mediaconvert.amazonaws.com",
     object_access={UPLOADS_BUCKET.name: ("GetObject",), MEDIA_BUCKET.name: ("PutObject",)},
 )
+# Where managed live events' channels write their HLS in the media bucket.
+LIVE_EVENTS_PREFIX = "live-events/"
 MEDIALIVE_ROLE = ServiceRole(
     name="medialive",
     env="VIDEOPLANE_MEDIALIVE_ROLE_ARN",
     permission="medialive-role",
     service_principal="medialive.amazonaws.com",
-    object_access={MEDIA_BUCKET.name: ("PutObject",)},
+    # Channels write their HLS under the live events' prefix of the media bucket; a premiere's
+    # channel reads its video's source (chalicelib.live.domain.live_events.output_prefix).
+    object_access={MEDIA_BUCKET.name: ("PutObject",), UPLOADS_BUCKET.name: ("GetObject",)},
+    object_prefixes={MEDIA_BUCKET.name: LIVE_EVENTS_PREFIX, UPLOADS_BUCKET.name: SOURCES_PREFIX},
 )
 
 SERVICE_ROLES = (MEDIACONVERT_ROLE, MEDIALIVE_ROLE)
@@ -399,7 +406,12 @@ LIVE_EVENTS_QUEUE = Queue(name="videoplane-live-events", env="VIDEOPLANE_LIVE_EV
 # (chalicelib.vod): the seam between the live and VOD contexts is that event.
 LIVE_RECORDINGS_QUEUE = Queue(name="videoplane-live-recordings", env="VIDEOPLANE_LIVE_RECORDINGS_QUEUE_URL",
                               permission="live-recordings-queue", visibility_timeout=300)  # fmt: skip
-LIVE_QUEUES = (LIVE_EVENTS_QUEUE, LIVE_RECORDINGS_QUEUE)
+# Managed live events (chalicelib.live): MediaLive's channel events (default bus) and the schedule's
+# timers (arm at armAt, end at endAt), which come back on the same queue.
+LIVE_EVENT_CHANNELS_QUEUE = Queue(name="videoplane-live-event-channels",
+                                  env="VIDEOPLANE_LIVE_EVENT_CHANNELS_QUEUE_URL",
+                                  permission="live-event-channels-queue", visibility_timeout=120)  # fmt: skip
+LIVE_QUEUES = (LIVE_EVENTS_QUEUE, LIVE_RECORDINGS_QUEUE, LIVE_EVENT_CHANNELS_QUEUE)
 # Rooms' sessions (chalicelib.rooms.consumers.sessions): IVS stage updates (default bus), the
 # `room.session.started` events (project bus) that start a session's poll loop, and its timers.
 ROOM_EVENTS_QUEUE = Queue(name="videoplane-room-events", env="VIDEOPLANE_ROOM_EVENTS_QUEUE_URL",
@@ -471,6 +483,12 @@ LIVE_INGEST_ENVS = {
     "srt": "VIDEOPLANE_LIVE_INGEST_SRT",
 }
 
+# Managed live events (MediaLive): the CIDRs allowed to push to their inputs (comma-separated;
+# 0.0.0.0/0 by default, loopback on the devstack), and the Secrets Manager secret holding the SRT
+# passphrase SRT_LISTENER inputs decrypt with (unset: SRT routes are refused).
+LIVE_EVENT_INGEST_CIDRS_ENV = "VIDEOPLANE_LIVE_EVENT_INGEST_CIDRS"
+LIVE_EVENT_SRT_SECRET_ENV = "VIDEOPLANE_LIVE_EVENT_SRT_SECRET_ARN"
+
 # The stack's one IVS recording configuration (IVS CreateRecordingConfiguration's request; infra
 # builds it as AWS::IVS::RecordingConfiguration, the devstack creates it on its IVS plane). To the
 # media bucket (`bucketName` is filled in with the stack's), no thumbnails (the VOD pipeline makes
@@ -482,6 +500,12 @@ LIVE_RECORDING_CONFIGURATION: dict[str, Any] = {
     "destinationConfiguration": {"s3": {"bucketName": ""}},
     "recordingReconnectWindowSeconds": 0,
     "thumbnailConfiguration": {"recordingMode": "DISABLED"},
+}
+# MediaLive's channel events of the account (they name the channel only by ARN, so no pattern
+# can keep other channels' out: the consumer drops channels no live event holds).
+MEDIALIVE_RULE_PATTERN: dict[str, Any] = {
+    "source": ["aws.medialive"],
+    "detail-type": ["MediaLive Channel State Change", "MediaLive Channel Alert", "MediaLive Channel Input Change"],
 }
 # Recorded broadcasts, announced by the live context on the project bus, to the VOD context.
 LIVE_RECORDING_ENDED = "live-stream.recording.ended"

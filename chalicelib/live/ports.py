@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
+    from chalicelib.live.domain.live_event_templates import LiveEventTemplate
+    from chalicelib.live.domain.live_events import ChannelResources, LiveEvent, RouteName
     from chalicelib.live.domain.live_streams import Channel, LiveStream, Relay, Restream, StreamKey
 
 
@@ -84,3 +86,62 @@ class RestreamRelays(Protocol):
     def stop(self, relay: Relay) -> None:
         """Idempotent: a relay already gone counts as stopped."""
         ...
+
+
+class LiveEventTemplateRepository(Protocol):
+    def get(self, project_id: str, template_id: str) -> LiveEventTemplate | None: ...
+    def list_all(self, project_id: str) -> list[LiveEventTemplate]: ...
+    def save(self, changes: Sequence[tuple[LiveEventTemplate, int | None]], audit: AuditEvent) -> None:
+        """Templates at their expected versions (None: new), with the audit entry, in one transaction."""
+        ...
+
+    def delete(self, template: LiveEventTemplate, audit: AuditEvent) -> None: ...
+
+
+class LiveEventRepository(Protocol):
+    def get(self, project_id: str, live_event_id: str) -> LiveEvent | None: ...
+    def list_all(self, project_id: str) -> list[LiveEvent]: ...
+    def find_by_channel(self, channel_arn: str) -> LiveEvent | None:
+        """The event whose MediaLive channel this is (plane events name only the channel)."""
+        ...
+
+    def create(self, event: LiveEvent, audit: AuditEvent) -> None: ...
+    def save(
+        self, event: LiveEvent, expected_version: int, audit: AuditEvent | None, events: Sequence[DomainEvent]
+    ) -> None:
+        """The event, its audit entry (None for the plane's changes) and its domain events, in one
+        transaction; Conflict if the event changed meanwhile."""
+        ...
+
+    def delete(self, event: LiveEvent, audit: AuditEvent) -> None: ...
+
+
+class LiveEventChannels(Protocol):
+    """MediaLive: one channel, its push (or file) inputs and their security group per event. Every
+    call is idempotent: names and tags carry the event id and are looked up before anything is made."""
+
+    def arm(self, event: LiveEvent) -> ChannelResources:
+        """Creates what is missing and starts the channel."""
+        ...
+
+    def release(self, event: LiveEvent) -> None:
+        """Stops and deletes the channel, then its inputs and security group (gone counts as done)."""
+        ...
+
+    def switch_input(self, event: LiveEvent, route: RouteName) -> None:
+        """An immediate input switch to the route's attachment (MediaLive's schedule)."""
+        ...
+
+
+class VideoSources(Protocol):
+    """A video's uploaded source, which a premiere plays (the VOD context's item, read by layout)."""
+
+    def source_url(self, project_id: str, video_id: str) -> str | None:
+        """Where MediaLive reads it (s3ssl://bucket/key); None when the video or its source is missing."""
+        ...
+
+
+class LiveEventTimers(Protocol):
+    """Calls back (LiveEventPlaneService.on_timer) at `due_at`, or sooner: the callee checks."""
+
+    def arm(self, project_id: str, live_event_id: str, due_at: datetime, now: datetime) -> None: ...

@@ -11,10 +11,15 @@ if TYPE_CHECKING:
     from chalicelib.core.adapters.private_tokens import DynamoPrivateTokenMint
     from chalicelib.live.adapters.ivs import IvsChannels
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
+    from chalicelib.live.adapters.medialive import MediaLiveChannels
     from chalicelib.live.adapters.relays import EcsRestreamRelays
-    from chalicelib.live.adapters.timers import SqsReconnectTimers
+    from chalicelib.live.adapters.timers import SqsLiveEventTimers, SqsReconnectTimers
+    from chalicelib.live.adapters.videos import DynamoVideoSources
     from chalicelib.live.domain.live_streams import IngestTemplates
     from chalicelib.live.services.broadcasts import BroadcastService
+    from chalicelib.live.services.live_event_plane import LiveEventPlaneService
+    from chalicelib.live.services.live_event_templates import LiveEventTemplateService
+    from chalicelib.live.services.live_events import LiveEventService
     from chalicelib.live.services.live_streams import LiveStreamService
     from chalicelib.live.services.restreams import RestreamService
 
@@ -103,3 +108,79 @@ def ingest_templates() -> IngestTemplates:
     from chalicelib.live.domain.live_streams import IngestTemplates
 
     return IngestTemplates(**settings().live_ingest)
+
+
+@component
+def live_event_template_service() -> LiveEventTemplateService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.live_event_templates import DynamoLiveEventTemplateRepository
+    from chalicelib.live.services.live_event_templates import LiveEventTemplateService
+
+    return LiveEventTemplateService(DynamoLiveEventTemplateRepository(table()), utc_now)
+
+
+@component
+def video_sources() -> DynamoVideoSources:
+    from chalicelib.core.wiring import uploads_bucket
+    from chalicelib.live.adapters.videos import DynamoVideoSources
+
+    return DynamoVideoSources(table(), uploads_bucket())
+
+
+@component
+def live_event_channels() -> MediaLiveChannels:
+    from chalicelib.core import config
+    from chalicelib.core.wiring import media_base_url
+    from chalicelib.live.adapters.medialive import MediaLiveChannels, MediaLiveSettings
+
+    current = settings()
+    return MediaLiveChannels(
+        config.medialive(),
+        MediaLiveSettings(
+            role_arn=current.medialive_role_arn,
+            media_bucket=current.media_bucket,
+            ingest_cidrs=current.live_event_ingest_cidrs,
+            srt_passphrase_secret_arn=current.live_event_srt_secret_arn,
+            media_base_url=media_base_url(),
+        ),
+        source_url=lambda event: video_sources().source_url(event.project_id, event.video_id or ""),
+    )
+
+
+@component
+def live_event_service() -> LiveEventService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.core.wiring import audit_log
+    from chalicelib.live.adapters.live_events import DynamoLiveEventRepository
+    from chalicelib.live.services.live_events import LiveEventService
+
+    return LiveEventService(
+        DynamoLiveEventRepository(table()),
+        live_event_template_service(),
+        live_event_channels,
+        utc_now,
+        live_streams=live_streams(),
+        video_exists=lambda project_id, video_id: video_sources().exists(project_id, video_id),
+        audit_log=audit_log,
+        srt_enabled=bool(settings().live_event_srt_secret_arn),
+        timers=live_event_timers,
+    )
+
+
+@component
+def live_event_timers() -> SqsLiveEventTimers:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.timers import SqsLiveEventTimers
+
+    return SqsLiveEventTimers(config.sqs(), settings().live_event_channels_queue_url)
+
+
+@component
+def live_event_plane_service() -> LiveEventPlaneService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.live_events import DynamoLiveEventRepository
+    from chalicelib.live.services.live_event_plane import LiveEventPlaneService
+
+    return LiveEventPlaneService(
+        DynamoLiveEventRepository(table()), live_event_service(), live_event_channels, live_event_timers, utc_now
+    )

@@ -267,13 +267,15 @@ def test_service_role_is_trusted_by_its_service_and_reaches_only_its_buckets(
     assert trust["Action"] == "sts:AssumeRole"
     assert not role["Properties"].get("ManagedPolicyArns")
     granted: dict[str, set[str]] = {}
+    by_name = {bucket.name: ids[bucket.permission] for bucket in resources.BUCKETS}
+    prefixes = {by_name[name]: prefix for name, prefix in definition.object_prefixes.items()}
     for statement in role_statements(template, role_id):
         assert statement["Effect"] == "Allow"
         (resource,) = as_list(statement["Resource"])
         (bucket_id,) = referenced_ids(resource)
-        assert resource == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+        keys = f"/{prefixes.get(bucket_id, '')}*"
+        assert resource == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, keys]]}
         granted.setdefault(bucket_id, set()).update(as_list(statement["Action"]))
-    by_name = {bucket.name: ids[bucket.permission] for bucket in resources.BUCKETS}
     assert granted == {
         by_name[bucket]: {f"s3:{action}" for action in actions} for bucket, actions in definition.object_access.items()
     }

@@ -78,7 +78,7 @@ def _check_scalar(shape: Shape, value: Any, path: str, found: list[str]) -> None
         if expected is not None:
             found.append(f"{path}: expected {shape.type_name}, got {type(value).__name__}")
         return
-    metadata = shape.metadata
+    metadata = {**_named_bounds(shape.name), **shape.metadata}
     if "enum" in metadata and value not in metadata["enum"]:
         found.append(f"{path}: {value!r} is not one of {metadata['enum']}")
     size = len(value) if isinstance(value, str) else value
@@ -90,6 +90,24 @@ def _check_scalar(shape: Shape, value: Any, path: str, found: list[str]) -> None
     # except for escaped slashes, which Python accepts too.
     if "pattern" in metadata and isinstance(value, str) and re.search(_python(metadata["pattern"]), value) is None:
         found.append(f"{path}: {value!r} does not match {metadata['pattern']}")
+
+
+# Some models (MediaLive's in botocore 1.44) carry their bounds only in the shape's name, e.g.
+# `__integerMin3`, `__integerMinNegative60Max60`, `__stringMin1Max35`; the model's own min/max win.
+_BOUNDS_IN_NAME = re.compile(r"^__(?:integer|long|double|float|string)Min(Negative)?(\d+)(?:Max(Negative)?(\d+))?$")
+_MAX_IN_NAME = re.compile(r"^__(?:integer|long|double|float|string)Max(\d+)$")
+
+
+def _named_bounds(name: str) -> dict[str, int]:
+    if (found := _BOUNDS_IN_NAME.match(name)) is not None:
+        negative_min, low, negative_max, high = found.groups()
+        bounds = {"min": -int(low) if negative_min else int(low)}
+        if high is not None:
+            bounds["max"] = -int(high) if negative_max else int(high)
+        return bounds
+    if (found := _MAX_IN_NAME.match(name)) is not None:
+        return {"max": int(found.group(1))}
+    return {}
 
 
 # Java/JavaScript Unicode classes Python's re lacks (IVS's tag patterns use them), as their

@@ -86,6 +86,8 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     # The EnableX facade's periods (`/enablex/v2/cdr/period/{fromDate}/{toDate}`): UTC days.
     "fromDate": PathParameter(DATE, "2026-01-01", invalid_status=400, invalid_title=DATE_TITLE),
     "toDate": PathParameter(DATE, "2026-01-31", invalid_status=400, invalid_title=DATE_TITLE),
+    "templateId": _id("lt"),
+    "liveEventId": _id("le"),
 }
 
 

@@ -209,6 +209,51 @@ class LiveStreamRecordingEnded(LiveStreamEvent):
 
 # -- end of live streams -----------------------------------------------------------------------
 
+# -- managed live events (chalicelib.live) ---------------------------------------------------------
+
+
+class LiveEventEvent(DomainEvent):
+    live_event_id: str = Field(alias="liveEventId")
+
+
+class LiveEventArmed(LiveEventEvent):
+    description = (
+        "A managed live event was armed: its MediaLive channel and inputs exist and the channel is starting;"
+        " encoders may push to its routes."
+    )
+    type: Literal["live-event.armed"] = "live-event.armed"
+    template_id: str = Field(alias="templateId")
+    template_version: int = Field(alias="templateVersion", description="The template version the channel applies")
+
+
+class LiveEventStarted(LiveEventEvent):
+    description = "A managed live event went live: its MediaLive channel runs and writes its output."
+    type: Literal["live-event.started"] = "live-event.started"
+
+
+class LiveEventEnded(LiveEventEvent):
+    description = "A managed live event ended; its MediaLive channel and inputs are stopped and deleted."
+    type: Literal["live-event.ended"] = "live-event.ended"
+
+
+class LiveEventFailed(LiveEventEvent):
+    description = "A managed live event failed (its channel could not be created, started or kept running)."
+    type: Literal["live-event.failed"] = "live-event.failed"
+    reason: str
+
+
+class LiveEventFailover(LiveEventEvent):
+    description = (
+        "A managed live event's channel switched contribution routes (MediaLive's automatic input failover,"
+        " or an operator's switch)."
+    )
+    type: Literal["live-event.failover"] = "live-event.failover"
+    from_route: Literal["primary", "backup"] | None = Field(alias="from", description="The route active before")
+    to_route: Literal["primary", "backup"] = Field(alias="to")
+
+
+# -- end of managed live events ------------------------------------------------------------------
+
 
 # -- rooms (chalicelib.rooms) ---------------------------------------------------------------------
 
@@ -397,6 +442,11 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         LiveStreamReconnected,
         LiveStreamRecordingEnded,
         UsageDailyReady,
+        LiveEventArmed,
+        LiveEventStarted,
+        LiveEventEnded,
+        LiveEventFailed,
+        LiveEventFailover,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

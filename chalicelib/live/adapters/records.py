@@ -8,6 +8,8 @@ from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
 from chalicelib.core.clock import epoch_seconds
+from chalicelib.live.domain.live_event_templates import LiveEventTemplate
+from chalicelib.live.domain.live_events import LiveEvent
 from chalicelib.live.domain.live_streams import LiveStream
 
 ENTITY = "liveStream"
@@ -36,3 +38,41 @@ def live_stream_item(stream: LiveStream) -> dict[str, Any]:
 
 def live_stream_from_item(item: dict[str, Any]) -> LiveStream:
     return LiveStream.model_validate(item_body(item))
+
+
+TEMPLATE_ENTITY = "liveEventTemplate"
+
+
+def template_key(project_id: str, template_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "LIVE_EVENT_TEMPLATE"), template_id
+
+
+def template_item(template: LiveEventTemplate) -> dict[str, Any]:
+    pk, sk = template_key(template.project_id, template.template_id)
+    return {PK: pk, SK: sk, "entity": TEMPLATE_ENTITY, **template.model_dump(mode="json")}
+
+
+def template_from_item(item: dict[str, Any]) -> LiveEventTemplate:
+    return LiveEventTemplate.model_validate(item_body(item))
+
+
+LIVE_EVENT_ENTITY = "liveEvent"
+# MediaLive's events name only the channel: its index entry gives the project and the event.
+LIVE_EVENT_CHANNEL_INDEX_PREFIX = "LIVE_EVENT_CHANNEL#"
+
+
+def live_event_key(project_id: str, live_event_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "LIVE_EVENT"), live_event_id
+
+
+def live_event_item(event: LiveEvent) -> dict[str, Any]:
+    pk, sk = live_event_key(event.project_id, event.live_event_id)
+    item: dict[str, Any] = {PK: pk, SK: sk, "entity": LIVE_EVENT_ENTITY, **event.model_dump(mode="json")}
+    if event.channel is not None:
+        item[resources.GSI1_PARTITION_KEY] = LIVE_EVENT_CHANNEL_INDEX_PREFIX + event.channel.channel_arn
+        item[resources.GSI1_SORT_KEY] = event.project_id
+    return item
+
+
+def live_event_from_item(item: dict[str, Any]) -> LiveEvent:
+    return LiveEvent.model_validate(item_body(item))

@@ -50,3 +50,41 @@ class SqsReconnectTimers:
         except ClientError as error:
             # The event is retried (its message fails), and arms the timer again.
             raise RepositoryUnavailable(detail="The live events queue is unavailable.") from error
+
+
+# -- managed live events' schedule ------------------------------------------------------------------
+
+SCHEDULE_KIND = "videoplane.live.event-schedule"
+
+
+def schedule_message(project_id: str, live_event_id: str, due_at: datetime) -> str:
+    return json.dumps(
+        {"kind": SCHEDULE_KIND, "projectId": project_id, "liveEventId": live_event_id, "dueAt": due_at.isoformat()}
+    )
+
+
+def parse_schedule(body: dict[str, Any]) -> tuple[str, str, datetime] | None:
+    """(projectId, liveEventId, dueAt) of a schedule timer; None for anything else."""
+    if body.get("kind") != SCHEDULE_KIND:
+        return None
+    return str(body["projectId"]), str(body["liveEventId"]), datetime.fromisoformat(body["dueAt"])
+
+
+class SqsLiveEventTimers:
+    """A delayed message to the live-event-channels queue, read back by the same consumer as
+    MediaLive's events. A due time past SQS's 15 minutes comes back early and is set again."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def arm(self, project_id: str, live_event_id: str, due_at: datetime, now: datetime) -> None:
+        delay = min(MAX_DELAY_SECONDS, max(0, math.ceil((due_at - now).total_seconds())))
+        try:
+            self.client.send_message(
+                QueueUrl=self.queue_url,
+                MessageBody=schedule_message(project_id, live_event_id, due_at),
+                DelaySeconds=delay,
+            )
+        except ClientError as error:
+            raise RepositoryUnavailable(detail="The live event channels queue is unavailable.") from error

@@ -6,9 +6,11 @@ field for field as the api.video SDK 1.4.7 models read them, plus Videoplane's e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from chalicelib.live.domain.live_event_templates import LiveEventTemplateCreation, LiveProfile
 
 
 class LiveStreamAssets(BaseModel):
@@ -94,3 +96,93 @@ class LiveStream(BaseModel):
         "the same broadcast"
     )
     status: LiveStreamStatus
+
+
+# -- managed live events (Videoplane) -------------------------------------------------------------
+
+
+class LiveEventTemplate(LiveEventTemplateCreation):
+    """A live event template: the profile an event's MediaLive channel is built from."""
+
+    templateId: str
+    version: int = Field(description="Bumped by every change; events record the version they applied")
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class LiveEventSchedule(BaseModel):
+    armAt: datetime = Field(description="When the channel is created and started (default: startAt - 5 min)")
+    startAt: datetime
+    endAt: datetime
+
+
+class LiveEventIngestPoint(BaseModel):
+    protocol: Literal["rtmp", "srt"]
+    url: str = Field(description="Where the encoder pushes (MediaLive's input destination)")
+
+
+class LiveEventRoute(BaseModel):
+    protocol: Literal["rtmp", "srt"]
+
+
+class LiveEventRoutes(BaseModel):
+    primary: LiveEventRoute
+    backup: LiveEventRoute | None = None
+
+
+class LiveEvent(BaseModel):
+    """A managed live event (Videoplane): a MediaLive channel per event while armed or live."""
+
+    liveEventId: str
+    name: str
+    liveStreamId: str | None = None
+    videoId: str | None = Field(default=None, description="A premiere: the video whose source plays")
+    state: Literal["draft", "armed", "live", "ended", "failed"]
+    stateChangedAt: datetime
+    failure: str | None = None
+    templateId: str
+    templateVersion: int = Field(description="The template version applied (compare with a release)")
+    overrides: dict[str, Any]
+    profile: LiveProfile = Field(description="The settings applied: the template's with the overrides")
+    schedule: LiveEventSchedule
+    routes: LiveEventRoutes | None = Field(description="None for a premiere (a file plays)")
+    routeMode: Literal["automatic", "primary", "backup"]
+    activeRoute: Literal["primary", "backup"] | None = None
+    ingest: dict[str, LiveEventIngestPoint] = Field(description="Per route, once armed")
+    playbackUrl: str | None = Field(default=None, description="The HLS manifest, once armed")
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class LiveEventTimelineEntry(BaseModel):
+    at: datetime
+    kind: Literal["request", "transition", "health", "failover", "route"]
+    summary: str
+    requestId: str | None = Field(default=None, description="The API request (kind: request)")
+    actorKeyId: str | None = Field(default=None, description="The API key that made it (kind: request)")
+    detail: dict[str, Any] | None = None
+
+
+class LiveEventInputHealth(BaseModel):
+    route: Literal["primary", "backup"]
+    protocol: Literal["rtmp", "srt"]
+    active: bool
+
+
+class LiveEventAlert(BaseModel):
+    alarmId: str
+    alertType: str = Field(description="MediaLive's alert wording, e.g. RTMP Has No Audio/Video")
+    pipeline: str
+    message: str
+    since: datetime
+
+
+class LiveEventHealth(BaseModel):
+    liveEventId: str
+    state: Literal["draft", "armed", "live", "ended", "failed"]
+    routeMode: Literal["automatic", "primary", "backup"]
+    activeRoute: Literal["primary", "backup"] | None = None
+    activeRouteSince: datetime | None = None
+    channelState: str | None = Field(default=None, description="MediaLive's latest reported channel state")
+    inputs: list[LiveEventInputHealth]
+    alerts: list[LiveEventAlert] = Field(description="Alerts MediaLive set and has not cleared")

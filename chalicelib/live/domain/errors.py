@@ -26,3 +26,11 @@ class RelayUnavailable(RepositoryUnavailable):
     """A restream relay could not be started or stopped for a reason a retry may fix."""
 
     title = "The restream relays are temporarily unavailable; retry the request."
+
+
+class ChannelRefused(DomainError):
+    """MediaLive refused a managed live event's request (its settings, a quota): a retry will not fix it."""
+
+    status = 422
+    slug = "live-event-channel-refused"
+    title = "MediaLive refused the live event's channel."
