@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from chalicelib.analytics.services.beacons import BeaconService
     from chalicelib.analytics.services.metrics import MetricsService
     from chalicelib.analytics.services.rollup import RollupService
+    from chalicelib.analytics.services.sessions import SessionsService
     from chalicelib.analytics.services.usage import UsageService
 
 BEACONS_RATE_CLASS = "beacons"
@@ -93,4 +94,18 @@ def rollup_service() -> RollupService:
         ),
         S3RollupRuns(bucket(current.analytics_bucket)),
         utc_now,
+    )
+
+
+@component
+def sessions_service() -> SessionsService:
+    from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.media import DynamoMediaDirectory
+    from chalicelib.analytics.services.sessions import SessionsService
+    from chalicelib.core import config
+
+    current = settings()
+    return SessionsService(
+        AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
+        DynamoMediaDirectory(table()),
     )

@@ -638,5 +638,7 @@ ANALYTICS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("country", "string"),
     ("continent", "string"),
     ("source", "string"),
+    # The player's session metadata (api.video's `metadata`), one JSON object; NULL: none.
+    ("metadata", "string"),
 )
 ANALYTICS_PARTITIONS: tuple[tuple[str, str], ...] = (("project", "string"), ("dt", "string"))

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from chalicelib.analytics.domain.data import UNECHOED_AGGREGATIONS, Timeframe
 from chalicelib.analytics.domain.queries import Interval
+from chalicelib.analytics.domain.sessions import SessionEvent, SessionRow, metadata_list
 from chalicelib.analytics.domain.usage import FEATURES, UsageDay
 from chalicelib.core.clock import to_atom
-from chalicelib.core.domain.pagination import PageRequest, SortOrder, paginate
+from chalicelib.core.domain.pagination import Page, PageRequest, SortOrder, paginate
 
 if TYPE_CHECKING:
     from chalicelib.analytics.services.usage import Account
@@ -107,3 +109,45 @@ def account(account: Account) -> dict[str, Any]:
 
 def usage_days(rows: Sequence[UsageDay]) -> dict[str, Any]:
     return {"data": [{"day": row.day, **usage(row)} for row in rows]}
+
+
+def _atom(ms: int) -> str:
+    return to_atom(datetime.fromtimestamp(ms / 1000, tz=UTC))
+
+
+def session(row: SessionRow) -> dict[str, Any]:
+    """api.video's VideoSession / LiveStreamSession (A1). What beacons do not tell (city, device
+    vendor and model, OS and browser versions, the referrer's medium and search term) is null."""
+    host = urlsplit(row.referrer).hostname if row.referrer else None
+    return {
+        "session": {
+            "sessionId": row.session_id,
+            "loadedAt": _atom(row.loaded_ms),
+            "endedAt": _atom(row.ended_ms),
+            "metadata": metadata_list(row.metadata),
+        },
+        "location": {"country": row.country or None, "city": None},
+        "referrer": {"url": row.referrer or None, "medium": None, "source": host, "searchTerm": None},
+        "device": {"type": row.device_type or None, "vendor": None, "model": None},
+        "os": {"name": row.operating_system or None, "shortname": None, "version": None},
+        "client": {"type": "browser", "name": row.browser or None, "version": None},
+    }
+
+
+def session_event(event: SessionEvent) -> dict[str, Any]:
+    """api.video's PlayerSessionEvent: `at` for most, `from` and `to` for seeks."""
+    body: dict[str, Any] = {"type": event.type, "emittedAt": _atom(event.emitted_ms)}
+    if event.at is not None:
+        body["at"] = event.at
+    if event.from_ is not None:
+        body["from"] = event.from_
+        body["to"] = event.to
+    return body
+
+
+def sessions(page: Page[SessionRow], path: str, filters: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    return page.envelope([session(row) for row in page.items], path, filters)
+
+
+def session_events(page: Page[SessionEvent], path: str) -> dict[str, Any]:
+    return page.envelope([session_event(event) for event in page.items], path, [])
