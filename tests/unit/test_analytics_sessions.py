@@ -22,7 +22,7 @@ from devstack.sessions import write_files
 PROJECT = "pr" + "A" * 22
 OTHER = "pr" + "B" * 22
 MEDIA = ("vi" + "a" * 22, "vi" + "b" * 22)
-START_MS = 1_796_000_000_000  # 2026-11-30, 08:53 UTC
+START_MS = 1_796_000_000_000  # 2026-11-30, 00:53:20 UTC
 END_MS = START_MS + 2 * 3600_000
 KINDS = list(sessions.LISTED_EVENTS)
 # Pairs with LIKE's wildcards, quotes and the escape character: each must match only itself.

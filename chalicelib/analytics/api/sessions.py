@@ -70,7 +70,7 @@ def list_live_stream_sessions(call: Call, liveStreamId: str) -> Any:  # noqa: N8
 
 @endpoint(
     bp,
-    "/analytics/sessions/{sessionId}/events",
+    "/analytics/sessions/{playbackSessionId}/events",
     "GET",
     permission=Permission.READ,
     authorizer=api_key_authorizer,
@@ -81,9 +81,9 @@ def list_live_stream_sessions(call: Call, liveStreamId: str) -> Any:  # noqa: N8
     errors=(404,),
     tag=TAG,
 )
-def list_session_events(call: Call, sessionId: str) -> Any:  # noqa: N803
+def list_session_events(call: Call, playbackSessionId: str) -> Any:  # noqa: N803
     """List a playback session's events"""
-    page = wiring.sessions_service().events(call.actor.project_id, sessionId, call.page())
+    page = wiring.sessions_service().events(call.actor.project_id, playbackSessionId, call.page())
     return presenters.session_events(page, call.path)
 
 

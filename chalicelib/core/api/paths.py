@@ -86,6 +86,9 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     # The EnableX facade's periods (`/enablex/v2/cdr/period/{fromDate}/{toDate}`): UTC days.
     "fromDate": PathParameter(DATE, "2026-01-01", invalid_status=400, invalid_title=DATE_TITLE),
     "toDate": PathParameter(DATE, "2026-01-31", invalid_status=400, invalid_title=DATE_TITLE),
+    # A player's playback session (analytics beacons' `session`, api.video v2's UUID `sid`); rooms
+    # hold `sessionId`.
+    "playbackSessionId": PathParameter("^[0-9A-Za-z_-]{8,64}$", "ps0123456789"),
 }
 
 
