@@ -119,7 +119,8 @@ def test_a_live_streams_beacons_are_stored_and_its_sessions_listed(
     live_stream_id = create_live_stream(tenant)["liveStreamId"]
     assert DynamoMediaDirectory(table()).project_of(live_stream_id) == tenant.project_id
     now = int(time.time() * 1000)
-    beacon = {"session": "viewer-0001", "media": live_stream_id, "sentAt": now, "events": [{"type": "play", "at": now}]}
+    play = [{"type": "play", "at": now}]
+    beacon = {"session": "viewer-0000000001", "media": live_stream_id, "sentAt": now, "events": play}
     answer = tenant.client.http.post(
         "/embed/beacons", headers={"content-type": "text/plain"}, body=json.dumps(beacon).encode()
     )

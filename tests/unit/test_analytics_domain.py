@@ -38,7 +38,7 @@ VIEWER = Viewer("computer", "Linux", "Chrome", "FR", "EU")
 
 def beacon(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "session": "session-0001",
+        "session": "session-00000001",
         "media": VIDEO,
         "player": PLAYER,
         "referrer": "https://example.com/",
@@ -98,6 +98,7 @@ def test_event_time_is_the_servers_minus_the_clamped_client_lag(
         {"media": "vi-not-an-id"},
         {"media": "pr" + "a" * 22},  # not a media
         {"session": "short"},
+        {"session": "x" * 15},
         {"session": "x" * 65},
         {"player": "player-1"},
         {"referrer": "r" * 2049},
@@ -116,7 +117,7 @@ def test_hostile_beacons_are_refused(hostile: dict[str, Any]) -> None:
 
 
 def watch(events: list[dict[str, Any]], sat: int = RECEIVED) -> WatchBeacon:
-    return WatchBeacon.model_validate({"sat": sat, "sid": "session-v2-01", "mid": VIDEO, "ref": "", "eve": events})
+    return WatchBeacon.model_validate({"sat": sat, "sid": "session-v2-000001", "mid": VIDEO, "ref": "", "eve": events})
 
 
 def test_api_video_v2_events_become_ours_with_startup_time_and_watch_time() -> None:

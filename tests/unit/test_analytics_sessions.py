@@ -63,7 +63,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     others, _ = synthetic(OTHER, MEDIA, 10, START_MS)
     late, _ = synthetic(PROJECT, MEDIA, 4, END_MS + 60_000)  # after the period
     late = [dataclasses.replace(r, session_id="late-" + r.session_id) for r in late]
-    records = [*with_metadata(mine), *others, *late, *seeks_and_pauses("seeker-0001", START_MS + 600_000)]
+    records = [*with_metadata(mine), *others, *late, *seeks_and_pauses("seeker-000000001", START_MS + 600_000)]
     return write_files(records, tmp_path_factory.mktemp("events"), per_file=97)
 
 
@@ -82,7 +82,7 @@ def test_every_session_query_runs_in_duckdb_and_stays_in_the_project(files: list
         queries.media_sessions_sql(media_scope(), [], 0, 25),
         queries.media_sessions_sql(media_scope(), fragments, 25, 25),
         queries.media_sessions_count_sql(media_scope(), fragments),
-        queries.session_events_sql(PROJECT, "seeker-0001", KINDS, 0, 100),
+        queries.session_events_sql(PROJECT, "seeker-000000001", KINDS, 0, 100),
         queries.session_count_sql(PROJECT, "it's'--", KINDS),
     ]
     with duckdb.connect() as connection:
@@ -95,7 +95,7 @@ def test_every_session_query_runs_in_duckdb_and_stays_in_the_project(files: list
 def test_a_media_lists_its_sessions_of_the_period_oldest_first_with_the_total(files: list[Path]) -> None:
     rows = listed(files, queries.media_sessions_sql(media_scope(), [], 0, 100))
     # Media alternate: sessions 0, 2, ..., 18 are the first media's; the late ones are outside.
-    assert [r["session_id"] for r in rows] == [f"synthetic-{i:08d}" for i in range(0, 20, 2)] + ["seeker-0001"]
+    assert [r["session_id"] for r in rows] == [f"synthetic-{i:08d}" for i in range(0, 20, 2)] + ["seeker-000000001"]
     assert {r["total"] for r in rows} == {11}
     first = rows[0]
     assert first["loaded"] == START_MS and first["ended"] > first["loaded"]
@@ -142,7 +142,7 @@ def test_metadata_pairs_match_exactly_whatever_their_characters(
 
 
 def test_a_sessions_events_come_in_order_as_api_video_named_them(files: list[Path]) -> None:
-    rows = listed(files, queries.session_events_sql(PROJECT, "seeker-0001", KINDS, 0, 100))
+    rows = listed(files, queries.session_events_sql(PROJECT, "seeker-000000001", KINDS, 0, 100))
     events = [sessions.session_event(str(r["event"]), int(r["ts"]), float(r["playhead"]), r["seek_from"]) for r in rows]
     assert [(e.type, e.at, e.from_, e.to) for e in events] == [
         ("ready", 0, None, None),
@@ -158,9 +158,9 @@ def test_a_sessions_events_come_in_order_as_api_video_named_them(files: list[Pat
 
 
 def test_a_session_of_another_project_is_not_found_and_one_of_ours_is_counted(files: list[Path]) -> None:
-    assert listed(files, queries.session_count_sql(OTHER, "seeker-0001", KINDS)) == [{"found": 0, "total": None}]
-    assert listed(files, queries.session_count_sql(PROJECT, "seeker-0001", KINDS)) == [{"found": 8, "total": 7}]
-    assert listed(files, queries.session_events_sql(PROJECT, "seeker-0001", KINDS, 7, 10)) == []
+    assert listed(files, queries.session_count_sql(OTHER, "seeker-000000001", KINDS)) == [{"found": 0, "total": None}]
+    assert listed(files, queries.session_count_sql(PROJECT, "seeker-000000001", KINDS)) == [{"found": 8, "total": 7}]
+    assert listed(files, queries.session_events_sql(PROJECT, "seeker-000000001", KINDS, 7, 10)) == []
 
 
 @pytest.mark.parametrize(

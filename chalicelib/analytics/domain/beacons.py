@@ -19,7 +19,9 @@ MAX_EVENTS_PER_BEACON = 50
 MAX_REFERRER = 2048
 # api.video's v2 players send a beacon every 5 s while playing.
 WATCH_BEACON_PERIOD_MS = 5000
-SessionId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{8,64}$")]
+# Every player makes ids of 16 characters or more (UUIDs, the embed script's fallback, api.video's
+# v2 UUIDs): shorter ones could be guessed, and /analytics/sessions/{id} takes the same pattern.
+SessionId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{16,64}$")]
 MediaId = Annotated[str, StringConstraints(pattern=r"^(vi|li)[0-9A-Za-z]{22}$")]
 PlayerId = Annotated[str, StringConstraints(pattern=r"^pl[0-9A-Za-z]{22}$")]
 Referrer = Annotated[str, StringConstraints(max_length=MAX_REFERRER)]

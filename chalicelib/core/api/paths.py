@@ -88,7 +88,7 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "toDate": PathParameter(DATE, "2026-01-31", invalid_status=400, invalid_title=DATE_TITLE),
     # A player's playback session (analytics beacons' `session`, api.video v2's UUID `sid`); rooms
     # hold `sessionId`.
-    "playbackSessionId": PathParameter("^[0-9A-Za-z_-]{8,64}$", "ps0123456789"),
+    "playbackSessionId": PathParameter("^[0-9A-Za-z_-]{16,64}$", "ps0123456789abcdef"),
 }
 
 
