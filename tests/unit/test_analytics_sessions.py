@@ -10,14 +10,20 @@ from typing import Any
 
 import duckdb
 import pytest
+from botocore.stub import Stubber
 
+from chalicelib.analytics.adapters.athena import PAGE_SIZE, AthenaQueries
 from chalicelib.analytics.domain import queries, sessions
-from chalicelib.analytics.domain.beacons import EventRecord, EventType, stored_metadata
+from chalicelib.analytics.domain.beacons import EventRecord, EventType, MediaType, stored_metadata
 from chalicelib.analytics.domain.queries import Filters, Scope
-from chalicelib.core.domain.errors import InvalidInput
+from chalicelib.analytics.services.sessions import SessionsService
+from chalicelib.core import resources
+from chalicelib.core.domain.errors import InvalidInput, NotFound
+from chalicelib.core.domain.pagination import PageRequest
 from devstack.athenaplane import events_view, run_query
 from devstack.sessions import sessions as synthetic
 from devstack.sessions import write_files
+from tests.unit.test_analytics_adapters import EXECUTION, checked, client, page
 
 PROJECT = "pr" + "A" * 22
 OTHER = "pr" + "B" * 22
@@ -192,3 +198,84 @@ def test_metadata_comes_from_deep_object_pairs_and_refuses_control_characters() 
         sessions.metadata_of({"metadata[]": ["a"]})
     with pytest.raises(InvalidInput):
         sessions.metadata_of({f"metadata[k{i}]": ["v"] for i in range(11)})
+
+
+# -- the service over Athena (Stubber and the strict model walk) -----------------------------------
+
+
+class Directory:
+    """The media lookup port: the media ids each project has."""
+
+    def __init__(self, owned: dict[str, str]) -> None:
+        self.owned = owned
+
+    def project_of(self, media_id: str) -> str | None:
+        return self.owned.get(media_id)
+
+
+def athena_answers(stubber: Stubber, sql: str, names: list[str], rows: list[list[str | None]]) -> None:
+    """One query as AthenaQueries runs it: start (the SQL in the workgroup), one poll, one page."""
+    execution = {"QueryExecutionId": EXECUTION}
+    request = {
+        "QueryString": sql,
+        "QueryExecutionContext": {"Database": resources.ANALYTICS_DATABASE},
+        "WorkGroup": resources.ANALYTICS_WORKGROUP,
+    }
+    checked(stubber, "athena", "StartQueryExecution", execution, request)
+    succeeded = {"QueryExecution": {**execution, "Status": {"State": "SUCCEEDED"}}}
+    checked(stubber, "athena", "GetQueryExecution", succeeded, execution)
+    header: list[str | None] = list(names)
+    checked(stubber, "athena", "GetQueryResults", page(names, [header, *rows]), {**execution, "MaxResults": PAGE_SIZE})
+
+
+EVENT_COLUMNS = ["event", "ts", "playhead", "seek_from", "total"]
+
+
+def service(athena: Any) -> SessionsService:
+    executor = AthenaQueries(athena, resources.ANALYTICS_DATABASE, resources.ANALYTICS_WORKGROUP, sleep=lambda _: None)
+    return SessionsService(executor, Directory({MEDIA[0]: PROJECT}))
+
+
+def test_a_media_sessions_page_goes_through_athena_and_reads_its_rows() -> None:
+    athena = client("athena")
+    period = sessions.period_of("2026-11-30")
+    scope = Scope(PROJECT, period.start_ms, period.end_ms, Filters(media_ids=(MEDIA[0],)))
+    fragment = sessions.metadata_fragment("user", "u1")
+    columns = ["session_id", "loaded", "ended", "referrer", "country", "device_type", "operating_system"]
+    columns += ["browser", "metadata", "total"]
+    row = ["synthetic-00000000", str(START_MS), str(START_MS + 9), "", "FR", "desktop", "Linux", "Chrome", None, "26"]
+    with Stubber(athena) as stubber:
+        athena_answers(stubber, queries.media_sessions_sql(scope, [fragment], 25, 25), columns, [row])
+        found = service(athena).media_sessions(
+            PROJECT, MediaType.VIDEO, MEDIA[0], period, {"user": "u1"}, PageRequest(currentPage=2)
+        )
+        stubber.assert_no_pending_responses()
+    assert (found.items_total, found.pages_total, len(found.items)) == (26, 2, 1)
+    assert found.items[0] == sessions.SessionRow("synthetic-00000000", START_MS, START_MS + 9, "", "FR", "desktop",
+                                                 "Linux", "Chrome", None)  # fmt: skip
+
+
+def test_an_empty_events_page_asks_whether_the_session_exists() -> None:
+    athena = client("athena")
+    with Stubber(athena) as stubber:
+        athena_answers(
+            stubber, queries.session_events_sql(PROJECT, "synthetic-00000000", KINDS, 0, 25), EVENT_COLUMNS, []
+        )
+        athena_answers(stubber, queries.session_count_sql(PROJECT, "synthetic-00000000", KINDS), ["found", "total"],
+                       [["0", None]])  # fmt: skip
+        with pytest.raises(NotFound):
+            service(athena).events(PROJECT, "synthetic-00000000", PageRequest())
+        stubber.assert_no_pending_responses()
+
+
+def test_another_projects_media_never_reaches_the_event_store() -> None:
+    athena = client("athena")
+    with Stubber(athena) as stubber, pytest.raises(NotFound) as missing:
+        service(athena).media_sessions(OTHER, MediaType.VIDEO, MEDIA[0], sessions.period_of("2026"), {}, PageRequest())
+    stubber.assert_no_pending_responses()
+    assert missing.value.name == "videoId"
+    with pytest.raises(NotFound) as wrong_kind:
+        service(athena).media_sessions(
+            PROJECT, MediaType.LIVE_STREAM, MEDIA[0], sessions.period_of("2026"), {}, PageRequest()
+        )
+    assert wrong_kind.value.name == "liveStreamId"
