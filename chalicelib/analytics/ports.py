@@ -20,6 +20,12 @@ class MediaDirectory(Protocol):
         ...
 
 
+class TaggedMedia(Protocol):
+    def media_ids(self, project_id: str, tag: str) -> list[str]:
+        """The project's videos carrying `tag` now (case sensitive)."""
+        ...
+
+
 class EventSink(Protocol):
     def put(self, records: Sequence[EventRecord]) -> None: ...
 

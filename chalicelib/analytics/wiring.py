@@ -47,6 +47,7 @@ def metrics_service() -> MetricsService:
     import os
 
     from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.tags import DynamoTaggedVideos
     from chalicelib.analytics.services.metrics import MetricsService
     from chalicelib.core import config, resources
     from chalicelib.core.clock import utc_now
@@ -55,6 +56,7 @@ def metrics_service() -> MetricsService:
     return MetricsService(
         AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
         utc_now,
+        DynamoTaggedVideos(table()),
         rollup=os.environ.get(resources.ANALYTICS_ROLLUP_ENV) == "1",
     )
 

@@ -21,10 +21,14 @@ if TYPE_CHECKING:
 Number = int | float
 
 
-def _metric(metric: str, view_seconds: int) -> str:
-    if metric == "view":
-        return f"view-{view_seconds}"
-    return "play" if metric == "play-total" else metric
+# `unique` changes the context's metric name for these (SDK 1.4.7's enums: unique-ccv,
+# unique-ccv-peak, unique-ccv-average, unique-view-<seconds>).
+_UNIQUE_METRICS = frozenset({"ccv", "ccv-peak", "ccv-average", "view"})
+
+
+def _metric(metric: str, view_seconds: int, unique: bool = False) -> str:
+    named = f"view-{view_seconds}" if metric == "view" else "play" if metric == "play-total" else metric
+    return f"unique-{named}" if unique and metric in _UNIQUE_METRICS else named
 
 
 def _timeframe(frame: Timeframe) -> dict[str, str]:
@@ -32,9 +36,9 @@ def _timeframe(frame: Timeframe) -> dict[str, str]:
 
 
 def aggregated(
-    metric: str, aggregation: str, view_seconds: int, frame: Timeframe, value: Number | None
+    metric: str, aggregation: str, view_seconds: int, frame: Timeframe, value: Number | None, unique: bool = False
 ) -> dict[str, Any]:
-    context: dict[str, Any] = {"metric": _metric(metric, view_seconds), "timeframe": _timeframe(frame)}
+    context: dict[str, Any] = {"metric": _metric(metric, view_seconds, unique), "timeframe": _timeframe(frame)}
     if aggregation not in UNECHOED_AGGREGATIONS:
         context["aggregation"] = aggregation
     return {"context": context, "data": value}
@@ -56,7 +60,11 @@ def breakdown(
     ordered = sorted(rows, key=lambda r: r[0] if by_dimension else (r[1] or 0, r[0]), reverse=descending)
     chosen = paginate(ordered, page)
     items = [{"dimensionValue": value, "metricValue": metric_value} for value, metric_value in chosen.items]
-    context = {"metric": _metric(metric, view_seconds), "breakdown": dimension, "timeframe": _timeframe(frame)}
+    context = {
+        "metric": _metric(metric, view_seconds, bool(query.unique)),
+        "breakdown": dimension,
+        "timeframe": _timeframe(frame),
+    }
     return {"context": context, **chosen.envelope(items, path, filters)}
 
 
@@ -79,7 +87,11 @@ def over_time(
         {"emittedAt": to_atom(datetime.fromtimestamp(at / 1000, tz=UTC)), "metricValue": value}
         for at, value in chosen.items
     ]
-    context = {"metric": _metric(metric, view_seconds), "interval": interval.value, "timeframe": _timeframe(frame)}
+    context = {
+        "metric": _metric(metric, view_seconds, bool(query.unique)),
+        "interval": interval.value,
+        "timeframe": _timeframe(frame),
+    }
     return {"context": context, **chosen.envelope(items, path, filters)}
 
 

@@ -38,6 +38,8 @@ class Measure(StrEnum):
     WATCH_TIME_SUM = "watch-time-sum"
     WATCH_TIME_AVERAGE = "watch-time-average"
     VIEWS = "views"
+    # api.video's `unique` views: a viewer is a session (no viewer id is kept), counted once a day.
+    UNIQUE_VIEWS = "unique-views"
     CCV_PEAK = "ccv-peak"
     CCV_AVERAGE = "ccv-average"
     # Quality of experience (Videoplane extension, Mux Data's definitions).
@@ -135,6 +137,10 @@ class Filters:
     operating_systems: tuple[str, ...] = ()
     browsers: tuple[str, ...] = ()
     referrers: tuple[str, ...] = ()
+    # `filterBy[tag]`: the tag as asked, then the project's media carrying it (the service looks
+    # them up through its port; an empty tuple matches nothing, None filters nothing).
+    tag: str | None = None
+    tagged_media: tuple[str, ...] | None = None
 
     def conditions(self) -> list[str]:
         lists = (
@@ -147,7 +153,13 @@ class Filters:
             ("browser", self.browsers),
             ("referrer", self.referrers),
         )
-        return [f"{column} IN ({', '.join(literal(v) for v in values)})" for column, values in lists if values]
+        found = [f"{column} IN ({', '.join(literal(v) for v in values)})" for column, values in lists if values]
+        if self.tag is not None and self.tagged_media is None:
+            raise ValueError("a tag filter whose media were not looked up")
+        if self.tagged_media is not None:
+            tagged = self.tagged_media
+            found.append(f"media_id IN ({', '.join(literal(v) for v in tagged)})" if tagged else "1 = 0")
+        return found
 
 
 @dataclass(frozen=True)
@@ -203,11 +215,13 @@ def measure_sql(measure: Measure, scope: Scope, group: str | None = None, view_s
             f"SUM(watched) AS watched FROM {TABLE} WHERE {where} GROUP BY {group + ', ' if group else ''}session_id"
         )
         return f"SELECT {keep}{_SESSION_EXPRESSIONS[measure]} AS value FROM ({inner}) AS sessions{outer_group}"
-    if measure == Measure.VIEWS:
-        # A view: a session watched at least `view_seconds` (api.video's viewDuration).
+    if measure in (Measure.VIEWS, Measure.UNIQUE_VIEWS):
+        # A view: a session watched at least `view_seconds` (api.video's viewDuration); a unique
+        # view: a session with a view in a UTC day, once that day (api.video: unique is per day).
+        per_day = "dt, " if measure == Measure.UNIQUE_VIEWS else ""
         inner = (
             f"SELECT {select_group}session_id, SUM(watched) AS watched FROM {TABLE} WHERE {where} "
-            f"GROUP BY {group + ', ' if group else ''}session_id"
+            f"GROUP BY {group + ', ' if group else ''}{per_day}session_id"
         )
         value = f"SUM(CASE WHEN watched >= {int(view_seconds)} THEN 1 ELSE 0 END)"
         return f"SELECT {keep}{value} AS value FROM ({inner}) AS sessions{outer_group}"
