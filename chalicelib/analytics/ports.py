@@ -65,7 +65,13 @@ class UsageCounters(Protocol):
 
 class MediaStorage(Protocol):
     def stored_bytes(self, project_id: str) -> int:
-        """Bytes the project's media takes in the media bucket now."""
+        """Bytes the project's media and sources take now (media and uploads buckets)."""
+        ...
+
+
+class RoomSessions(Protocol):
+    def connected(self, project_id: str, session_id: str) -> list[tuple[datetime, datetime]] | None:
+        """An ended room session's participants, each from connected to left (None: no such session)."""
         ...
 
 

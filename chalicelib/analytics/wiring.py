@@ -64,6 +64,7 @@ def metrics_service() -> MetricsService:
 @component
 def usage_service() -> UsageService:
     from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.rooms import DynamoRoomSessions
     from chalicelib.analytics.adapters.usage import DynamoProjectDirectory, DynamoUsageCounters, S3MediaStorage
     from chalicelib.analytics.services.usage import UsageService
     from chalicelib.core import config
@@ -73,8 +74,9 @@ def usage_service() -> UsageService:
     return UsageService(
         DynamoUsageCounters(table()),
         AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
-        S3MediaStorage(table(), config.s3(), current.media_bucket),
+        S3MediaStorage(table(), config.s3(), current.media_bucket, current.uploads_bucket),
         DynamoProjectDirectory(table()),
+        DynamoRoomSessions(table()),
         utc_now,
         quota_minutes=current.usage_quota_minutes,
     )

@@ -103,6 +103,7 @@ def usage(row: UsageDay) -> dict[str, Any]:
         "watchedMinutes": round(row.watched_seconds / 60, 3),
         "deliveredBytes": row.delivered_bytes,
         "liveMinutes": round(row.live_seconds / 60, 3),
+        "roomParticipantMinutes": round(row.room_seconds / 60, 3),
     }
 
 

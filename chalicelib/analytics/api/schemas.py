@@ -94,10 +94,13 @@ class Usage(BaseModel):
     """Videoplane extension: usage figures (docs/analytics.md, "Usage")."""
 
     encodedMinutes: float
-    storedBytes: int | None = Field(description="Bytes in the media bucket (null: not measured that day)")
+    storedBytes: int | None = Field(
+        description="Bytes of media and sources (media and uploads buckets; null: not measured that day)"
+    )
     watchedMinutes: float
     deliveredBytes: int = Field(description="Estimated: watch time times the rendition's bitrate")
     liveMinutes: float
+    roomParticipantMinutes: float = Field(description="Minutes rooms' participants were connected")
 
 
 class Account(BaseModel):
