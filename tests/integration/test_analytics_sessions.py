@@ -1,6 +1,7 @@
 """The session views on moto, through the API: a video's and a live stream's sessions of a period
 (DuckDB over event files, the devstack's executor), paged with their filters kept, a session's
-events; another project's media and sessions are 404. Beacons for live streams are accepted."""
+events; another project's media and sessions are 404. Beacons for live streams are accepted; a
+tag names the project's videos carrying it (filterBy[tag])."""
 
 from __future__ import annotations
 
@@ -131,3 +132,17 @@ def test_a_live_streams_beacons_are_stored_and_its_sessions_listed(
     listed: Any = tenant.call("GET", f"/analytics/live-streams/{live_stream_id}?period={PERIOD}").json_body
     assert listed["pagination"]["itemsTotal"] == 2
     assert other_tenant.call("GET", f"/analytics/live-streams/{live_stream_id}?period={PERIOD}").status_code == 404
+
+
+def test_a_tag_names_the_projects_videos_carrying_it_now(tenant: ApiClient, other_tenant: ApiClient) -> None:
+    from chalicelib.analytics.adapters.tags import DynamoTaggedVideos
+
+    tagged = tenant.call("POST", "/videos", {"title": "a", "tags": ["News", "sport"]}).json_body["videoId"]
+    retagged = tenant.call("POST", "/videos", {"title": "b", "tags": ["sport"]}).json_body["videoId"]
+    theirs = other_tenant.call("POST", "/videos", {"title": "c", "tags": ["News"]}).json_body["videoId"]
+    assert tenant.call("PATCH", f"/videos/{retagged}", {"tags": ["News"]}).status_code == 200
+    tags = DynamoTaggedVideos(table())
+    assert sorted(tags.media_ids(tenant.project_id, "News")) == sorted([tagged, retagged])
+    assert tags.media_ids(tenant.project_id, "news") == []  # case sensitive
+    assert tags.media_ids(tenant.project_id, "sport") == [tagged]
+    assert tags.media_ids(other_tenant.project_id, "News") == [theirs]
