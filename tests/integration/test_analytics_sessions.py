@@ -108,7 +108,7 @@ def test_another_projects_media_and_sessions_are_not_found(
 
 
 def test_the_period_is_required_and_checked(tenant: ApiClient, store: str) -> None:
-    for query in ("", "?period=2026-13"):
+    for query in ("", "?period=2026-13", "?period=last-week"):
         answer = tenant.call("GET", f"/analytics/videos/{store}{query}")
         assert answer.status_code == 400, query
         assert answer.json_body["name"] == "period"

@@ -26,7 +26,7 @@ SESSIONS_ACCESS = (TABLE_INDEX_READ, *QUERY_ACCESS)
 
 
 class SessionsQuery(BaseModel):
-    period: str = Field(description=sessions.PERIOD_DETAIL)
+    period: str = Field(description=sessions.PERIOD_DETAIL, pattern=sessions.PERIOD_PATTERN)
     metadata: dict[str, str] | None = Field(default=None, description="metadata[key]=value: sessions carrying it")
 
 

@@ -14,6 +14,8 @@ from chalicelib.analytics.domain.beacons import MAX_METADATA, MAX_METADATA_KEY, 
 from chalicelib.analytics.domain.data import invalid_query
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?|-W(\d{2}))?$")
+# The shape of `period` (the calendar is checked by period_of), for the query's description.
+PERIOD_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?|-W\d{2})?(/\d{4}(-\d{2}(-\d{2})?|-W\d{2})?)?$"
 PERIOD_DETAIL = (
     "Period must be a day (2018-01-01), a week (2018-W01), a month (2018-01), a year (2018) or a range of"
     " them (2018-01-01/2018-01-15)."
