@@ -19,7 +19,7 @@ from devstack.sessions import COUNTRIES, Expected, Quality, sessions, write_file
 PROJECT = "pr" + "A" * 22
 OTHER = "pr" + "B" * 22
 MEDIA = ("vi" + "a" * 22, "vi" + "b" * 22, "li" + "c" * 22)
-START_MS = 1_796_000_000_000  # 2026-11-30, 08:53 UTC
+START_MS = 1_796_000_000_000  # 2026-11-30, 00:53:20 UTC
 END_MS = START_MS + 2 * 3600_000
 SCOPE = Scope(PROJECT, START_MS, END_MS)
 

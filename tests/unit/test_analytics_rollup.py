@@ -20,7 +20,7 @@ from devstack.sessions import Quality, sessions, write_files
 PROJECT = "pr" + "A" * 22
 OTHER = "pr" + "B" * 22
 MEDIA = ("vi" + "a" * 22, "vi" + "b" * 22, "li" + "c" * 22)
-START_MS = 1_796_000_000_000  # 2026-11-30, 08:53 UTC: the first hour is partial
+START_MS = 1_796_000_000_000  # 2026-11-30, 00:53:20 UTC: the first hour is partial
 END_MS = START_MS + 5 * HOUR_MS
 QUALITY = Quality(stall_every=3, fail_every=4, abandon_every=5)
 ROLLED = [m for m in Measure if queries.rolled_hours(m, Scope(PROJECT, START_MS, END_MS), 2 * END_MS) is not None]
