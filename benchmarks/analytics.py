@@ -41,6 +41,7 @@ import requests
 from benchmarks.devstack_process import Devstack, running_devstack
 from chalicelib.analytics.domain import queries
 from chalicelib.analytics.domain.queries import Dimension, Filters, Interval, Measure, Scope
+from chalicelib.analytics.domain.sessions import LISTED_EVENTS
 from chalicelib.core import resources
 from devstack.athenaplane import run_query
 from devstack.sessions import sessions, write_files
@@ -54,6 +55,8 @@ P95_GOAL_MS = 300.0
 FRESHNESS_TIMEOUT_SECONDS = 60.0
 PER_FILE = 50_000
 MEDIA = tuple(f"vi{uuid.uuid4().hex[:22]}" for _ in range(20))
+# A session of the synthetic ones (devstack/sessions.py names them by rank).
+SESSION = "synthetic-00000042"
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -182,6 +185,12 @@ class Questions:
                 "/data/timeseries/play",
                 {**frame, "interval": "day"},
                 queries.timeseries_sql(Measure.PLAYS, Interval.DAY, self.scope),
+            ),
+            # The session views: one session's events read every retained day of the project.
+            "one session's events": (
+                f"/analytics/sessions/{SESSION}/events",
+                {},
+                queries.session_events_sql(self.scope.project_id, SESSION, list(LISTED_EVENTS), 0, 25),
             ),
         }
 

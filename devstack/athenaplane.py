@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 import threading
 import time
@@ -59,6 +60,9 @@ class EventFiles:
         self.bucket = bucket
         self.prefix = prefix
         self.cache_dir = cache_dir
+        # Every object is converted again on the first sync (nothing is known yet): a previous
+        # run's files would hold objects deleted since, or an older table's columns.
+        shutil.rmtree(cache_dir / "raw", ignore_errors=True)
         self._lock = threading.Lock()
         self._files: dict[str, tuple[str, str]] = {}  # key → (ETag, the cached files' name stem)
         self._listed = float("-inf")

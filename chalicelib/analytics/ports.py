@@ -20,6 +20,12 @@ class MediaDirectory(Protocol):
         ...
 
 
+class TaggedMedia(Protocol):
+    def media_ids(self, project_id: str, tag: str) -> list[str]:
+        """The project's videos carrying `tag` now (case sensitive)."""
+        ...
+
+
 class EventSink(Protocol):
     def put(self, records: Sequence[EventRecord]) -> None: ...
 
@@ -59,7 +65,13 @@ class UsageCounters(Protocol):
 
 class MediaStorage(Protocol):
     def stored_bytes(self, project_id: str) -> int:
-        """Bytes the project's media takes in the media bucket now."""
+        """Bytes the project's media and sources take now (media and uploads buckets)."""
+        ...
+
+
+class RoomSessions(Protocol):
+    def connected(self, project_id: str, session_id: str) -> list[tuple[datetime, datetime]] | None:
+        """An ended room session's participants, each from connected to left (None: no such session)."""
         ...
 
 

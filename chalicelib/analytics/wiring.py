@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from chalicelib.analytics.services.beacons import BeaconService
     from chalicelib.analytics.services.metrics import MetricsService
     from chalicelib.analytics.services.rollup import RollupService
+    from chalicelib.analytics.services.sessions import SessionsService
     from chalicelib.analytics.services.usage import UsageService
 
 BEACONS_RATE_CLASS = "beacons"
@@ -46,6 +47,7 @@ def metrics_service() -> MetricsService:
     import os
 
     from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.tags import DynamoTaggedVideos
     from chalicelib.analytics.services.metrics import MetricsService
     from chalicelib.core import config, resources
     from chalicelib.core.clock import utc_now
@@ -54,6 +56,7 @@ def metrics_service() -> MetricsService:
     return MetricsService(
         AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
         utc_now,
+        DynamoTaggedVideos(table()),
         rollup=os.environ.get(resources.ANALYTICS_ROLLUP_ENV) == "1",
     )
 
@@ -61,6 +64,7 @@ def metrics_service() -> MetricsService:
 @component
 def usage_service() -> UsageService:
     from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.rooms import DynamoRoomSessions
     from chalicelib.analytics.adapters.usage import DynamoProjectDirectory, DynamoUsageCounters, S3MediaStorage
     from chalicelib.analytics.services.usage import UsageService
     from chalicelib.core import config
@@ -70,8 +74,9 @@ def usage_service() -> UsageService:
     return UsageService(
         DynamoUsageCounters(table()),
         AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
-        S3MediaStorage(table(), config.s3(), current.media_bucket),
+        S3MediaStorage(table(), config.s3(), current.media_bucket, current.uploads_bucket),
         DynamoProjectDirectory(table()),
+        DynamoRoomSessions(table()),
         utc_now,
         quota_minutes=current.usage_quota_minutes,
     )
@@ -93,4 +98,18 @@ def rollup_service() -> RollupService:
         ),
         S3RollupRuns(bucket(current.analytics_bucket)),
         utc_now,
+    )
+
+
+@component
+def sessions_service() -> SessionsService:
+    from chalicelib.analytics.adapters.athena import AthenaQueries
+    from chalicelib.analytics.adapters.media import DynamoMediaDirectory
+    from chalicelib.analytics.services.sessions import SessionsService
+    from chalicelib.core import config
+
+    current = settings()
+    return SessionsService(
+        AthenaQueries(config.athena(), current.analytics_database, current.analytics_workgroup),
+        DynamoMediaDirectory(table()),
     )

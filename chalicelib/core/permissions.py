@@ -123,6 +123,8 @@ PLAYBACK_EDGE_WRITE = Access(
 PLAYBACK_VIDEOS_CONSUME = Access("sqs", _CONSUME, "playback-videos-queue")
 USAGE_EVENTS_CONSUME = Access("sqs", _CONSUME, "usage-events-queue")
 MEDIA_LIST = Access("s3", ("ListBucket",), "media-bucket")
+# Bytes stored: the project's sources (and unfinished uploads) in the uploads bucket.
+UPLOADS_LIST = Access("s3", ("ListBucket",), "uploads-bucket")
 PLAYBACK_SESSION_KEYS_READ = Access("secretsmanager", ("GetSecretValue",), "playback-session-secret")
 # The value CloudFront sends the API as resources.CDN_ORIGIN_HEADER (infra/player.py).
 CDN_ORIGIN_SECRET_READ = Access("secretsmanager", ("GetSecretValue",), "cdn-origin-secret")

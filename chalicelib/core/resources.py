@@ -565,7 +565,7 @@ class BusRoute:
 PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
 # A project's geo restriction changed: the same consumer writes it to the edge's store.
 PLAYBACK_GEO_EVENT = "playback-geo.updated"
-USAGE_EVENT_TYPES = ("video.ready", "live-stream.broadcast.started", "live-stream.broadcast.ended")
+USAGE_EVENT_TYPES = ("video.ready", "live-stream.broadcast.started", "live-stream.broadcast.ended", "room.cdr.ready")
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),
@@ -676,5 +676,7 @@ ANALYTICS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("country", "string"),
     ("continent", "string"),
     ("source", "string"),
+    # The player's session metadata (api.video's `metadata`), one JSON object; NULL: none.
+    ("metadata", "string"),
 )
 ANALYTICS_PARTITIONS: tuple[tuple[str, str], ...] = (("project", "string"), ("dt", "string"))

@@ -45,10 +45,12 @@ def browser() -> Iterator[Any]:
 
 
 def test_a_video_watched_in_the_embed_page_counts_in_data_through_the_sdk(
-    browser: Any, video: dict[str, Any], sdk: Any
+    browser: Any, video: dict[str, Any], sdk: Any, api: Api, devstack: Devstack
 ) -> None:
     since = datetime.now(UTC) - timedelta(minutes=5)
-    page = open_player(browser, video["assets"]["player"])
+    # The page's metadata[…] parameters become the session's metadata (the session views list it).
+    player = video["assets"]["player"]
+    page = open_player(browser, player + ("&" if "?" in player else "?") + "metadata%5Buser%5D=browser-1")
     answers: list[tuple[int, dict[str, Any]]] = []
     requested: list[str] = []
     page.on(
@@ -84,6 +86,7 @@ def test_a_video_watched_in_the_embed_page_counts_in_data_through_the_sdk(
     assert [kinds[kind] for kind in ("impression", "play", "start", "end")] == [1, 1, 1, 1], kinds
     assert next(e for e in sent if e["type"] == "start")["startupMs"] >= 0
     assert {body["media"] for _, body in answers} == {video["videoId"]}
+    assert {json.dumps(body["metadata"]) for _, body in answers} == {'{"user": "browser-1"}'}
 
     analytics = AnalyticsApi(sdk)
     only_this = FilterBy2(media_id=[video["videoId"]])
@@ -106,3 +109,11 @@ def test_a_video_watched_in_the_embed_page_counts_in_data_through_the_sdk(
     assert reported >= played - 1.0
     assert analytics.get_aggregated_metrics("start", "count", _from=since, filter_by=only_this).data == 1
     assert analytics.get_aggregated_metrics("end", "count", _from=since, filter_by=only_this).data == 1
+    # The session views: the page's session, with its metadata, and its events in order.
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    key = devstack.dev_api_key
+    listed = api.ok("GET", f"/analytics/videos/{video['videoId']}", key, params={"period": today})["data"]
+    assert [s["session"]["metadata"] for s in listed] == [[{"key": "user", "value": "browser-1"}]]
+    assert listed[0]["device"]["type"] and listed[0]["client"]["name"]
+    events = api.ok("GET", f"/analytics/sessions/{answers[0][1]['session']}/events", key)["data"]
+    assert {"ready", "play", "end"} <= {e["type"] for e in events}

@@ -247,3 +247,66 @@ def test_quality_of_experience_counts_startups_stalls_failures_and_exits(devstac
     assert [point["metricValue"] for point in series["data"] if point["metricValue"] is not None] == [300]
     # Not a metric: still api.video's 404.
     assert api.call("GET", "/data/metrics/startup-time/p99", key, params=frame).status_code == 404
+
+
+def test_tags_unique_views_and_the_session_views(devstack: Devstack, sdk: Any, api: Any, project_b: Tenant) -> None:
+    """`filterBy[tag]` counts the videos carrying the tag now and `unique` renames the context's
+    metric as SDK 1.4.7 expects; the session of a beacon (with its metadata) is listed by
+    /analytics/videos/{id} and its events by /analytics/sessions/{id}/events; live stream beacons
+    are accepted."""
+    tag = f"tag-{marker()}"
+    tagged = VideosApi(sdk).create(VideoCreationPayload(title=f"tagged {marker()}", tags=[tag])).video_id
+    untagged = VideosApi(sdk).create(VideoCreationPayload(title=f"untagged {marker()}")).video_id
+    beacons = devstack.api_url + "/embed/beacons"
+    sessions = []
+    for video in (tagged, untagged):
+        beacon = {**session_beacon(video, 300, 2, ended=True), "metadata": {"user": "u-1", "plan": "pro"}}
+        sessions.append(beacon["session"])
+        assert requests.post(beacons, json=beacon, timeout=10).status_code == 202
+    live = api.ok("POST", "/live-streams", devstack.dev_api_key, json={"name": f"live {marker()}"})["liveStreamId"]
+    live_beacon = {**session_beacon(live, 300, 1, ended=False)}
+    assert requests.post(beacons, json=live_beacon, timeout=10).status_code == 202
+
+    analytics = AnalyticsApi(sdk)
+    since = datetime.now(UTC) - timedelta(hours=1)
+    by_tag = FilterBy2(tag=tag)
+
+    def plays() -> float:
+        return analytics.get_aggregated_metrics("play", "count", _from=since, filter_by=by_tag).data
+
+    assert eventually(plays, 1) == 1
+    unique = analytics.get_aggregated_metrics("view", "count", _from=since, unique=True, filter_by=by_tag)
+    assert (unique.data, unique.context.metric) == (1, "unique-view-5")
+    peak = analytics.get_aggregated_metrics("ccv", "peak", _from=since, unique=True, filter_by=by_tag)
+    assert peak.context.metric == "unique-ccv" and peak.data == 1
+    by_media = analytics.get_metrics_breakdown("ccv-peak", "media-id", _from=since, unique=True, filter_by=by_tag)
+    assert by_media.context.metric == "unique-ccv-peak"
+    assert [d.dimension_value for d in by_media.data] == [tagged]
+
+    def live_plays() -> float:
+        return analytics.get_aggregated_metrics("play", "count", _from=since, filter_by=FilterBy2(media_id=[live])).data
+
+    assert eventually(live_plays, 1) == 1
+
+    key = devstack.dev_api_key
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    listed = api.ok("GET", f"/analytics/videos/{tagged}", key, params={"period": today, "metadata[user]": "u-1"})
+    assert [s["session"]["sessionId"] for s in listed["data"]] == [sessions[0]]
+    assert listed["data"][0]["session"]["metadata"] == [
+        {"key": "plan", "value": "pro"},
+        {"key": "user", "value": "u-1"},
+    ]
+    assert (
+        api.ok("GET", f"/analytics/videos/{tagged}", key, params={"period": today, "metadata[user]": "u-2"})["data"]
+        == []
+    )
+    events = api.ok("GET", f"/analytics/sessions/{sessions[0]}/events", key)["data"]
+    assert [e["type"] for e in events] == ["ready", "play", "end"] and events[-1]["at"] == 10
+    assert (
+        api.ok("GET", f"/analytics/live-streams/{live}", key, params={"period": today})["pagination"]["itemsTotal"] == 1
+    )
+    # Another project: the media and the session are unknown.
+    assert_problem(api.call("GET", f"/analytics/videos/{tagged}", project_b.api_key, params={"period": today}),
+                   404, "resource-not-found")  # fmt: skip
+    assert_problem(api.call("GET", f"/analytics/sessions/{sessions[0]}/events", project_b.api_key), 404,
+                   "resource-not-found")  # fmt: skip

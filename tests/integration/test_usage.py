@@ -15,10 +15,12 @@ import boto3
 import pytest
 
 from chalicelib.analytics import wiring
+from chalicelib.analytics.adapters.rooms import DynamoRoomSessions
 from chalicelib.analytics.adapters.usage import DynamoProjectDirectory, DynamoUsageCounters, S3MediaStorage
 from chalicelib.analytics.consumers.usage import count_usage, report_daily_usage
 from chalicelib.analytics.services.usage import UsageService
 from chalicelib.core import config, resources
+from chalicelib.core.adapters.dynamodb import Put
 from chalicelib.core.adapters.records import outbox_put
 from chalicelib.core.clock import to_atom
 from chalicelib.core.domain import events
@@ -66,8 +68,9 @@ def watched(tenant: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     service = UsageService(
         DynamoUsageCounters(table()),
         EventFiles(files),
-        S3MediaStorage(table(), config.s3(), current.media_bucket),
+        S3MediaStorage(table(), config.s3(), current.media_bucket, current.uploads_bucket),
         DynamoProjectDirectory(table()),
+        DynamoRoomSessions(table()),
         lambda: NOW,
         quota_minutes=600,
     )
@@ -179,3 +182,59 @@ def test_a_late_start_of_an_earlier_broadcast_does_not_replace_a_later_one(tenan
     counters.open_broadcast(tenant.project_id, "li3", later)
     counters.open_broadcast(tenant.project_id, "li3", earlier)
     assert counters.broadcast_start(tenant.project_id, "li3") == later
+
+
+def test_a_room_sessions_participant_minutes_count_once_from_its_call_detail_records(
+    tenant: ApiClient, other_tenant: ApiClient, watched: float
+) -> None:
+    """The session as the rooms context writes it when it ends (its own record layout), then its
+    room.cdr.ready through the bus route to the usage counters, delivered twice."""
+    from chalicelib.rooms.adapters.records import session_item
+    from chalicelib.rooms.domain.sessions import Attendance, EndReason, Session
+
+    end = NOW - timedelta(minutes=1)
+
+    def attendance(participant: str, connected: datetime | None, left: datetime) -> Attendance:
+        joined = (connected or left) - timedelta(seconds=5)
+        return Attendance(participant_id=participant, token_id="jt1", user_ref="u", role="participant",
+                          joined_at=joined, connected_at=connected, left_at=left)  # fmt: skip
+
+    session = Session(
+        project_id=tenant.project_id,
+        room_id="ro" + "r" * 22,
+        session_id="rs" + "s" * 22,
+        started_at=end - timedelta(minutes=12),
+        ended_at=end,
+        end_reason=EndReason.EMPTY,
+        attendance={
+            "p1": attendance("p1", end - timedelta(minutes=12), end),
+            "p2": attendance("p2", end - timedelta(minutes=6), end - timedelta(minutes=2)),
+            "p3": attendance("p3", None, end - timedelta(minutes=3)),  # never connected
+        },
+    )
+    table().write([Put(item=session_item(session))])
+    cdr = events.RoomCdrReady(
+        **envelope(tenant.project_id, end, "evusage5"), roomId=session.room_id, sessionId=session.session_id,
+        participants=3,
+    )  # fmt: skip
+    emit(cdr)
+    assert deliver(times=2) == {"batchItemFailures": []}
+    days = tenant.call("GET", f"/account/usage?from={YESTERDAY.date()}&to={NOW.date()}").json_body["data"]
+    assert sum(row["roomParticipantMinutes"] for row in days) == pytest.approx(16.0)
+    in_term = [row for row in days if row["day"] >= NOW.date().replace(day=1).isoformat()]
+    account = tenant.call("GET", "/account").json_body["usage"]
+    assert account["roomParticipantMinutes"] == pytest.approx(sum(row["roomParticipantMinutes"] for row in in_term))
+    assert other_tenant.call("GET", "/account").json_body["usage"]["roomParticipantMinutes"] == 0
+
+
+def test_bytes_stored_include_the_projects_sources_in_the_uploads_bucket(
+    tenant: ApiClient, other_tenant: ApiClient, watched: float
+) -> None:
+    s3, uploads = boto3.client("s3"), settings().uploads_bucket
+    project, other = tenant.project_id, other_tenant.project_id
+    s3.put_object(Bucket=uploads, Key=f"sources/{project}/vi{'a' * 22}", Body=b"x" * 700)
+    s3.put_object(Bucket=uploads, Key=f"incoming/{project}/vi{'b' * 22}/part-1", Body=b"x" * 50)
+    s3.put_object(Bucket=uploads, Key=f"sources/{other}/vi{'c' * 22}", Body=b"x" * 9000)
+    s3.put_object(Bucket=uploads, Key=f"rejected/{project}/vi{'d' * 22}", Body=b"x" * 3)  # kept a day, not billed
+    assert tenant.call("GET", "/account").json_body["usage"]["storedBytes"] == 750
+    assert other_tenant.call("GET", "/account").json_body["usage"]["storedBytes"] == 9000

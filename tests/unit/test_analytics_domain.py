@@ -38,7 +38,7 @@ VIEWER = Viewer("computer", "Linux", "Chrome", "FR", "EU")
 
 def beacon(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "session": "session-0001",
+        "session": "session-00000001",
         "media": VIDEO,
         "player": PLAYER,
         "referrer": "https://example.com/",
@@ -98,6 +98,7 @@ def test_event_time_is_the_servers_minus_the_clamped_client_lag(
         {"media": "vi-not-an-id"},
         {"media": "pr" + "a" * 22},  # not a media
         {"session": "short"},
+        {"session": "x" * 15},
         {"session": "x" * 65},
         {"player": "player-1"},
         {"referrer": "r" * 2049},
@@ -116,7 +117,7 @@ def test_hostile_beacons_are_refused(hostile: dict[str, Any]) -> None:
 
 
 def watch(events: list[dict[str, Any]], sat: int = RECEIVED) -> WatchBeacon:
-    return WatchBeacon.model_validate({"sat": sat, "sid": "session-v2-01", "mid": VIDEO, "ref": "", "eve": events})
+    return WatchBeacon.model_validate({"sat": sat, "sid": "session-v2-000001", "mid": VIDEO, "ref": "", "eve": events})
 
 
 def test_api_video_v2_events_become_ours_with_startup_time_and_watch_time() -> None:
@@ -234,12 +235,33 @@ def test_filters_read_the_sdks_deep_objects_and_refuse_the_rest() -> None:
         {"filterBy[referrer]": ["a\nb"]},
         {"filterBy[referrer]": ["r" * 2049]},
         {"filterBy[browser][]": ["b"] * 101},
-        {"filterBy[tag]": ["news"]},
+        {"filterBy[tag]": ["a\x7fb"]},
     ):
         with pytest.raises(InvalidInput):
             data.filters_of(hostile)
+    for totals_only in ({"filterBy[country]": ["FR"]}, {"filterBy[tag]": ["news"]}):
+        with pytest.raises(InvalidInput):
+            data.filters_of(totals_only, totals_only=True)
+
+
+def test_a_tag_filter_takes_one_value_and_becomes_the_media_carrying_it() -> None:
+    asked = data.filters_of({"filterBy[tag]": ["Old", "News"], "filterBy[mediaId][]": [VIDEO, LIVE]})
+    assert (asked.tag, asked.tagged_media) == ("News", None)
+    with pytest.raises(ValueError, match="looked up"):
+        asked.conditions()  # never queried before the service looks the tag up
+    other = "vi" + "z" * 22
+    assert data.tagged(asked, [other, VIDEO]).conditions()[-1] == f"media_id IN ('{VIDEO}')"
+    assert data.tagged(asked, []).conditions()[-1] == "1 = 0"
+    assert data.tagged(data.filters_of({"filterBy[tag]": ["News"]}), [other, VIDEO]).tagged_media == (VIDEO, other)
     with pytest.raises(InvalidInput):
-        data.filters_of({"filterBy[country]": ["FR"]}, totals_only=True)
+        data.tagged(asked, [VIDEO] * (data.MAX_TAGGED_MEDIA + 1))
+
+
+def test_unique_applies_to_views_only() -> None:
+    assert data.uniquely(Measure.VIEWS, True) == Measure.UNIQUE_VIEWS
+    assert data.uniquely(Measure.VIEWS, False) == Measure.VIEWS
+    assert data.uniquely(Measure.CCV_PEAK, True) == Measure.CCV_PEAK
+    assert data.uniquely(Measure.PLAYS, True) == Measure.PLAYS
 
 
 # -- User-Agents --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from devstack.sessions import COUNTRIES, Expected, Quality, sessions, write_file
 PROJECT = "pr" + "A" * 22
 OTHER = "pr" + "B" * 22
 MEDIA = ("vi" + "a" * 22, "vi" + "b" * 22, "li" + "c" * 22)
-START_MS = 1_796_000_000_000  # 2026-11-30, 08:53 UTC
+START_MS = 1_796_000_000_000  # 2026-11-30, 00:53:20 UTC
 END_MS = START_MS + 2 * 3600_000
 SCOPE = Scope(PROJECT, START_MS, END_MS)
 
@@ -202,3 +202,17 @@ def test_quality_breaks_down_by_viewer_and_time(qoe_store: tuple[list[Path], Exp
     assert set(failures) == set(expected.plays_by_country) and all(0 <= v <= 1 for v in failures.values())
     daily = grouped(files, queries.timeseries_sql(Measure.STARTUP_TIME_P95, Interval.DAY, SCOPE))
     assert list(daily.values()) == [nearest_rank(expected.startups_ms, 0.95)]  # one day holds every session
+
+
+def test_unique_views_count_a_session_once_a_utc_day(tmp_path: Path) -> None:
+    """A session watched 5 s before midnight and 10 s after: one view (of 15 s), two unique views
+    (one a day); at 10 s a view, only the second day's is a unique view."""
+    midnight = 1_796_083_200_000  # 2026-12-01T00:00:00Z
+    records, _ = sessions(PROJECT, MEDIA[:1], 1, midnight - 5_500, heartbeats=3, exit_every=0)
+    assert {r.dt for r in records} == {"2026-11-30", "2026-12-01"}
+    files = write_files(records, tmp_path)
+    scope = Scope(PROJECT, midnight - 3600_000, midnight + 3600_000)
+    assert value(files, queries.measure_sql(Measure.VIEWS, scope, view_seconds=5)) == 1
+    assert value(files, queries.measure_sql(Measure.UNIQUE_VIEWS, scope, view_seconds=5)) == 2
+    assert value(files, queries.measure_sql(Measure.UNIQUE_VIEWS, scope, view_seconds=10)) == 1
+    assert value(files, queries.measure_sql(Measure.VIEWS, scope, view_seconds=10)) == 1

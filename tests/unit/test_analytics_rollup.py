@@ -20,7 +20,7 @@ from devstack.sessions import Quality, sessions, write_files
 PROJECT = "pr" + "A" * 22
 OTHER = "pr" + "B" * 22
 MEDIA = ("vi" + "a" * 22, "vi" + "b" * 22, "li" + "c" * 22)
-START_MS = 1_796_000_000_000  # 2026-11-30, 08:53 UTC: the first hour is partial
+START_MS = 1_796_000_000_000  # 2026-11-30, 00:53:20 UTC: the first hour is partial
 END_MS = START_MS + 5 * HOUR_MS
 QUALITY = Quality(stall_every=3, fail_every=4, abandon_every=5)
 ROLLED = [m for m in Measure if queries.rolled_hours(m, Scope(PROJECT, START_MS, END_MS), 2 * END_MS) is not None]
@@ -145,18 +145,36 @@ def test_the_service_reads_the_rollup_by_grain_with_the_same_answers(connection:
     def at(ms: int) -> datetime:
         return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
-    frame, filters = Timeframe(at(START_MS), at(END_MS)), Filters(countries=("FR", "US"))
+    frame = Timeframe(at(START_MS), at(END_MS))
     rolled, raw = DuckDBExecutor(connection), DuckDBExecutor(connection)
-    services = [MetricsService(e, lambda: at(END_MS + HOUR_MS), rollup=r) for e, r in ((rolled, True), (raw, False))]
-    for measure in (Measure.PLAYS, Measure.WATCH_TIME_SUM, Measure.VIEWS, Measure.STARTUP_TIME_P50):
-        a, b = (s.aggregate(PROJECT, measure, frame, filters, 5) for s in services)
-        assert a == b and a, measure
-        c, d = (sorted(s.breakdown(PROJECT, measure, Dimension.BROWSER, frame, filters, 5)) for s in services)
-        assert c == d and c, measure
-        for interval in Interval:
-            e, f = (s.timeseries(PROJECT, measure, interval, frame, filters, 5) for s in services)
-            assert e == f and e, (measure, interval)
+    tags = Tags({"news": [MEDIA[0], "vi" + "z" * 22]})
+    services = [
+        MetricsService(e, lambda: at(END_MS + HOUR_MS), tags, rollup=r) for e, r in ((rolled, True), (raw, False))
+    ]
+    for filters in (Filters(countries=("FR", "US")), Filters(tag="news")):
+        for measure in (Measure.PLAYS, Measure.WATCH_TIME_SUM, Measure.VIEWS, Measure.STARTUP_TIME_P50):
+            a, b = (s.aggregate(PROJECT, measure, frame, filters, 5) for s in services)
+            assert a == b and a, measure
+            c, d = (sorted(s.breakdown(PROJECT, measure, Dimension.BROWSER, frame, filters, 5)) for s in services)
+            assert c == d and c, measure
+            for interval in Interval:
+                e, f = (s.timeseries(PROJECT, measure, interval, frame, filters, 5) for s in services)
+                assert e == f and e, (measure, interval)
     assert not any(queries.ROLLUP_TABLE in sql for sql in raw.sql)
     used = [queries.ROLLUP_TABLE in sql for sql in rolled.sql]
     # plays and watch time (aggregate, breakdown, hour and day buckets) from the rollup; the rest raw.
-    assert used.count(True) == 2 * 4 and len(used) == 4 * 5
+    assert used.count(True) == 2 * 2 * 4 and len(used) == 2 * 4 * 5
+    # The tag is the media carrying it: the media breakdown holds only the tagged one.
+    by_media = services[0].breakdown(PROJECT, Measure.PLAYS, Dimension.MEDIA_ID, frame, Filters(tag="news"), 5)
+    assert [media for media, _ in by_media] == [MEDIA[0]]
+    assert services[0].aggregate(PROJECT, Measure.PLAYS, frame, Filters(tag="nothing"), 5) == 0
+
+
+class Tags:
+    """The tagged media port: the videos carrying each tag."""
+
+    def __init__(self, tagged: dict[str, list[str]]) -> None:
+        self.tagged = tagged
+
+    def media_ids(self, project_id: str, tag: str) -> list[str]:
+        return self.tagged.get(tag, [])

@@ -59,6 +59,9 @@ def test_a_usage_range_is_ordered_and_bounded() -> None:
 # -- the service over in-memory ports ------------------------------------------------------------
 
 
+FIELDS = {Counter.ENCODED: "encoded_seconds", Counter.LIVE: "live_seconds", Counter.ROOM: "room_seconds"}
+
+
 class MemoryCounters:
     def __init__(self) -> None:
         self.seen: set[tuple[str, str]] = set()
@@ -72,7 +75,7 @@ class MemoryCounters:
         self.seen.add((count.project_id, count.event_id))
         for day, seconds in count.seconds_by_day.items():
             row = self.rows.get((count.project_id, day), UsageDay(day=day))
-            field = "encoded_seconds" if count.counter is Counter.ENCODED else "live_seconds"
+            field = FIELDS[count.counter]
             self.rows[(count.project_id, day)] = row.model_copy(update={field: getattr(row, field) + seconds})
         if closing is not None:
             del self.open[(count.project_id, closing)]
@@ -120,14 +123,29 @@ class Projects:
         return [PROJECT, OTHER]
 
 
+class Rooms:
+    """Ended room sessions' connected stretches, by project and session."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}
+
+    def connected(self, project_id: str, session_id: str) -> list[tuple[datetime, datetime]] | None:
+        return self.sessions.get((project_id, session_id))
+
+
+@pytest.fixture
+def rooms() -> Rooms:
+    return Rooms()
+
+
 @pytest.fixture
 def counters() -> MemoryCounters:
     return MemoryCounters()
 
 
 @pytest.fixture
-def service(counters: MemoryCounters) -> UsageService:
-    return UsageService(counters, Watched(), Storage(), Projects(), lambda: NOW, quota_minutes=1000)
+def service(counters: MemoryCounters, rooms: Rooms) -> UsageService:
+    return UsageService(counters, Watched(), Storage(), Projects(), rooms, lambda: NOW, quota_minutes=1000)
 
 
 def envelope(at: datetime, event_id: str, project_id: str = PROJECT) -> dict[str, str]:
@@ -159,6 +177,27 @@ def test_a_broadcast_counts_from_its_start_to_its_end_once(service: UsageService
     assert service.count(ended) is False  # redelivered: already counted, no retry
     rows = service.days(PROJECT, date(2026, 12, 5), date(2026, 12, 6))
     assert [row.live_seconds for row in rows] == [600.0, 1200.0]
+
+
+def test_a_room_sessions_participant_minutes_count_once_cut_at_midnight(
+    service: UsageService, rooms: Rooms, counters: MemoryCounters
+) -> None:
+    end = datetime(2026, 12, 6, 0, 10, tzinfo=UTC)
+    rooms.sessions[(PROJECT, "rs1")] = [
+        (end - timedelta(minutes=30), end),  # 20 min before midnight, 10 after
+        (end - timedelta(minutes=5), end - timedelta(minutes=1)),
+    ]
+    rooms.sessions[(PROJECT, "rs2")] = []  # nobody connected
+    cdr = events.RoomCdrReady(**envelope(end, "ev6"), roomId="ro1", sessionId="rs1", participants=3)
+    assert service.count(cdr) is True
+    assert service.count(cdr) is False  # redelivered
+    rows = service.days(PROJECT, date(2026, 12, 5), date(2026, 12, 6))
+    assert [row.room_seconds for row in rows] == [1200.0, 840.0]
+    empty = events.RoomCdrReady(**envelope(end, "ev7"), roomId="ro1", sessionId="rs2", participants=1)
+    gone = events.RoomCdrReady(**envelope(end, "ev8"), roomId="ro1", sessionId="rs3", participants=1)
+    assert service.count(empty) is False and service.count(gone) is False
+    assert service.report("2026-12-06") == 2
+    assert counters.reports[(PROJECT, "2026-12-06")].room_participant_minutes == 14.0
 
 
 def test_a_day_merges_counters_and_watch_time(service: UsageService) -> None:

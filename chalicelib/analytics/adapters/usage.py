@@ -36,6 +36,7 @@ COUNTED_RETENTION = timedelta(days=14)
 PROJECTS_INDEX_PK = "PROJECTS"
 VIDEO_COLLECTION = "VIDEO"
 MEDIA_PREFIX = "vod/"
+UPLOADS_PREFIXES = (resources.SOURCES_PREFIX, resources.INCOMING_PREFIX)
 
 
 def _key(project_id: str, collection: str, sort: str) -> dict[str, str]:
@@ -94,6 +95,7 @@ class DynamoUsageCounters:
                 day=day,
                 encoded_seconds=float(item.get(Counter.ENCODED.value, 0)),
                 live_seconds=float(item.get(Counter.LIVE.value, 0)),
+                room_seconds=float(item.get(Counter.ROOM.value, 0)),
                 stored_bytes=item.get("storedBytes"),
             )
         return rows
@@ -132,31 +134,34 @@ class DynamoProjectDirectory:
 
 
 class S3MediaStorage:
-    """Bytes stored: a ListObjectsV2 sweep of each of the project's video prefixes (one request
-    per 1,000 objects: $0.005 per 1,000 requests in us-east-1)."""
+    """Bytes stored: a ListObjectsV2 sweep of each of the project's video prefixes in the media
+    bucket, and of the project's two prefixes in the uploads bucket (the VOD context keys sources
+    `sources/<project>/<videoId>` and unfinished uploads `incoming/<project>/…`; uploads.py). One
+    request per 1,000 objects: $0.005 per 1,000 requests in us-east-1."""
 
-    def __init__(self, table: Table, client: S3Client, bucket: str) -> None:
+    def __init__(self, table: Table, client: S3Client, bucket: str, uploads_bucket: str) -> None:
         self.table = table
         self.client = client
         self.bucket = bucket
+        self.uploads_bucket = uploads_bucket
 
     def stored_bytes(self, project_id: str) -> int:
-        total = 0
+        total = sum(self._prefix_bytes(self.uploads_bucket, f"{p}{project_id}/") for p in UPLOADS_PREFIXES)
         for item in self.table.query(project_partition(project_id, VIDEO_COLLECTION)):
             if item.get("entity") == "video":  # the video's own item, not its media state's
-                total += self._prefix_bytes(f"{MEDIA_PREFIX}{item[SK]}/")
+                total += self._prefix_bytes(self.bucket, f"{MEDIA_PREFIX}{item[SK]}/")
         return total
 
-    def _prefix_bytes(self, prefix: str) -> int:
+    def _prefix_bytes(self, bucket: str, prefix: str) -> int:
         from botocore.exceptions import ClientError
 
         total = 0
-        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         while True:
             try:
                 page = self.client.list_objects_v2(**request)
             except ClientError as error:
-                raise RepositoryUnavailable(detail="The media bucket could not be listed.") from error
+                raise RepositoryUnavailable(detail="A media bucket could not be listed.") from error
             total += sum(int(entry.get("Size", 0)) for entry in page.get("Contents", []))
             if not page.get("IsTruncated"):
                 return total

@@ -18,6 +18,7 @@ from chalicelib.core.permissions import (
     ANALYTICS_OBJECTS_QUERY,
     ANALYTICS_QUERIES,
     MEDIA_LIST,
+    UPLOADS_LIST,
 )
 from chalicelib.platform.api.authorizer import api_key_authorizer
 
@@ -37,7 +38,7 @@ class UsageQuery(BaseModel):
     "GET",
     permission=Permission.READ,
     authorizer=api_key_authorizer,
-    uses=(*USAGE_ACCESS, MEDIA_LIST),
+    uses=(*USAGE_ACCESS, MEDIA_LIST, UPLOADS_LIST),
     response="Account",
     operation_id="GET_account",
     tag=TAG,

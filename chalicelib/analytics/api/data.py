@@ -29,11 +29,13 @@ class MetricsQuery(BaseModel):
 
     from_: datetime | None = Field(default=None, alias="from", description="ATOM date-time; default: a day before `to`")
     to: datetime | None = Field(default=None, description="ATOM date-time, excluded; default: now")
-    unique: bool | None = Field(default=None, description="Accepted; every session counts as one viewer")
+    unique: bool | None = Field(
+        default=None, description="ccv and view: a viewer is a session; unique views count it once a UTC day"
+    )
     viewDuration: str | None = Field(default=None, description="3s, 5s (default), 10s or 30s")  # noqa: N815
     filterBy: dict[str, str | list[str]] | None = Field(  # noqa: N815
         default=None,
-        description="mediaId, mediaType, continent, country, deviceType, operatingSystem, browser, referrer",
+        description="mediaId, mediaType, continent, country, deviceType, operatingSystem, browser, referrer, tag",
     )
 
 
@@ -71,13 +73,13 @@ class TimeseriesQuery(PagedQuery):
 )
 def get_aggregated_metrics(call: Call, metric: str, aggregation: str) -> Any:
     """Retrieve aggregated metrics"""
-    what = data.aggregation_of(metric, aggregation)
     query = _query(call, MetricsQuery)
+    what = data.uniquely(data.aggregation_of(metric, aggregation), query.unique)
     frame = data.timeframe(query.from_, query.to, utc_now())
     filters = data.filters_of(call.query_values(), totals_only=what == data.Special.PLAY_TOTAL)
     seconds = data.view_seconds(query.viewDuration)
     value = wiring.metrics_service().aggregate(call.actor.project_id, what, frame, filters, seconds)
-    return presenters.aggregated(metric, aggregation, seconds, frame, value)
+    return presenters.aggregated(metric, aggregation, seconds, frame, value, bool(query.unique))
 
 
 @endpoint(
@@ -95,9 +97,9 @@ def get_aggregated_metrics(call: Call, metric: str, aggregation: str) -> Any:
 )
 def get_metrics_breakdown(call: Call, metric: str, breakdown: str) -> Any:
     """Retrieve metrics in a breakdown of dimensions"""
-    what = data.bucket_metric(metric)
-    dimension = data.dimension_of(breakdown, what)
     query = _query(call, BucketsQuery)
+    what = data.uniquely(data.bucket_metric(metric), query.unique)
+    dimension = data.dimension_of(breakdown, what)
     frame = data.timeframe(query.from_, query.to, utc_now())
     filters = data.filters_of(call.query_values(), totals_only=what == data.Special.PLAY_TOTAL)
     seconds = data.view_seconds(query.viewDuration)
@@ -122,8 +124,8 @@ def get_metrics_breakdown(call: Call, metric: str, breakdown: str) -> Any:
 )
 def get_metrics_over_time(call: Call, metric: str) -> Any:
     """Retrieve metrics over time"""
-    what = data.bucket_metric(metric)
     query = _query(call, TimeseriesQuery)
+    what = data.uniquely(data.bucket_metric(metric), query.unique)
     frame = data.timeframe(query.from_, query.to, utc_now())
     interval = data.interval_of(query.interval, frame)
     filters = data.filters_of(call.query_values())

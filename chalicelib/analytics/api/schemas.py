@@ -94,10 +94,13 @@ class Usage(BaseModel):
     """Videoplane extension: usage figures (docs/analytics.md, "Usage")."""
 
     encodedMinutes: float
-    storedBytes: int | None = Field(description="Bytes in the media bucket (null: not measured that day)")
+    storedBytes: int | None = Field(
+        description="Bytes of media and sources (media and uploads buckets; null: not measured that day)"
+    )
     watchedMinutes: float
     deliveredBytes: int = Field(description="Estimated: watch time times the rendition's bitrate")
     liveMinutes: float
+    roomParticipantMinutes: float = Field(description="Minutes rooms' participants were connected")
 
 
 class Account(BaseModel):
@@ -115,3 +118,66 @@ class UsageDay(Usage):
 
 class UsageDays(BaseModel):
     data: list[UsageDay]
+
+
+class SessionMetadata(BaseModel):
+    key: str
+    value: str
+
+
+class SessionDetails(BaseModel):
+    sessionId: str
+    loadedAt: datetime
+    endedAt: datetime = Field(description="The session's last event in the period")
+    metadata: list[SessionMetadata]
+
+
+class SessionLocation(BaseModel):
+    country: str | None = Field(description="ISO 3166 alpha-2 (CloudFront-Viewer-Country)")
+    city: None = Field(description="Not collected")
+
+
+class SessionReferrer(BaseModel):
+    url: str | None
+    medium: None = Field(description="Not collected")
+    source: str | None = Field(description="The referrer's host")
+    searchTerm: None = Field(description="Not collected")
+
+
+class SessionDevice(BaseModel):
+    type: str | None
+    vendor: None = Field(description="Not collected")
+    model: None = Field(description="Not collected")
+
+
+class SessionOs(BaseModel):
+    name: str | None
+    shortname: None = Field(description="Not collected")
+    version: None = Field(description="Not collected")
+
+
+class SessionClient(BaseModel):
+    type: Literal["browser"]
+    name: str | None
+    version: None = Field(description="Not collected")
+
+
+class PlaybackSession(BaseModel):
+    """api.video's VideoSession and LiveStreamSession (retired 2023; research A1)."""
+
+    session: SessionDetails
+    location: SessionLocation
+    referrer: SessionReferrer
+    device: SessionDevice
+    os: SessionOs
+    client: SessionClient
+
+
+class PlayerSessionEvent(BaseModel):
+    """api.video's PlayerSessionEvent (SDK 1.4.7 still has the model)."""
+
+    type: Literal["ready", "play", "pause", "resume", "seek.backward", "seek.forward", "end"]
+    emittedAt: datetime
+    at: int | None = Field(default=None, description="The playhead, whole seconds (not on seeks)")
+    from_: int | None = Field(default=None, alias="from", description="Seeks: where the playhead left")
+    to: int | None = Field(default=None, description="Seeks: where it landed")

@@ -1,5 +1,6 @@
-"""The usage counters' domain events (resources.BUS_ROUTES "usage-events": `video.ready` and a live
-stream's broadcast start and end) and the daily usage event (`usage.daily.ready`).
+"""The usage counters' domain events (resources.BUS_ROUTES "usage-events": `video.ready`, a live
+stream's broadcast start and end, a room session's `room.cdr.ready`) and the daily usage event
+(`usage.daily.ready`).
 
 Each event counts once: its id is written with its counts in one transaction (a redelivery counts
 nothing). A broadcast end whose start has not been counted yet fails and comes back (SQS
@@ -29,6 +30,7 @@ from chalicelib.core.permissions import (
     TABLE_INDEX_READ,
     TABLE_READ,
     TABLE_WRITE,
+    UPLOADS_LIST,
     USAGE_EVENTS_CONSUME,
     declare,
 )
@@ -38,7 +40,7 @@ declare("count_usage", (TABLE_READ, TABLE_WRITE, USAGE_EVENTS_CONSUME))
 declare(
     "report_daily_usage",
     (TABLE_READ, TABLE_INDEX_READ, TABLE_WRITE, MEDIA_LIST, ANALYTICS_QUERIES, ANALYTICS_CATALOG_READ,
-     ANALYTICS_OBJECTS_QUERY),
+     ANALYTICS_OBJECTS_QUERY, UPLOADS_LIST),
 )  # fmt: skip
 
 

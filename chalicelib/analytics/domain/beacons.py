@@ -4,6 +4,7 @@ found by the caller and passed in; nothing here reads the clock or the network."
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
@@ -18,11 +19,18 @@ MAX_EVENTS_PER_BEACON = 50
 MAX_REFERRER = 2048
 # api.video's v2 players send a beacon every 5 s while playing.
 WATCH_BEACON_PERIOD_MS = 5000
-SessionId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{8,64}$")]
+# Every player makes ids of 16 characters or more (UUIDs, the embed script's fallback, api.video's
+# v2 UUIDs): shorter ones could be guessed, and /analytics/sessions/{id} takes the same pattern.
+SessionId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{16,64}$")]
 MediaId = Annotated[str, StringConstraints(pattern=r"^(vi|li)[0-9A-Za-z]{22}$")]
 PlayerId = Annotated[str, StringConstraints(pattern=r"^pl[0-9A-Za-z]{22}$")]
 Referrer = Annotated[str, StringConstraints(max_length=MAX_REFERRER)]
 Seconds = Annotated[float, Field(ge=0, le=10 * 24 * 3600)]
+MAX_METADATA, MAX_METADATA_KEY, MAX_METADATA_VALUE = 10, 64, 256
+MetadataKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_METADATA_KEY, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+MetadataValue = Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class EventType(StrEnum):
@@ -75,6 +83,11 @@ class Beacon(BaseModel):
     referrer: Referrer = ""
     sentAt: int = Field(ge=0)  # noqa: N815
     events: list[BeaconEvent] = Field(min_length=1, max_length=MAX_EVENTS_PER_BEACON)
+    metadata: dict[MetadataKey, MetadataValue] | None = Field(
+        default=None,
+        max_length=MAX_METADATA,
+        description="The session's metadata (api.video's player `metadata`), listed and filtered by /analytics",
+    )
 
 
 class WatchEventType(IntEnum):
@@ -154,9 +167,19 @@ class EventRecord:
     country: str
     continent: str
     source: Literal["videoplane", "api.video-v2"]
+    # sessions.stored_metadata of the beacon's pairs (None: none).
+    metadata: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def stored_metadata(pairs: dict[str, str]) -> str | None:
+    """The event store's `metadata` column: one JSON object, keys sorted, ASCII only, so a pair
+    always reads the same (sessions.metadata_fragment); None: no pairs."""
+    if not pairs:
+        return None
+    return json.dumps(dict(sorted(pairs.items())), separators=(",", ":"), ensure_ascii=True)
 
 
 def event_time(client_at: int, client_sent: int, received_ms: int) -> int:
@@ -189,6 +212,7 @@ def records_from_beacon(beacon: Beacon, project_id: str, viewer: Viewer, receive
             rendition=event.rendition,
             error=event.error,
             source="videoplane",
+            metadata=stored_metadata(beacon.metadata or {}),
         )
         for event in beacon.events
     ]

@@ -3,6 +3,7 @@ which measure, the timeframe rules, the interval rules and `filterBy`. Pure."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,9 @@ MAX_HOURLY_DEFAULT = timedelta(days=2)
 VIEW_DURATIONS = {"3s": 3, "5s": 5, "10s": 10, "30s": 30}
 MAX_FILTER_VALUE = 2048
 MAX_FILTER_VALUES = 100
+# A tag filter becomes the list of its videos in the query (Athena takes queries of up to 256 KB:
+# about 9,000 ids).
+MAX_TAGGED_MEDIA = 5000
 
 
 class Special(StrEnum):
@@ -167,6 +171,7 @@ def filters_of(query: Mapping[str, Sequence[str]], totals_only: bool = False) ->
     play/total and play-total take only mediaId and mediaType."""
     values: dict[str, list[str]] = {}
     media_type: str | None = None
+    tag: str | None = None
     for key, given in query.items():
         if not key.startswith("filterBy["):
             continue
@@ -177,8 +182,11 @@ def filters_of(query: Mapping[str, Sequence[str]], totals_only: bool = False) ->
             if media_type not in ("video", "live-stream"):
                 raise invalid_query(param, 'This value must be one of "video", "live-stream".')
             continue
-        if name == "tag":
-            raise invalid_query(param, "Filtering by tag is not supported yet.")
+        if name == "tag" and not totals_only:
+            # api.video: one value, case sensitive; the videos carrying it now (docs/analytics.md).
+            tag = given[-1]
+            _check_value(param, name, tag)
+            continue
         if name not in _LIST_FILTERS or (totals_only and name != "mediaId"):
             raise invalid_query(param, "This field was not expected.")
         for value in given:
@@ -186,7 +194,21 @@ def filters_of(query: Mapping[str, Sequence[str]], totals_only: bool = False) ->
         values.setdefault(_LIST_FILTERS[name], []).extend(given)
         if len(values[_LIST_FILTERS[name]]) > MAX_FILTER_VALUES:
             raise invalid_query(param, f"This filter takes at most {MAX_FILTER_VALUES} values.")
-    return Filters(media_type=media_type, **{k: tuple(v) for k, v in values.items()})
+    return Filters(media_type=media_type, tag=tag, **{k: tuple(v) for k, v in values.items()})
+
+
+def uniquely(what: Measure | Special, unique: bool | None) -> Measure | Special:
+    """api.video's `unique` (ccv and view only): unique views count a session once a day. Concurrent
+    viewers are distinct sessions a minute either way."""
+    return Measure.UNIQUE_VIEWS if unique and what == Measure.VIEWS else what
+
+
+def tagged(filters: Filters, media_ids: Sequence[str]) -> Filters:
+    """The tag filter as the media carrying the tag (within any mediaId filter)."""
+    if len(media_ids) > MAX_TAGGED_MEDIA:
+        raise invalid_query("filterBy[tag]", f"This tag is on more than {MAX_TAGGED_MEDIA} videos.")
+    chosen = [m for m in media_ids if m in filters.media_ids] if filters.media_ids else list(media_ids)
+    return dataclasses.replace(filters, tagged_media=tuple(sorted(chosen)))
 
 
 def _check_value(param: str, name: str, value: str) -> None:

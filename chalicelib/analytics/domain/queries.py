@@ -38,6 +38,8 @@ class Measure(StrEnum):
     WATCH_TIME_SUM = "watch-time-sum"
     WATCH_TIME_AVERAGE = "watch-time-average"
     VIEWS = "views"
+    # api.video's `unique` views: a viewer is a session (no viewer id is kept), counted once a day.
+    UNIQUE_VIEWS = "unique-views"
     CCV_PEAK = "ccv-peak"
     CCV_AVERAGE = "ccv-average"
     # Quality of experience (Videoplane extension, Mux Data's definitions).
@@ -135,6 +137,10 @@ class Filters:
     operating_systems: tuple[str, ...] = ()
     browsers: tuple[str, ...] = ()
     referrers: tuple[str, ...] = ()
+    # `filterBy[tag]`: the tag as asked, then the project's media carrying it (the service looks
+    # them up through its port; an empty tuple matches nothing, None filters nothing).
+    tag: str | None = None
+    tagged_media: tuple[str, ...] | None = None
 
     def conditions(self) -> list[str]:
         lists = (
@@ -147,7 +153,13 @@ class Filters:
             ("browser", self.browsers),
             ("referrer", self.referrers),
         )
-        return [f"{column} IN ({', '.join(literal(v) for v in values)})" for column, values in lists if values]
+        found = [f"{column} IN ({', '.join(literal(v) for v in values)})" for column, values in lists if values]
+        if self.tag is not None and self.tagged_media is None:
+            raise ValueError("a tag filter whose media were not looked up")
+        if self.tagged_media is not None:
+            tagged = self.tagged_media
+            found.append(f"media_id IN ({', '.join(literal(v) for v in tagged)})" if tagged else "1 = 0")
+        return found
 
 
 @dataclass(frozen=True)
@@ -203,11 +215,13 @@ def measure_sql(measure: Measure, scope: Scope, group: str | None = None, view_s
             f"SUM(watched) AS watched FROM {TABLE} WHERE {where} GROUP BY {group + ', ' if group else ''}session_id"
         )
         return f"SELECT {keep}{_SESSION_EXPRESSIONS[measure]} AS value FROM ({inner}) AS sessions{outer_group}"
-    if measure == Measure.VIEWS:
-        # A view: a session watched at least `view_seconds` (api.video's viewDuration).
+    if measure in (Measure.VIEWS, Measure.UNIQUE_VIEWS):
+        # A view: a session watched at least `view_seconds` (api.video's viewDuration); a unique
+        # view: a session with a view in a UTC day, once that day (api.video: unique is per day).
+        per_day = "dt, " if measure == Measure.UNIQUE_VIEWS else ""
         inner = (
             f"SELECT {select_group}session_id, SUM(watched) AS watched FROM {TABLE} WHERE {where} "
-            f"GROUP BY {group + ', ' if group else ''}session_id"
+            f"GROUP BY {group + ', ' if group else ''}{per_day}session_id"
         )
         value = f"SUM(CASE WHEN watched >= {int(view_seconds)} THEN 1 ELSE 0 END)"
         return f"SELECT {keep}{value} AS value FROM ({inner}) AS sessions{outer_group}"
@@ -389,3 +403,79 @@ def usage_sql(project_id: str, first_day: str, last_day: str) -> str:
 def rollup_hour(now_ms: int) -> int:
     """The hour the schedule rolls up: the last one that has ended."""
     return now_ms - now_ms % HOUR_MS - HOUR_MS
+
+
+# -- session views (api.video's retired /analytics routes) ---------------------------------------
+# The columns a session is listed with: its first and last event in the period and the viewer's
+# attributes (the same on every event of a session: one page load, one User-Agent).
+_SESSION_COLUMNS = (
+    "session_id, MIN(ts) AS loaded, MAX(ts) AS ended, MAX(referrer) AS referrer, MAX(country) AS country, "
+    "MAX(device_type) AS device_type, MAX(operating_system) AS operating_system, MAX(browser) AS browser, "
+    "MAX(metadata) AS metadata"
+)
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern that matches it literally (escape character `!`)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def _has_pair(fragment: str) -> str:
+    """The `metadata` column holds the pair: its fragment after `{` or `,` and before `,` or `}`."""
+    patterns = [f"%{before}{_like(fragment)}{after}%" for before in "{," for after in ",}"]
+    return "(" + " OR ".join(f"metadata LIKE {literal(p)} ESCAPE '!'" for p in patterns) + ")"
+
+
+def _page(offset: int, limit: int) -> str:
+    # OFFSET before LIMIT: Trino takes only this order (DuckDB both).
+    return f" OFFSET {int(offset)} LIMIT {int(limit)}"
+
+
+def _media_sessions(scope: Scope, metadata_fragments: Sequence[str]) -> str:
+    having = " AND ".join(f"MAX(CASE WHEN {_has_pair(f)} THEN 1 ELSE 0 END) = 1" for f in metadata_fragments)
+    return f"SELECT {_SESSION_COLUMNS} FROM {TABLE} WHERE {scope.where()} GROUP BY session_id" + (
+        f" HAVING {having}" if having else ""
+    )
+
+
+def media_sessions_sql(scope: Scope, metadata_fragments: Sequence[str], offset: int, limit: int) -> str:
+    """One page of the sessions of the scope (a media id filter, a period), oldest first, each row
+    with `total`: how many sessions there are in all. A session is listed when one of its events in
+    the period carries every metadata pair."""
+    return (
+        "SELECT session_id, loaded, ended, referrer, country, device_type, operating_system, browser, metadata, "
+        f"COUNT(*) OVER () AS total FROM ({_media_sessions(scope, metadata_fragments)}) AS sessions "
+        f"ORDER BY loaded, session_id{_page(offset, limit)}"
+    )
+
+
+def media_sessions_count_sql(scope: Scope, metadata_fragments: Sequence[str]) -> str:
+    """How many sessions `media_sessions_sql` pages through (asked only for a page past the end)."""
+    return f"SELECT COUNT(*) AS total FROM ({_media_sessions(scope, metadata_fragments)}) AS sessions"
+
+
+def _session_where(project_id: str, session_id: str) -> str:
+    return f"project = {literal(project_id)} AND session_id = {literal(session_id)}"
+
+
+def _kinds(kinds: Sequence[str]) -> str:
+    return f"event IN ({', '.join(literal(kind) for kind in kinds)})"
+
+
+def session_events_sql(project_id: str, session_id: str, kinds: Sequence[str], offset: int, limit: int) -> str:
+    """One page of a session's events of `kinds`, in order, each row with `total`. Every retained
+    day of the project is read: a session id does not tell its day."""
+    return (
+        f"SELECT event, ts, playhead, seek_from, COUNT(*) OVER () AS total FROM {TABLE} "
+        f"WHERE {_session_where(project_id, session_id)} AND {_kinds(kinds)} "
+        f"ORDER BY ts, received, event{_page(offset, limit)}"
+    )
+
+
+def session_count_sql(project_id: str, session_id: str, kinds: Sequence[str]) -> str:
+    """Whether the project has the session (`found`: its events of any kind) and how many of its
+    events `session_events_sql` pages through (asked only when a page came back empty)."""
+    return (
+        f"SELECT COUNT(*) AS found, SUM(CASE WHEN {_kinds(kinds)} THEN 1 ELSE 0 END) AS total FROM {TABLE} "
+        f"WHERE {_session_where(project_id, session_id)}"
+    )

@@ -1,10 +1,11 @@
 """Usage per project and UTC day: what the counters count, how a day's figures are put together,
 and api.video's account resource (quota, term) over them. Pure rules.
 
-Minutes encoded and live minutes come from domain events (`video.ready` carries the seconds of
-output encoded; a live stream's broadcast runs from `live-stream.broadcast.started` to
-`live-stream.broadcast.ended`); minutes watched and bytes delivered from the event store (player
-beacons); bytes stored from the media bucket."""
+Minutes encoded, live minutes and room minutes come from domain events (`video.ready` carries the
+seconds of output encoded; a live stream's broadcast runs from `live-stream.broadcast.started` to
+`live-stream.broadcast.ended`; `room.cdr.ready` closes a room session whose participants' connected
+stretches are read then); minutes watched and bytes delivered from the event store (player
+beacons); bytes stored from the media and uploads buckets."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Counter(StrEnum):
 
     ENCODED = "encodedSeconds"
     LIVE = "liveSeconds"
+    ROOM = "roomParticipantSeconds"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class UsageDay(BaseModel):
     day: str
     encoded_seconds: float = 0.0
     live_seconds: float = 0.0
+    room_seconds: float = 0.0
     watched_seconds: float = 0.0
     delivered_bytes: int = 0
     # The media bucket's bytes when the day was last measured (None: never measured that day).
@@ -77,6 +80,16 @@ def seconds_by_day(start: datetime, end: datetime) -> dict[str, float]:
         cut[day_of(cursor)] = round(cut.get(day_of(cursor), 0.0) + (stop - cursor).total_seconds(), 3)
         cursor = stop
     return cut
+
+
+def stretches_by_day(stretches: list[tuple[datetime, datetime]]) -> dict[str, float]:
+    """Several stretches (a room session's participants, each from connected to left), summed per
+    UTC day."""
+    total: dict[str, float] = {}
+    for start, end in stretches:
+        for day, seconds in seconds_by_day(start, end).items():
+            total[day] = round(total.get(day, 0.0) + seconds, 3)
+    return total
 
 
 def delivered_bytes(watched_by_rendition: dict[str | None, float]) -> int:
@@ -153,6 +166,7 @@ def total(rows: list[UsageDay]) -> UsageDay:
         day=rows[-1].day if rows else "",
         encoded_seconds=round(sum(r.encoded_seconds for r in rows), 3),
         live_seconds=round(sum(r.live_seconds for r in rows), 3),
+        room_seconds=round(sum(r.room_seconds for r in rows), 3),
         watched_seconds=round(sum(r.watched_seconds for r in rows), 3),
         delivered_bytes=sum(r.delivered_bytes for r in rows),
         stored_bytes=stored[-1] if stored else None,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from chalicelib.analytics.domain import queries
+from chalicelib.analytics.domain import data, queries
 from chalicelib.analytics.domain.data import Special, Timeframe
 from chalicelib.analytics.domain.queries import Dimension, Filters, Interval, Measure, Scope
-from chalicelib.analytics.ports import QueryExecutor
+from chalicelib.analytics.ports import QueryExecutor, TaggedMedia
 
 Number = int | float
 # Timeseries buckets with no events answer 0, except ratios and percentiles (no impressions: no
@@ -28,10 +28,20 @@ _NO_ZERO_FILL = frozenset(
 
 
 class MetricsService:
-    def __init__(self, executor: QueryExecutor, now: Callable[[], datetime], rollup: bool = False) -> None:
+    def __init__(
+        self, executor: QueryExecutor, now: Callable[[], datetime], tagged: TaggedMedia, rollup: bool = False
+    ) -> None:
         self.executor = executor
         self.now = now
+        self.tagged = tagged
         self.rollup = rollup  # the event store has the hourly rollup (queries.ROLLUP_TABLE)
+
+    def _filters(self, project_id: str, filters: Filters) -> Filters:
+        """`filterBy[tag]` as the project's videos carrying the tag now: the events keep no tags,
+        so a tag added to a video counts its past plays too, as the rollup's rows do."""
+        if filters.tag is None:
+            return filters
+        return data.tagged(filters, self.tagged.media_ids(project_id, filters.tag))
 
     def _sql(
         self,
@@ -55,6 +65,7 @@ class MetricsService:
     def aggregate(
         self, project_id: str, what: Measure | Special, frame: Timeframe, filters: Filters, view_seconds: int
     ) -> Number | None:
+        filters = self._filters(project_id, filters)
         if what == Special.CCV_LIVE:
             sql = queries.live_viewers_sql(project_id, int(self.now().timestamp() * 1000), filters)
         elif what == Special.PLAY_TOTAL:
@@ -74,6 +85,7 @@ class MetricsService:
         filters: Filters,
         view_seconds: int,
     ) -> list[tuple[str, Number | None]]:
+        filters = self._filters(project_id, filters)
         if what == Special.PLAY_TOTAL:
             measure, scope = Measure.PLAYS, Scope(project_id, None, None, filters)
         else:
@@ -91,6 +103,7 @@ class MetricsService:
         view_seconds: int,
     ) -> list[tuple[int, Number | None]]:
         """One point per interval of the timeframe, oldest first."""
+        filters = self._filters(project_id, filters)
         measure = Measure.PLAYS if what == Special.PLAY_TOTAL else _measure(what)
         scope = self._scope(project_id, frame, filters)
         rows = self.executor.rows(self._sql(measure, scope, view_seconds, interval=interval))

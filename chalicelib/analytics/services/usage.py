@@ -1,5 +1,5 @@
 """Usage per project and day: counters fed by domain events, watch time from the event store,
-bytes stored from the media bucket; the account resource and the daily usage event."""
+bytes stored from the media and uploads buckets; the account resource and the daily usage event."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from datetime import date, datetime
 from chalicelib.analytics.domain import queries, usage
 from chalicelib.analytics.domain.errors import BroadcastNotOpen
 from chalicelib.analytics.domain.usage import Count, Counter, Quota, Term, UsageDay
-from chalicelib.analytics.ports import MediaStorage, ProjectDirectory, QueryExecutor, UsageCounters
+from chalicelib.analytics.ports import MediaStorage, ProjectDirectory, QueryExecutor, RoomSessions, UsageCounters
 from chalicelib.core.clock import from_atom
 from chalicelib.core.domain import events
+from chalicelib.core.observability import logger
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,12 @@ class UsageService:
         executor: QueryExecutor,
         storage: MediaStorage,
         projects: ProjectDirectory,
+        rooms: RoomSessions,
         now: Callable[[], datetime],
         quota_minutes: int = 0,
     ) -> None:
         self.counters = counters
+        self.rooms = rooms
         self.executor = executor
         self.storage = storage
         self.projects = projects
@@ -62,7 +65,22 @@ class UsageService:
             cut = usage.seconds_by_day(started, from_atom(event.emitted_at))
             count = Count(event.project_id, event.event_id, Counter.LIVE, cut)
             return self.counters.count(count, closing=event.live_stream_id)
+        if isinstance(event, events.RoomCdrReady):
+            return self._count_room(event)
         return False
+
+    def _count_room(self, event: events.RoomCdrReady) -> bool:
+        """A room session's participant minutes, cut at UTC midnights: the session is written whole
+        with this event, so its stretches are final when it arrives."""
+        stretches = self.rooms.connected(event.project_id, event.session_id)
+        if stretches is None:
+            # Gone (its retention, or its room's removal, went first): nothing left to count.
+            logger.warning("usage room session missing", extra={"sessionId": event.session_id})
+            return False
+        by_day = usage.stretches_by_day(stretches)
+        if not by_day:
+            return False
+        return self.counters.count(Count(event.project_id, event.event_id, Counter.ROOM, by_day))
 
     def days(self, project_id: str, first: date, last: date) -> list[UsageDay]:
         wanted = usage.days(first, last)
@@ -94,6 +112,7 @@ class UsageService:
                 watchedMinutes=round(row.watched_seconds / 60, 3),
                 deliveredBytes=row.delivered_bytes,
                 liveMinutes=round(row.live_seconds / 60, 3),
+                roomParticipantMinutes=round(row.room_seconds / 60, 3),
             )
             reported += self.counters.report(event)
         return reported

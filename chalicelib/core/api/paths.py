@@ -88,6 +88,9 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "toDate": PathParameter(DATE, "2026-01-31", invalid_status=400, invalid_title=DATE_TITLE),
     "templateId": _id("lt"),
     "liveEventId": _id("le"),
+    # A player's playback session (analytics beacons' `session`, api.video v2's UUID `sid`); rooms
+    # hold `sessionId`.
+    "playbackSessionId": PathParameter("^[0-9A-Za-z_-]{16,64}$", "ps0123456789abcdef"),
 }
 
 

@@ -391,12 +391,17 @@ class UsageDailyReady(DomainEvent):
     type: Literal["usage.daily.ready"] = "usage.daily.ready"
     day: str = Field(description="The UTC day, YYYY-MM-DD")
     encoded_minutes: float = Field(alias="encodedMinutes", description="Minutes of VOD output encoded")
-    stored_bytes: int = Field(alias="storedBytes", description="Bytes in the media bucket when the day was reported")
+    stored_bytes: int = Field(alias="storedBytes", description="Bytes of media and sources when the day was reported")
     watched_minutes: float = Field(alias="watchedMinutes", description="Minutes watched (player beacons)")
     delivered_bytes: int = Field(
         alias="deliveredBytes", description="Estimated bytes delivered: watch time times the rendition's bitrate"
     )
     live_minutes: float = Field(alias="liveMinutes", description="Minutes of live broadcast ingested")
+    room_participant_minutes: float = Field(
+        default=0.0,
+        alias="roomParticipantMinutes",
+        description="Minutes rooms' participants were connected (their sessions' call detail records)",
+    )
 
 
 # -- end of usage ------------------------------------------------------------------------------

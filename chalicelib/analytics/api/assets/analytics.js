@@ -2,7 +2,9 @@
  * A session is one page load (a tab); events are batched and flushed every HEARTBEAT_MS while
  * playing, at once for impression, play, start, pause, end and error, and with sendBeacon when
  * the page is hidden. Each event carries the playhead and the seconds watched since the previous
- * event (playing or stalled, as Mux counts watch time), so the sum of a session's is its watch time. */
+ * event (playing or stalled, as Mux counts watch time), so the sum of a session's is its watch time.
+ * The page's `metadata[key]=value` query parameters (api.video's player metadata) go with every
+ * beacon as the session's metadata, listed by GET /analytics/videos/{videoId}. */
 (function () {
   "use strict";
   var HEARTBEAT_MS = 5000;
@@ -13,6 +15,9 @@
   var config = JSON.parse(configNode.textContent);
   var endpoint = new URL("../beacons", window.location.href).href;
   var session = newSessionId();
+  // The video page names a video, the live page a live stream.
+  var media = config.videoId || config.liveStreamId;
+  var metadata = pageMetadata();
   var queue = [];
   var watchingSince = null; // ms when the current playing (or stalled) stretch began
   var playRequestedAt = null;
@@ -23,7 +28,23 @@
 
   function newSessionId() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
-    return "s" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+    // Outside secure contexts: at least 16 characters, as the beacon endpoint requires.
+    var random = Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+    return ("s" + Date.now().toString(36) + random + "0000000000000000").slice(0, 32);
+  }
+
+  // At most 10 pairs, keys of 1 to 64 characters, values cut to 256, no control characters: what
+  // the beacon endpoint takes (a refused beacon would lose the session's events).
+  function pageMetadata() {
+    var found = {};
+    var count = 0;
+    new URLSearchParams(window.location.search).forEach(function (value, name) {
+      var match = /^metadata\[([^\]]{1,64})\]$/.exec(name);
+      if (!match || count >= 10 || /[\u0000-\u001f\u007f]/.test(match[1])) return;
+      if (!Object.prototype.hasOwnProperty.call(found, match[1])) count++;
+      found[match[1]] = value.replace(/[\u0000-\u001f\u007f]/g, "").slice(0, 256);
+    });
+    return count ? found : null;
   }
 
   function watchedSinceLast(now) {
@@ -45,11 +66,12 @@
     if (!queue.length) return;
     var body = JSON.stringify({
       session: session,
-      media: config.videoId,
+      media: media,
       player: config.playerId || null,
       referrer: (document.referrer || "").slice(0, 2048),
       sentAt: Date.now(),
-      events: queue.splice(0, MAX_BATCH)
+      events: queue.splice(0, MAX_BATCH),
+      metadata: metadata
     });
     // sendBeacon survives the page going away; it sends text/plain, so no CORS preflight.
     if (leaving && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return;
