@@ -13,6 +13,7 @@ from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Prob
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
 from chalicelib.core.ports import MediaFiles
+from chalicelib.core.services import stored_images
 from chalicelib.live.domain import broadcasts, live_streams, recordings
 from chalicelib.live.domain.live_streams import (
     LiveStream,
@@ -123,22 +124,19 @@ class LiveStreamService:
         thumbnail = LiveThumbnail(
             key=key, content_type=image.format.content_type, width=image.width, height=image.height
         )
-        files = self._files()
-        files.put(key, data, thumbnail.content_type)
-        try:
-            before = self.get(actor, live_stream_id).thumbnail
-            updated = self._change(
+        return stored_images.replace(
+            self._files(),
+            key,
+            data,
+            thumbnail.content_type,
+            current_key=lambda: _key(self.get(actor, live_stream_id).thumbnail),
+            point_at=lambda: self._change(
                 actor,
                 live_stream_id,
                 "live-stream.thumbnail.upload",
                 lambda s: live_streams.with_thumbnail(s, thumbnail, self.clock()),
-            )
-        except Exception:
-            self._forget(key)
-            raise
-        if before is not None and before.key != key:
-            self._forget(before.key)
-        return updated
+            ),
+        )
 
     def delete_thumbnail(self, actor: Actor, live_stream_id: str) -> None:
         """Idempotent: a stream without a thumbnail is left as it is."""
@@ -151,19 +149,12 @@ class LiveStreamService:
             "live-stream.thumbnail.delete",
             lambda s: live_streams.with_thumbnail(s, None, self.clock()),
         )
-        self._forget(before.key)
+        stored_images.forget(self._files(), before.key)
 
     def _files(self) -> MediaFiles:
         if self.files is None:
             raise RuntimeError("LiveStreamService needs the media files for thumbnails")
         return self.files()
-
-    def _forget(self, key: str) -> None:
-        """Best effort: an unreferenced image costs a few KiB, never a broken stream."""
-        try:
-            self._files().delete(key)
-        except Exception:  # noqa: BLE001 - the stream is already consistent
-            logger.warning("thumbnail object left behind", extra={"key": key})
 
     def _change(
         self,
@@ -270,3 +261,7 @@ class LiveStreamService:
 
     def _envelope(self, actor: Actor) -> dict[str, str]:
         return events.envelope(actor.project_id, self.clock())
+
+
+def _key(image: LiveThumbnail | None) -> str | None:
+    return None if image is None else image.key

@@ -10,8 +10,8 @@ from chalicelib.core.domain import audit, events, formdata, images
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
-from chalicelib.core.observability import logger
 from chalicelib.core.ports import MediaFiles
+from chalicelib.core.services import stored_images
 from chalicelib.playback.domain import players
 from chalicelib.playback.domain.players import (
     AllowedOrigins,
@@ -82,25 +82,23 @@ class PlayerService:
             key=key, content_type=image.format.content_type, width=image.width, height=image.height,
             size=len(data), link=link,
         )  # fmt: skip
-        self.files.put(key, data, logo.content_type)
-        try:
-            before = self.get(actor, player_id).logo
-            updated = self._change(
+        return stored_images.replace(
+            self.files,
+            key,
+            data,
+            logo.content_type,
+            current_key=lambda: _key(self.get(actor, player_id).logo),
+            point_at=lambda: self._change(
                 actor, player_id, "player.logo.upload", lambda p: players.with_logo(p, logo, self.clock())
-            )
-        except Exception:
-            self._forget(key)
-            raise
-        if before is not None and before.key != key:
-            self._forget(before.key)
-        return updated
+            ),
+        )
 
     def delete_logo(self, actor: Actor, player_id: str) -> None:
         before = self.get(actor, player_id).logo
         if before is None:
             return
         self._change(actor, player_id, "player.logo.delete", lambda p: players.without_logo(p, self.clock()))
-        self._forget(before.key)
+        stored_images.forget(self.files, before.key)
 
     def delete(self, actor: Actor, player_id: str) -> None:
         current = self.get(actor, player_id)
@@ -110,7 +108,7 @@ class PlayerService:
         deleted = events.PlayerDeleted(**self._envelope(actor), playerId=player_id)
         self.repository.delete(current, current.version, entry, deleted)
         if current.logo is not None:
-            self._forget(current.logo.key)
+            stored_images.forget(self.files, current.logo.key)
 
     def _change(self, actor: Actor, player_id: str, action: str, change: Callable[[Player], Player]) -> Player:
         for _ in range(UPDATE_ATTEMPTS):
@@ -131,13 +129,6 @@ class PlayerService:
                 continue
         raise Conflict(name="playerId")
 
-    def _forget(self, key: str) -> None:
-        """Best effort: an unreferenced logo costs a few KiB, never a broken player."""
-        try:
-            self.files.delete(key)
-        except Exception:  # noqa: BLE001 - the player is already consistent
-            logger.warning("logo object left behind", extra={"key": key})
-
     def _envelope(self, actor: Actor) -> dict[str, str]:
         return events.envelope(actor.project_id, self.clock())
 
@@ -149,3 +140,7 @@ def _logo_link(value: str | None) -> str | None:
     if not players.is_logo_link(value):
         raise InvalidInput([Problem("invalid-attribute", "The link must be an http or https URL.", "link")])
     return value
+
+
+def _key(image: Logo | None) -> str | None:
+    return None if image is None else image.key
