@@ -65,6 +65,11 @@ class MediaCredentials(BaseModel):
     expiresAt: datetime | None
 
 
+class StatsCredentials(BaseModel):
+    token: str = Field(description="POST /join/stats with it: this participant of this session only")
+    intervalSeconds: int = Field(description="One sample per this many seconds (a second one in a slot is a 429)")
+
+
 class Admission(BaseModel):
     roomId: str
     sessionId: str = Field(description="The room session this join belongs to (GET /sessions/{sessionId})")
@@ -74,6 +79,7 @@ class Admission(BaseModel):
     role: Literal["moderator", "participant", "viewer"]
     capabilities: list[Literal["publish", "subscribe"]]
     media: MediaCredentials
+    stats: StatsCredentials
 
 
 class SessionParticipant(BaseModel):
@@ -97,6 +103,23 @@ class SessionRecording(BaseModel):
     videoId: str | None = Field(description="The video it became (null until `room.recording.ready`)")
 
 
+class FlowQuality(BaseModel):
+    avgBitrate: int = Field(description="Bits per second, the mean of the samples")
+    p95Bitrate: int = Field(description="Bits per second, the samples' 95th percentile (nearest rank)")
+    minBitrate: int
+    maxBitrate: int
+    packetLoss: float | None = Field(description="Lost packets in percent of those expected; null without packets")
+
+
+class CallQuality(BaseModel):
+    samples: int = Field(description="How many of the client's getStats() samples this sums up")
+    send: FlowQuality | None = Field(description="What it published (RTCP receiver reports)")
+    receive: FlowQuality | None = Field(description="What it received")
+    avgRoundTripTime: int | None = Field(description="Milliseconds")
+    p95RoundTripTime: int | None = Field(description="Milliseconds")
+    avgJitter: int | None = Field(description="Milliseconds")
+
+
 class Session(BaseModel):
     sessionId: str
     roomId: str
@@ -109,6 +132,9 @@ class Session(BaseModel):
     publishedMinutes: float
     recordings: list[SessionRecording] | None = Field(
         default=None, description="GET /sessions/{sessionId} only: the session's recordings, oldest first"
+    )
+    quality: CallQuality | None = Field(
+        default=None, description="GET /sessions/{sessionId} only: every counted sample of the session together"
     )
 
 
@@ -125,6 +151,7 @@ class CallDetailRecord(BaseModel):
     leaveReason: Literal["left", "removed", "disconnected", "session-ended"] | None
     duration: int = Field(description="Seconds connected: from connectedAt to leftAt")
     publishedDuration: int = Field(description="Seconds publishing media")
+    quality: CallQuality | None = Field(description="What the participant's client reported; null without samples")
 
 
 # -- the EnableX facade (/enablex/v2/…): EnableX's snake_case shapes ------------------------------
@@ -246,7 +273,10 @@ class EnableXCdr(BaseModel):
     sigserver: EnableXCdrSignalling
     published_track: EnableXCdrTracks
     usage: EnableXCdrUsage
-    stats_quality: dict[str, object] = Field(description="Not collected yet: empty")
+    stats_quality: dict[str, object] = Field(
+        description="send, receive (avg/p95/min/max bitrate in bits per second, avg_bitrate_quality, packet_loss %), "
+        "rtt and jitter (ms), samples; audio and video together; empty without samples"
+    )
 
 
 class EnableXReport(BaseModel):
