@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
     from chalicelib.rooms.domain.quality import Sample
-    from chalicelib.rooms.domain.recordings import Recording
+    from chalicelib.rooms.domain.recordings import Recording, VideoAssets
     from chalicelib.rooms.domain.rooms import Room, Stage
     from chalicelib.rooms.domain.sessions import PlaneEvent, Session, Sighting
     from chalicelib.rooms.domain.tokens import Capability, JoinToken
@@ -148,3 +148,11 @@ class QualityRepository(Protocol):
         ...
 
     def of_session(self, project_id: str, session_id: str) -> list[Sample]: ...
+
+
+class RecordedVideos(Protocol):
+    """The VOD context's videos that recordings became: only whether one exists and what it plays."""
+
+    def assets(self, project_id: str, video_id: str) -> VideoAssets | None:
+        """None when the video is gone (deleted, or discarded)."""
+        ...

@@ -10,6 +10,7 @@ from chalicelib.core.wiring import component, settings, table
 if TYPE_CHECKING:
     from chalicelib.rooms.adapters.stages import IvsStages
     from chalicelib.rooms.adapters.timers import SqsSessionTimers
+    from chalicelib.rooms.adapters.videos import DynamoRecordedVideos
     from chalicelib.rooms.services.quality import QualityService
     from chalicelib.rooms.services.recordings import RecordingService
     from chalicelib.rooms.services.rooms import RoomService
@@ -105,4 +106,12 @@ def recording_service() -> RecordingService:
         stages,
         stages,
         utc_now,
+        videos=recorded_videos,
     )
+
+
+@component
+def recorded_videos() -> DynamoRecordedVideos:
+    from chalicelib.rooms.adapters.videos import DynamoRecordedVideos
+
+    return DynamoRecordedVideos(table(), settings().media_base_url)

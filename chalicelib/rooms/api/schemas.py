@@ -284,6 +284,27 @@ class EnableXReport(BaseModel):
     cdr: list[EnableXCdr]
 
 
+class EnableXArchiveFile(BaseModel):
+    url: str
+
+
+class EnableXArchiveMetadata(BaseModel):
+    video_id: str = Field(description="The Videoplane video the recording became (GET /videos/{videoId})")
+
+
+class EnableXArchiveItem(BaseModel):
+    id: str = Field(alias="_id", description="The recording's id (the IVS composition's)")
+    trans_date: str = Field(description="When the recording ended, YYYY-MM-DD HH:MM:SS UTC")
+    conf_num: str = Field(description="The session id")
+    app_id: str = Field(description="The project id")
+    room_id: str
+    recording: list[EnableXArchiveFile] = Field(
+        description="The recording's HLS manifest once playable; empty for a private video"
+    )
+    transcoded: list[EnableXArchiveFile] = Field(description="Its MP4 once encoded; empty for a private video")
+    metadata: EnableXArchiveMetadata
+
+
 class EnableXArchive(BaseModel):
     result: str
-    archive: list[dict[str, object]] = Field(description="Recordings: empty until rooms record")
+    archive: list[EnableXArchiveItem] = Field(description="The recordings that became videos, oldest first")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 
 from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.rooms.domain.quality import FlowFigures, Quality
+from chalicelib.rooms.domain.recordings import Archived
 from chalicelib.rooms.domain.rooms import Lifetime, Mode, Room, RoomCreation, RoomUpdate, window
 from chalicelib.rooms.domain.sessions import CallRecord
 from chalicelib.rooms.domain.tokens import Role, TokenRequest
@@ -306,6 +307,22 @@ def cdr_out(record: CallRecord, room: Room | None, app_id: str) -> dict[str, Any
             "screen_minutes": "0",
         },
         "stats_quality": stats_quality_out(record.quality),
+    }
+
+
+def archive_out(archived: Archived, app_id: str) -> dict[str, Any]:
+    """An archive item in EnableX's shape: `recording` is the composition made playable (its HLS
+    manifest; EnableX's is an .mkv file), `transcoded` the video's MP4; `_id` the recording."""
+    r, assets = archived.recording, archived.assets
+    return {
+        "_id": r.recording_id,
+        "trans_date": _dt(r.ended_at or r.started_at),
+        "conf_num": r.session_id,
+        "app_id": app_id,
+        "room_id": r.room_id,
+        "recording": [{"url": assets.hls}] if assets.hls else [],
+        "transcoded": [{"url": assets.mp4}] if assets.mp4 else [],
+        "metadata": {"video_id": assets.video_id},
     }
 
 
