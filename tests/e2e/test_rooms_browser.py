@@ -90,6 +90,7 @@ def test_a_browser_and_an_ffmpeg_publisher_see_each_other(api: Api, devstack: De
             figures = session["quality"]
             assert figures["samples"] >= 1 and figures["send"]["avgBitrate"] > 0, figures
             assert figures["receive"]["avgBitrate"] > 0 and figures["avgRoundTripTime"] is not None, figures
+            assert figures["send"]["video"]["avgBitrate"] > 0 and figures["send"]["audio"]["avgBitrate"] > 0, figures
             assert page.evaluate("() => window.room.errors") == []
             page.close(run_before_unload=True)
         # The page's pagehide DELETEs its publication and subscription: the browser's participant leaves.

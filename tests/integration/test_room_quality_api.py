@@ -26,9 +26,13 @@ def post_stats(client: Client, body: dict[str, Any]) -> Any:
 
 
 def sample(token: str, bitrate: int, rtt: float, lost: int = 0) -> dict[str, Any]:
+    kinds = {
+        "video": {"bitrate": bitrate - 64_000, "packets": 50, "packetsLost": lost},
+        "audio": {"bitrate": 64_000, "packets": 50, "packetsLost": 0},
+    }
     return {
         "token": token,
-        "send": {"bitrate": bitrate, "packets": 100, "packetsLost": lost},
+        "send": {"bitrate": bitrate, "packets": 100, "packetsLost": lost, **kinds},
         "receive": {"bitrate": bitrate // 2, "packets": 50, "packetsLost": 0},
         "roundTripTime": rtt,
         "jitter": 0.004,
@@ -56,9 +60,9 @@ def test_samples_reach_the_records_of_their_participant_only(
     again = post_stats(chalice_client, sample(ada["stats"]["token"], 9_000_000, 0.9))
     assert again.status_code == 429 and int(again.headers["Retry-After"]) <= 10
     # The join token is not a stats token; nor is anything else; nor is a body with extra keys.
-    assert post_stats(chalice_client, sample(mint(tenant, room_id)["token"], 1, 0.1)).status_code == 401
-    assert post_stats(chalice_client, sample("x.y.z", 1, 0.1)).status_code == 401
-    extra = {**sample(bob["stats"]["token"], 1, 0.1), "projectId": other_tenant.project_id}
+    assert post_stats(chalice_client, sample(mint(tenant, room_id)["token"], 100_000, 0.1)).status_code == 401
+    assert post_stats(chalice_client, sample("x.y.z", 100_000, 0.1)).status_code == 401
+    extra = {**sample(bob["stats"]["token"], 100_000, 0.1), "projectId": other_tenant.project_id}
     assert post_stats(chalice_client, extra).status_code == 400
     assert post_stats(chalice_client, sample(bob["stats"]["token"], 600_000, 0.25)).status_code == 204
 
@@ -74,9 +78,13 @@ def test_samples_reach_the_records_of_their_participant_only(
     assert records["ada"]["quality"] == {
         "samples": 1,
         "send": {"avgBitrate": 1_200_000, "p95Bitrate": 1_200_000, "minBitrate": 1_200_000,
-                 "maxBitrate": 1_200_000, "packetLoss": 2.0},
+                 "maxBitrate": 1_200_000, "packetLoss": 2.0,
+                 "video": {"avgBitrate": 1_136_000, "p95Bitrate": 1_136_000, "minBitrate": 1_136_000,
+                           "maxBitrate": 1_136_000, "packetLoss": 4.0},
+                 "audio": {"avgBitrate": 64_000, "p95Bitrate": 64_000, "minBitrate": 64_000,
+                           "maxBitrate": 64_000, "packetLoss": 0.0}},
         "receive": {"avgBitrate": 600_000, "p95Bitrate": 600_000, "minBitrate": 600_000,
-                    "maxBitrate": 600_000, "packetLoss": 0.0},
+                    "maxBitrate": 600_000, "packetLoss": 0.0, "audio": None, "video": None},
         "avgRoundTripTime": 50,
         "p95RoundTripTime": 50,
         "avgJitter": 4,
@@ -90,6 +98,8 @@ def test_samples_reach_the_records_of_their_participant_only(
 
     (cdr, _) = sorted(enablex(tenant, "GET", f"/cdr/room/{room_id}").json_body["cdr"], key=lambda c: c["user"]["ref"])
     assert cdr["stats_quality"]["send"]["avg_bitrate"] == "1200000"
+    assert cdr["stats_quality"]["send"]["video"]["avg_bitrate"] == "1136000"
+    assert cdr["stats_quality"]["send"]["audio"]["avg_bitrate_quality"] == "Good"
     assert cdr["stats_quality"]["rtt"] == {"avg": "50", "p95": "50"}
 
     # Another project reads none of it.

@@ -131,9 +131,26 @@ def test_enablex_stats_quality_in_its_shape() -> None:
         "min_bitrate": "1500000",
         "p95_bitrate": "1500000",
         "packet_loss": "1.0",
+        # The client did not tell the kinds apart.
+        "video": {},
+        "audio": {},
     }
     assert out["receive"] == {} and out["rtt"] == {"avg": "80", "p95": "80"} and out["samples"] == "1"
     assert enablex.stats_quality_out(None) == {}
+
+
+def test_each_kind_is_summed_up_apart_when_the_client_tells_them_apart() -> None:
+    video, audio = Flow(1_000_000, 90, 9), Flow(64_000, 50, 0)
+    found = [
+        Sample("a", at(10), send=Flow(1_064_000, 140, 9, audio=audio, video=video)),
+        Sample("a", at(20), send=Flow(2_000_000, 100, 0)),  # no kinds: counts only together
+    ]
+    q = quality.summarize(found)
+    assert q is not None and q.send is not None and q.send.video is not None and q.send.audio is not None
+    assert (q.send.avg_bitrate, q.send.video.avg_bitrate, q.send.audio.avg_bitrate) == (1_532_000, 1_000_000, 64_000)
+    assert (q.send.video.loss_percent, q.send.video.rating) == (10.0, "Bad")
+    out = enablex.stats_quality_out(q)
+    assert out["send"]["video"]["avg_bitrate"] == "1000000" and out["send"]["audio"]["packet_loss"] == "0.0"
 
 
 # -- the report ----------------------------------------------------------------------------------

@@ -162,7 +162,10 @@ def stats_item(project_id: str, session_id: str, sample: Sample) -> dict[str, An
 
 def sample_from_item(item: dict[str, Any]) -> Sample:
     def flow(raw: dict[str, Any] | None) -> Flow | None:
-        return None if raw is None else Flow(int(raw["bitrate"]), int(raw["packets"]), int(raw["packets_lost"]))
+        if raw is None:
+            return None
+        figures = (int(raw["bitrate"]), int(raw["packets"]), int(raw["packets_lost"]))
+        return Flow(*figures, audio=flow(raw.get("audio")), video=flow(raw.get("video")))
 
     def seconds(raw: Any) -> float | None:
         return None if raw is None else float(raw)

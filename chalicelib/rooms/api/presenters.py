@@ -97,9 +97,7 @@ def recording(r: Recording) -> dict[str, Any]:
     }
 
 
-def _flow(f: FlowFigures | None) -> dict[str, Any] | None:
-    if f is None:
-        return None
+def _figures(f: FlowFigures) -> dict[str, Any]:
     return {
         "avgBitrate": f.avg_bitrate,
         "p95Bitrate": f.p95_bitrate,
@@ -107,6 +105,13 @@ def _flow(f: FlowFigures | None) -> dict[str, Any] | None:
         "maxBitrate": f.max_bitrate,
         "packetLoss": f.loss_percent,
     }
+
+
+def _flow(f: FlowFigures | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    kinds = {kind: _figures(figures) if figures else None for kind, figures in (("audio", f.audio), ("video", f.video))}
+    return {**_figures(f), **kinds}
 
 
 def quality(q: Quality | None) -> dict[str, Any] | None:

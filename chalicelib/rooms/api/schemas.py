@@ -103,12 +103,17 @@ class SessionRecording(BaseModel):
     videoId: str | None = Field(description="The video it became (null until `room.recording.ready`)")
 
 
-class FlowQuality(BaseModel):
+class KindQuality(BaseModel):
     avgBitrate: int = Field(description="Bits per second, the mean of the samples")
     p95Bitrate: int = Field(description="Bits per second, the samples' 95th percentile (nearest rank)")
     minBitrate: int
     maxBitrate: int
     packetLoss: float | None = Field(description="Lost packets in percent of those expected; null without packets")
+
+
+class FlowQuality(KindQuality):
+    audio: KindQuality | None = Field(description="Audio alone, from the samples that told the kinds apart")
+    video: KindQuality | None = Field(description="Video alone, likewise")
 
 
 class CallQuality(BaseModel):
@@ -274,8 +279,9 @@ class EnableXCdr(BaseModel):
     published_track: EnableXCdrTracks
     usage: EnableXCdrUsage
     stats_quality: dict[str, object] = Field(
-        description="send, receive (avg/p95/min/max bitrate in bits per second, avg_bitrate_quality, packet_loss %), "
-        "rtt and jitter (ms), samples; audio and video together; empty without samples"
+        description="send, receive (avg/p95/min/max bitrate in bits per second, avg_bitrate_quality, packet_loss %; "
+        "audio and video together, and each under `audio` and `video`), rtt and jitter (ms), samples; "
+        "empty without samples"
     )
 
 

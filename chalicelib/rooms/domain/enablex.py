@@ -238,7 +238,7 @@ def _text(value: float | int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _flow_out(f: FlowFigures | None) -> dict[str, str]:
+def _figures_out(f: FlowFigures | None) -> dict[str, str]:
     if f is None:
         return {}
     return {
@@ -251,10 +251,18 @@ def _flow_out(f: FlowFigures | None) -> dict[str, str]:
     }
 
 
+def _flow_out(f: FlowFigures | None) -> dict[str, Any]:
+    """EnableX's `video` and `audio` figures, beside both kinds together."""
+    if f is None:
+        return {}
+    return {**_figures_out(f), "video": _figures_out(f.video), "audio": _figures_out(f.audio)}
+
+
 def stats_quality_out(q: Quality | None) -> dict[str, Any]:
-    """EnableX's `stats_quality`, from the samples the client reported: per direction, audio and video
-    together (EnableX splits them by kind); bitrates in bits per second, loss in percent, times in
-    milliseconds, as strings. Empty without samples."""
+    """EnableX's `stats_quality`, from the samples the client reported: per direction, `video` and
+    `audio` (EnableX's levels; empty when the client did not tell the kinds apart) beside both
+    together; bitrates in bits per second, loss in percent, times in milliseconds, as strings.
+    Empty without samples."""
     if q is None:
         return {}
     return {

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -47,15 +47,22 @@ Packets = Annotated[int, Field(ge=0, le=MAX_PACKETS, strict=True)]
 Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS)]
 
 
-class FlowStats(BaseModel):
-    """One direction's media over the interval (audio and video together): its bitrate, the packets
-    sent (or received) and those lost (RTCP receiver reports for sending; inbound streams for
-    receiving)."""
+class KindStats(BaseModel):
+    """One kind's (audio or video) media over the interval."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     bitrate: Bitrate
     packets: Packets = 0
     packets_lost: Packets = Field(default=0, alias="packetsLost")
+
+
+class FlowStats(KindStats):
+    """One direction's media over the interval, audio and video together: its bitrate, the packets
+    sent (or received) and those lost (RTCP receiver reports for sending; inbound streams for
+    receiving); and, when the client tells them apart, each kind's (EnableX reports by kind)."""
+
+    audio: KindStats | None = None
+    video: KindStats | None = None
 
 
 class StatsReport(BaseModel):
@@ -80,6 +87,8 @@ class Flow:
     bitrate: int
     packets: int
     packets_lost: int
+    audio: Flow | None = None
+    video: Flow | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,13 @@ class Sample:
 
 
 def sample(participant_id: str, report: StatsReport, at: datetime) -> Sample:
-    def flow(stats: FlowStats | None) -> Flow | None:
+    def kind(stats: KindStats | None) -> Flow | None:
         return None if stats is None else Flow(stats.bitrate, stats.packets, stats.packets_lost)
+
+    def flow(stats: FlowStats | None) -> Flow | None:
+        if stats is None:
+            return None
+        return Flow(stats.bitrate, stats.packets, stats.packets_lost, kind(stats.audio), kind(stats.video))
 
     return Sample(participant_id, at, flow(report.send), flow(report.receive), report.round_trip_time, report.jitter)
 
@@ -117,6 +131,9 @@ class FlowFigures:
     max_bitrate: int
     # Lost / expected packets, in percent (None when no packet was reported).
     loss_percent: float | None
+    # Each kind's, from the samples that told them apart.
+    audio: FlowFigures | None = None
+    video: FlowFigures | None = None
 
     @property
     def rating(self) -> str:
@@ -144,6 +161,15 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def _flow(flows: Sequence[Flow], receiving: bool) -> FlowFigures | None:
+    figures = _figures(flows, receiving)
+    if figures is None:
+        return None
+    audio = _figures([f.audio for f in flows if f.audio is not None], receiving)
+    video = _figures([f.video for f in flows if f.video is not None], receiving)
+    return replace(figures, audio=audio, video=video)
+
+
+def _figures(flows: Sequence[Flow], receiving: bool) -> FlowFigures | None:
     if not flows:
         return None
     rates = [f.bitrate for f in flows]

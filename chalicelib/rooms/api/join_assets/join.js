@@ -167,22 +167,40 @@
     return { bitrate: Math.round(f.bits / Math.max(f.seconds, 0.001)), packets: f.packets, packetsLost: f.lost };
   }
 
+  // A direction: both kinds together, and each kind apart (EnableX reports by kind).
+  function direction() {
+    return { all: flow(), audio: flow(), video: flow() };
+  }
+
+  function addKind(into, kind, bytes, packets, lost) {
+    add(into.all, bytes, packets, lost);
+    if (into[kind]) add(into[kind], bytes, packets, lost);
+  }
+
+  function wireDirection(into) {
+    const all = wire(into.all);
+    return all && { ...all, audio: wire(into.audio), video: wire(into.video) };
+  }
+
   async function sampleStats() {
-    const send = flow(), receive = flow(), rtts = [], jitters = [];
+    const send = direction(), receive = direction(), rtts = [], jitters = [];
     const resources = [room.publication, ...room.subscriptions.values()].filter((r) => r && r.peer);
     for (const resource of resources) {
       const since = resource.peer.connectedAt;
       const d = (stat, field) => delta(stat, field, since);
       (await resource.peer.getStats()).forEach((stat) => {
-        if (stat.type === "outbound-rtp") add(send, d(stat, "bytesSent"), d(stat, "packetsSent"), null);
+        if (stat.type === "outbound-rtp") addKind(send, stat.kind, d(stat, "bytesSent"), d(stat, "packetsSent"), null);
         if (stat.type === "remote-inbound-rtp") {
           const lost = d(stat, "packetsLost");
-          if (lost) send.lost += lost.value;
+          if (lost) {
+            send.all.lost += lost.value;
+            if (send[stat.kind]) send[stat.kind].lost += lost.value;
+          }
           if (typeof stat.roundTripTime === "number") rtts.push(stat.roundTripTime);
           if (typeof stat.jitter === "number") jitters.push(stat.jitter);
         }
         if (stat.type === "inbound-rtp") {
-          add(receive, d(stat, "bytesReceived"), d(stat, "packetsReceived"), d(stat, "packetsLost"));
+          addKind(receive, stat.kind, d(stat, "bytesReceived"), d(stat, "packetsReceived"), d(stat, "packetsLost"));
           if (typeof stat.jitter === "number") jitters.push(stat.jitter);
         }
         if (stat.type === "candidate-pair" && stat.nominated && typeof stat.currentRoundTripTime === "number" && !rtts.length)
@@ -190,7 +208,7 @@
       });
     }
     const mean = (values) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined);
-    return { send: wire(send), receive: wire(receive), roundTripTime: mean(rtts), jitter: mean(jitters) };
+    return { send: wireDirection(send), receive: wireDirection(receive), roundTripTime: mean(rtts), jitter: mean(jitters) };
   }
 
   async function reportStats(stats) {
