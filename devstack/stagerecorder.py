@@ -145,11 +145,22 @@ class StageRecorder:
             raise RuntimeError(f"ffmpeg exited {done.returncode}: {done.stderr.decode(errors='replace')[-2000:]}")
 
     def _kinds_in(self, path: Path) -> frozenset[str]:
-        """The stream kinds of a recorded file, from ffmpeg's listing of its input (no ffprobe here)."""
+        """The stream kinds of a recorded file that hold packets (no ffprobe here). ffmpeg's listing
+        of its input names the streams; a stream the recorder declared but never got a frame for is
+        listed too, and makes the composing ffmpeg fail ("Cannot determine format of input 0:1 after
+        EOF"), so only the streams with packets in a copy of the file (framemd5: one line per
+        packet, its stream index first) count."""
         listing = subprocess.run(
             [self.ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, timeout=30, check=False
         ).stderr.decode(errors="replace")
-        return frozenset(kind.lower() for kind in re.findall(r"Stream #0:\d+.*?: (Video|Audio):", listing))
+        streams = dict(re.findall(r"Stream #0:(\d+).*?: (Video|Audio):", listing))
+        copy = ["-map", "0", "-c", "copy", "-f", "framemd5", "-"]
+        packets = subprocess.run(
+            [self.ffmpeg, "-hide_banner", "-v", "error", "-i", str(path), *copy],
+            capture_output=True, timeout=60, check=False,
+        ).stdout.decode(errors="replace")  # fmt: skip
+        filled = {line.split(",", 1)[0].strip() for line in packets.splitlines() if line and not line.startswith("#")}
+        return frozenset(kind.lower() for index, kind in streams.items() if index in filled)
 
     def _upload(self, composite: Composite, out: Path, stage_arn: str) -> int:
         base = f"{composite.prefix}/{HLS_PATH}/{RENDITION}"

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
-    from chalicelib.rooms.domain.recordings import Recording
+    from chalicelib.rooms.domain.quality import Sample
+    from chalicelib.rooms.domain.recordings import Recording, VideoAssets
     from chalicelib.rooms.domain.rooms import Room, Stage
     from chalicelib.rooms.domain.sessions import PlaneEvent, Session, Sighting
     from chalicelib.rooms.domain.tokens import Capability, JoinToken
@@ -136,4 +137,22 @@ class Compositions(Protocol):
 
     def stop_composition(self, composition_arn: str) -> bool:
         """Stops it; False when it was already gone."""
+        ...
+
+
+class QualityRepository(Protocol):
+    """What participants' clients reported of their media (docs/rooms.md, "Call quality")."""
+
+    def add(self, project_id: str, session_id: str, sample: Sample) -> bool:
+        """Stores the sample; False when its participant already has one in that slot."""
+        ...
+
+    def of_session(self, project_id: str, session_id: str) -> list[Sample]: ...
+
+
+class RecordedVideos(Protocol):
+    """The VOD context's videos that recordings became: only whether one exists and what it plays."""
+
+    def assets(self, project_id: str, video_id: str) -> VideoAssets | None:
+        """None when the video is gone (deleted, or discarded)."""
         ...

@@ -10,6 +10,8 @@ from chalicelib.core.wiring import component, settings, table
 if TYPE_CHECKING:
     from chalicelib.rooms.adapters.stages import IvsStages
     from chalicelib.rooms.adapters.timers import SqsSessionTimers
+    from chalicelib.rooms.adapters.videos import DynamoRecordedVideos
+    from chalicelib.rooms.services.quality import QualityService
     from chalicelib.rooms.services.recordings import RecordingService
     from chalicelib.rooms.services.rooms import RoomService
     from chalicelib.rooms.services.sessions import SessionService
@@ -61,10 +63,26 @@ def join_token_service() -> JoinTokenService:
 @component
 def session_service() -> SessionService:
     from chalicelib.core.clock import utc_now
-    from chalicelib.rooms.adapters.rooms import DynamoSessionRepository
+    from chalicelib.rooms.adapters.rooms import DynamoQualityRepository, DynamoSessionRepository
     from chalicelib.rooms.services.sessions import SessionService
 
-    return SessionService(room_service().find, DynamoSessionRepository(table()), stages, session_timers, utc_now)
+    return SessionService(
+        room_service().find,
+        DynamoSessionRepository(table()),
+        stages,
+        session_timers,
+        utc_now,
+        quality=DynamoQualityRepository(table()),
+    )
+
+
+@component
+def quality_service() -> QualityService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.rooms.adapters.rooms import DynamoQualityRepository
+    from chalicelib.rooms.services.quality import QualityService
+
+    return QualityService(room_service().find, DynamoQualityRepository(table()), utc_now, settings().token_issuer)
 
 
 @component
@@ -88,4 +106,12 @@ def recording_service() -> RecordingService:
         stages,
         stages,
         utc_now,
+        videos=recorded_videos,
     )
+
+
+@component
+def recorded_videos() -> DynamoRecordedVideos:
+    from chalicelib.rooms.adapters.videos import DynamoRecordedVideos
+
+    return DynamoRecordedVideos(table(), settings().media_base_url)

@@ -2,7 +2,8 @@
 publisher for PUBLISH_SECONDS, then it leaves; the session's composition (the stage plane's recorder,
 in the emulated S3 as IVS lays it out) ends with the session, "IVS Composition State Change" reaches
 the rooms consumer, the VOD import makes the video, and a signed `room.recording.ready` names it;
-the video plays and decodes for about as long as the publisher published. Start and stop by API
+the video plays and decodes for about as long as the publisher published, and EnableX's archive
+routes list it with its HLS and MP4. Start and stop by API
 are refused as they should be when there is nothing to record."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .receivers import Receiver, verify_both_ways
 from .support import Api, Tenant, assert_problem
 from .test_live_ingest import wait_until
 from .test_rooms import create_room, join, mint, whip_publisher
+from .test_rooms_enablex import EnableXAppServer
 
 PUBLISH_SECONDS = 5
 # Leave → session end → composition composed and stored → video → encoded, on a shared machine.
@@ -74,6 +76,22 @@ def test_an_auto_recorded_session_becomes_a_playable_video_named_by_a_signed_web
         hls = api.ok("GET", f"/videos/{video_id}", key)["assets"]["hls"]
         assert requests.get(hls, timeout=10).status_code == 200
         assert abs(decoded_seconds(hls) - PUBLISH_SECONDS) <= TOLERANCE_SECONDS
+
+        # An EnableX app server finds it in the room's archive: the video's HLS, then its MP4.
+        app = EnableXAppServer(api.base_url, project_a.project_id, key)
+        item = wait_until(
+            lambda: (a := app.ok("GET", f"/archive/room/{room_id}")["archive"]) and a[0]["transcoded"] and a[0],
+            READY_SECONDS,
+        )
+        assets = api.ok("GET", f"/videos/{video_id}", key)["assets"]
+        assert (item["_id"], item["conf_num"], item["metadata"]) == (
+            ready["recordingId"],
+            ready["sessionId"],
+            {"video_id": video_id},
+        )
+        assert item["recording"] == [{"url": hls}] and item["transcoded"] == [{"url": assets["mp4"]}]
+        assert requests.get(assets["mp4"], timeout=10).status_code == 200
+        assert app.ok("GET", f"/archive/conf/{ready['sessionId']}")["archive"] == [item]
     finally:
         api.ok("DELETE", f"/webhooks/{webhook['webhookId']}", key, expected=204)
 

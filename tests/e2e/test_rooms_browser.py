@@ -1,7 +1,8 @@
 """Two parties see each other (issue 14's done-when): headless Debian Chromium with a fake camera
 opens the join page with a join token and publishes over WHIP; an ffmpeg WHIP publisher is the
 other party, and shows in the page's remote videos; an aiortc WHEP subscriber in this process
-receives the browser's video through the stage plane. Closing the page leaves the room."""
+receives the browser's video through the stage plane. The page's getStats() samples reach the session's
+call quality. Closing the page leaves the room."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ PUBLISHER_SECONDS = 120
 # Generous: two cores are shared by the stack, the browser, ffmpeg and the aiortc peers.
 PAGE_WAIT_MS = 60_000
 LEAVE_WAIT_SECONDS = 30
+# The page posts a sample every 10 s; its first one has the second interval's figures.
+STATS_WAIT_MS = 35_000
 FAKE_MEDIA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
 
 
@@ -81,6 +84,13 @@ def test_a_browser_and_an_ffmpeg_publisher_see_each_other(api: Api, devstack: De
             present = stage_participants(devstack, bob["media"]["whipUrl"])
             assert present[admitted["participantId"]]["state"] == "CONNECTED"
             assert present[admitted["participantId"]]["published"] is True
+            # The page reports its getStats() figures: the session's call quality has them.
+            page.wait_for_function("() => window.room.statsPosted >= 1", timeout=STATS_WAIT_MS)
+            session = api.ok("GET", f"/sessions/{admitted['sessionId']}", project_a.api_key)
+            figures = session["quality"]
+            assert figures["samples"] >= 1 and figures["send"]["avgBitrate"] > 0, figures
+            assert figures["receive"]["avgBitrate"] > 0 and figures["avgRoundTripTime"] is not None, figures
+            assert figures["send"]["video"]["avgBitrate"] > 0 and figures["send"]["audio"]["avgBitrate"] > 0, figures
             assert page.evaluate("() => window.room.errors") == []
             page.close(run_before_unload=True)
         # The page's pagehide DELETEs its publication and subscription: the browser's participant leaves.

@@ -78,6 +78,8 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         ("POST", "/upload"),
         # A room's join token (in the body) is the credential.
         ("POST", "/join"),
+        # The stats token the join answered (in the body) is the credential.
+        ("POST", "/join/stats"),
         # The join page and its assets: the token stays in the page's fragment (chalicelib/rooms/api/page.py).
         ("GET", "/join"),
         ("GET", "/join/{file}"),

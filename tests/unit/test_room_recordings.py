@@ -13,12 +13,12 @@ import pytest
 from chalicelib.core.domain.audit import AuditEvent
 from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.domain.events import DomainEvent, RoomRecordingEnded
-from chalicelib.rooms.domain import recordings
+from chalicelib.rooms.domain import enablex, recordings
 from chalicelib.rooms.domain.errors import NoActiveSession
-from chalicelib.rooms.domain.recordings import Recording, RecordingState
+from chalicelib.rooms.domain.recordings import Archived, Recording, RecordingState, VideoAssets
 from chalicelib.rooms.domain.rooms import Room
 from chalicelib.rooms.domain.tokens import JoinRequest
-from chalicelib.rooms.ports import Compositions, RecordingRepository
+from chalicelib.rooms.ports import Compositions, RecordedVideos, RecordingRepository
 from chalicelib.rooms.services.recordings import RecordingService
 from tests.unit.test_rooms_service import ACTOR, NOW, FakeSessions, FakeStages, all_services, creation, token_for
 
@@ -185,3 +185,62 @@ def test_states_only_move_forward_in_any_order_of_reports() -> None:
             current = recordings.advance(current, state, NOW)
         finals.add((current.state, current.ended_at))
     assert finals == {(RecordingState.ENDED, NOW)}
+
+
+class FakeVideos:
+    """The VOD context's videos as the port reads them: gone, private, or public with assets."""
+
+    def __init__(self) -> None:
+        self.videos: dict[tuple[str, str], VideoAssets] = {}
+
+    def assets(self, project_id: str, video_id: str) -> VideoAssets | None:
+        return self.videos.get((project_id, video_id))
+
+
+def test_the_archive_lists_the_recordings_that_became_videos_still_there() -> None:
+    service, _, _, _, room, session_id = recording_setup()
+    videos = FakeVideos()
+    typed: RecordedVideos = videos
+    service.videos = lambda: typed
+    first = service.start(ACTOR, room.room_id)
+    service.stop(ACTOR, room.room_id)
+    second = service.start(ACTOR, room.room_id)  # still recording: no video yet
+    assert service.archive_of_room(ACTOR, room.room_id) == []
+    service.on_video(ACTOR.project_id, first.recording_id, "viA")
+    # Its video was deleted meanwhile: left out.
+    assert service.archive_of_session(ACTOR, session_id) == []
+    videos.videos[(ACTOR.project_id, "viA")] = VideoAssets("viA", "https://m/vod/viA/hls/manifest.m3u8", None)
+    (listed,) = service.archive_of_room(ACTOR, room.room_id)
+    assert (listed.recording.recording_id, listed.assets.hls) == (
+        first.recording_id,
+        videos.videos[(ACTOR.project_id, "viA")].hls,
+    )
+    assert service.archive_of_session(ACTOR, session_id) == [listed]
+    assert second.recording_id != first.recording_id
+    # Another project's video of the same id is not this one's.
+    videos.videos = {("pr-other", "viA"): VideoAssets("viA", "x", "y")}
+    assert service.archive_of_room(ACTOR, room.room_id) == []
+    with pytest.raises(NotFound):
+        service.archive_of_session(ACTOR, "rs-unknown")
+    with pytest.raises(NotFound):
+        service.archive_of_room(ACTOR, "ro-unknown")
+
+
+def test_the_enablex_archive_item() -> None:
+    recording = Recording(
+        project_id="pr", room_id="ro1", session_id="rs1", recording_id="c1", composition_arn="a", prefix="p",
+        started_at=NOW, ended_at=NOW + timedelta(minutes=5), state=RecordingState.ENDED, video_id="viA",
+    )  # fmt: skip
+    item = enablex.archive_out(Archived(recording, VideoAssets("viA", "https://m/a.m3u8", "https://m/a.mp4")), "pr")
+    assert item == {
+        "_id": "c1",
+        "trans_date": (NOW + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S"),
+        "conf_num": "rs1",
+        "app_id": "pr",
+        "room_id": "ro1",
+        "recording": [{"url": "https://m/a.m3u8"}],
+        "transcoded": [{"url": "https://m/a.mp4"}],
+        "metadata": {"video_id": "viA"},
+    }
+    private = enablex.archive_out(Archived(recording, VideoAssets("viA", None, None)), "pr")
+    assert (private["recording"], private["transcoded"]) == ([], [])

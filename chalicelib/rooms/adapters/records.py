@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
 from chalicelib.core.clock import epoch_seconds
+from chalicelib.rooms.domain.quality import Flow, Sample, slot
 from chalicelib.rooms.domain.recordings import Recording
 from chalicelib.rooms.domain.rooms import Room
 from chalicelib.rooms.domain.sessions import Session
@@ -135,3 +137,44 @@ def recording_item(recording: Recording) -> dict[str, Any]:
 
 def recording_from_item(item: dict[str, Any]) -> Recording:
     return Recording.model_validate(item_body(item))
+
+
+def stats_partition(project_id: str, session_id: str) -> str:
+    """A session's quality samples: the records read them with one Query."""
+    return project_partition(project_id, f"ROOM_STATS#{session_id}")
+
+
+def stats_item(project_id: str, session_id: str, sample: Sample) -> dict[str, Any]:
+    return {
+        PK: stats_partition(project_id, session_id),
+        # One item per participant and slot: a second post in the slot is refused.
+        SK: f"{sample.participant_id}#{slot(sample.at):012d}",
+        "entity": "roomStats",
+        TTL: epoch_seconds(sample.at + SESSION_RETENTION),
+        "participant_id": sample.participant_id,
+        "at": sample.at.isoformat(),
+        "send": asdict(sample.send) if sample.send else None,
+        "receive": asdict(sample.receive) if sample.receive else None,
+        "round_trip_time": sample.round_trip_time,
+        "jitter": sample.jitter,
+    }
+
+
+def sample_from_item(item: dict[str, Any]) -> Sample:
+    def flow(raw: dict[str, Any] | None) -> Flow | None:
+        if raw is None:
+            return None
+        figures = (int(raw["bitrate"]), int(raw["packets"]), int(raw["packets_lost"]))
+        return Flow(*figures, audio=flow(raw.get("audio")), video=flow(raw.get("video")))
+
+    def seconds(raw: Any) -> float | None:
+        return None if raw is None else float(raw)
+
+    return Sample(
+        participant_id=item["participant_id"],
+        at=datetime.fromisoformat(item["at"]),
+        send=flow(item.get("send")),
+        receive=flow(item.get("receive")),
+        round_trip_time=seconds(item.get("round_trip_time")),
+        jitter=seconds(item.get("jitter")),
+    )

@@ -1,4 +1,4 @@
-"""DynamoDB repositories of rooms, their join tokens and their sessions."""
+"""DynamoDB repositories of rooms, their join tokens, their sessions, recordings and quality samples."""
 
 from __future__ import annotations
 
@@ -25,14 +25,18 @@ from chalicelib.rooms.adapters.records import (
     room_item,
     room_key,
     room_sessions_index,
+    sample_from_item,
     session_from_item,
     session_item,
     session_key,
     session_recordings_index,
+    stats_item,
+    stats_partition,
     token_from_item,
     token_item,
     token_key,
 )
+from chalicelib.rooms.domain.quality import Sample
 from chalicelib.rooms.domain.recordings import Recording
 from chalicelib.rooms.domain.rooms import Room
 from chalicelib.rooms.domain.sessions import Session
@@ -177,3 +181,15 @@ class DynamoRecordingRepository:
         if audit is not None:
             writes.append(audit_put(audit))
         self.table.write(writes)
+
+
+class DynamoQualityRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def add(self, project_id: str, session_id: str, sample: Sample) -> bool:
+        created = Put(item=stats_item(project_id, session_id, sample), **CREATE_ONLY)  # type: ignore[arg-type]
+        return self.table.write_if([created])
+
+    def of_session(self, project_id: str, session_id: str) -> list[Sample]:
+        return [sample_from_item(item) for item in self.table.query(stats_partition(project_id, session_id))]

@@ -23,6 +23,7 @@ from chalicelib.platform.api.authorizer import api_key_authorizer
 from chalicelib.rooms import wiring
 from chalicelib.rooms.domain import enablex
 from chalicelib.rooms.domain.enablex import SUCCESS, EnableXRoom, EnableXToken
+from chalicelib.rooms.domain.recordings import Archived
 from chalicelib.rooms.domain.rooms import RoomQuery
 from chalicelib.rooms.services.sessions import Report
 
@@ -153,15 +154,17 @@ def enablex_period_call_records(call: Call, fromDate: str, toDate: str) -> Any: 
     return report(found, call.actor.project_id)
 
 
-@facade("/archive/room/{roomId}", "GET", permission=READ, response="EnableXArchive")
+def archive(found: list[Archived], app_id: str) -> dict[str, Any]:
+    return {"result": REPORT_SUCCESS, "archive": [enablex.archive_out(a, app_id) for a in found]}
+
+
+@facade("/archive/room/{roomId}", "GET", permission=READ, uses=(TABLE_INDEX_READ,), response="EnableXArchive")
 def enablex_room_archive(call: Call, roomId: str) -> Any:  # noqa: N803
-    """Recordings of a room (EnableX: Archive by Room); none until rooms record."""
-    wiring.room_service().get(call.actor, roomId)
-    return {"result": REPORT_SUCCESS, "archive": []}
+    """Recordings of a room that became videos (EnableX: Archive by Room)."""
+    return archive(wiring.recording_service().archive_of_room(call.actor, roomId), call.actor.project_id)
 
 
-@facade("/archive/conf/{sessionId}", "GET", permission=READ, response="EnableXArchive")
+@facade("/archive/conf/{sessionId}", "GET", permission=READ, uses=(TABLE_INDEX_READ,), response="EnableXArchive")
 def enablex_session_archive(call: Call, sessionId: str) -> Any:  # noqa: N803
-    """Recordings of one session, EnableX's conference (EnableX: Archive by Conference); none until rooms record."""
-    wiring.session_service().get(call.actor, sessionId)
-    return {"result": REPORT_SUCCESS, "archive": []}
+    """Recordings of one session, EnableX's conference, that became videos (EnableX: Archive by Conference)."""
+    return archive(wiring.recording_service().archive_of_session(call.actor, sessionId), call.actor.project_id)

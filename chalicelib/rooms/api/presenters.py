@@ -7,9 +7,10 @@ from typing import Any
 
 from chalicelib.core.clock import to_atom
 from chalicelib.rooms.domain import sessions
+from chalicelib.rooms.domain.quality import SAMPLE_SECONDS, FlowFigures, Quality
 from chalicelib.rooms.domain.recordings import Recording
 from chalicelib.rooms.domain.rooms import Room, window
-from chalicelib.rooms.domain.sessions import CallRecord, Session
+from chalicelib.rooms.domain.sessions import CallRecord, Session, Totals
 from chalicelib.rooms.services.tokens import Admission, Minted
 
 
@@ -75,6 +76,8 @@ def admission(a: Admission) -> dict[str, Any]:
             "whepUrl": stage.whep_endpoint or None,
             "expiresAt": to_atom(a.expires_at) if a.expires_at else None,
         },
+        # The client posts its getStats() figures with this token (POST /join/stats).
+        "stats": {"token": a.stats_token, "intervalSeconds": SAMPLE_SECONDS},
     }
 
 
@@ -94,9 +97,43 @@ def recording(r: Recording) -> dict[str, Any]:
     }
 
 
-def session(s: Session, recordings: list[Recording] | None = None) -> dict[str, Any]:
-    total = sessions.totals(s)
-    extra = {} if recordings is None else {"recordings": [recording(r) for r in recordings]}
+def _figures(f: FlowFigures) -> dict[str, Any]:
+    return {
+        "avgBitrate": f.avg_bitrate,
+        "p95Bitrate": f.p95_bitrate,
+        "minBitrate": f.min_bitrate,
+        "maxBitrate": f.max_bitrate,
+        "packetLoss": f.loss_percent,
+    }
+
+
+def _flow(f: FlowFigures | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    kinds = {kind: _figures(figures) if figures else None for kind, figures in (("audio", f.audio), ("video", f.video))}
+    return {**_figures(f), **kinds}
+
+
+def quality(q: Quality | None) -> dict[str, Any] | None:
+    """Bitrates in bits per second, loss in percent, times in milliseconds."""
+    if q is None:
+        return None
+    return {
+        "samples": q.samples,
+        "send": _flow(q.send),
+        "receive": _flow(q.receive),
+        "avgRoundTripTime": q.avg_rtt_ms,
+        "p95RoundTripTime": q.p95_rtt_ms,
+        "avgJitter": q.avg_jitter_ms,
+    }
+
+
+def session(s: Session, recordings: list[Recording] | None = None, totals: Totals | None = None) -> dict[str, Any]:
+    """`recordings` and `totals` (with quality) when one session is read; a list shows neither."""
+    total = totals or sessions.totals(s)
+    extra: dict[str, Any] = {} if recordings is None else {"recordings": [recording(r) for r in recordings]}
+    if totals is not None:
+        extra["quality"] = quality(totals.quality)
     return {
         **extra,
         "sessionId": s.session_id,
@@ -137,4 +174,5 @@ def call_record(r: CallRecord) -> dict[str, Any]:
         "leaveReason": r.leave_reason.value if r.leave_reason else None,
         "duration": r.duration_seconds,
         "publishedDuration": r.published_seconds,
+        "quality": quality(r.quality),
     }

@@ -65,6 +65,11 @@ class MediaCredentials(BaseModel):
     expiresAt: datetime | None
 
 
+class StatsCredentials(BaseModel):
+    token: str = Field(description="POST /join/stats with it: this participant of this session only")
+    intervalSeconds: int = Field(description="One sample per this many seconds (a second one in a slot is a 429)")
+
+
 class Admission(BaseModel):
     roomId: str
     sessionId: str = Field(description="The room session this join belongs to (GET /sessions/{sessionId})")
@@ -74,6 +79,7 @@ class Admission(BaseModel):
     role: Literal["moderator", "participant", "viewer"]
     capabilities: list[Literal["publish", "subscribe"]]
     media: MediaCredentials
+    stats: StatsCredentials
 
 
 class SessionParticipant(BaseModel):
@@ -97,6 +103,28 @@ class SessionRecording(BaseModel):
     videoId: str | None = Field(description="The video it became (null until `room.recording.ready`)")
 
 
+class KindQuality(BaseModel):
+    avgBitrate: int = Field(description="Bits per second, the mean of the samples")
+    p95Bitrate: int = Field(description="Bits per second, the samples' 95th percentile (nearest rank)")
+    minBitrate: int
+    maxBitrate: int
+    packetLoss: float | None = Field(description="Lost packets in percent of those expected; null without packets")
+
+
+class FlowQuality(KindQuality):
+    audio: KindQuality | None = Field(description="Audio alone, from the samples that told the kinds apart")
+    video: KindQuality | None = Field(description="Video alone, likewise")
+
+
+class CallQuality(BaseModel):
+    samples: int = Field(description="How many of the client's getStats() samples this sums up")
+    send: FlowQuality | None = Field(description="What it published (RTCP receiver reports)")
+    receive: FlowQuality | None = Field(description="What it received")
+    avgRoundTripTime: int | None = Field(description="Milliseconds")
+    p95RoundTripTime: int | None = Field(description="Milliseconds")
+    avgJitter: int | None = Field(description="Milliseconds")
+
+
 class Session(BaseModel):
     sessionId: str
     roomId: str
@@ -109,6 +137,9 @@ class Session(BaseModel):
     publishedMinutes: float
     recordings: list[SessionRecording] | None = Field(
         default=None, description="GET /sessions/{sessionId} only: the session's recordings, oldest first"
+    )
+    quality: CallQuality | None = Field(
+        default=None, description="GET /sessions/{sessionId} only: every counted sample of the session together"
     )
 
 
@@ -125,6 +156,7 @@ class CallDetailRecord(BaseModel):
     leaveReason: Literal["left", "removed", "disconnected", "session-ended"] | None
     duration: int = Field(description="Seconds connected: from connectedAt to leftAt")
     publishedDuration: int = Field(description="Seconds publishing media")
+    quality: CallQuality | None = Field(description="What the participant's client reported; null without samples")
 
 
 # -- the EnableX facade (/enablex/v2/…): EnableX's snake_case shapes ------------------------------
@@ -246,7 +278,11 @@ class EnableXCdr(BaseModel):
     sigserver: EnableXCdrSignalling
     published_track: EnableXCdrTracks
     usage: EnableXCdrUsage
-    stats_quality: dict[str, object] = Field(description="Not collected yet: empty")
+    stats_quality: dict[str, object] = Field(
+        description="send, receive (avg/p95/min/max bitrate in bits per second, avg_bitrate_quality, packet_loss %; "
+        "audio and video together, and each under `audio` and `video`), rtt and jitter (ms), samples; "
+        "empty without samples"
+    )
 
 
 class EnableXReport(BaseModel):
@@ -254,6 +290,27 @@ class EnableXReport(BaseModel):
     cdr: list[EnableXCdr]
 
 
+class EnableXArchiveFile(BaseModel):
+    url: str
+
+
+class EnableXArchiveMetadata(BaseModel):
+    video_id: str = Field(description="The Videoplane video the recording became (GET /videos/{videoId})")
+
+
+class EnableXArchiveItem(BaseModel):
+    id: str = Field(alias="_id", description="The recording's id (the IVS composition's)")
+    trans_date: str = Field(description="When the recording ended, YYYY-MM-DD HH:MM:SS UTC")
+    conf_num: str = Field(description="The session id")
+    app_id: str = Field(description="The project id")
+    room_id: str
+    recording: list[EnableXArchiveFile] = Field(
+        description="The recording's HLS manifest once playable; empty for a private video"
+    )
+    transcoded: list[EnableXArchiveFile] = Field(description="Its MP4 once encoded; empty for a private video")
+    metadata: EnableXArchiveMetadata
+
+
 class EnableXArchive(BaseModel):
     result: str
-    archive: list[dict[str, object]] = Field(description="Recordings: empty until rooms record")
+    archive: list[EnableXArchiveItem] = Field(description="The recordings that became videos, oldest first")

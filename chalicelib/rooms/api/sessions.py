@@ -60,9 +60,9 @@ def list_room_sessions(call: Call, roomId: str) -> Any:  # noqa: N803 - path par
     response="Session",
 )  # fmt: skip
 def get_session(call: Call, sessionId: str) -> Any:  # noqa: N803
-    """Get a room session, with its participants and recordings."""
-    session = wiring.session_service().get(call.actor, sessionId)
-    return presenters.session(session, wiring.recording_service().of_session(call.actor.project_id, sessionId))
+    """Get a room session, with its participants, recordings and call quality."""
+    session, totals = wiring.session_service().summary(call.actor, sessionId)
+    return presenters.session(session, wiring.recording_service().of_session(call.actor.project_id, sessionId), totals)
 
 
 @endpoint(

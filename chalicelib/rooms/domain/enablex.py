@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 from chalicelib.core.domain.errors import InvalidInput, Problem
+from chalicelib.rooms.domain.quality import FlowFigures, Quality
+from chalicelib.rooms.domain.recordings import Archived
 from chalicelib.rooms.domain.rooms import Lifetime, Mode, Room, RoomCreation, RoomUpdate, window
 from chalicelib.rooms.domain.sessions import CallRecord
 from chalicelib.rooms.domain.tokens import Role, TokenRequest
@@ -232,9 +234,49 @@ def _minutes(seconds: int) -> float:
     return round(seconds / 60, 2)
 
 
+def _text(value: float | int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _figures_out(f: FlowFigures | None) -> dict[str, str]:
+    if f is None:
+        return {}
+    return {
+        "avg_bitrate": str(f.avg_bitrate),
+        "avg_bitrate_quality": f.rating,
+        "max_bitrate": str(f.max_bitrate),
+        "min_bitrate": str(f.min_bitrate),
+        "p95_bitrate": str(f.p95_bitrate),
+        "packet_loss": _text(f.loss_percent),
+    }
+
+
+def _flow_out(f: FlowFigures | None) -> dict[str, Any]:
+    """EnableX's `video` and `audio` figures, beside both kinds together."""
+    if f is None:
+        return {}
+    return {**_figures_out(f), "video": _figures_out(f.video), "audio": _figures_out(f.audio)}
+
+
+def stats_quality_out(q: Quality | None) -> dict[str, Any]:
+    """EnableX's `stats_quality`, from the samples the client reported: per direction, `video` and
+    `audio` (EnableX's levels; empty when the client did not tell the kinds apart) beside both
+    together; bitrates in bits per second, loss in percent, times in milliseconds, as strings.
+    Empty without samples."""
+    if q is None:
+        return {}
+    return {
+        "send": _flow_out(q.send),
+        "receive": _flow_out(q.receive),
+        "rtt": {"avg": _text(q.avg_rtt_ms), "p95": _text(q.p95_rtt_ms)},
+        "jitter": {"avg": _text(q.avg_jitter_ms)},
+        "samples": str(q.samples),
+    }
+
+
 def cdr_out(record: CallRecord, room: Room | None, app_id: str) -> dict[str, Any]:
     """A call detail record in EnableX's shape. `conf_num` is the session, `call_num` the
-    participant; quality statistics are not collected yet (`stats_quality` is empty)."""
+    participant; `stats_quality` holds what the participant's client reported."""
     connected = record.connected_at or record.joined_at
     return {
         "cdr_id": record.participant_id,
@@ -272,7 +314,23 @@ def cdr_out(record: CallRecord, room: Room | None, app_id: str) -> dict[str, Any
             "subscribed_minutes": str(_minutes(record.duration_seconds)),
             "screen_minutes": "0",
         },
-        "stats_quality": {},
+        "stats_quality": stats_quality_out(record.quality),
+    }
+
+
+def archive_out(archived: Archived, app_id: str) -> dict[str, Any]:
+    """An archive item in EnableX's shape: `recording` is the composition made playable (its HLS
+    manifest; EnableX's is an .mkv file), `transcoded` the video's MP4; `_id` the recording."""
+    r, assets = archived.recording, archived.assets
+    return {
+        "_id": r.recording_id,
+        "trans_date": _dt(r.ended_at or r.started_at),
+        "conf_num": r.session_id,
+        "app_id": app_id,
+        "room_id": r.room_id,
+        "recording": [{"url": assets.hls}] if assets.hls else [],
+        "transcoded": [{"url": assets.mp4}] if assets.mp4 else [],
+        "metadata": {"video_id": assets.video_id},
     }
 
 

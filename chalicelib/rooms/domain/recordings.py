@@ -15,6 +15,8 @@ duplicated or late events change nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -81,3 +83,33 @@ def with_video(recording: Recording, video_id: str) -> Recording:
     if recording.video_id is not None:
         return recording
     return recording.model_copy(update={"video_id": video_id})
+
+
+@dataclass(frozen=True)
+class VideoAssets:
+    """What a recording's video offers to play now (the VOD context's; read through a port): its HLS
+    manifest once playable, its MP4 once encoded; neither for a private video (its URLs carry a
+    single-use token only the VOD API mints)."""
+
+    video_id: str
+    hls: str | None
+    mp4: str | None
+
+
+@dataclass(frozen=True)
+class Archived:
+    """A recording that became a video that still exists, with its assets."""
+
+    recording: Recording
+    assets: VideoAssets
+
+
+def archived(found: list[Recording], assets: Callable[[str], VideoAssets | None]) -> list[Archived]:
+    """The recordings with a video (oldest first); one still recording, failed, or whose video was
+    deleted is left out."""
+    out = []
+    for recording in sorted(found, key=lambda r: (r.started_at, r.recording_id)):
+        video = assets(recording.video_id) if recording.video_id else None
+        if video is not None:
+            out.append(Archived(recording, video))
+    return out

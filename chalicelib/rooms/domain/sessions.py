@@ -24,13 +24,15 @@ with a zero duration (reason `disconnected`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.core import ids
+from chalicelib.rooms.domain import quality
+from chalicelib.rooms.domain.quality import Quality, Sample
 from chalicelib.rooms.domain.tokens import SEAT_GRACE, Role, Seat
 
 SESSION_ID_PREFIX = "rs"
@@ -140,6 +142,8 @@ class CallRecord:
     published_seconds: int
     # Published at all (a publication shorter than a second rounds to 0 seconds).
     published: bool = False
+    # What its client reported of its media (None without samples: docs/rooms.md, "Call quality").
+    quality: Quality | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,8 @@ class Totals:
     participants: int
     participant_minutes: float
     published_minutes: float
+    # Every counted sample of the session together.
+    quality: Quality | None = None
 
 
 def new_session_id() -> str:
@@ -320,9 +326,9 @@ def duration_seconds(attendance: Attendance) -> int:
     return max(0, round((attendance.left_at - attendance.connected_at).total_seconds()))
 
 
-def call_records(session: Session) -> list[CallRecord]:
-    """One row per join, in join order."""
-    return [
+def call_records(session: Session, samples: Iterable[Sample] = ()) -> list[CallRecord]:
+    """One row per join, in join order, with the quality its samples give."""
+    records = [
         CallRecord(
             session_id=session.session_id,
             room_id=session.room_id,
@@ -340,12 +346,27 @@ def call_records(session: Session) -> list[CallRecord]:
         )
         for a in sorted(session.attendance.values(), key=lambda a: (a.joined_at, a.participant_id))
     ]
+    return with_quality(records, samples)
 
 
-def totals(session: Session) -> Totals:
+def counted(record: CallRecord, samples: Iterable[Sample]) -> list[Sample]:
+    """The record's own samples taken while it was in (another participant's never count)."""
+    mine = [s for s in samples if s.participant_id == record.participant_id]
+    return quality.within(mine, record.connected_at or record.joined_at, record.left_at)
+
+
+def with_quality(records: list[CallRecord], samples: Iterable[Sample]) -> list[CallRecord]:
+    """The records with the figures of their samples (the samples of any sessions they belong to)."""
+    grouped = quality.by_participant(samples)
+    return [replace(r, quality=quality.summarize(counted(r, grouped.get(r.participant_id, [])))) for r in records]
+
+
+def totals(session: Session, samples: Iterable[Sample] = ()) -> Totals:
+    grouped = quality.by_participant(samples)
     records = call_records(session)
     return Totals(
         participants=len(records),
         participant_minutes=round(sum(r.duration_seconds for r in records) / 60, 2),
         published_minutes=round(sum(r.published_seconds for r in records) / 60, 2),
+        quality=quality.summarize(s for r in records for s in counted(r, grouped.get(r.participant_id, []))),
     )

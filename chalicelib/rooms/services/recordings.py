@@ -18,9 +18,9 @@ from chalicelib.core.domain.events import DomainEvent
 from chalicelib.core.observability import logger
 from chalicelib.rooms.domain import recordings
 from chalicelib.rooms.domain.errors import NoActiveSession
-from chalicelib.rooms.domain.recordings import Recording, RecordingState
+from chalicelib.rooms.domain.recordings import Archived, Recording, RecordingState
 from chalicelib.rooms.domain.rooms import Room, stage_tags
-from chalicelib.rooms.ports import Compositions, RecordingRepository, SessionRepository, Stages
+from chalicelib.rooms.ports import Compositions, RecordedVideos, RecordingRepository, SessionRepository, Stages
 
 RESOURCE = "room"
 ATTEMPTS = 3
@@ -37,6 +37,7 @@ class RecordingService:
         compositions: Callable[[], Compositions],
         stages: Callable[[], Stages],
         clock: Callable[[], datetime],
+        videos: Callable[[], RecordedVideos] | None = None,
     ) -> None:
         # The ready room of a project, or NotFound (RoomService.find).
         self.rooms = rooms_
@@ -45,9 +46,30 @@ class RecordingService:
         self.compositions = compositions
         self.stages = stages
         self.clock = clock
+        # The VOD context's videos the recordings became (the archive reads none without it).
+        self.videos = videos
 
     def of_session(self, project_id: str, session_id: str) -> list[Recording]:
         return self.repository.of_session(project_id, session_id)
+
+    def archive_of_room(self, actor: Actor, room_id: str) -> list[Archived]:
+        """The room's recordings that became videos, every session's (EnableX's archive by room)."""
+        self.rooms(actor.project_id, room_id)
+        sessions = self.sessions.of_room(actor.project_id, room_id)
+        found = [r for s in sessions for r in self.of_session(actor.project_id, s.session_id)]
+        return self._archived(actor.project_id, found)
+
+    def archive_of_session(self, actor: Actor, session_id: str) -> list[Archived]:
+        """One session's recordings that became videos (EnableX's archive by conference)."""
+        if self.sessions.get(actor.project_id, session_id) is None:
+            raise NotFound(name="sessionId")
+        return self._archived(actor.project_id, self.of_session(actor.project_id, session_id))
+
+    def _archived(self, project_id: str, found: list[Recording]) -> list[Archived]:
+        videos = self.videos
+        if videos is None:
+            return []
+        return recordings.archived(found, lambda video_id: videos().assets(project_id, video_id))
 
     # -- by API ----------------------------------------------------------------------------------
 

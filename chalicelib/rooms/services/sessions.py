@@ -12,7 +12,7 @@ end `room.session.ended` and `room.cdr.ready`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib.core.domain import events
@@ -22,9 +22,10 @@ from chalicelib.core.domain.events import DomainEvent
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
 from chalicelib.rooms.domain import sessions
+from chalicelib.rooms.domain.quality import Sample
 from chalicelib.rooms.domain.rooms import Room
-from chalicelib.rooms.domain.sessions import CallRecord, EndReason, PlaneEvent, Session
-from chalicelib.rooms.ports import SessionRepository, SessionTimers, Stages
+from chalicelib.rooms.domain.sessions import CallRecord, EndReason, PlaneEvent, Session, Totals
+from chalicelib.rooms.ports import QualityRepository, SessionRepository, SessionTimers, Stages
 
 POLL_ATTEMPTS = 3
 LIMIT_REASON = "The room's session reached its duration limit."
@@ -48,6 +49,7 @@ class SessionService:
         stages: Callable[[], Stages],
         timers: Callable[[], SessionTimers],
         clock: Callable[[], datetime],
+        quality: QualityRepository | None = None,
     ) -> None:
         # The ready room of a project, or NotFound (RoomService.find).
         self.rooms = rooms_
@@ -55,6 +57,8 @@ class SessionService:
         self.stages = stages
         self.timers = timers
         self.clock = clock
+        # The quality samples clients posted (none read without it).
+        self.quality = quality
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -68,23 +72,29 @@ class SessionService:
             raise NotFound(name="sessionId")
         return found
 
+    def summary(self, actor: Actor, session_id: str) -> tuple[Session, Totals]:
+        """The session with its totals, quality included."""
+        session = self.get(actor, session_id)
+        return session, sessions.totals(session, self._samples(actor.project_id, [session_id]))
+
     def records(self, actor: Actor, session_id: str, page: PageRequest) -> Page[CallRecord]:
-        return paginate(sessions.call_records(self.get(actor, session_id)), page)
+        return self._with_quality(actor, paginate(sessions.call_records(self.get(actor, session_id)), page))
 
     def records_between(self, actor: Actor, since: datetime, until: datetime, page: PageRequest) -> Page[CallRecord]:
         ended = self.repository.ended_between(actor.project_id, since, until)
-        return paginate([r for s in ended for r in sessions.call_records(s)], page)
+        return self._with_quality(actor, paginate([r for s in ended for r in sessions.call_records(s)], page))
 
     def room_report(self, actor: Actor, room_id: str) -> Report:
         """Every record of a room's ended sessions (EnableX's `/cdr/room/{room_id}`)."""
         room = self.rooms(actor.project_id, room_id)
         ended = [s for s in self.repository.of_room(actor.project_id, room_id) if not s.active]
-        return Report([r for s in ended for r in sessions.call_records(s)], {room_id: room})
+        records = [r for s in ended for r in sessions.call_records(s)]
+        return Report(self._quality_of(actor.project_id, records), {room_id: room})
 
     def report_between(self, actor: Actor, since: datetime, until: datetime) -> Report:
         """Every record of the sessions that ended in [since, until), with their rooms."""
         ended = self.repository.ended_between(actor.project_id, since, until)
-        records = [r for s in ended for r in sessions.call_records(s)]
+        records = self._quality_of(actor.project_id, [r for s in ended for r in sessions.call_records(s)])
         rooms: dict[str, Room] = {}
         for room_id in sorted({r.room_id for r in records}):
             try:
@@ -92,6 +102,20 @@ class SessionService:
             except NotFound:
                 continue
         return Report(records, rooms)
+
+    def _samples(self, project_id: str, session_ids: Sequence[str]) -> list[Sample]:
+        if self.quality is None:
+            return []
+        return [s for session_id in session_ids for s in self.quality.of_session(project_id, session_id)]
+
+    def _quality_of(self, project_id: str, records: list[CallRecord]) -> list[CallRecord]:
+        """The records with their quality: one read of samples per session they belong to."""
+        session_ids = list(dict.fromkeys(r.session_id for r in records))
+        return sessions.with_quality(records, self._samples(project_id, session_ids))
+
+    def _with_quality(self, actor: Actor, page: Page[CallRecord]) -> Page[CallRecord]:
+        # Only the page's sessions are read: a long period costs its pages, not every session.
+        return replace(page, items=self._quality_of(actor.project_id, list(page.items)))
 
     def removed(self, project_id: str, room_id: str, participant_id: str) -> None:
         """A moderator removed this participant (RoomService.remove_participant): its leave is

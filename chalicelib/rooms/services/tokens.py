@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.domain import audit, events
 from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.events import DomainEvent
-from chalicelib.rooms.domain import rooms, sessions, tokens
+from chalicelib.rooms.domain import quality, rooms, sessions, tokens
 from chalicelib.rooms.domain.errors import JoinTokenRevoked, JoinTokenUsed, RoomClosed
 from chalicelib.rooms.domain.rooms import Room, Stage
 from chalicelib.rooms.domain.sessions import Session
@@ -41,6 +42,8 @@ class Admission:
     capabilities: frozenset[Capability]
     expires_at: datetime | None
     session_id: str
+    # Posts this participant's quality samples (POST /join/stats) until the media credentials expire.
+    stats_token: str = ""
 
 
 class JoinTokenService:
@@ -131,7 +134,14 @@ class JoinTokenService:
             except Conflict:
                 continue
             participant_id, token, expires_at = media
-            return Admission(room, stage, claims, participant_id, token, granted, expires_at, session.session_id)
+            stats = quality.StatsClaims(
+                room.project_id, room.room_id, session.session_id, participant_id,
+                epoch_seconds(expires_at) if expires_at else claims.expires_at,
+            )  # fmt: skip
+            return Admission(
+                room, stage, claims, participant_id, token, granted, expires_at, session.session_id,
+                quality.encode_stats(stats, room.token_key(), self.issuer, now),
+            )  # fmt: skip
         raise Conflict(name="token", detail="The room's seats changed too fast; retry the join.")
 
     def _media(

@@ -2,7 +2,9 @@
 // the camera and microphone over WHIP, and subscribes to each other publisher over the devstack's
 // WHEP-style subscribe (one peer connection per publisher), refreshing the list every two seconds.
 // Plain JS, no library: it works offline. On AWS there is no whepUrl (IVS's Web Broadcast SDK
-// subscribes), so the page only publishes there.
+// subscribes), so the page only publishes there. Every stats.intervalSeconds it posts what its peer
+// connections measured (getStats(): RTCP receiver reports for what it sends, its inbound streams for
+// what it receives) to POST /join/stats with the join's stats token: the call quality in the CDR.
 "use strict";
 
 (() => {
@@ -36,6 +38,10 @@
 
   // POSTs the offer (WHIP or WHEP), applies the answer; the resource's URL (for DELETE).
   async function negotiate(peer, url) {
+    // Where its counters start (the call quality's first interval).
+    peer.addEventListener("connectionstatechange", () => {
+      if (peer.connectionState === "connected" && !peer.connectedAt) peer.connectedAt = Date.now();
+    });
     const offer = await gathered(peer);
     const response = await fetch(url, {
       method: "POST",
@@ -105,7 +111,7 @@
     const url = media.whepUrl + "?participantId=" + encodeURIComponent(publisher.participantId);
     try {
       subscription.location = await negotiate(peer, url);
-    } catch (error) {
+      } catch (error) {
       // Gone meanwhile, or refused: the next refresh tries again if it is still there.
       room.subscriptions.delete(publisher.participantId);
       shown.figure.remove();
@@ -130,6 +136,94 @@
       publishers.filter((p) => !room.subscriptions.has(p.participantId)).map((p) => subscribe(media, p).catch(fail))
     );
     say("In the room as " + room.admission.name + " (" + room.admission.role + "); " + publishers.length + " other publisher(s).");
+  }
+
+  // Counters are cumulative: a figure is the change since the previous report of the same stat, or
+  // since its peer connection connected (counters start at zero) the first time.
+  const previous = new Map();
+  function delta(stat, field, since) {
+    const key = stat.id + "/" + field;
+    const before = previous.get(key) || (since && { value: 0, at: since });
+    previous.set(key, { value: stat[field] || 0, at: stat.timestamp });
+    if (!before) return null;
+    return { value: Math.max(0, (stat[field] || 0) - before.value), seconds: Math.max(0.001, (stat.timestamp - before.at) / 1000) };
+  }
+
+  function flow() {
+    return { bits: 0, seconds: 0, packets: 0, lost: 0, seen: false };
+  }
+
+  function add(into, bytes, packets, lost) {
+    if (!bytes) return;
+    into.seen = true;
+    into.bits += bytes.value * 8;
+    into.seconds = Math.max(into.seconds, bytes.seconds);
+    into.packets += packets ? packets.value : 0;
+    into.lost += lost ? lost.value : 0;
+  }
+
+  function wire(f) {
+    if (!f.seen) return undefined;
+    return { bitrate: Math.round(f.bits / Math.max(f.seconds, 0.001)), packets: f.packets, packetsLost: f.lost };
+  }
+
+  // A direction: both kinds together, and each kind apart (EnableX reports by kind).
+  function direction() {
+    return { all: flow(), audio: flow(), video: flow() };
+  }
+
+  function addKind(into, kind, bytes, packets, lost) {
+    add(into.all, bytes, packets, lost);
+    if (into[kind]) add(into[kind], bytes, packets, lost);
+  }
+
+  function wireDirection(into) {
+    const all = wire(into.all);
+    return all && { ...all, audio: wire(into.audio), video: wire(into.video) };
+  }
+
+  async function sampleStats() {
+    const send = direction(), receive = direction(), rtts = [], jitters = [];
+    const resources = [room.publication, ...room.subscriptions.values()].filter((r) => r && r.peer);
+    for (const resource of resources) {
+      const since = resource.peer.connectedAt;
+      const d = (stat, field) => delta(stat, field, since);
+      (await resource.peer.getStats()).forEach((stat) => {
+        if (stat.type === "outbound-rtp") addKind(send, stat.kind, d(stat, "bytesSent"), d(stat, "packetsSent"), null);
+        if (stat.type === "remote-inbound-rtp") {
+          const lost = d(stat, "packetsLost");
+          if (lost) {
+            send.all.lost += lost.value;
+            if (send[stat.kind]) send[stat.kind].lost += lost.value;
+          }
+          if (typeof stat.roundTripTime === "number") rtts.push(stat.roundTripTime);
+          if (typeof stat.jitter === "number") jitters.push(stat.jitter);
+        }
+        if (stat.type === "inbound-rtp") {
+          addKind(receive, stat.kind, d(stat, "bytesReceived"), d(stat, "packetsReceived"), d(stat, "packetsLost"));
+          if (typeof stat.jitter === "number") jitters.push(stat.jitter);
+        }
+        if (stat.type === "candidate-pair" && stat.nominated && typeof stat.currentRoundTripTime === "number" && !rtts.length)
+          rtts.push(stat.currentRoundTripTime);
+      });
+    }
+    const mean = (values) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined);
+    return { send: wireDirection(send), receive: wireDirection(receive), roundTripTime: mean(rtts), jitter: mean(jitters) };
+  }
+
+  async function reportStats(stats) {
+    const sample = await sampleStats();
+    if (!sample.send && !sample.receive && sample.roundTripTime === undefined) return;
+    const response = await fetch(location.pathname.replace(/\/$/, "") + "/stats", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: stats.token, ...sample }),
+    });
+    room.statsPosted = (room.statsPosted || 0) + (response.status === 204 ? 1 : 0);
+  }
+
+  function reportEvery(stats) {
+    setInterval(() => reportStats(stats).catch(() => {}), stats.intervalSeconds * 1000);
   }
 
   function poll(media) {
@@ -157,6 +251,7 @@
     });
     say("Joined as " + body.name + " (" + body.role + ").");
     if (body.capabilities.includes("publish")) await publish(body.media);
+    if (body.stats) reportEvery(body.stats);
     if (body.capabilities.includes("subscribe") && body.media.whepUrl) poll(body.media);
     else if (!body.media.whepUrl) say("Publishing. Watching others needs the IVS Web Broadcast SDK here.");
   }
