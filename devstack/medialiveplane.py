@@ -517,11 +517,11 @@ class ChannelRun:
         elif not healthy and feed.unhealthy_since is None:
             feed.healthy_since, feed.unhealthy_since = None, now
         # Input alerts follow the input's own health, active or not (MediaLive watches both).
-        lost = feed.last_new is not None and not self._healthy(feed, now) and not feed.fault("black", now)
-        if feed.kind == "MP4_FILE":
-            lost = False
-        wording = RTMP_NO_MEDIA if feed.kind == "RTMP_PUSH" else VIDEO_NOT_DETECTED
-        self._alert(wording, feed.name, lost, f"Input [{feed.name}] has no audio or video for the loss threshold.")
+        # A file's end is its own alert (_end_of_file); a push's loss is set and cleared here.
+        if feed.kind in PUSH_TYPES:
+            lost = feed.last_new is not None and not self._healthy(feed, now) and not feed.fault("black", now)
+            wording = RTMP_NO_MEDIA if feed.kind == "RTMP_PUSH" else VIDEO_NOT_DETECTED
+            self._alert(wording, feed.name, lost, f"Input [{feed.name}] has no audio or video for the loss threshold.")
         self._alert(BLACK_VIDEO, feed.name, feed.fault("black", now), f"Black video detected on input [{feed.name}].")
 
     def _failover(self, now: float) -> None:
