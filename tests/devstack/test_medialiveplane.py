@@ -69,6 +69,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             events=aws.events,
             s3=aws.s3,
             cloudwatch=aws.client("cloudwatch"),
+            secrets=aws.client("secretsmanager"),
             mount=media.mount,
             metrics_seconds=1.0,
         )
@@ -130,14 +131,14 @@ def failover_channel(stack: Stack, primary: str, backup: str, preference: str = 
     return str(channel["Id"])
 
 
-def publish(url: str) -> subprocess.Popen[bytes]:
+def publish(url: str, muxer: str = "flv") -> subprocess.Popen[bytes]:
     """An encoder pushing a small test picture and tone (1 s GOP) until killed; started again until
     the channel's listener takes it (MediaLive wants the channel running before the push)."""
     command = [
         mediatools.ffmpeg(), "-hide_banner", "-loglevel", "error", "-re",
         "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
         "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-sc_threshold", "0",
-        "-c:a", "aac", "-f", "flv", url,
+        "-c:a", "aac", "-f", muxer, url,
     ]  # fmt: skip
     for _ in range(20):
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -402,3 +403,44 @@ def test_an_operator_switch_within_an_equal_preference_pair_takes_effect(stack: 
         "force-backup",
     )
     medialive.stop_channel(ChannelId=channel_id)
+
+
+def test_an_srt_listener_input_takes_an_encrypted_push(stack: Stack) -> None:
+    passphrase = "devstack-srt-passphrase"
+    secret = stack.aws.client("secretsmanager").create_secret(Name="srt-passphrase", SecretString=passphrase)
+    medialive = stack.medialive
+    group = medialive.create_input_security_group(WhitelistRules=[{"Cidr": "127.0.0.1/32"}])["SecurityGroup"]
+    listener = {"MinimumLatency": 120, "Decryption": {"Algorithm": "AES128", "PassphraseSecretArn": secret["ARN"]}}
+    srt_input = medialive.create_input(
+        Name="srt",
+        Type="SRT_LISTENER",
+        InputSecurityGroups=[group["Id"]],
+        SrtSettings={"SrtListenerSettings": listener},
+    )["Input"]
+    url = medialive.describe_input(InputId=srt_input["Id"])["Destinations"][0]["Url"]
+    assert url.startswith("srt://127.0.0.1:")
+    channel_id = medialive.create_channel(
+        Name="srt",
+        ChannelClass="SINGLE_PIPELINE",
+        Destinations=[{"Id": "out", "Settings": [{"Url": f"s3ssl://{MEDIA_BUCKET}/{stack.key}"}]}],
+        EncoderSettings=encoder_settings(),
+        InputAttachments=[{"InputId": srt_input["Id"], "InputAttachmentName": "srt"}],
+    )["Channel"]["Id"]
+    medialive.start_channel(ChannelId=channel_id)
+    wait_for(lambda: medialive.describe_channel(ChannelId=channel_id)["State"] == "RUNNING")
+    encoder = publish(f"{url}?mode=caller&passphrase={passphrase}&pbkeylen=16", muxer="mpegts")
+    try:
+        playlist = f"{stack.media_url}/{stack.key}_src.m3u8"
+        wait_for(lambda: (_get(playlist) or "").count(".ts") >= 2, timeout=20)
+    finally:
+        encoder.kill()
+    medialive.stop_channel(ChannelId=channel_id)
+    wait_for(lambda: medialive.describe_channel(ChannelId=channel_id)["State"] == "IDLE")
+    decoded = subprocess.run(
+        [mediatools.ffmpeg(), "-v", "error", "-i", playlist, "-f", "null", "-"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert decoded.returncode == 0, decoded.stderr[-2000:]
