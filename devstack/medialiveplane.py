@@ -10,9 +10,9 @@ or an attached input, or updating a channel that is not IDLE, is `ConflictExcept
 channel whose attachments or destinations do not hold together is `UnprocessableEntityException`
 (422). Operations: Create/Describe/List/DeleteInputSecurityGroup, Create/Describe/List/DeleteInput
 (RTMP_PUSH, SRT_LISTENER, MP4_FILE), Create/Describe/List/Update/Start/Stop/DeleteChannel,
-BatchUpdateSchedule and DescribeSchedule (input switches). Channels, inputs, security groups and
-schedules are kept in memory and (when given a file) on disk; running media is not (a restart
-leaves every channel IDLE, as after a StopChannel).
+ListAlerts, BatchUpdateSchedule and DescribeSchedule (input switches). Channels, inputs, security
+groups and schedules are kept in memory and (when given a file) on disk; running media and alerts
+are not (a restart leaves every channel IDLE, as after a StopChannel).
 
 Inputs
 - RTMP_PUSH: `Destinations=[{StreamName: "app/key"}]`; DescribeInput answers
@@ -656,6 +656,7 @@ class ChannelRun:
         else:
             assert current is not None
             del self.alerts[key]
+        self.plane.log_alert(self.channel["Id"], current, on)
         self.plane.emit(ALERT, self.arn, {
             "alarm_state": "SET" if on else "CLEARED",
             "alarm_id": current.alarm_id,
@@ -797,6 +798,8 @@ class MediaLivePlane(JsonApiPlane):
         self.mount = mount  # the media server's: serves a channel's output folder at its destination
         self.metrics_seconds = metrics_seconds
         self.runs: dict[str, ChannelRun] = {}
+        # ListAlerts: each channel's alerts by id, set and cleared (in memory, as MediaLive keeps them briefly).
+        self.alert_log: dict[str, dict[str, dict[str, Any]]] = {}
         http = {name: self._model.operation_model(name).http for name in self._model.operation_names}
         self._templates = [(h["method"], _template(h["requestUri"]), name) for name, h in http.items()]
 
@@ -915,6 +918,20 @@ class MediaLivePlane(JsonApiPlane):
             self.events.put_events(Entries=[entry])
         except Exception:  # best effort, as MediaLive's
             logger.exception("medialive: could not put %s for %s", detail_type, arn)
+
+    def log_alert(self, channel_id: str, alert: Alert, on: bool) -> None:
+        log = self.alert_log.setdefault(channel_id, {})
+        if on:
+            log[alert.alarm_id] = {
+                "Id": alert.alarm_id,
+                "AlertType": alert.alert_type,
+                "Message": alert.message,
+                "PipelineId": PIPELINE,
+                "SetTimestamp": _now_iso(),
+                "State": "SET",
+            }
+        elif alert.alarm_id in log:
+            log[alert.alarm_id].update(State="CLEARED", ClearedTimestamp=_now_iso())
 
     def put_object(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         if self.s3 is None:
@@ -1378,6 +1395,12 @@ class MediaLivePlane(JsonApiPlane):
     def _due_later(self) -> None:
         with self.lock:
             self._schedule_due()
+
+    def _ListAlerts(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = self._channel(params["ChannelId"])
+        alerts = self.alert_log.get(channel["Id"], {}).values()
+        wanted = params.get("StateFilter")
+        return {"Alerts": [a for a in alerts if wanted is None or a["State"] == wanted]}
 
     def _DescribeSchedule(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = self._channel(params["ChannelId"])

@@ -264,6 +264,8 @@ def test_a_failover_pair_switches_on_loss_and_back_when_the_primary_is_clean(sta
     assert ("RTMP Has No Audio/Video", "CLEARED") in alerts and ("Input Failed Over", "CLEARED") in alerts
     lost = next(a for a in of_type(events, ALERT) if a["alert_type"] == "RTMP Has No Audio/Video")
     assert set(lost) == {"alarm_state", "alarm_id", "alert_type", "pipeline", "channel_arn", "message"}
+    cleared = medialive.list_alerts(ChannelId=channel_id, StateFilter="CLEARED")["Alerts"]
+    assert lost["alarm_id"] in {alert["Id"] for alert in cleared}
 
     # Metrics as MediaLive's: AWS/MediaLive by ChannelId and Pipeline.
     cloudwatch = stack.aws.client("cloudwatch")
