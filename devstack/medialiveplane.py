@@ -32,7 +32,9 @@ AttachedChannels); StartChannel answers STARTING and the channel is RUNNING once
 up. Each input writes its own HLS (1 s segments, stream copy: the ladder in EncoderSettings is
 echoed but the source is passed through, one rendition). A playlist switcher in Python (research
 B7) writes the channel's output from the active input:
-- the primary is the attachment with `AutomaticInputFailoverSettings`; it fails over to
+- the primary is the attachment with `AutomaticInputFailoverSettings` (both inputs of the pair are
+  push inputs, as MediaLive requires; an RTMP and an SRT input may pair here, which MediaLive's
+  documentation neither states nor excludes); it fails over to
   `SecondaryInputId`'s attachment when the active input's newest segment is older than
   `InputLossThresholdMsec` (MediaLive's default 1000 ms when the condition is absent) and the other
   input is healthy, or when a `VideoBlackSettings` condition holds for `VideoBlackThresholdMsec`
@@ -120,6 +122,7 @@ VIDEO_NOT_DETECTED = "Video Not Detected"
 BLACK_VIDEO = "Black Video Detected"
 FAILED_OVER = "Input Failed Over"
 PUSH_TYPES = ("RTMP_PUSH", "SRT_LISTENER")
+MAX_PUSH_INPUTS = 2  # MediaLive's limit per channel (a failover pair uses it up)
 INPUT_TYPES = (*PUSH_TYPES, "MP4_FILE")
 SEGMENT_SECONDS = 1
 INPUT_PLAYLIST = "index.m3u8"
@@ -488,6 +491,7 @@ class ChannelRun:
         fresh = {name: feed.poll(now) for name, feed in self.feeds.items()}
         for feed in self.feeds.values():
             self._health(feed, now)
+        self.plane.schedule_due(self.channel["Id"])
         self._apply_manual()
         self._failover(now)
         if self.ended:
@@ -1141,6 +1145,8 @@ class MediaLivePlane(JsonApiPlane):
             raise PlaneError("UnprocessableEntityException", "Each input attachment needs its own InputAttachmentName.")
         for attachment in attachments:
             self._check_attachment(attachment, attachments, channel_id)
+        if sum(self.inputs[a["InputId"]]["Type"] in PUSH_TYPES for a in attachments) > MAX_PUSH_INPUTS:
+            raise PlaneError("UnprocessableEntityException", "A channel takes at most two push inputs.")
         if params.get("ChannelClass", "STANDARD") != "SINGLE_PIPELINE":
             raise PlaneError(
                 "UnprocessableEntityException", "The devstack's MediaLive plane runs SINGLE_PIPELINE channels."
@@ -1170,8 +1176,9 @@ class MediaLivePlane(JsonApiPlane):
             ids = [a.get("InputId") for a in attachments]
             if secondary is None or failover["SecondaryInputId"] not in ids:
                 raise PlaneError("UnprocessableEntityException", "SecondaryInputId must be attached to the channel.")
-            if (secondary["Type"] in PUSH_TYPES) != (source["Type"] in PUSH_TYPES):
-                raise PlaneError("UnprocessableEntityException", "A failover pair's inputs must be of the same class.")
+            if secondary["Type"] not in PUSH_TYPES or source["Type"] not in PUSH_TYPES:
+                # MediaLive: "You can implement automatic input failover in push inputs, but not in pull inputs."
+                raise PlaneError("UnprocessableEntityException", "A failover pair is two push inputs.")
 
     def _CreateChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         known = self.request_ids.get(params.get("RequestId", ""))
@@ -1292,7 +1299,6 @@ class MediaLivePlane(JsonApiPlane):
             self._DescribeChannel({"ChannelId": channel["Id"]})
             self.save()
         self.emit(STATE_CHANGE, channel["Arn"], _state_detail(channel, "Running channel"))
-        self._schedule_due()
 
     def _StopChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = self._channel(params["ChannelId"])
@@ -1340,7 +1346,6 @@ class MediaLivePlane(JsonApiPlane):
             self._check_action(channel, action, actions)
         for action in created:
             actions.append({**action, "_done": False})
-        self._schedule_due()
         result: dict[str, Any] = {"Creates": {"ScheduleActions": created}}
         if deleted:
             result["Deletes"] = {"ScheduleActions": deleted}
@@ -1368,33 +1373,19 @@ class MediaLivePlane(JsonApiPlane):
                 "switching within the pair needs EQUAL_INPUT_PREFERENCE.",
             )
 
-    def _schedule_due(self) -> None:
-        """Hands due input switches to the running channels."""
+    def schedule_due(self, channel_id: str) -> None:
+        """Hands a running channel its due input switches (its switcher asks at every tick)."""
+        run = self.runs.get(channel_id)
+        if run is None:
+            return
         now = datetime.now(UTC)
-        for channel_id, actions in self.schedules.items():
-            run = self.runs.get(channel_id)
-            if run is None:
+        for action in self.schedules.get(channel_id, []):
+            fixed = action["ScheduleActionStartSettings"].get("FixedModeScheduleActionStartSettings")
+            if action.get("_done") or (fixed and datetime.fromisoformat(fixed["Time"].replace("Z", "+00:00")) > now):
                 continue
-            for action in actions:
-                if action.get("_done"):
-                    continue
-                fixed = action["ScheduleActionStartSettings"].get("FixedModeScheduleActionStartSettings")
-                if fixed is not None:
-                    at = datetime.fromisoformat(fixed["Time"].replace("Z", "+00:00"))
-                    if at > now:
-                        threading.Timer((at - now).total_seconds(), self._due_later).start()
-                        continue
-                action["_done"] = True
-                run.manual.append(
-                    (
-                        action["ScheduleActionSettings"]["InputSwitchSettings"]["InputAttachmentNameReference"],
-                        action["ActionName"],
-                    )
-                )
-
-    def _due_later(self) -> None:
-        with self.lock:
-            self._schedule_due()
+            action["_done"] = True
+            target = action["ScheduleActionSettings"]["InputSwitchSettings"]["InputAttachmentNameReference"]
+            run.manual.append((target, action["ActionName"]))
 
     def _ListAlerts(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = self._channel(params["ChannelId"])

@@ -348,6 +348,10 @@ def test_the_api_refuses_what_medialive_refuses(stack: Stack) -> None:
     assert no_group.value.response["Error"]["Code"] == "BadRequestException"
 
     primary, backup = rtmp_input(medialive, "p"), rtmp_input(medialive, "b")
+    file_input = medialive.create_input(Type="MP4_FILE", Sources=[{"Url": f"s3ssl://{UPLOADS_BUCKET}/a.mp4"}])["Input"]
+    with pytest.raises(ClientError) as pulled:  # a failover pair is two push inputs
+        failover_channel(stack, primary["Id"], file_input["Id"])
+    assert pulled.value.response["Error"]["Code"] == "UnprocessableEntityException"
     channel_id = failover_channel(stack, primary["Id"], backup["Id"])
     with pytest.raises(ClientError) as attached:
         medialive.delete_input(InputId=primary["Id"])
