@@ -12,7 +12,9 @@ channel whose attachments or destinations do not hold together is `Unprocessable
 (RTMP_PUSH, SRT_LISTENER, MP4_FILE), Create/Describe/List/Update/Start/Stop/DeleteChannel,
 ListAlerts, BatchUpdateSchedule and DescribeSchedule (input switches). Channels, inputs, security
 groups and schedules are kept in memory and (when given a file) on disk; running media and alerts
-are not (a restart leaves every channel IDLE, as after a StopChannel).
+are not (a restart leaves every channel IDLE, as after a StopChannel). Deleted channels and inputs
+stay describable as DELETED (botocore's ChannelDeleted and InputDeleted waiters wait for that) and
+leave the lists.
 
 Inputs
 - RTMP_PUSH: `Destinations=[{StreamName: "app/key"}]`; DescribeInput answers
@@ -1107,14 +1109,15 @@ class MediaLivePlane(JsonApiPlane):
             s3_location(sources[0]["Url"])
             source["Sources"] = [{"Url": sources[0]["Url"]}]
 
-    def _input(self, input_id: str) -> dict[str, Any]:
+    def _input(self, input_id: str, deleted: bool = False) -> dict[str, Any]:
         source = self.inputs.get(input_id)
-        if source is None or source["State"] == "DELETED":
+        if source is None or (source["State"] == "DELETED" and not deleted):
             raise PlaneError("NotFoundException", f"Input {input_id} does not exist.")
         return source
 
     def _DescribeInput(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return self._input(params["InputId"])
+        # Deleted inputs stay describable (DELETED), as botocore's InputDeleted waiter expects.
+        return self._input(params["InputId"], deleted=True)
 
     def _ListInputs(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"Inputs": [i for i in self.inputs.values() if i["State"] != "DELETED"]}
@@ -1130,7 +1133,7 @@ class MediaLivePlane(JsonApiPlane):
             if group is not None and source["Id"] in group["Inputs"]:
                 group["Inputs"].remove(source["Id"])
                 group["State"] = "IN_USE" if group["Inputs"] else "IDLE"
-        del self.inputs[source["Id"]]
+        source["State"] = "DELETED"
         return {}
 
     # -- channels ---------------------------------------------------------------------------
@@ -1165,7 +1168,7 @@ class MediaLivePlane(JsonApiPlane):
 
     def _check_attachment(self, attachment: dict[str, Any], attachments: list[dict[str, Any]], channel_id: str) -> None:
         source = self.inputs.get(attachment.get("InputId", ""))
-        if source is None:
+        if source is None or source["State"] == "DELETED":
             raise PlaneError("UnprocessableEntityException", f"Input {attachment.get('InputId')} does not exist.")
         owner = [c for c in source["AttachedChannels"] if c != channel_id]
         if source["Type"] in PUSH_TYPES and owner:
@@ -1234,14 +1237,15 @@ class MediaLivePlane(JsonApiPlane):
                 if group is not None and channel["Id"] in group["Channels"]:
                     group["Channels"].remove(channel["Id"])
 
-    def _channel(self, channel_id: str) -> dict[str, Any]:
+    def _channel(self, channel_id: str, deleted: bool = False) -> dict[str, Any]:
         channel = self.channels.get(channel_id)
-        if channel is None or channel["State"] == "DELETED":
+        if channel is None or (channel["State"] == "DELETED" and not deleted):
             raise PlaneError("NotFoundException", f"Channel {channel_id} does not exist.")
         return channel
 
     def _DescribeChannel(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        channel = self._channel(params["ChannelId"])
+        # Deleted channels stay describable (DELETED), as botocore's ChannelDeleted waiter expects.
+        channel = self._channel(params["ChannelId"], deleted=True)
         run = self.runs.get(channel["Id"])
         if run is not None and channel["State"] == "RUNNING":
             channel["PipelineDetails"] = [{
@@ -1326,7 +1330,6 @@ class MediaLivePlane(JsonApiPlane):
         channel["State"] = "DELETED"
         self.schedules.pop(channel["Id"], None)
         self.emit(STATE_CHANGE, channel["Arn"], _state_detail(channel, "Deleted channel"))
-        del self.channels[channel["Id"]]
         return {**channel, "State": "DELETING"}
 
     # -- schedule ---------------------------------------------------------------------------

@@ -373,9 +373,16 @@ def test_the_api_refuses_what_medialive_refuses(stack: Stack) -> None:
     assert restarted.channels[channel_id]["State"] == "IDLE"
     assert restarted.inputs[primary["Id"]]["AttachedChannels"] == [channel_id]
     medialive.delete_channel(ChannelId=channel_id)
+    # Deleted resources stay describable as DELETED (botocore's waiters expect it), and unlisted.
+    medialive.get_waiter("channel_deleted").wait(ChannelId=channel_id, WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+    assert channel_id not in {c["Id"] for c in medialive.list_channels()["Channels"]}
     assert medialive.describe_input(InputId=primary["Id"])["State"] == "DETACHED"
     medialive.delete_input(InputId=primary["Id"])
+    medialive.get_waiter("input_deleted").wait(InputId=primary["Id"], WaiterConfig={"Delay": 1, "MaxAttempts": 3})
     assert primary["Id"] not in {i["Id"] for i in medialive.list_inputs()["Inputs"]}
+    with pytest.raises(ClientError) as gone:
+        medialive.start_channel(ChannelId=channel_id)
+    assert gone.value.response["Error"]["Code"] == "NotFoundException"
 
 
 def test_an_operator_switch_within_an_equal_preference_pair_takes_effect(stack: Stack) -> None:
