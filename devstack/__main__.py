@@ -300,6 +300,8 @@ def reset() -> dict[str, Any]:
         LIVE_HLS_DIR,
         STATE_DIR / ANALYTICS_CACHE_DIR,
         LIVE_RECORDINGS_DIR,
+        MEDIALIVE_STATE_FILE,
+        MEDIALIVE_DIR,
     ):
         if path.is_dir():
             shutil.rmtree(path)
