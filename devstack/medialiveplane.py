@@ -52,7 +52,8 @@ An operator's InputSwitch (schedule action, immediate or fixed start) makes its 
 and names itself in PipelineDetails and the Input Change event. As on MediaLive ("Switching within
 the input failover pair", MediaLive user guide): a switch between the two inputs of a failover pair
 is allowed only with EQUAL_INPUT_PREFERENCE, else BatchUpdateSchedule refuses it
-(BadRequestException); automatic failover stays armed after a manual switch.
+(BadRequestException); automatic failover stays armed after a manual switch. Unlike MediaLive, a
+fixed start may be less than 15 s ahead (tests need not wait), and follow starts are refused.
 
 Output and playback: the HLS output group's destination `s3ssl://<bucket>/<path>/<base>` gets, as
 MediaLive writes HLS to S3, `<base>.m3u8` (the multivariant playlist), `<base><NameModifier>.m3u8`

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +178,37 @@ def test_the_window_slides_with_monotonic_numbers_and_counts_departed_discontinu
     sequence = int(next(line for line in lines if line.startswith("#EXT-X-MEDIA-SEQUENCE:")).split(":")[1])
     numbers = [int(line.rsplit("_", 1)[1][:-3]) for line in lines if line.endswith(".ts")]
     assert numbers == [sequence, sequence + 1, sequence + 2]
+
+
+def test_a_fixed_time_switch_waits_for_its_time_and_names_itself(tmp_path: Path) -> None:
+    recorder = Recorder()
+    run = make_run(tmp_path, recorder, preference="EQUAL_INPUT_PREFERENCE")
+    plane = run.plane
+    plane.runs[run.channel["Id"]] = run
+    start = time.monotonic()
+    inputs = Inputs(run, time.time())
+    deliver(run, inputs, start, range(2), ("primary", "backup"))
+    at = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    action = {
+        "ActionName": "maintenance",
+        "ScheduleActionStartSettings": {"FixedModeScheduleActionStartSettings": {"Time": at}},
+        "ScheduleActionSettings": {"InputSwitchSettings": {"InputAttachmentNameReference": "backup"}},
+    }
+    plane.invoke("BatchUpdateSchedule", {"ChannelId": run.channel["Id"], "Creates": {"ScheduleActions": [action]}})
+    deliver(run, inputs, start, range(2, 3), ("primary", "backup"))
+    assert run.active == "primary"
+    time.sleep(1.1)
+    deliver(run, inputs, start, range(3, 4), ("primary", "backup"))
+    assert (run.active, run.action_name) == ("backup", "maintenance")
+    details = plane.invoke("DescribeChannel", {"ChannelId": run.channel["Id"]})[1]
+    assert details["State"] == "IDLE"  # this run was never started through the API
+    change = next(d for t, d in recorder.events if t == INPUT_CHANGE)
+    assert change["active_input_switch_action_name"] == "maintenance"
+
+
+def test_a_repeated_request_id_creates_once(tmp_path: Path) -> None:
+    plane = MediaLivePlane("ffmpeg", tmp_path)
+    request = {"Type": "MP4_FILE", "Sources": [{"Url": "s3ssl://media/a.mp4"}], "RequestId": "r-1"}
+    first = plane.invoke("CreateInput", request)[1]["Input"]["Id"]
+    again = plane.invoke("CreateInput", request)[1]["Input"]["Id"]
+    assert first == again and len(plane.inputs) == 1
