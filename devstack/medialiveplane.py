@@ -60,7 +60,8 @@ MediaLive writes HLS to S3, `<base>.m3u8` (the multivariant playlist), `<base><N
 and `<base><NameModifier>_<n>.ts` (the first output's NameModifier; `IndexNSegments`, default 10,
 segments in the window). Every file is put to that bucket of the emulated account, and written to
 a folder that the media server mounts at `<path>/`, so a player reads
-`{media}/<path>/<base>.m3u8` (the destination's key plus `.m3u8`) while the channel runs.
+`{media}/<path>/<base>.m3u8` (the destination's key plus `.m3u8`) while the channel runs. Keys
+under `live/<id>/` and `vod/` belong to the media server's IVS and VOD checks: use another prefix.
 
 Events on the account's default bus (source aws.medialive, research B9), best effort as AWS's:
 "MediaLive Channel State Change" {channel_arn, state, message, pipelines_running_count} with the
