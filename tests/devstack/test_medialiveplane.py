@@ -21,6 +21,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from chalicelib.live.adapters.medialive import MediaLiveChannels, MediaLiveSettings
+from chalicelib.live.domain.live_event_templates import built_in
+from chalicelib.live.domain.live_events import LiveEventCreation, new_live_event
 from devstack import mediatools
 from devstack.medialiveplane import ALERT, INPUT_CHANGE, STATE_CHANGE, MediaLivePlane
 from devstack.mediaserver import MediaServer
@@ -457,3 +460,47 @@ def test_an_srt_listener_input_takes_an_encrypted_push(stack: Stack) -> None:
         timeout=60,
     )
     assert decoded.returncode == 0, decoded.stderr[-2000:]
+
+
+def test_the_apps_adapter_arms_and_releases_an_event_on_the_plane(stack: Stack) -> None:
+    """The contract with chalicelib/live: its MediaLive adapter's own requests (RTMP and SRT routes
+    with a failover pair, the template's encoder settings) are taken, run and undone by the plane."""
+    secret = stack.aws.client("secretsmanager").create_secret(
+        Name=f"srt-{uuid.uuid4().hex[:8]}", SecretString="a-passphrase-of-the-devstack"
+    )
+    now = datetime.now(UTC)
+    payload = LiveEventCreation.model_validate(
+        {
+            "name": "Town hall",
+            "liveStreamId": "li" + "L" * 22,
+            "schedule": {"startAt": now + timedelta(minutes=5), "endAt": now + timedelta(hours=1)},
+            "routes": {"primary": {"protocol": "rtmp"}, "backup": {"protocol": "srt"}},
+        }
+    )
+    event = new_live_event("pr" + "P" * 22, payload, "default", 1, built_in("pr1").profile(), now)
+    settings = MediaLiveSettings(
+        role_arn="arn:aws:iam::000000000000:role/videoplane-MediaLiveRole",
+        media_bucket=MEDIA_BUCKET,
+        ingest_cidrs=("127.0.0.1/32",),
+        srt_passphrase_secret_arn=secret["ARN"],
+        media_base_url=stack.media_url,
+    )
+    channels = MediaLiveChannels(stack.medialive, settings, sleep=time.sleep)
+
+    armed = channels.arm(event)
+
+    described = stack.medialive.describe_channel(ChannelId=armed.channel_id)
+    assert described["State"] in ("STARTING", "RUNNING")
+    assert [i.url.split(":")[0] for i in armed.ingest] == ["rtmp", "srt"]
+    assert armed.playback_url.startswith(f"{stack.media_url}/live-events/")
+    failover = described["InputAttachments"][0]["AutomaticInputFailoverSettings"]
+    assert failover["SecondaryInputId"] == armed.input_ids[1]
+    wait_for(lambda: stack.medialive.describe_channel(ChannelId=armed.channel_id)["State"] == "RUNNING")
+    assert channels.arm(event).channel_id == armed.channel_id  # a retried arm makes nothing twice
+
+    channels.release(event)
+
+    assert stack.medialive.describe_channel(ChannelId=armed.channel_id)["State"] == "DELETED"
+    assert stack.medialive.list_channels()["Channels"] == []
+    assert stack.medialive.list_inputs()["Inputs"] == []
+    assert stack.medialive.list_input_security_groups()["InputSecurityGroups"] == []
