@@ -31,8 +31,9 @@ Inputs
 
 Channels (SINGLE_PIPELINE, pipeline "0"): CreateChannel attaches its inputs (State ATTACHED,
 AttachedChannels); StartChannel answers STARTING and the channel is RUNNING once its listeners are
-up. Each input writes its own HLS (1 s segments, stream copy: the ladder in EncoderSettings is
-echoed but the source is passed through, one rendition). A playlist switcher in Python (research
+up and `start_seconds` (2 s; tens of seconds on MediaLive) have passed. Each input writes its own
+HLS (1 s segments, stream copy: the ladder in EncoderSettings is echoed but the source is passed
+through, one rendition). A playlist switcher in Python (research
 B7) writes the channel's output from the active input:
 - the primary is the attachment with `AutomaticInputFailoverSettings` (both inputs of the pair are
   push inputs, as MediaLive requires; an RTMP and an SRT input may pair here, which MediaLive's
@@ -137,6 +138,7 @@ DEFAULT_BLACK_MSEC = 2000
 DEFAULT_INDEX_SEGMENTS = 10
 DEFAULT_KEEP_SEGMENTS = 21
 TICK_SECONDS = 0.1
+START_SECONDS = 2.0
 RESTART_PAUSE_SECONDS = 0.2
 STOP_TIMEOUT_SECONDS = 5.0
 PACKET_LOSS_SHARE = 0.05
@@ -787,6 +789,7 @@ class MediaLivePlane(JsonApiPlane):
         secrets: Any = None,
         mount: Callable[[str, Path], None] | None = None,
         metrics_seconds: float = 5.0,
+        start_seconds: float = START_SECONDS,
         region: str = REGION,
         account: str = ACCOUNT,
     ) -> None:
@@ -805,6 +808,7 @@ class MediaLivePlane(JsonApiPlane):
         self.secrets = secrets
         self.mount = mount  # the media server's: serves a channel's output folder at its destination
         self.metrics_seconds = metrics_seconds
+        self.start_seconds = start_seconds
         self.runs: dict[str, ChannelRun] = {}
         # ListAlerts: each channel's alerts by id, set and cleared (in memory, as MediaLive keeps them briefly).
         self.alert_log: dict[str, dict[str, dict[str, Any]]] = {}
@@ -1295,7 +1299,11 @@ class MediaLivePlane(JsonApiPlane):
         return channel
 
     def _run(self, channel: dict[str, Any], run: ChannelRun) -> None:
+        begun = time.monotonic()
         run.start()
+        # STARTING lasts a little, as on MediaLive (where it lasts tens of seconds): the caller
+        # of StartChannel has time to record the channel before its RUNNING event arrives.
+        time.sleep(max(0.0, begun + self.start_seconds - time.monotonic()))
         if self.mount is not None and run.output.prefix:
             self.mount(run.output.prefix, run.output.folder)
         with self.lock:
