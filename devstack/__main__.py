@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from devstack.ecsplane import EcsPlane
     from devstack.ivsplane import IvsPlane
     from devstack.liveplane import LivePlane
+    from devstack.medialiveplane import MediaLivePlane
     from devstack.mediaplane import MediaPlane
     from devstack.mediaserver import MediaServer, PrivateMedia
     from devstack.stageplane import StagePlane
@@ -39,6 +40,9 @@ ANALYTICS_CACHE_DIR = "analytics-cache"
 # Recordings being written (each push's whole HLS), until the IVS plane stores them in S3.
 LIVE_RECORDINGS_DIR = STATE_DIR / "live-recordings"
 API_KEY_FILE = STATE_DIR / "api-key"
+MEDIALIVE_STATE_FILE = STATE_DIR / "medialive.json"
+# Running MediaLive channels' media: each input's HLS and the channel's output (not kept).
+MEDIALIVE_DIR = STATE_DIR / "medialive"
 DEFAULT_PORT = 8000
 WATCH_SECONDS = 0.2
 
@@ -99,6 +103,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     live_plane = _bind("ingest", port, lambda: start_live_plane(ivs_plane, media_server, fixed_ports=bool(port)))
     athena_plane = start_athena_plane(STATE_DIR / ANALYTICS_CACHE_DIR)
     athena_url = os.environ["AWS_ENDPOINT_URL_ATHENA"]
+    medialive_plane = start_medialive_plane(media_server, MEDIALIVE_STATE_FILE)
     # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
     own_ports = {
         emulator.port,
@@ -112,6 +117,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         live_plane.rtmp_port,
         live_plane.rtmps_port,
         live_plane.srt_port,
+        _port_of(medialive_plane.url),
     }
     os.environ[resources.LOOPBACK_DENY_PORTS_ENV] = ",".join(str(p) for p in sorted(own_ports))
     from chalicelib.core import wiring
@@ -151,6 +157,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "pid": os.getpid(),
                 "emulatorPid": emulator.process.pid,
                 "deniedPorts": sorted(own_ports),
+                "mediaLivePlane": medialive_plane.url,
             }
         )
     )
@@ -164,6 +171,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     ivs_plane.stop()
     stage_plane.stop()
     athena_plane.stop()
+    medialive_plane.stop()
     media_server.stop()
     emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
@@ -204,6 +212,8 @@ def _banner(
     print(f"Rooms:        IVS real-time control plane at {stage_url}; WHIP publishers join its stages")
     print(f"Live (IVS):   control plane at {ivs_url}; ingest {live_ingest_banner()} (stream key checked)")
     print(f"Restreams:    one relay per target, run by the ECS plane at {os.environ.get('AWS_ENDPOINT_URL_ECS')}")
+    medialive = os.environ.get("AWS_ENDPOINT_URL_MEDIALIVE")
+    print(f"MediaLive:    control plane at {medialive}; a channel plays at <media>/<destination key>.m3u8")
     athena = os.environ["AWS_ENDPOINT_URL_ATHENA"]
     print(f"Analytics:    beacons to {api_url}/embed/beacons; /data in DuckDB (Athena plane at {athena})")
     print(f"Dev project:  {project_id}")
@@ -290,6 +300,8 @@ def reset() -> dict[str, Any]:
         LIVE_HLS_DIR,
         STATE_DIR / ANALYTICS_CACHE_DIR,
         LIVE_RECORDINGS_DIR,
+        MEDIALIVE_STATE_FILE,
+        MEDIALIVE_DIR,
     ):
         if path.is_dir():
             shutil.rmtree(path)
@@ -431,6 +443,28 @@ def enforce_private_live(ivs_plane: IvsPlane, media_server: MediaServer) -> None
     with contextlib.suppress(IvsError):  # imported before this restart (its state is kept)
         ivs_plane.call("/ImportPlaybackKeyPair", {"publicKeyMaterial": public, "name": "videoplane-devstack"})
     media_server.private_live = PrivateLive(ivs_plane.playback_denial)
+
+
+def start_medialive_plane(media_server: MediaServer, state_file: Path | None = None) -> MediaLivePlane:
+    """MediaLive's API with live media (devstack/medialiveplane.py): its channels' outputs go to the
+    emulated S3 and are served by the media server at their destination's key."""
+    import boto3
+    import imageio_ffmpeg
+
+    from devstack.medialiveplane import MediaLivePlane
+
+    plane = MediaLivePlane(
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        MEDIALIVE_DIR,
+        state_file=state_file,
+        events=boto3.client("events"),
+        s3=boto3.client("s3"),
+        cloudwatch=boto3.client("cloudwatch"),
+        secrets=boto3.client("secretsmanager"),
+        mount=media_server.mount,
+    )
+    os.environ["AWS_ENDPOINT_URL_MEDIALIVE"] = plane.start()
+    return plane
 
 
 def live_ingest_url(protocol: str) -> str:

@@ -166,6 +166,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._other("GET", self.path, b""):
             self.send_json(404, {"message": "Not found."})
 
+    def do_PUT(self) -> None:
+        # REST-JSON services (MediaLive) update with PUT; only planes that route it answer.
+        if not self._other("PUT", self.path, self._body()):
+            self.send_json(404, {"message": "Not found."})
+
     def do_OPTIONS(self) -> None:
         # A browser's CORS preflight before it calls a media endpoint from another origin.
         if not self._other("OPTIONS", self.path, b""):

@@ -53,6 +53,7 @@ def own_services(stack: Devstack) -> dict[str, str]:
         "rtmp ingest": state["rtmpIngest"],
         "rtmps ingest": state["rtmpsIngest"],
         "srt ingest": state["srtIngest"],
+        "medialive plane": state["mediaLivePlane"],
     }
 
 
