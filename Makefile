@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.edge_check
 	$(PY) -m benchmarks.rooms
 	$(PY) -m benchmarks.live_latency
+	$(PY) -m benchmarks.live_failover
 	$(PY) -m benchmarks.analytics
 
 synth: $(STAMP)

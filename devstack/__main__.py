@@ -56,13 +56,14 @@ def _prepare_aws(restored: bool) -> None:
     import boto3
 
     from chalicelib.core import wiring
-    from devstack.bootstrap import bootstrap, ensure_recording_configuration, upgrade
+    from devstack.bootstrap import bootstrap, ensure_live_event_srt_secret, ensure_recording_configuration, upgrade
 
     if not restored:
         bootstrap()
     else:
         upgrade()
     os.environ[resources.LIVE_RECORDING_CONFIGURATION_ENV] = ensure_recording_configuration(boto3.client("ivs"))
+    os.environ[resources.LIVE_EVENT_SRT_SECRET_ENV] = ensure_live_event_srt_secret(boto3.client("secretsmanager"))
     _prepare_room_recordings()
     wiring.reset()  # the recording configuration is a setting too
 

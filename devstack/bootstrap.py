@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,22 @@ def create_table(client: Any, name: str = TABLE_NAME) -> None:
 def create_signing_secret(client: Any, secret_id: str = SIGNING_SECRET_ID) -> None:
     client.create_secret(Name=secret_id, Description="Videoplane access-token signing keys")
     rotate_signing_keys(SecretsManagerKeyStore(client, secret_id, 0), utc_now(), timedelta(hours=1))
+
+
+LIVE_EVENT_SRT_SECRET_ID = "videoplane/live-event-srt-passphrase"
+
+
+def ensure_live_event_srt_secret(client: Any) -> str:
+    """The SRT passphrase that managed live events' SRT_LISTENER inputs decrypt with (MediaLive
+    reads it from Secrets Manager by ARN): made once, kept across restarts. Its ARN."""
+    try:
+        return str(client.describe_secret(SecretId=LIVE_EVENT_SRT_SECRET_ID)["ARN"])
+    except client.exceptions.ResourceNotFoundException:
+        passphrase = secrets.token_urlsafe(24)  # SRT takes 10 to 79 characters
+        created = client.create_secret(
+            Name=LIVE_EVENT_SRT_SECRET_ID, Description="Videoplane live events' SRT passphrase", SecretString=passphrase
+        )
+        return str(created["ARN"])
 
 
 def create_bucket(client: Any, definition: resources.Bucket, name: str | None = None) -> str:
