@@ -77,7 +77,7 @@ def update_live_event_template(call: Call, templateId: str) -> Any:  # noqa: N80
     return presenters.template(wiring.live_event_template_service().update(call.actor, templateId, payload))
 
 
-@endpoint(bp, TEMPLATE, "DELETE", permission=ADMIN, authorizer=api_key_authorizer, status=204)
+@endpoint(bp, TEMPLATE, "DELETE", permission=ADMIN, authorizer=api_key_authorizer, status=204, errors=(409,))
 def delete_live_event_template(call: Call, templateId: str) -> Any:  # noqa: N803
     wiring.live_event_template_service().delete(call.actor, templateId)
     return Reply(status=204)

@@ -93,6 +93,7 @@ def delete_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     uses=(MEDIALIVE_CHANNELS_ARM, MEDIALIVE_PASS_ROLE, UPLOADS_OBJECTS_READ),
     body_required=False,
     response="LiveEvent",
+    errors=(409, 422, 503),  # not armable in its state; MediaLive refused; the channel is not ready yet
 )
 def arm_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     """Arm now (before the schedule's armAt): the MediaLive channel is created and started."""
@@ -109,6 +110,7 @@ def arm_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     uses=(MEDIALIVE_CHANNELS_RELEASE,),
     body_required=False,
     response="LiveEvent",
+    errors=(409, 503),
 )
 def end_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     """End now (before the schedule's endAt): the channel and its inputs are stopped and deleted."""
@@ -125,6 +127,7 @@ def end_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     uses=(MEDIALIVE_SCHEDULE,),
     body=RouteChange,
     response="LiveEvent",
+    errors=(409, 503),  # a manual switch the input preference forbids; MediaLive unavailable
 )
 def route_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     """Force the primary or the backup route, or return to automatic failover (audited)."""
