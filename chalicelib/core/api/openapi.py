@@ -313,6 +313,8 @@ def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int,
         yield 404, "No such resource in this project."
     if operation.authenticated and method in ("POST", "PATCH"):
         yield 409, "A request with this Idempotency-Key is still running, or the resource changed meanwhile."
+    elif 409 in operation.errors:
+        yield 409, "The resource's state does not allow this (the problem's title says why)."
     if operation.body is not None or MULTIPART in operation.content_types:
         yield 413, "The body is too large."
         yield 415, "The body's media type is not accepted."
@@ -320,3 +322,5 @@ def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int,
         yield 422, "This Idempotency-Key was used with another body."
     if operation.authenticated or 429 in operation.errors:
         yield 429, "Too many requests; see Retry-After."
+    if 503 in operation.errors:
+        yield 503, "A service the operation needs is not ready yet; retry."
