@@ -14,10 +14,11 @@ import boto3
 import pytest
 
 from chalicelib.core import wiring as core_wiring
-from chalicelib.core.adapters.dynamodb import Table, Write, from_attributes
+from chalicelib.core.adapters.dynamodb import PK, SK, Put, Table, Write, from_attributes
 from chalicelib.core.domain.events import DomainEvent
 from chalicelib.core.domain.pagination import PageRequest
-from chalicelib.rooms.adapters.rooms import DynamoJoinTokenRepository, DynamoRoomRepository, DynamoSessionRepository
+from chalicelib.rooms.adapters.records import active_session_key, session_item
+from chalicelib.rooms.adapters.rooms import DynamoRoomRepository, DynamoSessionRepository
 from chalicelib.rooms.domain.errors import RoomFull
 from chalicelib.rooms.domain.rooms import Room
 from chalicelib.rooms.domain.sessions import Attendance, LeaveReason, PlaneEvent, Session, Sighting
@@ -25,7 +26,16 @@ from chalicelib.rooms.domain.tokens import JoinRequest, SeatClaim, TokenRequest
 from chalicelib.rooms.services.rooms import RoomService
 from chalicelib.rooms.services.sessions import SessionService
 from chalicelib.rooms.services.tokens import JoinTokenService
-from tests.unit.test_rooms_service import ACTOR, NOW, Clock, FakeAuditLog, FakeStages, FakeTimers, creation
+from tests.unit.test_rooms_service import (
+    ACTOR,
+    NOW,
+    Clock,
+    FakeAuditLog,
+    FakeStages,
+    FakeTimers,
+    FakeTokens,
+    creation,
+)
 
 JOINS = 2500
 ITEM_BUDGET = 64 * 1024
@@ -59,9 +69,8 @@ def plane(aws: None) -> Iterator[tuple[RoomService, JoinTokenService, SessionSer
     table = Measured(boto3.client("dynamodb"), core_wiring.table().name)
     stages, clock = FakeStages(), Clock()
     rooms_ = RoomService(DynamoRoomRepository(table), lambda: stages, clock, FakeAuditLog)
-    tokens = JoinTokenService(
-        rooms_.find, DynamoJoinTokenRepository(table), Racing(table), lambda: stages, clock, "videoplane"
-    )
+    # Join tokens in memory: what is measured is the session, not 2,500 token records.
+    tokens = JoinTokenService(rooms_.find, FakeTokens(), Racing(table), lambda: stages, clock, "videoplane")
     timers = FakeTimers()
     sessions_ = SessionService(rooms_.find, DynamoSessionRepository(table), lambda: stages, lambda: timers, clock)
     yield rooms_, tokens, sessions_, stages, clock
@@ -116,12 +125,14 @@ def test_a_lecture_of_2500_joins_keeps_every_item_small_and_every_leave_once(
     ended = sessions_.get(ACTOR, session_id)
     assert not ended.active and len(ended.attendance) == JOINS
 
-    rows = []
+    # Pages in join order (each page reads the session: moto's Query is slow, so the ends only).
+    # (Joins at one instant sort by participant id.)
+    in_order = sorted([moderator, *first, reloaded]) + sorted(later)
     first_page = sessions_.records(ACTOR, session_id, PageRequest(page_size=100))
-    for number in range(1, first_page.pages_total + 1):
-        rows.extend(sessions_.records(ACTOR, session_id, PageRequest(current_page=number, page_size=100)).items)
-    assert len({r.participant_id for r in rows}) == len(rows) == JOINS
-    reasons = [r.leave_reason for r in rows]
+    last_page = sessions_.records(ACTOR, session_id, PageRequest(current_page=25, page_size=100))
+    assert first_page.items_total == JOINS and first_page.pages_total == 25
+    assert [r.participant_id for r in (*first_page.items, *last_page.items)] == in_order[:100] + in_order[-100:]
+    reasons = [a.leave_reason for a in ended.attendance.values()]
     assert reasons.count(LeaveReason.LEFT) == 600 and reasons.count(LeaveReason.SESSION_ENDED) == JOINS - 600
     period = sessions_.records_between(ACTOR, NOW, NOW + timedelta(hours=3), PageRequest(page_size=100))
     assert period.items_total == JOINS
@@ -129,7 +140,7 @@ def test_a_lecture_of_2500_joins_keeps_every_item_small_and_every_leave_once(
     items = scanned()
     outbox = [(i["eventType"], json.loads(i["payload"])) for i in items if i.get("entity") == "outbox"]
     left = [e["participantId"] for kind, e in outbox if kind == "room.participant.left"]
-    assert sorted(left) == sorted([moderator, *first, reloaded, *later])  # each exactly once
+    assert sorted(left) == sorted(in_order)  # each exactly once
     assert [kind for kind, _ in outbox].count("room.session.ended") == 1
     largest = max(len(json.dumps(i, default=str)) for i in items)
     print(f"\n{JOINS} joins: {len(items)} items, largest {largest} bytes, largest transaction {Measured.largest_write}")
@@ -153,3 +164,49 @@ def test_two_joins_racing_for_the_last_seat_on_dynamodb_admit_one(
     assert len(won) == 1
     summary = repository.summary(ACTOR.project_id, room.room_id)
     assert summary is not None and summary.taken["participant"] == 2 and summary.joins == 2
+
+
+def test_a_session_stored_with_its_attendance_inline_reads_and_changes_without_migration(
+    plane: tuple[RoomService, JoinTokenService, SessionService, FakeStages, Clock],
+) -> None:
+    rooms_, tokens, sessions_, stages, clock = plane
+    room = rooms_.create(ACTOR, creation(mode="group"))
+    joined = {
+        pid: Attendance(participant_id=pid, token_id="jt", user_ref=pid, role="participant", joined_at=NOW)
+        for pid in ("pa", "pb")
+    }
+    old = Session(project_id=ACTOR.project_id, room_id=room.room_id, session_id="rs" + "o" * 22, started_at=NOW,
+                  attendance=joined)  # fmt: skip
+    # The layout before attendance items: every Session field in the active item and the record.
+    layout = old.model_dump(
+        mode="json", exclude={"taken": True, "joins": True, "attendance": {"__all__": {"version", "seated"}}}
+    )
+    pk, sk = active_session_key(ACTOR.project_id, room.room_id)
+    record = {**session_item(old), **layout}
+    core_wiring.table().write([Put(item={PK: pk, SK: sk, "entity": "roomSessionActive", **layout}), Put(item=record)])
+    assert set(sessions_.get(ACTOR, old.session_id).attendance) == {"pa", "pb"}
+    # A join into it starts its seat counters (its inline joins are not counted).
+    pc = join(tokens, room, "pc", "participant")
+    summary = sessions_.repository.summary(ACTOR.project_id, room.room_id)
+    assert summary is not None and summary.taken == {"moderator": 0, "participant": 1} and summary.joins == 1
+
+    stages.connected = {"pb"}
+    stages.sightings = {"pa": Sighting("pa", False, NOW, "st-1"), "pb": Sighting("pb", True, NOW, "st-1")}
+    stages.sightings[pc] = Sighting(pc, False, NOW, "st-1")
+    stages.plane_events = [PlaneEvent(pc, "LEFT", NOW + timedelta(seconds=10))]
+    stages.plane_events.append(PlaneEvent("pa", "LEFT", NOW + timedelta(seconds=20)))
+    clock.now = NOW + timedelta(seconds=30)
+    for _ in range(2):
+        sessions_.poll(ACTOR.project_id, room.room_id, None, None)
+    read = sessions_.get(ACTOR, old.session_id)
+    assert read.attendance["pa"].leave_reason is LeaveReason.LEFT and read.attendance["pa"].version == 1
+    # pb changed too (its connection time, from the listing): now an item of its own.
+    assert read.attendance["pb"].present and read.attendance["pb"].connected_at == NOW
+    stages.sightings["pb"] = Sighting("pb", False, NOW, "st-1")
+    stages.plane_events.append(PlaneEvent("pb", "LEFT", NOW + timedelta(seconds=40)))
+    clock.now = NOW + timedelta(seconds=45)
+    sessions_.poll(ACTOR.project_id, room.room_id, None, None)
+    rows = sessions_.records(ACTOR, old.session_id, PageRequest()).items
+    assert [(r.participant_id, r.duration_seconds) for r in rows] == [("pa", 20), ("pb", 40), (pc, 10)]
+    types = [i["eventType"] for i in scanned() if i.get("entity") == "outbox"]
+    assert types.count("room.participant.left") == 3 and types.count("room.session.ended") == 1

@@ -190,7 +190,7 @@ def test_a_reloaded_users_first_leave_keeps_the_seat_for_the_second_join() -> No
 
 
 def test_joins_stored_inline_before_attendance_items_hold_no_counted_seat() -> None:
-    legacy = attendance("a").model_copy(update={"version": 0})
+    legacy = attendance("a").model_copy(update={"version": 0, "seated": False})
     session = session_of(legacy, attendance("b", 1))
     ended = sessions.end(session, EndReason.DURATION_LIMIT, at(60))
     assert [a.participant_id for a in sessions.changed(session, ended)] == ["a", "b"]

@@ -130,7 +130,9 @@ def session_item(session: Session) -> dict[str, Any]:
     """The session's record: written when it starts, written again when it ends."""
     pk, sk = session_key(session.project_id, session.session_id)
     inline = not session.active and len(session.attendance) <= INLINE_ATTENDANCE_LIMIT
-    body = session.model_dump(mode="json", exclude={"attendance": {"__all__": {"version"}}}) if inline else None
+    body = (
+        session.model_dump(mode="json", exclude={"attendance": {"__all__": {"version", "seated"}}}) if inline else None
+    )
     return {
         PK: pk,
         SK: sk,
@@ -162,7 +164,7 @@ def session_from_item(item: dict[str, Any], attendances: Iterable[Attendance] = 
     own are inline (version 0); an item of its own, if any, is newer."""
     body = item_body(item)
     inline = {
-        pid: Attendance.model_validate(raw).model_copy(update={"version": 0})
+        pid: Attendance.model_validate(raw).model_copy(update={"version": 0, "seated": False})
         for pid, raw in (body.pop("attendance", None) or {}).items()
     }
     merged = {**inline, **{a.participant_id: a for a in attendances}}

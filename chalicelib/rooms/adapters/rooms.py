@@ -178,7 +178,13 @@ class DynamoSessionRepository:
         values: dict[str, Any] = {":one": 1}
         expression = "ADD #joins :one"
         condition = "attribute_exists(#pk)"
-        if not claim.holder:
+        if not claim.holder and not summary.taken:
+            # A summary stored before the counters: its first counted seat starts them.
+            names["#taken"] = "taken"
+            values[":taken"] = {MODERATOR_SEATS: 0, PARTICIPANT_SEATS: 0, claim.group: 1}
+            expression += " SET #taken = :taken"
+            condition += " AND attribute_not_exists(#taken)"
+        elif not claim.holder:
             names.update({"#taken": "taken", "#group": claim.group})
             values[":below"] = claim.below
             expression += ", #taken.#group :one"
@@ -327,10 +333,9 @@ def _loop_update(session: Session, before: Session) -> Update:
 def _ended_guard(before: Session) -> Delete:
     """The summary goes at its version, and only if no join came after the read."""
     pk, sk = active_session_key(before.project_id, before.room_id)
-    joins = "#joins = :joins" if before.joins else "attribute_not_exists(#joins)"
-    values: dict[str, Any] = {":expected": before.version}
-    if before.joins:
-        values[":joins"] = before.joins
+    # A summary stored before the counters has none (a chunk's guard may since have added 0).
+    joins = "#joins = :joins" if before.joins else "(attribute_not_exists(#joins) OR #joins = :joins)"
+    values: dict[str, Any] = {":expected": before.version, ":joins": before.joins}
     return Delete(
         key={PK: pk, SK: sk},
         condition=f"#v = :expected AND {joins}",

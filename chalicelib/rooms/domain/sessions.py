@@ -81,6 +81,8 @@ class Attendance(BaseModel):
     # The version of its own stored item (each change is written at it). 0: it lives inline in a
     # session stored before attendances had items of their own (read as is, never migrated).
     version: int = 1
+    # Its join counted a seat (False for the inline ones: their joins predate the seat counters).
+    seated: bool = True
 
     @property
     def present(self) -> bool:
@@ -307,12 +309,12 @@ class Release:
 
 
 def releases(before: Session, after: Session) -> list[Release]:
-    """The seats a change gives back. Inline attendances (version 0) never held a counted seat."""
+    """The seats a change gives back. Inline attendances (`seated` False) never held a counted seat."""
     leaving: dict[tuple[str, str], set[str]] = {}
     for a in newly_left(before, after):
-        if a.version > 0:
+        if a.seated:
             leaving.setdefault((seat_group(a.role), a.user_ref), set()).add(a.participant_id)
-    staying = {(seat_group(a.role), a.user_ref) for a in after.attendance.values() if a.present and a.version > 0}
+    staying = {(seat_group(a.role), a.user_ref) for a in after.attendance.values() if a.present and a.seated}
     return [
         Release(group, user, frozenset(pids), (group, user) not in staying)
         for (group, user), pids in sorted(leaving.items())
