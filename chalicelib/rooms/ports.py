@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from chalicelib.rooms.domain.quality import Sample
     from chalicelib.rooms.domain.recordings import Recording, VideoAssets
     from chalicelib.rooms.domain.rooms import Room, Stage
-    from chalicelib.rooms.domain.sessions import PlaneEvent, Session, Sighting
-    from chalicelib.rooms.domain.tokens import Capability, JoinToken
+    from chalicelib.rooms.domain.sessions import Attendance, PlaneEvent, Session, Sighting
+    from chalicelib.rooms.domain.tokens import Capability, JoinToken, SeatClaim
 
 
 class RoomRepository(Protocol):
@@ -46,10 +46,22 @@ class JoinTokenRepository(Protocol):
 
 
 class SessionRepository(Protocol):
-    """Room sessions: the active one of each room (what joins and the poll loop change, at a
-    version), and every session's record (its call detail records once ended)."""
+    """Room sessions: the active one of each room (a small summary with its seat counters, and one
+    item per join: docs/rooms.md, "Big sessions"), and every session's record (its call detail
+    records once ended)."""
 
-    def active(self, project_id: str, room_id: str) -> Session | None: ...
+    def active(self, project_id: str, room_id: str) -> Session | None:
+        """The room's active session with every attendance (what a poll merges into)."""
+        ...
+
+    def summary(self, project_id: str, room_id: str) -> Session | None:
+        """The room's active session without its attendances: its seat counts (what a join reads)."""
+        ...
+
+    def holdings(self, project_id: str, session_id: str, user_ref: str) -> set[str]:
+        """The seat groups in which this user holds a seat in the session."""
+        ...
+
     def get(self, project_id: str, session_id: str) -> Session | None: ...
     def of_room(self, project_id: str, room_id: str) -> list[Session]:
         """The room's sessions, oldest first."""
@@ -59,9 +71,16 @@ class SessionRepository(Protocol):
         """Sessions of the project that ended in [since, until), by end time."""
         ...
 
-    def save(self, session: Session, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
-        """Creates (`expected_version` None), updates or ends the room's active session, with its
-        events, in one transaction; Conflict when another change came first."""
+    def admit(self, summary: Session, attendance: Attendance, claim: SeatClaim, events: Sequence[DomainEvent]) -> None:
+        """Adds a join to the active session with its events, taking its seat as `claim` says, in
+        one transaction of a bounded size; Conflict when the claim no longer holds or the session
+        ended."""
+        ...
+
+    def save(self, session: Session, before: Session | None, events: Sequence[DomainEvent]) -> None:
+        """Creates (`before` None), updates or ends the room's active session, writing only what
+        changed since `before` (each attendance at its own version, with its own events, in
+        transactions of at most 100 items); Conflict when another change came first."""
         ...
 
 

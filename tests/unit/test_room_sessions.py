@@ -141,3 +141,63 @@ def test_publishing_still_open_at_the_leave_counts_until_the_leave() -> None:
 def test_a_repeated_join_of_the_same_participant_is_one_row() -> None:
     session = session_of(attendance("a"), attendance("a", joined=9))
     assert [r.joined_at for r in sessions.call_records(session)] == [at(0)]
+
+
+# -- what a write stores: changed attendances and the seats they give back ------------------------
+
+
+def rejoined(pid: str, user: str, joined: float) -> Attendance:
+    return attendance(pid, joined).model_copy(update={"user_ref": user})
+
+
+# Two joins of one user (a reload: b1 then b2), and another user's: their leaves and repeats.
+SEAT_EVENTS = [
+    PlaneEvent("b1", "LEFT", at(30)),
+    PlaneEvent("b2", "LEFT", at(40)),
+    PlaneEvent("c", "LEFT", at(35)),
+    PlaneEvent("b1", "LEFT", at(31)),
+    PlaneEvent("c", "PUBLISH_STARTED", at(5)),
+]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(len(SEAT_EVENTS)))))
+def test_each_leave_is_stored_once_and_each_seat_given_back_once_whatever_the_order(order: tuple[int, ...]) -> None:
+    session = session_of(rejoined("b1", "bea", 0), rejoined("b2", "bea", 5), attendance("c", 1), attendance("d", 2))
+    left: list[str] = []
+    vacated: list[tuple[str, str]] = []
+    for i in order:
+        after = sessions.observe(session, [], [SEAT_EVENTS[i]], at(50), listed=False)
+        stored = sessions.changed(session, after)
+        assert all(after.attendance[a.participant_id] == a for a in stored)
+        assert len(stored) == sum(1 for pid in after.attendance if after.attendance[pid] != session.attendance[pid])
+        for release in sessions.releases(session, after):
+            left.extend(release.participant_ids)
+            if release.vacates:
+                vacated.append((release.group, release.user_ref))
+        session = after
+    assert sorted(left) == ["b1", "b2", "c"]
+    assert sorted(vacated) == [("participant", "bea"), ("participant", "user-c")]
+    # Observed again, nothing is stored and nothing given back.
+    again = sessions.observe(session, [], SEAT_EVENTS, at(60), listed=False)
+    assert sessions.changed(session, again) == [] and sessions.releases(session, again) == []
+
+
+def test_a_reloaded_users_first_leave_keeps_the_seat_for_the_second_join() -> None:
+    session = session_of(rejoined("b1", "bea", 0), rejoined("b2", "bea", 5))
+    after = sessions.observe(session, [], [PlaneEvent("b1", "LEFT", at(9))], at(10), listed=False)
+    (release,) = sessions.releases(session, after)
+    assert release.participant_ids == {"b1"} and not release.vacates
+
+
+def test_joins_stored_inline_before_attendance_items_hold_no_counted_seat() -> None:
+    legacy = attendance("a").model_copy(update={"version": 0, "seated": False})
+    session = session_of(legacy, attendance("b", 1))
+    ended = sessions.end(session, EndReason.DURATION_LIMIT, at(60))
+    assert [a.participant_id for a in sessions.changed(session, ended)] == ["a", "b"]
+    assert [(r.participant_ids, r.vacates) for r in sessions.releases(session, ended)] == [(frozenset({"b"}), True)]
+
+
+def test_a_started_session_counts_its_first_seat() -> None:
+    started = sessions.start("pr1", "ro1", "rs1", attendance("m", role=Role.MODERATOR))
+    assert started.taken == {"moderator": 1, "participant": 0} and started.joins == 1
+    assert sessions.changed(None, started) == [started.attendance["m"]]

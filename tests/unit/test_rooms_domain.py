@@ -4,6 +4,7 @@ claims and the media token's lifetime)."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,6 +166,44 @@ def test_caps_are_per_role_and_a_user_keeps_their_own_seat() -> None:
     assert isinstance(tokens.seat_refusal(made, Role.MODERATOR, "m2", taken), RoomFull)
     assert tokens.seat_refusal(made, Role.PARTICIPANT, "a", taken) is None  # a rejoin
     assert tokens.seat_refusal(made, Role.MODERATOR, "m", taken) is None
+
+
+def refused(claim: tokens.SeatClaim | Exception) -> bool:
+    return isinstance(claim, Exception)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("wait", [False, True])
+def test_seats_by_count_refuse_exactly_as_seats_by_list(role: Role, wait: bool) -> None:
+    """Every way two moderators' and three others' seats can be held, joined by a newcomer or a
+    holder: the counts the store keeps give the same answer as the list of seats."""
+    made = settings(mode="group", maxModerators=2, maxParticipants=3, waitForModerator=wait)
+    held = {"m1": Role.MODERATOR, "m2": Role.MODERATOR, "p1": Role.PARTICIPANT, "p2": Role.VIEWER, "p3": Role.VIEWER}
+    for n in range(len(held) + 1):
+        for users in itertools.combinations(held, n):
+            seats = [Seat(u, held[u]) for u in users]
+            taken = {
+                "moderator": sum(1 for s in seats if s.role is Role.MODERATOR),
+                "participant": sum(1 for s in seats if s.role is not Role.MODERATOR),
+            }
+            for user in ("new", *users):
+                own = {tokens.seat_group(held[user])} if user in users else set()
+                claim = tokens.seat_claim(made, role, taken, own)
+                expected = tokens.seat_refusal(made, role, user, seats)
+                assert type(claim) is type(expected) if expected is not None else not refused(claim)
+
+
+def test_a_claim_carries_the_conditions_of_its_write() -> None:
+    made = settings(mode="lecture", maxModerators=2, maxParticipants=2000, waitForModerator=True)
+    claim = tokens.seat_claim(made, Role.VIEWER, {"moderator": 1, "participant": 1999}, set())
+    assert claim == tokens.SeatClaim("participant", holder=False, below=2000, moderators_above=0)
+    full = tokens.seat_claim(made, Role.VIEWER, {"moderator": 1, "participant": 2000}, set())
+    assert isinstance(full, RoomFull)
+    rejoin = tokens.seat_claim(made, Role.VIEWER, {"moderator": 1, "participant": 2000}, {"participant"})
+    assert rejoin == tokens.SeatClaim("participant", holder=True, below=2000, moderators_above=0)
+    # A moderator rejoining as a viewer does not count as the moderator it waits for.
+    assert isinstance(tokens.seat_claim(made, Role.VIEWER, {"moderator": 1}, {"moderator"}), WaitingForModerator)
+    assert tokens.seat_claim(made, Role.MODERATOR, {}, set()) == tokens.SeatClaim("moderator", False, 2)
 
 
 def test_a_room_waiting_for_its_moderator_holds_participants_back() -> None:

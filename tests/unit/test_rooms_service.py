@@ -24,8 +24,17 @@ from chalicelib.rooms.adapters.timers import SqsSessionTimers, parse_timer, time
 from chalicelib.rooms.domain import rooms
 from chalicelib.rooms.domain.errors import JoinTokenExpired, JoinTokenRevoked, RoomFull, StageUnavailable
 from chalicelib.rooms.domain.rooms import Room, RoomCreation, RoomQuery, Stage
-from chalicelib.rooms.domain.sessions import LeaveReason, PlaneEvent, Session, Sighting
-from chalicelib.rooms.domain.tokens import Capability, JoinRequest, JoinToken, TokenRequest
+from chalicelib.rooms.domain.sessions import Attendance, LeaveReason, PlaneEvent, Session, Sighting
+from chalicelib.rooms.domain.tokens import (
+    MODERATOR_SEATS,
+    PARTICIPANT_SEATS,
+    Capability,
+    JoinRequest,
+    JoinToken,
+    SeatClaim,
+    TokenRequest,
+    seat_group,
+)
 from chalicelib.rooms.ports import JoinTokenRepository, RoomRepository, SessionRepository, SessionTimers, Stages
 from chalicelib.rooms.services.rooms import RoomService
 from chalicelib.rooms.services.sessions import SessionService
@@ -176,12 +185,46 @@ class FakeSessions:
             if p == project_id and s.ended_at is not None and since <= s.ended_at < until
         ]  # fmt: skip
 
-    def save(self, session: Session, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
+    def summary(self, project_id: str, room_id: str) -> Session | None:
+        found = self.live.get((project_id, room_id))
+        return None if found is None else found.model_copy(update={"attendance": {}, "taken": self._taken(found)})
+
+    def holdings(self, project_id: str, session_id: str, user_ref: str) -> set[str]:
+        found = next((s for s in self.live.values() if s.session_id == session_id), None)
+        return {g for g, u in self._seats(found) if u == user_ref} if found else set()
+
+    @staticmethod
+    def _seats(session: Session) -> set[tuple[str, str]]:
+        return {(seat_group(a.role), a.user_ref) for a in session.attendance.values() if a.present}
+
+    def _taken(self, session: Session) -> dict[str, int]:
+        seats = self._seats(session)
+        return {g: sum(1 for group, _ in seats if group == g) for g in (MODERATOR_SEATS, PARTICIPANT_SEATS)}
+
+    def admit(self, summary: Session, attendance: Attendance, claim: SeatClaim, events: Sequence[DomainEvent]) -> None:
+        """The claim's conditions, checked against the stored session as DynamoDB would."""
+        while self.before_save:
+            self.before_save.pop(0)()
+        key = (summary.project_id, summary.room_id)
+        current = self.live.get(key)
+        if current is None or current.session_id != summary.session_id:
+            raise Conflict()
+        taken = self._taken(current)
+        holder = (claim.group, attendance.user_ref) in self._seats(current)
+        if holder != claim.holder or (not holder and taken[claim.group] >= claim.below):
+            raise Conflict()
+        if claim.moderators_above is not None and taken[MODERATOR_SEATS] <= claim.moderators_above:
+            raise Conflict()
+        attendance_ = {**current.attendance, attendance.participant_id: attendance}
+        self.live[key] = current.model_copy(update={"attendance": attendance_, "joins": current.joins + 1})
+        self.events.extend(events)
+
+    def save(self, session: Session, before: Session | None, events: Sequence[DomainEvent]) -> None:
         while self.before_save:
             self.before_save.pop(0)()
         key = (session.project_id, session.room_id)
         current = self.live.get(key)
-        if (current is None) != (expected_version is None) or (current and current.version != expected_version):
+        if (current is None) != (before is None) or (current and before and current.version != before.version):
             raise Conflict()
         if session.active:
             self.live[key] = session

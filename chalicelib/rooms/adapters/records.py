@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from chalicelib.core.clock import epoch_seconds
 from chalicelib.rooms.domain.quality import Flow, Sample, slot
 from chalicelib.rooms.domain.recordings import Recording
 from chalicelib.rooms.domain.rooms import Room
-from chalicelib.rooms.domain.sessions import Session
+from chalicelib.rooms.domain.sessions import Attendance, Session
 from chalicelib.rooms.domain.tokens import JoinToken
 
 ROOM_ENTITY = "room"
@@ -75,14 +76,63 @@ def ended_partition(project_id: str) -> str:
     return project_partition(project_id, "ROOM_SESSION_ENDED")
 
 
+def _summary(session: Session) -> dict[str, Any]:
+    # Attendances live in items of their own: a session item stays small whatever its size.
+    return session.model_dump(mode="json", exclude={"attendance"})
+
+
 def active_session_item(session: Session) -> dict[str, Any]:
+    """The active session's summary: its seat counters (`taken`), joins, the poll loop's state."""
     pk, sk = active_session_key(session.project_id, session.room_id)
-    return {PK: pk, SK: sk, "entity": "roomSessionActive", **session.model_dump(mode="json")}
+    return {PK: pk, SK: sk, "entity": "roomSessionActive", **_summary(session)}
+
+
+def attendance_partition(project_id: str, session_id: str) -> str:
+    """A session's attendances, one item each, in join order: the CDR rows are one Query."""
+    return project_partition(project_id, f"ROOM_ATTENDANCE#{session_id}")
+
+
+def attendance_key(project_id: str, session_id: str, attendance: Attendance) -> tuple[str, str]:
+    return (
+        attendance_partition(project_id, session_id),
+        f"{ended_sort_key(attendance.joined_at)}#{attendance.participant_id}",
+    )
+
+
+def attendance_item(session: Session, attendance: Attendance, version: int) -> dict[str, Any]:
+    pk, sk = attendance_key(session.project_id, session.session_id, attendance)
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": "roomAttendance",
+        TTL: epoch_seconds(session.started_at + SESSION_RETENTION),
+        **attendance.model_dump(mode="json"),
+        "version": version,
+    }
+
+
+def attendance_from_item(item: dict[str, Any]) -> Attendance:
+    return Attendance.model_validate(item_body(item))
+
+
+def seat_key(project_id: str, session_id: str, group: str, user_ref: str) -> tuple[str, str]:
+    """A user's seat of one group (sessions.seat_group) in a session: the joins that share it."""
+    return project_partition(project_id, f"ROOM_SEAT#{session_id}"), f"{group}#{user_ref}"
+
+
+# An ended session's record keeps a copy of its attendances inline up to this many joins (about
+# 35 KB): the analytics context reads room minutes from it (chalicelib/analytics/adapters/rooms.py).
+# Bigger sessions have them in their attendance items only.
+INLINE_ATTENDANCE_LIMIT = 100
 
 
 def session_item(session: Session) -> dict[str, Any]:
-    """The session's record: written when it starts, written again, whole, when it ends."""
+    """The session's record: written when it starts, written again when it ends."""
     pk, sk = session_key(session.project_id, session.session_id)
+    inline = not session.active and len(session.attendance) <= INLINE_ATTENDANCE_LIMIT
+    body = (
+        session.model_dump(mode="json", exclude={"attendance": {"__all__": {"version", "seated"}}}) if inline else None
+    )
     return {
         PK: pk,
         SK: sk,
@@ -90,7 +140,7 @@ def session_item(session: Session) -> dict[str, Any]:
         resources.GSI1_PARTITION_KEY: room_sessions_index(session.project_id, session.room_id),
         resources.GSI1_SORT_KEY: session.session_id,
         TTL: epoch_seconds(session.started_at + SESSION_RETENTION),
-        **session.model_dump(mode="json"),
+        **(_summary(session) if body is None else body),
     }
 
 
@@ -101,7 +151,7 @@ def ended_item(session: Session) -> dict[str, Any]:
         SK: f"{ended_sort_key(session.ended_at)}#{session.session_id}",
         "entity": "roomSessionEnded",
         TTL: epoch_seconds(session.started_at + SESSION_RETENTION),
-        **session.model_dump(mode="json"),
+        **_summary(session),
     }
 
 
@@ -109,8 +159,16 @@ def ended_sort_key(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def session_from_item(item: dict[str, Any]) -> Session:
-    return Session.model_validate(item_body(item))
+def session_from_item(item: dict[str, Any], attendances: Iterable[Attendance] = ()) -> Session:
+    """The session with its attendances: those of a session stored before they had items of their
+    own are inline (version 0); an item of its own, if any, is newer."""
+    body = item_body(item)
+    inline = {
+        pid: Attendance.model_validate(raw).model_copy(update={"version": 0, "seated": False})
+        for pid, raw in (body.pop("attendance", None) or {}).items()
+    }
+    merged = {**inline, **{a.participant_id: a for a in attendances}}
+    return Session.model_validate(body).model_copy(update={"attendance": merged})
 
 
 def recording_key(project_id: str, recording_id: str) -> tuple[str, str]:

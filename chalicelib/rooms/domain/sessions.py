@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.core import ids
 from chalicelib.rooms.domain import quality
 from chalicelib.rooms.domain.quality import Quality, Sample
-from chalicelib.rooms.domain.tokens import SEAT_GRACE, Role, Seat
+from chalicelib.rooms.domain.tokens import MODERATOR_SEATS, PARTICIPANT_SEATS, SEAT_GRACE, Role, Seat, seat_group
 
 SESSION_ID_PREFIX = "rs"
 # The leave-detection loop: a session is polled this often while active (≤ 30 s is the target).
@@ -78,6 +78,11 @@ class Attendance(BaseModel):
     leave_reason: LeaveReason | None = None
     # (time, mark), sorted and without repeats.
     publishing: tuple[tuple[datetime, Mark], ...] = ()
+    # The version of its own stored item (each change is written at it). 0: it lives inline in a
+    # session stored before attendances had items of their own (read as is, never migrated).
+    version: int = 1
+    # Its join counted a seat (False for the inline ones: their joins predate the seat counters).
+    seated: bool = True
 
     @property
     def present(self) -> bool:
@@ -97,6 +102,11 @@ class Session(BaseModel):
     plane_sessions: tuple[str, ...] = ()
     # The poll loop's generation: only a timer of this generation arms the next (duplicates die out).
     tick: int = 0
+    # Seats held per group (`seat_group`), as last read: one per user and group with a join not
+    # known to have left. The store keeps them exact (docs/rooms.md, "Big sessions").
+    taken: dict[str, int] = {}
+    # Joins admitted so far (the end is written only if none came after the read).
+    joins: int = 0
     version: int = 1
 
     @property
@@ -166,6 +176,8 @@ def start(project_id: str, room_id: str, session_id: str, first: Attendance) -> 
         session_id=session_id,
         started_at=first.joined_at,
         attendance={first.participant_id: first},
+        taken={MODERATOR_SEATS: 0, PARTICIPANT_SEATS: 0, seat_group(first.role): 1},
+        joins=1,
     )
 
 
@@ -275,6 +287,37 @@ def newly_left(before: Session, after: Session) -> list[Attendance]:
         a
         for pid, a in after.attendance.items()
         if not a.present and (pid not in before.attendance or before.attendance[pid].present)
+    ]
+
+
+def changed(before: Session | None, after: Session) -> list[Attendance]:
+    """The attendances `after` adds or changes (what a write stores), in join order."""
+    known = {} if before is None else before.attendance
+    found = [a for pid, a in after.attendance.items() if known.get(pid) != a]
+    return sorted(found, key=lambda a: (a.joined_at, a.participant_id))
+
+
+@dataclass(frozen=True)
+class Release:
+    """Joins of one user in one seat group that left in one change; `vacates`: the user has no
+    other join of the group still in, so the seat is free again."""
+
+    group: str
+    user_ref: str
+    participant_ids: frozenset[str]
+    vacates: bool
+
+
+def releases(before: Session, after: Session) -> list[Release]:
+    """The seats a change gives back. Inline attendances (`seated` False) never held a counted seat."""
+    leaving: dict[tuple[str, str], set[str]] = {}
+    for a in newly_left(before, after):
+        if a.seated:
+            leaving.setdefault((seat_group(a.role), a.user_ref), set()).add(a.participant_id)
+    staying = {(seat_group(a.role), a.user_ref) for a in after.attendance.values() if a.present and a.seated}
+    return [
+        Release(group, user, frozenset(pids), (group, user) not in staying)
+        for (group, user), pids in sorted(leaving.items())
     ]
 
 

@@ -8,7 +8,7 @@ with an IVS participant token whose capabilities come from the role and the room
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -275,6 +275,49 @@ def seat_refusal(settings: RoomSettings, role: Role, user_ref: str, seats: Itera
     if settings.wait_for_moderator and moderators == 0:
         return WaitingForModerator(headers={"Retry-After": "5"})
     return None
+
+
+MODERATOR_SEATS, PARTICIPANT_SEATS = "moderator", "participant"
+
+
+def seat_group(role: Role) -> str:
+    """The cap a role counts against: moderators, and everyone else (participants, viewers)."""
+    return MODERATOR_SEATS if role is Role.MODERATOR else PARTICIPANT_SEATS
+
+
+@dataclass(frozen=True)
+class SeatClaim:
+    """How a join takes its seat, as conditions the store checks in the join's own write (so two
+    joins racing for the last seat cannot both win). `holder`: the user already holds a seat of
+    this group (a rejoin after a reload), which the join shares without counting; otherwise the
+    group's count must still be below `below`. `moderators_above`: the moderator count must be
+    above it (`waitForModerator`)."""
+
+    group: str
+    holder: bool
+    below: int
+    moderators_above: int | None = None
+
+
+def seat_claim(
+    settings: RoomSettings, role: Role, taken: Mapping[str, int], own: Collection[str]
+) -> SeatClaim | JoinRefused:
+    """`seat_refusal` by counts: `taken` seats per group (sessions.seat_group), `own` the groups in
+    which this user already holds one (the user's own seats do not count)."""
+    group = seat_group(role)
+    mine = {g: 1 if g in own else 0 for g in (MODERATOR_SEATS, PARTICIPANT_SEATS)}
+    moderators = taken.get(MODERATOR_SEATS, 0) - mine[MODERATOR_SEATS]
+    others = taken.get(PARTICIPANT_SEATS, 0) - mine[PARTICIPANT_SEATS]
+    if role is Role.MODERATOR:
+        if moderators >= settings.max_moderators:
+            return RoomFull(detail=f"All {settings.max_moderators} moderator seats are taken.")
+        return SeatClaim(group, group in own, settings.max_moderators)
+    if others >= settings.max_participants:
+        return RoomFull(detail=f"All {settings.max_participants} participant seats are taken.")
+    if settings.wait_for_moderator and moderators == 0:
+        return WaitingForModerator(headers={"Retry-After": "5"})
+    waiting = mine[MODERATOR_SEATS] if settings.wait_for_moderator else None
+    return SeatClaim(group, group in own, settings.max_participants, waiting)
 
 
 def media_minutes(token_expires_at: int, now: datetime, room_closes_at: datetime | None, limit: int | None) -> int:

@@ -132,9 +132,7 @@ class SessionService:
                 return
             try:
                 self.repository.save(
-                    after.model_copy(update={"version": active.version + 1}),
-                    active.version,
-                    _events(active, after, now),
+                    after.model_copy(update={"version": active.version + 1}), active, _events(active, after, now)
                 )
                 return
             except Conflict:
@@ -199,7 +197,7 @@ class SessionService:
         if after == active:
             return active
         self.repository.save(
-            after.model_copy(update={"version": active.version + 1}), active.version, _events(active, after, now)
+            after.model_copy(update={"version": active.version + 1}), active, _events(active, after, now)
         )
         if not after.active:
             logger.info(

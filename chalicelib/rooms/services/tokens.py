@@ -13,7 +13,7 @@ from chalicelib.core.domain.access import Actor
 from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.core.domain.events import DomainEvent
 from chalicelib.rooms.domain import quality, rooms, sessions, tokens
-from chalicelib.rooms.domain.errors import JoinTokenRevoked, JoinTokenUsed, RoomClosed
+from chalicelib.rooms.domain.errors import JoinRefused, JoinTokenRevoked, JoinTokenUsed, RoomClosed
 from chalicelib.rooms.domain.rooms import Room, Stage
 from chalicelib.rooms.domain.sessions import Session
 from chalicelib.rooms.domain.tokens import Capability, JoinRequest, JoinToken, TokenRequest
@@ -109,17 +109,19 @@ class JoinTokenService:
         granted = tokens.granted(room.settings.mode, claims.role, request.capabilities)
         assert room.stage is not None
         stages = self.stages()
-        stage, connected = stages.presence(room.stage.arn)
+        stage, _ = stages.presence(room.stage.arn)
         media: tuple[str, str, datetime | None] | None = None
         for _ in range(ADMIT_ATTEMPTS):
-            # The seat is taken by writing the room's active session at the version read here: of
-            # two joins racing for the last seat, the second re-reads, and finds the room full.
-            active = self.sessions.active(room.project_id, room.room_id)
-            refusal = tokens.seat_refusal(
-                room.settings, claims.role, claims.user_ref, sessions.seats(active, connected, now)
+            # The seat is taken by the join's own write, on the condition that the count read here
+            # still leaves one: of two joins racing for the last seat, the second re-reads, and
+            # finds the room full. Only the session's summary is read, whatever its size.
+            active = self.sessions.summary(room.project_id, room.room_id)
+            own = (
+                set() if active is None else self.sessions.holdings(room.project_id, active.session_id, claims.user_ref)
             )
-            if refusal is not None:
-                raise refusal
+            claim = tokens.seat_claim(room.settings, claims.role, {} if active is None else active.taken, own)
+            if isinstance(claim, JoinRefused):
+                raise claim
             if media is None:
                 if claims.single_use and not self.repository.use_once(stored, now):
                     raise JoinTokenUsed()
@@ -130,7 +132,10 @@ class JoinTokenService:
             )  # fmt: skip
             session, emitted = _admitted(room, active, attendance, now)
             try:
-                self.sessions.save(session, None if active is None else active.version, emitted)
+                if active is None:
+                    self.sessions.save(session, None, emitted)
+                else:
+                    self.sessions.admit(active, attendance, claim, emitted)
             except Conflict:
                 continue
             participant_id, token, expires_at = media
@@ -171,7 +176,7 @@ def _admitted(
         emitted.append(events.RoomSessionStarted(**envelope, roomId=room.room_id, sessionId=session.session_id))
         envelope = events.envelope(room.project_id, now)
     else:
-        session = sessions.admit(active, attendance).model_copy(update={"version": active.version + 1})
+        session = active
     emitted.append(
         events.RoomParticipantJoined(
             **envelope,
