@@ -189,7 +189,7 @@ def test_a_room_sessions_participant_minutes_count_once_from_its_call_detail_rec
 ) -> None:
     """The session as the rooms context writes it when it ends (its own record layout), then its
     room.cdr.ready through the bus route to the usage counters, delivered twice."""
-    from chalicelib.rooms.adapters.records import session_item
+    from chalicelib.rooms.adapters.records import attendance_item, session_item
     from chalicelib.rooms.domain.sessions import Attendance, EndReason, Session
 
     end = NOW - timedelta(minutes=1)
@@ -213,6 +213,8 @@ def test_a_room_sessions_participant_minutes_count_once_from_its_call_detail_rec
         },
     )
     table().write([Put(item=session_item(session))])
+    # Each join also has an item of its own (as the rooms context writes them): counted once, not twice.
+    table().write([Put(item=attendance_item(session, a, 1)) for a in session.attendance.values()])
     cdr = events.RoomCdrReady(
         **envelope(tenant.project_id, end, "evusage5"), roomId=session.room_id, sessionId=session.session_id,
         participants=3,
@@ -225,6 +227,47 @@ def test_a_room_sessions_participant_minutes_count_once_from_its_call_detail_rec
     account = tenant.call("GET", "/account").json_body["usage"]
     assert account["roomParticipantMinutes"] == pytest.approx(sum(row["roomParticipantMinutes"] for row in in_term))
     assert other_tenant.call("GET", "/account").json_body["usage"]["roomParticipantMinutes"] == 0
+
+
+def test_a_lecture_too_big_to_inline_counts_every_join_from_its_attendance_items(
+    tenant: ApiClient, watched: float
+) -> None:
+    """Over 100 joins the ended session keeps no inline copy: the minutes come from the join items."""
+    from chalicelib.rooms.adapters.records import attendance_item, session_item
+    from chalicelib.rooms.domain.sessions import Attendance, EndReason, Session
+
+    end = NOW - timedelta(minutes=1)
+    viewers = {
+        f"p{n:03d}": Attendance(
+            participant_id=f"p{n:03d}",
+            token_id="jt1",
+            user_ref=f"u{n}",
+            role="viewer",
+            joined_at=end - timedelta(minutes=2),
+            connected_at=end - timedelta(minutes=1),
+            left_at=end,
+        )
+        for n in range(150)
+    }
+    session = Session(
+        project_id=tenant.project_id, room_id="ro" + "l" * 22, session_id="rs" + "l" * 22,
+        started_at=end - timedelta(minutes=2), ended_at=end, end_reason=EndReason.EMPTY, attendance=viewers,
+    )  # fmt: skip
+    assert "attendance" not in session_item(session)  # the rooms context's own choice, at this size
+    table().write([Put(item=session_item(session))])
+    for n in range(0, 150, 25):
+        table().write([Put(item=attendance_item(session, a, 1)) for a in list(viewers.values())[n : n + 25]])
+    emit(
+        events.RoomCdrReady(
+            **envelope(tenant.project_id, end, "evusage6"),
+            roomId=session.room_id,
+            sessionId=session.session_id,
+            participants=150,
+        )
+    )
+    assert deliver(times=1) == {"batchItemFailures": []}
+    days = tenant.call("GET", f"/account/usage?from={YESTERDAY.date()}&to={NOW.date()}").json_body["data"]
+    assert sum(row["roomParticipantMinutes"] for row in days) == pytest.approx(150.0)
 
 
 def test_bytes_stored_include_the_projects_sources_in_the_uploads_bucket(

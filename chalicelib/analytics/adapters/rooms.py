@@ -12,6 +12,7 @@ from chalicelib.core.adapters.dynamodb import Table, project_partition
 from chalicelib.core.clock import from_atom
 
 SESSION_COLLECTION = "ROOM_SESSION"
+ATTENDANCE_COLLECTION = "ROOM_ATTENDANCE"
 
 
 class DynamoRoomSessions:
@@ -24,8 +25,12 @@ class DynamoRoomSessions:
             return None
         # The call detail records' duration: from connected to left (a join that never connected
         # counts nothing), as the rooms context bills it.
+        attendance = {str(a.get("participant_id", key)): a for key, a in (item.get("attendance") or {}).items()}
+        partition = project_partition(project_id, f"{ATTENDANCE_COLLECTION}#{session_id}")
+        for joined in self.table.query(partition):
+            attendance[str(joined["participant_id"])] = joined
         return [
             (from_atom(str(a["connected_at"])), from_atom(str(a["left_at"])))
-            for a in (item.get("attendance") or {}).values()
+            for a in attendance.values()
             if a.get("connected_at") and a.get("left_at")
         ]
