@@ -300,6 +300,14 @@ def _responses(method: str, path: str, operation: Operation, models: _Models) ->
     return responses
 
 
+def _conflict(method: str, operation: Operation) -> str | None:
+    if operation.authenticated and method in ("POST", "PATCH"):
+        return "A request with this Idempotency-Key is still running, or the resource changed meanwhile."
+    if 409 in operation.errors:
+        return "The resource's state does not allow this (the problem's title says why)."
+    return None
+
+
 def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int, str]]:
     takes_input = bool(operation.body or operation.query or operation.paged or parameter_names(path))
     takes_input = takes_input or MULTIPART in operation.content_types or bool(operation.query_fields)
@@ -311,10 +319,9 @@ def _errors(method: str, path: str, operation: Operation) -> Iterable[tuple[int,
         yield 403, "The key's role does not allow this operation."
     if parameter_names(path) or 404 in operation.errors:
         yield 404, "No such resource in this project."
-    if operation.authenticated and method in ("POST", "PATCH"):
-        yield 409, "A request with this Idempotency-Key is still running, or the resource changed meanwhile."
-    elif 409 in operation.errors:
-        yield 409, "The resource's state does not allow this (the problem's title says why)."
+    conflict = _conflict(method, operation)
+    if conflict:
+        yield 409, conflict
     if operation.body is not None or MULTIPART in operation.content_types:
         yield 413, "The body is too large."
         yield 415, "The body's media type is not accepted."
