@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from chalicelib.core.adapters.calls import translated_call
 from chalicelib.live.domain.errors import ChannelNotFound, ChannelQuotaExceeded, ChannelUnavailable
 from chalicelib.live.domain.live_streams import Channel, StreamKey
 
@@ -164,11 +165,4 @@ class IvsChannels:
             request["nextToken"] = response["nextToken"]
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        try:
-            response: dict[str, Any] = getattr(self.client, operation)(**params)
-        except ClientError as error:
-            translated = translate(error)
-            if translated is error:
-                raise
-            raise translated from error
-        return response
+        return translated_call(self.client, translate, operation, **params)

@@ -28,6 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.core.adapters.calls import translated_call
 from chalicelib.live.domain import live_events
 from chalicelib.live.domain.errors import ChannelNotFound, ChannelRefused, ChannelUnavailable
 from chalicelib.live.domain.live_event_templates import LiveProfile
@@ -453,11 +454,4 @@ class MediaLiveChannels:
             request["NextToken"] = response["NextToken"]
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        try:
-            response: dict[str, Any] = getattr(self.client, operation)(**params)
-        except ClientError as error:
-            translated = translate(error)
-            if translated is error:
-                raise
-            raise translated from error
-        return response
+        return translated_call(self.client, translate, operation, **params)
