@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.core import ids
 from chalicelib.rooms.domain import quality
 from chalicelib.rooms.domain.quality import Quality, Sample
-from chalicelib.rooms.domain.tokens import MODERATOR_SEATS, PARTICIPANT_SEATS, SEAT_GRACE, Role, Seat, seat_group
+from chalicelib.rooms.domain.tokens import MODERATOR_SEATS, PARTICIPANT_SEATS, SEAT_GRACE, Role, seat_group
 
 SESSION_ID_PREFIX = "rs"
 # The leave-detection loop: a session is polled this often while active (≤ 30 s is the target).
@@ -186,18 +186,6 @@ def admit(session: Session, attendance: Attendance) -> Session:
     if attendance.participant_id in session.attendance or not session.active:
         return session
     return session.model_copy(update={"attendance": {**session.attendance, attendance.participant_id: attendance}})
-
-
-def seats(session: Session | None, connected: set[str], now: datetime) -> list[Seat]:
-    """Who holds a seat: joins not known to have left that IVS lists as connected, or that are too
-    recent to have connected yet."""
-    if session is None:
-        return []
-    return [
-        Seat(a.user_ref, a.role)
-        for a in session.attendance.values()
-        if a.present and (a.participant_id in connected or now - a.joined_at < NO_SHOW_GRACE)
-    ]
 
 
 def _earliest(current: datetime | None, seen: datetime | None) -> datetime | None:

@@ -253,30 +253,6 @@ def granted(mode: Mode, role: Role, asked: Iterable[Capability] | None) -> froze
     return wanted
 
 
-@dataclass(frozen=True)
-class Seat:
-    """Someone in the room, or about to be: a recent join, or a participant IVS lists as connected."""
-
-    user_ref: str
-    role: Role
-
-
-def seat_refusal(settings: RoomSettings, role: Role, user_ref: str, seats: Iterable[Seat]) -> JoinRefused | None:
-    """Why this user cannot take a seat now, or None. The user's own seats do not count (a
-    rejoin after a reload takes the same seat)."""
-    others = {seat.user_ref: seat.role for seat in seats if seat.user_ref != user_ref}
-    moderators = sum(1 for r in others.values() if r is Role.MODERATOR)
-    if role is Role.MODERATOR:
-        if moderators >= settings.max_moderators:
-            return RoomFull(detail=f"All {settings.max_moderators} moderator seats are taken.")
-        return None
-    if len(others) - moderators >= settings.max_participants:
-        return RoomFull(detail=f"All {settings.max_participants} participant seats are taken.")
-    if settings.wait_for_moderator and moderators == 0:
-        return WaitingForModerator(headers={"Retry-After": "5"})
-    return None
-
-
 MODERATOR_SEATS, PARTICIPANT_SEATS = "moderator", "participant"
 
 
@@ -302,8 +278,9 @@ class SeatClaim:
 def seat_claim(
     settings: RoomSettings, role: Role, taken: Mapping[str, int], own: Collection[str]
 ) -> SeatClaim | JoinRefused:
-    """`seat_refusal` by counts: `taken` seats per group (sessions.seat_group), `own` the groups in
-    which this user already holds one (the user's own seats do not count)."""
+    """Why this user cannot take a seat now, or the conditions of taking it, from the counts the store
+    keeps: `taken` seats per group (`seat_group`), `own` the groups in which this user already holds
+    one (a rejoin after a reload takes the same seat, so the user's own seats do not count)."""
     group = seat_group(role)
     mine = {g: 1 if g in own else 0 for g in (MODERATOR_SEATS, PARTICIPANT_SEATS)}
     moderators = taken.get(MODERATOR_SEATS, 0) - mine[MODERATOR_SEATS]
