@@ -24,6 +24,7 @@ from chalice.app import ChaliceAuthorizer, RouteEntry
 from chalice.local import RouteMatcher
 
 from chalicelib.core import resources
+from chalicelib.core.api.http import cors_preflight
 
 STAGE = "api"
 ACCOUNT = "123456789012"
@@ -151,6 +152,10 @@ class Gateway:
         except ValueError:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id, {})
         route_methods = self.app.routes[match.route]
+        if method == "OPTIONS" and "OPTIONS" not in route_methods:
+            preflight = cors_preflight(route_methods)
+            if preflight is not None:
+                return GatewayResponse(200, {**preflight, "Content-Type": "application/json"}, b"")
         event = self._event(method, path, match.route, match.captured, split.query, headers, body, request_id)
         event["multiValueHeaders"] = repeated
         entry = route_methods.get(method)

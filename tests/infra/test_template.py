@@ -21,6 +21,7 @@ import pytest
 from chalice import Chalice
 
 from chalicelib.core import resources
+from chalicelib.core.api.http import cors_preflight
 from chalicelib.platform.domain.tokens import SigningKeySet
 from infra import checks, edge, keys, settings
 from infra.analytics import CATALOG as ANALYTICS_CATALOG
@@ -339,13 +340,18 @@ def test_each_function_is_granted_exactly_what_its_code_declares(
 # -- API Gateway ------------------------------------------------------------------------------
 
 
-def methods_by_route(template: Template, *, direct: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+def methods_by_route(
+    template: Template, *, direct: bool = False, preflights: bool = False
+) -> dict[tuple[str, str], dict[str, Any]]:
     """(method, path) -> the method's properties: the Chalice routes' (Lambda proxy), or with `direct`
-    the direct-to-S3 upload routes' (resources.DIRECT_UPLOAD_ROUTES)."""
+    the direct-to-S3 upload routes' (resources.DIRECT_UPLOAD_ROUTES), or with `preflights` the CORS
+    preflights API Gateway answers itself."""
     api_resources = set(of_type(template, "AWS::ApiGateway::Resource"))
     routes = {}
     for method in of_type(template, "AWS::ApiGateway::Method").values():
         if (DIRECT_UPLOAD_METADATA in method.get("Metadata", {})) != direct:
+            continue
+        if (method["Properties"]["Integration"]["Type"] == "MOCK") != preflights:
             continue
         properties = method["Properties"]
         resource_id = next(iter(referenced_ids(properties["ResourceId"]) & api_resources), None)
@@ -370,6 +376,24 @@ def test_every_route_is_wired_to_its_own_function(synthesized: Synthesized, chal
         assert target == functions[expected[route].view_name], route
         targets[route] = target
     assert len(set(targets.values())) == len(targets), "two routes share a function"
+
+
+def test_the_routes_pages_call_from_any_origin_have_their_preflight_answered_by_the_gateway(
+    synthesized: Synthesized, chalice_app: Any
+) -> None:
+    preflights = methods_by_route(synthesized.template, preflights=True)
+    expected = {
+        path: cors_preflight(entries) for path, entries in chalice_app.routes.items() if cors_preflight(entries)
+    }
+    assert {path for method, path in preflights} == set(expected) >= {"/join", "/join/stats", "/embed/beacons"}
+    for (method, path), properties in preflights.items():
+        assert method == "OPTIONS" and properties["AuthorizationType"] == "NONE"
+        (response,) = properties["Integration"]["IntegrationResponses"]
+        headers = {k.removeprefix("method.response.header."): v for k, v in response["ResponseParameters"].items()}
+        assert headers == {name: f"'{value}'" for name, value in (expected[path] or {}).items()}
+        assert headers["Access-Control-Allow-Origin"] == "'*'"
+    # Only credential-less routes: none of them is behind the authorizer.
+    assert all(e.authorizer is None for path in expected for e in chalice_app.routes[path].values() if e.cors)
 
 
 def test_each_function_may_be_invoked_only_by_its_route(synthesized: Synthesized, chalice_app: Any) -> None:

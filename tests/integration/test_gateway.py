@@ -6,8 +6,11 @@ import base64
 import json
 
 import pytest
+from chalice import Blueprint
 
 from app import app
+from chalicelib.core.api.http import endpoint
+from chalicelib.core.domain.access import Permission
 from chalicelib.platform import wiring as platform_wiring
 from devstack.gateway import Gateway, GatewayResponse, json_body
 from tests.integration.conftest import ApiClient
@@ -100,3 +103,36 @@ def test_authorizer_result_is_cached_per_token_like_api_gateway(gateway: Gateway
     assert call(gateway, "GET", "/videos", authorization).status == 200
     gateway.forget_authorizations()
     assert call(gateway, "GET", "/videos", authorization).status == 401
+
+
+# -- cross-origin public routes ------------------------------------------------------------------
+
+CROSS_ORIGIN_PATHS = {"/join": "POST", "/join/stats": "POST", "/embed/beacons": "POST", "/embed/watch": "POST"}
+
+
+@pytest.mark.parametrize(("path", "method"), sorted(CROSS_ORIGIN_PATHS.items()))
+def test_a_public_route_a_page_calls_answers_the_preflight_and_any_origin(
+    gateway: Gateway, path: str, method: str
+) -> None:
+    origin = {"Origin": "https://customer.example", "Access-Control-Request-Method": method}
+    preflight = gateway.handle("OPTIONS", path, {**origin, "Access-Control-Request-Headers": "content-type"}, b"")
+    assert preflight.status == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert set(preflight.headers["Access-Control-Allow-Methods"].split(",")) == {method, "OPTIONS"}
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"].split(",")
+    # The refusal of a bad body is readable by the page too (else it sees only a network error).
+    refused = gateway.handle(method, path, {**origin, "Content-Type": "application/json"}, b"{}")
+    assert refused.status == 400 and refused.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_routes_that_take_an_api_key_answer_no_other_origin(gateway: Gateway, token: str) -> None:
+    preflight = gateway.handle("OPTIONS", "/videos", {"Origin": "https://customer.example"}, b"")
+    assert "Access-Control-Allow-Origin" not in preflight.headers and preflight.status != 200
+    listed = call(gateway, "GET", "/videos", f"Bearer {token}")
+    assert listed.status == 200 and "Access-Control-Allow-Origin" not in listed.headers
+
+
+def test_only_a_route_without_credentials_may_answer_any_origin() -> None:
+    declare = endpoint(Blueprint(__name__), "/videos", "GET", permission=Permission.READ, cross_origin=True)
+    with pytest.raises(ValueError, match="only routes that take no API key"):
+        declare(lambda call: None)

@@ -25,8 +25,8 @@ SCRIPT = Path(__file__).resolve().parent / "assets" / "analytics.js"
 BEACON_ACCESS = (TABLE_READ, TABLE_INDEX_READ, TABLE_WRITE, ANALYTICS_STREAM_PUT)
 # navigator.sendBeacon sends text/plain (no CORS preflight); players posting JSON send application/json.
 BEACON_TYPES = ("application/json", "text/plain")
-# Beacons come from pages on any origin; the answer carries nothing to protect.
-OPEN = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+# Beacons come from pages on any origin (`cross_origin`); no answer may be cached.
+NO_STORE = {"Cache-Control": "no-store"}
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -53,12 +53,13 @@ def get_beacon_script(call: Call) -> Any:
     response="BeaconReceipt",
     errors=(404, 429),
     tag=TAG,
+    cross_origin=True,
 )
 def post_beacon(call: Call) -> Any:
     """Videoplane: a player's playback session events (impression, play, heartbeats, ...)"""
     beacon = _parsed(call, Beacon, "videoplane")
     accepted = _counted(lambda: wiring.beacon_service().collect(beacon, *_viewer(call)), "videoplane")
-    return Reply(body={"accepted": accepted}, headers=OPEN)
+    return Reply(body={"accepted": accepted}, headers=NO_STORE)
 
 
 @endpoint(
@@ -72,12 +73,13 @@ def post_beacon(call: Call) -> Any:
     response="WatchReceipt",
     errors=(404, 429),
     tag=TAG,
+    cross_origin=True,
 )
 def post_watch_beacon(call: Call) -> Any:
     """api.video's player-analytics v2 beacon (collector.api.video/watch)"""
     beacon = _parsed(call, WatchBeacon, "api.video-v2")
     _counted(lambda: wiring.beacon_service().collect_watch(beacon, *_viewer(call)), "api.video-v2")
-    return Reply(body={"session": beacon.sid}, headers=OPEN)
+    return Reply(body={"session": beacon.sid}, headers=NO_STORE)
 
 
 def _viewer(call: Call) -> tuple[str, str]:

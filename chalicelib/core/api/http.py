@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, TypeVar
 
-from chalice import Blueprint, Response
-from chalice.app import ChaliceAuthorizer, Request
+from chalice import Blueprint, CORSConfig, Response
+from chalice.app import ChaliceAuthorizer, Request, RouteEntry
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import wiring
@@ -38,6 +38,11 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 MAX_JSON_BODY_BYTES = 1_048_576
+# The public routes a browser calls from any page (join tokens, beacons): their credential is in
+# the body, so nothing is sent or exposed that a foreign origin could abuse. A JSON body makes the
+# browser ask first (the preflight), which API Gateway answers itself (infra/api.py) as does the
+# devstack's gateway.
+ANY_ORIGIN = CORSConfig(allow_origin="*", max_age=600)
 
 
 @dataclass
@@ -151,6 +156,7 @@ def endpoint(
     tag: str | None = None,
     render_error: Callable[[DomainError, dict[str, str]], Response] = problem_response,
     error_response: str | None = None,
+    cross_origin: bool = False,
 ) -> Callable[[View], View]:
     """Registers a view. `permission=None` means the route takes no credentials.
 
@@ -162,6 +168,8 @@ def endpoint(
     them in api.video's envelope), api.video's `operation_id` where it has the operation, and a
     `summary` (else the view's docstring), `errors` it answers beyond those its shape implies, and
     a `tag` (else the path's first segment).
+    `cross_origin`: pages on any origin may call it (CORS), for the public routes a browser calls
+    with a credential in the body (join tokens, beacons), never one that takes an API key.
     `render_error` answers a refusal (else api.video's problem JSON): a facade of another API
     (`/enablex/v2/…`) answers in that API's error shape, `error_response` names its model."""
 
@@ -214,14 +222,40 @@ def endpoint(
             tag=tag,
             error_response=error_response,
         )
-        kwargs: dict[str, Any] = {"methods": [method], "content_types": list(content_types)}
-        if authorizer is not None:
-            kwargs["authorizer"] = authorizer
-        bp.route(path, **kwargs)(handler)
+        bp.route(path, **_route_options(method, content_types, authorizer, cross_origin, permission, path))(handler)
         declare(view.__name__, (*uses, *(AUTHENTICATED if permission is not None else ())))
         return view
 
     return decorate
+
+
+def cors_preflight(route_methods: Mapping[str, RouteEntry]) -> dict[str, str] | None:
+    """The headers of a path's CORS preflight, answered by API Gateway itself (a mock integration,
+    as infra/api.py builds it and the devstack's gateway plays it) when one of the path's methods
+    allows other origins; else None."""
+    allowed = [m for m, entry in route_methods.items() if entry.cors is not None]
+    if not allowed:
+        return None
+    headers = route_methods[allowed[0]].cors.get_access_control_headers()
+    return {"Access-Control-Allow-Methods": ",".join([*allowed, "OPTIONS"]), **headers}
+
+
+def _route_options(
+    method: str,
+    content_types: tuple[str, ...],
+    authorizer: ChaliceAuthorizer | None,
+    cross_origin: bool,
+    permission: Permission | None,
+    path: str,
+) -> dict[str, Any]:
+    options: dict[str, Any] = {"methods": [method], "content_types": list(content_types)}
+    if authorizer is not None:
+        options["authorizer"] = authorizer
+    if cross_origin:
+        if permission is not None:
+            raise ValueError(f"{method} {path}: only routes that take no API key answer any origin")
+        options["cors"] = ANY_ORIGIN
+    return options
 
 
 def _summary(view: View) -> str:

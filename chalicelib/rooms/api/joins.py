@@ -27,6 +27,7 @@ bp = Blueprint(__name__)
     response="Admission",
     errors=(401, 403, 409),
     tag="rooms",
+    cross_origin=True,
 )
 def join_room(call: Call) -> Any:
     """Exchange a join token for the room's media credentials (IVS participant token, WHIP URL)."""
@@ -43,6 +44,7 @@ def join_room(call: Call) -> Any:
     body=StatsReport,
     errors=(401, 429),
     tag="rooms",
+    cross_origin=True,
 )
 def report_join_stats(call: Call) -> Any:
     """Report one interval of a participant's media figures (WebRTC getStats()) with the join's stats token."""
