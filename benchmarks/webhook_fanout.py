@@ -298,6 +298,7 @@ class Result:
     waited_out: bool
     stages: Stages | None
     cpu_busy: float  # devstack CPU seconds per wall second from first state change to the end of waiting
+    emulator_busy: float  # the same for the AWS emulator (moto), the devstack's child process
     raw_idle: Stats
     raw_after: Stats
     devstack: str = ""
@@ -362,6 +363,7 @@ class Result:
             "",
             f"devstack process CPU while the pipeline ran: {self.cpu_busy:.2f} CPU-seconds per second "
             "(one process, one GIL: about 1.0 means saturated)",
+            f"AWS emulator CPU meanwhile: {self.emulator_busy:.2f} CPU-seconds per second (its own process and GIL)",
             f"raw GetItem round trip to the emulator, idle: before {self.raw_idle.p50 * 1000:.1f} ms p50 / "
             f"{self.raw_idle.p95 * 1000:.1f} ms p95; after {self.raw_after.p50 * 1000:.1f} ms p50 / "
             f"{self.raw_after.p95 * 1000:.1f} ms p95",
@@ -384,7 +386,7 @@ def run(stack: Devstack, events: int, subscriptions: int, wait_seconds: float, b
             _expect(response, 201)
             receiver.secret, receiver.webhook_id = response.json()["signatureSecret"], response.json()["webhookId"]
         log(f"{subscriptions} receivers registered; creating {events} videos")
-        started, cpu_start = time.monotonic(), stack.cpu_seconds()
+        started, cpu_start, emulator_start = time.monotonic(), stack.cpu_seconds(), stack.emulator_cpu_seconds()
         changes = produce(stack, events, CLIENT_THREADS, started + budget * PRODUCE_SHARE)
         produce_seconds = time.monotonic() - started
         expected = len(changes) * subscriptions
@@ -396,7 +398,9 @@ def run(stack: Devstack, events: int, subscriptions: int, wait_seconds: float, b
                 break
             time.sleep(0.1)
         received = sum(len(r.receipts) for r in receivers)
-        cpu_busy = (stack.cpu_seconds() - cpu_start) / (time.monotonic() - started)
+        busy_seconds = time.monotonic() - started
+        cpu_busy = (stack.cpu_seconds() - cpu_start) / busy_seconds
+        emulator_busy = (stack.emulator_cpu_seconds() - emulator_start) / busy_seconds
         log(f"{received} of {expected} verified receipts")
         time.sleep(0.5)  # late duplicates
         latencies: list[float] = []
@@ -434,6 +438,7 @@ def run(stack: Devstack, events: int, subscriptions: int, wait_seconds: float, b
             waited_out=received < expected,
             stages=stages(stack, changes, by_delivery),
             cpu_busy=cpu_busy,
+            emulator_busy=emulator_busy,
             raw_idle=raw_idle,
             raw_after=raw_after,
         )
