@@ -12,7 +12,7 @@ from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.observability import logger
 from chalicelib.live.domain import event_plane, live_events
 from chalicelib.live.domain.event_plane import Outcome
-from chalicelib.live.domain.live_events import LiveEvent
+from chalicelib.live.domain.live_events import LiveEvent, LiveEventState
 from chalicelib.live.ports import LiveEventChannels, LiveEventRepository, LiveEventTimers
 from chalicelib.live.services.live_events import LiveEventService
 
@@ -92,6 +92,11 @@ class LiveEventPlaneService:
         try:
             event = self.lifecycle.find(project_id, live_event_id)
         except NotFound:
+            return
+        if event.state is LiveEventState.ARMED and due_at == event.schedule.arm_time:
+            # The arming timer again (its first delivery failed after the event was stored armed):
+            # the channel may not have started; arm starts it when it is IDLE.
+            self.lifecycle.arm(None, project_id, live_event_id)
             return
         if live_events.next_due(event) != due_at:
             return
