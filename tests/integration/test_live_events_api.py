@@ -481,7 +481,8 @@ def test_a_channel_is_stored_before_it_starts_so_its_first_reports_find_the_even
 def test_a_retried_arm_starts_the_channel_a_failed_start_left_idle(
     plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
 ) -> None:
-    event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
+    stream = create_live_stream(tenant)
+    event = create_event(tenant, stream["liveStreamId"], schedule=schedule(start_in=timedelta(minutes=1)))
     path = f"/live-events/{event['liveEventId']}"
 
     def busy(started: LiveEvent) -> None:
@@ -533,7 +534,9 @@ def test_the_schedule_arms_a_due_event_without_a_human(
     assert waiting() == before + 1  # and sets no timer again
 
 
-def test_a_premiere_plays_a_videos_uploaded_source(medialive: FakeChannels, tenant: ApiClient) -> None:
+def test_a_premiere_plays_a_videos_uploaded_source(
+    medialive: FakeChannels, tenant: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     video_id = create_video(tenant, "Keynote")
     body = {"name": "Premiere", "videoId": video_id, "schedule": schedule()}
     missing = tenant.call("POST", "/live-events", body)
@@ -552,3 +555,13 @@ def test_a_premiere_plays_a_videos_uploaded_source(medialive: FakeChannels, tena
     assert armed["state"] == "armed" and armed["ingest"] == {}  # a file: nothing to push to
     refused = tenant.call("POST", f"/live-events/{event['liveEventId']}/route", {"mode": "backup"})
     assert refused.status_code == 409
+    # Its channel is made but starts at startAt, by a timer: a running channel plays its file at once.
+    assert medialive.armed == [event["liveEventId"]] and medialive.started == []
+    start = datetime.fromisoformat(event["schedule"]["startAt"])
+    plane_service = wiring.live_event_plane_service()
+    plane_service.on_timer(tenant.project_id, event["liveEventId"], start)  # early: set again, nothing started
+    assert medialive.started == []
+    for service in (plane_service, plane_service.lifecycle):
+        monkeypatch.setattr(service, "clock", lambda: start + timedelta(seconds=1))
+    plane_service.on_timer(tenant.project_id, event["liveEventId"], start)
+    assert medialive.started == [event["liveEventId"]]
