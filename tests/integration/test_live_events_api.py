@@ -541,6 +541,10 @@ def test_a_premiere_plays_a_videos_uploaded_source(
     body = {"name": "Premiere", "videoId": video_id, "schedule": schedule()}
     missing = tenant.call("POST", "/live-events", body)
     assert missing.status_code == 400 and missing.json_body["name"] == "videoId"  # no source uploaded yet
+    # Every upload lands at its video's source (docs/live.md): a premiere names the video, never an S3 URL.
+    url = f"s3://{os.environ[resources.UPLOADS_BUCKET.env]}/sources/{tenant.project_id}/{video_id}"
+    by_url = tenant.call("POST", "/live-events", {"name": "Premiere", "sourceUrl": url, "schedule": schedule()})
+    assert by_url.status_code == 400 and "sourceUrl" in json.dumps(by_url.json_body)
     boto3.client("s3").put_object(
         Bucket=os.environ[resources.UPLOADS_BUCKET.env], Key=f"sources/{tenant.project_id}/{video_id}", Body=b"mp4"
     )
