@@ -258,6 +258,24 @@ def test_releasing_stops_and_deletes_the_channel_then_its_inputs_and_group() -> 
         stubber.assert_no_pending_responses()
 
 
+def test_a_release_racing_another_waits_for_its_delete_and_deletes_no_channel_twice() -> None:
+    """The API's end and the consumer's (MediaLive's IDLE after the stop) release the same channel."""
+    live = event(backup=None)
+    api = client()
+    channel = {"Id": "7", "Arn": CHANNEL_ARN, "Name": f"videoplane-{live.live_event_id}-channel", "State": "RUNNING"}
+    with Stubber(api) as stubber:
+        checked(stubber, "ListChannels", {"Channels": [channel]}, {"MaxResults": 100})
+        checked(stubber, "DescribeChannel", {"State": "RUNNING"}, {"ChannelId": "7"})
+        checked(stubber, "StopChannel", {"State": "STOPPING"}, {"ChannelId": "7"})
+        checked(stubber, "DescribeChannel", {"State": "DELETING"}, {"ChannelId": "7"})  # the other one's delete
+        checked(stubber, "DescribeChannel", {"State": "DELETED"}, {"ChannelId": "7"})
+        for _ in ("primary", "backup", "file"):
+            checked(stubber, "ListInputs", {"Inputs": []}, {"MaxResults": 100})
+        checked(stubber, "ListInputSecurityGroups", {"InputSecurityGroups": []}, {"MaxResults": 100})
+        MediaLiveChannels(api, SETTINGS, sleep=lambda s: None).release(live)
+        stubber.assert_no_pending_responses()
+
+
 def test_releasing_what_is_gone_does_nothing() -> None:
     live = event()
     api = client()

@@ -419,10 +419,14 @@ class MediaLiveChannels:
 
     def _stop_and_delete(self, channel_id: str) -> None:
         try:
-            state = self._await_state(channel_id, until={"IDLE", "RUNNING", "DELETED", "CREATE_FAILED"})
+            gone = {"DELETING", "DELETED"}
+            state = self._await_state(channel_id, until={"IDLE", "RUNNING", "CREATE_FAILED", *gone})
             if state == "RUNNING":
                 self._call("stop_channel", ChannelId=channel_id)
-                state = self._await_state(channel_id, until={"IDLE"})
+                state = self._await_state(channel_id, until={"IDLE", *gone})
+            if state == "DELETING":
+                # Another release got there first (the API's end and the consumer's, after IDLE).
+                state = self._await_state(channel_id, until={"DELETED"})
             if state != "DELETED":
                 self._call("delete_channel", ChannelId=channel_id)
                 # Inputs can be deleted once no channel holds them.
