@@ -119,6 +119,8 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         live_plane.rtmps_port,
         live_plane.srt_port,
         _port_of(medialive_plane.url),
+        # Its push inputs' listeners (a pool taken at start): an ingest URL must not push into an event.
+        *medialive_plane.listener_ports(),
     }
     os.environ[resources.LOOPBACK_DENY_PORTS_ENV] = ",".join(str(p) for p in sorted(own_ports))
     from chalicelib.core import wiring

@@ -18,7 +18,8 @@ leave the lists.
 
 Inputs
 - RTMP_PUSH: `Destinations=[{StreamName: "app/key"}]`; DescribeInput answers
-  `rtmp://127.0.0.1:<port>/app/key`, one port per input kept across restarts. The encoder must push
+  `rtmp://127.0.0.1:<port>/app/key`, one port per input (from a pool of INPUT_PORTS taken at start,
+  `listener_ports()`, which the devstack denies to loopback URLs) kept across restarts. The encoder must push
   while the channel runs (as on MediaLive); ffmpeg listens on that port (`-listen 1`, research B2)
   and is started again whenever a publisher leaves.
 - SRT_LISTENER: `SrtSettings.SrtListenerSettings {MinimumLatency, Decryption {Algorithm,
@@ -139,6 +140,8 @@ DEFAULT_INDEX_SEGMENTS = 10
 DEFAULT_KEEP_SEGMENTS = 21
 TICK_SECONDS = 0.1
 START_SECONDS = 2.0
+# Push inputs at once (two per managed live event): the size of the listener port pool.
+INPUT_PORTS = 64
 RESTART_PAUSE_SECONDS = 0.2
 STOP_TIMEOUT_SECONDS = 5.0
 PACKET_LOSS_SHARE = 0.05
@@ -163,10 +166,32 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
+def bindable(port: int, kind: int) -> bool:
     with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def reserve_ports(count: int) -> tuple[int, ...]:
+    """`count` distinct loopback ports free now for TCP (RTMP) and UDP (SRT): held open together
+    while they are picked, so no two are the same."""
+    held: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        while len(ports) < count and len(held) < count * 4:
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(probe)
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if bindable(port, socket.SOCK_DGRAM):
+                ports.append(port)
+    finally:
+        for probe in held:
+            probe.close()
+    return tuple(ports)
 
 
 def s3_location(url: str) -> tuple[str, str]:
@@ -790,6 +815,7 @@ class MediaLivePlane(JsonApiPlane):
         mount: Callable[[str, Path], None] | None = None,
         metrics_seconds: float = 5.0,
         start_seconds: float = START_SECONDS,
+        input_ports: int = INPUT_PORTS,
         region: str = REGION,
         account: str = ACCOUNT,
     ) -> None:
@@ -812,6 +838,9 @@ class MediaLivePlane(JsonApiPlane):
         self.runs: dict[str, ChannelRun] = {}
         # ListAlerts: each channel's alerts by id, set and cleared (in memory, as MediaLive keeps them briefly).
         self.alert_log: dict[str, dict[str, dict[str, Any]]] = {}
+        # Push inputs listen on ports of a pool taken now, so the devstack can deny them all to the
+        # loopback allowance of ingest and webhook URLs before any input exists (listener_ports).
+        self.input_ports = reserve_ports(input_ports)
         http = {name: self._model.operation_model(name).http for name in self._model.operation_names}
         self._templates = [(h["method"], _template(h["requestUri"]), name) for name, h in http.items()]
 
@@ -838,6 +867,23 @@ class MediaLivePlane(JsonApiPlane):
             "schedules": self.schedules,
             "requestIds": self.request_ids,
         }
+
+    def listener_ports(self) -> frozenset[int]:
+        """Every port a push input listens on or may: the pool, and restored inputs' own."""
+        return frozenset(self.input_ports) | {int(port) for port in self._ports_in_use()}
+
+    def _ports_in_use(self) -> set[int]:
+        return {int(i["_port"]) for i in self.inputs.values() if "_port" in i and i.get("State") != "DELETED"}
+
+    def _input_port(self, kind: int) -> int:
+        in_use = self._ports_in_use()
+        for port in self.input_ports:
+            if port not in in_use and bindable(port, kind):
+                return port
+        raise PlaneError(
+            "UnprocessableEntityException",
+            f"The devstack's MediaLive plane has no free input port ({len(self.input_ports)} push inputs at most).",
+        )
 
     def stop(self) -> None:
         for run in list(self.runs.values()):
@@ -1090,7 +1136,7 @@ class MediaLivePlane(JsonApiPlane):
                 raise PlaneError(
                     "BadRequestException", "RTMP_PUSH takes 1 or 2 Destinations of StreamName app/instance."
                 )
-            port = free_port()
+            port = self._input_port(socket.SOCK_STREAM)
             source["_port"] = port
             source["InputClass"] = "STANDARD" if len(destinations) == 2 else "SINGLE_PIPELINE"
             source["Destinations"] = [
@@ -1104,7 +1150,7 @@ class MediaLivePlane(JsonApiPlane):
             settings = params.get("SrtSettings", {}).get("SrtListenerSettings")
             if settings is None:
                 raise PlaneError("BadRequestException", "SRT_LISTENER takes SrtSettings.SrtListenerSettings.")
-            port = free_port(socket.SOCK_DGRAM)
+            port = self._input_port(socket.SOCK_DGRAM)
             source["_port"] = port
             source["SrtSettings"] = {"SrtListenerSettings": settings}
             source["Destinations"] = [{"Ip": "127.0.0.1", "Port": str(port), "Url": f"srt://127.0.0.1:{port}"}]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -18,8 +19,12 @@ from chalicelib.core import resources
 from infra import functions
 from infra.api import Api
 from infra.consumers import Consumers
+from infra.live_event_srt import LiveEventSrtSecret
 from infra.model import FunctionSpec, camel
 from infra.relays import RELAYS_CONTEXT, RestreamRelays
+
+# The context of managed live events (chalicelib.live), whose SRT routes need the passphrase secret.
+LIVE_EVENTS_CONTEXT = "live"
 
 
 def stack_id(context: str) -> str:
@@ -37,6 +42,7 @@ class ContextStack(cdk.NestedStack):
         runtime: functions.Runtime,
         api: Api,
         shared_queues: MutableMapping[str, sqs.Queue],
+        medialive_role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, stack_id(context), description=f"Videoplane {context}: its functions and routes")
         self.context = context
@@ -47,6 +53,9 @@ class ContextStack(cdk.NestedStack):
             reports = shared_queues[resources.LIVE_EVENTS_QUEUE.name]
             relays = RestreamRelays(self, "RestreamRelays", report_queue=reports)
             runtime = relays.runtime(runtime)
+        if context == LIVE_EVENTS_CONTEXT and medialive_role is not None:
+            # Managed live events' SRT passphrase (infra.live_event_srt): MediaLive reads it.
+            runtime = LiveEventSrtSecret(self, "LiveEventSrt", medialive_role=medialive_role).runtime(runtime)
         self.functions = {spec.name: functions.build(self, spec, runtime) for spec in self.specs}
         if relays is not None:
             relays.acknowledge_users(self.functions, runtime)

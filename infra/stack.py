@@ -94,6 +94,7 @@ class VideoplaneStack(SharedStack):
                 runtime=self.runtime,
                 api=self.api,
                 shared_queues=self.queues,
+                medialive_role=self.service_roles[resources.MEDIALIVE_ROLE.name],
             )
             if context == ANALYTICS_CONTEXT:
                 self.event_store = EventStore(

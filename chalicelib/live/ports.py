@@ -120,8 +120,12 @@ class LiveEventChannels(Protocol):
     """MediaLive: one channel, its push (or file) inputs and their security group per event. Every
     call is idempotent: names and tags carry the event id and are looked up before anything is made."""
 
-    def arm(self, event: LiveEvent) -> ChannelResources:
-        """Creates what is missing and starts the channel."""
+    def create(self, event: LiveEvent) -> ChannelResources:
+        """Creates what is missing, up to the channel, without starting it."""
+        ...
+
+    def start(self, event: LiveEvent) -> None:
+        """Starts the event's stored channel when it is IDLE (a starting or running one is left alone)."""
         ...
 
     def release(self, event: LiveEvent) -> None:

@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from devstack.loopback import PlaneError
 from devstack.medialiveplane import ALERT, INPUT_CHANGE, ChannelRun, Fault, MediaLivePlane
 
 
@@ -212,3 +215,24 @@ def test_a_repeated_request_id_creates_once(tmp_path: Path) -> None:
     first = plane.invoke("CreateInput", request)[1]["Input"]["Id"]
     again = plane.invoke("CreateInput", request)[1]["Input"]["Id"]
     assert first == again and len(plane.inputs) == 1
+
+
+def test_push_inputs_listen_only_on_ports_the_plane_lists_before_they_exist(tmp_path: Path) -> None:
+    """The devstack denies `listener_ports()` (taken at start) to loopback ingest and webhook URLs, so
+    no input made later may listen elsewhere; a full pool refuses the input."""
+    plane = MediaLivePlane("ffmpeg", tmp_path, input_ports=3)
+    listed = plane.listener_ports()
+    assert len(listed) == 3
+    group = plane.invoke("CreateInputSecurityGroup", {"WhitelistRules": [{"Cidr": "127.0.0.1/32"}]})[1]
+    pushed = {"InputSecurityGroups": [group["SecurityGroup"]["Id"]]}
+    rtmp = {**pushed, "Type": "RTMP_PUSH", "Destinations": [{"StreamName": "app/key"}]}
+    srt = {**pushed, "Type": "SRT_LISTENER", "SrtSettings": {"SrtListenerSettings": {"MinimumLatency": 2000}}}
+    made = [plane.invoke("CreateInput", request)[1]["Input"] for request in (rtmp, srt, rtmp)]
+    ports = [int(i["Destinations"][0]["Port"]) for i in made]
+    assert len(set(ports)) == 3 and set(ports) == listed == plane.listener_ports()
+    with pytest.raises(PlaneError) as full:
+        plane.invoke("CreateInput", rtmp)
+    assert full.value.code == "UnprocessableEntityException"  # the pool is used up
+    plane.invoke("DeleteInput", {"InputId": made[0]["Id"]})
+    again = plane.invoke("CreateInput", rtmp)[1]["Input"]
+    assert int(again["Destinations"][0]["Port"]) == ports[0]  # a deleted input's port is taken again

@@ -487,7 +487,9 @@ def test_the_apps_adapter_arms_and_releases_an_event_on_the_plane(stack: Stack) 
     )
     channels = MediaLiveChannels(stack.medialive, settings, sleep=time.sleep)
 
-    armed = channels.arm(event)
+    armed = channels.create(event)
+    assert stack.medialive.describe_channel(ChannelId=armed.channel_id)["State"] in ("CREATING", "IDLE")
+    channels.start(event.model_copy(update={"channel": armed}))
 
     described = stack.medialive.describe_channel(ChannelId=armed.channel_id)
     assert described["State"] in ("STARTING", "RUNNING")
@@ -496,7 +498,7 @@ def test_the_apps_adapter_arms_and_releases_an_event_on_the_plane(stack: Stack) 
     failover = described["InputAttachments"][0]["AutomaticInputFailoverSettings"]
     assert failover["SecondaryInputId"] == armed.input_ids[1]
     wait_for(lambda: stack.medialive.describe_channel(ChannelId=armed.channel_id)["State"] == "RUNNING")
-    assert channels.arm(event).channel_id == armed.channel_id  # a retried arm makes nothing twice
+    assert channels.create(event).channel_id == armed.channel_id  # a retried arm makes nothing twice
 
     channels.release(event)
 

@@ -28,6 +28,7 @@ from infra.analytics import CATALOG as ANALYTICS_CATALOG
 from infra.analytics import STREAM as ANALYTICS_STREAM
 from infra.analytics import WORKGROUP as ANALYTICS_WORKGROUP
 from infra.api import DIRECT_UPLOAD_METADATA
+from infra.context_stack import LIVE_EVENTS_CONTEXT
 from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, MEDIALIVE, UNSCOPED_ACTIONS
 from infra.model import UnsupportedByInfra, plan
 from infra.relays import RELAY_ROLES, RELAYS, RELAYS_CONTEXT
@@ -73,9 +74,10 @@ def only(items: Mapping[str, Any]) -> tuple[str, Any]:
 
 def secret(template: Template, construct_id: str) -> tuple[str, Any]:
     """The secret of that construct id: SigningKeys (access tokens), PlaybackSessionKeys,
-    CdnOriginSecret or LivePlaybackKeySecret."""
+    CdnOriginSecret or LivePlaybackKeySecret; besides them only the live context's LiveEventSrtPassphrase
+    (tests/infra/test_live_event_srt.py)."""
     secrets = of_type(template, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 4, sorted(secrets)
+    assert len([k for k in secrets if not k.startswith("LiveEventSrt")]) == 4, sorted(secrets)
     return only({k: v for k, v in secrets.items() if k.startswith(construct_id)})
 
 
@@ -509,6 +511,9 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
         variables = dict(properties["Environment"]["Variables"])
         relays = variables.pop(resources.LIVE_RELAYS_ENV, None)
         assert (relays is not None) == (specs[name].context == RELAYS_CONTEXT), name
+        # Live events' SRT passphrase secret: the live functions' (tests/infra/test_live_event_srt.py).
+        srt = variables.pop(resources.LIVE_EVENT_SRT_SECRET_ENV, None)
+        assert (srt is not None) == (specs[name].context == LIVE_EVENTS_CONTEXT), name
         assert relays is None or {relays_task_id, relays_cluster_id} <= referenced_ids(relays), name
         assert properties["Handler"] == specs[name].handler
         assert properties["Runtime"] == settings.RUNTIME

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from chalicelib.core import wiring as core_wiring
 from chalicelib.core.domain.access import Role
 from chalicelib.live import wiring
 from chalicelib.live.consumers.live_events import track_live_events
-from chalicelib.live.domain.errors import ChannelRefused
+from chalicelib.live.domain.errors import ChannelRefused, ChannelUnavailable
 from chalicelib.live.domain.live_events import ChannelResources, Ingest, LiveEvent, RouteName
 from chalicelib.platform import wiring as platform_wiring
 from chalicelib.platform.services.projects import KeyCreation
@@ -112,16 +112,18 @@ def test_another_project_sees_404_for_templates(tenant: ApiClient, other_tenant:
 
 
 class FakeChannels:
-    """MediaLive at the adapter boundary (the LiveEventChannels port): what was armed, released and
-    switched, and a refusal on demand."""
+    """MediaLive at the adapter boundary (the LiveEventChannels port): what was armed (created),
+    started, released and switched, a refusal on demand, and what happens while a channel starts."""
 
     def __init__(self) -> None:
         self.armed: list[str] = []
+        self.started: list[str] = []
+        self.on_start: Callable[[LiveEvent], None] = lambda event: None
         self.released: list[str] = []
         self.switched: list[tuple[str, RouteName]] = []
         self.refuse: str | None = None
 
-    def arm(self, event: LiveEvent) -> ChannelResources:
+    def create(self, event: LiveEvent) -> ChannelResources:
         if self.refuse:
             raise ChannelRefused(detail=self.refuse)
         self.armed.append(event.live_event_id)
@@ -142,6 +144,10 @@ class FakeChannels:
             ingest=ingest,
             playback_url=f"https://media.example/live-events/{event.live_event_id}/index.m3u8",
         )
+
+    def start(self, event: LiveEvent) -> None:
+        self.started.append(event.live_event_id)
+        self.on_start(event)
 
     def release(self, event: LiveEvent) -> None:
         self.released.append(event.live_event_id)
@@ -443,6 +449,56 @@ def test_medialive_reports_make_the_event_live_fail_over_and_end(
     assert {"request", "transition", "health", "failover"} <= set(kinds)
 
 
+def test_a_channel_is_stored_before_it_starts_so_its_first_reports_find_the_event(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    """The arming race: MediaLive reports a channel as soon as it starts (on AWS within seconds). Those
+    reports are matched by the channel's ARN, so it must be stored before StartChannel is called."""
+    event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
+    arn = f"arn:aws:medialive:us-east-1:123456789012:channel:{event['liveEventId']}"  # FakeChannels' ARN
+    drain(resources.LIVE_EVENT_CHANNELS_QUEUE)
+    applied: list[bool] = []
+
+    def running_at_once(started: LiveEvent) -> None:
+        report = medialive_event("MediaLive Channel State Change", arn, 1, state="RUNNING", message="started")
+        message = {
+            "id": f"race-{started.live_event_id}", "source": report["Source"], "detail-type": report["DetailType"],
+            "time": report["Time"].isoformat(), "resources": report["Resources"],
+            "detail": json.loads(report["Detail"]),
+        }  # fmt: skip
+        applied.append(wiring.live_event_plane_service().on_plane_event(message))
+
+    medialive.on_start = running_at_once
+    path = f"/live-events/{event['liveEventId']}"
+    assert tenant.call("POST", f"{path}/arm").status_code == 200
+    assert applied == [True]
+    assert tenant.call("GET", path).json_body["state"] == "live"
+    # A retried arm of the armed (or live) event makes nothing again; a live one is not restarted.
+    assert tenant.call("POST", f"{path}/arm").status_code == 200
+    assert medialive.armed == [event["liveEventId"]] and medialive.started == [event["liveEventId"]]
+
+
+def test_a_retried_arm_starts_the_channel_a_failed_start_left_idle(
+    plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
+) -> None:
+    stream = create_live_stream(tenant)
+    event = create_event(tenant, stream["liveStreamId"], schedule=schedule(start_in=timedelta(minutes=1)))
+    path = f"/live-events/{event['liveEventId']}"
+
+    def busy(started: LiveEvent) -> None:
+        raise ChannelUnavailable()
+
+    medialive.on_start = busy
+    assert tenant.call("POST", f"{path}/arm").status_code == 503
+    assert tenant.call("GET", path).json_body["state"] == "armed"  # stored, with its channel
+    medialive.on_start = lambda started: None
+    # The schedule's arming timer, delivered again after the failure, starts it too.
+    due = datetime.fromisoformat(event["schedule"]["armAt"])
+    wiring.live_event_plane_service().on_timer(tenant.project_id, event["liveEventId"], due)
+    assert tenant.call("POST", f"{path}/arm").status_code == 200
+    assert medialive.armed == [event["liveEventId"]] and medialive.started == [event["liveEventId"]] * 3
+
+
 def test_the_schedule_arms_a_due_event_without_a_human(
     plane: IvsPlane, medialive: FakeChannels, tenant: ApiClient
 ) -> None:
@@ -478,11 +534,17 @@ def test_the_schedule_arms_a_due_event_without_a_human(
     assert waiting() == before + 1  # and sets no timer again
 
 
-def test_a_premiere_plays_a_videos_uploaded_source(medialive: FakeChannels, tenant: ApiClient) -> None:
+def test_a_premiere_plays_a_videos_uploaded_source(
+    medialive: FakeChannels, tenant: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     video_id = create_video(tenant, "Keynote")
     body = {"name": "Premiere", "videoId": video_id, "schedule": schedule()}
     missing = tenant.call("POST", "/live-events", body)
     assert missing.status_code == 400 and missing.json_body["name"] == "videoId"  # no source uploaded yet
+    # Every upload lands at its video's source (docs/live.md): a premiere names the video, never an S3 URL.
+    url = f"s3://{os.environ[resources.UPLOADS_BUCKET.env]}/sources/{tenant.project_id}/{video_id}"
+    by_url = tenant.call("POST", "/live-events", {"name": "Premiere", "sourceUrl": url, "schedule": schedule()})
+    assert by_url.status_code == 400 and "sourceUrl" in json.dumps(by_url.json_body)
     boto3.client("s3").put_object(
         Bucket=os.environ[resources.UPLOADS_BUCKET.env], Key=f"sources/{tenant.project_id}/{video_id}", Body=b"mp4"
     )
@@ -497,3 +559,13 @@ def test_a_premiere_plays_a_videos_uploaded_source(medialive: FakeChannels, tena
     assert armed["state"] == "armed" and armed["ingest"] == {}  # a file: nothing to push to
     refused = tenant.call("POST", f"/live-events/{event['liveEventId']}/route", {"mode": "backup"})
     assert refused.status_code == 409
+    # Its channel is made but starts at startAt, by a timer: a running channel plays its file at once.
+    assert medialive.armed == [event["liveEventId"]] and medialive.started == []
+    start = datetime.fromisoformat(event["schedule"]["startAt"])
+    plane_service = wiring.live_event_plane_service()
+    plane_service.on_timer(tenant.project_id, event["liveEventId"], start)  # early: set again, nothing started
+    assert medialive.started == []
+    for service in (plane_service, plane_service.lifecycle):
+        monkeypatch.setattr(service, "clock", lambda: start + timedelta(seconds=1))
+    plane_service.on_timer(tenant.project_id, event["liveEventId"], start)
+    assert medialive.started == [event["liveEventId"]]

@@ -92,9 +92,13 @@ def test_a_channel_that_ran_and_stopped_ends_the_event_in_any_order(order: tuple
     assert event.plane_state == "IDLE" and event.plane_state_at == T0 + timedelta(seconds=600)
 
 
-def test_a_running_channel_makes_the_event_live_once() -> None:
+def test_a_running_channel_makes_the_event_live_once_on_its_primary() -> None:
     event, announced = run(armed(), [CREATED_IDLE, RUNNING, RUNNING, CREATED_IDLE])
     assert event.state is LiveEventState.LIVE and announced == ["started"]
+    assert event.active_route is RouteName.PRIMARY and event.active_route_at == RUNNING.at
+    # Reported before it ran (events come in any order), the backup stays the active route.
+    switched, announced = run(armed(), [switch("backup", 40), RUNNING])
+    assert switched.active_route is RouteName.BACKUP and announced == ["failover:None->backup", "started"]
     assert [h.summary for h in event.history if h.kind.value == "transition"][-1] == "armed → live"
 
 
@@ -114,7 +118,8 @@ FAIL_OVER, FAIL_BACK = switch("backup", 100), switch("primary", 200)
         ([switch("primary", 40), FAIL_OVER, FAIL_BACK], RouteName.PRIMARY, ["primary->backup", "backup->primary"]),
         # The latest arrived first: the older switches it superseded are history, not announced.
         ([FAIL_BACK, FAIL_OVER, switch("primary", 40)], RouteName.PRIMARY, []),
-        ([FAIL_OVER, FAIL_OVER, switch("primary", 40)], RouteName.BACKUP, ["None->backup"]),
+        # A channel runs its primary from the start (no input change reports it).
+        ([FAIL_OVER, FAIL_OVER, switch("primary", 40)], RouteName.BACKUP, ["primary->backup"]),
         ([switch("primary", 40), switch("primary", 41)], RouteName.PRIMARY, []),
     ],
 )

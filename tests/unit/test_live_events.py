@@ -135,3 +135,10 @@ def test_due_times() -> None:
     assert live_events.due_to_end(draft, NOW + timedelta(hours=3)) and not live_events.due_to_end(draft, NOW)
     assert live_events.next_due(draft) == draft.schedule.arm_time
     assert live_events.next_due(event(S.LIVE)) == draft.schedule.end_at and live_events.next_due(event(S.ENDED)) is None
+
+
+def test_a_pushed_events_channel_starts_when_armed_a_premieres_at_its_start() -> None:
+    pushed = event(S.ARMED)
+    premiere = pushed.model_copy(update={"live_stream_id": None, "video_id": "vi1"})
+    assert live_events.due_to_start(pushed, NOW) and not live_events.due_to_start(premiere, NOW)
+    assert live_events.due_to_start(premiere, premiere.schedule.start_at)

@@ -141,7 +141,7 @@ def test_srt_routes_are_listeners_with_the_stacks_passphrase_secret() -> None:
         medialive.push_input_request(live, RouteName.BACKUP, "srt", "sg1", "")
 
 
-def test_arming_makes_what_is_missing_starts_the_channel_and_returns_the_ingest_urls() -> None:
+def test_arming_makes_what_is_missing_returns_the_ingest_urls_and_starts_the_stored_channel() -> None:
     live = event()
     api = client()
     names = {role: f"videoplane-{live.live_event_id}-{role}" for role in ("primary", "backup", "channel")}
@@ -159,13 +159,16 @@ def test_arming_makes_what_is_missing_starts_the_channel_and_returns_the_ingest_
         checked(
             stubber, "CreateChannel", {"Channel": {"Id": "1234567", "Arn": CHANNEL_ARN, "State": "CREATING"}}, request
         )
-        checked(stubber, "DescribeChannel", {"State": "CREATING"}, {"ChannelId": "1234567"})
-        checked(stubber, "DescribeChannel", {"State": "IDLE"}, {"ChannelId": "1234567"})
-        checked(stubber, "StartChannel", {"State": "STARTING"}, {"ChannelId": "1234567"})
         for input_id, route in (("111", "primary"), ("222", "backup")):
             url = f"rtmp://10.0.0.1:1935/{live.live_event_id}/{route}"
             checked(stubber, "DescribeInput", input_wire(input_id, names[route], url), {"InputId": input_id})
-        resources = MediaLiveChannels(api, SETTINGS, sleep=lambda s: None).arm(live)
+        channels = MediaLiveChannels(api, SETTINGS, sleep=lambda s: None)
+        resources = channels.create(live)
+        stubber.assert_no_pending_responses()  # nothing started: the service stores the channel first
+        checked(stubber, "DescribeChannel", {"State": "CREATING"}, {"ChannelId": "1234567"})
+        checked(stubber, "DescribeChannel", {"State": "IDLE"}, {"ChannelId": "1234567"})
+        checked(stubber, "StartChannel", {"State": "STARTING"}, {"ChannelId": "1234567"})
+        channels.start(live.model_copy(update={"channel": resources}))
         stubber.assert_no_pending_responses()
     assert resources.channel_id == "1234567" and resources.channel_arn == CHANNEL_ARN
     assert resources.input_ids == ("111", "222") and resources.input_security_group_id == "sg1"
@@ -193,9 +196,11 @@ def test_a_retried_arm_of_a_running_channel_creates_and_starts_nothing() -> None
         checked(stubber, "ListInputSecurityGroups", {"InputSecurityGroups": [group]}, {"MaxResults": 100})
         checked(stubber, "ListInputs", {"Inputs": [primary]}, {"MaxResults": 100})
         checked(stubber, "ListChannels", {"Channels": [channel]}, {"MaxResults": 100})
-        checked(stubber, "DescribeChannel", {"State": "RUNNING"}, {"ChannelId": "1234567"})
         checked(stubber, "DescribeInput", primary, {"InputId": "111"})
-        resources = MediaLiveChannels(api, SETTINGS, sleep=lambda s: None).arm(live)
+        channels = MediaLiveChannels(api, SETTINGS, sleep=lambda s: None)
+        resources = channels.create(live)
+        checked(stubber, "DescribeChannel", {"State": "RUNNING"}, {"ChannelId": "1234567"})
+        channels.start(live.model_copy(update={"channel": resources}))
         stubber.assert_no_pending_responses()
     assert resources.channel_id == "1234567" and len(resources.ingest) == 1
 
@@ -210,13 +215,15 @@ def test_a_premiere_arms_a_file_input_from_the_videos_source() -> None:
         checked(stubber, "ListChannels", {"Channels": []}, {"MaxResults": 100})
         request = medialive.create_channel_request(live, {"file": "333"}, SETTINGS)
         checked(stubber, "CreateChannel", {"Channel": {"Id": "7", "Arn": CHANNEL_ARN}}, request)
+        channels = MediaLiveChannels(api, SETTINGS, source_url=lambda e: url, sleep=lambda s: None)
+        resources = channels.create(live)
         checked(stubber, "DescribeChannel", {"State": "IDLE"}, {"ChannelId": "7"})
         checked(stubber, "StartChannel", {}, {"ChannelId": "7"})
-        resources = MediaLiveChannels(api, SETTINGS, source_url=lambda e: url, sleep=lambda s: None).arm(live)
+        channels.start(live.model_copy(update={"channel": resources}))
         stubber.assert_no_pending_responses()
     assert resources.ingest == () and resources.input_security_group_id is None
     with pytest.raises(ChannelRefused):
-        MediaLiveChannels(client(), SETTINGS).arm(live)  # no source: refused before any call
+        MediaLiveChannels(client(), SETTINGS).create(live)  # no source: refused before any call
 
 
 def test_releasing_stops_and_deletes_the_channel_then_its_inputs_and_group() -> None:
@@ -251,6 +258,24 @@ def test_releasing_stops_and_deletes_the_channel_then_its_inputs_and_group() -> 
         stubber.assert_no_pending_responses()
 
 
+def test_a_release_racing_another_waits_for_its_delete_and_deletes_no_channel_twice() -> None:
+    """The API's end and the consumer's (MediaLive's IDLE after the stop) release the same channel."""
+    live = event(backup=None)
+    api = client()
+    channel = {"Id": "7", "Arn": CHANNEL_ARN, "Name": f"videoplane-{live.live_event_id}-channel", "State": "RUNNING"}
+    with Stubber(api) as stubber:
+        checked(stubber, "ListChannels", {"Channels": [channel]}, {"MaxResults": 100})
+        checked(stubber, "DescribeChannel", {"State": "RUNNING"}, {"ChannelId": "7"})
+        checked(stubber, "StopChannel", {"State": "STOPPING"}, {"ChannelId": "7"})
+        checked(stubber, "DescribeChannel", {"State": "DELETING"}, {"ChannelId": "7"})  # the other one's delete
+        checked(stubber, "DescribeChannel", {"State": "DELETED"}, {"ChannelId": "7"})
+        for _ in ("primary", "backup", "file"):
+            checked(stubber, "ListInputs", {"Inputs": []}, {"MaxResults": 100})
+        checked(stubber, "ListInputSecurityGroups", {"InputSecurityGroups": []}, {"MaxResults": 100})
+        MediaLiveChannels(api, SETTINGS, sleep=lambda s: None).release(live)
+        stubber.assert_no_pending_responses()
+
+
 def test_releasing_what_is_gone_does_nothing() -> None:
     live = event()
     api = client()
@@ -281,22 +306,17 @@ def test_the_operators_switch_is_an_immediate_input_switch() -> None:
 def test_a_channel_that_never_becomes_idle_is_a_retry() -> None:
     live = event(backup=None)
     api = client()
-    channel = {"Id": "9", "Arn": CHANNEL_ARN, "Name": f"videoplane-{live.live_event_id}-channel", "State": "CREATING"}
-    primary = input_wire("111", f"videoplane-{live.live_event_id}-primary")
+    stored = medialive.ChannelResources(
+        channel_id="9", channel_arn=CHANNEL_ARN, playback_url="https://media.example/x.m3u8"
+    )
     with Stubber(api) as stubber:
-        checked(
-            stubber,
-            "ListInputSecurityGroups",
-            {"InputSecurityGroups": [{"Id": "sg", "Tags": {"videoplane:liveEventId": live.live_event_id}}]},
-            {"MaxResults": 100},
-        )
-        checked(stubber, "ListInputs", {"Inputs": [primary]}, {"MaxResults": 100})
-        checked(stubber, "ListChannels", {"Channels": [channel]}, {"MaxResults": 100})
         for _ in range(medialive.STATE_POLLS):
             checked(stubber, "DescribeChannel", {"State": "CREATING"}, {"ChannelId": "9"})
         with pytest.raises(ChannelUnavailable):
-            MediaLiveChannels(api, SETTINGS, sleep=lambda s: None).arm(live)
+            MediaLiveChannels(api, SETTINGS, sleep=lambda s: None).start(live.model_copy(update={"channel": stored}))
         stubber.assert_no_pending_responses()
+    with pytest.raises(ChannelNotFound):
+        MediaLiveChannels(client(), SETTINGS).start(live)  # not created
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ attempt made: inputs and channels by their deterministic names, the security gro
 3. a SINGLE_PIPELINE channel (the MediaLive role) attaching them, with AutomaticInputFailoverSettings
    on the primary from the profile's thresholds, the profile's ladder as one HLS output group to the
    media bucket under the event's prefix, and the profile's input loss behaviour;
-then StartChannel once the channel is IDLE. Ending stops the channel, deletes it, then its inputs
-and security group; anything already gone counts as done.
+then, once the service has stored the channel (`start`), StartChannel when it is IDLE. Ending stops
+the channel, deletes it, then its inputs and security group; anything already gone counts as done.
 
 ClientError codes become domain errors here: throttling, conflicts (a channel still changing state)
 and MediaLive's own failures are `ChannelUnavailable` (503, retry), a missing resource
@@ -324,7 +324,9 @@ class MediaLiveChannels:
         self.source_url = source_url
         self.sleep = sleep
 
-    def arm(self, event: LiveEvent) -> ChannelResources:
+    def create(self, event: LiveEvent) -> ChannelResources:
+        """Makes what is missing, up to the channel, and starts nothing: the caller stores the channel
+        before starting it, so none of its MediaLive events finds no event."""
         group_id: str | None = None
         if event.premiere:
             url = self.source_url(event)
@@ -344,7 +346,6 @@ class MediaLiveChannels:
         channel = self._find("list_channels", "Channels", live_events.resource_name(event, "channel"))
         if channel is None:
             channel = self._call("create_channel", **create_channel_request(event, input_ids, self.settings))["Channel"]
-        self._start(channel["Id"])
         ingest = tuple(self._ingest(event, input_ids))
         return ChannelResources(
             channel_id=channel["Id"],
@@ -354,6 +355,12 @@ class MediaLiveChannels:
             ingest=ingest,
             playback_url=f"{self.settings.media_base_url.rstrip('/')}/{live_events.output_prefix(event)}index.m3u8",
         )
+
+    def start(self, event: LiveEvent) -> None:
+        """Starts the stored channel once it is IDLE; one starting or running already is left alone."""
+        if event.channel is None:
+            raise ChannelNotFound(event.live_event_id)
+        self._start(event.channel.channel_id)
 
     def release(self, event: LiveEvent) -> None:
         channel = self._find("list_channels", "Channels", live_events.resource_name(event, "channel"))
@@ -412,10 +419,14 @@ class MediaLiveChannels:
 
     def _stop_and_delete(self, channel_id: str) -> None:
         try:
-            state = self._await_state(channel_id, until={"IDLE", "RUNNING", "DELETED", "CREATE_FAILED"})
+            gone = {"DELETING", "DELETED"}
+            state = self._await_state(channel_id, until={"IDLE", "RUNNING", "CREATE_FAILED", *gone})
             if state == "RUNNING":
                 self._call("stop_channel", ChannelId=channel_id)
-                state = self._await_state(channel_id, until={"IDLE"})
+                state = self._await_state(channel_id, until={"IDLE", *gone})
+            if state == "DELETING":
+                # Another release got there first (the API's end and the consumer's, after IDLE).
+                state = self._await_state(channel_id, until={"DELETED"})
             if state != "DELETED":
                 self._call("delete_channel", ChannelId=channel_id)
                 # Inputs can be deleted once no channel holds them.

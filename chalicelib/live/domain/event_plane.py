@@ -14,8 +14,9 @@ order-tolerant:
   stopped) ends a live one, whichever arrives first; CREATE_FAILED and UPDATE_FAILED fail it;
 - an alert SET opens it unless it is open already or was CLEARED at or after the SET's time; a
   CLEARED closes it and is remembered, so its late SET is not reopened;
-- an input change older than the active route's is ignored; a change to the route already active
-  is a no-op; otherwise the active route changes and a failover is announced (from → to).
+- a channel that starts runs its first attachment, the primary (MediaLive reports no input change
+  for it); an input change older than the active route's is ignored; a change to the route already
+  active is a no-op; otherwise the active route changes and a failover is announced (from → to).
 Every report that changes something leaves a media-health entry on the event's timeline.
 """
 
@@ -135,6 +136,10 @@ def _state_change(event: LiveEvent, report: PlaneReport) -> Outcome | None:
     running_at = current.running_at
     started = (moved := transition(current, LiveEventState.LIVE, report.at, strict=False)) is not None
     current = moved or current
+    if started and current.active_route is None and not current.premiere:
+        # A channel starts on its first attachment, the primary, and reports no input change for
+        # it: only later switches are reported.
+        current = current.model_copy(update={"active_route": RouteName.PRIMARY, "active_route_at": running_at})
     stopped = current.idle_at is not None and current.idle_at > running_at
     ended = False
     if stopped and current.state is LiveEventState.LIVE:
@@ -182,7 +187,10 @@ def _input_change(event: LiveEvent, report: PlaneReport) -> Outcome | None:
     if event.active_route_at is not None and report.at < event.active_route_at:
         return None
     if event.active_route is route:
-        return None
+        if event.active_route_at is not None and report.at == event.active_route_at:
+            return None
+        # The same route, reported later: a switch older than this one is history (not announced).
+        return Outcome(event.model_copy(update={"active_route_at": report.at}))
     before = event.active_route
     changed = event.model_copy(update={"active_route": route, "active_route_at": report.at})
     # The first report of the primary is the start, not a failover.

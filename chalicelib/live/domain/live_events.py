@@ -332,6 +332,12 @@ def due_to_end(event: LiveEvent, now: datetime) -> bool:
     return event.state in (LiveEventState.ARMED, LiveEventState.LIVE) and event.schedule.end_at <= now
 
 
+def due_to_start(event: LiveEvent, now: datetime) -> bool:
+    """An armed event's channel starts at once (its encoders connect before the start), a premiere's
+    at startAt: a channel plays its file from the moment it runs."""
+    return not event.premiere or event.schedule.start_at <= now
+
+
 def next_due(event: LiveEvent) -> datetime | None:
     """When the schedule next changes the event by itself: arm at armAt, end at endAt."""
     if event.state is LiveEventState.DRAFT:

@@ -12,7 +12,7 @@ from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.observability import logger
 from chalicelib.live.domain import event_plane, live_events
 from chalicelib.live.domain.event_plane import Outcome
-from chalicelib.live.domain.live_events import LiveEvent
+from chalicelib.live.domain.live_events import LiveEvent, LiveEventState
 from chalicelib.live.ports import LiveEventChannels, LiveEventRepository, LiveEventTimers
 from chalicelib.live.services.live_events import LiveEventService
 
@@ -93,9 +93,17 @@ class LiveEventPlaneService:
             event = self.lifecycle.find(project_id, live_event_id)
         except NotFound:
             return
+        now = self.clock()
+        if event.state is LiveEventState.ARMED and due_at in (event.schedule.arm_time, event.schedule.start_at):
+            # A premiere's start timer, or the arming timer again (its first delivery failed after the
+            # event was stored armed): arm starts the channel when it is due and IDLE.
+            if due_at > now:
+                self.timers().arm(project_id, live_event_id, due_at, now)
+            else:
+                self.lifecycle.arm(None, project_id, live_event_id)
+            return
         if live_events.next_due(event) != due_at:
             return
-        now = self.clock()
         if live_events.due_to_end(event, now):
             self.lifecycle.end(None, project_id, live_event_id)
         elif live_events.due_to_arm(event, now):

@@ -124,16 +124,22 @@ class LiveEventService:
     # -- lifecycle --
 
     def arm(self, actor: Actor | None, project_id: str, live_event_id: str) -> LiveEvent:
-        """Creates and starts the channel, then stores the event armed with it. Idempotent: an event
-        armed (or live) already is returned as it is; a retry after a crash finds the channel made."""
+        """Creates the channel, stores the event armed with it, then starts it (a premiere's at startAt,
+        by a timer): stored before it starts, so MediaLive's first events about the channel find the
+        event. Idempotent: an armed event's channel is started again when due (a start that failed
+        after the save, or a crash), a live one is returned as it is; a retry after a crash finds the
+        channel made."""
         for _ in range(UPDATE_ATTEMPTS):
             current = self.find(project_id, live_event_id)
-            if current.state in (LiveEventState.ARMED, LiveEventState.LIVE):
+            if current.state is LiveEventState.LIVE:
+                return current
+            if current.state is LiveEventState.ARMED:
+                self._start_when_due(actor, current)
                 return current
             if not live_events.can_transition(current.state, LiveEventState.ARMED):
                 live_events.transition(current, LiveEventState.ARMED, self.clock())  # raises why not
             try:
-                channel = self.channels().arm(current)
+                channel = self.channels().create(current)
             except ChannelRefused as refused:
                 self._fail(actor, current, refused.detail or refused.title)
                 raise
@@ -151,8 +157,22 @@ class LiveEventService:
                 continue
             logger.info("live event armed", extra={"liveEventId": live_event_id, "channelId": channel.channel_id})
             self.schedule(armed)
+            self._start_when_due(actor, armed)
             return armed
         raise Conflict(name="liveEventId")
+
+    def _start_when_due(self, actor: Actor | None, armed: LiveEvent) -> None:
+        now = self.clock()
+        if not live_events.due_to_start(armed, now):
+            # A premiere armed early: its start timer (LiveEventPlaneService.on_timer) starts it.
+            if self.timers is not None:
+                self.timers().arm(armed.project_id, armed.live_event_id, armed.schedule.start_at, now)
+            return
+        try:
+            self.channels().start(armed)
+        except ChannelRefused as refused:
+            self._fail(actor, armed, refused.detail or refused.title)
+            raise
 
     def end(self, actor: Actor | None, project_id: str, live_event_id: str) -> LiveEvent:
         """Stops and deletes the channel and its inputs, then stores the event ended. Idempotent."""
