@@ -100,6 +100,11 @@ class Settings(BaseModel):
     medialive_role_arn: str = ""
     live_event_ingest_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     live_event_srt_secret_arn: str = ""
+    # The health push channel (resources.LIVE_EVENT_HEALTH_*_ENV); empty push URL: no subscriptions.
+    live_event_health_push_url: str = ""
+    live_event_health_callback_url: str = ""
+    live_event_health_stream_url: str = ""
+    live_event_health_token_seconds: int = Field(default=300, ge=30)
 
 
 @cache
@@ -152,6 +157,9 @@ def get_settings() -> Settings:
         "medialive_role_arn": env.get(resources.MEDIALIVE_ROLE.env),
         "live_event_ingest_cidrs": _cidrs(env.get(resources.LIVE_EVENT_INGEST_CIDRS_ENV)),
         "live_event_srt_secret_arn": env.get(resources.LIVE_EVENT_SRT_SECRET_ENV),
+        "live_event_health_push_url": env.get(resources.LIVE_EVENT_HEALTH_PUSH_URL_ENV),
+        "live_event_health_callback_url": env.get(resources.LIVE_EVENT_HEALTH_CALLBACK_URL_ENV),
+        "live_event_health_stream_url": env.get(resources.LIVE_EVENT_HEALTH_STREAM_URL_ENV),
     }
     return Settings(
         table_name=env[resources.TABLE_ENV],
@@ -257,7 +265,22 @@ def athena() -> Any:
     return _client("athena")
 
 
+@cache
+def apigatewaymanagementapi(endpoint_url: str) -> Any:
+    """The connections of one WebSocket API stage: its callback URL (`https://<api>/<stage>`) is the
+    endpoint, as API Gateway documents; the devstack's is its loopback gateway."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=64),
+    )
+
+
 def reset_caches() -> None:
     """For tests: forget settings and clients so a new environment or emulator takes effect."""
     get_settings.cache_clear()
     _client.cache_clear()
+    apigatewaymanagementapi.cache_clear()

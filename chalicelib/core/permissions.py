@@ -150,6 +150,10 @@ MEDIALIVE_CHANNELS_RELEASE = Access(
 )  # fmt: skip
 # The operator's route override: an immediate input switch in the channel's schedule.
 MEDIALIVE_SCHEDULE = Access("medialive", ("BatchUpdateSchedule",), "medialive")
+# The health push channel: its consumer reads the health queue and posts to (or drops) connections
+# of the WebSocket API (API Gateway Management API: execute-api:ManageConnections on its @connections).
+LIVE_EVENT_HEALTH_CONSUME = Access("sqs", _CONSUME, "live-event-health-queue")
+LIVE_EVENT_HEALTH_CONNECTIONS = Access("execute-api", ("ManageConnections",), "live-event-health-api")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).

@@ -411,7 +411,11 @@ LIVE_RECORDINGS_QUEUE = Queue(name="videoplane-live-recordings", env="VIDEOPLANE
 LIVE_EVENT_CHANNELS_QUEUE = Queue(name="videoplane-live-event-channels",
                                   env="VIDEOPLANE_LIVE_EVENT_CHANNELS_QUEUE_URL",
                                   permission="live-event-channels-queue", visibility_timeout=120)  # fmt: skip
-LIVE_QUEUES = (LIVE_EVENTS_QUEUE, LIVE_RECORDINGS_QUEUE, LIVE_EVENT_CHANNELS_QUEUE)
+# Managed live events' health changes (the project bus's live-event.health.changed) → the push
+# channel's consumer, which sends the health document to each subscribed connection.
+LIVE_EVENT_HEALTH_QUEUE = Queue(name="videoplane-live-event-health", env="VIDEOPLANE_LIVE_EVENT_HEALTH_QUEUE_URL",
+                                permission="live-event-health-queue", visibility_timeout=60)  # fmt: skip
+LIVE_QUEUES = (LIVE_EVENTS_QUEUE, LIVE_RECORDINGS_QUEUE, LIVE_EVENT_CHANNELS_QUEUE, LIVE_EVENT_HEALTH_QUEUE)
 # Rooms' sessions (chalicelib.rooms.consumers.sessions): IVS stage updates (default bus), the
 # `room.session.started` events (project bus) that start a session's poll loop, and its timers.
 ROOM_EVENTS_QUEUE = Queue(name="videoplane-room-events", env="VIDEOPLANE_ROOM_EVENTS_QUEUE_URL",
@@ -488,6 +492,19 @@ LIVE_INGEST_ENVS = {
 # passphrase SRT_LISTENER inputs decrypt with (unset: SRT routes are refused).
 LIVE_EVENT_INGEST_CIDRS_ENV = "VIDEOPLANE_LIVE_EVENT_INGEST_CIDRS"
 LIVE_EVENT_SRT_SECRET_ENV = "VIDEOPLANE_LIVE_EVENT_SRT_SECRET_ARN"
+# The health push channel (docs/live.md, "Health push channel"): the WebSocket URL clients open
+# (`wss://<api>.execute-api.<region>.amazonaws.com/<stage>` on AWS, the devstack's ws://), the
+# connections' callback URL the API Gateway Management API is called at (`https://.../<stage>`),
+# and the devstack's server-sent-events URL (unset on AWS). Unset URL: subscriptions are refused (503).
+LIVE_EVENT_HEALTH_PUSH_URL_ENV = "VIDEOPLANE_LIVE_EVENT_HEALTH_PUSH_URL"
+LIVE_EVENT_HEALTH_CALLBACK_URL_ENV = "VIDEOPLANE_LIVE_EVENT_HEALTH_CALLBACK_URL"
+LIVE_EVENT_HEALTH_STREAM_URL_ENV = "VIDEOPLANE_LIVE_EVENT_HEALTH_STREAM_URL"
+# The WebSocket API's `$connect` and `$disconnect` functions (app.lambda_function names) and its
+# symbolic resource in permissions (execute-api:ManageConnections on its stage's @connections).
+LIVE_EVENT_HEALTH_CONNECT = "connect_live_event_health"
+LIVE_EVENT_HEALTH_DISCONNECT = "disconnect_live_event_health"
+LIVE_EVENT_HEALTH_API = "live-event-health-api"
+LIVE_EVENT_HEALTH_EVENT = "live-event.health.changed"
 
 # The stack's one IVS recording configuration (IVS CreateRecordingConfiguration's request; infra
 # builds it as AWS::IVS::RecordingConfiguration, the devstack creates it on its IVS plane). To the
@@ -576,6 +593,9 @@ BUS_ROUTES = (
     BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),
     # Encoded videos and live broadcasts to the usage counters (chalicelib.analytics, docs/analytics.md).
     BusRoute("usage-events", {"source": [EVENT_SOURCE], "detail-type": list(USAGE_EVENT_TYPES)}, USAGE_EVENTS_QUEUE),
+    # Managed live events' health changes to the push channel (docs/live.md, "Health push channel").
+    BusRoute("live-event-health", {"source": [EVENT_SOURCE], "detail-type": [LIVE_EVENT_HEALTH_EVENT]},
+             LIVE_EVENT_HEALTH_QUEUE),
 )  # fmt: skip
 # The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
 # media server reads the table instead. Its symbolic resource in permissions.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from chalicelib.core.domain.audit import AuditEvent
     from chalicelib.core.domain.events import DomainEvent
+    from chalicelib.live.domain.health_push import HealthConnection, HealthSubscription
     from chalicelib.live.domain.live_event_templates import LiveEventTemplate
     from chalicelib.live.domain.live_events import ChannelResources, LiveEvent, RouteName
     from chalicelib.live.domain.live_streams import Channel, LiveStream, Relay, Restream, StreamKey
@@ -149,3 +150,25 @@ class LiveEventTimers(Protocol):
     """Calls back (LiveEventPlaneService.on_timer) at `due_at`, or sooner: the callee checks."""
 
     def arm(self, project_id: str, live_event_id: str, due_at: datetime, now: datetime) -> None: ...
+
+
+class HealthSubscriptionRepository(Protocol):
+    """The health push channel's subscription tokens and open connections (TTL-expiring items)."""
+
+    def add_subscription(self, subscription: HealthSubscription) -> None: ...
+    def subscription(self, project_id: str, secret_hash: str) -> HealthSubscription | None: ...
+    def add_connection(self, connection: HealthConnection) -> None: ...
+    def connections(self, project_id: str, live_event_id: str) -> list[HealthConnection]: ...
+    def find_connection(self, connection_id: str) -> HealthConnection | None:
+        """By the id alone (API Gateway's `$disconnect` names nothing else)."""
+        ...
+
+    def remove_connection(self, connection: HealthConnection) -> None: ...
+
+
+class HealthConnections(Protocol):
+    """Sends to an open WebSocket connection (API Gateway Management API's PostToConnection)."""
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        """Raises ConnectionGone when the client has gone away."""
+        ...

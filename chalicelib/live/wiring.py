@@ -9,6 +9,7 @@ from chalicelib.core.wiring import component, settings, table
 
 if TYPE_CHECKING:
     from chalicelib.core.adapters.private_tokens import DynamoPrivateTokenMint
+    from chalicelib.live.adapters.health_push import ApiGatewayConnections
     from chalicelib.live.adapters.ivs import IvsChannels
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
     from chalicelib.live.adapters.medialive import MediaLiveChannels
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.live.adapters.videos import DynamoVideoSources
     from chalicelib.live.domain.live_streams import IngestTemplates
     from chalicelib.live.services.broadcasts import BroadcastService
+    from chalicelib.live.services.health_push import HealthPushService
     from chalicelib.live.services.live_event_plane import LiveEventPlaneService
     from chalicelib.live.services.live_event_templates import LiveEventTemplateService
     from chalicelib.live.services.live_events import LiveEventService
@@ -183,4 +185,39 @@ def live_event_plane_service() -> LiveEventPlaneService:
 
     return LiveEventPlaneService(
         DynamoLiveEventRepository(table()), live_event_service(), live_event_channels, live_event_timers, utc_now
+    )
+
+
+@component
+def health_push_connections() -> ApiGatewayConnections:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.health_push import ApiGatewayConnections
+    from chalicelib.live.domain.health_push import PushUnavailable
+
+    callback_url = settings().live_event_health_callback_url
+    if not callback_url:
+        raise PushUnavailable(
+            detail="No health push callback URL is configured (VIDEOPLANE_LIVE_EVENT_HEALTH_CALLBACK_URL)."
+        )
+    return ApiGatewayConnections(config.apigatewaymanagementapi(callback_url))
+
+
+@component
+def health_push_service() -> HealthPushService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.health_push import DynamoHealthSubscriptions
+    from chalicelib.live.adapters.live_events import DynamoLiveEventRepository
+    from chalicelib.live.api.event_presenters import health
+    from chalicelib.live.services.health_push import HealthPushService
+
+    current = settings()
+    return HealthPushService(
+        DynamoLiveEventRepository(table()),
+        DynamoHealthSubscriptions(table()),
+        health_push_connections,
+        health,
+        utc_now,
+        push_url=current.live_event_health_push_url,
+        stream_url=current.live_event_health_stream_url,
+        token_seconds=current.live_event_health_token_seconds,
     )

@@ -221,6 +221,8 @@ def test_an_event_is_created_armed_and_ended_once_each(
     assert sorted(t for t in outbox_types(tenant.project_id) if t.startswith("live-event.")) == [
         "live-event.armed",
         "live-event.ended",
+        "live-event.health.changed",  # armed, then ended: once each (the push channel's trigger)
+        "live-event.health.changed",
     ]
     assert tenant.call("POST", f"{path}/arm").status_code == 409  # ended is final
     assert tenant.call("DELETE", path).status_code == 204

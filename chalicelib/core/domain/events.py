@@ -252,6 +252,17 @@ class LiveEventFailover(LiveEventEvent):
     to_route: Literal["primary", "backup"] = Field(alias="to")
 
 
+class LiveEventHealthChanged(LiveEventEvent):
+    description = (
+        "A managed live event's health changed (GET /live-events/{id}/health): its state, route mode,"
+        " active route, MediaLive channel state or open alerts. Its push channel sends the new document."
+    )
+    type: Literal["live-event.health.changed"] = "live-event.health.changed"
+    state: str
+    active_route: Literal["primary", "backup"] | None = Field(alias="activeRoute")
+    open_alerts: int = Field(alias="openAlerts", description="How many MediaLive alerts are set")
+
+
 # -- end of managed live events ------------------------------------------------------------------
 
 
@@ -452,6 +463,7 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         LiveEventEnded,
         LiveEventFailed,
         LiveEventFailover,
+        LiveEventHealthChanged,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

@@ -8,6 +8,7 @@ from chalicelib.core import resources
 from chalicelib.core.adapters.dynamodb import PK, SK, project_partition
 from chalicelib.core.adapters.records import TTL, item_body
 from chalicelib.core.clock import epoch_seconds
+from chalicelib.live.domain.health_push import HealthConnection, HealthSubscription
 from chalicelib.live.domain.live_event_templates import LiveEventTemplate
 from chalicelib.live.domain.live_events import LiveEvent
 from chalicelib.live.domain.live_streams import LiveStream
@@ -76,3 +77,50 @@ def live_event_item(event: LiveEvent) -> dict[str, Any]:
 
 def live_event_from_item(item: dict[str, Any]) -> LiveEvent:
     return LiveEvent.model_validate(item_body(item))
+
+
+# The health push channel (chalicelib.live.domain.health_push): subscriptions by their secret's hash,
+# connections by event (the push's query) and by connection id (GSI1: `$disconnect` names only that).
+HEALTH_SUBSCRIPTION_ENTITY = "liveEventHealthSubscription"
+HEALTH_CONNECTION_ENTITY = "liveEventHealthConnection"
+HEALTH_CONNECTION_INDEX_PREFIX = "LIVE_EVENT_HEALTH_CONNECTION#"
+
+
+def health_subscription_key(project_id: str, secret_hash: str) -> tuple[str, str]:
+    return project_partition(project_id, "LIVE_EVENT_HEALTH_SUBSCRIPTION"), secret_hash
+
+
+def health_subscription_item(subscription: HealthSubscription) -> dict[str, Any]:
+    pk, sk = health_subscription_key(subscription.project_id, subscription.secret_hash)
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": HEALTH_SUBSCRIPTION_ENTITY,
+        TTL: epoch_seconds(subscription.expires_at),
+        **subscription.model_dump(mode="json"),
+    }
+
+
+def health_subscription_from_item(item: dict[str, Any]) -> HealthSubscription:
+    return HealthSubscription.model_validate(item_body(item))
+
+
+def health_connection_key(project_id: str, live_event_id: str, connection_id: str) -> tuple[str, str]:
+    return project_partition(project_id, "LIVE_EVENT_HEALTH_CONNECTION"), f"{live_event_id}#{connection_id}"
+
+
+def health_connection_item(connection: HealthConnection) -> dict[str, Any]:
+    pk, sk = health_connection_key(connection.project_id, connection.live_event_id, connection.connection_id)
+    return {
+        PK: pk,
+        SK: sk,
+        "entity": HEALTH_CONNECTION_ENTITY,
+        TTL: epoch_seconds(connection.expires_at),
+        resources.GSI1_PARTITION_KEY: HEALTH_CONNECTION_INDEX_PREFIX + connection.connection_id,
+        resources.GSI1_SORT_KEY: connection.project_id,
+        **connection.model_dump(mode="json"),
+    }
+
+
+def health_connection_from_item(item: dict[str, Any]) -> HealthConnection:
+    return HealthConnection.model_validate(item_body(item))

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.core.clock import to_atom
 from chalicelib.live.domain import timeline
+from chalicelib.live.domain.health_push import IssuedSubscription
 from chalicelib.live.domain.live_event_templates import LiveEventTemplate
 from chalicelib.live.domain.live_events import LiveEvent
 
@@ -84,3 +85,10 @@ def health(e: LiveEvent) -> dict[str, Any]:
             for a in e.alerts
         ],
     }
+
+
+def health_subscription(s: IssuedSubscription) -> dict[str, Any]:
+    body: dict[str, Any] = {"url": s.url, "token": s.token, "expiresAt": to_atom(s.expires_at)}
+    if s.stream_url is not None:
+        body["streamUrl"] = s.stream_url
+    return body

@@ -186,3 +186,17 @@ class LiveEventHealth(BaseModel):
     channelState: str | None = Field(default=None, description="MediaLive's latest reported channel state")
     inputs: list[LiveEventInputHealth]
     alerts: list[LiveEventAlert] = Field(description="Alerts MediaLive set and has not cleared")
+
+
+class LiveEventHealthSubscription(BaseModel):
+    url: str = Field(
+        description="The WebSocket URL to open as is (the token is in its query): each message is the event's"
+        " health document, sent on every change"
+    )
+    token: str = Field(description="Opens connections to this event's health until expiresAt")
+    expiresAt: datetime
+    streamUrl: str | None = Field(
+        default=None,
+        description="Server-sent events of the same documents (`event: health`), where the stack offers them"
+        " (the devstack)",
+    )

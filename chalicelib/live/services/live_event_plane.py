@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib.core.domain import events
 from chalicelib.core.domain.errors import Conflict, NotFound
 from chalicelib.core.observability import logger
-from chalicelib.live.domain import event_plane, live_events
+from chalicelib.live.domain import event_plane, health_push, live_events
 from chalicelib.live.domain.event_plane import Outcome
 from chalicelib.live.domain.live_events import LiveEvent, LiveEventState
 from chalicelib.live.ports import LiveEventChannels, LiveEventRepository, LiveEventTimers
@@ -49,7 +49,8 @@ class LiveEventPlaneService:
                 # cost nothing. Idempotent, so a retried message releases nothing twice.
                 self.channels().release(current)
             try:
-                self.repository.save(outcome.event, current.version, None, self._announcements(outcome))
+                health = health_push.health_announcement(current, outcome.event, self._envelope(current))
+                self.repository.save(outcome.event, current.version, None, [*self._announcements(outcome), *health])
             except Conflict:
                 continue
             logger.info(

@@ -13,8 +13,8 @@ from chalicelib.core.domain.errors import Conflict, InvalidInput, NotFound, Prob
 from chalicelib.core.domain.pagination import Page, PageRequest, paginate
 from chalicelib.core.observability import logger
 from chalicelib.core.ports import AuditLog
+from chalicelib.live.domain import health_push, live_events, timeline
 from chalicelib.live.domain import live_event_templates as templates
-from chalicelib.live.domain import live_events, timeline
 from chalicelib.live.domain.errors import ChannelRefused
 from chalicelib.live.domain.live_events import (
     LiveEvent,
@@ -289,7 +289,9 @@ class LiveEventService:
                 actor, action, RESOURCE, current.live_event_id, self.clock(),
                 before=live_events.snapshot(current), after=live_events.snapshot(updated),
             )  # fmt: skip
-        self.repository.save(updated, current.version, entry, emitted)
+        # Every change the health document shows is announced too: the push channel sends it.
+        health = health_push.health_announcement(current, updated, self._envelope(current.project_id))
+        self.repository.save(updated, current.version, entry, [*emitted, *health])
 
     def _envelope(self, project_id: str) -> dict[str, str]:
         return events.envelope(project_id, self.clock())
