@@ -105,6 +105,9 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     athena_plane = start_athena_plane(STATE_DIR / ANALYTICS_CACHE_DIR)
     athena_url = os.environ["AWS_ENDPOINT_URL_ATHENA"]
     medialive_plane = start_medialive_plane(media_server, MEDIALIVE_STATE_FILE)
+    from devstack.healthpush import start_health_push
+
+    health_push = start_health_push(app)
     # Loopback webhooks and ingest URLs are allowed here, but never to the stack's own services.
     own_ports = {
         emulator.port,
@@ -121,6 +124,8 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
         _port_of(medialive_plane.url),
         # Its push inputs' listeners (a pool taken at start): an ingest URL must not push into an event.
         *medialive_plane.listener_ports(),
+        _port_of(health_push.ws_url),
+        _port_of(health_push.http_url),
     }
     os.environ[resources.LOOPBACK_DENY_PORTS_ENV] = ",".join(str(p) for p in sorted(own_ports))
     from chalicelib.core import wiring
@@ -161,6 +166,8 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "emulatorPid": emulator.process.pid,
                 "deniedPorts": sorted(own_ports),
                 "mediaLivePlane": medialive_plane.url,
+                "healthPushUrl": health_push.push_url,
+                "healthPushStreamUrl": health_push.stream_url,
             }
         )
     )
@@ -175,6 +182,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     stage_plane.stop()
     athena_plane.stop()
     medialive_plane.stop()
+    health_push.stop()
     media_server.stop()
     emulator.stop()  # writes the last snapshot
     STATE_FILE.unlink(missing_ok=True)
@@ -217,6 +225,8 @@ def _banner(
     print(f"Restreams:    one relay per target, run by the ECS plane at {os.environ.get('AWS_ENDPOINT_URL_ECS')}")
     medialive = os.environ.get("AWS_ENDPOINT_URL_MEDIALIVE")
     print(f"MediaLive:    control plane at {medialive}; a channel plays at <media>/<destination key>.m3u8")
+    push = os.environ.get(resources.LIVE_EVENT_HEALTH_PUSH_URL_ENV)
+    print(f"Event health: WebSocket {push}, event stream {os.environ.get(resources.LIVE_EVENT_HEALTH_STREAM_URL_ENV)}")
     athena = os.environ["AWS_ENDPOINT_URL_ATHENA"]
     print(f"Analytics:    beacons to {api_url}/embed/beacons; /data in DuckDB (Athena plane at {athena})")
     print(f"Dev project:  {project_id}")
