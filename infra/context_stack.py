@@ -20,6 +20,7 @@ from infra import functions
 from infra.api import Api
 from infra.consumers import Consumers
 from infra.live_event_srt import LiveEventSrtSecret
+from infra.health_push import HealthPushApi
 from infra.model import FunctionSpec, camel
 from infra.relays import RELAYS_CONTEXT, RestreamRelays
 
@@ -43,6 +44,7 @@ class ContextStack(cdk.NestedStack):
         api: Api,
         shared_queues: MutableMapping[str, sqs.Queue],
         medialive_role: iam.IRole | None = None,
+        health_push: HealthPushApi | None = None,
     ) -> None:
         super().__init__(scope, stack_id(context), description=f"Videoplane {context}: its functions and routes")
         self.context = context
@@ -65,3 +67,5 @@ class ContextStack(cdk.NestedStack):
                 api.add_route(self, spec, self.functions[spec.name])
             elif spec.kind == "consumer":
                 consumers.connect(self.functions[spec.name], spec.source)
+        if health_push is not None:
+            health_push.connect(self, self.functions, runtime.registry)

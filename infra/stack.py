@@ -32,6 +32,7 @@ from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
 from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, MEDIALIVE, AppFunction
+from infra.health_push import HealthPushApi
 from infra.live_playback_key import LivePlaybackKey
 from infra.model import FunctionSpec, camel, plan
 from infra.player import add_player_routes, origin_secret
@@ -71,6 +72,7 @@ class VideoplaneStack(SharedStack):
             self.queues[name] = new_queue(self, name, 0, self.alarm_topic)
         self.cdn_origin_secret = origin_secret(self)
         self.live_playback_key = LivePlaybackKey(self, "LivePlaybackKey", code_zip=code_zip)
+        self.health_push = HealthPushApi(self, "LiveEventHealthPush")
         self.runtime = self._runtime(registry, code_zip, reserve_concurrency)
         self.functions: dict[str, AppFunction] = {
             spec.name: functions.build(self, spec, self.runtime) for spec in self.specs if in_parent(spec)
@@ -95,6 +97,7 @@ class VideoplaneStack(SharedStack):
                 api=self.api,
                 shared_queues=self.queues,
                 medialive_role=self.service_roles[resources.MEDIALIVE_ROLE.name],
+                health_push=self.health_push,
             )
             if context == ANALYTICS_CONTEXT:
                 self.event_store = EventStore(
@@ -167,6 +170,8 @@ class VideoplaneStack(SharedStack):
             resources.PLAYBACK_SESSION_SECRET: [self.playback_session_secret.secret_arn],
             resources.CDN_ORIGIN_SECRET: [self.cdn_origin_secret.secret_arn],
             resources.LIVE_PLAYBACK_KEY_SECRET: [self.live_playback_key.secret.secret_arn],
+            # The health push channel's connections (infra.health_push).
+            resources.LIVE_EVENT_HEALTH_API: [self.health_push.connections_arn],
             # Analytics, by name: built in the analytics nested stack (infra.analytics).
             **self.analytics_names.arns(self),
         }
@@ -188,6 +193,8 @@ class VideoplaneStack(SharedStack):
             resources.LIVE_RECORDING_CONFIGURATION_ENV: self.recording_configuration.attr_arn,
             resources.ROOM_STORAGE_CONFIGURATION_ENV: self.room_storage_configuration.attr_arn,
             resources.ROOM_ENCODER_CONFIGURATION_ENV: self.room_encoder_configuration.attr_arn,
+            resources.LIVE_EVENT_HEALTH_PUSH_URL_ENV: self.health_push.push_url,
+            resources.LIVE_EVENT_HEALTH_CALLBACK_URL_ENV: self.health_push.callback_url,
         }
         for bucket_definition in resources.BUCKETS:
             bucket = self.buckets[bucket_definition.name]

@@ -30,6 +30,7 @@ from infra.analytics import WORKGROUP as ANALYTICS_WORKGROUP
 from infra.api import DIRECT_UPLOAD_METADATA
 from infra.context_stack import LIVE_EVENTS_CONTEXT
 from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, MEDIALIVE, UNSCOPED_ACTIONS
+from infra.health_push import STAGE as HEALTH_PUSH_STAGE
 from infra.model import UnsupportedByInfra, plan
 from infra.relays import RELAY_ROLES, RELAYS, RELAYS_CONTEXT
 from infra.shared import NOTIFICATIONS_HANDLER_PREFIX
@@ -104,6 +105,7 @@ SYMBOLIC = {
     ANALYTICS_CATALOG,
     RELAYS,
     RELAY_ROLES,
+    resources.LIVE_EVENT_HEALTH_API,
 }
 # This account's MediaConvert resources in this region (queues, presets, job templates, jobs).
 MEDIACONVERT_ARN = {
@@ -205,6 +207,23 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         ({"Fn::GetAtt": [log_group_id, "Arn"]}, "own-logs"),
         ({"Fn::GetAtt": [table_id, "StreamArn"]}, "trigger"),
         *analytics_arns(template),
+        # The health push channel's connections (infra.health_push): ManageConnections on its stage.
+        *(
+            (
+                {
+                    "Fn::Join": [
+                        "",
+                        [
+                            *_arn("execute-api", "")["Fn::Join"][1],
+                            {"Ref": api_id},
+                            f"/{HEALTH_PUSH_STAGE}/POST/@connections/*",
+                        ],
+                    ]
+                },
+                resources.LIVE_EVENT_HEALTH_API,
+            )
+            for api_id in of_type(template, "AWS::ApiGatewayV2::Api")
+        ),
     ]
     for known, symbol in exact:
         if resource == known:
@@ -515,6 +534,13 @@ def test_functions_share_one_code_asset_and_are_configured(synthesized: Synthesi
         srt = variables.pop(resources.LIVE_EVENT_SRT_SECRET_ENV, None)
         assert (srt is not None) == (specs[name].context == LIVE_EVENTS_CONTEXT), name
         assert relays is None or {relays_task_id, relays_cluster_id} <= referenced_ids(relays), name
+        # The health push channel's URLs (infra.health_push): its WebSocket API's, on its stage.
+        (push_api_id,) = of_type(template, "AWS::ApiGatewayV2::Api")
+        for env, scheme in ((resources.LIVE_EVENT_HEALTH_PUSH_URL_ENV, "wss://"),
+                            (resources.LIVE_EVENT_HEALTH_CALLBACK_URL_ENV, "https://")):  # fmt: skip
+            parts = variables.pop(env)["Fn::Join"][1]
+            assert parts[0] == scheme and parts[1] == {"Ref": push_api_id}, name
+            assert parts[-1].endswith(f"/{HEALTH_PUSH_STAGE}"), name
         assert properties["Handler"] == specs[name].handler
         assert properties["Runtime"] == settings.RUNTIME
         assert properties["TracingConfig"] == {"Mode": "Active"}
