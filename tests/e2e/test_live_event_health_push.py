@@ -114,19 +114,24 @@ def test_an_operator_screen_sees_armed_live_and_the_failover_pushed(
         encoders = {route: push(armed["ingest"][route]["url"], "rtmp", seconds=120) for route in ("primary", "backup")}
         for received in (by_socket, by_stream):
             received.first(lambda d: d["state"] == "live", LIVE_SECONDS)
-        # MediaLive reports which input it plays first (usually the primary); the other one takes over
-        # once that one's encoder is killed.
-        playing = by_socket.first(lambda d: d["activeRoute"] is not None, LIVE_SECONDS)
-        assert playing["liveEventId"] == event_id and playing["channelState"] == "RUNNING"
-        route = playing["activeRoute"]
-        other = "backup" if route == "primary" else "primary"
+        # The channel plays the primary from the start (MediaLive reports an input change only on a
+        # switch); once its output is up, the primary's encoder dies and the backup takes over.
+        playback = api.ok("GET", path, project_a.api_key)["playbackUrl"]
+        wait_until(lambda: requests.get(playback, timeout=10).status_code == 200, LIVE_SECONDS)
         killed = time.monotonic()
-        encoders[route].kill()
-        encoders[route].wait()
-        failed_over = by_socket.first(lambda d: d["activeRoute"] == other, FAILOVER_SECONDS)
-        by_stream.first(lambda d: d["activeRoute"] == other, FAILOVER_SECONDS)
-        print(f"{route} encoder killed -> {other} pushed: {time.monotonic() - killed:.2f} s")
-        assert {i["route"]: i["active"] for i in failed_over["inputs"]} == {route: False, other: True}
+        encoders["primary"].kill()
+        encoders["primary"].wait()
+        try:
+            failed_over = by_socket.first(lambda d: d["activeRoute"] == "backup", FAILOVER_SECONDS)
+        except AssertionError:
+            print("pushed:", by_socket.documents)
+            timeline = api.ok("GET", f"{path}/timeline?pageSize=100", project_a.api_key)["data"]
+            print("timeline:", [(e["at"], e["kind"], e["summary"]) for e in timeline])
+            raise
+        by_stream.first(lambda d: d["activeRoute"] == "backup", FAILOVER_SECONDS)
+        print(f"primary encoder killed -> backup pushed: {time.monotonic() - killed:.2f} s")
+        assert failed_over["liveEventId"] == event_id and failed_over["channelState"] == "RUNNING"
+        assert {i["route"]: i["active"] for i in failed_over["inputs"]} == {"primary": False, "backup": True}
         # What was pushed last is what GET /health answers now (a push is the same document).
         wait_until(lambda: by_socket.documents[-1] == api.ok("GET", f"{path}/health", project_a.api_key), 10)
         print("pushed (activeRoute, alerts):", [(d["activeRoute"], len(d["alerts"])) for d in by_socket.documents])
