@@ -3,7 +3,7 @@
 - A WebSocket endpoint (`ws://127.0.0.1:<port>/<stage>?token=...`): on each upgrade it invokes the
   app's `$connect` function with API Gateway's event (`requestContext.connectionId`, the query
   string) and refuses the connection with the status any non-2xx answer names; on close it invokes
-  `$disconnect`. Messages from clients are ignored (the API has no other route).
+  `$disconnect`; a client's message invokes `$default` (which answers with the current document).
 - The Management API the app's `apigatewaymanagementapi` client calls at the stage's callback URL
   (`http://127.0.0.1:<port>/<stage>`): PostToConnection (`POST /<stage>/@connections/{id}`, a text
   frame), GetConnection, DeleteConnection; an unknown connection is 410 GoneException, as on AWS.
@@ -88,6 +88,7 @@ class HealthPushGateway:
         functions = {function.name: function for function in app.pure_lambda_functions}
         self._connect: Callable[[dict[str, Any], Any], Any] = functions[resources.LIVE_EVENT_HEALTH_CONNECT]
         self._disconnect: Callable[[dict[str, Any], Any], Any] = functions[resources.LIVE_EVENT_HEALTH_DISCONNECT]
+        self._default: Callable[[dict[str, Any], Any], Any] = functions[resources.LIVE_EVENT_HEALTH_REQUEST]
         self._sinks: dict[str, tuple[_Sink, float]] = {}
         self._lock = threading.Lock()
         self._websockets: Any = None
@@ -156,6 +157,19 @@ class HealthPushGateway:
             return 500
         return int((result or {}).get("statusCode", 200))
 
+    def message(self, connection_id: str, body: str | bytes) -> None:
+        """Every client message goes to `$default` (the API's route selection matches no other route)."""
+        text = body.decode(errors="replace") if isinstance(body, bytes) else body
+        event = {
+            "requestContext": {"routeKey": "$default", "eventType": "MESSAGE", "connectionId": connection_id},
+            "body": text,
+            "isBase64Encoded": False,
+        }
+        try:
+            self._default(event, LambdaContext(function_name=resources.LIVE_EVENT_HEALTH_REQUEST))
+        except Exception:
+            log.exception("$default failed")
+
     def opened(self, connection_id: str, sink: _Sink) -> None:
         with self._lock:
             self._sinks[connection_id] = (sink, time.time())
@@ -217,8 +231,8 @@ class HealthPushGateway:
         connection_id: str = connection.health_connection_id  # type: ignore[attr-defined]
         self.opened(connection_id, _WebSocketSink(connection))
         try:
-            for _ in connection:
-                pass  # no route but $connect and $disconnect: client messages are dropped
+            for message in connection:
+                self.message(connection_id, message)
         finally:
             self.closed(connection_id)
 

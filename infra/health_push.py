@@ -28,6 +28,7 @@ STAGE = "live"
 ROUTES = {
     "$connect": resources.LIVE_EVENT_HEALTH_CONNECT,
     "$disconnect": resources.LIVE_EVENT_HEALTH_DISCONNECT,
+    "$default": resources.LIVE_EVENT_HEALTH_REQUEST,
 }
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -154,5 +155,6 @@ class HealthPushApi(Construct):
             common.acknowledge(
                 route,
                 "AwsSolutions-APIG4",
-                "$disconnect is called by API Gateway only, for a connection $connect admitted.",
+                f"{route_key} is reached only on a connection $connect admitted (API Gateway authorizes a "
+                "WebSocket connection once, at $connect).",
             )

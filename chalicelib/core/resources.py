@@ -503,6 +503,8 @@ LIVE_EVENT_HEALTH_STREAM_URL_ENV = "VIDEOPLANE_LIVE_EVENT_HEALTH_STREAM_URL"
 # symbolic resource in permissions (execute-api:ManageConnections on its stage's @connections).
 LIVE_EVENT_HEALTH_CONNECT = "connect_live_event_health"
 LIVE_EVENT_HEALTH_DISCONNECT = "disconnect_live_event_health"
+# ...and its `$default` route: any message from a client is answered with the current document.
+LIVE_EVENT_HEALTH_REQUEST = "request_live_event_health"
 LIVE_EVENT_HEALTH_API = "live-event-health-api"
 LIVE_EVENT_HEALTH_EVENT = "live-event.health.changed"
 

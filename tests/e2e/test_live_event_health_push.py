@@ -110,6 +110,8 @@ def test_an_operator_screen_sees_armed_live_and_the_failover_pushed(
         reader.start()
     encoders: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        socket.send('{"action": "health"}')  # a screen's first question: the current document ($default)
+        assert by_socket.first(lambda d: True, 10) == api.ok("GET", f"{path}/health", project_a.api_key)
         armed = api.ok("POST", f"{path}/arm", project_a.api_key, timeout=ARM_SECONDS)
         encoders = {route: push(armed["ingest"][route]["url"], "rtmp", seconds=120) for route in ("primary", "backup")}
         for received in (by_socket, by_stream):
@@ -135,7 +137,7 @@ def test_an_operator_screen_sees_armed_live_and_the_failover_pushed(
         # What was pushed last is what GET /health answers now (a push is the same document).
         wait_until(lambda: by_socket.documents[-1] == api.ok("GET", f"{path}/health", project_a.api_key), 10)
         print("pushed (activeRoute, alerts):", [(d["activeRoute"], len(d["alerts"])) for d in by_socket.documents])
-        assert by_socket.states()[:2] == ["armed", "live"] and by_stream.states()[:2] == ["armed", "live"]
+        assert by_socket.states()[:3] == ["draft", "armed", "live"] and by_stream.states()[:2] == ["armed", "live"]
     finally:
         for encoder in encoders.values():
             stop(encoder)

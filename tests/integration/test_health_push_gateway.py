@@ -68,6 +68,8 @@ def test_a_websocket_and_an_event_stream_get_each_push(
         assert push.push(tenant.project_id, event["liveEventId"]) == 2
         expected = tenant.call("GET", f"/live-events/{event['liveEventId']}/health").json_body
         assert json.loads(socket.recv(timeout=5)) == expected
+        socket.send('{"action": "health"}')  # any message: $default answers with the current document
+        assert json.loads(socket.recv(timeout=5)) == expected
         frame = [next(lines), next(lines), next(lines)]
         assert (
             frame[0] == "" and frame[1] == "event: health" and json.loads(frame[2].removeprefix("data: ")) == expected

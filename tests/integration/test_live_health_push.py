@@ -17,7 +17,11 @@ from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
 from chalicelib.core.domain.access import Role
 from chalicelib.live import wiring
-from chalicelib.live.api.health_push import connect_live_event_health, disconnect_live_event_health
+from chalicelib.live.api.health_push import (
+    connect_live_event_health,
+    disconnect_live_event_health,
+    request_live_event_health,
+)
 from chalicelib.live.consumers.health_push import push_live_event_health
 from chalicelib.live.domain.health_push import ConnectionGone
 from devstack.ivsplane import IvsPlane
@@ -127,6 +131,9 @@ def test_a_subscriber_gets_each_health_change_and_a_gone_one_is_dropped(
     assert [(c, d["state"]) for c, d in connections.sent[2:]] == [("c2", "ended")]
     assert deliver_health_changes() == []  # c1 was dropped when it was gone
 
+    request = {"requestContext": {"connectionId": "c2", "routeKey": "$default"}, "body": "{}"}
+    assert request_live_event_health(request, None) == {"statusCode": 200}
+    assert connections.sent[-1] == ("c2", tenant.call("GET", f"{path}/health").json_body)
     disconnect_live_event_health({"requestContext": {"connectionId": "c2", "routeKey": "$disconnect"}}, None)
     assert wiring.health_push_service().push(tenant.project_id, event["liveEventId"]) == 0
 

@@ -239,6 +239,16 @@ def test_a_gone_or_expired_connection_is_dropped_and_never_sent_to() -> None:
     assert push.push(PROJECT, event.live_event_id) == 0 and len(sent.sent) == 1
 
 
+def test_a_connection_asks_for_the_current_document_once_open() -> None:
+    event = live_event()
+    push, subscriptions, sent, _ = service(event, sender=FakeConnections(gone={"gone"}))
+    issued = push.subscribe(actor(), event.live_event_id)
+    assert push.connect("c1", issued.token) and push.connect("gone", issued.token)
+    assert push.send_current("c1") and sent.sent == [("c1", health(event))]
+    assert not push.send_current("unknown") and not push.send_current("gone")
+    assert list(subscriptions.open) == ["c1"]
+
+
 def test_nothing_is_read_or_sent_for_an_event_nobody_watches() -> None:
     push, _, sent, _ = service()
     assert push.push(PROJECT, "le" + "Z" * 22) == 0 and sent.sent == []

@@ -11,7 +11,13 @@ from chalice import Blueprint
 from chalicelib.core import resources
 from chalicelib.core.api.http import Call, endpoint
 from chalicelib.core.domain.access import Permission
-from chalicelib.core.permissions import TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE, declare
+from chalicelib.core.permissions import (
+    LIVE_EVENT_HEALTH_CONNECTIONS,
+    TABLE_INDEX_READ,
+    TABLE_READ,
+    TABLE_WRITE,
+    declare,
+)
 from chalicelib.live import wiring
 from chalicelib.live.api import event_presenters as presenters
 from chalicelib.platform.api.authorizer import api_key_authorizer
@@ -19,6 +25,7 @@ from chalicelib.platform.api.authorizer import api_key_authorizer
 bp = Blueprint(__name__)
 declare(resources.LIVE_EVENT_HEALTH_CONNECT, (TABLE_READ, TABLE_WRITE))
 declare(resources.LIVE_EVENT_HEALTH_DISCONNECT, (TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE))
+declare(resources.LIVE_EVENT_HEALTH_REQUEST, (TABLE_INDEX_READ, TABLE_READ, TABLE_WRITE, LIVE_EVENT_HEALTH_CONNECTIONS))
 
 
 @endpoint(
@@ -51,4 +58,11 @@ def disconnect_live_event_health(event: dict[str, Any], context: Any) -> dict[st
     """The WebSocket API's `$disconnect` (best effort, as on API Gateway: a push to a connection gone
     unnoticed meets GoneException and drops it too)."""
     wiring.health_push_service().disconnect(str(event["requestContext"]["connectionId"]))
+    return {"statusCode": 200}
+
+
+@bp.lambda_function(name=resources.LIVE_EVENT_HEALTH_REQUEST)
+def request_live_event_health(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The WebSocket API's `$default`: any message is answered with the event's current health."""
+    wiring.health_push_service().send_current(str(event["requestContext"]["connectionId"]))
     return {"statusCode": 200}

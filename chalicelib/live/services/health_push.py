@@ -76,6 +76,25 @@ class HealthPushService:
         if found is not None:
             self.subscriptions.remove_connection(found)
 
+    def send_current(self, connection_id: str) -> bool:
+        """`$default`: a client's message asks for the current document (API Gateway cannot send on a
+        connection before `$connect` returns, so a screen asks once it is open)."""
+        found = self.subscriptions.find_connection(connection_id)
+        if found is None:
+            return False
+        event = self.events.get(found.project_id, found.live_event_id)
+        if event is None:
+            return False
+        try:
+            self.connections().post(connection_id, self._document(event))
+        except ConnectionGone:
+            self.subscriptions.remove_connection(found)
+            return False
+        return True
+
+    def _document(self, event: LiveEvent) -> bytes:
+        return json.dumps(self.render(event), separators=(",", ":")).encode()
+
     def push(self, project_id: str, live_event_id: str) -> int:
         """Sends the event's current health to each of its connections; returns how many got it. The
         document is read at push time, so a late or repeated message still sends the latest."""
@@ -87,7 +106,7 @@ class HealthPushService:
         event = self.events.get(project_id, live_event_id)
         if event is None:
             return 0
-        data = json.dumps(self.render(event), separators=(",", ":")).encode()
+        data = self._document(event)
         sent = 0
         for connection in listening:
             try:
