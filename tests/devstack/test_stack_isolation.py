@@ -54,6 +54,9 @@ def own_services(stack: Devstack) -> dict[str, str]:
         "rtmps ingest": state["rtmpsIngest"],
         "srt ingest": state["srtIngest"],
         "medialive plane": state["mediaLivePlane"],
+        # The live events' health push channel: its WebSocket endpoint and its Management API / event streams.
+        "health push": state["healthPushUrl"],
+        "health push api": state["healthPushStreamUrl"],
     }
 
 
