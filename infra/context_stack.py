@@ -19,8 +19,8 @@ from chalicelib.core import resources
 from infra import functions
 from infra.api import Api
 from infra.consumers import Consumers
-from infra.live_event_srt import LiveEventSrtSecret
 from infra.health_push import HealthPushApi
+from infra.live_event_srt import LiveEventSrtSecret
 from infra.model import FunctionSpec, camel
 from infra.relays import RELAYS_CONTEXT, RestreamRelays
 

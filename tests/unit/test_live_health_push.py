@@ -90,7 +90,7 @@ def test_the_announcement_says_what_changed() -> None:
     assert event.payload() | {"eventId": "-"} == {
         "type": "live-event.health.changed", "projectId": PROJECT, "eventId": "-", "emittedAt": ENVELOPE["emittedAt"],
         "liveEventId": alarmed.event.live_event_id, "state": "live", "openAlerts": 1,
-    }  # fmt: skip
+    } | ({"activeRoute": alarmed.event.active_route.value} if alarmed.event.active_route else {})  # fmt: skip
 
 
 def test_a_route_mode_change_is_a_health_change_but_a_rename_or_a_draft_is_not() -> None:
