@@ -565,6 +565,8 @@ class BusRoute:
 PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
 # A project's geo restriction changed: the same consumer writes it to the edge's store.
 PLAYBACK_GEO_EVENT = "playback-geo.updated"
+# The same for live streams (their files in the media bucket: the uploaded thumbnail).
+PLAYBACK_LIVE_STREAM_EVENTS = ("live-stream.created", "live-stream.updated")
 USAGE_EVENT_TYPES = ("video.ready", "live-stream.broadcast.started", "live-stream.broadcast.ended", "room.cdr.ready")
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
@@ -576,6 +578,11 @@ BUS_ROUTES = (
     BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),
     # Encoded videos and live broadcasts to the usage counters (chalicelib.analytics, docs/analytics.md).
     BusRoute("usage-events", {"source": [EVENT_SOURCE], "detail-type": list(USAGE_EVENT_TYPES)}, USAGE_EVENTS_QUEUE),
+    # Private live streams' thumbnails at the edge (docs/live.md, "The embed page and private live streams").
+    BusRoute("playback-live-streams", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_LIVE_STREAM_EVENTS)},
+             PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("playback-live-stream-removals", RemovalRoute("liveStream", PLAYBACK_VIDEOS_QUEUE).pattern,
+             PLAYBACK_VIDEOS_QUEUE),
 )  # fmt: skip
 # The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
 # media server reads the table instead. Its symbolic resource in permissions.

@@ -113,10 +113,13 @@ def viewer_countries() -> ViewerCountries:
 def edge_service() -> EdgeService | None:
     """None where no edge store is configured (the devstack: its media server reads the table)."""
     from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+    from chalicelib.playback.adapters.live_streams import DynamoPublicLiveStreams
     from chalicelib.playback.services.edge import EdgeService
 
     store = edge_store()
-    return EdgeService(public_videos(), store, DynamoGeoPolicies(table())) if store else None
+    if store is None:
+        return None
+    return EdgeService(public_videos(), store, DynamoGeoPolicies(table()), DynamoPublicLiveStreams(table()))
 
 
 @component

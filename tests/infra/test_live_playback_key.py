@@ -12,7 +12,7 @@ from infra import live_playback_key
 from tests.infra.conftest import Synthesized, functions_by_name, of_type, referenced_ids, role_statements
 
 # The routes that sign IVS playback JWTs (chalicelib/playback/api/embed.py, LIVE_PLAYBACK).
-SIGNERS = {"get_live_embed_page", "get_live_embed_data", "get_private_live_manifest"}
+SIGNERS = {"get_live_embed_page", "get_live_embed_data", "get_private_live_manifest", "get_private_live_thumbnail"}
 
 
 def key_resources(template: dict[str, Any]) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
