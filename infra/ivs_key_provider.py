@@ -98,6 +98,11 @@ def stored_key(secrets: Any, secret_id: str) -> ec.EllipticCurvePrivateKey | Non
     return key
 
 
+def name_prefix(stack_name: str) -> str:
+    """The prefix of a stack's pair names (the custom resource's `NamePrefix`, infra/keys_live.py)."""
+    return f"{stack_name}-live"
+
+
 def pair_name(prefix: str, public_pem: str) -> str:
     """IVS's name of the pair: the same key always gets the same name (names are not unique in IVS)."""
     digest = hashlib.sha256(public_pem.encode()).hexdigest()[:NAME_HASH_CHARS]

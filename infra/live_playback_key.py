@@ -27,7 +27,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra import common, settings
+from infra import common, ivs_key_provider, settings
 from infra.functions import InlineRole
 
 PROVIDER = Path(__file__).resolve().parent / "ivs_key_provider.py"
@@ -143,6 +143,9 @@ class LivePlaybackKey(Construct):
             "KeyPair",
             service_token=function.function_arn,
             resource_type=RESOURCE_TYPE,
-            properties={"SecretId": self.secret.secret_arn, "NamePrefix": f"{stack.stack_name}-live"},
+            properties={
+                "SecretId": self.secret.secret_arn,
+                "NamePrefix": ivs_key_provider.name_prefix(stack.stack_name),
+            },
         )
         self.key_pair_arn = self.key_pair.get_att_string("KeyPairArn")

@@ -92,9 +92,12 @@ def live_playback_key_secret() -> SecretsManagerLivePlaybackKey | None:
     from chalicelib.core import config
     from chalicelib.core.wiring import settings
     from chalicelib.playback.adapters.live_playback_key import SecretsManagerLivePlaybackKey
+    from chalicelib.playback.domain.ivs_tokens import LIVE_PLAYBACK_KEY_CACHE
 
     secret_id = settings().live_playback_key_secret_id
-    return SecretsManagerLivePlaybackKey(config.secretsmanager(), secret_id) if secret_id else None
+    if not secret_id:
+        return None
+    return SecretsManagerLivePlaybackKey(config.secretsmanager(), secret_id, LIVE_PLAYBACK_KEY_CACHE.total_seconds())
 
 
 @component
