@@ -61,7 +61,7 @@ def rotate(secrets: Any, ivs: Any, secret_id: str, prefix: str, now: datetime) -
     current = ivs_key_provider.stored_key(secrets, secret_id)
     if current is None:
         raise RotationRefused("the secret holds no key yet: deploy the stack first")
-    pairs = stack_pairs(ivs, prefix)
+    pairs = ivs_key_provider.stack_pairs(ivs, prefix)
     if len(pairs) > 1:
         raise RotationRefused(f"{len(pairs)} key pairs are imported: run `retire` first")
     old_pair = pairs.get(ivs_key_provider.pair_name(prefix, public_pem(current)))
@@ -86,7 +86,7 @@ def retire(secrets: Any, ivs: Any, secret_id: str, prefix: str, now: datetime) -
     if current is None:
         raise RotationRefused("the secret holds no key: nothing to keep, nothing retired")
     keep = ivs_key_provider.pair_name(prefix, public_pem(current))
-    pairs = stack_pairs(ivs, prefix)
+    pairs = ivs_key_provider.stack_pairs(ivs, prefix)
     if keep not in pairs:
         # Never leave the stack without the pair that verifies what the functions sign.
         raise RotationRefused(f"the secret's key has no pair ({keep}): run a deploy to import it")
@@ -94,24 +94,6 @@ def retire(secrets: Any, ivs: Any, secret_id: str, prefix: str, now: datetime) -
     for arn in retired:
         ivs_key_provider.delete_pair(ivs, arn)
     return retired
-
-
-def stack_pairs(ivs: Any, prefix: str) -> dict[str, str]:
-    """The imported pairs named by the stack's provider (`<prefix>-<16 hex>`), name → ARN."""
-    pairs: dict[str, str] = {}
-    token: str | None = None
-    while True:
-        page = ivs.list_playback_key_pairs(
-            maxResults=ivs_key_provider.LIST_PAGE_SIZE, **({"nextToken": token} if token else {})
-        )
-        for pair in page.get("keyPairs", []):
-            name = str(pair.get("name", ""))
-            suffix = name.removeprefix(f"{prefix}-")
-            if suffix != name and len(suffix) == ivs_key_provider.NAME_HASH_CHARS:
-                pairs[name] = str(pair["arn"])
-        token = page.get("nextToken")
-        if not token:
-            return pairs
 
 
 def public_pem(key: ec.EllipticCurvePrivateKey) -> str:

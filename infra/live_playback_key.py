@@ -108,6 +108,10 @@ class LivePlaybackKey(Construct):
         )
         # ListPlaybackKeyPairs has no resource type.
         role.add_to_principal_policy(iam.PolicyStatement(actions=["ivs:ListPlaybackKeyPairs"], resources=["*"]))
+        # Whether a Delete is the stack's own (then rotated pairs go too, infra/keys_live.py).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])
+        )
         function = lambda_.Function(
             self,
             "Function",
