@@ -82,7 +82,7 @@ class LivePlaybackKey(Construct):
             "AwsSolutions-SMG4",
             "Not rotated by Secrets Manager: the key's public half is imported into IVS, so a rotation means "
             "importing the new half first and keeping both until the last 10-minute IVS JWT expires; done by "
-            "hand (docs/live.md), never by accident.",
+            "hand with python -m infra.keys_live (docs/live.md), never by accident.",
         )
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays[settings.LOG_RETENTION], removal_policy=cdk.RemovalPolicy.DESTROY

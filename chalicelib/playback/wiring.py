@@ -76,7 +76,7 @@ def embed_service() -> EmbedService:
         playback_keys=DynamoPlaybackKeys(table()),
         geo_policies=DynamoGeoPolicies(table()),
         live_streams=DynamoPublicLiveStreams(table()),
-        # AWS: the stack's secret (read once per container); the devstack: the PEM itself.
+        # AWS: the stack's secret (kept 5 minutes per container); the devstack: the PEM itself.
         live_playback_key=secret.value if (secret := live_playback_key_secret()) else current.live_playback_key,
         # AWS: the rotated secret (read through its cache on each use); the devstack: a fixed key.
         session_keys=service.verifying
