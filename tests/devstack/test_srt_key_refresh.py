@@ -84,11 +84,12 @@ def test_an_srt_push_keeps_its_media_across_key_refreshes(
     encoder = push(url)
     assert encoder.returncode == 0, encoder.stderr.decode()[-2000:]
 
-    # Several refreshes went through, each request and its echo rewrapped.
-    assert rewrapped.count(srt.KMREQ_EXTENSION) >= 2 and rewrapped.count(srt.KMRSP_EXTENSION) >= 2, rewrapped
     folder = root / channel["arn"].rsplit("/", 1)[1]
     # 1 s segments over the whole push (the listener's probe and the last partial one aside).
-    assert segments_written(folder / "index.m3u8") >= PUSH_SECONDS - 3
+    written = segments_written(folder / "index.m3u8")
+    assert written >= PUSH_SECONDS - 3, written
+    # Several refreshes went through, each request and its echo rewrapped.
+    assert rewrapped.count(srt.KMREQ_EXTENSION) >= 2 and rewrapped.count(srt.KMRSP_EXTENSION) >= 2, rewrapped
     last = sorted(folder.glob("*.ts"))[-1]
     decoded = subprocess.run(
         [FFMPEG, "-v", "error", "-i", str(last), "-f", "null", "-"], capture_output=True, check=False
