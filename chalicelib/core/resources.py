@@ -573,16 +573,16 @@ BUS_ROUTES = (
              PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-video-removals", RemovalRoute("video", PLAYBACK_VIDEOS_QUEUE).pattern, PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-geo", {"source": [EVENT_SOURCE], "detail-type": [PLAYBACK_GEO_EVENT]}, PLAYBACK_VIDEOS_QUEUE),
-    BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
-    # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
-    BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),
-    # Encoded videos and live broadcasts to the usage counters (chalicelib.analytics, docs/analytics.md).
-    BusRoute("usage-events", {"source": [EVENT_SOURCE], "detail-type": list(USAGE_EVENT_TYPES)}, USAGE_EVENTS_QUEUE),
     # Private live streams' thumbnails at the edge (docs/live.md, "The embed page and private live streams").
     BusRoute("playback-live-streams", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_LIVE_STREAM_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-live-stream-removals", RemovalRoute("liveStream", PLAYBACK_VIDEOS_QUEUE).pattern,
              PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
+    # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
+    BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),
+    # Encoded videos and live broadcasts to the usage counters (chalicelib.analytics, docs/analytics.md).
+    BusRoute("usage-events", {"source": [EVENT_SOURCE], "detail-type": list(USAGE_EVENT_TYPES)}, USAGE_EVENTS_QUEUE),
 )  # fmt: skip
 # The CloudFront KeyValueStore the edge check reads (infra/edge.py); unset on the devstack, whose
 # media server reads the table instead. Its symbolic resource in permissions.
