@@ -405,6 +405,9 @@ class SrtCaller:
                 self.spawn(self._decide(datagram, handshake.stream_id or ""))
                 return
             datagram = self._rewrapped(datagram, srt.KMREQ_EXTENSION, self.channel_passphrase, self.passphrase)
+        elif self.channel_passphrase is not None and srt.key_refresh(datagram) is not None:
+            # The caller's in-stream key refresh (a new stream key), for the listener's passphrase.
+            datagram = srt.rewrap_refresh(datagram, self.channel_passphrase, self.passphrase)
         if self.upstream is not None:
             self.upstream.sendto(datagram)
 
@@ -412,6 +415,9 @@ class SrtCaller:
         handshake = srt.parse_handshake(datagram)
         if handshake is not None and handshake.handshake_type == srt.CONCLUSION:
             datagram = self._rewrapped(datagram, srt.KMRSP_EXTENSION, self.passphrase, self.channel_passphrase)
+        elif self.channel_passphrase is not None and srt.key_refresh(datagram) is not None:
+            # The listener's answer to a refresh echoes the keys: back under the caller's passphrase.
+            datagram = srt.rewrap_refresh(datagram, self.passphrase, self.channel_passphrase)
         self.door.send(datagram, self.address)
 
     @staticmethod

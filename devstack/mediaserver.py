@@ -40,10 +40,11 @@ Place = tuple[str | None, tuple[str, tuple[str, ...]] | None]
 class PrivateMedia:
     """The check CloudFront's function makes on AWS (infra/edge/playback_check.js), with the same
     rules (chalicelib/playback/domain/access.py): a video of a project that restricts countries only
-    for a viewer in an admitted country, then a private video's files only through a valid playback
-    session in the path. Whether a video is private, and its project's restriction, are read from
-    the table and kept for `privacy_seconds` (the edge's KeyValueStore lags the same way); a
-    session path of an unrestricted video needs no read beyond that.
+    for a viewer in an admitted country, then a private video's files (and a private live stream's,
+    `live/<liveStreamId>/…`) only through a valid playback session in the path. Whether a video is
+    private, and its project's restriction, are read from the table and kept for `privacy_seconds`
+    (the edge's KeyValueStore lags the same way); a session path of an unrestricted video needs no
+    read beyond that.
 
     The viewer's country is the `CloudFront-Viewer-Country` header the client sent: the devstack
     has no GeoIP and trusts it, for testing (on AWS CloudFront sets it). Refusals of a video whose
@@ -97,14 +98,24 @@ class PrivateMedia:
 
 
 def table_private_media(keys: dict[str, bytes], table: Any) -> PrivateMedia:
-    """The check over the app's table: privacy and geo restriction read as the API reads them, and
-    refusals counted in the API's denial counters."""
+    """The check over the app's table: privacy (of videos, and of live streams for their thumbnails)
+    and geo restriction read as the API reads them, and refusals counted in the API's denial
+    counters (a live stream's, whose project `place` does not find, are logged only)."""
     from chalicelib.core.clock import utc_now
     from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+    from chalicelib.playback.adapters.live_streams import DynamoPublicLiveStreams
     from chalicelib.playback.adapters.private_tokens import DynamoDenialCounter
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
+    from chalicelib.playback.domain.embed import LIVE_STREAM_ID
 
     videos, policies, counter = DynamoPublicVideos(table), DynamoGeoPolicies(table), DynamoDenialCounter(table)
+    live_streams = DynamoPublicLiveStreams(table)
+
+    def is_private(subject_id: str) -> bool:
+        # A live stream's files (its thumbnail) or a video's: the path's id says which.
+        if LIVE_STREAM_ID.fullmatch(subject_id):
+            return live_streams.is_private(subject_id)
+        return videos.is_private(subject_id)
 
     def place(video_id: str) -> Place:
         project_id = videos.project_of(video_id)
@@ -116,10 +127,12 @@ def table_private_media(keys: dict[str, bytes], table: Any) -> PrivateMedia:
     def count(project_id: str, reason: str) -> None:
         counter.count(project_id, reason, utc_now())
 
-    return PrivateMedia(keys, videos.is_private, place=place, count=count)
+    return PrivateMedia(keys, is_private, place=place, count=count)
 
 
 _LIVE_FILE = re.compile(r"^live/(?P<channel>[0-9A-Za-z]{1,64})/[^/]+$")
+# `live/<liveStreamId>/…` is a live stream's own files in the media bucket (PrivateMedia's to check).
+_LIVE_STREAM_FOLDER = re.compile(r"^live/li[0-9A-Za-z]{22}/")
 
 
 class PrivateLive:
@@ -135,7 +148,7 @@ class PrivateLive:
     def check(self, key: str, query: str) -> tuple[str | None, str | None]:
         """(why refused or None, the token to carry into a playlist's URIs)."""
         match = _LIVE_FILE.fullmatch(key)
-        if match is None:
+        if match is None or _LIVE_STREAM_FOLDER.match(key):
             return None, None
         token = urllib.parse.parse_qs(query).get("token", [None])[-1]
         denial = self._denial(match["channel"], token)

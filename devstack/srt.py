@@ -11,6 +11,12 @@ A caller with a passphrase also sends its key material (SRT_CMD_KMREQ, §3.2.2):
 the salt's last 8 bytes, 2048 rounds). Unwrapping checks the passphrase; the front door then wraps
 the same SEK with its listener's own passphrase, so the listener decrypts the media, and does the
 reverse on the listener's answer (SRT_CMD_KMRSP), which the caller compares with what it sent.
+
+The sender refreshes its stream key in-stream (after `kmrefreshrate` packets, 2^24 by default; the
+new key announced `kmpreannounce` packets before it is used): a KMREQ *control packet* (the
+extension control type, 0x7FFF, with the KMREQ subtype, §3.2.2) carries the KM message, both keys
+wrapped during the overlap, and the receiver echoes it in a KMRSP packet. The front door rewraps
+those as it does the handshake's (`key_refresh`, `rewrap_refresh`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ HEADER_SIZE = 16
 HANDSHAKE_CIF_SIZE = 48
 CONTROL_FLAG = 0x80000000
 HANDSHAKE_CONTROL_TYPE = 0x0000
+# UMSG_EXT: a control packet whose subtype is an SRT extension command (KMREQ, KMRSP, ...).
+EXTENSION_CONTROL_TYPE = 0x7FFF
 INDUCTION = 1
 CONCLUSION = 0xFFFFFFFF
 KMREQ_EXTENSION = 3
@@ -98,6 +106,24 @@ def with_key_material(handshake: bytes, material: bytes, kind: int = KMREQ_EXTEN
     if found is None or found[1] - found[0] != len(material):
         raise ValueError("no key material of that length to replace")
     return handshake[: base + found[0]] + material + handshake[base + found[1] :]
+
+
+def key_refresh(datagram: bytes) -> int | None:
+    """KMREQ_EXTENSION or KMRSP_EXTENSION for an in-stream key material control packet, else None."""
+    if not is_control(datagram):
+        return None
+    (first,) = struct.unpack(">I", datagram[:4])
+    if (first & ~CONTROL_FLAG) >> 16 != EXTENSION_CONTROL_TYPE:
+        return None
+    subtype = first & 0xFFFF
+    return subtype if subtype in (KMREQ_EXTENSION, KMRSP_EXTENSION) else None
+
+
+def rewrap_refresh(datagram: bytes, passphrase: str, new_passphrase: str) -> bytes:
+    """An in-stream KMREQ or KMRSP with its keys wrapped for `new_passphrase`; as it is when it
+    holds no key material `passphrase` opens (a KMRSP's one-word failure status)."""
+    rewrapped = rewrap(datagram[HEADER_SIZE:], passphrase, new_passphrase)
+    return datagram[:HEADER_SIZE] + rewrapped if rewrapped else datagram
 
 
 def unwrap(material: bytes, passphrase: str) -> bytes | None:

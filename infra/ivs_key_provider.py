@@ -8,7 +8,8 @@ The public half is imported into IVS (ImportPlaybackKeyPair) under a name derive
 (`<prefix>-<16 hex of SHA-256 of the public key>`), found again by that name (ListPlaybackKeyPairs)
 when it is already there: a retry, an update, or a stack whose pair was imported before. The
 physical id is the pair's ARN. Delete removes the pair (DeletePlaybackKeyPair; one already gone
-counts) and leaves the secret, which the stack retains.
+counts) and, when the whole stack is being deleted (DescribeStacks), every pair of its name prefix
+(a rotated key's, infra/keys_live.py); it leaves the secret, which the stack retains.
 
 Neither key is in the template or in the response: CloudFormation sees the secret's ARN, the name
 prefix and the pair's ARN. The module runs alone in its Lambda function (infra.live_playback_key
@@ -22,6 +23,7 @@ import hashlib
 import json
 import logging
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -37,13 +39,15 @@ NAME_HASH_CHARS = 16
 LIST_PAGE_SIZE = 100
 
 
-def handler(event: dict[str, Any], context: Any, secrets: Any = None, ivs: Any = None) -> None:
+def handler(
+    event: dict[str, Any], context: Any, secrets: Any = None, ivs: Any = None, cloudformation: Any = None
+) -> None:
     """Lambda's entry point: does the request and always answers CloudFormation (a failure too,
     or the stack would wait an hour for the response)."""
     physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
     try:
         secrets, ivs = secrets or _client("secretsmanager"), ivs or _client("ivs")
-        physical_id = respond_to(event, secrets, ivs)
+        physical_id = respond_to(event, secrets, ivs, cloudformation)
         status, reason = SUCCESS, "done"
     except Exception as error:
         logger.exception("playback key pair %s failed", event.get("RequestType"))
@@ -51,13 +55,35 @@ def handler(event: dict[str, Any], context: Any, secrets: Any = None, ivs: Any =
     send(event, status, reason, physical_id)
 
 
-def respond_to(event: dict[str, Any], secrets: Any, ivs: Any) -> str:
+def respond_to(event: dict[str, Any], secrets: Any, ivs: Any, cloudformation: Any = None) -> str:
     """The request's work; returns the physical id."""
     properties = event["ResourceProperties"]
     if event["RequestType"] == "Delete":
         delete_pair(ivs, event.get("PhysicalResourceId", ""))
+        # After a rotation (infra/keys_live.py) the physical id names the retired pair, and the
+        # pair in use is unknown to CloudFormation: the stack's delete sweeps every pair it named.
+        # Not on the Delete that follows an update moving to the rotated pair (the stack lives on).
+        if stack_deleting(cloudformation or _client("cloudformation"), event["StackId"]):
+            for arn in stack_pairs(ivs, properties["NamePrefix"]).values():
+                delete_pair(ivs, arn)
         return str(event.get("PhysicalResourceId", ""))
     return ensure_pair(secrets, ivs, properties["SecretId"], properties["NamePrefix"], event["RequestId"])
+
+
+def stack_deleting(cloudformation: Any, stack_id: str) -> bool:
+    (stack,) = cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
+    return str(stack["StackStatus"]) == "DELETE_IN_PROGRESS"
+
+
+def stack_pairs(ivs: Any, prefix: str) -> dict[str, str]:
+    """The imported pairs named as this provider names them (`<prefix>-<16 hex>`), name → ARN."""
+    pairs: dict[str, str] = {}
+    for pair in listed_pairs(ivs):
+        name = str(pair.get("name", ""))
+        suffix = name.removeprefix(f"{prefix}-")
+        if suffix != name and len(suffix) == NAME_HASH_CHARS:
+            pairs[name] = str(pair["arn"])
+    return pairs
 
 
 def ensure_pair(secrets: Any, ivs: Any, secret_id: str, prefix: str, request_id: str) -> str:
@@ -98,6 +124,11 @@ def stored_key(secrets: Any, secret_id: str) -> ec.EllipticCurvePrivateKey | Non
     return key
 
 
+def name_prefix(stack_name: str) -> str:
+    """The prefix of a stack's pair names (the custom resource's `NamePrefix`, infra/keys_live.py)."""
+    return f"{stack_name}-live"
+
+
 def pair_name(prefix: str, public_pem: str) -> str:
     """IVS's name of the pair: the same key always gets the same name (names are not unique in IVS)."""
     digest = hashlib.sha256(public_pem.encode()).hexdigest()[:NAME_HASH_CHARS]
@@ -105,15 +136,18 @@ def pair_name(prefix: str, public_pem: str) -> str:
 
 
 def find_pair(ivs: Any, name: str) -> str | None:
+    return next((str(pair["arn"]) for pair in listed_pairs(ivs) if pair.get("name") == name), None)
+
+
+def listed_pairs(ivs: Any) -> Iterator[dict[str, Any]]:
+    """Every imported pair, page by page (the next page read only when wanted)."""
     token: str | None = None
     while True:
         page = ivs.list_playback_key_pairs(maxResults=LIST_PAGE_SIZE, **({"nextToken": token} if token else {}))
-        for pair in page.get("keyPairs", []):
-            if pair.get("name") == name:
-                return str(pair["arn"])
+        yield from page.get("keyPairs", [])
         token = page.get("nextToken")
         if not token:
-            return None
+            return
 
 
 def delete_pair(ivs: Any, physical_id: str) -> None:

@@ -2,7 +2,7 @@
 
     python -m infra.keys seed   [--stack videoplane] [--secret-id ARN]   # first key only (make deploy)
     python -m infra.keys rotate [--stack videoplane] [--secret-id ARN]   # a new key (make rotate-keys)
-    python -m infra.keys edge   [--stack videoplane]   # playback session keys and private videos at the edge
+    python -m infra.keys edge   [--stack videoplane]   # session keys, private videos and live streams at the edge
 
 Uses the caller's AWS credentials. It runs the same rotation as the devstack bootstrap
 (`chalicelib.platform.services.auth.rotate_signing_keys`): a new key becomes active and older keys stay
@@ -14,8 +14,9 @@ JSON); `seed` adds the first key when there is none and is what `make deploy` ru
 
 `edge` does the same for private videos (docs/playback.md): the first playback session keys when
 there are none (the daily rotation function takes over), copied to the edge's KeyValueStore, and
-every private video already in the table listed in that store (a stack that had private videos
-before its store existed). Idempotent; it needs botocore's CRT (awscrt, in requirements.txt).
+every private video and private live stream (its thumbnail) already in the table listed in that
+store (a stack that had private ones before its store existed, or before live streams were
+listed). Idempotent; it needs botocore's CRT (awscrt, in requirements.txt).
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ def secret_arn(stack_name: str, cloudformation: Any, key: str = SECRET_OUTPUT) -
     raise LookupError(f"stack {stack_name} has no {key} output")
 
 
-def seed_edge(secret_id: str, store_arn: str, table_name: str, secretsmanager: Any, kvs: Any, dynamodb: Any) -> int:
+def seed_edge(
+    secret_id: str, store_arn: str, table_name: str, secretsmanager: Any, kvs: Any, dynamodb: Any
+) -> tuple[int, int]:
     """First playback session keys (secret and store) when there are none, and every private video
-    listed in the store; returns how many private videos are listed."""
+    and private live stream listed in the store; returns how many of each are listed."""
     from chalicelib.core.adapters.dynamodb import Table
     from chalicelib.core.clock import utc_now
     from chalicelib.playback.adapters.edge_store import KeyValueStoreEdge
     from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+    from chalicelib.playback.adapters.live_streams import DynamoPublicLiveStreams
     from chalicelib.playback.adapters.session_keys import SecretsManagerSessionKeys
     from chalicelib.playback.adapters.videos import DynamoPublicVideos
     from chalicelib.playback.services.edge import EdgeService
@@ -57,8 +61,9 @@ def seed_edge(secret_id: str, store_arn: str, table_name: str, secretsmanager: A
     store = KeyValueStoreEdge(kvs, store_arn)
     SessionKeyService(SecretsManagerSessionKeys(secretsmanager, secret_id, 0), store, utc_now).ensure()
     table = Table(dynamodb, table_name)
-    videos = DynamoPublicVideos(table)
-    return EdgeService(videos, store, DynamoGeoPolicies(table)).backfill(videos.private_video_ids())
+    videos, live_streams = DynamoPublicVideos(table), DynamoPublicLiveStreams(table)
+    edge = EdgeService(videos, store, DynamoGeoPolicies(table), live_streams)
+    return edge.backfill(videos.private_video_ids()), edge.backfill_live(live_streams.private_live_stream_ids())
 
 
 def rotate(secret_id: str, secretsmanager: Any) -> Any:
@@ -96,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             secret_arn(args.stack, stacks, key) for key in (PLAYBACK_SECRET_OUTPUT, EDGE_STORE_OUTPUT, TABLE_OUTPUT)
         ]
         clients = [boto3.client(name) for name in ("secretsmanager", "cloudfront-keyvaluestore", "dynamodb")]
-        print(f"{seed_edge(*outputs, *clients)} private video(s) listed at the edge")
+        videos, live_streams = seed_edge(*outputs, *clients)
+        print(f"{videos} private video(s) and {live_streams} private live stream(s) listed at the edge")
         return 0
     secret_id = args.secret_id or secret_arn(args.stack, boto3.client("cloudformation"))
     keyset = (rotate if args.command == "rotate" else seed)(secret_id, boto3.client("secretsmanager"))

@@ -27,7 +27,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra import common, settings
+from infra import common, ivs_key_provider, settings
 from infra.functions import InlineRole
 
 PROVIDER = Path(__file__).resolve().parent / "ivs_key_provider.py"
@@ -82,7 +82,7 @@ class LivePlaybackKey(Construct):
             "AwsSolutions-SMG4",
             "Not rotated by Secrets Manager: the key's public half is imported into IVS, so a rotation means "
             "importing the new half first and keeping both until the last 10-minute IVS JWT expires; done by "
-            "hand (docs/live.md), never by accident.",
+            "hand with python -m infra.keys_live (docs/live.md), never by accident.",
         )
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays[settings.LOG_RETENTION], removal_policy=cdk.RemovalPolicy.DESTROY
@@ -108,6 +108,10 @@ class LivePlaybackKey(Construct):
         )
         # ListPlaybackKeyPairs has no resource type.
         role.add_to_principal_policy(iam.PolicyStatement(actions=["ivs:ListPlaybackKeyPairs"], resources=["*"]))
+        # Whether a Delete is the stack's own (then rotated pairs go too, infra/keys_live.py).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])
+        )
         function = lambda_.Function(
             self,
             "Function",
@@ -143,6 +147,9 @@ class LivePlaybackKey(Construct):
             "KeyPair",
             service_token=function.function_arn,
             resource_type=RESOURCE_TYPE,
-            properties={"SecretId": self.secret.secret_arn, "NamePrefix": f"{stack.stack_name}-live"},
+            properties={
+                "SecretId": self.secret.secret_arn,
+                "NamePrefix": ivs_key_provider.name_prefix(stack.stack_name),
+            },
         )
         self.key_pair_arn = self.key_pair.get_att_string("KeyPairArn")

@@ -231,6 +231,8 @@ class VideoplaneStack(SharedStack):
         cdk.CfnOutput(self, "PlaybackSessionSecretArn", value=self.playback_session_secret.secret_arn)
         cdk.CfnOutput(self, "PlaybackEdgeStoreArn", value=self.playback_edge_store.key_value_store_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        # For `python -m infra.keys_live` (rotating the live playback key).
+        cdk.CfnOutput(self, "LivePlaybackKeySecretArn", value=self.live_playback_key.secret.secret_arn)
         cdk.CfnOutput(
             self,
             "MediaDomain",

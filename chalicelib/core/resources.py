@@ -584,12 +584,19 @@ class BusRoute:
 PLAYBACK_VIDEO_EVENTS = ("video.created", "video.updated")
 # A project's geo restriction changed: the same consumer writes it to the edge's store.
 PLAYBACK_GEO_EVENT = "playback-geo.updated"
+# The same for live streams (their files in the media bucket: the uploaded thumbnail).
+PLAYBACK_LIVE_STREAM_EVENTS = ("live-stream.created", "live-stream.updated")
 USAGE_EVENT_TYPES = ("video.ready", "live-stream.broadcast.started", "live-stream.broadcast.ended", "room.cdr.ready")
 BUS_ROUTES = (
     BusRoute("playback-videos", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_VIDEO_EVENTS)},
              PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-video-removals", RemovalRoute("video", PLAYBACK_VIDEOS_QUEUE).pattern, PLAYBACK_VIDEOS_QUEUE),
     BusRoute("playback-geo", {"source": [EVENT_SOURCE], "detail-type": [PLAYBACK_GEO_EVENT]}, PLAYBACK_VIDEOS_QUEUE),
+    # Private live streams' thumbnails at the edge (docs/live.md, "The embed page and private live streams").
+    BusRoute("playback-live-streams", {"source": [EVENT_SOURCE], "detail-type": list(PLAYBACK_LIVE_STREAM_EVENTS)},
+             PLAYBACK_VIDEOS_QUEUE),
+    BusRoute("playback-live-stream-removals", RemovalRoute("liveStream", PLAYBACK_VIDEOS_QUEUE).pattern,
+             PLAYBACK_VIDEOS_QUEUE),
     BusRoute("room-sessions", ROOM_SESSION_RULE_PATTERN, ROOM_EVENTS_QUEUE),
     # The live context's recorded broadcasts to the VOD context's import (docs/live.md, "Recordings").
     BusRoute("live-recordings", LIVE_RECORDINGS_RULE_PATTERN, LIVE_RECORDINGS_QUEUE),

@@ -65,6 +65,12 @@ class VideoPrivacy(Protocol):
         ...
 
 
+class LiveStreamPrivacy(Protocol):
+    def privacy(self, project_id: str, live_stream_id: str) -> bool | None:
+        """Whether the live stream is private now; None when it has no item (removed)."""
+        ...
+
+
 class EdgeStore(Protocol):
     """The store the edge check reads (chalicelib/playback/domain/edge.py names its entries)."""
 

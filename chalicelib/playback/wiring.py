@@ -76,7 +76,7 @@ def embed_service() -> EmbedService:
         playback_keys=DynamoPlaybackKeys(table()),
         geo_policies=DynamoGeoPolicies(table()),
         live_streams=DynamoPublicLiveStreams(table()),
-        # AWS: the stack's secret (read once per container); the devstack: the PEM itself.
+        # AWS: the stack's secret (kept 5 minutes per container); the devstack: the PEM itself.
         live_playback_key=secret.value if (secret := live_playback_key_secret()) else current.live_playback_key,
         # AWS: the rotated secret (read through its cache on each use); the devstack: a fixed key.
         session_keys=service.verifying
@@ -92,9 +92,12 @@ def live_playback_key_secret() -> SecretsManagerLivePlaybackKey | None:
     from chalicelib.core import config
     from chalicelib.core.wiring import settings
     from chalicelib.playback.adapters.live_playback_key import SecretsManagerLivePlaybackKey
+    from chalicelib.playback.domain.ivs_tokens import LIVE_PLAYBACK_KEY_CACHE
 
     secret_id = settings().live_playback_key_secret_id
-    return SecretsManagerLivePlaybackKey(config.secretsmanager(), secret_id) if secret_id else None
+    if not secret_id:
+        return None
+    return SecretsManagerLivePlaybackKey(config.secretsmanager(), secret_id, LIVE_PLAYBACK_KEY_CACHE.total_seconds())
 
 
 @component
@@ -113,10 +116,13 @@ def viewer_countries() -> ViewerCountries:
 def edge_service() -> EdgeService | None:
     """None where no edge store is configured (the devstack: its media server reads the table)."""
     from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+    from chalicelib.playback.adapters.live_streams import DynamoPublicLiveStreams
     from chalicelib.playback.services.edge import EdgeService
 
     store = edge_store()
-    return EdgeService(public_videos(), store, DynamoGeoPolicies(table())) if store else None
+    if store is None:
+        return None
+    return EdgeService(public_videos(), store, DynamoGeoPolicies(table()), DynamoPublicLiveStreams(table()))
 
 
 @component

@@ -5,11 +5,12 @@
 // server): `/vod/<id>/<file>` passes unless the video is private; `/vod/<id>/token/<session>/<file>`
 // is rewritten to `/vod/<id>/<file>` when the session `<kid>.<expires>.<HMAC-SHA256(id.expires)>`
 // checks out, whatever the video's privacy (a video made public keeps playing in open sessions);
+// a live stream's files (`/live/<liveStreamId>/...`, its thumbnail) the same with the stream's id;
 // everything else passes untouched. A refusal is a 403 naming the reason, as the media server's.
 //
 // The key value store associated with this function holds (infra/edge.py, kept current by the
 // playback context):
-//   `private/<videoId>`   present while the video is private (`public: false`);
+//   `private/<videoId>`   present while the video (or live stream: `private/<liveStreamId>`) is private;
 //   `session-key/<kid>`   the base64url secret of each session key that still verifies;
 //   `project/<videoId>`   the video's project, for the videos of projects that restrict countries;
 //   `geo-project/<id>`    that project's restriction, `allow:FR,BE` or `deny:CN,RU`.
@@ -24,13 +25,13 @@ import cf from 'cloudfront';
 const crypto = require('crypto');
 const kvs = cf.kvs();
 
-const MEDIA = /^\/vod\/(vi[0-9A-Za-z]{22})\/(?:token\/([^\/]+)\/)?(.+)$/;
+const MEDIA = /^\/(vod\/vi[0-9A-Za-z]{22}|live\/li[0-9A-Za-z]{22})\/(?:token\/([^\/]+)\/)?(.+)$/;
 const SESSION = /^([0-9A-Za-z_-]{1,32})\.([0-9]{1,12})\.([0-9A-Za-z_-]{43})$/;
 
 async function handler(event) {
     const request = event.request;
     // The URI as sent; S3 decodes it into the key. Media keys never need encoding, so an encoded
-    // URI that decodes under /vod/ (`/vod%2F<id>/...`, `/%76od/...`) is refused, not let past.
+    // URI that decodes under /vod/ or /live/ (`/vod%2F<id>/...`, `/%76od/...`) is refused, not let past.
     if (request.uri.indexOf('%') !== -1 && encodedMedia(request.uri)) {
         return refuse('malformed-token');
     }
@@ -38,7 +39,8 @@ async function handler(event) {
     if (media === null) {
         return request;
     }
-    const videoId = media[1];
+    const folder = media[1];
+    const videoId = folder.slice(folder.indexOf('/') + 1);
     const session = media[2];
     if (await geoBlocked(videoId, request.headers['cloudfront-viewer-country'])) {
         return refuse('geo-blocked', videoId);
@@ -50,7 +52,7 @@ async function handler(event) {
     if (denial !== null) {
         return refuse(denial, videoId);
     }
-    request.uri = '/vod/' + videoId + '/' + media[3];
+    request.uri = '/' + folder + '/' + media[3];
     return request;
 }
 
@@ -102,7 +104,7 @@ function encodedMedia(uri) {
             return run;
         }
     });
-    return invalid || decoded.indexOf('/vod/') === 0;
+    return invalid || decoded.indexOf('/vod/') === 0 || decoded.indexOf('/live/') === 0;
 }
 
 // Compares every character whatever the first difference (no early exit to time).

@@ -215,6 +215,50 @@ def test_private_media_needs_a_session_in_the_path(guarded_url: str) -> None:
     assert fetch(f"{guarded_url}/vod/{PRIVATE_VIDEO}/token/{foreign}/hls/manifest.m3u8")[0] == 403
 
 
+PRIVATE_LIVE = "li" + "p" * 22
+PUBLIC_LIVE = "li" + "q" * 22
+
+
+def test_a_private_live_streams_thumbnail_needs_a_session_and_its_channel_its_jwt(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Both live checks on one server, told apart by the id in the path: a live stream's files in
+    the bucket (`live/<liveStreamId>/thumbnail-…`) follow the videos' session rule and never reach
+    IVS's check; a channel's live HLS (`live/<channelId>/…`, mounted) is IVS's only."""
+    root = tmp_path_factory.mktemp("both-live")
+    (root / "chan").mkdir()
+    (root / "chan" / "index.m3u8").write_bytes(b"#EXTM3U\n")
+    asked: list[str] = []
+
+    def denial(channel_id: str, token: str | None) -> str | None:
+        asked.append(channel_id)
+        return None if token == "good.jwt" else "no-token"
+
+    now = datetime.now(UTC)
+    for aws in start_aws():
+        for stream in (PRIVATE_LIVE, PUBLIC_LIVE):
+            aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=f"live/{stream}/thumbnail-ab.jpg", Body=b"JPEG")
+        private = PrivateMedia({SESSION_KEY.kid: SESSION_KEY.secret}, lambda subject: subject == PRIVATE_LIVE)
+        server = MediaServer(aws.s3, MEDIA_BUCKET, private_media=private)
+        server.mount("live/", root)
+        server.private_live = PrivateLive(denial)
+        base = server.start()
+        try:
+            assert fetch(f"{base}/live/{PUBLIC_LIVE}/thumbnail-ab.jpg")[0:3:2] == (200, b"JPEG")
+            assert fetch(f"{base}/live/{PRIVATE_LIVE}/thumbnail-ab.jpg")[0:3:2] == (403, b"Forbidden: no-token\n")
+            session = issue_session(PRIVATE_LIVE, now, SESSION_KEY)
+            assert fetch(f"{base}/live/{PRIVATE_LIVE}/token/{session}/thumbnail-ab.jpg")[0:3:2] == (200, b"JPEG")
+            other = issue_session(PUBLIC_LIVE, now, SESSION_KEY)
+            refused = fetch(f"{base}/live/{PRIVATE_LIVE}/token/{other}/thumbnail-ab.jpg")
+            assert refused[0:3:2] == (403, b"Forbidden: bad-signature\n")
+            assert asked == []
+            assert fetch(f"{base}/live/chan/index.m3u8")[0] == 403
+            assert fetch(f"{base}/live/chan/index.m3u8?token=good.jwt")[0:3:2] == (200, b"#EXTM3U\n")
+            assert asked == ["chan", "chan"]
+        finally:
+            server.stop()
+
+
 RESTRICTED_PROJECT = "pr" + "r" * 22
 PLACES = {PRIVATE_VIDEO: (RESTRICTED_PROJECT, ("deny", ("XX",))), PUBLIC_VIDEO: (RESTRICTED_PROJECT, ("deny", ("XX",)))}
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.core import resources
-from infra import live_playback_key
+from infra import keys_live, live_playback_key
 from tests.infra.conftest import Synthesized, functions_by_name, of_type, referenced_ids, role_statements
 
 # The routes that sign IVS playback JWTs (chalicelib/playback/api/embed.py, LIVE_PLAYBACK).
-SIGNERS = {"get_live_embed_page", "get_live_embed_data", "get_private_live_manifest"}
+SIGNERS = {"get_live_embed_page", "get_live_embed_data", "get_private_live_manifest", "get_private_live_thumbnail"}
 
 
 def key_resources(template: dict[str, Any]) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
@@ -38,6 +38,8 @@ def test_the_custom_resource_fills_the_retained_secret_and_every_function_names_
     assert secret["DeletionPolicy"] == "Retain" and secret["UpdateReplacePolicy"] == "Retain"
     assert custom["Properties"]["SecretId"] == {"Ref": secret_id}
     assert custom["Properties"]["NamePrefix"] == f"{synthesized.stack.stack_name}-live"
+    # What the rotation command (infra/keys_live.py) finds the secret by.
+    assert template["Outputs"][keys_live.SECRET_OUTPUT]["Value"] == {"Ref": secret_id}
     (function_id,) = referenced_ids(custom["Properties"]["ServiceToken"])
     function = template["Resources"][function_id]
     assert function["Type"] == "AWS::Lambda::Function"
@@ -70,6 +72,7 @@ def test_the_provider_may_write_only_that_secret_and_playback_key_pairs(synthesi
         (("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"), str({"Ref": secret_id})),
         (("ivs:DeletePlaybackKeyPair", "ivs:ImportPlaybackKeyPair"), str(key_pairs)),
         (("ivs:ListPlaybackKeyPairs",), "*"),
+        (("cloudformation:DescribeStacks",), str({"Ref": "AWS::StackId"})),
         (("logs:CreateLogStream", "logs:PutLogEvents"), str(log_group)),
     }
 

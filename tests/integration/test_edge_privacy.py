@@ -15,12 +15,16 @@ from chalicelib.core import resources
 from chalicelib.core.wiring import table
 from chalicelib.playback import wiring
 from chalicelib.playback.adapters.geo import DynamoGeoPolicies
+from chalicelib.playback.adapters.live_streams import DynamoPublicLiveStreams
 from chalicelib.playback.adapters.videos import DynamoPublicVideos
 from chalicelib.playback.consumers.edge import sync_edge_privacy
 from chalicelib.playback.domain.edge import PRIVATE_VALUE, geo_project_entry, private_entry, video_project_entry
 from chalicelib.playback.services.edge import EdgeService
 from devstack.emulator import TABLE_NAME
+from devstack.ivsplane import IvsPlane
 from tests.integration.conftest import ApiClient
+from tests.integration.test_live_streams_api import create as create_live_stream
+from tests.integration.test_live_streams_api import ivs as ivs  # noqa: PLC0414 - the fixture
 from tests.integration.test_outbox import drain, publish, published, stream_event
 
 
@@ -46,7 +50,11 @@ class MemoryStore:
 def store(aws: None, monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
     memory = MemoryStore()
     monkeypatch.setattr(
-        wiring, "edge_service", lambda: EdgeService(DynamoPublicVideos(table()), memory, DynamoGeoPolicies(table()))
+        wiring,
+        "edge_service",
+        lambda: EdgeService(
+            DynamoPublicVideos(table()), memory, DynamoGeoPolicies(table()), DynamoPublicLiveStreams(table())
+        ),
     )
     return memory
 
@@ -197,3 +205,47 @@ def test_another_projects_restriction_maps_only_its_videos(
     other_tenant.call("PUT", "/playback-geo", {"mode": "deny", "countries": ["XX"]})
     deliver()
     assert video_project_entry(theirs) in store.entries and video_project_entry(mine) not in store.entries
+
+
+# -- private live streams: their thumbnails follow the videos' rule at the edge --------------------
+
+
+def test_private_live_streams_are_listed_while_private(ivs: IvsPlane, tenant: ApiClient, store: MemoryStore) -> None:
+    private = create_live_stream(tenant, name="Board meeting", public=False)["liveStreamId"]
+    public = create_live_stream(tenant, name="Launch")["liveStreamId"]
+    answer, kinds = deliver()
+    assert answer == {"batchItemFailures": []} and kinds.count("live-stream.created") == 2
+    # A public stream's creation writes nothing (billed calls).
+    assert store.entries == {private_entry(private): PRIVATE_VALUE} and store.writes == 1
+
+    tenant.call("PATCH", f"/live-streams/{private}", {"public": True})
+    tenant.call("PATCH", f"/live-streams/{public}", {"public": False})
+    tenant.call("PATCH", f"/live-streams/{public}", {"name": "Launch (rehearsal)"})
+    answer, kinds = deliver()
+    assert answer == {"batchItemFailures": []} and kinds.count("live-stream.updated") == 3
+    assert store.entries == {private_entry(public): PRIVATE_VALUE}
+
+    # Deleted: its removed item takes the entry away (a public one's removal writes nothing).
+    writes = store.writes
+    assert tenant.call("DELETE", f"/live-streams/{private}").status_code == 204
+    answer, kinds = deliver()
+    assert resources.ITEM_REMOVED in kinds and answer == {"batchItemFailures": []}
+    assert store.entries == {private_entry(public): PRIVATE_VALUE}
+    assert tenant.call("DELETE", f"/live-streams/{public}").status_code == 204
+    deliver()
+    assert store.entries == {}
+    # Each delivery publishes the stream from its start again: the deletes converge on the table.
+    assert store.writes > writes
+
+
+def test_another_projects_private_live_stream_is_listed_under_its_own_id(
+    ivs: IvsPlane, tenant: ApiClient, other_tenant: ApiClient, store: MemoryStore
+) -> None:
+    theirs = create_live_stream(other_tenant, public=False)["liveStreamId"]
+    mine = create_live_stream(tenant)["liveStreamId"]
+    deliver()
+    assert store.entries == {private_entry(theirs): PRIVATE_VALUE}
+    # The other project's PATCH of my stream is a 404 and changes nothing.
+    assert other_tenant.call("PATCH", f"/live-streams/{mine}", {"public": False}).status_code == 404
+    deliver()
+    assert store.entries == {private_entry(theirs): PRIVATE_VALUE}

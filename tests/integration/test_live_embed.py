@@ -7,15 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 from chalice.test import Client
 from cryptography.hazmat.primitives import serialization
 
 from chalicelib.core import resources
 from chalicelib.core import wiring as core_wiring
-from chalicelib.playback.domain import ivs_tokens
+from chalicelib.playback.domain import access, ivs_tokens
 from devstack.emulator import LIVE_PLAYBACK_KEY
 from devstack.ivsplane import IvsPlane
+from devstack.mediaserver import table_private_media
 from tests.integration.conftest import ApiClient
 from tests.integration.files import png, upload
 from tests.integration.test_embed_api import page_config, public_get
@@ -112,3 +114,90 @@ def test_a_private_live_stream_plays_once_per_token_with_an_ivs_playback_jwt(
     assert channel["authorized"] is False
     bare = public_get(chalice_client, f"/embed/live/{stream['liveStreamId']}")
     assert page_config(bare)["hls"] == channel["playbackUrl"]
+
+
+# -- a private stream's thumbnail: not a public object ---------------------------------------------
+
+
+def media_check() -> Any:
+    """The devstack media server's check over this table (what the edge function does on AWS)."""
+    keys = {k.kid: k.secret for k in access.session_keys(core_wiring.settings().playback_session_keys)}
+    return table_private_media(keys, core_wiring.table())
+
+
+def route(asset_url: str) -> str:
+    return asset_url.removeprefix(PLAYER_BASE).replace("/live/", "/embed/live/", 1)
+
+
+def test_a_private_thumbnail_is_served_only_through_a_playback_session(
+    ivs: IvsPlane, chalice_client: Client, tenant: ApiClient, other_tenant: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(resources.LIVE_PLAYBACK_KEY_ENV, LIVE_PLAYBACK_KEY)
+    core_wiring.reset()
+    live_stream_id = create(tenant, public=False)["liveStreamId"]
+    uploaded = upload(tenant, f"/live-streams/{live_stream_id}/thumbnail", "p.png", png(8, 8), "image/png")
+    assert uploaded.status_code == 200
+    assets = tenant.call("GET", f"/live-streams/{live_stream_id}").json_body["assets"]
+    token = assets["player"].split("?token=", 1)[1]
+    assert assets["thumbnail"] == f"{PLAYER_BASE}/live/{live_stream_id}/token/{token}/thumbnail.jpg"
+    media = core_wiring.media_base_url()
+    assert not any(str(url).startswith(media) for url in assets.values())
+
+    # The object itself, without a session: refused as a private video's files are.
+    (key,) = s3_keys(f"live/{live_stream_id}/")
+    check = media_check()
+    bare = check.decide(key)
+    assert bare.key is None and bare.denial == access.Denial.NO_TOKEN
+
+    # The token route uses the token up and redirects into a playback session for this stream.
+    redirect = public_get(chalice_client, route(assets["thumbnail"]))
+    assert redirect.status_code == 302, redirect.body
+    assert redirect.headers["Cache-Control"] == "private, no-store"
+    location = redirect.headers["Location"]
+    prefix = f"{media}/live/{live_stream_id}/token/"
+    assert location.startswith(prefix)
+    session, file = location[len(prefix) :].split("/", 1)
+    assert f"live/{live_stream_id}/{file}" == key
+    assert check.decide(location[len(media) + 1 :]).key == key
+    # Once: the same token again is refused.
+    again = public_get(chalice_client, route(assets["thumbnail"]))
+    assert again.status_code == 403 and again.json_body["name"] == "token"
+
+    # The session is bound to the stream: on another stream's files it does not check out.
+    other_stream = create(tenant, public=False)["liveStreamId"]
+    foreign = check.decide(f"live/{other_stream}/token/{session}/{file}")
+    assert foreign.key is None and foreign.denial == access.Denial.BAD_SIGNATURE
+
+    # The page's poster goes through the page's own session.
+    page_token = tenant.call("GET", f"/live-streams/{live_stream_id}").json_body["assets"]["player"].split("=", 1)[1]
+    poster = page_config(public_get(chalice_client, f"/embed/live/{live_stream_id}?token={page_token}"))["poster"]
+    assert poster.startswith(prefix) and poster.endswith(f"/{file}") and check.decide(poster[len(media) + 1 :]).key
+
+    # Another project: the stream is unknown to it, and its tokens do not open this stream.
+    assert other_tenant.call("GET", f"/live-streams/{live_stream_id}").status_code == 404
+    theirs = create(other_tenant, public=False)
+    their_token = theirs["assets"]["player"].split("?token=", 1)[1]
+    crossed = public_get(chalice_client, f"/embed/live/{live_stream_id}/token/{their_token}/thumbnail.jpg")
+    assert crossed.status_code == 403
+    unknown = public_get(chalice_client, f"/embed/live/{'li' + '0' * 22}/token/{their_token}/thumbnail.jpg")
+    assert unknown.status_code == 404
+
+
+def test_a_public_thumbnail_stays_a_media_object(ivs: IvsPlane, chalice_client: Client, tenant: ApiClient) -> None:
+    live_stream_id = create(tenant)["liveStreamId"]
+    assert (
+        upload(tenant, f"/live-streams/{live_stream_id}/thumbnail", "p.png", png(8, 8), "image/png").status_code == 200
+    )
+    thumbnail = tenant.call("GET", f"/live-streams/{live_stream_id}").json_body["assets"]["thumbnail"]
+    media = core_wiring.media_base_url()
+    (key,) = s3_keys(f"live/{live_stream_id}/")
+    assert thumbnail == f"{media}/{key}" and media_check().decide(key).key == key
+    # Made private: the same URL is refused from then on (the devstack's check reads the table).
+    assert tenant.call("PATCH", f"/live-streams/{live_stream_id}", {"public": False}).status_code == 200
+    check = media_check()
+    assert check.decide(key).denial == access.Denial.NO_TOKEN
+
+
+def s3_keys(prefix: str) -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=core_wiring.settings().media_bucket, Prefix=prefix)
+    return [str(o["Key"]) for o in listed.get("Contents", [])]

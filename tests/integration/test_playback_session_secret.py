@@ -18,10 +18,13 @@ from chalicelib.playback import wiring
 from chalicelib.playback.consumers.session_keys import rotate_playback_session_keys
 from chalicelib.playback.domain.edge import encode_secret, private_entry, session_key_entry
 from chalicelib.playback.domain.session_keys import KeyState, SessionKeySet
+from devstack.ivsplane import IvsPlane
 from infra import keys
 from tests.integration.conftest import ApiClient
 from tests.integration.test_edge_privacy import MemoryStore
 from tests.integration.test_embed_api import page_config, public_get
+from tests.integration.test_live_streams_api import create as create_live_stream
+from tests.integration.test_live_streams_api import ivs as ivs  # noqa: PLC0414 - the fixture
 from tests.integration.test_private_playback import private_video, token_of
 
 SCHEDULED: dict[str, Any] = {
@@ -101,11 +104,14 @@ def test_rotation_fills_the_secret_and_the_edge_and_sessions_survive_it(
 
 
 def test_the_deploy_seeds_the_keys_and_lists_existing_private_videos_at_the_edge(
-    tenant: ApiClient, edge: MemoryStore
+    ivs: IvsPlane, tenant: ApiClient, edge: MemoryStore
 ) -> None:
-    """`python -m infra.keys edge` (make deploy): a stack whose private videos predate its store."""
+    """`python -m infra.keys edge` (make deploy): a stack whose private videos and live streams
+    predate its store."""
     private, _ = private_video(tenant)
     tenant.call("POST", "/videos", {"title": "Public"})
+    private_live = create_live_stream(tenant, public=False)["liveStreamId"]
+    create_live_stream(tenant)
     kvs = boto3.client(
         "cloudfront-keyvaluestore", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
     )
@@ -122,10 +128,12 @@ def test_the_deploy_seeds_the_keys_and_lists_existing_private_videos_at_the_edge
                                  {"KvsARN": arn, "Key": ANY, "Value": ANY, "IfMatch": etag})  # fmt: skip
         stubber.add_response("put_key", {**sizes, "ETag": "E4"},
                              {"KvsARN": arn, "Key": private_entry(private), "Value": "1", "IfMatch": "E3"})  # fmt: skip
+        live_entry = {"KvsARN": arn, "Key": private_entry(private_live), "Value": "1", "IfMatch": "E4"}
+        stubber.add_response("put_key", {**sizes, "ETag": "E5"}, live_entry)
         listed = keys.seed_edge(
             settings.playback_session_secret_id, arn, settings.table_name,
             boto3.client("secretsmanager"), kvs, boto3.client("dynamodb"),
         )  # fmt: skip
         stubber.assert_no_pending_responses()
-    assert listed == 1
+    assert listed == (1, 1)
     assert stored_keys().signing is not None

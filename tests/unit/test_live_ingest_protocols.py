@@ -222,3 +222,36 @@ def test_the_key_material_of_a_conclusion_is_found_and_replaced_in_place() -> No
         srt.with_key_material(conclusion, other[:-4])
     response = handshake(srt.CONCLUSION, hsreq + km(CAPTURED_KM, srt.KMRSP_EXTENSION))
     assert srt.key_material(response, srt.KMRSP_EXTENSION) == CAPTURED_KM
+
+
+def key_refresh_packet(subtype: int, content: bytes, socket_id: int = 0x0BADCAFE) -> bytes:
+    """An in-stream key material control packet: UMSG_EXT (0x7FFF) with the command as its subtype."""
+    first = srt.CONTROL_FLAG | (srt.EXTENSION_CONTROL_TYPE << 16) | subtype
+    return struct.pack(">IIII", first, 0, 123456, socket_id) + content
+
+
+def test_an_in_stream_key_refresh_is_rewrapped_for_the_other_side_and_back() -> None:
+    """The sender's refresh (a KMREQ control packet) reaches the listener wrapped for its own
+    passphrase; the listener's KMRSP echo goes back as the caller sent its request."""
+    request = key_refresh_packet(srt.KMREQ_EXTENSION, CAPTURED_KM)
+    assert srt.key_refresh(request) == srt.KMREQ_EXTENSION
+    relayed = srt.rewrap_refresh(request, CAPTURED_PASSPHRASE, "the-listeners-own-0")
+    assert relayed[: srt.HEADER_SIZE] == request[: srt.HEADER_SIZE] and len(relayed) == len(request)
+    key = srt.unwrap(relayed[srt.HEADER_SIZE :], "the-listeners-own-0")
+    assert key == srt.unwrap(CAPTURED_KM, CAPTURED_PASSPHRASE) and key is not None
+    echo = key_refresh_packet(srt.KMRSP_EXTENSION, relayed[srt.HEADER_SIZE :], socket_id=0x1234)
+    assert srt.key_refresh(echo) == srt.KMRSP_EXTENSION
+    back = srt.rewrap_refresh(echo, "the-listeners-own-0", CAPTURED_PASSPHRASE)
+    assert back[srt.HEADER_SIZE :] == CAPTURED_KM and back[: srt.HEADER_SIZE] == echo[: srt.HEADER_SIZE]
+    # A KMRSP's one-word failure status, or material another passphrase wraps: passed as it is.
+    status = key_refresh_packet(srt.KMRSP_EXTENSION, struct.pack(">I", 4))
+    assert srt.rewrap_refresh(status, "the-listeners-own-0", CAPTURED_PASSPHRASE) == status
+    assert srt.rewrap_refresh(request, "not-the-passphrase", "x" * 10) == request
+
+
+def test_only_key_material_control_packets_are_key_refreshes() -> None:
+    hsreq = key_refresh_packet(1, bytes(12))  # SRT_CMD_HSREQ (HSv4)
+    keepalive = struct.pack(">IIII", srt.CONTROL_FLAG | (1 << 16), 0, 0, 0)
+    data = struct.pack(">IIII", 7, 0, 0, 0) + CAPTURED_KM
+    conclusion = handshake(srt.CONCLUSION, km(CAPTURED_KM))
+    assert [srt.key_refresh(p) for p in (hsreq, keepalive, data, conclusion, b"\xff\xff")] == [None] * 5

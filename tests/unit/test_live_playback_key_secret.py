@@ -1,5 +1,6 @@
-"""The live playback key on AWS: read from the stack's secret once per container (moto), the
-placeholder the stack creates it with counting as no key yet."""
+"""The live playback key on AWS: read from the stack's secret and kept a few minutes per container
+(moto), so a rotation reaches every container; the placeholder the stack creates it with counts as
+no key yet."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from moto import mock_aws
 
 from chalicelib.core import config
 from chalicelib.core.domain.errors import RepositoryUnavailable
+from chalicelib.playback.adapters import live_playback_key
 from chalicelib.playback.adapters.live_playback_key import SecretsManagerLivePlaybackKey
+from chalicelib.playback.domain.ivs_tokens import LIVE_PLAYBACK_KEY_CACHE
 
 PEM = (
     ec.generate_private_key(ec.SECP384R1())
@@ -43,7 +46,7 @@ class Counting:
 def test_the_key_is_read_once_and_the_placeholder_is_no_key(secrets: Any) -> None:
     arn = secrets.create_secret(Name="live-key", SecretString="GeneratedPlaceholder0")["ARN"]
     counting = Counting(secrets)
-    key = SecretsManagerLivePlaybackKey(counting, arn)  # type: ignore[arg-type]
+    key = SecretsManagerLivePlaybackKey(counting, arn, 300)  # type: ignore[arg-type]
     assert key.value() == "" and key.value() == ""
     assert counting.calls == 2  # not cached: the deploy writes the key moments later
     secrets.put_secret_value(SecretId=arn, SecretString=PEM)
@@ -51,9 +54,24 @@ def test_the_key_is_read_once_and_the_placeholder_is_no_key(secrets: Any) -> Non
     assert counting.calls == 3
 
 
+def test_a_rotated_key_is_read_once_the_cache_has_run_out(secrets: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    arn = secrets.create_secret(Name="live-key", SecretString=PEM)["ARN"]
+    counting = Counting(secrets)
+    key = SecretsManagerLivePlaybackKey(counting, arn, LIVE_PLAYBACK_KEY_CACHE.total_seconds())  # type: ignore[arg-type]
+    clock = [1000.0]
+    monkeypatch.setattr(live_playback_key.time, "monotonic", lambda: clock[0])
+    assert key.value() == PEM
+    rotated = PEM.replace("PRIVATE", "PRIVATE", 1) + "\n"
+    secrets.put_secret_value(SecretId=arn, SecretString=rotated)
+    clock[0] += LIVE_PLAYBACK_KEY_CACHE.total_seconds() - 1
+    assert key.value() == PEM and counting.calls == 1
+    clock[0] += 1
+    assert key.value() == rotated and counting.calls == 2
+
+
 def test_an_unreadable_secret_is_a_503(secrets: Any) -> None:
     with pytest.raises(RepositoryUnavailable):
-        SecretsManagerLivePlaybackKey(secrets, "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone").value()
+        SecretsManagerLivePlaybackKey(secrets, "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone", 300).value()
 
 
 def test_settings_name_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -92,6 +92,7 @@ def test_authenticated_operations_need_credentials_and_public_ones_do_not(docume
         ("GET", "/embed/live/{liveStreamId}"),
         ("GET", "/embed/live/{liveStreamId}/data"),
         ("GET", "/embed/live/{liveStreamId}/token/{privateToken}/hls/manifest.m3u8"),
+        ("GET", "/embed/live/{liveStreamId}/token/{privateToken}/thumbnail.jpg"),
         ("GET", "/embed/assets/{file}"),
         # A private video's token routes (api.video's session, HLS, thumbnail and MP4 assets).
         ("GET", "/embed/vod/{videoId}/token/{privateToken}/session"),

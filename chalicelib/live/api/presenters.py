@@ -69,8 +69,10 @@ def assets(s: LiveStream) -> dict[str, str]:
 
 def private_assets(s: LiveStream, token: str) -> dict[str, str]:
     """A private stream's: the player page takes the token (`?token=`, used up there), and `hls`
-    is the playback context's route that uses it up and redirects to the channel with a playback
-    JWT (api.video's private live URLs are alike in spirit: a token per view)."""
+    and `thumbnail` are the playback context's routes that use it up and redirect to the channel
+    with a playback JWT, and to the thumbnail through a playback session (a private stream's files
+    on the media domain are refused without one, as a private video's; api.video's private live
+    URLs are alike in spirit: a token per view)."""
     player_base = f"{get_settings().player_base_url.rstrip('/')}/live/{s.live_stream_id}"
     player = f"{player_base}?token={token}"
     return {
@@ -81,4 +83,5 @@ def private_assets(s: LiveStream, token: str) -> dict[str, str]:
             "</iframe>"
         ),
         "player": player,
+        "thumbnail": f"{player_base}/token/{token}/thumbnail.jpg",
     }

@@ -45,7 +45,7 @@ TAG = "Embed"
 PUBLIC_READ = (TABLE_READ, TABLE_INDEX_READ)
 # A private video's page uses up its token, counts refusals and signs or checks a session.
 PLAYBACK = (*PUBLIC_READ, TABLE_WRITE, PLAYBACK_SESSION_KEYS_READ, CDN_ORIGIN_SECRET_READ)
-# A private live stream's page, data and HLS sign an IVS playback JWT with the stack's key.
+# A private live stream's page, data, HLS and thumbnail sign an IVS playback JWT with the stack's key.
 LIVE_PLAYBACK = (*PLAYBACK, LIVE_PLAYBACK_KEY_READ)
 # A page or data read holding a playback session (or a token) is that viewer's: never cached.
 PRIVATE_CACHE = {"Cache-Control": "private, no-store"}
@@ -192,6 +192,23 @@ def get_private_live_manifest(call: Call, liveStreamId: str, privateToken: str) 
     """A private live stream's `assets.hls`: uses up the token, redirects to the channel's HLS with an IVS token"""
     seen = wiring.embed_service().view_live(liveStreamId, privateToken, embedding_origin(call), viewer_country(call))
     return Reply(status=302, headers={"Location": seen.hls, **PRIVATE_CACHE})
+
+
+@endpoint(
+    bp,
+    "/embed/live/{liveStreamId}/token/{privateToken}/thumbnail.jpg",
+    "GET",
+    permission=None,
+    uses=LIVE_PLAYBACK,
+    status=302,
+    errors=(403,),
+    tag=TAG,
+)
+def get_private_live_thumbnail(call: Call, liveStreamId: str, privateToken: str) -> Any:  # noqa: N803
+    """A private live stream's `assets.thumbnail`: uses up the token and redirects into a playback session"""
+    service = wiring.embed_service()
+    seen = service.view_live(liveStreamId, privateToken, embedding_origin(call), viewer_country(call))
+    return Reply(status=302, headers={"Location": service.live_thumbnail_url(seen), **PRIVATE_CACHE})
 
 
 @endpoint(

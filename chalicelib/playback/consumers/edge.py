@@ -12,6 +12,10 @@ A `playback-geo.updated` event (its own bus rule, the same queue) writes the pro
 the table holds it now, and the projects of its videos (services.edge); a created video is mapped
 to its project when that project restricts playback, a removed one unmapped.
 
+Live streams the same way (their files in the media bucket, the uploaded thumbnail, follow the
+videos' rule at the edge): `live-stream.created`, `live-stream.updated` naming `public`, and the
+removal of a private stream's item.
+
 A failed write names its message in `batchItemFailures`: it comes back until the queue's
 maxReceiveCount parks it in the DLQ.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 from chalice.app import SQSEvent
@@ -30,6 +34,9 @@ from chalicelib.core.consumers.batches import batch_item_failures
 from chalicelib.core.observability import logger
 from chalicelib.core.permissions import PLAYBACK_EDGE_WRITE, PLAYBACK_VIDEOS_CONSUME, TABLE_READ, declare
 from chalicelib.playback import wiring
+
+if TYPE_CHECKING:
+    from chalicelib.playback.services.edge import EdgeService
 
 bp = Blueprint(__name__)
 declare("sync_edge_privacy", (TABLE_READ, PLAYBACK_EDGE_WRITE, PLAYBACK_VIDEOS_CONSUME))
@@ -44,6 +51,8 @@ class Change:
     created: bool = False
     private: bool = False
     geo: bool = False
+    # `video_id` names a live stream.
+    live: bool = False
 
 
 def change_of(message_body: str) -> Change | None:
@@ -56,10 +65,14 @@ def change_of(message_body: str) -> Change | None:
         from chalicelib.core.consumers.removals import removed_item
 
         item = removed_item(message_body)
+        private = not item.get("public", True)
+        if item.get("entity") == "liveStream":
+            return Change(
+                str(item["project_id"]), str(item["live_stream_id"]), removed=True, private=private, live=True
+            )
         # The video's own item (`<videoId>#media` is its media state).
         if item.get("entity") != "video" or "#" in str(item.get("SK", "#")):
             return None
-        private = not item.get("public", True)
         return Change(str(item["project_id"]), str(item["video_id"]), removed=True, private=private)
     if kind == resources.PLAYBACK_GEO_EVENT:
         return Change(str(detail["projectId"]), "", geo=True)
@@ -67,6 +80,10 @@ def change_of(message_body: str) -> Change | None:
         return Change(str(detail["projectId"]), str(detail["videoId"]), created=True)
     if kind == "video.updated" and "public" in detail.get("changed", []):
         return Change(str(detail["projectId"]), str(detail["videoId"]))
+    if kind == "live-stream.created":
+        return Change(str(detail["projectId"]), str(detail["liveStreamId"]), created=True, live=True)
+    if kind == "live-stream.updated" and "public" in detail.get("changed", []):
+        return Change(str(detail["projectId"]), str(detail["liveStreamId"]), live=True)
     return None
 
 
@@ -76,6 +93,9 @@ def sync(message_body: str) -> None:
     if change is None or service is None:
         return
     extra = {"projectId": change.project_id, "videoId": change.video_id}
+    if change.live:
+        sync_live(service, change)
+        return
     try:
         if change.geo:
             logger.info("edge geo synced", extra={**extra, "policy": service.sync_geo(change.project_id)})
@@ -89,6 +109,22 @@ def sync(message_body: str) -> None:
             private = service.sync(change.project_id, change.video_id, listed=not change.created)
             if change.created:
                 service.map_video(change.project_id, change.video_id)
+    except Exception:
+        logger.exception("edge sync failed", extra=extra)
+        raise
+    logger.info("edge privacy synced", extra={**extra, "private": private})
+
+
+def sync_live(service: EdgeService, change: Change) -> None:
+    """A live stream's entry (no geo entries: the edge's geo check reads videos' projects only)."""
+    extra = {"projectId": change.project_id, "liveStreamId": change.video_id}
+    try:
+        if change.removed:
+            if change.private:
+                service.forget(change.video_id)
+            private = False
+        else:
+            private = service.sync_live(change.project_id, change.video_id, listed=not change.created)
     except Exception:
         logger.exception("edge sync failed", extra=extra)
         raise

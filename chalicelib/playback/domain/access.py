@@ -36,8 +36,15 @@ from chalicelib.playback.domain import geo
 SESSION_TTL = timedelta(hours=24)
 PRIVATE_TOKEN_TTL = timedelta(hours=24)
 _VIDEO_ID = r"vi[0-9A-Za-z]{22}"
+_LIVE_STREAM_ID = r"li[0-9A-Za-z]{22}"
 _SESSION = re.compile(r"^(?P<kid>[0-9A-Za-z_-]{1,32})\.(?P<expires>[0-9]{1,12})\.(?P<signature>[0-9A-Za-z_-]{43})$")
-_MEDIA_PATH = re.compile(rf"^vod/(?P<video>{_VIDEO_ID})/(?:token/(?P<session>[^/]+)/)?(?P<rest>.+)$")
+# A video's files, and a live stream's own files in the media bucket (its uploaded thumbnail): a
+# live stream id, never an IVS channel id (`live/<channelId>/…` is the devstack's channel HLS,
+# which IVS's own check guards), so the two live folders are told apart by the id.
+_MEDIA_PATH = re.compile(
+    rf"^(?P<folder>vod/(?P<video>{_VIDEO_ID})|live/(?P<stream>{_LIVE_STREAM_ID}))/(?:token/(?P<session>[^/]+)/)?(?P<rest>.+)$"
+)
+_MEDIA_FOLDERS = ("vod/", "live/")
 
 
 class Denial(StrEnum):
@@ -91,6 +98,7 @@ class MediaDecision:
 
     key: str | None
     denial: Denial | None = None
+    # The video's id, or the live stream's (its sessions are signed over its id the same way).
     video_id: str | None = None
 
 
@@ -140,18 +148,19 @@ def media_decision(
 
     `vod/<id>/<file>` is served as is for a public video and refused for a private one;
     `vod/<id>/token/<session>/<file>` is `vod/<id>/<file>` once the session checks out (for a
-    public video too, so a video made public keeps playing in open sessions).
+    public video too, so a video made public keeps playing in open sessions). A live stream's
+    files, `live/<liveStreamId>/…` (its thumbnail), follow the same rule with the stream's id.
 
     A path still percent-encoded (the edge sees the URI as sent; S3 decodes it into the key) is
-    refused when it decodes under `vod/`: media keys never need encoding, and `vod%2F<id>/…` or
-    `%76od/<id>/…` would otherwise name a private video's object past the check."""
+    refused when it decodes under `vod/` or `live/`: media keys never need encoding, and
+    `vod%2F<id>/…` or `%76od/<id>/…` would otherwise name a private video's object past the check."""
     if "%" in path and _encoded_media(path):
         return MediaDecision(key=None, denial=Denial.MALFORMED)
     match = _MEDIA_PATH.fullmatch(path)
     if match is None:
         return MediaDecision(key=path)
-    video_id, session, rest = match["video"], match["session"], match["rest"]
-    key = f"vod/{video_id}/{rest}"
+    video_id, session, rest = match["video"] or match["stream"], match["session"], match["rest"]
+    key = f"{match['folder']}/{rest}"
     if session is None:
         if is_private(video_id):
             return MediaDecision(key=None, denial=Denial.NO_TOKEN, video_id=video_id)
@@ -179,7 +188,7 @@ def _encoded_media(path: str) -> bool:
         decoded = unquote(path, errors="strict")
     except UnicodeDecodeError:
         return True  # not even decodable: never a media key
-    return decoded.startswith("vod/")
+    return decoded.startswith(_MEDIA_FOLDERS)
 
 
 def session_keys(setting: str) -> tuple[SessionKey, ...]:

@@ -102,10 +102,23 @@ def page_config(video: PublicVideo, look: PageTheme, media_base_url: str, sessio
     }
 
 
-def live_page_config(stream: PublicLiveStream, look: PageTheme, media_base_url: str, hls: str) -> dict[str, Any]:
+def live_thumbnail_url(stream: PublicLiveStream, media_base_url: str, session: str | None = None) -> str | None:
+    """The uploaded thumbnail (`live/<liveStreamId>/thumbnail-….jpg`) on the media domain; with a
+    playback `session`, through it (`live/<id>/token/<session>/thumbnail-….jpg`: a private stream's
+    files are refused without one, domain/access.py)."""
+    if not stream.thumbnail_key:
+        return None
+    base = media_base_url.rstrip("/")
+    if session is None:
+        return f"{base}/{stream.thumbnail_key}"
+    folder = f"live/{stream.live_stream_id}/"
+    return f"{base}/{folder}token/{session}/{stream.thumbnail_key.removeprefix(folder)}"
+
+
+def live_page_config(stream: PublicLiveStream, look: PageTheme, poster: str | None, hls: str) -> dict[str, Any]:
     """A live stream's embed page data: its live HLS (`hls`: with the viewer's playback token when
-    the stream is private), its thumbnail as poster, its player's theme. `live` tells the page to
-    play from the live edge."""
+    the stream is private), its thumbnail as `poster` (live_thumbnail_url), its player's theme.
+    `live` tells the page to play from the live edge."""
     return {
         "liveStreamId": stream.live_stream_id,
         "title": stream.name,
@@ -113,7 +126,7 @@ def live_page_config(stream: PublicLiveStream, look: PageTheme, media_base_url: 
         "playable": True,
         "broadcasting": stream.broadcasting,
         "hls": hls,
-        "poster": f"{media_base_url.rstrip('/')}/{stream.thumbnail_key}" if stream.thumbnail_key else None,
+        "poster": poster,
         "captions": [],
         "chapters": [],
         **look_config(look),

@@ -18,6 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 # Enough to load the page and start hls.js; IVS does not re-check a running session.
 IVS_TOKEN_TTL = timedelta(minutes=10)
+# How long a function keeps the signing key it read from the stack's secret: a rotation
+# (infra/keys_live.py) reaches every function within it, and retires the old key after both.
+LIVE_PLAYBACK_KEY_CACHE = timedelta(minutes=5)
 CHANNEL_CLAIM = "aws:channel-arn"
 ORIGIN_CLAIM = "aws:access-control-allow-origin"
 

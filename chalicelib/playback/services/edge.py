@@ -3,7 +3,10 @@
 Each video event that may change a video's privacy (its creation, an update of `public`) names
 the video; the service reads the video as it is now and puts or deletes its entry. Reading the
 current state rather than applying the event makes redeliveries and events out of order harmless:
-the last one handled writes what the table holds. A removed video item deletes the entry.
+the last one handled writes what the table holds. A removed video item deletes the entry. Live
+streams are listed the same way (`private/<liveStreamId>`: their files in the media bucket, the
+uploaded thumbnail, follow the videos' rule at the edge), from `live-stream.created`,
+`live-stream.updated` and removed stream items.
 
 Geo restrictions reach the edge the same way: a `playback-geo.updated` event makes the store hold
 the project's policy as it is now (`geo-project/<projectId>`) and, while it restricts anything, the
@@ -24,7 +27,7 @@ from chalicelib.playback.domain.edge import (
     private_entry,
     video_project_entry,
 )
-from chalicelib.playback.ports import BatchEdgeStore, GeoPolicies, VideoPrivacy
+from chalicelib.playback.ports import BatchEdgeStore, GeoPolicies, LiveStreamPrivacy, VideoPrivacy
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,25 @@ class EdgeService:
     videos: VideoPrivacy
     store: BatchEdgeStore
     policies: GeoPolicies
+    live_streams: LiveStreamPrivacy | None = None
 
     def sync(self, project_id: str, video_id: str, listed: bool = True) -> bool:
         """Writes the video's entry from its item; True when it is now listed as private.
         `listed=False` (a new video: no entry can exist) skips the delete of a public one."""
-        private = self.videos.privacy(project_id, video_id)
+        return self._list(video_id, bool(self.videos.privacy(project_id, video_id)), listed)
+
+    def sync_live(self, project_id: str, live_stream_id: str, listed: bool = True) -> bool:
+        """The same for a live stream (its files in the media bucket: the uploaded thumbnail)."""
+        if self.live_streams is None:
+            raise RuntimeError("EdgeService needs the live streams to sync one")
+        return self._list(live_stream_id, bool(self.live_streams.privacy(project_id, live_stream_id)), listed)
+
+    def _list(self, subject_id: str, private: bool, listed: bool) -> bool:
         if private:
-            self.store.put(private_entry(video_id), PRIVATE_VALUE)
+            self.store.put(private_entry(subject_id), PRIVATE_VALUE)
             return True
         if listed:
-            self.store.delete(private_entry(video_id))
+            self.store.delete(private_entry(subject_id))
         return False
 
     def forget(self, video_id: str) -> None:
@@ -74,3 +86,7 @@ class EdgeService:
     def backfill(self, videos: Iterable[tuple[str, str]]) -> int:
         """Syncs each (project, video) listed (the private ones, for a new store); how many."""
         return sum(1 for project_id, video_id in videos if self.sync(project_id, video_id))
+
+    def backfill_live(self, live_streams: Iterable[tuple[str, str]]) -> int:
+        """The same for (project, live stream) pairs."""
+        return sum(1 for project_id, stream_id in live_streams if self.sync_live(project_id, stream_id))

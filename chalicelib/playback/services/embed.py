@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from chalicelib.core.domain.errors import NotFound
@@ -36,11 +36,13 @@ class Viewing:
 
 @dataclass(frozen=True)
 class LiveViewing:
-    """A live stream a viewer may watch, and the HLS URL its page plays."""
+    """A live stream a viewer may watch, the HLS URL its page plays, and (a private stream) the
+    playback session its files on the media domain (the thumbnail) are fetched through."""
 
     stream: PublicLiveStream
     hls: str
     private: bool = False
+    session: str | None = None
 
 
 class EmbedService:
@@ -121,7 +123,9 @@ class EmbedService:
     ) -> LiveViewing:
         """A live stream's page: its channel's live HLS. A private stream plays for a private token
         (used up here) or a playback JWT (`sub` = the stream), as a private video does, through an
-        IVS playback JWT on its channel's URL; without either it answers as unknown."""
+        IVS playback JWT on its channel's URL, and gets a playback session for its thumbnail on the
+        media domain (as a private video's, `live/<id>/token/<session>/…`); without either it
+        answers as unknown."""
         found = self.live_streams.find(live_stream_id) if self.live_streams else None
         if found is None:
             raise NotFound(name="liveStreamId")
@@ -133,28 +137,36 @@ class EmbedService:
             self._refuse(found, Denial.NO_TOKEN, now)
         self._check_country(found, country)
         signing_key = self.live_playback_key()
-        if not signing_key:
+        if not signing_key or not self.session_keys():
             self._refuse(found, Denial.MALFORMED, now)
         if not players.origin_allowed(self._player(found), origin):
             self._refuse(found, Denial.REFERRER, now)
+        ttl = access.SESSION_TTL
         if playback_keys.looks_like_jwt(token):
-            keys = self.playback_keys.list_all(found.project_id) if self.playback_keys else []
-            verdict = playback_keys.verify(token, live_stream_id, keys, now, origin)
-            if verdict.denial is not None:
-                self._refuse(found, verdict.denial, now)
+            ttl = self._jwt_session_ttl(found, live_stream_id, token, origin, now)
         elif not access.is_private_token(token):
             self._refuse(found, Denial.MALFORMED, now)
         elif not self._consume(found.project_id, live_stream_id, token, now):
             self._refuse(found, Denial.USED, now)
         # The page's own origin fetches the HLS (hls.js inside the iframe), so any origin may.
         signed = ivs_tokens.ivs_token(found.channel_arn, signing_key, now)
-        return LiveViewing(found, f"{found.hls}?token={signed}", private=True)
+        session = access.issue_session(live_stream_id, now, self.session_keys()[0], ttl)
+        return LiveViewing(found, f"{found.hls}?token={signed}", private=True, session=session)
 
     def _consume(self, project_id: str, subject_id: str, token: str, now: datetime) -> bool:
         return self.private_tokens is not None and self.private_tokens.consume(project_id, subject_id, token, now)
 
     def live_page_of(self, viewing: LiveViewing) -> dict[str, Any]:
-        return embed.live_page_config(viewing.stream, self._look(viewing.stream), self.media_base_url, viewing.hls)
+        poster = embed.live_thumbnail_url(viewing.stream, self.media_base_url, viewing.session)
+        return embed.live_page_config(viewing.stream, self._look(viewing.stream), poster, viewing.hls)
+
+    def live_thumbnail_url(self, viewing: LiveViewing) -> str:
+        """The stream's uploaded thumbnail on the media domain, through the viewer's session when it
+        has one; a stream without one answers as unknown."""
+        url = embed.live_thumbnail_url(viewing.stream, self.media_base_url, viewing.session)
+        if url is None:
+            raise NotFound(name="liveStreamId", detail="The live stream has no thumbnail.")
+        return url
 
     def live_player_url(self, live_stream_id: str) -> str:
         return f"{self.player_base_url}/live/{live_stream_id}"
@@ -175,13 +187,19 @@ class EmbedService:
         return Viewing(video, access.issue_session(video.video_id, now, self.session_keys()[0]))
 
     def _signed(self, video: PublicVideo, token: str, origin: str | None, now: datetime) -> Viewing:
-        keys = self.playback_keys.list_all(video.project_id) if self.playback_keys else []
-        verdict = playback_keys.verify(token, video.video_id, keys, now, origin)
-        if verdict.denial is not None or verdict.expires is None:
-            self._refuse(video, verdict.denial or Denial.MALFORMED, now)
-        # The session ends with the JWT (never later than a private token's would).
-        ttl = min(access.SESSION_TTL, datetime.fromtimestamp(verdict.expires, now.tzinfo) - now)
+        ttl = self._jwt_session_ttl(video, video.video_id, token, origin, now)
         return Viewing(video, access.issue_session(video.video_id, now, self.session_keys()[0], ttl))
+
+    def _jwt_session_ttl(
+        self, subject: PublicVideo | PublicLiveStream, subject_id: str, token: str, origin: str | None, now: datetime
+    ) -> timedelta:
+        """How long the session a tenant's playback JWT is exchanged for lives; refuses a bad JWT."""
+        keys = self.playback_keys.list_all(subject.project_id) if self.playback_keys else []
+        verdict = playback_keys.verify(token, subject_id, keys, now, origin)
+        if verdict.denial is not None or verdict.expires is None:
+            self._refuse(subject, verdict.denial or Denial.MALFORMED, now)
+        # The session ends with the JWT (never later than a private token's would).
+        return min(access.SESSION_TTL, datetime.fromtimestamp(verdict.expires, now.tzinfo) - now)
 
     def page_of(self, viewing: Viewing) -> dict[str, Any]:
         return embed.page_config(viewing.video, self._look(viewing.video), self.media_base_url, viewing.session)
