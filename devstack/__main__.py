@@ -168,6 +168,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
                 "mediaLivePlane": medialive_plane.url,
                 "healthPushUrl": health_push.push_url,
                 "healthPushStreamUrl": health_push.stream_url,
+                "mediaLiveListenerPorts": sorted(medialive_plane.listener_ports()),
             }
         )
     )

@@ -108,4 +108,6 @@ def test_a_loopback_receiver_on_another_port_still_works(api: Api, tenant: Tenan
 def test_the_devstack_tells_the_app_its_own_ports(stack: Devstack, own_services: dict[str, str]) -> None:
     log = Path(stack.log_path).read_text(errors="replace")
     assert "Traceback" not in log
-    assert {urlsplit(url).port for url in own_services.values()} == set(stack.state()["deniedPorts"])
+    # ...and the MediaLive plane's pool of input listener ports (taken at start, before any input exists).
+    listeners = set(stack.state()["mediaLiveListenerPorts"])
+    assert {urlsplit(url).port for url in own_services.values()} | listeners == set(stack.state()["deniedPorts"])
