@@ -73,6 +73,7 @@ def apply() -> None:
     _serialize_item_answers_directly()
     _serialize_stream_records_directly()
     _query_one_partition()
+    _project_top_level_attributes_directly()
     _sqs_attributes_built_once()
     _sqs_send_reads_one_setting()
     _sqs_queue_changes_isolated()
@@ -304,7 +305,7 @@ def keep_alive_handler() -> type:
     return KeepAliveRequestHandler
 
 
-_QUERIED = threading.local()  # the partition a base-table Query reads, while it runs
+_QUERIED = threading.local()  # the partition a Query reads (of the table or an index), while it runs
 
 
 def _query_one_partition() -> None:
@@ -318,6 +319,16 @@ def _query_one_partition() -> None:
 
     def all_items(self: Any) -> Any:
         hash_key = getattr(_QUERIED, "hash_key", None)
+        index_key = getattr(_QUERIED, "index_key", None)
+        if index_key is not None:
+            # Query keeps only the items whose index key holds this value, and sorts them itself.
+            name, value = index_key
+            return [
+                item
+                for part in self.items.values()
+                for item in part.values()
+                if (found := item.attrs.get(name)) is not None and found == value
+            ]
         if hash_key is None or not self.range_key_attr:
             return every_item(self)
         # The same order all_items gives; Query keeps only this partition's items anyway.
@@ -325,16 +336,84 @@ def _query_one_partition() -> None:
 
     def query_one_partition(self: Any, *args: Any, **kwargs: Any) -> Any:
         arguments = parameters.bind(self, *args, **kwargs).arguments
-        if arguments.get("index_name"):
+        index_name = arguments.get("index_name")
+        conditions = arguments.get("hash_key_conditions") or []
+        if index_name and (len(conditions) != 1 or not self.range_key_attr):
             return query(self, *args, **kwargs)
-        _QUERIED.hash_key = arguments["hash_key"]
+        if index_name:
+            _QUERIED.index_key = conditions[0]
+        else:
+            _QUERIED.hash_key = arguments["hash_key"]
+        _QUERIED.projected = bool(arguments.get("projection_expressions")) or _projects(self, index_name)
         try:
             return query(self, *args, **kwargs)
         finally:
-            _QUERIED.hash_key = None
+            _QUERIED.hash_key = _QUERIED.index_key = None
+            _QUERIED.projected = False
 
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query_one_partition  # type: ignore[method-assign]
+
+
+def _projects(table: Any, index_name: str | None) -> bool:
+    """Whether a query of this index answers only some attributes (INCLUDE or KEYS_ONLY)."""
+    if not index_name:
+        return False
+    projection = table.get_index(index_name).projection or {}
+    return projection.get("ProjectionType", "ALL") != "ALL"
+
+
+class _CopyOnlyWhatIsAnswered:
+    """Stands in for the `copy` module inside moto.dynamodb.models.table (fix 12). A Query copies
+    every item it matched, whole, before projecting it: while a projecting Query runs, its items
+    are copied without their attributes, and the projection copies the attributes it keeps."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.dynamo_type import Item
+
+        if getattr(_QUERIED, "projected", False) and isinstance(value, list | Item):
+            items = value if isinstance(value, list) else [value]
+            if all(isinstance(item, Item) for item in items):
+                copied = [_item_with(item, item.attrs) for item in items]
+                return copied if isinstance(value, list) else copied[0]
+        return copy.deepcopy(value, memo)
+
+
+def _item_with(item: Any, attrs: dict[str, Any]) -> Any:
+    """A new moto Item with these attribute values (not copied), skipping the size check the item
+    passed when it was written (as Item.__deepcopy__ does)."""
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+
+    result = Item.__new__(Item)
+    result.hash_key, result.range_key = item.hash_key, item.range_key
+    kept = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(kept)
+    dict.update(kept, attrs)
+    result.attrs = kept
+    return result
+
+
+def _project_top_level_attributes_directly() -> None:
+    """Item.project turns the whole item into plain JSON once per projected path and back: a
+    listing index query with 12 attributes converted each matched item 12 times (fix 12). A
+    projection of top-level names (every index projection, and most ProjectionExpressions) copies
+    just those attributes."""
+    from moto.dynamodb.models import table
+    from moto.dynamodb.models.dynamo_type import Item
+
+    table.copy = _CopyOnlyWhatIsAnswered  # type: ignore[assignment]
+    generic = Item.project
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        if any(len(path) != 1 for path in projection_expressions):
+            return generic(self, projection_expressions)
+        names = dict.fromkeys(path[0] for path in projection_expressions)
+        return _item_with(self, {name: copy.deepcopy(self.attrs[name]) for name in names if name in self.attrs})
+
+    Item.project = project  # type: ignore[method-assign]
 
 
 def _sqs_attributes_built_once() -> None:

@@ -381,3 +381,79 @@ def test_an_input_path_is_parsed_once_and_still_transforms_every_event(monkeypat
         bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
     assert sorted(body["value"] for body in bodies) == [0, 1, 2]
     assert len(built) == 1
+
+
+def test_an_index_query_answers_its_projection_and_copies_only_that(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fix 12: a projecting Query copies only the attributes it answers, without moto's round trip
+    of every item through plain JSON once per projected attribute; the answers are DynamoDB's."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    listing = resources.VIDEO_LISTING_ATTRIBUTES
+    for n in range(30):
+        item = {
+            "PK": {"S": f"P#p{n % 2}#VIDEO"},
+            "SK": {"S": f"v{n:02d}"},
+            "GSI2PK": {"S": f"P#p{n % 2}#VIDEOS"},
+            "GSI2SK": {"S": f"2026-{n:02d}"},
+            "video_id": {"S": f"v{n:02d}"},
+            "created_at": {"S": "2026"},
+            "tags": {"L": [{"S": "a"}, {"S": str(n)}]},
+            "metadata": {"L": [{"M": {"key": {"S": "k"}, "value": {"S": str(n)}}}]},
+            "public": {"BOOL": True},
+            "clip": {"M": {"start": {"S": "x" * 100}}},
+        }
+        ddb.put_item(TableName=TABLE, Item=item)
+    ddb.put_item(
+        TableName=TABLE, Item={"PK": {"S": "P#p0#VIDEO"}, "SK": {"S": "v00#media"}, "playable": {"BOOL": True}}
+    )
+    converted = {"to_regular_json": 0, "deepcopy of an unanswered attribute": 0}
+    to_regular_json, deepcopy = DynamoType.to_regular_json, DynamoType.__deepcopy__
+
+    def counted(name: str, method: Any) -> Any:
+        def call(self: Any, *args: Any) -> Any:
+            if name == "to_regular_json" or self.type == "BOOL":  # `public` is in no projection
+                converted[name] += 1
+            return method(self, *args)
+
+        return call
+
+    monkeypatch.setattr(DynamoType, "to_regular_json", counted("to_regular_json", to_regular_json))
+    monkeypatch.setattr(DynamoType, "__deepcopy__", counted("deepcopy of an unanswered attribute", deepcopy))
+    whole = ddb.query(
+        TableName=TABLE,
+        IndexName=resources.GSI2,
+        KeyConditionExpression="GSI2PK = :p",
+        ExpressionAttributeValues={":p": {"S": "P#p1#VIDEOS"}},
+        ScanIndexForward=False,
+    )["Items"]
+    assert [row["SK"]["S"] for row in whole] == [f"v{n:02d}" for n in range(29, 0, -2)]
+    kept = {"PK", "SK", "GSI2PK", "GSI2SK", *listing}
+    assert all(
+        set(row) == kept & {"PK", "SK", "GSI2PK", "GSI2SK", "video_id", "created_at", "tags", "metadata"}
+        for row in whole
+    )
+    assert whole[0]["metadata"] == {"L": [{"M": {"key": {"S": "k"}, "value": {"S": "29"}}}]}
+    some = ddb.query(
+        TableName=TABLE,
+        IndexName=resources.GSI2,
+        KeyConditionExpression="GSI2PK = :p",
+        ExpressionAttributeValues={":p": {"S": "P#p0#VIDEOS"}, ":lo": {"S": "2026-04"}},
+        ProjectionExpression="video_id, #t",
+        ExpressionAttributeNames={"#t": "tags"},
+    )["Items"]
+    assert some[:2] == [
+        {"video_id": {"S": "v00"}, "tags": {"L": [{"S": "a"}, {"S": "0"}]}},
+        {"video_id": {"S": "v02"}, "tags": {"L": [{"S": "a"}, {"S": "2"}]}},
+    ]
+    assert converted == {"to_regular_json": 0, "deepcopy of an unanswered attribute": 0}
+    nested = ddb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :p",
+        ExpressionAttributeValues={":p": {"S": "P#p0#VIDEO"}},
+        ProjectionExpression="SK, metadata[0].#v, playable",
+        ExpressionAttributeNames={"#v": "value"},
+    )["Items"]
+    assert nested[:2] == [
+        {"SK": {"S": "v00"}, "metadata": {"L": [{"M": {"value": {"S": "0"}}}]}},
+        {"SK": {"S": "v00#media"}, "playable": {"BOOL": True}},
+    ]
