@@ -7,7 +7,7 @@
 them; run this once after deploying it, so that videos written before appear in lists again
 (`chalicelib.vod.adapters.videos.backfill_listing`: a Scan of the table, then one conditional
 UpdateItem per video without the keys). Idempotent, and safe while the API serves: an item written
-meanwhile already has its keys and is left alone. Uses the caller's AWS credentials.
+meanwhile already has its keys and is left alone. `make deploy` runs it. Uses the caller's AWS credentials.
 """
 
 from __future__ import annotations
