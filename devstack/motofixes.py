@@ -392,7 +392,7 @@ def _item_with(item: Any, attrs: dict[str, Any]) -> Any:
     passed when it was written (as Item.__deepcopy__ does)."""
     from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
 
-    result = Item.__new__(Item)
+    result: Any = Item.__new__(Item)
     result.hash_key, result.range_key = item.hash_key, item.range_key
     kept = LimitedSizeDict.__new__(LimitedSizeDict)
     dict.__init__(kept)
