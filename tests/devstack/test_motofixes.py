@@ -457,3 +457,35 @@ def test_an_index_query_answers_its_projection_and_copies_only_that(ddb: Any, mo
         {"SK": {"S": "v00"}, "metadata": {"L": [{"M": {"value": {"S": "0"}}}]}},
         {"SK": {"S": "v00#media"}, "playable": {"BOOL": True}},
     ]
+
+
+def test_item_sizes_are_moto_s_and_a_range_query_keeps_its_bounds(ddb: Any) -> None:
+    """Fix 12: items' sizes (the 1 MB page limit) summed directly equal moto's, and a BETWEEN on
+    the range key reads only the partition's items between its bounds, in DynamoDB's order."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.utilities import bytesize
+
+    values: dict[str, Any] = {
+        "s": {"S": "plain"},
+        "unicode": {"S": "é 漢字 \U0001f600"},
+        "n": {"N": "-12.500"},
+        "yes": {"BOOL": True},
+        "nothing": {"NULL": True},
+        "list": {"L": [{"S": "x"}, {"N": "1"}, {"L": [{"BOOL": False}]}, {"M": {"k": {"S": "v"}}}]},
+        "map": {"M": {"k": {"S": "é"}, "n": {"N": "3"}}},
+        "ss": {"SS": ["a", "bé"]},
+        "ns": {"NS": ["1", "22"]},
+        "b": {"B": b"\x00\x01"},
+        "bs": {"BS": [b"x", b"yz"]},
+    }
+    item = Item(DynamoType({"S": "p"}), DynamoType({"S": "1"}), values)
+    assert motofixes._item_size(item) == sum(bytesize(k) + v.size() for k, v in item.attrs.items())
+    keys = ["a", "b#media", "b", "é", "é#1", "z", "\U0001f600", "~"]
+    for sk in keys:
+        ddb.put_item(TableName=TABLE, Item={"PK": {"S": "r"}, "SK": {"S": sk}})
+    found = ddb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :p AND SK BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={":p": {"S": "r"}, ":lo": {"S": "b"}, ":hi": {"S": "é#~"}},
+    )["Items"]
+    assert [row["SK"]["S"] for row in found] == ["b", "b#media", "z", "~", "é", "é#1"]  # UTF-8 byte order
