@@ -489,3 +489,45 @@ def test_item_sizes_are_moto_s_and_a_range_query_keeps_its_bounds(ddb: Any) -> N
         ExpressionAttributeValues={":p": {"S": "r"}, ":lo": {"S": "b"}, ":hi": {"S": "é#~"}},
     )["Items"]
     assert [row["SK"]["S"] for row in found] == ["b", "b#media", "z", "~", "é", "é#1"]  # UTF-8 byte order
+
+
+def test_the_emulator_answers_in_one_write_and_keeps_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fix 13 (with fix 6): headers and body in one send, and the next request on the same
+    connection answered too."""
+    import socket
+    import socketserver
+    import threading
+
+    from werkzeug.serving import make_server
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body) + 2))])
+        return [b"[" + body + b"]"]
+
+    server = make_server("127.0.0.1", 0, app, True, request_handler=motofixes.keep_alive_handler())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    writes: list[int] = []
+
+    def counted(original: Any) -> Any:
+        def write(self: Any, data: Any) -> Any:
+            writes.append(len(data))
+            return original(self, data)
+
+        return write
+
+    monkeypatch.setattr(socket.SocketIO, "write", counted(socket.SocketIO.write))
+    monkeypatch.setattr(socketserver._SocketWriter, "write", counted(socketserver._SocketWriter.write))  # type: ignore[attr-defined]
+    try:
+        with socket.create_connection(server.server_address[:2]) as connection:
+            answers = connection.makefile("rb")
+            for body in (b"1", b"22"):
+                request = f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+                connection.sendall(request)
+                assert answers.readline().startswith(b"HTTP/1.1 200")
+                while answers.readline() != b"\r\n":
+                    pass
+                assert answers.read(len(body) + 2) == b"[" + body + b"]"
+    finally:
+        server.shutdown()
+    assert len(writes) == 2, writes  # one per answer
