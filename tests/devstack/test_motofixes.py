@@ -519,7 +519,7 @@ def test_the_emulator_answers_in_one_write_and_keeps_the_connection(monkeypatch:
     monkeypatch.setattr(socket.SocketIO, "write", counted(socket.SocketIO.write))
     monkeypatch.setattr(socketserver._SocketWriter, "write", counted(socketserver._SocketWriter.write))  # type: ignore[attr-defined]
     try:
-        with socket.create_connection(server.server_address[:2]) as connection:
+        with socket.create_connection(("127.0.0.1", server.server_port)) as connection:
             answers = connection.makefile("rb")
             for body in (b"1", b"22"):
                 request = f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
