@@ -336,11 +336,14 @@ def _query_one_partition() -> None:
         if index_key is not None:
             # Query keeps only the items whose index key holds this value, and sorts them itself.
             name, value = index_key
+            if value.type != "S":
+                return [item for item in every_item(self) if (found := item.attrs.get(name)) and found == value]
+            # A string key compares as its text: DynamoType's == casts both values first.
             return [
                 item
                 for part in self.items.values()
                 for item in part.values()
-                if (found := item.attrs.get(name)) is not None and found == value
+                if (found := item.attrs.get(name)) is not None and found.type == "S" and found.value == value.value
             ]
         if hash_key is None or not self.range_key_attr:
             return every_item(self)
