@@ -48,10 +48,9 @@ class DynamoVideoRepository:
         an id whose video no longer exists is left out."""
         keys = [video_key(project_id, video_id) for video_id in video_ids]
         found = self.table.batch_get([key for pk, sk in keys for key in ((pk, sk), (pk, sk + MEDIA_SUFFIX))])
-        paired = _pair(
+        return _pair(
             item for key in keys for item in (found.get(key), found.get((key[0], key[1] + MEDIA_SUFFIX))) if item
         )
-        return paired
 
     def get_with_media(self, project_id: str, video_id: str) -> tuple[Video, MediaState | None] | None:
         pk, sk = video_key(project_id, video_id)
