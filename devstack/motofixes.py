@@ -52,7 +52,8 @@ failure, which is the same all-or-nothing result; and every table operation hold
    matches, and a projecting Query copies only the attributes it answers. Each matched item's
    size (asked twice per item for the 1 MB page limit) is summed once, with the common attribute
    types summed directly; and a BETWEEN on the range key (a video with its media item) reads only
-   the partition's items between its bounds instead of sorting the whole partition.
+   the partition's items between its bounds instead of sorting the whole partition. An index
+   Query's matches are sorted by their string keys' text.
 13. Werkzeug writes an answer's headers and its body to the socket separately: two sends per AWS
    call, about a tenth of the emulator's busy samples under API load. Buffered, they are one.
 """
@@ -84,6 +85,7 @@ def apply() -> None:
     _serialize_stream_records_directly()
     _query_one_partition()
     _project_top_level_attributes_directly()
+    _index_matches_sorted_by_text()
     _sqs_attributes_built_once()
     _sqs_send_reads_one_setting()
     _sqs_queue_changes_isolated()
@@ -494,6 +496,27 @@ def _project_top_level_attributes_directly() -> None:
         return int(known[1])
 
     Item.size = size  # type: ignore[method-assign]
+
+
+def _index_matches_sorted_by_text() -> None:
+    """Fix 12: an index Query's matches are sorted by their string keys' text."""
+    from moto.dynamodb.models.table import Table
+
+    every_order = Table.sorted_items
+
+    def sorted_items(self: Any, hash_key_attrs: list[str], range_key_attrs: list[Any], items: list[Any]) -> Any:
+        # An index Query's matches in key order: string keys compare as their text (DynamoType's
+        # < casts both values first, for every comparison of the sort).
+        names = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        keys = [tuple(item.attrs.get(name) for name in names) for item in items]
+        if not all(value is not None and value.type == "S" for key in keys for value in key):
+            return every_order(self, hash_key_attrs, range_key_attrs, items)
+        texts = [tuple(value.value for value in key) for key in keys]
+        order = sorted(range(len(items)), key=texts.__getitem__)
+        items[:] = [items[n] for n in order]
+        return items
+
+    Table.sorted_items = sorted_items  # type: ignore[method-assign]
 
 
 def _sqs_attributes_built_once() -> None:
