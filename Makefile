@@ -63,6 +63,7 @@ deploy: synth
 	$(CDK) deploy --app cdk.out --require-approval broadening Videoplane
 	$(PY) -m infra.keys seed --stack $(STACK)
 	$(PY) -m infra.keys edge --stack $(STACK)
+	$(PY) -m infra.backfill video-listing --stack $(STACK)
 
 rotate-keys: $(STAMP)
 	$(PY) -m infra.keys rotate --stack $(STACK)

@@ -3,6 +3,10 @@ bounded time: requests/s, p50/p99 latency, errors, and whether every created vid
 exactly once. Goals on a 2-core machine: >= 100 requests/s, p99 <= 500 ms, 0 errors, 0 lost.
 
     python -m benchmarks.api_load [--clients 20] [--seconds 20]
+
+Then, with the load stopped, what one `GET /videos` of the load's tag costs through the API against
+the DynamoDB calls it makes (the listing index Query and the page's BatchGetItem) sent alone, and
+against the whole-partition Query that lists made before the listing index.
 """
 
 from __future__ import annotations
@@ -15,9 +19,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import boto3
 import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from benchmarks.devstack_process import running_devstack
+from benchmarks.devstack_process import Devstack, running_devstack
+from chalicelib.core import resources
+from chalicelib.core.adapters.dynamodb import Table, project_partition
+from devstack.emulator import REGION, TABLE_NAME
 
 TIMEOUT_SECONDS = 30
 
@@ -65,6 +75,20 @@ def client(base: str, token: str, tag: str, until: float, seed: int, results: Re
         results.created.extend(mine)
 
 
+def warm_up(base: str, token: str) -> None:
+    """One call of each operation, untimed, on a video of its own tag: the devstack's first
+    invocation of a function imports its code under a lock (a Lambda cold start), and 20 clients
+    arriving at once would all wait for it."""
+    headers = {"Authorization": f"Bearer {token}"}
+    video = requests.post(
+        f"{base}/videos", json={"title": "warm-up", "tags": ["warm-up"]}, headers=headers, timeout=TIMEOUT_SECONDS
+    )
+    video_id = video.json()["videoId"]
+    requests.get(f"{base}/videos/{video_id}", headers=headers, timeout=TIMEOUT_SECONDS)
+    requests.get(f"{base}/videos?tags[]=warm-up&pageSize=25", headers=headers, timeout=TIMEOUT_SECONDS)
+    requests.patch(f"{base}/videos/{video_id}", json={"title": "warm"}, headers=headers, timeout=TIMEOUT_SECONDS)
+
+
 def listed(base: str, token: str, tag: str) -> Counter[str]:
     seen: Counter[str] = Counter()
     page = 1
@@ -81,6 +105,59 @@ def listed(base: str, token: str, tag: str) -> Counter[str]:
         page += 1
 
 
+LIST_SAMPLES = 20
+
+
+def list_cost(stack: Devstack, token: str, tag: str) -> dict[str, float]:
+    """Median milliseconds of the list (pageSize 25) through the API, of its DynamoDB calls alone,
+    and of the Query of the whole video partition that lists made before the listing index."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=stack.aws_endpoint,
+        region_name=REGION,
+        aws_access_key_id="devstack",
+        aws_secret_access_key="devstack",
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+    table = Table(client, TABLE_NAME)
+    project_id = stack.api_key.split("_")[1]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+
+    def through_api() -> None:
+        session.get(f"{stack.api_url}/videos", params={"tags[]": tag, "pageSize": "25"}, timeout=TIMEOUT_SECONDS)
+
+    def index_and_page() -> None:
+        rows = list(
+            table.query(
+                project_partition(project_id, "VIDEOS"),
+                index=resources.GSI2,
+                attributes=("video_id", "created_at", "tags"),
+            )
+        )
+        page = [row["video_id"] for row in rows if tag in row.get("tags", [])][:25]
+        video = project_partition(project_id, "VIDEO")
+        table.batch_get([key for v in page for key in ((video, v), (video, v + "#media"))])
+
+    def whole_partition() -> None:
+        list(table.query(project_partition(project_id, "VIDEO")))
+
+    costs: dict[str, float] = {}
+    samples: dict[str, list[float]] = {"api": [], "dynamodb": [], "before": []}
+    calls = {"api": through_api, "dynamodb": index_and_page, "before": whole_partition}
+    for _ in range(LIST_SAMPLES):  # interleaved: what the stack still does after the load is shared
+        for name, call in calls.items():
+            started = time.perf_counter()
+            try:
+                call()
+            except ClientError:  # a stack from before the listing index
+                continue
+            samples[name].append(time.perf_counter() - started)
+    for name, taken in samples.items():
+        costs[name] = statistics.median(taken) * 1000 if taken else float("nan")
+    return costs
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
@@ -90,6 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--cold", action="store_true", help="no warm-up call per operation before the clients start")
     args = parser.parse_args()
     with running_devstack("videoplane-load-") as stack:
         base = stack.api_url
@@ -97,6 +175,8 @@ def main() -> None:
             "access_token"
         ]
         tag = f"load{random.randrange(10**9)}"
+        if not args.cold:
+            warm_up(base, token)
         results = Results()
         cpu_before, emulator_before = stack.cpu_seconds(), stack.emulator_cpu_seconds()
         snapshots_before = stack.emulator_cpu_seconds(snapshots=True)
@@ -115,11 +195,13 @@ def main() -> None:
         emulator_cpu = stack.emulator_cpu_seconds() - emulator_before
         snapshots_cpu = stack.emulator_cpu_seconds(snapshots=True) - snapshots_before
         seen = listed(base, token, tag)
+        costs = list_cost(stack, token, tag)
         log_errors = stack.log_errors()
     everything = [seconds for values in results.latencies.values() for seconds in values]
     lost = [video for video in results.created if seen[video] == 0]
     twice = [video for video, count in seen.items() if count > 1]
-    print(f"api_load: {args.clients} clients for {elapsed:.1f} s; devstack: {stack.stop_outcome}")
+    warmed = "cold start" if args.cold else "after one warm-up call of each operation"
+    print(f"api_load: {args.clients} clients for {elapsed:.1f} s ({warmed}); devstack: {stack.stop_outcome}")
     print(f"  requests:   {len(everything)}  ({len(everything) / elapsed:.1f}/s; goal >= 100/s)")
     p50, p99 = percentile(everything, 0.5) * 1000, percentile(everything, 0.99) * 1000
     print(f"  latency:    p50 {p50:.0f} ms, p99 {p99:.0f} ms (goal p99 <= 500 ms)")
@@ -137,6 +219,11 @@ def main() -> None:
         f" {emulator_cpu / max(1, len(everything)) * 1000:.1f} ms a request)"
     )
     print(f"  its snapshot writers: {snapshots_cpu:.1f} s ({snapshots_cpu / elapsed * 100:.0f}% of one core)")
+    print(
+        f"  one list of {len(seen)} videos, load stopped (median of {LIST_SAMPLES}): {costs['api']:.0f} ms through"
+        f" the API; its DynamoDB calls alone {costs['dynamodb']:.0f} ms; the whole-partition Query lists made"
+        f" before the listing index {costs['before']:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -82,10 +82,11 @@ def _prepare_room_recordings() -> None:
 def up(port: int, media_port: int | None, moto_port: int) -> int:
     from app import app
     from devstack.emulator import apply_environment, start_emulator
-    from devstack.gateway import Gateway
+    from devstack.gateway import Gateway, aws_requests_in_one_send
     from devstack.server import ApiServer
 
     _refuse_second_stack()
+    aws_requests_in_one_send()
     # Both public ports first: fixed, so the URLs stored in projects and printed to users outlive a
     # restart; and a port in use fails here, before anything else has started.
     server = _bind("API", port, lambda: ApiServer(Gateway(app), port))

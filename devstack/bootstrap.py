@@ -10,9 +10,11 @@ from typing import Any
 import boto3
 
 from chalicelib.core import resources
+from chalicelib.core.adapters.dynamodb import Table
 from chalicelib.core.clock import utc_now
 from chalicelib.platform.adapters.signing_keys import SecretsManagerKeyStore
 from chalicelib.platform.services.auth import rotate_signing_keys
+from chalicelib.vod.adapters.videos import backfill_listing
 from devstack.emulator import ACCOUNT_ID, EVENT_BUS_NAME, SIGNING_SECRET_ID, TABLE_NAME, bucket_name
 
 
@@ -243,6 +245,24 @@ def upgrade() -> None:
     route_room_events(events, sqs)
     route_bus_events(events, sqs)
     create_delivery_stream(boto3.client("firehose"))
+    add_missing_indexes(boto3.client("dynamodb"))
+
+
+def add_missing_indexes(client: Any, name: str = TABLE_NAME) -> None:
+    """The table's indexes that a state saved by an older devstack lacks (GSI2, the video listing),
+    then the keys of the items written before them, as `python -m infra.backfill` does on AWS."""
+    present = {
+        index["IndexName"] for index in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    missing = [index for index in resources.TABLE["GlobalSecondaryIndexes"] if index["IndexName"] not in present]
+    for index in missing:
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=resources.TABLE["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+    if missing:
+        backfill_listing(Table(client, name))
 
 
 def bootstrap() -> None:

@@ -356,3 +356,51 @@ def _effect(policy: dict[str, Any], arn: str) -> str | None:
 
 def json_body(response: GatewayResponse) -> Any:
     return json.loads(response.body)
+
+
+def aws_requests_in_one_send() -> None:
+    """The app's AWS calls send their request line, headers and body in one write: urllib3 sends the
+    headers, then the body, two sends and two segments per call that the emulator reads in two
+    wakeups (the devstack process's CPU under API load was about a sixth sends). Bytes on the wire
+    are the same; a request with Expect: 100-continue keeps botocore's own handling. Idempotent."""
+    from botocore import awsrequest
+
+    connection: Any = awsrequest.AWSConnection
+    if getattr(connection, "_head_held", False):
+        return
+    send_output, send, request = connection._send_output, connection.send, connection.request
+
+    def hold_head(self: Any, message_body: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if message_body is not None or self._expect_header_set:
+            return send_output(self, message_body, *args, **kwargs)
+        self._buffer.extend((b"", b""))
+        self._held_head = self._convert_to_bytes(self._buffer)
+        del self._buffer[:]
+        return None
+
+    def send_with_head(self: Any, data: Any) -> Any:
+        head = getattr(self, "_held_head", None)
+        if head is None:
+            return send(self, data)
+        self._held_head = None
+        if isinstance(data, bytes | bytearray):
+            return send(self, head + bytes(data))
+        send(self, head)
+        return send(self, data)
+
+    def request_then_flush(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self._held_head = None
+        try:
+            answer = request(self, *args, **kwargs)
+        except BaseException:
+            self._held_head = None  # nothing half sent: the head never left
+            raise
+        head, self._held_head = getattr(self, "_held_head", None), None
+        if head is not None:  # a request without a body
+            send(self, head)
+        return answer
+
+    connection._send_output = hold_head
+    connection.send = send_with_head
+    connection.request = request_then_flush
+    connection._head_held = True

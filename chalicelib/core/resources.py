@@ -19,6 +19,17 @@ SORT_KEY = "SK"
 GSI1 = "GSI1"
 GSI1_PARTITION_KEY = "GSI1PK"
 GSI1_SORT_KEY = "GSI1SK"
+# A project's videos in creation order, one partition for the kept and one for the discarded:
+# `GET /videos` reads this sparse index (only video items carry its keys) instead of the project's
+# whole video partition. It projects the attributes the list filters and sorts on (item layout:
+# chalicelib/vod/adapters/records.py); the page's full items are then read by key.
+GSI2 = "GSI2"
+GSI2_PARTITION_KEY = "GSI2PK"
+GSI2_SORT_KEY = "GSI2SK"
+VIDEO_LISTING_ATTRIBUTES = (
+    "video_id", "title", "description", "tags", "metadata", "live_stream_id", "created_at", "updated_at",
+    "published_at",
+)  # fmt: skip
 TTL_ATTRIBUTE = "ttl"
 
 TABLE: dict[str, Any] = {
@@ -27,6 +38,8 @@ TABLE: dict[str, Any] = {
         {"AttributeName": SORT_KEY, "AttributeType": "S"},
         {"AttributeName": GSI1_PARTITION_KEY, "AttributeType": "S"},
         {"AttributeName": GSI1_SORT_KEY, "AttributeType": "S"},
+        {"AttributeName": GSI2_PARTITION_KEY, "AttributeType": "S"},
+        {"AttributeName": GSI2_SORT_KEY, "AttributeType": "S"},
     ],
     "KeySchema": [
         {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
@@ -40,7 +53,15 @@ TABLE: dict[str, Any] = {
                 {"AttributeName": GSI1_SORT_KEY, "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
-        }
+        },
+        {
+            "IndexName": GSI2,
+            "KeySchema": [
+                {"AttributeName": GSI2_PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": GSI2_SORT_KEY, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(VIDEO_LISTING_ATTRIBUTES)},
+        },
     ],
     "BillingMode": "PAY_PER_REQUEST",
     "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,15 +29,15 @@ if TYPE_CHECKING:
         UploadSession,
         UploadToken,
     )
-    from chalicelib.vod.domain.videos import Video
+    from chalicelib.vod.domain.videos import Video, VideoListing
     from chalicelib.vod.domain.watermarks import Watermark
 
 
 class VideoRepository(Protocol):
     def get(self, project_id: str, video_id: str) -> Video | None: ...
-    def list_all(self, project_id: str) -> list[Video]: ...
-    def list_with_media(self, project_id: str) -> list[tuple[Video, MediaState | None]]: ...
     def get_with_media(self, project_id: str, video_id: str) -> tuple[Video, MediaState | None] | None: ...
+    def listing(self, project_id: str, discarded: bool, fields: Collection[str]) -> list[VideoListing]: ...
+    def details(self, project_id: str, video_ids: Sequence[str]) -> list[tuple[Video, MediaState | None]]: ...
     def create(self, video: Video, audit: AuditEvent, events: Sequence[DomainEvent]) -> None: ...
     def create_ingesting(
         self,

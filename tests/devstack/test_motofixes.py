@@ -381,3 +381,153 @@ def test_an_input_path_is_parsed_once_and_still_transforms_every_event(monkeypat
         bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
     assert sorted(body["value"] for body in bodies) == [0, 1, 2]
     assert len(built) == 1
+
+
+def test_an_index_query_answers_its_projection_and_copies_only_that(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fix 12: a projecting Query copies only the attributes it answers, without moto's round trip
+    of every item through plain JSON once per projected attribute; the answers are DynamoDB's."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    listing = resources.VIDEO_LISTING_ATTRIBUTES
+    for n in range(30):
+        item = {
+            "PK": {"S": f"P#p{n % 2}#VIDEO"},
+            "SK": {"S": f"v{n:02d}"},
+            "GSI2PK": {"S": f"P#p{n % 2}#VIDEOS"},
+            "GSI2SK": {"S": f"2026-{n:02d}"},
+            "video_id": {"S": f"v{n:02d}"},
+            "created_at": {"S": "2026"},
+            "tags": {"L": [{"S": "a"}, {"S": str(n)}]},
+            "metadata": {"L": [{"M": {"key": {"S": "k"}, "value": {"S": str(n)}}}]},
+            "public": {"BOOL": True},
+            "clip": {"M": {"start": {"S": "x" * 100}}},
+        }
+        ddb.put_item(TableName=TABLE, Item=item)
+    ddb.put_item(
+        TableName=TABLE, Item={"PK": {"S": "P#p0#VIDEO"}, "SK": {"S": "v00#media"}, "playable": {"BOOL": True}}
+    )
+    converted = {"to_regular_json": 0, "deepcopy of an unanswered attribute": 0}
+    to_regular_json, deepcopy = DynamoType.to_regular_json, DynamoType.__deepcopy__
+
+    def counted(name: str, method: Any) -> Any:
+        def call(self: Any, *args: Any) -> Any:
+            if name == "to_regular_json" or self.type == "BOOL":  # `public` is in no projection
+                converted[name] += 1
+            return method(self, *args)
+
+        return call
+
+    monkeypatch.setattr(DynamoType, "to_regular_json", counted("to_regular_json", to_regular_json))
+    monkeypatch.setattr(DynamoType, "__deepcopy__", counted("deepcopy of an unanswered attribute", deepcopy))
+    whole = ddb.query(
+        TableName=TABLE,
+        IndexName=resources.GSI2,
+        KeyConditionExpression="GSI2PK = :p",
+        ExpressionAttributeValues={":p": {"S": "P#p1#VIDEOS"}},
+        ScanIndexForward=False,
+    )["Items"]
+    assert [row["SK"]["S"] for row in whole] == [f"v{n:02d}" for n in range(29, 0, -2)]
+    kept = {"PK", "SK", "GSI2PK", "GSI2SK", *listing}
+    assert all(
+        set(row) == kept & {"PK", "SK", "GSI2PK", "GSI2SK", "video_id", "created_at", "tags", "metadata"}
+        for row in whole
+    )
+    assert whole[0]["metadata"] == {"L": [{"M": {"key": {"S": "k"}, "value": {"S": "29"}}}]}
+    some = ddb.query(
+        TableName=TABLE,
+        IndexName=resources.GSI2,
+        KeyConditionExpression="GSI2PK = :p",
+        ExpressionAttributeValues={":p": {"S": "P#p0#VIDEOS"}, ":lo": {"S": "2026-04"}},
+        ProjectionExpression="video_id, #t",
+        ExpressionAttributeNames={"#t": "tags"},
+    )["Items"]
+    assert some[:2] == [
+        {"video_id": {"S": "v00"}, "tags": {"L": [{"S": "a"}, {"S": "0"}]}},
+        {"video_id": {"S": "v02"}, "tags": {"L": [{"S": "a"}, {"S": "2"}]}},
+    ]
+    assert converted == {"to_regular_json": 0, "deepcopy of an unanswered attribute": 0}
+    nested = ddb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :p",
+        ExpressionAttributeValues={":p": {"S": "P#p0#VIDEO"}},
+        ProjectionExpression="SK, metadata[0].#v, playable",
+        ExpressionAttributeNames={"#v": "value"},
+    )["Items"]
+    assert nested[:2] == [
+        {"SK": {"S": "v00"}, "metadata": {"L": [{"M": {"value": {"S": "0"}}}]}},
+        {"SK": {"S": "v00#media"}, "playable": {"BOOL": True}},
+    ]
+
+
+def test_item_sizes_are_moto_s_and_a_range_query_keeps_its_bounds(ddb: Any) -> None:
+    """Fix 12: items' sizes (the 1 MB page limit) summed directly equal moto's, and a BETWEEN on
+    the range key reads only the partition's items between its bounds, in DynamoDB's order."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.utilities import bytesize
+
+    values: dict[str, Any] = {
+        "s": {"S": "plain"},
+        "unicode": {"S": "é 漢字 \U0001f600"},
+        "n": {"N": "-12.500"},
+        "yes": {"BOOL": True},
+        "nothing": {"NULL": True},
+        "list": {"L": [{"S": "x"}, {"N": "1"}, {"L": [{"BOOL": False}]}, {"M": {"k": {"S": "v"}}}]},
+        "map": {"M": {"k": {"S": "é"}, "n": {"N": "3"}}},
+        "ss": {"SS": ["a", "bé"]},
+        "ns": {"NS": ["1", "22"]},
+        "b": {"B": b"\x00\x01"},
+        "bs": {"BS": [b"x", b"yz"]},
+    }
+    item = Item(DynamoType({"S": "p"}), DynamoType({"S": "1"}), values)
+    assert motofixes._item_size(item) == sum(bytesize(k) + v.size() for k, v in item.attrs.items())
+    keys = ["a", "b#media", "b", "é", "é#1", "z", "\U0001f600", "~"]
+    for sk in keys:
+        ddb.put_item(TableName=TABLE, Item={"PK": {"S": "r"}, "SK": {"S": sk}})
+    found = ddb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :p AND SK BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={":p": {"S": "r"}, ":lo": {"S": "b"}, ":hi": {"S": "é#~"}},
+    )["Items"]
+    assert [row["SK"]["S"] for row in found] == ["b", "b#media", "z", "~", "é", "é#1"]  # UTF-8 byte order
+
+
+def test_the_emulator_answers_in_one_write_and_keeps_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fix 13 (with fix 6): headers and body in one send, and the next request on the same
+    connection answered too."""
+    import socket
+    import socketserver
+    import threading
+
+    from werkzeug.serving import make_server
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body) + 2))])
+        return [b"[" + body + b"]"]
+
+    server = make_server("127.0.0.1", 0, app, True, request_handler=motofixes.keep_alive_handler())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    writes: list[int] = []
+
+    def counted(original: Any) -> Any:
+        def write(self: Any, data: Any) -> Any:
+            writes.append(len(data))
+            return original(self, data)
+
+        return write
+
+    monkeypatch.setattr(socket.SocketIO, "write", counted(socket.SocketIO.write))
+    monkeypatch.setattr(socketserver._SocketWriter, "write", counted(socketserver._SocketWriter.write))  # type: ignore[attr-defined]
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port)) as connection:
+            answers = connection.makefile("rb")
+            for body in (b"1", b"22"):
+                request = f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+                connection.sendall(request)
+                assert answers.readline().startswith(b"HTTP/1.1 200")
+                while answers.readline() != b"\r\n":
+                    pass
+                assert answers.read(len(body) + 2) == b"[" + body + b"]"
+    finally:
+        server.shutdown()
+    assert len(writes) == 2, writes  # one per answer

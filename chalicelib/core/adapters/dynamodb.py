@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,12 @@ _THROTTLING = {
     "RequestLimitExceeded",
     "InternalServerError",
 }
+_INDEX_KEYS = {
+    resources.GSI1: (resources.GSI1_PARTITION_KEY, resources.GSI1_SORT_KEY),
+    resources.GSI2: (resources.GSI2_PARTITION_KEY, resources.GSI2_SORT_KEY),
+}
+# BatchGetItem takes at most 100 keys a call.
+BATCH_GET_KEYS = 100
 
 
 def to_attributes(item: Mapping[str, Any], keep_nulls: bool = False) -> dict[str, Any]:
@@ -131,10 +138,10 @@ class Table:
         index: str | None = None,
         forward: bool = True,
         consistent: bool = False,
+        attributes: Sequence[str] = (),
     ) -> Iterator[dict[str, Any]]:
-        pk_name, sk_name = (
-            (resources.GSI1_PARTITION_KEY, resources.GSI1_SORT_KEY) if index == resources.GSI1 else (PK, SK)
-        )
+        """The partition's items, or with `attributes` only those of them."""
+        pk_name, sk_name = _INDEX_KEYS.get(index, (PK, SK)) if index is not None else (PK, SK)
         expression = "#pk = :pk"
         names = {"#pk": pk_name}
         values: dict[str, Any] = {":pk": pk}
@@ -151,6 +158,10 @@ class Table:
         }
         if index is not None:
             request["IndexName"] = index
+        if attributes:
+            projected = {f"#a{n}": name for n, name in enumerate(attributes)}
+            request["ProjectionExpression"] = ", ".join(projected)
+            names.update(projected)
         if consistent:
             request["ConsistentRead"] = True
         while True:
@@ -163,6 +174,31 @@ class Table:
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def batch_get(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The items of these keys that exist, by key (BatchGetItem: 100 keys a call, unprocessed
+        keys asked again)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        attempt = 0
+        for start in range(0, len(unique), BATCH_GET_KEYS):
+            pending: list[Any] = [to_attributes({PK: pk, SK: sk}) for pk, sk in unique[start : start + BATCH_GET_KEYS]]
+            while pending:
+                try:
+                    response = self.client.batch_get_item(
+                        RequestItems={self.name: {"Keys": pending, "ConsistentRead": True}}
+                    )
+                except ClientError as error:
+                    raise translate(error) from error
+                for attributes in response.get("Responses", {}).get(self.name, []):
+                    item = from_attributes(attributes)
+                    found[(item[PK], item[SK])] = item
+                unprocessed: Any = response.get("UnprocessedKeys", {})
+                pending = list(unprocessed.get(self.name, {}).get("Keys", []))
+                if pending:
+                    attempt += 1
+                    time.sleep(min(1.0, 0.05 * 2**attempt))  # DynamoDB's advice: back off, then ask again
+        return found
 
     def write(self, writes: Sequence[Write]) -> None:
         """One write goes alone; several go in one all-or-nothing transaction."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core import resources
@@ -12,7 +13,7 @@ from chalicelib.vod.domain.encoding_profiles import EncodingProfile
 from chalicelib.vod.domain.media import MediaState
 from chalicelib.vod.domain.thumbnails import Thumbnail
 from chalicelib.vod.domain.tracks import TextTrack, TrackKind
-from chalicelib.vod.domain.videos import Video
+from chalicelib.vod.domain.videos import Metadata, Video, VideoListing
 from chalicelib.vod.domain.watermarks import Watermark
 
 
@@ -32,8 +33,39 @@ def video_item(video: Video) -> dict[str, Any]:
     index = {
         resources.GSI1_PARTITION_KEY: PUBLIC_VIDEO_INDEX_PREFIX + video.video_id,
         resources.GSI1_SORT_KEY: video.project_id,
+        **video_listing_key(video.project_id, video.video_id, video.created_at, video.discarded),
     }
     return {PK: pk, SK: sk, "entity": "video", TTL: ttl, **index, **body}
+
+
+def video_listing_partition(project_id: str, discarded: bool) -> str:
+    return project_partition(project_id, "DISCARDED_VIDEOS" if discarded else "VIDEOS")
+
+
+def video_listing_key(project_id: str, video_id: str, created_at: datetime, discarded: bool) -> dict[str, str]:
+    """The video's entry in the listing index (GSI2), kept videos apart from discarded ones, in
+    creation order: a fixed-width UTC time sorts as the time does."""
+    created = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {
+        resources.GSI2_PARTITION_KEY: video_listing_partition(project_id, discarded),
+        resources.GSI2_SORT_KEY: f"{created}#{video_id}",
+    }
+
+
+def listing_from_item(item: dict[str, Any]) -> VideoListing:
+    """A listing index row, holding the attributes its query asked for."""
+    listed: dict[str, Any] = {"video_id": item["video_id"], "created_at": datetime.fromisoformat(item["created_at"])}
+    for name in ("title", "description", "live_stream_id"):
+        if name in item:
+            listed[name] = item[name]
+    for name in ("updated_at", "published_at"):
+        if name in item:
+            listed[name] = datetime.fromisoformat(item[name])
+    if "tags" in item:
+        listed["tags"] = tuple(item["tags"])
+    if "metadata" in item:
+        listed["metadata"] = tuple(Metadata.model_validate(pair) for pair in item["metadata"])
+    return VideoListing(**listed)
 
 
 def video_from_item(item: dict[str, Any]) -> Video:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, StringConstraints
 
@@ -251,7 +252,63 @@ class VideoQuery(BaseModel):
     sort_order: SortOrder = Field(default=SortOrder.ASC, alias="sortOrder")
 
 
-def matches(video: Video, query: VideoQuery) -> bool:
+class Listable(Protocol):
+    """What `GET /videos` filters and sorts on: a Video, or its row in the listing index."""
+
+    @property
+    def video_id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+    @property
+    def metadata(self) -> Sequence[Metadata]: ...
+    @property
+    def live_stream_id(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def published_at(self) -> datetime: ...
+
+
+_NOT_READ = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class VideoListing:
+    """A video's row in the listing index: the attributes a query filters and sorts on. Those the
+    query does not use are not read (left at their defaults)."""
+
+    video_id: str
+    created_at: datetime
+    title: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    metadata: tuple[Metadata, ...] = ()
+    live_stream_id: str | None = None
+    updated_at: datetime = _NOT_READ
+    published_at: datetime = _NOT_READ
+
+
+def listing_fields(query: VideoQuery) -> frozenset[str]:
+    """The Video fields `select` reads for this query (besides video_id and created_at)."""
+    wanted = {
+        "title": query.title is not None or query.sort_by is SortField.TITLE,
+        "description": query.description is not None,
+        "tags": bool(query.tags),
+        "metadata": bool(query.metadata),
+        "live_stream_id": query.live_stream_id is not None,
+        "updated_at": query.sort_by is SortField.UPDATED_AT,
+        "published_at": query.sort_by is SortField.PUBLISHED_AT,
+    }
+    return frozenset(name for name, needed in wanted.items() if needed)
+
+
+def matches(video: Listable, query: VideoQuery) -> bool:
     if query.title is not None and query.title.casefold() not in video.title.casefold():
         return False
     if query.description is not None and query.description.casefold() not in video.description.casefold():
@@ -264,9 +321,12 @@ def matches(video: Video, query: VideoQuery) -> bool:
     return all((key, value) in pairs for key, value in query.metadata.items())
 
 
-def select(videos: Iterable[Video], query: VideoQuery) -> list[Video]:
+L = TypeVar("L", bound=Listable)
+
+
+def select(videos: Iterable[L], query: VideoQuery) -> list[L]:
     chosen = [v for v in videos if matches(v, query)]
-    key = {
+    key: Callable[[L], tuple[Any, str]] = {
         SortField.TITLE: lambda v: (v.title.casefold(), v.video_id),
         SortField.CREATED_AT: lambda v: (v.created_at, v.video_id),
         SortField.PUBLISHED_AT: lambda v: (v.published_at, v.video_id),
@@ -282,7 +342,7 @@ class TagQuery(BaseModel):
     sort_order: SortOrder = Field(default=SortOrder.ASC, alias="sortOrder")
 
 
-def tag_counts(videos: Iterable[Video], query: TagQuery) -> list[tuple[str, int]]:
+def tag_counts(videos: Iterable[Listable], query: TagQuery) -> list[tuple[str, int]]:
     import unicodedata
 
     def fold(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -152,11 +152,12 @@ class VideoService:
         return self._page(actor, query, page, discarded=True)
 
     def _page(self, actor: Actor, query: VideoQuery, page: PageRequest, discarded: bool) -> Page[Detail]:
-        pairs = [p for p in self.repository.list_with_media(actor.project_id) if p[0].discarded is discarded]
-        media = {video.video_id: state for video, state in pairs}
-        selected = videos.select([video for video, _ in pairs], query)
-        chosen = paginate(selected, page)
-        details: list[Detail] = [(v, media.get(v.video_id)) for v in chosen.items]
+        """Filtered and sorted on the listing index's rows; only the page's videos are read whole."""
+        rows = self.repository.listing(actor.project_id, discarded, videos.listing_fields(query))
+        chosen = paginate(videos.select(rows, query), page)
+        found = self.repository.details(actor.project_id, [row.video_id for row in chosen.items])
+        # The index is eventually consistent: a video discarded or restored a moment ago is left out.
+        details = [(video, state) for video, state in found if video.discarded is discarded]
         return Page(details, chosen.current_page, chosen.page_size, chosen.items_total)
 
     def get_discarded(self, actor: Actor, video_id: str) -> Video:
@@ -176,10 +177,8 @@ class VideoService:
         return restored
 
     def tags(self, actor: Actor, query: TagQuery, page: PageRequest) -> Page[tuple[str, int]]:
-        return paginate(videos.tag_counts(self._videos(actor, discarded=False), query), page)
+        rows = self.repository.listing(actor.project_id, discarded=False, fields={"tags"})
+        return paginate(videos.tag_counts(rows, query), page)
 
     def _envelope(self, actor: Actor) -> dict[str, str]:
         return events.envelope(actor.project_id, self.clock())
-
-    def _videos(self, actor: Actor, discarded: bool) -> Sequence[Video]:
-        return [v for v in self.repository.list_all(actor.project_id) if v.discarded is discarded]
