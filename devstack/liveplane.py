@@ -454,6 +454,7 @@ class SrtCaller:
         # crosses the relay wrapped for each side's (devstack/srt.py).
         self.channel_passphrase: str | None = None
         self.marks = {"handshake": time.time()}
+        self._expiry: asyncio.Task[None] | None = None
 
     @property
     def passphrase(self) -> str:
@@ -475,7 +476,7 @@ class SrtCaller:
         if induction is not None:
             self.upstream.sendto(induction)
         self.spawn(self._pump())
-        self.spawn(self._expire())
+        self._expiry = asyncio.create_task(self._expire())
 
     async def _expire(self) -> None:
         """The listener waits for its caller for ever: one that never gets through is dropped."""
@@ -570,6 +571,8 @@ class SrtCaller:
                 await self.plane.end(self.broadcast)
             if self.upstream is not None:
                 self.upstream.close()
+            if self._expiry is not None:
+                self._expiry.cancel()
             self.door.forget(self)
 
     def stop_listener(self) -> None:
