@@ -76,6 +76,12 @@ def test_each_push_gets_the_spare_and_a_new_spare_replaces_it(plane: LivePlane, 
     assert first.returncode == 0, first.stderr.decode()
     playlist = tmp_path / "live" / "warmspare01" / PLAYLIST
     assert "seg_" in playlist.read_text()
+    # The first segment has both streams: the HLS ffmpeg's short probing (no frame rate estimate)
+    # still finds the video, which starts after the audio in an ffmpeg-muxed MPEG-TS.
+    first_segment = subprocess.run(
+        [FFMPEG, "-hide_banner", "-i", str(playlist.parent / "seg_00000.ts")], capture_output=True, check=False
+    ).stderr.decode()
+    assert "Video: h264" in first_segment and "Audio: aac" in first_segment, first_segment
     # The spare served that push (its ffmpeg ended with it) and a new one waits for the next.
     wait_until(lambda: not first_spare.running)
     second_spare = spare(plane)
