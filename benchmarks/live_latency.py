@@ -15,6 +15,12 @@ GOP, + AAC) pushing to its RTMP (or SRT) ingest URL, fed raw frames by this scri
 - **Resume after a drop**: the encoder stops for `--drop` seconds (10 by default; within the
   stream's 60 s reconnect window) and starts again: from its relaunch to the first segment of the
   new push listed in the same playlist (after its discontinuity). Goal <= 2 s.
+- **Where the start goes**: the live plane writes each push's start, step by step (the caller's
+  first handshake, its listener's answer, admission, media relayed, first segment listed, Stream
+  Start put on the bus; `VIDEOPLANE_LIVE_TIMELINE_LOG`), printed as p50 seconds after the encoder's
+  launch, with `broadcasting` (the consumer applied it) last.
+- `--muxdelay 0`: the encoder's MPEG-TS muxer does not hold its output back (ffmpeg's default
+  0.7 s; SRT only), as an operator can set it.
 
 - **Restream start** (`--restream`): a stream with one restream target (a listening ffmpeg RTMP
   receiver on loopback) broadcasts; once that target gets media, a PATCH adds a second target:
@@ -23,7 +29,7 @@ GOP, + AAC) pushing to its RTMP (or SRT) ingest URL, fed raw frames by this scri
   relay's start (a process on the devstack; an ECS task start on AWS adds its 20-60 s) and its HLS
   read from the newest segment.
 
-    python -m benchmarks.live_latency [--runs 5] [--seconds 12] [--drop 10] [--protocol rtmp|srt]
+    python -m benchmarks.live_latency [--runs 5] [--seconds 12] [--drop 10] [--protocol rtmp|srt] [--muxdelay 0]
     python -m benchmarks.live_latency --restream [--runs 5]
 """
 
@@ -31,6 +37,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
+import os
 import statistics
 import subprocess
 import sys
@@ -77,15 +85,16 @@ def read_barcode(frame: bytes) -> int:
 class Encoder:
     """ffmpeg encoding the frames this script writes, at FPS, to the ingest URL."""
 
-    def __init__(self, url: str, protocol: str) -> None:
+    def __init__(self, url: str, protocol: str, muxdelay: float | None = None) -> None:
         container = {"rtmp": "flv", "srt": "mpegts"}[protocol]
+        mux = ["-muxdelay", str(muxdelay)] if muxdelay is not None else []
         self.launched = time.time()
         self.process = subprocess.Popen(
             [FFMPEG, "-hide_banner", "-loglevel", "error",
              "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{WIDTH}x{HEIGHT}", "-r", str(FPS), "-i", "pipe:0",
              "-f", "lavfi", "-i", "sine=frequency=440",
              "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", str(FPS),
-             "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", container, url],
+             "-pix_fmt", "yuv420p", "-c:a", "aac", *mux, "-f", container, url],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self._stop = threading.Event()
@@ -173,8 +182,22 @@ def http(stack: Devstack) -> requests.Session:
 class Run:
     to_broadcasting: float
     watch: PlaylistWatch
+    launched: float = 0.0
     resumed: float | None = None  # relaunch -> first segment of the new push listed
+    relaunched: float | None = None
     stops: list[float] = field(default_factory=list)  # when each push was stopped
+
+    def start_steps(self, timeline_log: Path) -> dict[str, float]:
+        """Seconds from the launch to each step of the first push's start (the live plane's log),
+        then to `broadcasting`."""
+        end = self.relaunched or float("inf")
+        for line in timeline_log.read_text().splitlines() if timeline_log.exists() else []:
+            marks = {step: value for step, value in json.loads(line).items() if isinstance(value, float)}
+            if marks and self.launched <= min(marks.values()) < end:
+                return {step: value - self.launched for step, value in marks.items()} | {
+                    "broadcasting": self.to_broadcasting
+                }
+        return {}
 
     def live_segments(self) -> list[Segment]:
         """Segments listed while their push was on: a push's last one is written when it stops."""
@@ -184,24 +207,30 @@ class Run:
         ]  # fmt: skip
 
 
-def one_run(stack: Devstack, api: requests.Session, protocol: str, seconds: float, drop: float) -> Run:
+def one_run(
+    stack: Devstack, api: requests.Session, protocol: str, seconds: float, drop: float, muxdelay: float | None = None
+) -> Run:
     stream = api.post(f"{stack.api_url}/live-streams", json={"name": "latency"}, timeout=10).json()
     url = stream["ingest"][protocol]["url"]
-    encoder = Encoder(url, protocol)
+    encoder = Encoder(url, protocol, muxdelay)
     watch = PlaylistWatch(stream["assets"]["hls"])
     watcher = threading.Thread(target=watch.run, args=(encoder.launched,), daemon=True)
     watcher.start()
     stops: list[float] = []
     try:
         run = Run(
-            _until_broadcasting(stack, api, stream["liveStreamId"], encoder.launched, seconds), watch, stops=stops
+            _until_broadcasting(stack, api, stream["liveStreamId"], encoder.launched, seconds),
+            watch,
+            launched=encoder.launched,
+            stops=stops,
         )
         time.sleep(max(0.0, seconds - (time.time() - encoder.launched)))
         if drop:
             stops.append(time.time())
             encoder.stop()
             time.sleep(drop)
-            encoder = Encoder(url, protocol)
+            encoder = Encoder(url, protocol, muxdelay)
+            run.relaunched = encoder.launched
             run.resumed = _until_resumed(watch, encoder.launched)
     finally:
         time.sleep(1.5)  # the last live segment is listed
@@ -291,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=12.0, help="push length per run")
     parser.add_argument("--drop", type=float, default=10.0, help="seconds the encoder stops (0: no drop)")
     parser.add_argument("--protocol", choices=["rtmp", "srt"], default="rtmp")
+    parser.add_argument("--muxdelay", type=float, help="the encoder's -muxdelay (SRT's MPEG-TS; ffmpeg: 0.7)")
     parser.add_argument("--restream", action="store_true", help="measure restream relays instead")
     args = parser.parse_args(argv)
     if args.restream:
@@ -300,12 +330,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     oldest: list[float] = []
     newest: list[float] = []
     resumed: list[float] = []
+    steps: dict[str, list[float]] = {}
     unreadable = 0
+    timeline_log = Path(tempfile.mkdtemp(prefix="vp-live-timeline-")) / "timeline.jsonl"
+    os.environ["VIDEOPLANE_LIVE_TIMELINE_LOG"] = str(timeline_log)
     with running_devstack("vp-live-latency-") as stack:
         api = http(stack)
         for run in range(1, args.runs + 1):
-            result = one_run(stack, api, args.protocol, args.seconds, args.drop)
+            result = one_run(stack, api, args.protocol, args.seconds, args.drop, args.muxdelay)
             broadcasting.append(result.to_broadcasting)
+            for step, seconds in result.start_steps(timeline_log).items():
+                steps.setdefault(step, []).append(seconds)
             segments = result.live_segments()
             oldest += [s.listed - min(s.captures) for s in segments]
             newest += [s.listed - max(s.captures) for s in segments]
@@ -318,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors = stack.log_errors()
     print(f"\nLive latency on the devstack ({args.protocol}, {args.runs} runs of {args.seconds:.0f} s, 1 s segments)")
     print(f"push start -> broadcasting: {percentiles(broadcasting)}  (goal <= {BROADCAST_GOAL:.0f} s)")
+    by_median = sorted(steps.items(), key=lambda item: statistics.median(item[1]))
+    print("  where it goes (p50 s after the launch): " + ", ".join(
+        f"{step} {statistics.median(values):.2f}" for step, values in by_median
+    ))  # fmt: skip
     print(f"glass-to-glass, oldest frame of a segment: {percentiles(oldest)}  (goal <= {GLASS_GOAL:.0f} s)")
     print(f"glass-to-glass, newest frame of a segment: {percentiles(newest)}")
     if args.drop:

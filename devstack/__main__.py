@@ -412,6 +412,8 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
     from devstack.liveplane import LivePlane
     from devstack.tls import server_context
 
+    # Each push's start, step by step (benchmarks/live_latency.py sets it).
+    timeline_log = os.environ.get("VIDEOPLANE_LIVE_TIMELINE_LOG")
     live_plane = LivePlane(
         ivs_plane,
         LIVE_HLS_DIR,
@@ -421,6 +423,7 @@ def start_live_plane(ivs_plane: IvsPlane, media_server: MediaServer, fixed_ports
         recordings_root=LIVE_RECORDINGS_DIR,
         rtmps_port=DEFAULT_RTMPS_PORT if fixed_ports else 0,
         tls=server_context(STATE_DIR / "tls"),
+        timeline_log=Path(timeline_log) if timeline_log else None,
     )
     live_plane.start()
     live_plane.relays = start_relay_plane(live_plane.ffmpeg)

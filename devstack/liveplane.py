@@ -6,8 +6,9 @@ server serves at the channel's playback URL (`{media}/live/{channelId}/index.m3u
   up to `publish`, asks the IVS plane to admit the key, answers `NetStream.Publish.Start` or
   `NetStream.Publish.BadName` (the encoder fails), and pipes the publisher's media as FLV into
   `ffmpeg -f flv -i pipe:0 ... -f hls`.
-- SRT (`srt://127.0.0.1:6200?streamid={key}`): a UDP relay. A caller's first handshake starts an
-  ffmpeg SRT listener of its own on a free port, whose output (FLV on stdout) is held back;
+- SRT (`srt://127.0.0.1:6200?streamid={key}`): a UDP relay. A caller's first handshake gets an
+  ffmpeg SRT listener of its own on a free port (the warm spare, started in advance, and a new
+  spare is started for the next caller), whose output (FLV on stdout) is held back;
   the conclusion request's stream id (devstack/srt.py) is checked before it reaches the
   listener, a refused caller gets a rejection handshake, an admitted one is relayed and its
   media piped into the same HLS ffmpeg.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import shutil
@@ -52,7 +54,6 @@ READ_SIZE = 64 * 1024
 # An RTMP client must reach `publish` within this, or it is dropped.
 HANDSHAKE_TIMEOUT_SECONDS = 10.0
 SRT_LATENCY_MICROSECONDS = 120_000
-SRT_LISTEN_TIMEOUT_MICROSECONDS = 10_000_000
 STOP_TIMEOUT_SECONDS = 5.0
 # A push that comes back within this (IVS's and api.video's longest reconnect window) continues the
 # playlist of the one that dropped; after it, or at StopStream, the playlist gets its ENDLIST.
@@ -74,7 +75,9 @@ def hls_command(
     flags = "delete_segments+independent_segments+program_date_time+temp_file+omit_endlist"
     command = [
         ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
-        "-fflags", "+genpts", "-f", input_format, "-i", "pipe:0",
+        # Its input is FLV, whose sequence headers give the codecs; estimating the frame rate too
+        # held the first segment back (0.6 s on SRT pushes, whose video starts after their audio).
+        "-fpsprobesize", "0", "-fflags", "+genpts", "-f", input_format, "-i", "pipe:0",
         "-c", "copy", "-f", "hls",
         "-hls_time", str(SEGMENT_SECONDS), "-hls_list_size", str(PLAYLIST_SEGMENTS),
         "-hls_flags", flags + ("+append_list" if append else ""),
@@ -93,11 +96,10 @@ def hls_command(
 def srt_listener_command(ffmpeg: str, port: int, passphrase: str) -> list[str]:
     """An SRT listener for one caller, passing its media to stdout as FLV (which opens with its
     codecs' headers, so the HLS ffmpeg need not probe again). Its passphrase is its own: the front
-    door wraps the caller's stream key for it (devstack/srt.py)."""
-    url = (
-        f"srt://127.0.0.1:{port}?mode=listener&latency={SRT_LATENCY_MICROSECONDS}"
-        f"&listen_timeout={SRT_LISTEN_TIMEOUT_MICROSECONDS}&passphrase={passphrase}"
-    )
+    door wraps the caller's stream key for it (devstack/srt.py). It waits for its caller as long
+    as it takes (a warm spare may wait for hours): the front door stops one whose caller does not
+    get through within HANDSHAKE_TIMEOUT_SECONDS."""
+    url = f"srt://127.0.0.1:{port}?mode=listener&latency={SRT_LATENCY_MICROSECONDS}&passphrase={passphrase}"
     return [
         ffmpeg, "-hide_banner", "-loglevel", "fatal", "-nostdin",
         # MPEG-TS carries no header to read codecs from: probe briefly, not ffmpeg's default 5 s.
@@ -115,7 +117,14 @@ def free_udp_port() -> int:
 class Broadcast:
     """One admitted push: its HLS ffmpeg, and the IVS plane told when it is out and when it ends."""
 
-    def __init__(self, plane: LivePlane, admission: Admission, input_format: str, abort: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        plane: LivePlane,
+        admission: Admission,
+        input_format: str,
+        abort: Callable[[], None],
+        marks: dict[str, float] | None = None,
+    ) -> None:
         self.plane = plane
         self.admission = admission
         self.input_format = input_format
@@ -127,6 +136,12 @@ class Broadcast:
         self._watch: asyncio.Task[None] | None = None
         self.final = False  # StopStream: the playlist ends with this push
         self.started = time.time()
+        # When each step of the push's start happened (wall clock), for the latency benchmark.
+        self.marks = marks if marks is not None else {}
+        self.mark("admitted")
+
+    def mark(self, step: str) -> None:
+        self.marks.setdefault(step, time.time())
 
     async def start(self) -> None:
         playlist = self.folder / PLAYLIST
@@ -148,6 +163,7 @@ class Broadcast:
 
     async def feed(self, data: bytes) -> None:
         assert self.process is not None and self.process.stdin is not None
+        self.mark("media relayed")
         self.process.stdin.write(data)
         await self.process.stdin.drain()
 
@@ -188,7 +204,10 @@ class Broadcast:
         deadline = time.monotonic() + FIRST_SEGMENT_TIMEOUT_SECONDS
         while time.monotonic() < deadline and not (playlist.exists() and playlist.stat().st_mtime > self.started):
             await asyncio.sleep(PLAYLIST_POLL_SECONDS)
+        self.mark("first segment listed")
         await asyncio.to_thread(self.plane.ivs.stream_started, self.admission)
+        self.mark("Stream Start put")
+        self.plane.record_timeline(self)
         await asyncio.to_thread(self.plane.ivs.recording_started, self.admission)
 
 
@@ -203,8 +222,11 @@ class LivePlane:
         recordings_root: Path | None = None,
         rtmps_port: int = 0,
         tls: ssl.SSLContext | None = None,
+        timeline_log: Path | None = None,
     ) -> None:
         self.ivs = ivs
+        # Each push's start, step by step, as a JSON line (benchmarks/live_latency.py reads it).
+        self.timeline_log = timeline_log
         self.hls_root = hls_root
         # Not under hls_root, which the media server serves.
         self.recordings_root = recordings_root or hls_root.with_name(hls_root.name + "-recordings")
@@ -221,6 +243,7 @@ class LivePlane:
         self._thread = threading.Thread(target=self._loop.run_forever, name="liveplane", daemon=True)
         self._rtmp: asyncio.Server | None = None
         self._srt: asyncio.DatagramTransport | None = None
+        self._srt_door: SrtFrontDoor | None = None
         # Restream relays (the devstack's ECS plane), stopped with the ingest.
         self.relays: EcsPlane | None = None
         ivs.disconnect = self.disconnect
@@ -239,10 +262,10 @@ class LivePlane:
         if self.tls is not None:
             self._rtmps = await asyncio.start_server(self._rtmp_client, "127.0.0.1", self.rtmps_port, ssl=self.tls)
             self.rtmps_port = int(self._rtmps.sockets[0].getsockname()[1])
-        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        transport, door = await asyncio.get_running_loop().create_datagram_endpoint(
             lambda: SrtFrontDoor(self), local_addr=("127.0.0.1", self.srt_port)
         )
-        self._srt = transport
+        self._srt, self._srt_door = transport, door
         self.srt_port = int(transport.get_extra_info("sockname")[1])
         return self.rtmp_port, self.srt_port
 
@@ -264,6 +287,8 @@ class LivePlane:
             self._srt.close()
         for broadcast in list(self.broadcasts.values()):
             broadcast.abort()
+        if self._srt_door is not None:
+            await self._srt_door.close()
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         while self.broadcasts and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -278,6 +303,17 @@ class LivePlane:
             broadcast.final = True
             self._loop.call_soon_threadsafe(broadcast.abort)
 
+    def record_timeline(self, broadcast: Broadcast) -> None:
+        if self.timeline_log is None:
+            return
+        line = {
+            "channelArn": broadcast.admission.channel_arn,
+            "streamId": broadcast.admission.stream_id,
+            **broadcast.marks,
+        }
+        with self.timeline_log.open("a") as log:
+            log.write(json.dumps(line) + "\n")
+
     # -- admission -----------------------------------------------------------------------------
 
     async def admit(
@@ -286,10 +322,11 @@ class LivePlane:
         input_format: str,
         abort: Callable[[], None],
         srt_passphrase: Callable[[str], bool] | None = None,
+        marks: dict[str, float] | None = None,
     ) -> Broadcast:
         """Raises Refused for a key (or an SRT passphrase) the IVS plane turns away."""
         admission = await asyncio.to_thread(self.ivs.admit, key, srt_passphrase)
-        broadcast = Broadcast(self, admission, input_format, abort)
+        broadcast = Broadcast(self, admission, input_format, abort, marks)
         self.broadcasts[admission.channel_arn] = broadcast
         self.last_push[admission.channel_arn] = broadcast
         try:
@@ -311,10 +348,12 @@ class LivePlane:
 
     async def _rtmp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         broadcast: Broadcast | None = None
+        marks = {"connected": time.time()}
         try:
             session, publish = await asyncio.wait_for(self._rtmp_publish(reader, writer), HANDSHAKE_TIMEOUT_SECONDS)
+            marks["publish"] = time.time()
             try:
-                broadcast = await self.admit(publish.stream_key, "flv", writer.close)
+                broadcast = await self.admit(publish.stream_key, "flv", writer.close, marks=marks)
             except Refused as refusal:
                 logger.info("live: RTMP push refused: %s", refusal)
                 writer.write(session.refuse(f"Refused: {refusal}."))
@@ -363,37 +402,87 @@ class LivePlane:
                 await broadcast.feed(tags)
 
 
+class SrtListener:
+    """An ffmpeg SRT listener on a free port, with a passphrase of its own (the front door wraps each
+    caller's stream key for it: devstack/srt.py). Its output (FLV on stdout) is read by the caller
+    it is handed to."""
+
+    def __init__(self, ffmpeg: str) -> None:
+        self.ffmpeg = ffmpeg
+        self.port = free_udp_port()
+        self.passphrase = secrets.token_hex(16)
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        command = srt_listener_command(self.ffmpeg, self.port, self.passphrase)
+        self.process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    def stop(self) -> None:
+        # SIGTERM lets ffmpeg close its SRT socket, which tells the caller (through the relay).
+        if self.running:
+            assert self.process is not None
+            self.process.terminate()
+
+    async def stopped(self) -> None:
+        self.stop()
+        if self.process is not None:
+            try:
+                await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
 class SrtCaller:
     """One SRT caller behind the front door: its own ffmpeg listener, reached through a relay."""
 
-    def __init__(self, plane: LivePlane, door: SrtFrontDoor, address: tuple[str, int]) -> None:
+    def __init__(self, plane: LivePlane, door: SrtFrontDoor, address: tuple[str, int], listener: SrtListener) -> None:
         self.plane = plane
         self.door = door
         self.address = address
-        self.port = free_udp_port()
+        self.listener = listener
         self.upstream: asyncio.DatagramTransport | None = None
-        self.listener: asyncio.subprocess.Process | None = None
         self.broadcast: Broadcast | None = None
         self.deciding = False
         self.refused = False
         self.tasks: set[asyncio.Task[None]] = set()  # held, or the loop may collect them mid-run
-        # The listener's own passphrase, and the channel's once the caller's key material opened
-        # with it: the key material crosses the relay wrapped for each side's (devstack/srt.py).
-        self.passphrase = secrets.token_hex(16)
+        # The channel's passphrase once the caller's key material opened with it: the key material
+        # crosses the relay wrapped for each side's (devstack/srt.py).
         self.channel_passphrase: str | None = None
+        self.marks = {"handshake": time.time()}
+        self._expiry: asyncio.Task[None] | None = None
+
+    @property
+    def passphrase(self) -> str:
+        return self.listener.passphrase
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def start(self) -> None:
-        command = srt_listener_command(self.plane.ffmpeg, self.port, self.passphrase)
-        self.listener = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    async def start(self, induction: bytes | None = None) -> None:
+        """Relays to the listener (starting it unless it is a warm spare, already up); a warm
+        spare gets the caller's `induction` at once, sparing the caller a retransmission."""
+        if self.listener.process is None:
+            await self.listener.start()
         self.upstream, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-            lambda: _Upstream(self), remote_addr=("127.0.0.1", self.port)
+            lambda: _Upstream(self), remote_addr=("127.0.0.1", self.listener.port)
         )
+        if induction is not None:
+            self.upstream.sendto(induction)
         self.spawn(self._pump())
+        self._expiry = asyncio.create_task(self._expire())
+
+    async def _expire(self) -> None:
+        """The listener waits for its caller for ever: one that never gets through is dropped."""
+        await asyncio.sleep(HANDSHAKE_TIMEOUT_SECONDS)
+        if self.broadcast is None and not self.deciding:
+            self.stop_listener()
 
     def from_caller(self, datagram: bytes) -> None:
         if self.refused or self.deciding:
@@ -401,6 +490,7 @@ class SrtCaller:
         handshake = srt.parse_handshake(datagram)
         if handshake is not None and handshake.handshake_type == srt.CONCLUSION:
             if self.broadcast is None:
+                self.marks.setdefault("conclusion", time.time())
                 self.deciding = True
                 self.spawn(self._decide(datagram, handshake.stream_id or ""))
                 return
@@ -408,10 +498,13 @@ class SrtCaller:
         elif self.channel_passphrase is not None and srt.key_refresh(datagram) is not None:
             # The caller's in-stream key refresh (a new stream key), for the listener's passphrase.
             datagram = srt.rewrap_refresh(datagram, self.channel_passphrase, self.passphrase)
+        elif self.broadcast is not None and not srt.is_control(datagram):
+            self.marks.setdefault("caller media", time.time())
         if self.upstream is not None:
             self.upstream.sendto(datagram)
 
     def to_caller(self, datagram: bytes) -> None:
+        self.marks.setdefault("listener answered", time.time())
         handshake = srt.parse_handshake(datagram)
         if handshake is not None and handshake.handshake_type == srt.CONCLUSION:
             datagram = self._rewrapped(datagram, srt.KMRSP_EXTENSION, self.passphrase, self.channel_passphrase)
@@ -444,7 +537,9 @@ class SrtCaller:
     async def _decide(self, conclusion: bytes, stream_id: str) -> None:
         material = srt.key_material(conclusion)
         try:
-            self.broadcast = await self.plane.admit(stream_id, "flv", self.stop_listener, self._opens(material))
+            self.broadcast = await self.plane.admit(
+                stream_id, "flv", self.stop_listener, self._opens(material), self.marks
+            )
             conclusion = self._rewrapped(conclusion, srt.KMREQ_EXTENSION, self.channel_passphrase, self.passphrase)
         except Refused as refusal:
             logger.info("live: SRT push refused: %s", refusal)
@@ -460,12 +555,14 @@ class SrtCaller:
 
     async def _pump(self) -> None:
         """The listener's output into the broadcast, once admitted; then the end of it."""
-        assert self.listener is not None and self.listener.stdout is not None
+        process = self.listener.process
+        assert process is not None and process.stdout is not None
         try:
-            while data := await self.listener.stdout.read(READ_SIZE):
+            while data := await process.stdout.read(READ_SIZE):
+                self.marks.setdefault("listener output", time.time())
                 if self.broadcast is not None:
                     await self.broadcast.feed(data)
-            await self.listener.wait()
+            await process.wait()
         except ConnectionError as error:  # the HLS ffmpeg is gone: so is the push
             logger.info("live: SRT push dropped: %s", error)
             self.stop_listener()
@@ -474,12 +571,12 @@ class SrtCaller:
                 await self.plane.end(self.broadcast)
             if self.upstream is not None:
                 self.upstream.close()
+            if self._expiry is not None:
+                self._expiry.cancel()
             self.door.forget(self)
 
     def stop_listener(self) -> None:
-        # SIGTERM lets ffmpeg close its SRT socket, which tells the caller (through the relay).
-        if self.listener is not None and self.listener.returncode is None:
-            self.listener.terminate()
+        self.listener.stop()
 
 
 class _Upstream(asyncio.DatagramProtocol):
@@ -494,13 +591,39 @@ class _Upstream(asyncio.DatagramProtocol):
 
 
 class SrtFrontDoor(asyncio.DatagramProtocol):
+    """Hands each new caller a listener. Starting ffmpeg takes a few tenths of a second (more on a
+    busy machine), during which the caller's handshake would wait: so one listener is kept
+    started in advance (the warm spare), handed to the next caller, and replaced at once."""
+
     def __init__(self, plane: LivePlane) -> None:
         self.plane = plane
         self.callers: dict[tuple[str, int], SrtCaller] = {}
         self.transport: asyncio.DatagramTransport | None = None
+        self.spare: SrtListener | None = None
+        self._starting: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
+        self._replenish()
+
+    def _replenish(self) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.spare = SrtListener(self.plane.ffmpeg)
+        task = asyncio.create_task(self.spare.start())
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    def _take_spare(self) -> SrtListener | None:
+        """The warm spare, if it is up (a new one starts); None while it is still starting."""
+        spare = self.spare
+        if spare is None or spare.process is None:
+            return None
+        if spare.running:
+            self._replenish()
+            return spare
+        self._replenish()  # it died: a new one for the next caller
+        return None
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         caller = self.callers.get(addr)
@@ -508,9 +631,11 @@ class SrtFrontDoor(asyncio.DatagramProtocol):
             handshake = srt.parse_handshake(data)
             if handshake is None or handshake.handshake_type != srt.INDUCTION:
                 return  # not the start of a connection
-            caller = self.callers[addr] = SrtCaller(self.plane, self, addr)
-            caller.spawn(caller.start())
-            return  # the caller retransmits its induction until the listener answers
+            spare = self._take_spare()
+            caller = self.callers[addr] = SrtCaller(self.plane, self, addr, spare or SrtListener(self.plane.ffmpeg))
+            # A cold listener is not up yet: the caller retransmits its induction until it answers.
+            caller.spawn(caller.start(data if spare is not None else None))
+            return
         caller.from_caller(data)
 
     def send(self, data: bytes, addr: tuple[str, int]) -> None:
@@ -520,3 +645,11 @@ class SrtFrontDoor(asyncio.DatagramProtocol):
     def forget(self, caller: SrtCaller) -> None:
         if self.callers.get(caller.address) is caller:
             del self.callers[caller.address]
+
+    async def close(self) -> None:
+        """Stops the spare and every caller's listener (a push's end follows through its pump)."""
+        await asyncio.gather(*self._starting, return_exceptions=True)
+        listeners = [caller.listener for caller in self.callers.values()]
+        if self.spare is not None:
+            listeners.append(self.spare)
+        await asyncio.gather(*(listener.stopped() for listener in listeners))
