@@ -150,6 +150,9 @@ MEDIALIVE_CHANNELS_RELEASE = Access(
 )  # fmt: skip
 # The operator's route override: an immediate input switch in the channel's schedule.
 MEDIALIVE_SCHEDULE = Access("medialive", ("BatchUpdateSchedule",), "medialive")
+# Incident automation: CloudWatch alarms on each event's channel metrics, made when it is armed and
+# deleted when it ends (chalicelib.live.domain.incidents; named with resources.INCIDENT_ALARM_PREFIX).
+INCIDENT_ALARMS = Access("cloudwatch", ("PutMetricAlarm", "DeleteAlarms"), "incident-alarms")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).

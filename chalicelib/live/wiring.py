@@ -9,14 +9,15 @@ from chalicelib.core.wiring import component, settings, table
 
 if TYPE_CHECKING:
     from chalicelib.core.adapters.private_tokens import DynamoPrivateTokenMint
+    from chalicelib.live.adapters.incident_alarms import CloudWatchIncidentAlarms, SqsIncidentTimers
     from chalicelib.live.adapters.ivs import IvsChannels
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
-    from chalicelib.live.adapters.medialive import MediaLiveChannels
     from chalicelib.live.adapters.relays import EcsRestreamRelays
     from chalicelib.live.adapters.timers import SqsLiveEventTimers, SqsReconnectTimers
     from chalicelib.live.adapters.videos import DynamoVideoSources
     from chalicelib.live.domain.live_streams import IngestTemplates
     from chalicelib.live.services.broadcasts import BroadcastService
+    from chalicelib.live.services.live_event_incidents import AlarmedChannels, LiveEventIncidentService
     from chalicelib.live.services.live_event_plane import LiveEventPlaneService
     from chalicelib.live.services.live_event_templates import LiveEventTemplateService
     from chalicelib.live.services.live_events import LiveEventService
@@ -128,13 +129,14 @@ def video_sources() -> DynamoVideoSources:
 
 
 @component
-def live_event_channels() -> MediaLiveChannels:
+def live_event_channels() -> AlarmedChannels:
     from chalicelib.core import config
     from chalicelib.core.wiring import media_base_url
     from chalicelib.live.adapters.medialive import MediaLiveChannels, MediaLiveSettings
+    from chalicelib.live.services.live_event_incidents import AlarmedChannels
 
     current = settings()
-    return MediaLiveChannels(
+    medialive = MediaLiveChannels(
         config.medialive(),
         MediaLiveSettings(
             role_arn=current.medialive_role_arn,
@@ -145,6 +147,8 @@ def live_event_channels() -> MediaLiveChannels:
         ),
         source_url=lambda event: video_sources().source_url(event.project_id, event.video_id or ""),
     )
+    # Incident automation's CloudWatch alarms come and go with the channel (domain/incidents.py).
+    return AlarmedChannels(medialive, incident_alarms)
 
 
 @component
@@ -184,3 +188,28 @@ def live_event_plane_service() -> LiveEventPlaneService:
     return LiveEventPlaneService(
         DynamoLiveEventRepository(table()), live_event_service(), live_event_channels, live_event_timers, utc_now
     )
+
+
+@component
+def incident_alarms() -> CloudWatchIncidentAlarms:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.incident_alarms import CloudWatchIncidentAlarms
+
+    return CloudWatchIncidentAlarms(config.cloudwatch())
+
+
+@component
+def incident_timers() -> SqsIncidentTimers:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.incident_alarms import SqsIncidentTimers
+
+    return SqsIncidentTimers(config.sqs(), settings().live_event_channels_queue_url)
+
+
+@component
+def live_event_incident_service() -> LiveEventIncidentService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.live_events import DynamoLiveEventRepository
+    from chalicelib.live.services.live_event_incidents import LiveEventIncidentService
+
+    return LiveEventIncidentService(DynamoLiveEventRepository(table()), live_event_channels, incident_timers, utc_now)
