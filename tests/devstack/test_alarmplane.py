@@ -53,8 +53,15 @@ def test_an_incident_alarm_goes_to_alarm_and_back_with_its_events_on_the_default
     events.put_targets(Rule="incident-alarms", Targets=[{"Id": "q", "Arn": arn}])
     event = live()
     cloudwatch.put_metric_alarm(**incidents.alarm_request(event, "DroppedFrames", CHANNEL_ID))  # 10/10 s, 2 of 2
-    cloudwatch.put_metric_alarm(AlarmName="someone-else", MetricName="X", Namespace="N", Statistic="Sum", Period=60,
-                                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")  # fmt: skip
+    other = {
+        "MetricName": "X",
+        "Namespace": "N",
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 1,
+    }
+    cloudwatch.put_metric_alarm(AlarmName="someone-else", ComparisonOperator="GreaterThanThreshold", **other)
     plane = AlarmPlane(cloudwatch, events)
     now = datetime.now(UTC).replace(microsecond=0)
     for seconds in (17, 12, 7, 2):
