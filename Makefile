@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.rooms
 	$(PY) -m benchmarks.live_latency
 	$(PY) -m benchmarks.live_failover
+	$(PY) -m benchmarks.live_incidents
 	$(PY) -m benchmarks.analytics
 
 synth: $(STAMP)
