@@ -115,7 +115,18 @@ def one_run(client: Client, run: int) -> float:
         for encoder in encoders:
             encoder.kill()
             encoder.wait()
-        client.call("POST", f"/live-events/{event_id}/end", timeout=120)
+        end(client, event_id)
+
+
+def end(client: Client, live_event_id: str) -> None:
+    """Ends the event; a channel still stopping is 503 (retry), as the API documents."""
+    for _ in range(5):
+        try:
+            client.call("POST", f"/live-events/{live_event_id}/end", timeout=120)
+            return
+        except requests.HTTPError as error:
+            log(f"end: {error}; again")
+            time.sleep(5)
 
 
 def percentiles(values: Sequence[float]) -> str:
@@ -133,9 +144,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         client = Client(stack)
         times = []
         for run in range(args.runs):
-            took = one_run(client, run)
+            try:
+                took = one_run(client, run)
+            except (RuntimeError, requests.RequestException) as error:
+                log(f"run {run + 1} failed: {error!r}")
+                continue
             log(f"run {run + 1}: degradation → backup active with the incident open in {took:.2f} s")
             times.append(took)
+        if not times:
+            print(f"live incidents: no run completed\n{stack.log_tail(60)}")
+            return 1
     print(f"live incidents: degradation start → automated action (route switched, incident open): {percentiles(times)}")
     print(f"devstack: {stack.stop_outcome}")
     return 0
