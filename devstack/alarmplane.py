@@ -139,7 +139,11 @@ class AlarmPlane:
                     or alarm["ComparisonOperator"] not in _COMPARE
                 ):
                     continue
-                state, reason = evaluate(alarm, self._values(alarm, now))
+                try:
+                    state, reason = evaluate(alarm, self._values(alarm, now))
+                except Exception:  # one alarm CloudWatch could not evaluate must not stop the others
+                    logger.exception("alarm plane: could not evaluate %s", alarm["AlarmName"])
+                    continue
                 if state == alarm["StateValue"]:
                     continue
                 data = {"version": "1.0", "queryDate": _stamp(now), "statistic": alarm["Statistic"]}

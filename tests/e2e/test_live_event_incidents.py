@@ -88,7 +88,9 @@ def test_injected_packet_loss_switches_to_backup_caps_the_ladder_notifies_and_re
     primary = push(armed["ingest"]["primary"]["url"], "rtmp", seconds=240)
     backup = push(armed["ingest"]["backup"]["url"], "rtmp", seconds=240)
     try:
-        wait_until(lambda: event_of(api, project_a, event_id)["state"] == "live", LIVE_SECONDS)
+        live = wait_until(lambda: (e := event_of(api, project_a, event_id))["state"] == "live" and e, LIVE_SECONDS)
+        # The primary's encoder must be feeding the channel: a fault before its first segment drops nothing.
+        wait_until(lambda: requests.get(live["playbackUrl"], timeout=10).status_code == 200, LIVE_SECONDS)
         channel = channel_id(devstack, event_id)
         injected = time.monotonic()
         inject(devstack, channel, "packet-loss", FAULT_SECONDS)
