@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.live_latency
 	$(PY) -m benchmarks.live_failover
 	$(PY) -m benchmarks.live_health_push
+	$(PY) -m benchmarks.live_incidents
 	$(PY) -m benchmarks.analytics
 
 synth: $(STAMP)

@@ -21,6 +21,7 @@ from chalicelib.core import resources
 from chalicelib.platform import wiring as platform_wiring
 
 if TYPE_CHECKING:
+    from devstack.alarmplane import AlarmPlane
     from devstack.athenaplane import AthenaPlane
     from devstack.ecsplane import EcsPlane
     from devstack.ivsplane import IvsPlane
@@ -140,6 +141,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
     pollers = EventSourcePollers(app)
     server.start()
     pollers.start()
+    alarm_plane = start_alarm_plane()
 
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -176,6 +178,7 @@ def up(port: int, media_port: int | None, moto_port: int) -> int:
 
     code = _watch(emulator.process, stopping)
     print("Stopping...", flush=True)
+    alarm_plane.stop()
     # In this order: nothing calls AWS once the emulator stops, which writes the last snapshot.
     for part in (
         pollers, server, plane, live_plane, ivs_plane, stage_plane, athena_plane, medialive_plane, health_push,
@@ -477,6 +480,18 @@ def start_medialive_plane(media_server: MediaServer, state_file: Path | None = N
         mount=media_server.mount,
     )
     os.environ["AWS_ENDPOINT_URL_MEDIALIVE"] = plane.start()
+    return plane
+
+
+def start_alarm_plane() -> AlarmPlane:
+    """CloudWatch's alarm evaluation, which moto lacks (devstack/alarmplane.py): incident automation's
+    alarms on the MediaLive plane's metrics change state and say so on the default bus."""
+    import boto3
+
+    from devstack.alarmplane import AlarmPlane
+
+    plane = AlarmPlane(boto3.client("cloudwatch"), boto3.client("events"))
+    plane.start()
     return plane
 
 

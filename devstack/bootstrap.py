@@ -159,6 +159,9 @@ def route_live_event_channels(events: Any, sqs: Any) -> None:
     bus; they go to the live-event-channels queue (managed live events)."""
     _route(events, sqs, "medialive-channels", resources.MEDIALIVE_RULE_PATTERN, resources.LIVE_EVENT_CHANNELS_QUEUE,
            "live-event-channels", None)  # fmt: skip
+    # Incident automation's alarm state changes (devstack/alarmplane.py evaluates the alarms here).
+    _route(events, sqs, "incident-alarms", resources.INCIDENT_ALARM_RULE_PATTERN, resources.LIVE_EVENT_CHANNELS_QUEUE,
+           "live-event-incidents", None)  # fmt: skip
 
 
 def route_room_events(events: Any, sqs: Any) -> None:

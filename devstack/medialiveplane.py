@@ -84,8 +84,10 @@ Faults (devstack only): `POST /_devstack/channels/{channelId}/faults` with
 `{"input": <attachment name>, "kind": "loss"|"packet-loss"|"black", "seconds": n}`. `loss` hides that
 input's new segments for n s (its input alert is set, the switcher fails over as for a dead
 publisher); `black` raises "Black Video Detected" and fails over after VideoBlackThresholdMsec when
-the pair has that condition; `packet-loss` reports DroppedFrames (5 % of frames) for n s without
-failing over. The answer is 202 with the fault; unknown channels or inputs get 404.
+the pair has that condition; `packet-loss` makes the channel report DroppedFrames (5 % of the
+frames, counted while that input is the active one) for n s without failing over: the metric an
+incident alarm watches (devstack/alarmplane.py), back to 0 once the fault ends. The answer is 202
+with the fault; unknown channels or inputs get 404.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ INPUT_PORTS = 64
 RESTART_PAUSE_SECONDS = 0.2
 STOP_TIMEOUT_SECONDS = 5.0
 PACKET_LOSS_SHARE = 0.05
+FRAME_RATE = 30.0
 # A backup segment joins the output at a switch if it starts no earlier than this before the
 # last written one ended (program date-times of two encoders differ by their clocks' skew).
 JOIN_SLACK_SECONDS = 0.5
@@ -485,6 +488,7 @@ class ChannelRun:
         self.started_at = time.monotonic()
         self.metrics_at = time.monotonic()
         self.loss_seconds = 0.0
+        self.dropped_frames = 0.0
         self.switches: list[tuple[float, str, str]] = []  # (monotonic, attachment, action name): for tests
         self.manual: list[tuple[str, str]] = []  # (attachment, action name) switches to apply
 
@@ -706,11 +710,15 @@ class ChannelRun:
     def _report(self, now: float, feed: Feed) -> None:
         if not self._healthy(feed, now) and now - self.started_at > 1:
             self.loss_seconds += TICK_SECONDS
+        # Counted per tick while the active input's fault lasts, so the period's sum is the frames
+        # really lost in it (a fault that ended mid-period counts its part; one on the other input none).
+        if self._healthy(feed, now) and feed.fault("packet-loss", now):
+            self.dropped_frames += FRAME_RATE * TICK_SECONDS * PACKET_LOSS_SHARE
         period = now - self.metrics_at
         if period < self.plane.metrics_seconds:
             return
-        frames = 30.0 if self._healthy(feed, now) else 0.0
-        dropped = frames * period * PACKET_LOSS_SHARE if feed.fault("packet-loss", now) else 0.0
+        frames = FRAME_RATE if self._healthy(feed, now) else 0.0
+        dropped, self.dropped_frames = self.dropped_frames, 0.0
         values = {
             "ActiveAlerts": (float(len(self.alerts)), "Count"),
             "InputLossSeconds": (round(self.loss_seconds, 1), "Seconds"),

@@ -35,6 +35,8 @@ IVS_STAGES = "ivs-stages"
 IVS_COMPOSITIONS = "ivs-compositions"
 # ...and of managed live events' MediaLive channels, inputs and input security groups.
 MEDIALIVE = "medialive"
+# ...and of managed live events' incident alarms in CloudWatch (chalicelib.core.permissions.INCIDENT_ALARMS).
+INCIDENT_ALARMS = "incident-alarms"
 INLINE_POLICY_NAME = "access"
 # Declared actions that IAM authorizes only on Resource "*" (the Service Authorization Reference
 # lists no resource type for them): granted on "*", in a statement of their own. MediaConvert's
@@ -235,6 +237,20 @@ def _acknowledge_medialive(fn: AppFunction, declared: set[str]) -> None:
         )
 
 
+def _acknowledge_incident_alarms(fn: AppFunction, declared: set[str]) -> None:
+    """CloudWatch PutMetricAlarm and DeleteAlarms on the alarms named with the app's incident prefix."""
+    if INCIDENT_ALARMS not in declared:
+        return
+    common.acknowledge(
+        fn.role,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:"
+        f"{resources.INCIDENT_ALARM_PREFIX}*]",
+        "CloudWatch alarm actions (declared in chalicelib.core.permissions) on this app's incident alarms only "
+        "(their name prefix): one alarm per metric is made per managed live event at run time, so names are not "
+        "known in advance.",
+    )
+
+
 def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
     name = fn.spec.name
     common.acknowledge(
@@ -272,6 +288,7 @@ def _acknowledge_findings(fn: AppFunction, runtime: Runtime) -> None:
                 "only: channels are created per live stream at run time, so their ids are not known in advance.",
             )
     _acknowledge_medialive(fn, declared)
+    _acknowledge_incident_alarms(fn, declared)
     _acknowledge_stages(fn, declared)
     for bucket_definition in resources.BUCKETS:
         if bucket_definition.permission in declared:

@@ -85,6 +85,7 @@ class SharedStack(cdk.Stack):
         self._route_media_events()
         self._route_live_events()
         self._route_live_event_channels()
+        self._route_incident_alarms()
         self._route_room_events()
         self._route_bus_events()
         self.recording_configuration = self._recording_configuration()
@@ -464,6 +465,16 @@ class SharedStack(cdk.Stack):
             "LiveEventChannels",
             "Videoplane: MediaLive channel events for managed live events",
             resources.MEDIALIVE_RULE_PATTERN,
+            resources.LIVE_EVENT_CHANNELS_QUEUE,
+        )
+
+    def _route_incident_alarms(self) -> None:
+        """CloudWatch reports alarm state changes on the default bus; incident automation's alarms (by
+        their name prefix) go to the live-event-channels queue, as the devstack's route_live_event_channels."""
+        self._route_to_queue(
+            "IncidentAlarms",
+            "Videoplane: CloudWatch alarm state changes of managed live events' incident alarms",
+            resources.INCIDENT_ALARM_RULE_PATTERN,
             resources.LIVE_EVENT_CHANNELS_QUEUE,
         )
 

@@ -31,7 +31,7 @@ from infra.analytics import AnalyticsNames, EventStore
 from infra.api import Api, direct_upload_authorizers
 from infra.consumers import new_queue, queues_of_several_contexts
 from infra.context_stack import ContextStack
-from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, MEDIALIVE, AppFunction
+from infra.functions import INCIDENT_ALARMS, IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, MEDIALIVE, AppFunction
 from infra.health_push import HealthPushApi
 from infra.live_playback_key import LivePlaybackKey
 from infra.model import FunctionSpec, camel, plan
@@ -164,6 +164,16 @@ class VideoplaneStack(SharedStack):
                     resource_name="*",
                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
                 ),
+            ],
+            # Incident automation's CloudWatch alarms, made per managed live event at run time
+            # (chalicelib.live.domain.incidents.alarm_name: the app's prefix, then project and event).
+            INCIDENT_ALARMS: [
+                self.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name=f"{resources.INCIDENT_ALARM_PREFIX}*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
             ],
             # The edge check's store of private video ids and session keys (infra.edge).
             resources.PLAYBACK_EDGE_STORE: [self.playback_edge_store.key_value_store_arn],

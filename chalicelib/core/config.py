@@ -256,6 +256,11 @@ def medialive() -> Any:
     return _client("medialive")
 
 
+def cloudwatch() -> Any:
+    # Managed live events' incident alarms (PutMetricAlarm, DeleteAlarms).
+    return _client("cloudwatch")
+
+
 def firehose() -> Any:
     return _client("firehose")
 

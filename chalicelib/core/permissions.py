@@ -154,6 +154,9 @@ MEDIALIVE_SCHEDULE = Access("medialive", ("BatchUpdateSchedule",), "medialive")
 # of the WebSocket API (API Gateway Management API: execute-api:ManageConnections on its @connections).
 LIVE_EVENT_HEALTH_CONSUME = Access("sqs", _CONSUME, "live-event-health-queue")
 LIVE_EVENT_HEALTH_CONNECTIONS = Access("execute-api", ("ManageConnections",), "live-event-health-api")
+# Incident automation: CloudWatch alarms on each event's channel metrics, made when it is armed and
+# deleted when it ends (chalicelib.live.domain.incidents; named with resources.INCIDENT_ALARM_PREFIX).
+INCIDENT_ALARMS = Access("cloudwatch", ("PutMetricAlarm", "DeleteAlarms"), "incident-alarms")
 
 # Every authenticated route counts its request (UpdateItem) and audits denials (PutItem);
 # POST and PATCH also keep idempotency records (Get/Put/Update/Delete).

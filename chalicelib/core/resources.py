@@ -547,6 +547,15 @@ MEDIALIVE_RULE_PATTERN: dict[str, Any] = {
     "source": ["aws.medialive"],
     "detail-type": ["MediaLive Channel State Change", "MediaLive Channel Alert", "MediaLive Channel Input Change"],
 }
+# Incident automation's CloudWatch alarms on managed live events' channel metrics (named
+# `<prefix><projectId>-<liveEventId>-<metric>`, chalicelib.live.domain.incidents): their state
+# changes go to the live-event-channels queue too.
+INCIDENT_ALARM_PREFIX = f"{APP_NAME}-live-event-"
+INCIDENT_ALARM_RULE_PATTERN: dict[str, Any] = {
+    "source": ["aws.cloudwatch"],
+    "detail-type": ["CloudWatch Alarm State Change"],
+    "detail": {"alarmName": [{"prefix": INCIDENT_ALARM_PREFIX}]},
+}
 # Recorded broadcasts, announced by the live context on the project bus, to the VOD context.
 LIVE_RECORDING_ENDED = "live-stream.recording.ended"
 LIVE_RECORDINGS_RULE_PATTERN: dict[str, Any] = {

@@ -172,3 +172,17 @@ class HealthConnections(Protocol):
     def post(self, connection_id: str, data: bytes) -> None:
         """Raises ConnectionGone when the client has gone away."""
         ...
+
+
+class IncidentAlarms(Protocol):
+    """CloudWatch alarms on an event's channel metrics (domain/incidents.py): made when it is armed,
+    deleted when it ends. Idempotent."""
+
+    def ensure(self, event: LiveEvent, channel_id: str) -> None: ...
+    def remove(self, event: LiveEvent) -> None: ...
+
+
+class IncidentTimers(Protocol):
+    """Calls back (LiveEventIncidentService.on_revert) at `due_at`, or sooner: the callee checks."""
+
+    def arm(self, project_id: str, live_event_id: str, due_at: datetime, now: datetime) -> None: ...

@@ -10,15 +10,16 @@ from chalicelib.core.wiring import component, settings, table
 if TYPE_CHECKING:
     from chalicelib.core.adapters.private_tokens import DynamoPrivateTokenMint
     from chalicelib.live.adapters.health_push import ApiGatewayConnections
+    from chalicelib.live.adapters.incident_alarms import CloudWatchIncidentAlarms, SqsIncidentTimers
     from chalicelib.live.adapters.ivs import IvsChannels
     from chalicelib.live.adapters.live_streams import DynamoLiveStreamRepository
-    from chalicelib.live.adapters.medialive import MediaLiveChannels
     from chalicelib.live.adapters.relays import EcsRestreamRelays
     from chalicelib.live.adapters.timers import SqsLiveEventTimers, SqsReconnectTimers
     from chalicelib.live.adapters.videos import DynamoVideoSources
     from chalicelib.live.domain.live_streams import IngestTemplates
     from chalicelib.live.services.broadcasts import BroadcastService
     from chalicelib.live.services.health_push import HealthPushService
+    from chalicelib.live.services.live_event_incidents import AlarmedChannels, LiveEventIncidentService
     from chalicelib.live.services.live_event_plane import LiveEventPlaneService
     from chalicelib.live.services.live_event_templates import LiveEventTemplateService
     from chalicelib.live.services.live_events import LiveEventService
@@ -130,13 +131,14 @@ def video_sources() -> DynamoVideoSources:
 
 
 @component
-def live_event_channels() -> MediaLiveChannels:
+def live_event_channels() -> AlarmedChannels:
     from chalicelib.core import config
     from chalicelib.core.wiring import media_base_url
     from chalicelib.live.adapters.medialive import MediaLiveChannels, MediaLiveSettings
+    from chalicelib.live.services.live_event_incidents import AlarmedChannels
 
     current = settings()
-    return MediaLiveChannels(
+    medialive = MediaLiveChannels(
         config.medialive(),
         MediaLiveSettings(
             role_arn=current.medialive_role_arn,
@@ -147,6 +149,8 @@ def live_event_channels() -> MediaLiveChannels:
         ),
         source_url=lambda event: video_sources().source_url(event.project_id, event.video_id or ""),
     )
+    # Incident automation's CloudWatch alarms come and go with the channel (domain/incidents.py).
+    return AlarmedChannels(medialive, incident_alarms)
 
 
 @component
@@ -221,3 +225,27 @@ def health_push_service() -> HealthPushService:
         stream_url=current.live_event_health_stream_url,
         token_seconds=current.live_event_health_token_seconds,
     )
+
+
+def incident_alarms() -> CloudWatchIncidentAlarms:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.incident_alarms import CloudWatchIncidentAlarms
+
+    return CloudWatchIncidentAlarms(config.cloudwatch())
+
+
+@component
+def incident_timers() -> SqsIncidentTimers:
+    from chalicelib.core import config
+    from chalicelib.live.adapters.incident_alarms import SqsIncidentTimers
+
+    return SqsIncidentTimers(config.sqs(), settings().live_event_channels_queue_url)
+
+
+@component
+def live_event_incident_service() -> LiveEventIncidentService:
+    from chalicelib.core.clock import utc_now
+    from chalicelib.live.adapters.live_events import DynamoLiveEventRepository
+    from chalicelib.live.services.live_event_incidents import LiveEventIncidentService
+
+    return LiveEventIncidentService(DynamoLiveEventRepository(table()), live_event_channels, incident_timers, utc_now)

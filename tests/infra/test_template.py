@@ -29,7 +29,15 @@ from infra.analytics import STREAM as ANALYTICS_STREAM
 from infra.analytics import WORKGROUP as ANALYTICS_WORKGROUP
 from infra.api import DIRECT_UPLOAD_METADATA
 from infra.context_stack import LIVE_EVENTS_CONTEXT
-from infra.functions import IVS, IVS_COMPOSITIONS, IVS_STAGES, MEDIACONVERT, MEDIALIVE, UNSCOPED_ACTIONS
+from infra.functions import (
+    INCIDENT_ALARMS,
+    IVS,
+    IVS_COMPOSITIONS,
+    IVS_STAGES,
+    MEDIACONVERT,
+    MEDIALIVE,
+    UNSCOPED_ACTIONS,
+)
 from infra.health_push import STAGE as HEALTH_PUSH_STAGE
 from infra.model import UnsupportedByInfra, plan
 from infra.relays import RELAY_ROLES, RELAYS, RELAYS_CONTEXT
@@ -100,6 +108,7 @@ SYMBOLIC = {
     IVS_STAGES,
     IVS_COMPOSITIONS,
     MEDIALIVE,
+    INCIDENT_ALARMS,
     ANALYTICS_STREAM,
     ANALYTICS_WORKGROUP,
     ANALYTICS_CATALOG,
@@ -199,6 +208,7 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
         (_ivs_arn("stage"), IVS_STAGES),
         (_ivs_arn("composition"), IVS_COMPOSITIONS),
         *((_arn("medialive", f"{kind}:*"), MEDIALIVE) for kind in ("channel", "input", "inputSecurityGroup")),
+        (_arn("cloudwatch", f"alarm:{resources.INCIDENT_ALARM_PREFIX}*"), INCIDENT_ALARMS),
         *(
             ({"Fn::GetAtt": [configuration_id, "Arn"]}, IVS_COMPOSITIONS)
             for kind in ("AWS::IVS::StorageConfiguration", "AWS::IVS::EncoderConfiguration")

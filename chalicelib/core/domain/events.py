@@ -263,6 +263,32 @@ class LiveEventHealthChanged(LiveEventEvent):
     open_alerts: int = Field(alias="openAlerts", description="How many MediaLive alerts are set")
 
 
+class LiveEventIncidentOpened(LiveEventEvent):
+    description = (
+        "Incident automation found a managed live event's channel degraded for the template's sustain time"
+        " (CloudWatch alarms on MediaLive's metrics) and acted: the backup route and/or a ladder cap."
+    )
+    type: Literal["live-event.incident.opened"] = "live-event.incident.opened"
+    incident_id: str = Field(alias="incidentId")
+    metrics: list[str] = Field(description="The AWS/MediaLive metrics whose alarms are in ALARM")
+    switched_to: Literal["primary", "backup"] | None = Field(
+        alias="switchedTo", description="The route automation activated (null: it did not switch)"
+    )
+    ladder_cap: int | None = Field(alias="ladderCap", description="The highest rendition height while it lasts")
+
+
+class LiveEventIncidentResolved(LiveEventEvent):
+    description = (
+        "A managed live event's incident is over: every alarm stayed OK for the stabilization window, and"
+        " automation reverted what it did (unless an operator forces a route)."
+    )
+    type: Literal["live-event.incident.resolved"] = "live-event.incident.resolved"
+    incident_id: str = Field(alias="incidentId")
+    switched_to: Literal["primary", "backup"] | None = Field(
+        alias="switchedTo", description="The route automation switched back to (null: it did not switch)"
+    )
+
+
 # -- end of managed live events ------------------------------------------------------------------
 
 
@@ -464,6 +490,8 @@ CATALOGUE: dict[str, type[DomainEvent]] = {
         LiveEventFailed,
         LiveEventFailover,
         LiveEventHealthChanged,
+        LiveEventIncidentOpened,
+        LiveEventIncidentResolved,
     )
 }
 API_VIDEO_EVENTS = tuple(name for name, model in CATALOGUE.items() if model.api_video)

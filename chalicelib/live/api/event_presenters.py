@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.clock import to_atom
-from chalicelib.live.domain import timeline
+from chalicelib.live.domain import incidents, timeline
 from chalicelib.live.domain.health_push import IssuedSubscription
 from chalicelib.live.domain.live_event_templates import LiveEventTemplate
 from chalicelib.live.domain.live_events import LiveEvent
@@ -84,6 +84,22 @@ def health(e: LiveEvent) -> dict[str, Any]:
             }
             for a in e.alerts
         ],
+        "incident": _incident(e),
+        "ladderCap": incidents.ladder_cap(e),
+    }
+
+
+def _incident(e: LiveEvent) -> dict[str, Any] | None:
+    i = e.incident
+    if i is None:
+        return None
+    return {
+        "incidentId": i.incident_id,
+        "openedAt": to_atom(i.opened_at),
+        "resolvedAt": to_atom(i.resolved_at) if i.resolved_at else None,
+        "metrics": list(i.metrics),
+        "switchedFrom": i.switched_from.value if i.switched_from else None,
+        "stabilizingSince": to_atom(i.clear_since) if i.clear_since else None,
     }
 
 

@@ -12,6 +12,7 @@ from chalicelib.core.api.http import Call, Reply, endpoint
 from chalicelib.core.domain.access import Permission
 from chalicelib.core.domain.errors import InvalidInput, Problem
 from chalicelib.core.permissions import (
+    INCIDENT_ALARMS,
     MEDIALIVE_CHANNELS_ARM,
     MEDIALIVE_CHANNELS_RELEASE,
     MEDIALIVE_PASS_ROLE,
@@ -90,7 +91,7 @@ def delete_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     "POST",
     permission=WRITE,
     authorizer=api_key_authorizer,
-    uses=(MEDIALIVE_CHANNELS_ARM, MEDIALIVE_PASS_ROLE, UPLOADS_OBJECTS_READ),
+    uses=(MEDIALIVE_CHANNELS_ARM, MEDIALIVE_PASS_ROLE, UPLOADS_OBJECTS_READ, INCIDENT_ALARMS),
     body_required=False,
     response="LiveEvent",
     errors=(409, 422, 503),  # not armable in its state; MediaLive refused; the channel is not ready yet
@@ -107,7 +108,7 @@ def arm_live_event(call: Call, liveEventId: str) -> Any:  # noqa: N803
     "POST",
     permission=WRITE,
     authorizer=api_key_authorizer,
-    uses=(MEDIALIVE_CHANNELS_RELEASE,),
+    uses=(MEDIALIVE_CHANNELS_RELEASE, INCIDENT_ALARMS),
     body_required=False,
     response="LiveEvent",
     errors=(409, 503),

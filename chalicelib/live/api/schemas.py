@@ -156,7 +156,7 @@ class LiveEvent(BaseModel):
 
 class LiveEventTimelineEntry(BaseModel):
     at: datetime
-    kind: Literal["request", "transition", "health", "failover", "route"]
+    kind: Literal["request", "transition", "health", "failover", "route", "automation"]
     summary: str
     requestId: str | None = Field(default=None, description="The API request (kind: request)")
     actorKeyId: str | None = Field(default=None, description="The API key that made it (kind: request)")
@@ -177,6 +177,15 @@ class LiveEventAlert(BaseModel):
     since: datetime
 
 
+class LiveEventIncident(BaseModel):
+    incidentId: str
+    openedAt: datetime
+    resolvedAt: datetime | None = None
+    metrics: list[str] = Field(description="The AWS/MediaLive metrics whose alarms went to ALARM")
+    switchedFrom: Literal["primary", "backup"] | None = Field(default=None, description="The route automation left")
+    stabilizingSince: datetime | None = Field(default=None, description="Every alarm OK since; the revert follows")
+
+
 class LiveEventHealth(BaseModel):
     liveEventId: str
     state: Literal["draft", "armed", "live", "ended", "failed"]
@@ -186,6 +195,12 @@ class LiveEventHealth(BaseModel):
     channelState: str | None = Field(default=None, description="MediaLive's latest reported channel state")
     inputs: list[LiveEventInputHealth]
     alerts: list[LiveEventAlert] = Field(description="Alerts MediaLive set and has not cleared")
+    incident: LiveEventIncident | None = Field(default=None, description="The latest incident (automation)")
+    ladderCap: int | None = Field(
+        default=None,
+        description="While an incident is open (action cap-ladder): the highest rendition height players should"
+        " select; the channel keeps encoding its whole ladder (MediaLive cannot change a running channel's encodes)",
+    )
 
 
 class LiveEventHealthSubscription(BaseModel):

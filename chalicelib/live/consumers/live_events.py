@@ -1,5 +1,6 @@
 """Managed live events without a human: MediaLive's channel events (default bus → the aws.medialive
-rule → the live-event-channels queue) and the schedule's timers, which come back on the same queue.
+rule → the live-event-channels queue) and the schedule's timers, which come back on the same queue;
+also incident automation's CloudWatch alarm state changes and its revert timers.
 
 EventBridge delivers at least once and out of order: the rules are idempotent and order-tolerant
 (chalicelib.live.domain.event_plane), and a failed message is a batch item failure that comes again.
@@ -16,11 +17,13 @@ from chalice.app import SQSEvent
 from chalicelib.core import resources
 from chalicelib.core.consumers.batches import batch_item_failures
 from chalicelib.core.permissions import (
+    INCIDENT_ALARMS,
     LIVE_EVENT_CHANNELS_CONSUME,
     LIVE_EVENT_CHANNELS_SEND,
     MEDIALIVE_CHANNELS_ARM,
     MEDIALIVE_CHANNELS_RELEASE,
     MEDIALIVE_PASS_ROLE,
+    MEDIALIVE_SCHEDULE,
     TABLE_INDEX_READ,
     TABLE_READ,
     TABLE_WRITE,
@@ -38,18 +41,26 @@ declare(
     (
         LIVE_EVENT_CHANNELS_CONSUME, LIVE_EVENT_CHANNELS_SEND, TABLE_READ, TABLE_INDEX_READ, TABLE_WRITE,
         MEDIALIVE_CHANNELS_ARM, MEDIALIVE_CHANNELS_RELEASE, MEDIALIVE_PASS_ROLE, UPLOADS_OBJECTS_READ,
+        # Incident automation: alarms with the channel, and the route switches and their reverts.
+        INCIDENT_ALARMS, MEDIALIVE_SCHEDULE,
     ),
 )  # fmt: skip
 
 
 def handle(body: str) -> None:
     # Imported here: it pulls in botocore, which the API functions importing app.py need not load.
+    from chalicelib.live.adapters.incident_alarms import parse_revert
     from chalicelib.live.adapters.timers import parse_schedule
 
     message = json.loads(body)
     timer = parse_schedule(message)
+    revert = parse_revert(message)
     if timer is not None:
         wiring.live_event_plane_service().on_timer(*timer)
+    elif revert is not None:
+        wiring.live_event_incident_service().on_revert(*revert)
+    elif message.get("source") == "aws.cloudwatch":
+        wiring.live_event_incident_service().on_alarm(message)
     else:
         wiring.live_event_plane_service().on_plane_event(message)
 

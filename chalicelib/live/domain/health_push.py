@@ -106,6 +106,7 @@ def _signature(event: LiveEvent) -> tuple[Any, ...]:
         event.plane_state,
         tuple((a.alarm_id, a.alert_type, a.pipeline, a.message, a.set_at) for a in event.alerts),
         tuple((i.route, i.protocol) for i in (event.channel.ingest if event.channel else ())),
+        event.incident,  # and the ladder cap, which follows from it
     )
 
 

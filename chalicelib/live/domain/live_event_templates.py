@@ -36,7 +36,7 @@ BUILT_IN_TEMPLATE_ID = "default"
 MAX_RENDITIONS = 6
 MAX_ALLOWED_HOSTS = 20
 # The settings an event may override, by their wire names (the template's own `allowOverrides`).
-Overridable = Literal["ladder", "segmentSeconds", "latencyMode", "inputLoss", "failover", "record"]
+Overridable = Literal["ladder", "segmentSeconds", "latencyMode", "inputLoss", "failover", "record", "incidents"]
 OVERRIDABLE: tuple[Overridable, ...] = get_args(Overridable)
 TemplateName = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
 Host = Annotated[StrictStr, StringConstraints(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$")]
@@ -75,6 +75,52 @@ class Failover(Wire):
     input_preference: Literal["PRIMARY_INPUT_PREFERRED", "EQUAL_INPUT_PREFERENCE"] = "PRIMARY_INPUT_PREFERRED"
 
 
+IncidentAction = Literal["switch-route", "cap-ladder"]
+# CloudWatch alarm periods: 10 and 30 s (high resolution), or whole minutes.
+AlarmPeriod = Literal[10, 30, 60, 120, 300]
+
+
+class Incidents(Wire):
+    """Incident automation (docs/live.md, "Incident automation"): CloudWatch alarms on the channel's
+    metrics, made when the event is armed. A metric is degraded when its Sum per `periodSeconds`
+    reaches its threshold for `sustainSeconds` out of the last `evaluationSeconds` (CloudWatch's M of
+    N); then the event's incident opens and the actions run. Once every alarm is OK again for
+    `stabilizationSeconds`, the actions are reverted and the incident resolved."""
+
+    enabled: StrictBool = True
+    # DroppedFrames (Sum per period) at or above this; null: not watched.
+    dropped_frames: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = 150
+    # InputLossSeconds (Sum per period) at or above this; null: not watched.
+    input_loss_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] | None = 10
+    period_seconds: AlarmPeriod = 60
+    sustain_seconds: Annotated[StrictInt, Field(ge=10, le=3600)] = 120
+    evaluation_seconds: Annotated[StrictInt, Field(ge=10, le=3600)] | None = None
+    stabilization_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 120
+    actions: Annotated[tuple[IncidentAction, ...], Field(max_length=2)] = ("switch-route", "cap-ladder")
+    # The highest rendition viewers should get while the incident is open ("cap-ladder").
+    ladder_cap_height: Annotated[StrictInt, Field(ge=144, le=2160)] = 480
+
+    @model_validator(mode="after")
+    def _periods(self) -> Incidents:
+        if self.sustain_seconds % self.period_seconds:
+            raise ValueError("sustainSeconds must be a multiple of periodSeconds.")
+        evaluation = self.evaluation_seconds if self.evaluation_seconds is not None else self.sustain_seconds
+        if evaluation % self.period_seconds or evaluation < self.sustain_seconds:
+            raise ValueError("evaluationSeconds must be a multiple of periodSeconds, at least sustainSeconds.")
+        if len(set(self.actions)) != len(self.actions):
+            raise ValueError("Each action may be listed once.")
+        return self
+
+    @property
+    def datapoints_to_alarm(self) -> int:
+        return self.sustain_seconds // self.period_seconds
+
+    @property
+    def evaluation_periods(self) -> int:
+        evaluation = self.evaluation_seconds if self.evaluation_seconds is not None else self.sustain_seconds
+        return evaluation // self.period_seconds
+
+
 class RestreamGuardrails(Wire):
     max_restreams: Annotated[StrictInt, Field(ge=0, le=5)] = 5
     allowed_hosts: Annotated[tuple[Host, ...], Field(max_length=MAX_ALLOWED_HOSTS)] = ()
@@ -107,6 +153,7 @@ class LiveProfile(Wire):
     input_loss: InputLoss = InputLoss()
     failover: Failover = Failover()
     record: StrictBool = False
+    incidents: Incidents = Incidents()
 
     _ladder = field_validator("ladder")(_ladder)
 
@@ -131,6 +178,7 @@ class LiveEventTemplateUpdate(Wire):
     input_loss: InputLoss | None = None
     failover: Failover | None = None
     record: StrictBool | None = None
+    incidents: Incidents | None = None
     restreams: RestreamGuardrails | None = None
     allow_overrides: tuple[Overridable, ...] | None = None
 
@@ -209,6 +257,7 @@ class ProfileOverrides(Wire):
     input_loss: InputLoss | None = None
     failover: Failover | None = None
     record: StrictBool | None = None
+    incidents: Incidents | None = None
 
     _ladder = field_validator("ladder")(_ladder)
 

@@ -176,6 +176,8 @@ class HistoryKind(StrEnum):
     HEALTH = "health"
     FAILOVER = "failover"
     ROUTE = "route"
+    # What incident automation did or chose not to do (domain/incidents.py).
+    AUTOMATION = "automation"
 
 
 class HistoryEntry(BaseModel):
@@ -186,6 +188,34 @@ class HistoryEntry(BaseModel):
     detail: dict[str, Any] = {}
     # The API request that caused it (None: the schedule or MediaLive), so the timeline correlates.
     request_id: str | None = None
+
+
+class AlarmState(BaseModel):
+    """The latest state CloudWatch reported for one of the event's incident alarms (by metric)."""
+
+    model_config = ConfigDict(frozen=True)
+    metric: str
+    state: str  # ALARM, OK, INSUFFICIENT_DATA
+    at: datetime
+
+
+class Incident(BaseModel):
+    """The event's latest incident (domain/incidents.py): open while `resolved_at` is None."""
+
+    model_config = ConfigDict(frozen=True)
+    incident_id: str
+    opened_at: datetime
+    metrics: tuple[str, ...]
+    # The route automation switched away from (None: it did not switch).
+    switched_from: RouteName | None = None
+    ladder_cap: int | None = None
+    # Since when every alarm is OK again; the revert is due a stabilization window later.
+    clear_since: datetime | None = None
+    resolved_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
 
 
 class LiveEvent(BaseModel):
@@ -219,6 +249,9 @@ class LiveEvent(BaseModel):
     idle_at: datetime | None = None
     seen: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
+    # Incident automation: its alarms' latest states and the latest incident (domain/incidents.py).
+    alarm_states: tuple[AlarmState, ...] = ()
+    incident: Incident | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -305,6 +338,7 @@ def transition(
         update.update(
             route_mode=RouteMode.AUTOMATIC, active_route=None, active_route_at=None, alerts=(),
             running_at=None, idle_at=None, plane_state=None, plane_state_at=None,
+            alarm_states=(), incident=None,
         )  # fmt: skip
     if target in (LiveEventState.ENDED, LiveEventState.FAILED):
         # The channel is released with the transition: no alert stays open on a channel that is gone.
@@ -429,4 +463,6 @@ def output_prefix(event: LiveEvent) -> str:
 
 def snapshot(event: LiveEvent) -> dict[str, Any]:
     """The event for the audit log: its settings and state, not its history."""
-    return event.model_dump(mode="json", exclude={"project_id", "history", "seen", "cleared_alarms"})
+    return event.model_dump(
+        mode="json", exclude={"project_id", "history", "seen", "cleared_alarms", "alarm_states", "incident"}
+    )

@@ -18,7 +18,7 @@ REQUEST = "request"
 @dataclass(frozen=True)
 class Entry:
     at: datetime
-    kind: str  # request, transition, health, failover, route
+    kind: str  # request, transition, health, failover, route, automation
     summary: str
     detail: dict[str, Any] = field(default_factory=dict)
     request_id: str | None = None
