@@ -30,8 +30,6 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         # Headers and body go out in two writes; with Nagle on, the second waits for a delayed ACK.
         disable_nagle_algorithm = True
-        # Buffered, they are one send (http.server flushes after each request).
-        wbufsize = -1
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-import socketserver
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
@@ -66,22 +63,3 @@ def test_slow_requests_overlap_and_each_sees_its_own_request(server: str) -> Non
     assert elapsed < 2 * SLOW_SECONDS, f"{CLIENTS} requests of {SLOW_SECONDS} s took {elapsed:.2f} s"
     for name, answer in answers.items():
         assert answer == {"name": name, "before": name, "after": name, "function": "slow"}, answer
-
-
-def test_an_answer_is_one_write_to_the_socket(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Headers and body leave in one send (two cost a syscall and a wakeup per request)."""
-    writes: list[int] = []
-    buffered, unbuffered = socket.SocketIO.write, socketserver._SocketWriter.write  # type: ignore[attr-defined]
-
-    def counted(original: Any) -> Any:
-        def write(self: Any, data: Any) -> Any:
-            writes.append(len(data))
-            return original(self, data)
-
-        return write
-
-    monkeypatch.setattr(socket.SocketIO, "write", counted(buffered))
-    monkeypatch.setattr(socketserver._SocketWriter, "write", counted(unbuffered))  # type: ignore[attr-defined]
-    answer = requests.get(f"{server}/slow/once", timeout=10)
-    assert answer.status_code == 200
-    assert len(writes) == 1, writes
