@@ -178,22 +178,35 @@ def bindable(port: int, kind: int) -> bool:
         return True
 
 
-def reserve_ports(count: int) -> tuple[int, ...]:
-    """`count` distinct loopback ports free now for TCP (RTMP) and UDP (SRT): held open together
-    while they are picked, so no two are the same."""
-    held: list[socket.socket] = []
-    ports: list[int] = []
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Where the pool is looked for: just below the ephemeral range (Linux's default 32768-60999).
+POOL_SPAN = 8192
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands out to `bind(port 0)`: the range the pool must stay out of."""
     try:
-        while len(ports) < count and len(held) < count * 4:
-            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            held.append(probe)
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-            if bindable(port, socket.SOCK_DGRAM):
-                ports.append(port)
-    finally:
-        for probe in held:
-            probe.close()
+        low, high = (int(n) for n in EPHEMERAL_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return low, high
+
+
+def reserve_ports(count: int) -> tuple[int, ...]:
+    """`count` distinct loopback ports free now for TCP (RTMP) and UDP (SRT), from below the
+    ephemeral range: the pool is left unbound until an input listens on it, so a port the kernel
+    could give to any `bind(port 0)` (a test's webhook receiver) would then be refused as one of the
+    stack's own. A random start keeps two stacks on one machine apart."""
+    low, _ = ephemeral_range()
+    first = max(1024, low - POOL_SPAN)
+    candidates = list(range(first, low))
+    start = random.randrange(len(candidates))
+    ports: list[int] = []
+    for port in candidates[start:] + candidates[:start]:
+        if bindable(port, socket.SOCK_STREAM) and bindable(port, socket.SOCK_DGRAM):
+            ports.append(port)
+            if len(ports) == count:
+                break
     return tuple(ports)
 
 

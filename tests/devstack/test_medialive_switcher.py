@@ -4,6 +4,7 @@ test (no ffmpeg), the switcher ticks at chosen moments, events and metrics go to
 from __future__ import annotations
 
 import json
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from devstack.loopback import PlaneError
-from devstack.medialiveplane import ALERT, INPUT_CHANGE, ChannelRun, Fault, MediaLivePlane
+from devstack.medialiveplane import ALERT, INPUT_CHANGE, ChannelRun, Fault, MediaLivePlane, ephemeral_range
 
 
 class Recorder:
@@ -236,3 +237,18 @@ def test_push_inputs_listen_only_on_ports_the_plane_lists_before_they_exist(tmp_
     plane.invoke("DeleteInput", {"InputId": made[0]["Id"]})
     again = plane.invoke("CreateInput", rtmp)[1]["Input"]
     assert int(again["Destinations"][0]["Port"]) == ports[0]  # a deleted input's port is taken again
+
+
+def test_the_pool_stays_out_of_the_ports_the_kernel_gives_to_any_bind(tmp_path: Path) -> None:
+    """The pool is unbound until inputs listen: from the ephemeral range, a test's receiver bound to
+    port 0 could get one of its ports and see its webhook URL refused as the stack's own."""
+    low, high = ephemeral_range()
+    plane = MediaLivePlane("ffmpeg", tmp_path, input_ports=64)
+    ports = plane.listener_ports()
+    assert len(ports) == 64 and all(1024 <= port < low for port in ports), sorted(ports)
+    taken = []
+    for _ in range(200):
+        with socket.socket() as any_port:
+            any_port.bind(("127.0.0.1", 0))
+            taken.append(any_port.getsockname()[1])
+    assert all(low <= port <= high for port in taken) and not ports & set(taken)
