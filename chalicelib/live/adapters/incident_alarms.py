@@ -10,16 +10,13 @@ missing counts as done (DeleteAlarms does not fail on unknown names).
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.core.adapters.calls import translated_call
-from chalicelib.core.domain.errors import RepositoryUnavailable
-from chalicelib.live.adapters.timers import MAX_DELAY_SECONDS
+from chalicelib.live.adapters.timers import SqsLiveEventTimers, parse_schedule, schedule_message
 from chalicelib.live.domain import incidents
 from chalicelib.live.domain.errors import ChannelUnavailable
 from chalicelib.live.domain.live_events import LiveEvent
@@ -59,33 +56,17 @@ class CloudWatchIncidentAlarms:
 
 
 def revert_message(project_id: str, live_event_id: str, due_at: datetime) -> str:
-    return json.dumps(
-        {"kind": REVERT_KIND, "projectId": project_id, "liveEventId": live_event_id, "dueAt": due_at.isoformat()}
-    )
+    return schedule_message(project_id, live_event_id, due_at, REVERT_KIND)
 
 
 def parse_revert(body: dict[str, Any]) -> tuple[str, str, datetime] | None:
     """(projectId, liveEventId, dueAt) of a revert timer; None for anything else."""
-    if body.get("kind") != REVERT_KIND:
-        return None
-    return str(body["projectId"]), str(body["liveEventId"]), datetime.fromisoformat(body["dueAt"])
+    return parse_schedule(body, REVERT_KIND)
 
 
-class SqsIncidentTimers:
-    """A delayed message to the live-event-channels queue; a window past SQS's 15 minutes comes
-    back early and is set again (domain/incidents.on_revert)."""
+class SqsIncidentTimers(SqsLiveEventTimers):
+    """The schedule's timers with their own kind: a window past SQS's 15 minutes comes back early
+    and is set again (domain/incidents.on_revert)."""
 
     def __init__(self, client: Any, queue_url: str) -> None:
-        self.client = client
-        self.queue_url = queue_url
-
-    def arm(self, project_id: str, live_event_id: str, due_at: datetime, now: datetime) -> None:
-        delay = min(MAX_DELAY_SECONDS, max(0, math.ceil((due_at - now).total_seconds())))
-        try:
-            self.client.send_message(
-                QueueUrl=self.queue_url,
-                MessageBody=revert_message(project_id, live_event_id, due_at),
-                DelaySeconds=delay,
-            )
-        except ClientError as error:
-            raise RepositoryUnavailable(detail="The live event channels queue is unavailable.") from error
+        super().__init__(client, queue_url, REVERT_KIND)

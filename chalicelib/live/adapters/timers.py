@@ -57,33 +57,36 @@ class SqsReconnectTimers:
 SCHEDULE_KIND = "videoplane.live.event-schedule"
 
 
-def schedule_message(project_id: str, live_event_id: str, due_at: datetime) -> str:
+def schedule_message(project_id: str, live_event_id: str, due_at: datetime, kind: str = SCHEDULE_KIND) -> str:
     return json.dumps(
-        {"kind": SCHEDULE_KIND, "projectId": project_id, "liveEventId": live_event_id, "dueAt": due_at.isoformat()}
+        {"kind": kind, "projectId": project_id, "liveEventId": live_event_id, "dueAt": due_at.isoformat()}
     )
 
 
-def parse_schedule(body: dict[str, Any]) -> tuple[str, str, datetime] | None:
-    """(projectId, liveEventId, dueAt) of a schedule timer; None for anything else."""
-    if body.get("kind") != SCHEDULE_KIND:
+def parse_schedule(body: dict[str, Any], kind: str = SCHEDULE_KIND) -> tuple[str, str, datetime] | None:
+    """(projectId, liveEventId, dueAt) of a timer of this kind (by default the schedule's); None for
+    anything else."""
+    if body.get("kind") != kind:
         return None
     return str(body["projectId"]), str(body["liveEventId"]), datetime.fromisoformat(body["dueAt"])
 
 
 class SqsLiveEventTimers:
     """A delayed message to the live-event-channels queue, read back by the same consumer as
-    MediaLive's events. A due time past SQS's 15 minutes comes back early and is set again."""
+    MediaLive's events. A due time past SQS's 15 minutes comes back early and is set again. `kind`
+    tells the consumer which callback it is for (the schedule's, incident automation's revert)."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: Any, queue_url: str, kind: str = SCHEDULE_KIND) -> None:
         self.client = client
         self.queue_url = queue_url
+        self.kind = kind
 
     def arm(self, project_id: str, live_event_id: str, due_at: datetime, now: datetime) -> None:
         delay = min(MAX_DELAY_SECONDS, max(0, math.ceil((due_at - now).total_seconds())))
         try:
             self.client.send_message(
                 QueueUrl=self.queue_url,
-                MessageBody=schedule_message(project_id, live_event_id, due_at),
+                MessageBody=schedule_message(project_id, live_event_id, due_at, self.kind),
                 DelaySeconds=delay,
             )
         except ClientError as error:
