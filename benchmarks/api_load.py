@@ -12,6 +12,7 @@ against the whole-partition Query that lists made before the listing index.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import threading
@@ -180,6 +181,7 @@ def main() -> None:
         results = Results()
         cpu_before, emulator_before = stack.cpu_seconds(), stack.emulator_cpu_seconds()
         snapshots_before = stack.emulator_cpu_seconds(snapshots=True)
+        clients_before = time.process_time()
         started = time.monotonic()
         until = started + args.seconds
         threads = [
@@ -191,6 +193,7 @@ def main() -> None:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        clients_cpu = time.process_time() - clients_before
         cpu = stack.cpu_seconds() - cpu_before
         emulator_cpu = stack.emulator_cpu_seconds() - emulator_before
         snapshots_cpu = stack.emulator_cpu_seconds(snapshots=True) - snapshots_before
@@ -219,6 +222,16 @@ def main() -> None:
         f" {emulator_cpu / max(1, len(everything)) * 1000:.1f} ms a request)"
     )
     print(f"  its snapshot writers: {snapshots_cpu:.1f} s ({snapshots_cpu / elapsed * 100:.0f}% of one core)")
+    print(f"  the {args.clients} clients:       {clients_cpu:.1f} s ({clients_cpu / elapsed * 100:.0f}% of one core)")
+    # Everything here shares the machine's cores, so its CPU per request bounds the rate whatever
+    # the concurrency: the ceiling a faster scheduler or fewer locks could reach, and no more.
+    total_ms = (cpu + emulator_cpu + snapshots_cpu + clients_cpu) / max(1, len(everything)) * 1000
+    emulator_ms = emulator_cpu / max(1, len(everything)) * 1000
+    cores = os.cpu_count() or 1
+    print(
+        f"  CPU per request, all processes: {total_ms:.1f} ms, so at most {cores * 1000 / total_ms:.0f} requests/s"
+        f" on this machine's {cores} cores (and {1000 / emulator_ms:.0f}/s through the emulator's one GIL)"
+    )
     print(
         f"  one list of {len(seen)} videos, load stopped (median of {LIST_SAMPLES}): {costs['api']:.0f} ms through"
         f" the API; its DynamoDB calls alone {costs['dynamodb']:.0f} ms; the whole-partition Query lists made"

@@ -58,6 +58,10 @@ failure, which is the same all-or-nothing result; and every table operation hold
    headers and body, but with it the devstack's MediaLive plane took ~30 s instead of ~5 s to switch
    back to a returning primary input (tests/e2e/test_live_events.py, reproduced three times; the
    mechanism was not found). Headers and body stay two sends.
+14. Every request looks its backends up by account (the service's, and IAM's to mark the access
+   key as used) under moto's one global lock, which also scans the list of every backend in use
+   with a Python-level equality: under load, a fifth of the emulator's threads waited there.
+   Once an account's backend exists, it is found without the lock.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ def apply() -> None:
     _sqs_send_reads_one_setting()
     _sqs_queue_changes_isolated()
     _event_input_paths_parsed_once()
+    _backends_found_without_lock()
 
 
 def _stop_tracking_dynamodb_instances() -> None:
@@ -606,3 +611,19 @@ def _event_input_paths_parsed_once() -> None:
     import jsonpath_ng.ext
 
     jsonpath_ng.ext.parse = lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
+
+
+def _backends_found_without_lock() -> None:
+    from moto.core.base_backend import BackendDict
+
+    find_or_create = BackendDict._create_account_specific_backend
+    listed: set[int] = set()  # the BackendDicts moto has put in its list of backends in use
+
+    def create_once(self: Any, account_id: str) -> None:
+        # A reset empties the dicts (not the list), so a present account means a listed dict.
+        if id(self) in listed and dict.__contains__(self, account_id):
+            return
+        find_or_create(self, account_id)
+        listed.add(id(self))
+
+    BackendDict._create_account_specific_backend = create_once  # type: ignore[method-assign]

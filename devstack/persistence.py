@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copyreg
+import gc
 import hashlib
 import io
 import logging
@@ -153,12 +154,17 @@ def restore(directory: Path) -> bool:
     return True
 
 
-def _drop_stream_records(tables: Iterable[Any]) -> None:
+def _drop_stream_records(tables: Iterable[Any]) -> list[list[Any]]:
+    """Empties the tables' streams; answers the records, which a forked child keeps referenced:
+    freeing them would write to (and so copy) every page they sit on."""
+    dropped = []
     for table in tables:
         shard = getattr(table, "stream_shard", None)
         if shard is not None:
             shard.starting_sequence_number += len(shard.items)
+            dropped.append(shard.items)
             shard.items = []
+    return dropped
 
 
 class Snapshotter:
@@ -198,20 +204,33 @@ class Snapshotter:
 
     def _snapshot(self) -> None:
         with self._pause():
+            # Every object a collector visits while the child lives is a page copied (its header is
+            # written): the parent's collector skips the image's objects until the child is gone,
+            # and the child, which leaves at once, never collects.
+            gc.freeze()
             pid = os.fork()
         if pid == 0:  # the child: a frozen image of the emulator; pickle it and leave at once
+            gc.disable()
             code = 0
             try:
                 # Restore drops them anyway, and they are every write the stack ever made: pickled,
                 # they made each snapshot cost more than the last (the child's copy, so the running
                 # emulator keeps them).
-                for regions in _backends()["dynamodb"].values():
-                    for dynamodb in regions.values():
-                        _drop_stream_records(dynamodb.tables.values())
+                _dropped = [  # referenced until os._exit, which frees nothing
+                    _drop_stream_records(dynamodb.tables.values())
+                    for regions in _backends()["dynamodb"].values()
+                    for dynamodb in regions.values()
+                ]
                 save(self.directory)
             except BaseException:  # noqa: BLE001 - reported through the exit code
                 code = 1
             os._exit(code)
+        try:
+            self._wait_for(pid)
+        finally:
+            gc.unfreeze()
+
+    def _wait_for(self, pid: int) -> None:
         deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)

@@ -489,3 +489,22 @@ def test_item_sizes_are_moto_s_and_a_range_query_keeps_its_bounds(ddb: Any) -> N
         ExpressionAttributeValues={":p": {"S": "r"}, ":lo": {"S": "b"}, ":hi": {"S": "é#~"}},
     )["Items"]
     assert [row["SK"]["S"] for row in found] == ["b", "b#media", "z", "~", "é", "é#1"]  # UTF-8 byte order
+
+
+def test_a_known_account_s_backend_is_found_while_another_thread_holds_moto_s_lock(ddb: Any) -> None:
+    import threading
+
+    from moto.core.base_backend import backend_lock
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb_backends["123456789012"]  # the account's backend exists
+    found = threading.Event()
+    with backend_lock:  # another thread creating some backend, or moto resetting
+
+        def look_up() -> None:
+            dynamodb_backends["123456789012"]
+            found.set()
+
+        threading.Thread(target=look_up, daemon=True).start()
+        assert found.wait(2), "the lookup waited for moto's global backend lock"
+    value(ddb, "still-answers")  # and a request still reaches the backend it found
