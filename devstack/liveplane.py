@@ -14,8 +14,12 @@ server serves at the channel's playback URL (`{media}/live/{channelId}/index.m3u
   media piped into the same HLS ffmpeg.
 
 Media is passed through (`-c copy`), so segments are cut at the publisher's keyframes: a 1 s GOP
-gives 1 s segments. IVS STANDARD channels transcode a ladder; the devstack does not. A push that
-stops ends its stream at once (no reconnect window yet) and the playlist gets `#EXT-X-ENDLIST`.
+gives 1 s segments. IVS STANDARD channels transcode a ladder; the devstack does not. The IVS plane
+puts Session Created at admission and Stream Start once the first segment is listed (IVS's "segments
+are available to viewers"). A push that stops ends its IVS stream at once (Stream End, Session
+Ended; the live stream's reconnect window is the app's); one that comes back within REJOIN_SECONDS
+continues the playlist after an `#EXT-X-DISCONTINUITY`, and the playlist gets `#EXT-X-ENDLIST` at
+StopStream or once no push has come back for that long.
 """
 
 from __future__ import annotations
