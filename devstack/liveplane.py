@@ -14,8 +14,12 @@ server serves at the channel's playback URL (`{media}/live/{channelId}/index.m3u
   media piped into the same HLS ffmpeg.
 
 Media is passed through (`-c copy`), so segments are cut at the publisher's keyframes: a 1 s GOP
-gives 1 s segments. IVS STANDARD channels transcode a ladder; the devstack does not. A push that
-stops ends its stream at once (no reconnect window yet) and the playlist gets `#EXT-X-ENDLIST`.
+gives 1 s segments. IVS STANDARD channels transcode a ladder; the devstack does not. The IVS plane
+puts Session Created at admission and Stream Start once the first segment is listed (IVS's "segments
+are available to viewers"). A push that stops ends its IVS stream at once (Stream End, Session
+Ended; the live stream's reconnect window is the app's); one that comes back within REJOIN_SECONDS
+continues the playlist after an `#EXT-X-DISCONTINUITY`, and the playlist gets `#EXT-X-ENDLIST` at
+StopStream or once no push has come back for that long.
 """
 
 from __future__ import annotations
@@ -60,7 +64,10 @@ STOP_TIMEOUT_SECONDS = 5.0
 REJOIN_SECONDS = 300.0
 ENDLIST = "#EXT-X-ENDLIST\n"
 # How much of an SRT push (MPEG-TS: no header names its codecs) ffmpeg reads to learn its codecs;
-# its default, 5 s, delayed the first segment as much.
+# its default, 5 s, delayed the first segment as much. ffmpeg reads this much of each push even
+# once it knows every codec (MPEG-TS never says it has named all its streams), but the first
+# segment waits for the push's second keyframe, a GOP later, so a shorter probe would not bring it
+# forward; this one leaves room for a video that starts well after its audio.
 PROBE_MICROSECONDS = 500_000
 
 
@@ -103,7 +110,9 @@ def srt_listener_command(ffmpeg: str, port: int, passphrase: str) -> list[str]:
     return [
         ffmpeg, "-hide_banner", "-loglevel", "fatal", "-nostdin",
         # MPEG-TS carries no header to read codecs from: probe briefly, not ffmpeg's default 5 s.
-        "-analyzeduration", str(PROBE_MICROSECONDS), "-fpsprobesize", "0", "-fflags", "nobuffer",
+        # Not `-fflags nobuffer`: it drops what the probe read, the push's first keyframe with it,
+        # and the first segment then waited a GOP more for the next one.
+        "-analyzeduration", str(PROBE_MICROSECONDS), "-fpsprobesize", "0",
         "-i", url, "-c", "copy", "-f", "flv", "-flush_packets", "1", "pipe:1",
     ]  # fmt: skip
 

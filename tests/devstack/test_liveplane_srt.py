@@ -59,11 +59,18 @@ def spare(plane: LivePlane) -> SrtListener:
     return wait_until(lambda: door.spare if door.spare is not None and door.spare.running else None)
 
 
+# The push's first second (its first GOP) is black, the rest a test pattern.
+FIRST_SECOND_BLACK = (
+    "color=black:size=160x120:rate=25:duration=1[black];testsrc=size=160x120:rate=25[pattern];"
+    "[black][pattern]concat=n=2:v=1:a=0[out0]"
+)
+
+
 def push(plane: LivePlane, seconds: int = 4) -> subprocess.CompletedProcess[bytes]:
     url = f"srt://127.0.0.1:{plane.srt_port}?streamid={STREAM_KEY}&passphrase={PASSPHRASE}"
     return subprocess.run(
         [FFMPEG, "-hide_banner", "-loglevel", "error", "-re",
-         "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+         "-f", "lavfi", "-i", FIRST_SECOND_BLACK, "-f", "lavfi", "-i", "sine=frequency=440",
          "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
          "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mpegts", url],
         capture_output=True, timeout=30, check=False,
@@ -82,6 +89,14 @@ def test_each_push_gets_the_spare_and_a_new_spare_replaces_it(plane: LivePlane, 
         [FFMPEG, "-hide_banner", "-i", str(playlist.parent / "seg_00000.ts")], capture_output=True, check=False
     ).stderr.decode()
     assert "Video: h264" in first_segment and "Audio: aac" in first_segment, first_segment
+    # ... and opens with the push's first frame: the listener keeps what its probe read (with
+    # `-fflags nobuffer` it dropped it, and the HLS started at the second keyframe, a GOP late).
+    first_frame = subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(playlist.parent / "seg_00000.ts"),
+         "-frames:v", "1", "-vf", "scale=1:1", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert first_frame and first_frame[0] < 32, f"the first frame's luma is {first_frame[0]}, not black"
     # The spare served that push (its ffmpeg ended with it) and a new one waits for the next.
     wait_until(lambda: not first_spare.running)
     second_spare = spare(plane)
