@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from chalicelib.live.adapters import medialive
 from chalicelib.live.adapters.medialive import MediaLiveChannels, MediaLiveSettings
-from chalicelib.live.domain.errors import ChannelNotFound, ChannelRefused, ChannelUnavailable
+from chalicelib.live.domain.errors import ChannelEnded, ChannelNotFound, ChannelRefused, ChannelUnavailable
 from chalicelib.live.domain.live_event_templates import Failover, LiveProfile, built_in
 from chalicelib.live.domain.live_events import (
     LiveEvent,
@@ -203,6 +203,17 @@ def test_a_retried_arm_of_a_running_channel_creates_and_starts_nothing() -> None
         channels.start(live.model_copy(update={"channel": resources}))
         stubber.assert_no_pending_responses()
     assert resources.channel_id == "1234567" and len(resources.ingest) == 1
+
+
+def test_a_start_that_finds_its_channel_deleted_by_an_end_says_the_event_ended() -> None:
+    live = event(backup=None)
+    resources = medialive.ChannelResources(channel_id="7", channel_arn=CHANNEL_ARN, playback_url="x")
+    api = client()
+    with Stubber(api) as stubber:
+        checked(stubber, "DescribeChannel", {"State": "DELETING"}, {"ChannelId": "7"})
+        with pytest.raises(ChannelEnded):
+            MediaLiveChannels(api, SETTINGS, sleep=lambda s: None).start(live.model_copy(update={"channel": resources}))
+        stubber.assert_no_pending_responses()  # no StartChannel, and no waiting 20 polls for IDLE
 
 
 def test_a_premiere_arms_a_file_input_from_the_videos_source() -> None:

@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.core.adapters.calls import translated_call
 from chalicelib.live.domain import live_events
-from chalicelib.live.domain.errors import ChannelNotFound, ChannelRefused, ChannelUnavailable
+from chalicelib.live.domain.errors import ChannelEnded, ChannelNotFound, ChannelRefused, ChannelUnavailable
 from chalicelib.live.domain.live_event_templates import LiveProfile
 from chalicelib.live.domain.live_events import ChannelResources, Ingest, LiveEvent, RouteName
 
@@ -413,7 +413,11 @@ class MediaLiveChannels:
             yield Ingest(route=route, protocol=protocol, input_id=input_id, url=urls[0] if urls else "")
 
     def _start(self, channel_id: str) -> None:
-        state = self._await_state(channel_id, until={"IDLE", "STARTING", "RUNNING"})
+        gone = {"DELETING", "DELETED"}
+        state = self._await_state(channel_id, until={"IDLE", "STARTING", "RUNNING", *gone})
+        if state in gone:
+            # Only an end deletes the channel: waiting on would end in a 503 "still DELETED".
+            raise ChannelEnded(detail=f"The MediaLive channel is {state}.")
         if state == "IDLE":
             self._call("start_channel", ChannelId=channel_id)
 

@@ -34,3 +34,11 @@ class ChannelRefused(DomainError):
     status = 422
     slug = "live-event-channel-refused"
     title = "MediaLive refused the live event's channel."
+
+
+class ChannelEnded(DomainError):
+    """A start found its live event's channel deleted: an end released it while the start waited."""
+
+    status = 409
+    slug = "live-event-ended"
+    title = "The live event was ended while its channel was starting."
