@@ -19,6 +19,7 @@ from chalicelib.core import resources
 from chalicelib.core.domain.access import Role
 from chalicelib.live.domain import incidents
 from chalicelib.live.domain.live_events import RouteName
+from devstack.emulator import TABLE_NAME
 from tests.integration.conftest import ApiClient
 from tests.integration.test_live_events_api import (  # noqa: F401 - fixtures
     FakeChannels,
@@ -114,3 +115,27 @@ def test_an_operators_forced_route_wins_over_automation(
     assert "route not switched: the operator forces the primary route" in [e["summary"] for e in timeline]
     opened = outbox_types(tenant.project_id)
     assert opened.count("live-event.incident.opened") == 1
+
+
+def test_ending_the_event_during_an_incident_resolves_it_and_says_why(
+    fake: FakeChannels, tenant: ApiClient, chalice_client: Any
+) -> None:
+    admin = with_role(chalice_client, tenant, Role.ADMIN)
+    event_id = live_event(tenant, admin)
+    boto3.client("events").put_events(Entries=[alarm(tenant.project_id, event_id, "ALARM")])
+    assert consume() == {"batchItemFailures": []}
+    assert tenant.call("POST", f"/live-events/{event_id}/end").status_code == 200
+    # Its alarms went with the channel: nothing else would ever resolve it.
+    health = tenant.call("GET", f"/live-events/{event_id}/health").json_body
+    assert health["incident"]["resolvedAt"] is not None and health["ladderCap"] is None
+    resolved = [
+        json.loads(item["payload"]["S"])
+        for item in boto3.client("dynamodb").query(
+            TableName=TABLE_NAME, KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"P#{tenant.project_id}#OUTBOX"}},
+        )["Items"]
+        if item["eventType"]["S"] == "live-event.incident.resolved"
+    ]  # fmt: skip
+    assert [(e["reason"], e.get("switchedTo")) for e in resolved] == [("ended", None)]
+    timeline = tenant.call("GET", f"/live-events/{event_id}/timeline?pageSize=100").json_body["data"]
+    assert "incident closed: the event ended" in [e["summary"] for e in timeline]

@@ -280,12 +280,16 @@ class LiveEventIncidentOpened(LiveEventEvent):
 class LiveEventIncidentResolved(LiveEventEvent):
     description = (
         "A managed live event's incident is over: every alarm stayed OK for the stabilization window, and"
-        " automation reverted what it did (unless an operator forces a route)."
+        " automation reverted what it did (unless an operator forces a route); or the event ended or failed"
+        " with the incident open, and its channel went with it."
     )
     type: Literal["live-event.incident.resolved"] = "live-event.incident.resolved"
     incident_id: str = Field(alias="incidentId")
     switched_to: Literal["primary", "backup"] | None = Field(
         alias="switchedTo", description="The route automation switched back to (null: it did not switch)"
+    )
+    reason: Literal["stabilized", "ended"] = Field(
+        default="stabilized", description="`ended`: the event ended or failed while the incident was open"
     )
 
 

@@ -340,14 +340,32 @@ def transition(
             running_at=None, idle_at=None, plane_state=None, plane_state_at=None,
             alarm_states=(), incident=None,
         )  # fmt: skip
+    entries: list[HistoryEntry] = []
     if target in (LiveEventState.ENDED, LiveEventState.FAILED):
-        # The channel is released with the transition: no alert stays open on a channel that is gone.
+        # The channel is released with the transition: no alert or incident stays open on a channel
+        # that is gone (its alarms go with it, so nothing would ever resolve the incident).
         update["alerts"] = ()
+        if event.incident is not None and event.incident.open:
+            update["incident"] = event.incident.model_copy(update={"resolved_at": now})
+            entries.append(
+                HistoryEntry(
+                    at=now, kind=HistoryKind.AUTOMATION, summary=f"incident closed: the event {target.value}",
+                    detail={"incidentId": event.incident.incident_id},
+                )
+            )  # fmt: skip
     detail = {"from": event.state.value, "to": target.value} | ({"failure": failure} if failure else {})
     entry = HistoryEntry(
         at=now, kind=HistoryKind.TRANSITION, summary=f"{event.state.value} → {target.value}", detail=detail
     )
-    return bump(event.model_copy(update=update), now, entry)
+    return bump(event.model_copy(update=update), now, entry, *entries)
+
+
+def closed_incident(before: LiveEvent, after: LiveEvent) -> Incident | None:
+    """The incident a transition closed (ended or failed with one open), if any."""
+    was, now = before.incident, after.incident
+    if was is None or now is None or not was.open or now.open or was.incident_id != now.incident_id:
+        return None
+    return now
 
 
 def bump(event: LiveEvent, now: datetime, *entries: HistoryEntry) -> LiveEvent:

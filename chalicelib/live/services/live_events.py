@@ -186,7 +186,7 @@ class LiveEventService:
                 self.channels().release(current)
             announced = events.LiveEventEnded(**self._envelope(project_id), liveEventId=live_event_id)
             try:
-                self._save(actor, "live-event.end", current, ended, [announced])
+                self._save(actor, "live-event.end", current, ended, [announced, *self._closed_incident(current, ended)])
             except Conflict:
                 continue
             return ended
@@ -220,7 +220,7 @@ class LiveEventService:
             **self._envelope(current.project_id), liveEventId=current.live_event_id, reason=reason
         )
         try:
-            self._save(actor, "live-event.fail", current, failed, [announced])
+            self._save(actor, "live-event.fail", current, failed, [announced, *self._closed_incident(current, failed)])
         except Conflict:
             logger.warning("live event failure not recorded", extra={"liveEventId": current.live_event_id})
 
@@ -292,6 +292,18 @@ class LiveEventService:
         # Every change the health document shows is announced too: the push channel sends it.
         health = health_push.health_announcement(current, updated, self._envelope(current.project_id))
         self.repository.save(updated, current.version, entry, [*emitted, *health])
+
+    def _closed_incident(self, before: LiveEvent, after: LiveEvent) -> Sequence[events.DomainEvent]:
+        """The incident an end (or failure) closed, announced as resolved: its alarms go with the
+        channel, so nothing else would ever resolve it."""
+        closed = live_events.closed_incident(before, after)
+        if closed is None:
+            return ()
+        resolved = events.LiveEventIncidentResolved(
+            **self._envelope(after.project_id), liveEventId=after.live_event_id,
+            incidentId=closed.incident_id, switchedTo=None, reason="ended",
+        )  # fmt: skip
+        return (resolved,)
 
     def _envelope(self, project_id: str) -> dict[str, str]:
         return events.envelope(project_id, self.clock())
