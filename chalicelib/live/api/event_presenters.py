@@ -86,6 +86,7 @@ def health(e: LiveEvent) -> dict[str, Any]:
         ],
         "incident": _incident(e),
         "ladderCap": incidents.ladder_cap(e),
+        "version": e.version,
     }
 
 

@@ -201,6 +201,10 @@ class LiveEventHealth(BaseModel):
         description="While an incident is open (action cap-ladder): the highest rendition height players should"
         " select; the channel keeps encoding its whole ladder (MediaLive cannot change a running channel's encodes)",
     )
+    version: int = Field(
+        description="Grows with every change of the event. Pushed documents can arrive out of order (two changes"
+        " a few milliseconds apart): keep the one with the highest version"
+    )
 
 
 class LiveEventHealthSubscription(BaseModel):

@@ -97,7 +97,8 @@ def new_connection(connection_id: str, project_id: str, live_event_id: str, now:
 
 
 def _signature(event: LiveEvent) -> tuple[Any, ...]:
-    """What GET /live-events/{id}/health shows of an event (api/event_presenters.health)."""
+    """What GET /live-events/{id}/health shows of an event (api/event_presenters.health), its version
+    aside: that grows with changes the document does not show."""
     return (
         event.state,
         event.route_mode,
