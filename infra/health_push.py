@@ -24,6 +24,9 @@ from infra.functions import AppFunction
 from infra.model import camel
 
 STAGE = "live"
+# The Management API calls the push consumer makes: PostToConnection, and DeleteConnection once an
+# event ended.
+CONNECTION_METHODS = ("POST", "DELETE")
 # The WebSocket API's routes and the functions behind them (app.lambda_function names).
 ROUTES = {
     "$connect": resources.LIVE_EVENT_HEALTH_CONNECT,
@@ -78,13 +81,17 @@ class HealthPushApi(Construct):
         # What clients open, and where the Management API is called (API Gateway's callback URL).
         self.push_url = f"wss://{host}/{STAGE}"
         self.callback_url = f"https://{host}/{STAGE}"
-        # execute-api:ManageConnections on this stage's connections only.
-        self.connections_arn = stack.format_arn(
-            service="execute-api",
-            resource=self.api.ref,
-            resource_name=f"{STAGE}/POST/@connections/*",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        # execute-api:ManageConnections on this stage's connections only: posting a document, and
+        # closing the connections of an event that ended.
+        self.connections_arns = [
+            stack.format_arn(
+                service="execute-api",
+                resource=self.api.ref,
+                resource_name=f"{STAGE}/{method}/@connections/*",
+                arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+            )
+            for method in CONNECTION_METHODS
+        ]
 
     def connect(
         self, scope: Construct, functions: Mapping[str, AppFunction], registry: Mapping[str, frozenset[Access]]
@@ -103,13 +110,14 @@ class HealthPushApi(Construct):
         api = f"<{cdk.Stack.of(self.api).get_logical_id(self.api)}>"
         if cdk.Stack.of(target).node.path != cdk.Stack.of(self.api).node.path:
             api = f"<referenceto{cdk.Names.node_unique_id(self.api.node)}Ref>"
-        common.acknowledge(
-            target.role,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:{api}"
-            f"/{STAGE}/POST/@connections/*]",
-            "execute-api:ManageConnections (declared in chalicelib.core.permissions) on the health push API's "
-            "connections of its one stage: connection ids exist only once clients connect.",
-        )
+        for method in CONNECTION_METHODS:
+            common.acknowledge(
+                target.role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:{api}"
+                f"/{STAGE}/{method}/@connections/*]",
+                "execute-api:ManageConnections (declared in chalicelib.core.permissions) on the health push API's "
+                "connections of its one stage: connection ids exist only once clients connect.",
+            )
 
     def add_route(self, scope: Construct, route_key: str, target: AppFunction) -> None:
         """The route and its Lambda proxy integration, in `scope`'s stack (the function's)."""

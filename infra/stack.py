@@ -181,7 +181,7 @@ class VideoplaneStack(SharedStack):
             resources.CDN_ORIGIN_SECRET: [self.cdn_origin_secret.secret_arn],
             resources.LIVE_PLAYBACK_KEY_SECRET: [self.live_playback_key.secret.secret_arn],
             # The health push channel's connections (infra.health_push).
-            resources.LIVE_EVENT_HEALTH_API: [self.health_push.connections_arn],
+            resources.LIVE_EVENT_HEALTH_API: self.health_push.connections_arns,
             # Analytics, by name: built in the analytics nested stack (infra.analytics).
             **self.analytics_names.arns(self),
         }

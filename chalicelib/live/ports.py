@@ -173,6 +173,10 @@ class HealthConnections(Protocol):
         """Raises ConnectionGone when the client has gone away."""
         ...
 
+    def close(self, connection_id: str) -> None:
+        """Ends the connection from the server's side (DeleteConnection); one already gone is done."""
+        ...
+
 
 class IncidentAlarms(Protocol):
     """CloudWatch alarms on an event's channel metrics (domain/incidents.py): made when it is armed,

@@ -226,13 +226,14 @@ def classify(resource: Any, template: Template, log_group_id: str) -> str:
                         [
                             *_arn("execute-api", "")["Fn::Join"][1],
                             {"Ref": api_id},
-                            f"/{HEALTH_PUSH_STAGE}/POST/@connections/*",
+                            f"/{HEALTH_PUSH_STAGE}/{method}/@connections/*",
                         ],
                     ]
                 },
                 resources.LIVE_EVENT_HEALTH_API,
             )
             for api_id in of_type(template, "AWS::ApiGatewayV2::Api")
+            for method in ("POST", "DELETE")
         ),
     ]
     for known, symbol in exact:

@@ -43,11 +43,15 @@ class FakeConnections:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.gone: set[str] = set()
+        self.closed: list[str] = []
 
     def post(self, connection_id: str, data: bytes) -> None:
         if connection_id in self.gone:
             raise ConnectionGone(connection_id)
         self.sent.append((connection_id, json.loads(data)))
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
 
 
 @pytest.fixture
@@ -123,21 +127,22 @@ def test_a_subscriber_gets_each_health_change_and_a_gone_one_is_dropped(
     expected = tenant.call("GET", f"{path}/health").json_body
     assert expected["state"] == "armed"
     assert connections.sent == [("c1", expected), ("c2", expected)]  # the same document as GET /health
+    request = {"requestContext": {"connectionId": "c2", "routeKey": "$default"}, "body": "{}"}
+    assert request_live_event_health(request, None) == {"statusCode": 200}  # a screen asking for it
+    assert connections.sent[-1] == ("c2", expected)
 
     connections.gone.add("c1")
     assert tenant.call("POST", f"{path}/route", {"mode": "automatic"}).status_code == 200  # no change: no push
     assert tenant.call("POST", f"{path}/end").status_code == 200
     assert deliver_health_changes() == [resources.LIVE_EVENT_HEALTH_EVENT]
-    assert [(c, d["state"]) for c, d in connections.sent[2:]] == [("c2", "ended")]
+    assert [(c, d["state"]) for c, d in connections.sent[3:]] == [("c2", "ended")]
     # Pushes of one event may arrive out of order: the newer document has the higher version.
-    assert connections.sent[2][1]["version"] > expected["version"]
-    assert deliver_health_changes() == []  # c1 was dropped when it was gone
-
-    request = {"requestContext": {"connectionId": "c2", "routeKey": "$default"}, "body": "{}"}
-    assert request_live_event_health(request, None) == {"statusCode": 200}
-    assert connections.sent[-1] == ("c2", tenant.call("GET", f"{path}/health").json_body)
-    disconnect_live_event_health({"requestContext": {"connectionId": "c2", "routeKey": "$disconnect"}}, None)
+    assert connections.sent[3][1]["version"] > expected["version"]
+    # The event ended: c2 got the last document and the server closed it (c1 was gone already).
+    assert connections.closed == ["c2"]
+    assert deliver_health_changes() == []
     assert wiring.health_push_service().push(tenant.project_id, event["liveEventId"]) == 0
+    disconnect_live_event_health({"requestContext": {"connectionId": "c2", "routeKey": "$disconnect"}}, None)
 
 
 def test_another_tenant_can_neither_subscribe_nor_connect(

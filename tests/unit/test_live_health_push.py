@@ -19,7 +19,7 @@ from chalicelib.live.adapters.health_push import ApiGatewayConnections
 from chalicelib.live.api.event_presenters import health
 from chalicelib.live.domain import event_plane, health_push, live_events
 from chalicelib.live.domain.health_push import ConnectionGone, HealthConnection, HealthSubscription, PushUnavailable
-from chalicelib.live.domain.live_events import LiveEvent, LiveEventState, RouteMode
+from chalicelib.live.domain.live_events import LiveEvent, LiveEventState, RouteMode, transition
 from chalicelib.live.services.health_push import HealthPushService
 from tests.unit import strict_model
 from tests.unit.test_live_event_plane import T0, alert, armed, state, switch
@@ -157,11 +157,15 @@ class FakeConnections:
     def __init__(self, gone: set[str] | None = None) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.gone = gone or set()
+        self.closed: list[str] = []
 
     def post(self, connection_id: str, data: bytes) -> None:
         if connection_id in self.gone:
             raise ConnectionGone(connection_id)
         self.sent.append((connection_id, json.loads(data)))
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
 
 
 class Clock:
@@ -205,6 +209,20 @@ def test_subscribe_connect_push_and_disconnect() -> None:
     clock.now = T0 + timedelta(seconds=301)
     assert not push.connect("c3", issued.token)  # the token expired
     assert list(subscriptions.open) == ["c2"]
+
+
+def test_an_ended_event_s_screens_get_the_last_document_and_are_closed() -> None:
+    event = live_event()
+    push, subscriptions, sent, _ = service(event)
+    issued = push.subscribe(actor(), event.live_event_id)
+    assert push.connect("c1", issued.token) and push.connect("c2", issued.token)
+    ended = transition(event, LiveEventState.ENDED, T0 + timedelta(minutes=1))
+    assert ended is not None
+    push.events.events[(PROJECT, event.live_event_id)] = ended  # type: ignore[attr-defined]
+    assert push.push(PROJECT, event.live_event_id) == 2
+    assert [(c, d["state"]) for c, d in sent.sent] == [("c1", "ended"), ("c2", "ended")]
+    assert sent.closed == ["c1", "c2"] and subscriptions.open == {}
+    assert push.push(PROJECT, event.live_event_id) == 0  # a redelivered message: nobody left
 
 
 def test_another_tenant_neither_subscribes_nor_connects() -> None:
@@ -293,3 +311,15 @@ def test_post_to_connection_errors_become_the_domain_s(code: str, status: int, r
         stubber.add_client_error("post_to_connection", code, http_status_code=status)
         with pytest.raises(raised):
             ApiGatewayConnections(client).post("c1", b"{}")
+
+
+def test_delete_connection_passes_the_model_and_the_stubber_and_a_gone_one_is_done() -> None:
+    client = management_api()
+    params = {"ConnectionId": "L0SM9cOFvHcCIhw="}
+    assert strict_model.findings("apigatewaymanagementapi", "DeleteConnection", params) == []
+    with Stubber(client) as stubber:
+        stubber.add_response("delete_connection", {}, params)
+        stubber.add_client_error("delete_connection", "GoneException", http_status_code=410)
+        ApiGatewayConnections(client).close("L0SM9cOFvHcCIhw=")
+        ApiGatewayConnections(client).close("L0SM9cOFvHcCIhw=")  # the client left first
+        stubber.assert_no_pending_responses()

@@ -68,10 +68,16 @@ def _translate(error: ClientError) -> Exception:
 
 
 class ApiGatewayConnections:
-    """PostToConnection on the WebSocket API's stage (the client's endpoint is its callback URL)."""
+    """PostToConnection and DeleteConnection on the WebSocket API's stage (its callback URL)."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
     def post(self, connection_id: str, data: bytes) -> None:
         translated_call(self.client, _translate, "post_to_connection", ConnectionId=connection_id, Data=data)
+
+    def close(self, connection_id: str) -> None:
+        try:
+            translated_call(self.client, _translate, "delete_connection", ConnectionId=connection_id)
+        except ConnectionGone:
+            return

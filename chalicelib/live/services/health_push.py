@@ -14,7 +14,7 @@ from chalicelib.core.domain.errors import NotFound
 from chalicelib.core.observability import logger
 from chalicelib.live.domain import health_push
 from chalicelib.live.domain.health_push import ConnectionGone, IssuedSubscription, PushUnavailable
-from chalicelib.live.domain.live_events import LiveEvent
+from chalicelib.live.domain.live_events import LiveEvent, LiveEventState
 from chalicelib.live.ports import HealthConnections, HealthSubscriptionRepository, LiveEventRepository
 
 
@@ -107,6 +107,9 @@ class HealthPushService:
         if event is None:
             return 0
         data = self._document(event)
+        # An ended event changes no more: its screens get the last document, then the server closes
+        # them (else they stay open, idle, until API Gateway's 10 minutes or 2 hours run out).
+        last = event.state is LiveEventState.ENDED
         sent = 0
         for connection in listening:
             try:
@@ -115,5 +118,8 @@ class HealthPushService:
                 self.subscriptions.remove_connection(connection)
                 continue
             sent += 1
+            if last:
+                self.connections().close(connection.connection_id)
+                self.subscriptions.remove_connection(connection)
         logger.info("live event health pushed", extra={"liveEventId": live_event_id, "connections": sent})
         return sent
