@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from app import app
@@ -79,6 +79,25 @@ def test_a_websocket_and_an_event_stream_get_each_push(
     while push.push(tenant.project_id, event["liveEventId"]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert push.push(tenant.project_id, event["liveEventId"]) == 0
+
+
+def test_an_ended_event_s_socket_gets_the_last_document_and_is_closed_by_the_server(
+    plane: IvsPlane,  # noqa: F811
+    medialive: FakeChannels,  # noqa: F811
+    gateway: HealthPushGateway,
+    tenant: ApiClient,
+) -> None:
+    event = create_event(tenant, create_live_stream(tenant)["liveStreamId"])
+    path = f"/live-events/{event['liveEventId']}"
+    subscription = subscribe(tenant, event["liveEventId"])
+    assert tenant.call("POST", f"{path}/arm").status_code == 200
+    with connect(subscription["url"], open_timeout=5) as socket:
+        assert tenant.call("POST", f"{path}/end").status_code == 200
+        assert wiring.health_push_service().push(tenant.project_id, event["liveEventId"]) == 1
+        assert json.loads(socket.recv(timeout=5))["state"] == "ended"
+        with pytest.raises(ConnectionClosed):  # DeleteConnection, through the Management API
+            socket.recv(timeout=5)
+    assert wiring.health_push_service().push(tenant.project_id, event["liveEventId"]) == 0
 
 
 def test_a_bad_token_is_a_refused_upgrade_and_a_401_stream(
