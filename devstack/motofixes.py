@@ -62,9 +62,6 @@ failure, which is the same all-or-nothing result; and every table operation hold
    key as used) under moto's one global lock, which also scans the list of every backend in use
    with a Python-level equality: under load, a fifth of the emulator's threads waited there.
    Once an account's backend exists, it is found without the lock.
-15. The dispatcher also reads each request's signature (to find its service) under one lock of
-   its own: every request of every service took turns there. Here only making a service's app the
-   first time takes it.
 """
 
 from __future__ import annotations
@@ -201,26 +198,13 @@ def _isolate_operations() -> None:
 
 
 def dispatcher(create_app: Any) -> Any:
-    """moto's request dispatcher, remembering which backend serves each host (fix 4), and finding a
-    request's service without its one lock (fix 15)."""
-    from moto.moto_server.werkzeug_app import DEFAULT_SERVICE_REGION, DomainDispatcherApplication
+    """moto's request dispatcher, remembering which backend serves each host (fix 4)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     class Dispatcher(DomainDispatcherApplication):
         @lru_cache(maxsize=256)  # noqa: B019 - one dispatcher per process; hosts are few
         def get_backend_for_host(self, host: str | None) -> Any:
             return super().get_backend_for_host(host)
-
-        def get_application(self, environ: dict[str, Any]) -> Any:
-            path = environ.get("PATH_INFO", "")
-            if not isinstance(path, str) or path.startswith(("/moto-api", "/favicon.ico", "/latest/")):
-                return super().get_application(environ)  # moto's own routes, as moto finds them
-            # Reading the request's signature needs no lock; only making a service's app does.
-            host = self.infer_service_region_host(environ, path)
-            if host is None:
-                service, region = DEFAULT_SERVICE_REGION
-                host = f"{service}.{region}.amazonaws.com"
-            app = self.app_instances.get(self.get_backend_for_host(host))
-            return app if app is not None else super().get_application(environ)
 
     return Dispatcher(create_app)
 

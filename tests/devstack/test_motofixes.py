@@ -508,31 +508,3 @@ def test_a_known_account_s_backend_is_found_while_another_thread_holds_moto_s_lo
         threading.Thread(target=look_up, daemon=True).start()
         assert found.wait(2), "the lookup waited for moto's global backend lock"
     value(ddb, "still-answers")  # and a request still reaches the backend it found
-
-
-def test_the_dispatcher_finds_a_request_s_service_while_its_lock_is_held() -> None:
-    import threading
-
-    from moto.server import create_backend_app
-
-    dispatch = motofixes.dispatcher(create_backend_app)
-    environ = {
-        "PATH_INFO": "/",
-        "HTTP_HOST": "127.0.0.1:5000",
-        "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.ListTables",
-        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=devstack/20261207/us-east-1/dynamodb/aws4_request, "
-        "SignedHeaders=host, Signature=0",
-    }
-    first = dispatch.get_application(environ)  # made once, under the lock
-    found: list[Any] = []
-    with dispatch.lock:  # another request's service being made
-
-        def look_up() -> None:
-            found.append(dispatch.get_application(environ))
-
-        thread = threading.Thread(target=look_up, daemon=True)
-        thread.start()
-        thread.join(2)
-    assert found == [first], "the request waited for the dispatcher's lock"
-    sqs = {**environ, "HTTP_AUTHORIZATION": environ["HTTP_AUTHORIZATION"].replace("/dynamodb/", "/sqs/")}
-    assert dispatch.get_application(sqs) is not first  # each service its own app, as moto dispatches
